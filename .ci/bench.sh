@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# Rewind benchmarks (make bench). Loopback only; every process started here
+# is stopped on exit. Writes the "Results" section of docs/BENCHMARKS.md.
+#
+#   (a) ingest: for N in BENCH_PUBLISHERS, a fresh Rewind on an empty data dir
+#       takes N looped ~3 Mbps H.264+AAC RTSP publishers (cmd/loadgen) for
+#       BENCH_SECONDS; we record Rewind's CPU (utime+stime), peak RSS (VmHWM),
+#       frames received/dropped (its /metrics) and loadgen's late frames.
+#   (b) serving: one 2 s video segment, fetched from Rewind and copied byte for
+#       byte into an nginx root; the same wrk run against both.
+#
+# Knobs (environment): BENCH_SECONDS (60), BENCH_PUBLISHERS ("1 10 50 100"),
+# WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32), REWIND_BIN
+# (bin/rewind), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1 keeps the temp dir.
+set -euo pipefail
+export LC_ALL=C
+
+cd "$(dirname "$0")/.."
+root=$PWD
+bin=${REWIND_BIN:-$root/bin/rewind}
+seconds=${BENCH_SECONDS:-60}
+publishers=${BENCH_PUBLISHERS:-"1 10 50 100"}
+wrk_seconds=${WRK_SECONDS:-15}
+wrk_threads=${WRK_THREADS:-2}
+wrk_conns=${WRK_CONNECTIONS:-32}
+out=${BENCH_OUT:-$root/docs/BENCHMARKS.md}
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+
+log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for tool in ffmpeg wrk curl go getconf "$nginx"; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool not found (make bench-deps installs it)"
+done
+[ -x "$bin" ] || die "$bin missing: run make build (or set REWIND_BIN)"
+[[ $seconds =~ ^[0-9]+$ ]] && [ "$seconds" -ge 5 ] && [ "$seconds" -le 600 ] ||
+  die "BENCH_SECONDS=$seconds: want 5..600"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rewind-bench.XXXXXX")
+pids=()
+
+# cleanup stops everything this script started (by pid, never by name).
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  for p in "${pids[@]}"; do
+    kill -TERM "$p" 2>/dev/null || true
+  done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  [ "$rc" = 0 ] || log "failed (exit $rc); logs in $work (kept with BENCH_KEEP=1)"
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+forget_pid() { # forget_pid PID: remove a stopped process from the cleanup list
+  local p keep=()
+  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  pids=("${keep[@]}")
+}
+
+clk_tck=$(getconf CLK_TCK)
+
+# cpu_ticks PID: utime+stime of a process, in clock ticks. Field 2 (comm)
+# may hold spaces, so cut after its closing parenthesis: utime and stime are
+# then fields 12 and 13.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
+# machine_ticks: "busy total" jiffies of all CPUs from /proc/stat.
+machine_ticks() { awk '/^cpu /{t=0; for (i=2; i<=NF; i++) t+=$i; print t-$5-$6, t; exit}' /proc/stat; }
+
+hwm_kib() { awk '/^VmHWM:/{print $2}' "/proc/$1/status"; }
+
+# metric_sum URL NAME: sum of every sample of a Prometheus counter (0 if absent).
+metric_sum() {
+  curl -sf "$1/metrics" | awk -v n="$2" '$1 ~ "^"n"([{]|$)" {s += $NF} END {printf "%.0f\n", s}'
+}
+
+# json_num FIELD < json: a numeric field of loadgen's flat JSON line.
+json_num() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p"; }
+
+# start_rewind NAME: starts Rewind on a fresh data dir; sets rw_pid, rw_http, rw_rtsp, rw_log.
+start_rewind() {
+  local dir=$work/$1
+  mkdir -p "$dir/data"
+  rw_log=$dir/rewind.log
+  "$bin" serve --data-dir "$dir/data" --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 \
+    --rtsp-udp-rtp-addr "" --rtsp-udp-rtcp-addr "" >"$rw_log" 2>&1 &
+  rw_pid=$!
+  pids+=("$rw_pid")
+  for _ in $(seq 150); do
+    grep -q 'msg="rewind started"' "$rw_log" && break
+    kill -0 "$rw_pid" 2>/dev/null || { cat "$rw_log" >&2; die "rewind exited at start"; }
+    sleep 0.1
+  done
+  rw_http=$(sed -n 's/.*msg="rewind started".* http=\([^ ]*\).*/\1/p' "$rw_log" | head -1)
+  rw_rtsp=$(sed -n 's/.*msg="rewind started".* rtsp=\([^ ]*\).*/\1/p' "$rw_log" | head -1)
+  [[ $rw_http == 127.0.0.1:* && $rw_rtsp == 127.0.0.1:* ]] ||
+    { cat "$rw_log" >&2; die "could not read loopback addresses from the rewind log"; }
+  rw_http=http://$rw_http
+}
+
+# stop_rewind: SIGTERM, wait up to 30 s; sets rw_exit.
+stop_rewind() {
+  kill -TERM "$rw_pid" 2>/dev/null || true
+  rw_exit=timeout
+  for _ in $(seq 300); do
+    if ! kill -0 "$rw_pid" 2>/dev/null; then
+      rw_exit=0; wait "$rw_pid" || rw_exit=$?
+      break
+    fi
+    sleep 0.1
+  done
+  if [ "$rw_exit" = timeout ]; then
+    kill -KILL "$rw_pid" 2>/dev/null || true
+    wait "$rw_pid" 2>/dev/null || true
+  fi
+  forget_pid "$rw_pid"
+}
+
+# log_counts FILE: "warnings errors" lines in a Rewind log.
+log_counts() { printf '%s %s\n' "$(grep -c 'level=WARN' "$1" || true)" "$(grep -c 'level=ERROR' "$1" || true)"; }
+
+# ---------------------------------------------------------------- sources
+log "work dir $work"
+log "building cmd/loadgen"
+go build -o "$work/loadgen" ./cmd/loadgen
+
+src=$work/src.mp4
+src_cmd="ffmpeg -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine=frequency=1000:sample_rate=48000 -t 20 -c:v libx264 -preset veryfast -b:v 3M -maxrate 3M -bufsize 3M -g 60 -pix_fmt yuv420p -c:a aac -b:a 128k -f mp4 src.mp4"
+log "encoding the 20 s source"
+(cd "$work" && ffmpeg -hide_banner -loglevel error -y ${src_cmd#ffmpeg })
+src_kbps=$(( $(stat -c %s "$src") * 8 / 20 / 1000 ))
+
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- (a) ingest
+ingest_rows=()
+ingest_notes=()
+pass_ingest=unknown
+for n in $publishers; do
+  log "ingest: $n publishers for ${seconds}s"
+  start_rewind "ingest-$n"
+  load0=$(cut -d' ' -f1 /proc/loadavg)
+  read -r m_busy0 m_total0 < <(machine_ticks)
+  t0=$(cpu_ticks "$rw_pid")
+  lg_json=$("$work/loadgen" -source "$src" -target "$rw_rtsp" -publishers "$n" \
+    -duration "${seconds}s" 2>"$work/ingest-$n/loadgen.log") || {
+    cat "$work/ingest-$n/loadgen.log" >&2; die "loadgen failed ($n publishers)"; }
+  sleep 1 # let the last frames through the queues
+  t1=$(cpu_ticks "$rw_pid")
+  read -r m_busy1 m_total1 < <(machine_ticks)
+  load1=$(cut -d' ' -f1 /proc/loadavg)
+  hwm=$(hwm_kib "$rw_pid")
+  recv=$(metric_sum "$rw_http" rewind_ingest_frames_total)
+  dropped=$(metric_sum "$rw_http" rewind_ingest_dropped_frames_total)
+  rbytes=$(metric_sum "$rw_http" rewind_ingest_bytes_total)
+  stop_rewind
+  read -r warns errs < <(log_counts "$rw_log")
+  echo "$lg_json" >"$work/ingest-$n/loadgen.json"
+
+  sent=$(json_num frames_sent <<<"$lg_json")
+  late=$(json_num late_frames <<<"$lg_json")
+  max_late=$(json_num max_late_ms <<<"$lg_json")
+  conn_fail=$(json_num connect_failures <<<"$lg_json")
+  wr_err=$(json_num write_errors <<<"$lg_json")
+  early=$(json_num ended_early <<<"$lg_json")
+  lg_cpu=$(json_num loadgen_cpu_s <<<"$lg_json")
+  cpu_s=$(awk -v a="$t0" -v b="$t1" -v t="$clk_tck" 'BEGIN {printf "%.1f", (b-a)/t}')
+  per_min=$(awk -v c="$cpu_s" -v n="$n" -v s="$seconds" 'BEGIN {printf "%.3f", c/(n*s/60)}')
+  mbps=$(awk -v b="$rbytes" -v s="$seconds" 'BEGIN {printf "%.0f", b*8/s/1e6}')
+  busy=$(awk -v b0="$m_busy0" -v b1="$m_busy1" -v t0="$m_total0" -v t1="$m_total1" \
+    'BEGIN {d=t1-t0; if (d>0) printf "%.0f", 100*(b1-b0)/d; else print "?"}')
+  ingest_rows+=("| $n | $cpu_s | $per_min | $((hwm / 1024)) | $sent | $recv | $dropped | $late | $max_late | $conn_fail / $wr_err / $early | $mbps | $lg_cpu | $busy | $load0 → $load1 | $warns / $errs / $rw_exit |")
+  if [ "$warns" != 0 ] || [ "$errs" != 0 ]; then
+    ingest_notes+=("- $n publishers: first Rewind warnings/errors:")
+    while IFS= read -r line; do ingest_notes+=("  \`${line//|/\\|}\`"); done < <(grep -m 5 'level=WARN\|level=ERROR' "$rw_log")
+  fi
+  if [ "$(json_num connect_failures <<<"$lg_json")" != 0 ] || [ "$early" != 0 ]; then
+    ingest_notes+=("- $n publishers: loadgen first_error: \`$(sed -n 's/.*"first_error":"\([^"]*\)".*/\1/p' <<<"$lg_json")\`")
+  fi
+  if [ "$n" = 100 ]; then
+    if [ "$dropped" = 0 ] && [ "$conn_fail" = 0 ] && [ "$early" = 0 ] && [ "$recv" -ge "$sent" ]; then
+      pass_ingest=met; else pass_ingest="NOT met"; fi
+  fi
+  log "ingest $n: cpu ${cpu_s}s (${per_min}/stream-min), hwm ${hwm} KiB, sent $sent recv $recv dropped $dropped late $late"
+done
+
+# ---------------------------------------------------------------- (b) serving
+log "serving: publishing one stream for 12 s"
+start_rewind serve
+"$work/loadgen" -source "$src" -target "$rw_rtsp" -publishers 1 -duration 12s \
+  -group bench -prefix serve >"$work/serve/loadgen.json" 2>"$work/serve/loadgen.log" ||
+  { cat "$work/serve/loadgen.log" >&2; die "loadgen failed (serving)"; }
+playlist_url=$rw_http/out/v1/bench/serve001/default/index_video.m3u8
+curl -sf "$playlist_url" >"$work/serve/index_video.m3u8" || die "no playlist at $playlist_url"
+# A complete 2 s segment: the first listed with EXTINF 2.0 (the first segment
+# of a session may be longer, the last one shorter).
+seg=$(awk '/^#EXTINF:2\.0*,/{getline; print; exit}' "$work/serve/index_video.m3u8")
+[ -n "$seg" ] || { cat "$work/serve/index_video.m3u8" >&2; die "no 2 s segment in the playlist"; }
+rewind_url=$rw_http/out/v1/bench/serve001/default/$seg
+www=$work/nginx/www
+mkdir -p "$www/seg" "$work/nginx/tmp"
+curl -sf -o "$www/seg/segment.m4s" "$rewind_url" || die "GET $rewind_url failed"
+curl -sf "$rewind_url" | cmp -s - "$www/seg/segment.m4s" || die "segment bytes differ between two GETs"
+seg_bytes=$(stat -c %s "$www/seg/segment.m4s")
+seg_type=$(curl -sf -o /dev/null -w '%{content_type}' "$rewind_url")
+# nginx workers may run as an unprivileged user: make the root readable.
+chmod 755 "$work" "$work/nginx" "$www" "$www/seg"
+chmod 644 "$www/seg/segment.m4s"
+
+temp_paths="client_body_temp_path $work/nginx/tmp/body;"
+for m in proxy fastcgi uwsgi scgi; do
+  "$nginx" -V 2>&1 | grep -q -- "--without-http_${m}_module" ||
+    temp_paths+=" ${m}_temp_path $work/nginx/tmp/$m;"
+done
+nginx_port=
+for _ in $(seq 20); do
+  port=$((20000 + RANDOM % 40000))
+  cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  access_log off;
+  $temp_paths
+  types { video/iso.segment m4s; }
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:$port;
+    root $www;
+  }
+}
+EOF
+  "$nginx" -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+  ng_pid=$!
+  pids+=("$ng_pid")
+  ok=
+  for _ in $(seq 50); do
+    if curl -sf -o /dev/null "http://127.0.0.1:$port/seg/segment.m4s"; then ok=1; break; fi
+    kill -0 "$ng_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -n "$ok" ]; then nginx_port=$port; break; fi
+  kill -TERM "$ng_pid" 2>/dev/null || true; wait "$ng_pid" 2>/dev/null || true; forget_pid "$ng_pid"
+done
+[ -n "$nginx_port" ] || { cat "$work/nginx/error.log" >&2 || true; die "nginx did not start"; }
+nginx_url=http://127.0.0.1:$nginx_port/seg/segment.m4s
+curl -sf "$nginx_url" | cmp -s - "$www/seg/segment.m4s" || die "nginx serves different bytes"
+
+# nginx_cpu_ticks: master + workers.
+nginx_cpu_ticks() {
+  local s p
+  s=$(cpu_ticks "$ng_pid")
+  for p in $(cat /proc/"$ng_pid"/task/*/children 2>/dev/null); do s=$((s + $(cpu_ticks "$p"))); done
+  echo "$s"
+}
+
+# run_wrk NAME URL CPUFN: warm up 2 s, then measure; sets w_rps w_mbs w_err w_lat w_cpu.
+run_wrk() {
+  wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$2" >/dev/null 2>&1 || true
+  local c0 c1
+  c0=$($3)
+  wrk -t"$wrk_threads" -c"$wrk_conns" -d"${wrk_seconds}s" --latency "$2" >"$work/wrk-$1.txt" 2>&1 ||
+    die "wrk $1 failed: $(cat "$work/wrk-$1.txt")"
+  c1=$($3)
+  w_rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$work/wrk-$1.txt")
+  w_mbs=$(awk '/^Transfer\/sec:/{v=$2; u=substr(v, length(v)-1); v=v+0;
+    if (u=="GB") v*=1024; else if (u=="KB") v/=1024; else if (u!="MB") v/=1048576; printf "%.0f", v}' "$work/wrk-$1.txt")
+  w_err=$(awk '/Non-2xx|Socket errors/{sub(/^ +/, ""); printf "%s; ", $0}' "$work/wrk-$1.txt")
+  w_lat=$(awk '/^ +50%/{p50=$2} /^ +99%/{p99=$2} END {print p50 " / " p99}' "$work/wrk-$1.txt")
+  w_cpu=$(awk -v a="$c0" -v b="$c1" -v t="$clk_tck" 'BEGIN {printf "%.1f", (b-a)/t}')
+}
+
+rewind_cpu() { cpu_ticks "$rw_pid"; }
+log "serving: wrk against Rewind ($rewind_url)"
+run_wrk rewind "$rewind_url" rewind_cpu
+rw_rps=$w_rps rw_mbs=$w_mbs rw_err=$w_err rw_lat=$w_lat rw_cpu=$w_cpu
+log "serving: wrk against nginx ($nginx_url)"
+run_wrk nginx "$nginx_url" nginx_cpu_ticks
+ng_rps=$w_rps ng_mbs=$w_mbs ng_err=$w_err ng_lat=$w_lat ng_cpu=$w_cpu
+ratio=$(awk -v a="$rw_rps" -v b="$ng_rps" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "?"}')
+pass_serve=$(awk -v r="$ratio" 'BEGIN {print (r+0 >= 0.8) ? "met" : "NOT met"}')
+stop_rewind
+read -r s_warns s_errs < <(log_counts "$rw_log")
+log "serving: rewind $rw_rps req/s, nginx $ng_rps req/s, ratio $ratio"
+
+# ---------------------------------------------------------------- report
+cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
+gen=$work/results.md
+{
+  echo "## Results"
+  echo
+  echo "_Generated by \`make bench\` (.ci/bench.sh) — do not edit below this line by hand._"
+  echo
+  echo "- date: $started"
+  echo "- machine: $(nproc) CPUs, ${cpu_model:-unknown}, $(free -g 2>/dev/null | awk '/^Mem:/{print $2 " GiB RAM"}')"
+  echo "- kernel: $(uname -sr); $(go version | cut -d' ' -f3-4)"
+  echo "- tools: $(ffmpeg -version | head -1 | cut -d' ' -f1-3); $("$nginx" -v 2>&1 | sed 's/^nginx version: //'); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+  echo "- rewind: \`$("$bin" --version 2>/dev/null | head -1 || echo "$bin")\`"
+  echo "- load average before the runs: $load_before (other work on the machine competes for the same CPUs)"
+  echo
+  echo "### Commands"
+  echo
+  echo '```sh'
+  echo "$src_cmd   # ${src_kbps} kbit/s incl. audio"
+  echo "rewind serve --data-dir FRESH_TMP --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 --rtsp-udp-rtp-addr '' --rtsp-udp-rtcp-addr ''"
+  echo "loadgen -source src.mp4 -target RTSP_ADDR -publishers N -duration ${seconds}s   # N in: $publishers"
+  echo "wrk -t$wrk_threads -c$wrk_conns -d${wrk_seconds}s --latency URL   # after a 2 s warm-up, Rewind then nginx"
+  echo '```'
+  echo
+  echo "### Ingest (${seconds} s per run, a fresh Rewind per row)"
+  echo
+  echo "| publishers | Rewind CPU s | CPU s / stream-min | peak RSS MiB | frames sent | frames received | dropped | late (>100 ms) | max late ms | connect fail / write err / ended early | ingest Mbit/s | loadgen CPU s | machine busy % | load 1m | Rewind warn / error / exit |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|:---:|:---:|"
+  printf '%s\n' "${ingest_rows[@]}"
+  echo
+  echo "Target (100 publishers, no dropped frames): **$pass_ingest**."
+  if [ ${#ingest_notes[@]} -gt 0 ]; then echo; printf '%s\n' "${ingest_notes[@]}"; fi
+  echo
+  echo "### Segment serving (one ${seg_bytes}-byte 2 s video segment, \`$seg_type\`)"
+  echo
+  echo "| server | requests/s | MB/s | latency p50 / p99 | server CPU s | errors |"
+  echo "|---|---:|---:|:---:|---:|---|"
+  echo "| Rewind (\`/out/v1/bench/serve001/default/$seg\`) | $rw_rps | $rw_mbs | $rw_lat | $rw_cpu | ${rw_err:-none} |"
+  echo "| nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///') (sendfile, 1 worker) | $ng_rps | $ng_mbs | $ng_lat | $ng_cpu | ${ng_err:-none} |"
+  echo
+  echo "Rewind / nginx = **$ratio** (target ≥ 0.8: **$pass_serve**). Rewind log during the serving run: $s_warns warnings, $s_errs errors."
+} >"$gen"
+
+# Keep the hand-written part (everything before "## Results"), replace the rest.
+mkdir -p "$(dirname "$out")"
+tmp=$work/out.md
+if [ -f "$out" ]; then awk '/^## Results$/{exit} {print}' "$out" >"$tmp"; else printf '# Benchmarks\n\n' >"$tmp"; fi
+cat "$gen" >>"$tmp"
+cp "$tmp" "$out"
+log "wrote $out"
+cat "$gen"

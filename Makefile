@@ -1,0 +1,40 @@
+# Rewind — run `make` for the list of targets.
+.DEFAULT_GOAL := help
+GO      ?= go
+BIN     := bin/rewind
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: help build run test test-deps test-unit test-e2e bench bench-deps lint
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/rewind
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/rewind
+
+run: build ## build and start Rewind with its embedded defaults (data in ./data)
+	./$(BIN) serve
+
+test: test-deps ## install missing test tools (ffmpeg...), then run every test
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 40m ./...
+
+test-deps: ## install what the tests need and is missing (apt-get)
+	bash .ci/test-deps.sh
+
+test-unit: ## unit tests only (no ffmpeg, quick)
+	$(GO) test -race -short -count=1 ./...
+
+test-e2e: test-deps ## end-to-end tests only
+	$(GO) test -count=1 -timeout 30m ./e2e/...
+
+bench-deps: ## install what the benchmarks need (ffmpeg, nginx, wrk)
+	bash .ci/test-deps.sh bench
+
+bench: bench-deps build ## run the benchmarks, results in docs/BENCHMARKS.md
+	bash .ci/bench.sh
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...

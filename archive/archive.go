@@ -1,0 +1,108 @@
+// Package archive stores what the packager produces and serves it back:
+// append-only media logs (one file series per channel track, rolled by time)
+// and a Badger index keyed by wall-clock time. It is the only package that
+// imports Badger and the only writer of media files.
+//
+// Layout under [Config.Dir]:
+//
+//	media/<channel id>/<track>/<first segment start µs>.cmfv|.cmfa  media logs
+//	index/                                                          Badger
+//
+// Crash safety: the bytes of a segment are written to its log before its
+// index entry commits, and nothing is served before it is indexed. [Open]
+// truncates log tails past the last indexed byte and deletes log files that
+// hold no indexed segment, so a process crash loses at most the segments in
+// flight.
+//
+// Every segment starts on a 4 KiB boundary of its log (the gap before it
+// reads as zeros and is never served), so exports can share blocks
+// (reflink) with the log.
+//
+// Control-plane resources (opaque JSON documents) live in the same index
+// under their own key prefix; see [Store.PutResource].
+package archive
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Errors returned by the archive.
+var (
+	// ErrNotFound: nothing is recorded under the channel, track, version,
+	// decode time or resource asked for.
+	ErrNotFound = errors.New("archive: not found")
+	// ErrBusy: a writer is already open for the channel.
+	ErrBusy = errors.New("archive: channel has an open writer")
+	// ErrClosed: the store (or the writer) is closed.
+	ErrClosed = errors.New("archive: closed")
+)
+
+// segmentAlign is the alignment of every segment's first byte in its log.
+const segmentAlign = 4096
+
+// Default values of [Config].
+const (
+	DefaultRetention       = 24 * time.Hour
+	DefaultPruneInterval   = time.Minute
+	DefaultLogRollInterval = 10 * time.Minute
+)
+
+// Config configures a [Store].
+type Config struct {
+	// Dir is the data folder: media logs under Dir/media, the index under
+	// Dir/index. Required.
+	Dir string
+	// Logger receives the archive's logs (and Badger's warnings and
+	// errors). It defaults to a logger that discards everything.
+	Logger *slog.Logger
+	// Retention is the default start-over window: segments that ended
+	// before now-Retention are pruned. It defaults to 24 hours.
+	Retention time.Duration
+	// RetentionFor optionally overrides Retention per channel ("group/channel"),
+	// typically with the longest start-over window of the channel's
+	// endpoints. A result <= 0 means Retention. Called from the pruner
+	// goroutine; it must be safe for concurrent use.
+	RetentionFor func(channel string) time.Duration
+	// PruneInterval is the period of the retention pass. It defaults to 1 minute.
+	PruneInterval time.Duration
+	// LogRollInterval is the span of one media log file: a segment starting
+	// LogRollInterval or more after the file's first segment opens a new
+	// file (so does every session start). Retention unlinks whole files.
+	// It defaults to 10 minutes.
+	LogRollInterval time.Duration
+	// SyncWrites fdatasyncs the log before indexing each segment and syncs
+	// each index commit, which protects against power loss. A process
+	// crash loses nothing committed either way. It defaults to false.
+	SyncWrites bool
+}
+
+func (c *Config) setDefaults() error {
+	if c.Dir == "" {
+		return errors.New("archive: Config.Dir is required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Retention <= 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.PruneInterval <= 0 {
+		c.PruneInterval = DefaultPruneInterval
+	}
+	if c.LogRollInterval <= 0 {
+		c.LogRollInterval = DefaultLogRollInterval
+	}
+	return nil
+}
+
+// retentionFor returns the window of a channel.
+func (c *Config) retentionFor(channel string) time.Duration {
+	if c.RetentionFor != nil {
+		if d := c.RetentionFor(channel); d > 0 {
+			return d
+		}
+	}
+	return c.Retention
+}

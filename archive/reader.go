@@ -1,0 +1,328 @@
+package archive
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/rewind-origin/rewind/packager"
+)
+
+// TrackState is a track of a channel's most recent session with the init
+// version that applies to its new segments.
+type TrackState struct {
+	packager.TrackInfo
+	InitVersion uint32
+}
+
+// Section is the byte range of one segment in its media log. The caller
+// owns File (a fresh handle: concurrent readers never share an offset) and
+// must close it. File is not positioned: read with ReadAt or an
+// io.SectionReader, or send it with sendfile from Offset.
+type Section struct {
+	File         *os.File
+	Offset, Size int64
+	Segment      packager.Segment
+}
+
+// Tracks returns the tracks of the channel's most recent session, in
+// session order, with their current init. ErrNotFound if the channel never
+// started a session.
+func (s *Store) Tracks(channel string) ([]TrackState, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	id, err := s.channelID(channel, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []TrackState
+	err = s.db.View(func(txn *badger.Txn) error {
+		var cs channelState
+		found, err := getJSON(txn, channelStateKey(id), &cs)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrNotFound
+		}
+		for _, t := range cs.Tracks {
+			var rec initRecord
+			found, err := getJSON(txn, initKey(id, t.Name, t.InitVersion), &rec)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return fmt.Errorf("archive: init %s/%d of %q missing", t.Name, t.InitVersion, channel)
+			}
+			out = append(out, TrackState{TrackInfo: rec.Info, InitVersion: t.InitVersion})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapRead("tracks", err)
+	}
+	return out, nil
+}
+
+// Init returns the init segment (ftyp+moov) of a track version.
+func (s *Store) Init(channel, track string, version uint32) ([]byte, error) {
+	info, err := s.TrackInfo(channel, track, version)
+	if err != nil {
+		return nil, err
+	}
+	return info.Init, nil
+}
+
+// TrackInfo returns the TrackInfo (with Init) of a track version.
+// ErrNotFound if the version does not exist (or was pruned).
+func (s *Store) TrackInfo(channel, track string, version uint32) (packager.TrackInfo, error) {
+	if err := s.enter(); err != nil {
+		return packager.TrackInfo{}, err
+	}
+	defer s.leave()
+	id, err := s.channelID(channel, false)
+	if err != nil {
+		return packager.TrackInfo{}, err
+	}
+	var rec initRecord
+	err = s.db.View(func(txn *badger.Txn) error {
+		found, err := getJSON(txn, initKey(id, track, version), &rec)
+		if err == nil && !found {
+			err = ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return packager.TrackInfo{}, wrapRead("track info", err)
+	}
+	return rec.Info, nil
+}
+
+// Segments returns the segments of a track whose Start() is in [from, to),
+// ascending, at most limit of them (limit <= 0: no limit). It returns an empty
+// slice when there are none, including for an unknown channel or track.
+func (s *Store) Segments(channel, track string, from, to time.Time, limit int) ([]packager.Segment, error) {
+	out := []packager.Segment{}
+	if !from.Before(to) {
+		return out, nil
+	}
+	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
+		prefix := segmentTrackPrefix(id, track)
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix
+		// Values are small and stored inline in the LSM tree: reading them
+		// in place beats prefetching copies.
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		toUs := timeToMicros(to)
+		for it.Seek(segmentKey(id, track, timeToMicros(from))); it.ValidForPrefix(prefix); it.Next() {
+			_, _, us, err := parseSegmentKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			if us > toUs {
+				break
+			}
+			var r segmentRecord
+			if err := it.Item().Value(r.unmarshal); err != nil {
+				return err
+			}
+			seg := r.segment(track)
+			if st := seg.Start(); st.Before(from) || !st.Before(to) {
+				continue
+			}
+			out = append(out, seg)
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return out, nil
+	}
+	return out, err
+}
+
+// LastSegments returns the n newest segments of a track, ascending (fewer
+// if fewer exist; an empty slice if none).
+func (s *Store) LastSegments(channel, track string, n int) ([]packager.Segment, error) {
+	out := []packager.Segment{}
+	if n <= 0 {
+		return out, nil
+	}
+	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
+		prefix := segmentTrackPrefix(id, track)
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix
+		opt.Reverse = true
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Seek(segmentTrackEnd(id, track)); it.ValidForPrefix(prefix) && len(out) < n; it.Next() {
+			var r segmentRecord
+			if err := it.Item().Value(r.unmarshal); err != nil {
+				return err
+			}
+			out = append(out, r.segment(track))
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return out, nil
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, err
+}
+
+// SegmentAt returns the segment of a track with the latest start at or
+// before t (it may have ended before t: check End). ErrNotFound if none.
+func (s *Store) SegmentAt(channel, track string, t time.Time) (packager.Segment, error) {
+	var seg packager.Segment
+	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
+		prefix := segmentTrackPrefix(id, track)
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix
+		opt.Reverse = true
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Seek(segmentKey(id, track, timeToMicros(t))); it.ValidForPrefix(prefix); it.Next() {
+			var r segmentRecord
+			if err := it.Item().Value(r.unmarshal); err != nil {
+				return err
+			}
+			// Keys are µs floors: skip a segment starting within the
+			// same µs but after t.
+			if seg = r.segment(track); !seg.Start().After(t) {
+				return nil
+			}
+		}
+		return ErrNotFound
+	})
+	return seg, wrapRead("segment at", err)
+}
+
+// OpenSegment opens the segment of a track whose DecodeTime equals
+// decodeTime exactly (in the track's timescale at the time). ErrNotFound
+// if there is none or its log file is gone.
+func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section, error) {
+	var (
+		rec   segmentRecord
+		path  string
+		found bool
+	)
+	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
+		var st trackState
+		ok, err := getJSON(txn, trackStateKey(id, track), &st)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNotFound
+		}
+		for _, ts := range st.Timescales {
+			item, err := txn.Get(segmentKey(id, track, ticksToMicros(decodeTime, ts)))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := item.Value(rec.unmarshal); err != nil {
+				return err
+			}
+			if rec.DecodeTime == decodeTime && rec.Timescale == ts {
+				found = true
+				path = s.logPath(id, track, rec.FileUs, rec.Audio)
+				return nil
+			}
+		}
+		return ErrNotFound
+	})
+	if err != nil {
+		return nil, wrapRead("open segment", err)
+	}
+	if !found {
+		return nil, ErrNotFound
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNotFound // pruned meanwhile
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive: open segment: %w", err)
+	}
+	return &Section{File: f, Offset: rec.Offset, Size: rec.Size, Segment: rec.segment(track)}, nil
+}
+
+// view runs fn in a read transaction with the channel's id; an unknown
+// channel gives ErrNotFound.
+func (s *Store) view(channel string, fn func(txn *badger.Txn, id uint32) error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	id, err := s.channelID(channel, false)
+	if err != nil {
+		return err
+	}
+	return s.db.View(func(txn *badger.Txn) error { return fn(txn, id) })
+}
+
+// wrapRead keeps sentinel errors bare and wraps the others.
+func wrapRead(op string, err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrClosed) {
+		return err
+	}
+	return fmt.Errorf("archive: %s: %w", op, err)
+}
+
+// readTrackStates returns the persisted state of every track of a channel.
+func readTrackStates(txn *badger.Txn, id uint32) (map[string]trackState, error) {
+	out := map[string]trackState{}
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = trackStatePrefix(id)
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		_, track, err := parseTrackStateKey(it.Item().Key())
+		if err != nil {
+			return nil, err
+		}
+		var st trackState
+		if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &st) }); err != nil {
+			return nil, err
+		}
+		out[track] = st
+	}
+	return out, nil
+}
+
+// lastSegment returns the newest segment record of a track (reverse
+// iteration seeded past the end of the track's keys).
+func lastSegment(txn *badger.Txn, id uint32, track string) (segmentRecord, bool, error) {
+	var r segmentRecord
+	prefix := segmentTrackPrefix(id, track)
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix
+	opt.Reverse = true
+	opt.PrefetchValues = false
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	it.Seek(segmentTrackEnd(id, track))
+	if !it.ValidForPrefix(prefix) {
+		return r, false, nil
+	}
+	err := it.Item().Value(r.unmarshal)
+	return r, err == nil, err
+}

@@ -1,0 +1,188 @@
+package archive
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/rewind-origin/rewind/packager"
+)
+
+// segmentRecord is the index value of one segment (fixed-width binary,
+// decoded on every range scan).
+type segmentRecord struct {
+	// FileUs names the log file (its first segment start, µs) of the track.
+	FileUs uint64
+	// Audio selects the .cmfa extension (else .cmfv).
+	Audio bool
+	// Offset and Size of the segment's bytes in the log.
+	Offset, Size int64
+	DecodeTime   uint64
+	Duration     uint64
+	Timescale    uint32
+	Seq          uint64
+	DiscSeq      uint64
+	Disc         bool
+	InitVersion  uint32
+	Session      uint64
+}
+
+const (
+	segmentRecordVersion = 1
+	segmentRecordLen     = 74
+
+	flagDiscontinuity = 1 << 0
+	flagAudio         = 1 << 1
+)
+
+func (r *segmentRecord) marshal() []byte {
+	b := make([]byte, segmentRecordLen)
+	b[0] = segmentRecordVersion
+	if r.Disc {
+		b[1] |= flagDiscontinuity
+	}
+	if r.Audio {
+		b[1] |= flagAudio
+	}
+	be := binary.BigEndian
+	be.PutUint64(b[2:], r.FileUs)
+	be.PutUint64(b[10:], uint64(r.Offset))
+	be.PutUint64(b[18:], uint64(r.Size))
+	be.PutUint64(b[26:], r.DecodeTime)
+	be.PutUint64(b[34:], r.Duration)
+	be.PutUint32(b[42:], r.Timescale)
+	be.PutUint64(b[46:], r.Seq)
+	be.PutUint64(b[54:], r.DiscSeq)
+	be.PutUint32(b[62:], r.InitVersion)
+	be.PutUint64(b[66:], r.Session)
+	return b
+}
+
+func (r *segmentRecord) unmarshal(b []byte) error {
+	if len(b) != segmentRecordLen || b[0] != segmentRecordVersion {
+		return fmt.Errorf("archive: malformed segment record (%d bytes)", len(b))
+	}
+	be := binary.BigEndian
+	*r = segmentRecord{
+		Disc:        b[1]&flagDiscontinuity != 0,
+		Audio:       b[1]&flagAudio != 0,
+		FileUs:      be.Uint64(b[2:]),
+		Offset:      int64(be.Uint64(b[10:])),
+		Size:        int64(be.Uint64(b[18:])),
+		DecodeTime:  be.Uint64(b[26:]),
+		Duration:    be.Uint64(b[34:]),
+		Timescale:   be.Uint32(b[42:]),
+		Seq:         be.Uint64(b[46:]),
+		DiscSeq:     be.Uint64(b[54:]),
+		InitVersion: be.Uint32(b[62:]),
+		Session:     be.Uint64(b[66:]),
+	}
+	if r.Timescale == 0 {
+		return fmt.Errorf("archive: segment record with zero timescale")
+	}
+	return nil
+}
+
+// segment converts the record into the public form.
+func (r *segmentRecord) segment(track string) packager.Segment {
+	return packager.Segment{
+		Track:         track,
+		Seq:           r.Seq,
+		DiscSeq:       r.DiscSeq,
+		Discontinuity: r.Disc,
+		DecodeTime:    r.DecodeTime,
+		Duration:      r.Duration,
+		Timescale:     r.Timescale,
+		InitVersion:   r.InitVersion,
+		Size:          r.Size,
+	}
+}
+
+// endUs is the wall-clock end of the segment, µs.
+func (r *segmentRecord) endUs() uint64 { return ticksToMicros(r.DecodeTime+r.Duration, r.Timescale) }
+
+// logFileRecord is the index value of one media log file. It is rewritten in
+// the transaction of every segment appended to the file, so it always agrees
+// with the segment entries.
+type logFileRecord struct {
+	Audio bool
+	// End is the end of the last indexed byte (max offset+size).
+	End int64
+	// LastEndUs is the wall-clock end (µs) of the file's last segment.
+	LastEndUs uint64
+}
+
+const logFileRecordLen = 17
+
+func (r *logFileRecord) marshal() []byte {
+	b := make([]byte, logFileRecordLen)
+	if r.Audio {
+		b[0] = flagAudio
+	}
+	binary.BigEndian.PutUint64(b[1:], uint64(r.End))
+	binary.BigEndian.PutUint64(b[9:], r.LastEndUs)
+	return b
+}
+
+func (r *logFileRecord) unmarshal(b []byte) error {
+	if len(b) != logFileRecordLen {
+		return fmt.Errorf("archive: malformed log file record (%d bytes)", len(b))
+	}
+	*r = logFileRecord{
+		Audio:     b[0]&flagAudio != 0,
+		End:       int64(binary.BigEndian.Uint64(b[1:])),
+		LastEndUs: binary.BigEndian.Uint64(b[9:]),
+	}
+	return nil
+}
+
+// trackState is the persistent continuity state of one channel track,
+// carried across sessions and restarts.
+type trackState struct {
+	// NextSeq is the Seq of the track's next segment.
+	NextSeq uint64 `json:"nextSeq"`
+	// DiscSeq counts the discontinuity segments recorded so far.
+	DiscSeq uint64 `json:"discSeq"`
+	// InitVersion is the current (latest) init version, 0 before the first session.
+	InitVersion uint32 `json:"initVersion"`
+	// LastStartUs is the start (µs) of the last recorded segment; valid if NextSeq > 0.
+	LastStartUs uint64 `json:"lastStartUs"`
+	// Timescales lists every timescale the track has used (to resolve decode times).
+	Timescales []uint32 `json:"timescales,omitempty"`
+}
+
+// channelState records the most recent session of a channel.
+type channelState struct {
+	Session uint64         `json:"session"`
+	Tracks  []sessionTrack `json:"tracks"`
+}
+
+type sessionTrack struct {
+	Name        string `json:"name"`
+	InitVersion uint32 `json:"initVersion"`
+}
+
+// initRecord is one init version of a track.
+type initRecord struct {
+	Session uint64             `json:"session"`
+	Info    packager.TrackInfo `json:"info"`
+}
+
+// ticksToMicros converts decode time ticks to µs without overflowing for
+// epoch-anchored values.
+func ticksToMicros(t uint64, timescale uint32) uint64 {
+	ts := uint64(timescale)
+	return t/ts*1e6 + t%ts*1e6/ts
+}
+
+// timeToMicros converts a wall-clock time to µs since the epoch, clamped at 0.
+func timeToMicros(t time.Time) uint64 {
+	us := t.UnixMicro()
+	if us < 0 {
+		return 0
+	}
+	return uint64(us)
+}
+
+// microsToTime is the inverse of timeToMicros.
+func microsToTime(us uint64) time.Time { return time.UnixMicro(int64(us)).UTC() }

@@ -1,0 +1,206 @@
+package archive_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const crashEnv = "ARCHIVE_TEST_CRASH_DIR"
+
+// TestCrashChild is the child process of TestCrashRecovery: it records
+// three video segments and one audio segment, starts a fourth video
+// segment (same log) and a second audio segment (in a new log), then
+// kills itself with SIGKILL mid-segment.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv(crashEnv)
+	if dir == "" {
+		t.Skip("helper process of TestCrashRecovery")
+	}
+	s := openStore(t, dir, nil)
+	w, err := s.OpenWriter(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartSession(tracks(1)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		writeSegment(t, w, 0, videoTS, t0.Add(time.Duration(i)*segDur), segDur, 3)
+	}
+	writeSegment(t, w, 1, audioTS, t0, segDur, 2)
+	writeChunks(t, w, 0, videoTS, t0.Add(3*segDur), 2)
+	writeChunks(t, w, 1, audioTS, t0.Add(time.Hour), 2) // rolls to a new log
+	p, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Kill()
+	time.Sleep(10 * time.Second)
+	t.Fatal("still alive")
+}
+
+func TestCrashRecovery(t *testing.T) {
+	if os.Getenv(crashEnv) != "" {
+		t.Skip("in the child")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Exited() || strings.Contains(string(out), "FAIL") {
+		t.Fatalf("child did not die mid-segment: %v\n%s", err, out)
+	}
+
+	media := filepath.Join(dir, "media")
+	before := dirFiles(t, media)
+	if len(before) != 3 {
+		t.Fatalf("expected 2 audio logs and 1 video log before recovery: %v", before)
+	}
+
+	s := openStore(t, dir, nil)
+	defer s.Close()
+	video := mustSegments(t, s, ch, "video", t0, t0.Add(2*time.Hour), 0)
+	audio := mustSegments(t, s, ch, "audio", t0, t0.Add(2*time.Hour), 0)
+	if len(video) != 3 || len(audio) != 1 {
+		t.Fatalf("after recovery: %d video, %d audio segments", len(video), len(audio))
+	}
+	for i, seg := range video {
+		sec, err := s.OpenSegment(ch, "video", seg.DecodeTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]byte, 0)
+		for j := range 3 {
+			want = append(want, segChunk(0, t0.Add(time.Duration(i)*segDur), j)...)
+		}
+		if !bytes.Equal(readSection(t, sec), want) {
+			t.Fatalf("video segment %d differs after recovery", i)
+		}
+	}
+
+	after := dirFiles(t, media)
+	if len(after) != 2 {
+		t.Fatalf("unindexed log not deleted: %v", after)
+	}
+	last, err := s.OpenSegment(ch, "video", video[2].DecodeTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last.File.Close()
+	for p, size := range after {
+		switch filepath.Ext(p) {
+		case ".cmfv":
+			if before[p] <= size {
+				t.Fatalf("video log had no tail to truncate: %d -> %d", before[p], size)
+			}
+			if size != last.Offset+last.Size {
+				t.Fatalf("video log size %d, want last indexed byte %d", size, last.Offset+last.Size)
+			}
+		case ".cmfa":
+			if size != audio[0].Size {
+				t.Fatalf("audio log size %d, want %d", size, audio[0].Size)
+			}
+		}
+	}
+	if s.Stats().Bytes != sumSizes(after) {
+		t.Fatalf("stats bytes %d, files %d", s.Stats().Bytes, sumSizes(after))
+	}
+
+	// Writing continues the sequence after the crash.
+	w, err := s.OpenWriter(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if !w.NotBefore().Equal(t0.Add(3 * segDur)) {
+		t.Fatalf("NotBefore %v", w.NotBefore())
+	}
+	if err := w.StartSession(tracks(2)); err != nil {
+		t.Fatal(err)
+	}
+	writeSegment(t, w, 0, videoTS, t0.Add(time.Minute), segDur, 1)
+	got := mustSegments(t, s, ch, "video", t0.Add(time.Minute), t0.Add(2*time.Minute), 0)
+	if len(got) != 1 || got[0].Seq != 3 || got[0].DiscSeq != 2 || !got[0].Discontinuity || got[0].InitVersion != 2 {
+		t.Fatalf("segment after recovery: %+v", got)
+	}
+}
+
+func TestRecoveryDropsEntriesPastEOF(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, nil)
+	w, err := s.OpenWriter(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartSession(tracks(1)[:1]); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		writeSegment(t, w, 0, videoTS, t0.Add(time.Duration(i)*segDur), segDur, 2)
+	}
+	segs := mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 0)
+	sec, err := s.OpenSegment(ch, "video", segs[2].DecodeTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := sec.File.Name()
+	third := sec.Offset
+	sec.File.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Lose half of the third segment behind the archive's back.
+	if err := os.Truncate(path, third+segs[2].Size/2); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, nil)
+	defer s.Close()
+	got := mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 0)
+	if len(got) != 2 || got[1] != segs[1] {
+		t.Fatalf("after recovery: %+v", got)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err = s.OpenSegment(ch, "video", segs[1].DecodeTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec.File.Close()
+	if fi.Size() != sec.Offset+sec.Size {
+		t.Fatalf("log size %d, want %d", fi.Size(), sec.Offset+sec.Size)
+	}
+	// A deleted log drops all its entries.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, nil)
+	defer s.Close()
+	if got := mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 0); len(got) != 0 {
+		t.Fatalf("segments of a missing log: %+v", got)
+	}
+	// A stray file that is not a log is left alone.
+	stray := filepath.Join(dir, "media", "README")
+	if err := os.WriteFile(stray, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	openStore(t, dir, nil)
+	if _, err := os.Stat(stray); err != nil {
+		t.Fatal(fmt.Errorf("stray file removed: %w", err))
+	}
+}

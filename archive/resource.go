@@ -1,0 +1,136 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Resource is one control-plane document: its id and opaque value.
+type Resource struct {
+	ID    string
+	Value []byte
+}
+
+// PutResource creates or replaces the resource kind/id. The value is
+// opaque to the archive (JSON by convention) and copied.
+func (s *Store) PutResource(kind, id string, value []byte) error {
+	if err := validKind(kind); err != nil {
+		return err
+	}
+	if id == "" {
+		return errors.New("archive: empty resource id")
+	}
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	v := append([]byte(nil), value...)
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(resourceKey(kind, id), v)
+	}); err != nil {
+		return fmt.Errorf("archive: put %s %q: %w", kind, id, err)
+	}
+	return nil
+}
+
+// GetResource returns a copy of the resource's value, or ErrNotFound.
+func (s *Store) GetResource(kind, id string) ([]byte, error) {
+	if err := validKind(kind); err != nil {
+		return nil, err
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var v []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(resourceKey(kind, id))
+		if err != nil {
+			return err
+		}
+		v, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) || errors.Is(err, badger.ErrEmptyKey) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive: get %s %q: %w", kind, id, err)
+	}
+	return v, nil
+}
+
+// DeleteResource deletes the resource, or returns ErrNotFound.
+func (s *Store) DeleteResource(kind, id string) error {
+	if err := validKind(kind); err != nil {
+		return err
+	}
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	k := resourceKey(kind, id)
+	var err error
+	for range 3 { // retry when a concurrent Put of the key wins
+		err = s.db.Update(func(txn *badger.Txn) error {
+			if _, err := txn.Get(k); err != nil {
+				return err
+			}
+			return txn.Delete(k)
+		})
+		if !errors.Is(err, badger.ErrConflict) {
+			break
+		}
+	}
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("archive: delete %s %q: %w", kind, id, err)
+	}
+	return nil
+}
+
+// ListResources returns the resources of a kind whose id starts with
+// idPrefix ("" for all), ascending by id (byte order).
+func (s *Store) ListResources(kind, idPrefix string) ([]Resource, error) {
+	if err := validKind(kind); err != nil {
+		return nil, err
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	out := []Resource{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = resourcePrefix(kind, idPrefix)
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			_, id, err := parseResourceKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out = append(out, Resource{ID: id, Value: v})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive: list %s: %w", kind, err)
+	}
+	return out, nil
+}
+
+func validKind(kind string) error {
+	if kind == "" || len(kind) > maxNameLen {
+		return fmt.Errorf("archive: invalid resource kind %q", kind)
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// runPruner applies retention every PruneInterval until ctx ends. It is
+// started by Open and waited for by Close.
+func (s *Store) runPruner(ctx context.Context) {
+	defer close(s.done)
+	t := time.NewTicker(s.cfg.PruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := s.Prune(time.Now())
+		if err != nil && !errors.Is(err, ErrClosed) {
+			s.log.Error("retention pass failed", "err", err)
+		} else if n > 0 {
+			s.log.Debug("retention pass", "removed_segments", n)
+		}
+		s.collectGarbage()
+	}
+}
+
+// collectGarbage runs Badger's value log GC until it has nothing to rewrite.
+func (s *Store) collectGarbage() {
+	if err := s.enter(); err != nil {
+		return
+	}
+	defer s.leave()
+	for range 10 {
+		err := s.db.RunValueLogGC(0.5)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
+			s.log.Warn("index value log GC failed", "err", err)
+		}
+		return
+	}
+}
+
+// prunePlan is what one retention pass deletes for one track.
+type prunePlan struct {
+	segments [][]byte
+	inits    [][]byte
+	logs     []logRef
+}
+
+// Prune applies retention as of now: for each channel, it deletes the index
+// entries of segments that ended at or before now minus the channel's
+// window, init versions no remaining segment (and no current session)
+// uses, and unlinks the log files whose segments are all gone (except logs
+// a writer holds open). Deletes are batched. It returns the number of
+// segments removed. Runs are serialized.
+func (s *Store) Prune(now time.Time) (removedSegments int, err error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.leave()
+	s.pruneMu.Lock()
+	defer s.pruneMu.Unlock()
+
+	channels, err := s.channelIDs()
+	if err != nil {
+		return 0, fmt.Errorf("archive: prune: %w", err)
+	}
+	var errs []error
+	for id, name := range channels {
+		cutoffUs := timeToMicros(now.Add(-s.cfg.retentionFor(name)))
+		n, err := s.pruneChannel(id, cutoffUs)
+		removedSegments += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("archive: prune %q: %w", name, err))
+		}
+	}
+	return removedSegments, errors.Join(errs...)
+}
+
+func (s *Store) pruneChannel(id uint32, cutoffUs uint64) (int, error) {
+	var plan prunePlan
+	err := s.db.View(func(txn *badger.Txn) error {
+		states, err := readTrackStates(txn, id)
+		if err != nil {
+			return err
+		}
+		for track, st := range states {
+			if err := s.planTrack(txn, id, track, st, cutoffUs, &plan); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := s.deleteKeys(append(plan.segments, plan.inits...)); err != nil {
+		return 0, err
+	}
+	var logKeys [][]byte
+	for _, l := range plan.logs {
+		path := s.logPath(l.id, l.track, l.firstUs, l.rec.Audio)
+		if fi, err := os.Stat(path); err == nil {
+			s.bytes.Add(-fi.Size())
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return len(plan.segments), fmt.Errorf("unlink log: %w", err)
+		}
+		logKeys = append(logKeys, logFileKey(l.id, l.track, l.firstUs))
+	}
+	return len(plan.segments), s.deleteKeys(logKeys)
+}
+
+// planTrack collects the expired keys of one track.
+func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackState, cutoffUs uint64, plan *prunePlan) error {
+	// Segments, oldest first, go while they ended by the cutoff (so a log
+	// whose last segment ended by then has lost them all). The first
+	// survivor tells the oldest init version still needed.
+	prefix := segmentTrackPrefix(id, track)
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix
+	opt.PrefetchValues = false
+	it := txn.NewIterator(opt)
+	keepVersion := st.InitVersion
+	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+		var r segmentRecord
+		if err := it.Item().Value(r.unmarshal); err != nil {
+			it.Close()
+			return err
+		}
+		if r.endUs() <= cutoffUs {
+			plan.segments = append(plan.segments, it.Item().KeyCopy(nil))
+			continue
+		}
+		keepVersion = min(keepVersion, r.InitVersion)
+		break
+	}
+	it.Close()
+
+	// Init versions older than any remaining segment and the current one.
+	iprefix := initTrackPrefix(id, track)
+	opt = badger.DefaultIteratorOptions
+	opt.Prefix = iprefix
+	opt.PrefetchValues = false
+	it = txn.NewIterator(opt)
+	for it.Rewind(); it.ValidForPrefix(iprefix); it.Next() {
+		_, _, v, err := parseInitKey(it.Item().Key())
+		if err != nil {
+			it.Close()
+			return err
+		}
+		if v >= keepVersion {
+			break
+		}
+		plan.inits = append(plan.inits, it.Item().KeyCopy(nil))
+	}
+	it.Close()
+
+	// Log files whose last segment ended by the cutoff hold no remaining
+	// segment.
+	lprefix := logFileTrackPrefix(id, track)
+	opt = badger.DefaultIteratorOptions
+	opt.Prefix = lprefix
+	it = txn.NewIterator(opt)
+	defer it.Close()
+	for it.Rewind(); it.ValidForPrefix(lprefix); it.Next() {
+		_, _, firstUs, err := parseLogFileKey(it.Item().Key())
+		if err != nil {
+			return err
+		}
+		ref := logRef{id: id, track: track, firstUs: firstUs}
+		if err := it.Item().Value(ref.rec.unmarshal); err != nil {
+			return err
+		}
+		if ref.rec.LastEndUs > cutoffUs || s.isHeld(s.logPath(id, track, firstUs, ref.rec.Audio)) {
+			continue
+		}
+		plan.logs = append(plan.logs, ref)
+	}
+	return nil
+}
+
+// deleteKeys deletes keys in batches.
+func (s *Store) deleteKeys(keys [][]byte) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, k := range keys {
+		if err := wb.Delete(k); err != nil {
+			return err
+		}
+	}
+	return wb.Flush()
+}
+
+// isHeld reports whether a writer holds the log open.
+func (s *Store) isHeld(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.openFiles[path]
+	return ok
+}

@@ -1,0 +1,348 @@
+package archive
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Store is an open archive. All methods are safe for concurrent use; a
+// [Writer] obtained from it is not.
+type Store struct {
+	cfg      Config
+	log      *slog.Logger
+	db       *badger.DB
+	mediaDir string
+
+	// life is held (read) by every operation that touches db, and taken
+	// exclusively by Close before closing db.
+	life     sync.RWMutex
+	dbClosed bool
+
+	mu        sync.Mutex
+	closing   bool
+	ids       map[string]uint32        // channel name → id cache
+	writers   map[string]*Writer       // open writers by channel
+	notify    map[string]chan struct{} // current notify generation by channel
+	openFiles map[string]struct{}      // log paths held open by writers
+
+	// pruneMu serializes Prune runs.
+	pruneMu sync.Mutex
+
+	bytes    atomic.Int64 // media bytes on disk
+	segments atomic.Int64 // segments indexed since Open
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Stats are counters of a Store.
+type Stats struct {
+	// Bytes is the size of the media logs on disk (logical file sizes).
+	Bytes int64
+	// Segments counts the segments indexed since Open.
+	Segments int64
+}
+
+// Open opens (or creates) the archive in cfg.Dir, recovers from a previous
+// crash (truncates log tails past the last indexed byte, deletes log files
+// without an indexed segment, drops index entries pointing past the end of
+// their log) and starts the retention goroutine, which Close stops.
+func Open(cfg Config) (*Store, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		cfg:       cfg,
+		log:       cfg.Logger.With("component", "archive"),
+		mediaDir:  filepath.Join(cfg.Dir, "media"),
+		ids:       map[string]uint32{},
+		writers:   map[string]*Writer{},
+		notify:    map[string]chan struct{}{},
+		openFiles: map[string]struct{}{},
+		done:      make(chan struct{}),
+	}
+	if err := os.MkdirAll(s.mediaDir, 0o755); err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	opts := badger.DefaultOptions(filepath.Join(cfg.Dir, "index")).
+		WithLogger(badgerLogger{l: s.log.With("lib", "badger")}).
+		WithLoggingLevel(badger.WARNING).
+		WithSyncWrites(cfg.SyncWrites).
+		WithMemTableSize(16 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithBlockCacheSize(32 << 20).
+		WithMetricsEnabled(false)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("archive: open index: %w", err)
+	}
+	s.db = db
+	if err := s.recover(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("archive: recovery: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go s.runPruner(ctx)
+	return s, nil
+}
+
+// Close closes the open writers (discarding their segments in progress),
+// stops the retention goroutine and closes the index. Further calls return
+// ErrClosed; Close is idempotent.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closing = true
+	writers := make([]*Writer, 0, len(s.writers))
+	for _, w := range s.writers {
+		writers = append(writers, w)
+	}
+	s.mu.Unlock()
+
+	var errs []error
+	for _, w := range writers {
+		if err := w.Close(); err != nil && !errors.Is(err, ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	s.cancel()
+	<-s.done
+
+	s.life.Lock()
+	s.dbClosed = true
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("archive: close index: %w", err))
+	}
+	s.life.Unlock()
+
+	// A writer opened while Close was starting: close it too (its index
+	// operations already fail with ErrClosed).
+	s.mu.Lock()
+	late := make([]*Writer, 0, len(s.writers))
+	for _, w := range s.writers {
+		late = append(late, w)
+	}
+	s.mu.Unlock()
+	for _, w := range late {
+		if err := w.Close(); err != nil && !errors.Is(err, ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+
+	s.mu.Lock()
+	for ch, n := range s.notify {
+		close(n)
+		delete(s.notify, ch)
+	}
+	s.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// enter guards an operation that uses the index; leave must follow.
+func (s *Store) enter() error {
+	s.life.RLock()
+	if s.dbClosed {
+		s.life.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) leave() { s.life.RUnlock() }
+
+// Live reports whether a writer is open for the channel.
+func (s *Store) Live(channel string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.writers[channel]
+	return ok
+}
+
+// Notify returns a channel that is closed when the next segment of the
+// channel is indexed, when its writer closes, or when the store closes.
+// All callers between two such events share one channel (a generation).
+func (s *Store) Notify(channel string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	c, ok := s.notify[channel]
+	if !ok {
+		c = make(chan struct{})
+		s.notify[channel] = c
+	}
+	return c
+}
+
+// signal ends the current notify generation of a channel.
+func (s *Store) signal(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.notify[channel]; ok {
+		close(c)
+		delete(s.notify, channel)
+	}
+}
+
+// Stats returns the store's counters.
+func (s *Store) Stats() Stats {
+	return Stats{Bytes: s.bytes.Load(), Segments: s.segments.Load()}
+}
+
+// Channels lists the channels that were ever opened for writing, sorted.
+func (s *Store) Channels() ([]string, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var names []string
+	err := s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = channelIDPrefix()
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			names = append(names, string(v))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive: channels: %w", err)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// channelIDs lists every channel id with its name.
+func (s *Store) channelIDs() (map[uint32]string, error) {
+	out := map[uint32]string{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = channelIDPrefix()
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			id, err := parseChannelIDKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out[id] = string(v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// channelID resolves a channel name to its id, allocating one when create
+// is set; otherwise an unknown channel gives ErrNotFound. The caller holds
+// enter.
+func (s *Store) channelID(name string, create bool) (uint32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.ids[name]; ok {
+		return id, nil
+	}
+	var id uint32
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(channelNameKey(name))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) != 4 {
+				return fmt.Errorf("archive: malformed channel id for %q", name)
+			}
+			id = binary.BigEndian.Uint32(v)
+			return nil
+		})
+	})
+	switch {
+	case err == nil:
+		s.ids[name] = id
+		return id, nil
+	case !errors.Is(err, badger.ErrKeyNotFound):
+		return 0, fmt.Errorf("archive: channel %q: %w", name, err)
+	case !create:
+		return 0, ErrNotFound
+	}
+	// Allocation is serialized by s.mu, so the read-modify-write of the
+	// counter cannot conflict.
+	err = s.db.Update(func(txn *badger.Txn) error {
+		var next uint32 = 1
+		item, err := txn.Get(metaKey(metaNextChannelID))
+		switch {
+		case err == nil:
+			if err := item.Value(func(v []byte) error {
+				if len(v) != 4 {
+					return errors.New("archive: malformed channel id counter")
+				}
+				next = binary.BigEndian.Uint32(v)
+				return nil
+			}); err != nil {
+				return err
+			}
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		id = next
+		if err := txn.Set(metaKey(metaNextChannelID), binary.BigEndian.AppendUint32(nil, next+1)); err != nil {
+			return err
+		}
+		if err := txn.Set(channelNameKey(name), binary.BigEndian.AppendUint32(nil, id)); err != nil {
+			return err
+		}
+		return txn.Set(channelIDKey(id), []byte(name))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("archive: allocate channel id for %q: %w", name, err)
+	}
+	s.ids[name] = id
+	return id, nil
+}
+
+// logPath is the path of a media log file.
+func (s *Store) logPath(id uint32, track string, firstUs uint64, audio bool) string {
+	ext := ".cmfv"
+	if audio {
+		ext = ".cmfa"
+	}
+	return filepath.Join(s.mediaDir, strconv.FormatUint(uint64(id), 10), track,
+		strconv.FormatUint(firstUs, 10)+ext)
+}
+
+// holdFile marks a log path as open by a writer (retention skips it).
+func (s *Store) holdFile(path string, held bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if held {
+		s.openFiles[path] = struct{}{}
+	} else {
+		delete(s.openFiles, path)
+	}
+}

@@ -1,0 +1,399 @@
+package archive
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/rewind-origin/rewind/packager"
+)
+
+// Writer records the packaging sessions of one channel. It implements
+// [packager.Sink]. A Writer is not safe for concurrent use (the packager
+// never calls it concurrently); it tolerates a concurrent [Store.Close].
+// It holds at most one open log file per track.
+type Writer struct {
+	s       *Store
+	channel string
+	id      uint32
+
+	mu        sync.Mutex
+	closed    bool
+	session   uint64
+	tracks    []*trackWriter
+	notBefore time.Time
+}
+
+var _ packager.Sink = (*Writer)(nil)
+
+// trackWriter is the state of one track of the current session.
+type trackWriter struct {
+	info  packager.TrackInfo
+	audio bool
+	// state is the persisted continuity state, as last committed.
+	state trackState
+	// disc: the next segment is the first of the session.
+	disc bool
+	file *logFile
+	// inSeg: a segment is in progress in file, starting at segOff.
+	inSeg  bool
+	segOff int64
+}
+
+// OpenWriter opens the writer of a channel ("group/channel"). Only one
+// writer per channel may be open: a second one gets ErrBusy until the
+// first is closed.
+func (s *Store) OpenWriter(channel string) (*Writer, error) {
+	if channel == "" {
+		return nil, errors.New("archive: empty channel name")
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	id, err := s.channelID(channel, true)
+	if err != nil {
+		return nil, err
+	}
+	var notBefore time.Time
+	err = s.db.View(func(txn *badger.Txn) error {
+		states, err := readTrackStates(txn, id)
+		if err != nil {
+			return err
+		}
+		for track := range states {
+			r, ok, err := lastSegment(txn, id, track)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if end := r.segment(track).End(); end.After(notBefore) {
+					notBefore = end
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive: open writer %q: %w", channel, err)
+	}
+	w := &Writer{s: s, channel: channel, id: id, notBefore: notBefore}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil, ErrClosed
+	}
+	if _, busy := s.writers[channel]; busy {
+		return nil, fmt.Errorf("%w: %s", ErrBusy, channel)
+	}
+	s.writers[channel] = w
+	return w, nil
+}
+
+// NotBefore returns the wall-clock end of the channel's last recorded
+// segment (any track), or the zero time if none: a new session must start
+// after it.
+func (w *Writer) NotBefore() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.notBefore
+}
+
+// StartSession starts a session: each track gets a new init version
+// (persisted with its TrackInfo), the next segment of each track is marked
+// as a discontinuity, and new log files are opened. Segments in progress of
+// the previous session are discarded.
+func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if len(tracks) == 0 {
+		return errors.New("archive: session without tracks")
+	}
+	seen := map[string]bool{}
+	for _, t := range tracks {
+		if err := validTrackName(t.Name); err != nil {
+			return err
+		}
+		if seen[t.Name] {
+			return fmt.Errorf("archive: duplicate track %q", t.Name)
+		}
+		seen[t.Name] = true
+		if t.Timescale == 0 {
+			return fmt.Errorf("archive: track %q has no timescale", t.Name)
+		}
+	}
+	if err := w.s.enter(); err != nil {
+		return err
+	}
+	defer w.s.leave()
+	if err := w.closeFiles(); err != nil {
+		return err
+	}
+	w.tracks = nil
+
+	var cs channelState
+	tws := make([]*trackWriter, len(tracks))
+	err := w.s.db.Update(func(txn *badger.Txn) error {
+		if _, err := getJSON(txn, channelStateKey(w.id), &cs); err != nil {
+			return err
+		}
+		cs.Session++
+		cs.Tracks = cs.Tracks[:0]
+		for i, info := range tracks {
+			var st trackState
+			if _, err := getJSON(txn, trackStateKey(w.id, info.Name), &st); err != nil {
+				return err
+			}
+			st.InitVersion++
+			if !slices.Contains(st.Timescales, info.Timescale) {
+				st.Timescales = append(st.Timescales, info.Timescale)
+			}
+			if err := setJSON(txn, trackStateKey(w.id, info.Name), st); err != nil {
+				return err
+			}
+			rec := initRecord{Session: cs.Session, Info: info}
+			if err := setJSON(txn, initKey(w.id, info.Name, st.InitVersion), rec); err != nil {
+				return err
+			}
+			cs.Tracks = append(cs.Tracks, sessionTrack{Name: info.Name, InitVersion: st.InitVersion})
+			tws[i] = &trackWriter{info: info, audio: info.Kind == packager.KindAudio, state: st, disc: true}
+		}
+		return setJSON(txn, channelStateKey(w.id), cs)
+	})
+	if err != nil {
+		return fmt.Errorf("archive: start session of %q: %w", w.channel, err)
+	}
+	w.session = cs.Session
+	w.tracks = tws
+	return nil
+}
+
+// WriteChunk appends a chunk to the segment in progress of its track. A
+// chunk with SegmentStart begins a new segment on a 4 KiB boundary of the
+// track's log (rolling to a new log file when the current one spans
+// LogRollInterval); a segment in progress without EndSegment is discarded.
+func (w *Writer) WriteChunk(c packager.Chunk) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	t, err := w.track(c.Track)
+	if err != nil {
+		return err
+	}
+	if c.SegmentStart {
+		if t.inSeg {
+			w.s.log.Warn("segment discarded: no EndSegment before the next segment",
+				"channel", w.channel, "track", t.info.Name)
+			if err := w.discard(t); err != nil {
+				return err
+			}
+		}
+		startUs := ticksToMicros(c.DecodeTime, t.info.Timescale)
+		roll := uint64(w.s.cfg.LogRollInterval / time.Microsecond)
+		if t.file == nil || startUs < t.file.firstUs || startUs-t.file.firstUs >= roll {
+			if t.file != nil {
+				if err := w.s.closeLog(t.file); err != nil {
+					return err
+				}
+				t.file = nil
+			}
+			f, err := w.s.createLog(w.id, t.info.Name, startUs, t.audio)
+			if err != nil {
+				return err
+			}
+			t.file = f
+		}
+		t.inSeg = true
+		t.segOff = alignUp(t.file.committed)
+		if err := w.s.writeLog(t.file, c.Data, t.segOff); err != nil {
+			return errors.Join(err, w.discard(t))
+		}
+		return nil
+	}
+	if !t.inSeg {
+		return fmt.Errorf("archive: track %q: chunk outside a segment", t.info.Name)
+	}
+	if err := w.s.writeLog(t.file, c.Data, t.file.size); err != nil {
+		return errors.Join(err, w.discard(t))
+	}
+	return nil
+}
+
+// EndSegment indexes the segment in progress of a track. Its bytes are
+// written (and fdatasynced with Config.SyncWrites) before the index entry
+// commits; once EndSegment returns the segment can be served and Notify
+// waiters of the channel are woken. A segment that does not start after
+// the track's previous one is discarded with an error.
+func (w *Writer) EndSegment(e packager.SegmentEnd) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	t, err := w.track(e.Track)
+	if err != nil {
+		return err
+	}
+	if !t.inSeg {
+		return fmt.Errorf("archive: track %q: EndSegment without a segment", t.info.Name)
+	}
+	ts := t.info.Timescale
+	startUs := ticksToMicros(e.DecodeTime, ts)
+	if t.state.NextSeq > 0 && startUs <= t.state.LastStartUs {
+		return errors.Join(fmt.Errorf("archive: track %q: segment at %d µs does not follow the previous one at %d µs",
+			t.info.Name, startUs, t.state.LastStartUs), w.discard(t))
+	}
+	if err := w.s.enter(); err != nil {
+		return err
+	}
+	defer w.s.leave()
+	if w.s.cfg.SyncWrites {
+		if err := datasync(t.file.f); err != nil {
+			return errors.Join(fmt.Errorf("archive: sync log: %w", err), w.discard(t))
+		}
+	}
+	st := t.state
+	rec := segmentRecord{
+		FileUs:      t.file.firstUs,
+		Audio:       t.audio,
+		Offset:      t.segOff,
+		Size:        t.file.size - t.segOff,
+		DecodeTime:  e.DecodeTime,
+		Duration:    e.Duration,
+		Timescale:   ts,
+		Seq:         st.NextSeq,
+		Disc:        t.disc,
+		InitVersion: st.InitVersion,
+		Session:     w.session,
+	}
+	if t.disc {
+		st.DiscSeq++
+	}
+	rec.DiscSeq = st.DiscSeq
+	st.NextSeq++
+	st.LastStartUs = startUs
+	lf := logFileRecord{Audio: t.audio, End: t.file.size, LastEndUs: rec.endUs()}
+	err = w.s.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Set(segmentKey(w.id, t.info.Name, startUs), rec.marshal()); err != nil {
+			return err
+		}
+		if err := txn.Set(logFileKey(w.id, t.info.Name, t.file.firstUs), lf.marshal()); err != nil {
+			return err
+		}
+		return setJSON(txn, trackStateKey(w.id, t.info.Name), st)
+	})
+	if err != nil {
+		return errors.Join(fmt.Errorf("archive: index segment: %w", err), w.discard(t))
+	}
+	t.state = st
+	t.disc = false
+	t.inSeg = false
+	t.file.committed = t.file.size
+	if end := rec.segment(t.info.Name).End(); end.After(w.notBefore) {
+		w.notBefore = end
+	}
+	w.s.segments.Add(1)
+	w.s.signal(w.channel)
+	return nil
+}
+
+// Close discards the segments in progress (truncating their bytes), closes
+// the log files and releases the channel. Calling Close again returns nil.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	err := w.closeFiles()
+	w.s.mu.Lock()
+	if w.s.writers[w.channel] == w {
+		delete(w.s.writers, w.channel)
+	}
+	w.s.mu.Unlock()
+	w.s.signal(w.channel)
+	return err
+}
+
+func (w *Writer) track(i int) (*trackWriter, error) {
+	if w.tracks == nil {
+		return nil, errors.New("archive: no session started")
+	}
+	if i < 0 || i >= len(w.tracks) {
+		return nil, fmt.Errorf("archive: track index %d out of range", i)
+	}
+	return w.tracks[i], nil
+}
+
+// discard drops the segment in progress of t.
+func (w *Writer) discard(t *trackWriter) error {
+	if !t.inSeg {
+		return nil
+	}
+	t.inSeg = false
+	return w.s.rollbackLog(t.file)
+}
+
+// closeFiles discards segments in progress and closes every log file.
+func (w *Writer) closeFiles() error {
+	var errs []error
+	for _, t := range w.tracks {
+		if err := w.discard(t); err != nil {
+			errs = append(errs, err)
+		}
+		if t.file != nil {
+			if err := w.s.closeLog(t.file); err != nil {
+				errs = append(errs, err)
+			}
+			t.file = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validTrackName accepts names that are safe as a path element and a key
+// part: 1-64 characters of [a-zA-Z0-9_-].
+func validTrackName(name string) error {
+	if name == "" || len(name) > 64 {
+		return fmt.Errorf("archive: invalid track name %q", name)
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
+		if !ok {
+			return fmt.Errorf("archive: invalid track name %q", name)
+		}
+	}
+	return nil
+}
+
+// getJSON reads a JSON value; found is false (and v untouched) if the key
+// does not exist.
+func getJSON(txn *badger.Txn, key []byte, v any) (found bool, err error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+func setJSON(txn *badger.Txn, key []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return txn.Set(key, b)
+}

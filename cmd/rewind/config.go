@@ -1,0 +1,273 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is every setting of `rewind serve`. Precedence: built-in defaults,
+// then the YAML file given by --config, then REWIND_* environment variables,
+// then flags. Keys are the flag names; the environment twin of "data-dir" is
+// REWIND_DATA_DIR; YAML uses the same keys.
+type Config struct {
+	ConfigFile    string
+	DataDir       string
+	HTTPAddr      string
+	RTSPAddr      string
+	RTSPUDPRTP    string
+	RTSPUDPRTCP   string
+	AutoProvision bool
+	Retention     time.Duration
+	PartDuration  time.Duration
+	LogLevel      string
+	LogFormat     string
+	Insecure      bool
+	SyncWrites    bool
+}
+
+// durationValue is a flag.Value for time.Duration that also accepts plain
+// seconds ("3600").
+type durationValue struct{ p *time.Duration }
+
+func (d durationValue) String() string {
+	if d.p == nil {
+		return ""
+	}
+	return d.p.String()
+}
+
+func (d durationValue) Set(s string) error {
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		*d.p = time.Duration(n * float64(time.Second))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration like 90s, 24h or a number of seconds, got %q", s)
+	}
+	*d.p = v
+	return nil
+}
+
+// setting declares one key once for the flag set, the YAML file and the environment.
+type setting struct {
+	key   string
+	help  string
+	value flag.Value
+}
+
+func (c *Config) settings() []setting {
+	str := func(p *string) flag.Value { return (*stringValue)(p) }
+	boo := func(p *bool) flag.Value { return (*boolValue)(p) }
+	return []setting{
+		{"config", "YAML file with settings (keys as the flag names)", str(&c.ConfigFile)},
+		{"data-dir", "folder for the archive (media logs, index, resources)", str(&c.DataDir)},
+		{"http-addr", "HTTP listen address for playback, API, metrics; port 0 picks one", str(&c.HTTPAddr)},
+		{"rtsp-addr", "RTSP listen address for publishers (TCP); port 0 picks one", str(&c.RTSPAddr)},
+		{"rtsp-udp-rtp-addr", "RTSP UDP RTP listen address (even port); empty disables UDP", str(&c.RTSPUDPRTP)},
+		{"rtsp-udp-rtcp-addr", "RTSP UDP RTCP listen address (the RTP port + 1)", str(&c.RTSPUDPRTCP)},
+		{"auto-provision", "create group, channel and endpoint \"default\" on first publish", boo(&c.AutoProvision)},
+		{"retention", "start-over window kept in the archive (e.g. 24h)", durationValue{&c.Retention}},
+		{"part-duration", "chunk duration inside segments for LL-HLS parts (0 = one chunk per segment)", durationValue{&c.PartDuration}},
+		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
+		{"log-format", "text or json", str(&c.LogFormat)},
+		{"insecure", "allow binding HTTP to a non-loopback address without credentials", boo(&c.Insecure)},
+		{"sync-writes", "fdatasync media before indexing each segment (survives power loss, costs IOPS)", boo(&c.SyncWrites)},
+	}
+}
+
+type stringValue string
+
+func (s *stringValue) String() string     { return string(*s) }
+func (s *stringValue) Set(v string) error { *s = stringValue(v); return nil }
+
+type boolValue bool
+
+func (b *boolValue) String() string { return strconv.FormatBool(bool(*b)) }
+func (b *boolValue) Set(v string) error {
+	x, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("want true or false, got %q", v)
+	}
+	*b = boolValue(x)
+	return nil
+}
+func (b *boolValue) IsBoolFlag() bool { return true }
+
+// defaultConfig returns the embedded defaults.
+func defaultConfig() Config {
+	return Config{
+		DataDir:       "./data",
+		HTTPAddr:      "127.0.0.1:8080",
+		RTSPAddr:      "127.0.0.1:8554",
+		RTSPUDPRTP:    "127.0.0.1:8000",
+		RTSPUDPRTCP:   "127.0.0.1:8001",
+		AutoProvision: true,
+		Retention:     24 * time.Hour,
+		LogLevel:      "info",
+		LogFormat:     "text",
+	}
+}
+
+func envName(key string) string {
+	return "REWIND_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
+}
+
+// loadConfig applies the layers and validates. Errors quote the offending key.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	c := defaultConfig()
+	fs := flag.NewFlagSet("rewind serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	set := c.settings()
+	for _, s := range set {
+		fs.Var(s.value, s.key, s.help+" (env "+envName(s.key)+")")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: rewind serve [flags]\n\nSettings: defaults < YAML file (--config) < REWIND_* environment < flags.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fromFlags := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { fromFlags[f.Name] = true })
+
+	// The config file may come from the environment too.
+	if !fromFlags["config"] {
+		if v := getenv(envName("config")); v != "" {
+			c.ConfigFile = v
+		}
+	}
+	if c.ConfigFile != "" {
+		b, err := os.ReadFile(c.ConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("config %s: %w", c.ConfigFile, err)
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			s, ok := find(set, k)
+			if !ok || k == "config" {
+				return nil, fmt.Errorf("config %s: unknown key %q", c.ConfigFile, k)
+			}
+			if fromFlags[k] {
+				continue
+			}
+			if err := s.value.Set(fmt.Sprint(m[k])); err != nil {
+				return nil, fmt.Errorf("config %s: key %q: %w", c.ConfigFile, k, err)
+			}
+		}
+	}
+	for _, s := range set {
+		if s.key == "config" || fromFlags[s.key] {
+			continue
+		}
+		if v, ok := lookupEnv(getenv, envName(s.key)); ok {
+			if err := s.value.Set(v); err != nil {
+				return nil, fmt.Errorf("environment %s: %w", envName(s.key), err)
+			}
+		}
+	}
+	return &c, c.validate()
+}
+
+func lookupEnv(getenv func(string) string, k string) (string, bool) {
+	v := getenv(k)
+	return v, v != ""
+}
+
+func find(set []setting, key string) (setting, bool) {
+	for _, s := range set {
+		if s.key == key {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+// validate checks every setting before anything binds.
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("setting %q: "+format, append([]any{key}, a...)...))
+	}
+	if c.DataDir == "" {
+		bad("data-dir", "must not be empty")
+	}
+	for key, addr := range map[string]string{"http-addr": c.HTTPAddr, "rtsp-addr": c.RTSPAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad(key, "want host:port, got %q", addr)
+		}
+	}
+	if (c.RTSPUDPRTP == "") != (c.RTSPUDPRTCP == "") {
+		bad("rtsp-udp-rtcp-addr", "set both rtsp-udp-rtp-addr and rtsp-udp-rtcp-addr, or neither")
+	} else if c.RTSPUDPRTP != "" {
+		if err := checkUDPPair(c.RTSPUDPRTP, c.RTSPUDPRTCP); err != nil {
+			bad("rtsp-udp-rtp-addr", "%v", err)
+		}
+	}
+	if c.Retention < time.Minute {
+		bad("retention", "must be at least 1m, got %s", c.Retention)
+	}
+	if c.PartDuration < 0 || c.PartDuration > 10*time.Second {
+		bad("part-duration", "must be between 0 and 10s, got %s", c.PartDuration)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log-level", "want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log-format", "want text or json, got %q", c.LogFormat)
+	}
+	if len(errs) == 0 && !c.Insecure && !isLoopback(c.HTTPAddr) {
+		bad("http-addr", "%q is not a loopback address and no credentials are configured; pass --insecure to serve it anyway", c.HTTPAddr)
+	}
+	return errors.Join(errs...)
+}
+
+func checkUDPPair(rtp, rtcp string) error {
+	h1, p1, err1 := net.SplitHostPort(rtp)
+	h2, p2, err2 := net.SplitHostPort(rtcp)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("want host:port addresses, got %q and %q", rtp, rtcp)
+	}
+	a, errA := strconv.Atoi(p1)
+	b, errB := strconv.Atoi(p2)
+	if errA != nil || errB != nil || h1 != h2 || a%2 != 0 || b != a+1 {
+		return fmt.Errorf("RTP needs an even port and RTCP the next one on the same host, got %q and %q", rtp, rtcp)
+	}
+	return nil
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,170 @@
+// Command rewind is a live streaming origin with a time-shift archive:
+// RTSP publish in, CMAF HLS/DASH out, every segment indexed for start-over.
+//
+//	rewind serve [flags]   start the origin (see rewind serve --help)
+//	rewind version         print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/ingest"
+	"github.com/rewind-origin/rewind/origin"
+	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/packager/live"
+)
+
+// version is set with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `Rewind: live streaming origin with a time-shift archive.
+
+Usage:
+  rewind serve [flags]   start the origin (rewind serve --help lists every setting)
+  rewind version         print the version
+`
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := loadConfig(args[1:], getenv, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "rewind: %v\n", err)
+			return 2
+		}
+		if err := serve(ctx, cfg, stderr); err != nil {
+			fmt.Fprintf(stderr, "rewind: %v\n", err)
+			return 1
+		}
+		return 0
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "rewind %s\n", version)
+		return 0
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "rewind: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serve wires the components, runs until ctx is done, then shuts down in
+// data-flow order: ingest (each publication finishes its segment in flight),
+// packaging, HTTP, archive.
+func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
+	log := newLogger(cfg, logw)
+	store, err := archive.Open(archive.Config{
+		Dir:        cfg.DataDir,
+		Logger:     log.With("component", "archive"),
+		Retention:  cfg.Retention,
+		SyncWrites: cfg.SyncWrites,
+	})
+	if err != nil {
+		return fmt.Errorf("open archive in %s: %w", cfg.DataDir, err)
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing archive", "error", err)
+		}
+	}()
+	cat := catalog.New(store)
+	metrics := origin.NewMetrics(func() (int64, int64) {
+		st := store.Stats()
+		return st.Bytes, st.Segments
+	})
+
+	router := &live.Router{
+		OpenWriter: func(channel string) (live.Writer, error) {
+			w, err := store.OpenWriter(channel)
+			if errors.Is(err, archive.ErrBusy) {
+				return nil, fmt.Errorf("%s: %w", channel, ingest.ErrBusy)
+			}
+			return w, err
+		},
+		Prepare: func(group, channel string) (time.Duration, error) {
+			if cfg.AutoProvision {
+				if err := cat.AutoProvision(group, channel, time.Now()); err != nil {
+					return 0, err
+				}
+			} else if _, err := cat.Channel(group, channel); err != nil {
+				return 0, fmt.Errorf("%s/%s: %w", group, channel, ingest.ErrNotFound)
+			}
+			return cat.PackagingFor(group, channel), nil
+		},
+		PartDuration: cfg.PartDuration,
+		Observer:     metrics,
+		Logger:       log.With("component", "packager"),
+	}
+	if err := router.Initialize(); err != nil {
+		return err
+	}
+	defer router.Close()
+
+	httpSrv := &origin.Server{
+		Address: cfg.HTTPAddr,
+		Archive: store,
+		Catalog: cat,
+		Metrics: metrics,
+		Logger:  log.With("component", "origin"),
+	}
+	if err := httpSrv.Initialize(); err != nil {
+		return fmt.Errorf("setting \"http-addr\": %w", err)
+	}
+	defer httpSrv.Close()
+
+	rtsp := &ingest.RTSPServer{
+		Address:        cfg.RTSPAddr,
+		UDPRTPAddress:  cfg.RTSPUDPRTP,
+		UDPRTCPAddress: cfg.RTSPUDPRTCP,
+		Handler:        router,
+		Logger:         log.With("component", "ingest"),
+	}
+	if err := rtsp.Initialize(); err != nil {
+		return fmt.Errorf("setting \"rtsp-addr\": %w", err)
+	}
+	log.Info("rewind started", "version", version, "http", httpSrv.Addr(), "rtsp", rtsp.Addr(),
+		"data_dir", cfg.DataDir, "auto_provision", cfg.AutoProvision)
+
+	<-ctx.Done()
+	log.Info("shutting down")
+	rtsp.Close()   // every publication's Stream is closed
+	router.Close() // segments in flight are completed and indexed
+	httpSrv.Close()
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,269 @@
+// Package e2e tests the built rewind binary as a black box: real ffmpeg
+// publishers, real HTTP clients and decoders. It imports no internals.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var rewindBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	if testing.Short() {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "rewind-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	rewindBin = filepath.Join(dir, "rewind")
+	cmd := exec.Command("go", "build", "-o", rewindBin, "../cmd/rewind")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building rewind:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// requireTools skips outside CI when a tool is missing; in CI a missing
+// tool fails the test (make test installs them).
+func requireTools(t *testing.T, tools ...string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test skipped with -short")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is required (make test-deps installs it): %v", tool, err)
+			}
+			t.Skipf("%s not installed (run make test-deps)", tool)
+		}
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// rewind is a running rewind process.
+type rewind struct {
+	t        *testing.T
+	cmd      *exec.Cmd
+	dataDir  string
+	httpAddr string
+	rtspAddr string
+	logs     *syncBuffer
+	done     chan struct{}
+	exitErr  error
+}
+
+var startedRE = regexp.MustCompile(`msg="rewind started".* http=(\S+) rtsp=(\S+)`)
+
+// startRewind starts the binary on free loopback ports with dataDir and
+// waits until it logs its bound addresses.
+func startRewind(t *testing.T, dataDir string, extra ...string) *rewind {
+	t.Helper()
+	args := append([]string{"serve", "--data-dir", dataDir, "--http-addr", "127.0.0.1:0",
+		"--rtsp-addr", "127.0.0.1:0", "--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", ""}, extra...)
+	r := &rewind{t: t, dataDir: dataDir, logs: &syncBuffer{}, done: make(chan struct{})}
+	r.cmd = exec.Command(rewindBin, args...)
+	pr, pw := io.Pipe()
+	r.cmd.Stdout = r.logs
+	r.cmd.Stderr = io.MultiWriter(r.logs, pw)
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		r.exitErr = r.cmd.Wait()
+		pw.Close()
+		close(r.done)
+	}()
+	found := make(chan [2]string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if m := startedRE.FindStringSubmatch(sc.Text()); m != nil {
+				found <- [2]string{m[1], m[2]}
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	select {
+	case a := <-found:
+		r.httpAddr, r.rtspAddr = a[0], a[1]
+	case <-r.done:
+		t.Fatalf("rewind exited before starting: %v\n%s", r.exitErr, r.logs)
+	case <-time.After(30 * time.Second):
+		r.kill()
+		t.Fatalf("rewind did not start in 30 s\n%s", r.logs)
+	}
+	t.Cleanup(func() {
+		r.kill()
+		if t.Failed() {
+			t.Logf("rewind logs:\n%s", r.logs)
+		}
+	})
+	return r
+}
+
+// stop sends sig and waits for the exit; it returns the exit code.
+func (r *rewind) stop(sig syscall.Signal) int {
+	r.t.Helper()
+	_ = r.cmd.Process.Signal(sig)
+	select {
+	case <-r.done:
+	case <-time.After(30 * time.Second):
+		r.kill()
+		r.t.Fatalf("rewind did not exit 30 s after %v\n%s", sig, r.logs)
+	}
+	return r.cmd.ProcessState.ExitCode()
+}
+
+func (r *rewind) kill() {
+	select {
+	case <-r.done:
+	default:
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	}
+}
+
+func (r *rewind) url(path string) string { return "http://" + r.httpAddr + path }
+
+func (r *rewind) rtsp(group, channel string) string {
+	return "rtsp://" + r.rtspAddr + "/" + group + "/" + channel
+}
+
+// get fetches a URL and returns status and body.
+func get(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading body: %v", url, err)
+	}
+	return resp.StatusCode, b
+}
+
+// mustGet fetches a URL that must answer 200.
+func mustGet(t *testing.T, url string) []byte {
+	t.Helper()
+	status, b := get(t, url)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: status %d: %s", url, status, b)
+	}
+	return b
+}
+
+// waitFor polls cond every 250 ms until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// publisher is a running ffmpeg publish.
+type publisher struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+// publish starts ffmpeg with input args, publishing to url over RTSP/TCP.
+// It is killed at the end of the test.
+func publish(t *testing.T, url string, args ...string) *publisher {
+	t.Helper()
+	full := append([]string{"-hide_banner", "-loglevel", "error", "-re"}, args...)
+	full = append(full, "-f", "rtsp", "-rtsp_transport", "tcp", url)
+	p := &publisher{logs: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command("ffmpeg", full...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// wait waits for ffmpeg to exit and returns its error and output.
+func (p *publisher) wait(timeout time.Duration) (error, string, bool) {
+	select {
+	case <-p.done:
+		return p.err, p.logs.String(), true
+	case <-time.After(timeout):
+		return nil, p.logs.String(), false
+	}
+}
+
+// run executes a command with a timeout and returns combined output.
+func run(t *testing.T, timeout time.Duration, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if ctx.Err() != nil {
+		return string(out), fmt.Errorf("%s timed out after %s", name, timeout)
+	}
+	return strings.TrimSpace(string(out)), err
+}

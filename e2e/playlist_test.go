@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mediaPlaylist is what the tests read from an HLS media playlist.
+type mediaPlaylist struct {
+	targetDuration int
+	mediaSequence  int
+	discSequence   int
+	playlistType   string
+	ended          bool
+	segments       []hlsSegment
+}
+
+type hlsSegment struct {
+	uri           string
+	duration      float64
+	pdt           time.Time // zero when the playlist did not carry one
+	mapURI        string
+	discontinuity bool
+}
+
+func parseMediaPlaylist(t *testing.T, b []byte) mediaPlaylist {
+	t.Helper()
+	var p mediaPlaylist
+	var cur hlsSegment
+	var mapURI string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	first := true
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if first {
+			if line != "#EXTM3U" {
+				t.Fatalf("playlist does not start with #EXTM3U:\n%s", b)
+			}
+			first = false
+			continue
+		}
+		tag, val, _ := strings.Cut(line, ":")
+		switch {
+		case line == "":
+		case tag == "#EXT-X-TARGETDURATION":
+			p.targetDuration, _ = strconv.Atoi(val)
+		case tag == "#EXT-X-MEDIA-SEQUENCE":
+			p.mediaSequence, _ = strconv.Atoi(val)
+		case tag == "#EXT-X-DISCONTINUITY-SEQUENCE":
+			p.discSequence, _ = strconv.Atoi(val)
+		case tag == "#EXT-X-PLAYLIST-TYPE":
+			p.playlistType = val
+		case tag == "#EXT-X-ENDLIST":
+			p.ended = true
+		case tag == "#EXT-X-DISCONTINUITY":
+			cur.discontinuity = true
+		case tag == "#EXT-X-MAP":
+			_, rest, _ := strings.Cut(val, `URI="`)
+			mapURI, _, _ = strings.Cut(rest, `"`)
+		case tag == "#EXT-X-PROGRAM-DATE-TIME":
+			pdt, err := time.Parse(time.RFC3339Nano, val)
+			if err != nil {
+				t.Fatalf("bad program date time %q: %v", val, err)
+			}
+			cur.pdt = pdt
+		case tag == "#EXTINF":
+			d, _, _ := strings.Cut(val, ",")
+			f, err := strconv.ParseFloat(d, 64)
+			if err != nil {
+				t.Fatalf("bad EXTINF %q", line)
+			}
+			cur.duration = f
+		case strings.HasPrefix(line, "#"):
+		default:
+			cur.uri = line
+			cur.mapURI = mapURI
+			p.segments = append(p.segments, cur)
+			cur = hlsSegment{}
+		}
+	}
+	return p
+}
+
+// variantURIs returns the URIs of a multivariant playlist's variant streams
+// and renditions.
+func variantURIs(b []byte) (streams, media []string) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	next := false
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(line, "#EXT-X-STREAM-INF"):
+			next = true
+		case strings.HasPrefix(line, "#EXT-X-MEDIA:"):
+			if _, rest, ok := strings.Cut(line, `URI="`); ok {
+				u, _, _ := strings.Cut(rest, `"`)
+				media = append(media, u)
+			}
+		case next && line != "" && !strings.HasPrefix(line, "#"):
+			streams = append(streams, line)
+			next = false
+		}
+	}
+	return streams, media
+}

@@ -1,0 +1,52 @@
+package origin
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/origin/catalog"
+)
+
+// Data-plane errors. Handlers return them (wrapped with detail); statusOf
+// maps them to HTTP once, here.
+var (
+	errBadRequest = errors.New("bad request")
+	errNotFound   = errors.New("not found")
+	errGone       = errors.New("gone")
+	errTooEarly   = errors.New("too early")
+)
+
+// statusOf maps a domain error to its HTTP status.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, errNotFound), errors.Is(err, archive.ErrNotFound), errors.Is(err, catalog.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, errGone):
+		return http.StatusGone
+	case errors.Is(err, errTooEarly):
+		return http.StatusTooEarly
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// writeError answers a data-plane request with a plain-text error, unless
+// the response has already started (then it only logs).
+func (s *Server) writeError(c *gin.Context, err error) {
+	status := statusOf(err)
+	if status >= 500 {
+		s.Logger.Error("request failed", "path", c.Request.URL.Path, "error", err)
+	}
+	if c.Writer.Written() {
+		c.Abort()
+		return
+	}
+	c.Header("Cache-Control", "no-cache")
+	c.String(status, "%s\n", err.Error())
+	c.Abort()
+}

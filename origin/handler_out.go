@@ -1,0 +1,165 @@
+package origin
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rewind-origin/rewind/origin/catalog"
+)
+
+// request is a parsed data-plane URL:
+// /out/v1/{group}/{channel}/{endpoint}/{file}.
+type request struct {
+	group, channel string
+	endpoint       *catalog.Endpoint
+	kind           fileKind
+	manifest       string // manifest name (playlists, MPD)
+	track          string // track name (media playlists, segments)
+	initVersion    uint32
+	decodeTime     uint64
+}
+
+type fileKind int
+
+const (
+	fileMultivariant fileKind = iota + 1
+	fileMediaPlaylist
+	fileMPD
+	fileInit
+	fileSegment
+)
+
+// channelKey is the archive's name of a channel.
+func (r *request) channelKey() string { return r.group + "/" + r.channel }
+
+func (s *Server) handleOut(c *gin.Context) {
+	r, err := s.parseOut(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	switch r.kind {
+	case fileMultivariant:
+		err = s.serveMultivariant(c, r)
+	case fileMediaPlaylist:
+		err = s.serveMediaPlaylist(c, r)
+	case fileMPD:
+		err = s.serveMPD(c, r)
+	case fileInit:
+		err = s.serveInit(c, r)
+	case fileSegment:
+		err = s.serveSegment(c, r)
+	}
+	if err != nil {
+		s.writeError(c, err)
+	}
+}
+
+// parseOut validates names, resolves the endpoint and classifies the file.
+func (s *Server) parseOut(c *gin.Context) (*request, error) {
+	r := &request{group: c.Param("group"), channel: c.Param("channel")}
+	ep := c.Param("endpoint")
+	for _, n := range []string{r.group, r.channel, ep} {
+		if !catalog.ValidName(n) {
+			return nil, fmt.Errorf("invalid name %q: %w", n, errBadRequest)
+		}
+	}
+	e, err := s.Catalog.Endpoint(r.group, r.channel, ep)
+	if err != nil {
+		return nil, fmt.Errorf("origin endpoint %s/%s/%s: %w", r.group, r.channel, ep, errNotFound)
+	}
+	r.endpoint = e
+	file := strings.TrimPrefix(c.Param("file"), "/")
+	if err := r.classify(file); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *request) classify(file string) error {
+	notFound := fmt.Errorf("%q: %w", file, errNotFound)
+	if dir, name, ok := strings.Cut(file, "/"); ok {
+		// {track}/init-{v}.mp4 or {track}/{decodeTime}.m4s
+		if !validTrackName(dir) || strings.Contains(name, "/") {
+			return notFound
+		}
+		r.track = dir
+		if v, ok := strings.CutPrefix(name, "init-"); ok {
+			v, ok = strings.CutSuffix(v, ".mp4")
+			n, err := strconv.ParseUint(v, 10, 32)
+			if !ok || err != nil {
+				return notFound
+			}
+			r.kind, r.initVersion = fileInit, uint32(n)
+			return nil
+		}
+		t, ok := strings.CutSuffix(name, ".m4s")
+		n, err := strconv.ParseUint(t, 10, 64)
+		if !ok || err != nil {
+			return notFound
+		}
+		r.kind, r.decodeTime = fileSegment, n
+		return nil
+	}
+	if base, ok := strings.CutSuffix(file, ".m3u8"); ok {
+		m, track, child := strings.Cut(base, "_")
+		if !r.hasHLS(m) {
+			return notFound
+		}
+		r.manifest = m
+		if !child {
+			r.kind = fileMultivariant
+			return nil
+		}
+		if !validTrackName(track) {
+			return notFound
+		}
+		r.kind, r.track = fileMediaPlaylist, track
+		return nil
+	}
+	if base, ok := strings.CutSuffix(file, ".mpd"); ok {
+		if !slices.ContainsFunc(r.endpoint.DashManifests, func(m catalog.DASHManifest) bool { return m.ManifestName == base }) {
+			return notFound
+		}
+		r.kind, r.manifest = fileMPD, base
+		return nil
+	}
+	return notFound
+}
+
+// hlsManifest returns the HLS or LL-HLS manifest configuration named m.
+func (r *request) hlsManifest() (catalog.HLSManifest, bool) {
+	for _, list := range [][]catalog.HLSManifest{r.endpoint.HlsManifests, r.endpoint.LowLatencyHlsManifests} {
+		for _, m := range list {
+			if m.ManifestName == r.manifest {
+				return m, true
+			}
+		}
+	}
+	return catalog.HLSManifest{}, false
+}
+
+func (r *request) hasHLS(name string) bool {
+	saved := r.manifest
+	r.manifest = name
+	_, ok := r.hlsManifest()
+	r.manifest = saved
+	return ok
+}
+
+// validTrackName accepts the packager's track names ("video", "audio2").
+func validTrackName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,136 @@
+package origin
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rewind-origin/rewind/packager"
+)
+
+const immutable = "public, max-age=31536000, immutable"
+
+func mimeOf(track string) string {
+	if strings.HasPrefix(track, packager.KindAudio) {
+		return "audio/mp4"
+	}
+	return "video/mp4"
+}
+
+// serveInit sends an init segment (small, from the index).
+func (s *Server) serveInit(c *gin.Context, r *request) error {
+	b, err := s.Archive.Init(r.channelKey(), r.track, r.initVersion)
+	if err != nil {
+		return fmt.Errorf("init segment %s/init-%d.mp4: %w", r.track, r.initVersion, err)
+	}
+	etag := fmt.Sprintf(`"i%d-%d"`, r.initVersion, len(b))
+	h := c.Writer.Header()
+	h.Set("Cache-Control", immutable)
+	h.Set("ETag", etag)
+	if c.GetHeader("If-None-Match") == etag {
+		c.Status(http.StatusNotModified)
+		return nil
+	}
+	c.Data(http.StatusOK, mimeOf(r.track), b)
+	return nil
+}
+
+// serveSegment sends one segment straight from its media log: one byte range,
+// copied by the kernel (sendfile) through net/http's own ResponseWriter.
+// Single byte ranges are honoured; other Range forms get the whole segment.
+func (s *Server) serveSegment(c *gin.Context, r *request) error {
+	sec, err := s.Archive.OpenSegment(r.channelKey(), r.track, r.decodeTime)
+	if err != nil {
+		return fmt.Errorf("segment %s/%d.m4s: %w", r.track, r.decodeTime, err)
+	}
+	defer sec.File.Close()
+
+	etag := `"s` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(sec.Size, 36) + `"`
+	h := c.Writer.Header()
+	h.Set("Content-Type", mimeOf(r.track))
+	h.Set("Cache-Control", immutable)
+	h.Set("ETag", etag)
+	h.Set("Accept-Ranges", "bytes")
+	if c.GetHeader("If-None-Match") == etag {
+		c.Status(http.StatusNotModified)
+		return nil
+	}
+	off, n, status := sec.Offset, sec.Size, http.StatusOK
+	rng, ifRange := c.GetHeader("Range"), c.GetHeader("If-Range")
+	if rng != "" && (ifRange == "" || ifRange == etag) {
+		start, length, ok := parseRange(rng, sec.Size)
+		if !ok {
+			h.Set("Content-Range", "bytes */"+strconv.FormatInt(sec.Size, 10))
+			c.Status(http.StatusRequestedRangeNotSatisfiable)
+			return nil
+		}
+		if length >= 0 {
+			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, start+length-1, sec.Size))
+			off, n, status = sec.Offset+start, length, http.StatusPartialContent
+		}
+	}
+	h.Set("Content-Length", strconv.FormatInt(n, 10))
+	c.Status(status)
+	c.Writer.WriteHeaderNow()
+	if c.Request.Method == http.MethodHead {
+		return nil
+	}
+	if _, err := sec.File.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	// gin's writer has no ReadFrom: copy into net/http's writer, whose
+	// ReadFrom uses sendfile for an *io.LimitedReader over an *os.File.
+	w := http.ResponseWriter(c.Writer)
+	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
+		w = u.Unwrap()
+	}
+	if _, err := io.Copy(w, io.LimitReader(sec.File, n)); err != nil {
+		s.Logger.Debug("segment copy ended early", "path", c.Request.URL.Path, "error", err)
+	}
+	return nil
+}
+
+// parseRange parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range of a
+// body of size bytes. length -1 means "not a single range: send everything".
+// ok is false for a syntactically valid range that cannot be satisfied.
+func parseRange(h string, size int64) (start, length int64, ok bool) {
+	spec, found := strings.CutPrefix(h, "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, -1, true
+	}
+	a, b, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return 0, -1, true
+	}
+	if a == "" { // suffix
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n < 0 {
+			return 0, -1, true
+		}
+		if n == 0 {
+			return 0, 0, false
+		}
+		n = min(n, size)
+		return size - n, n, true
+	}
+	first, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || first < 0 {
+		return 0, -1, true
+	}
+	if first >= size {
+		return 0, 0, false
+	}
+	last := size - 1
+	if b != "" {
+		l, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || l < first {
+			return 0, -1, true
+		}
+		last = min(l, size-1)
+	}
+	return first, last - first + 1, true
+}

@@ -1,0 +1,126 @@
+// Package origin serves Rewind over HTTP with gin: the data plane
+// (/out/v1/{group}/{channel}/{endpoint}/...), health, metrics and the time
+// route used by DASH UTCTiming. It owns no state: media and records come from
+// the archive, resources from the catalog. Domain errors get their HTTP
+// status once, in errors.go.
+package origin
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/packager"
+)
+
+// Archive is what the origin reads from the archive (archive.Store).
+type Archive interface {
+	Tracks(channel string) ([]archive.TrackState, error)
+	Segments(channel, track string, from, to time.Time, max int) ([]packager.Segment, error)
+	Init(channel, track string, version uint32) ([]byte, error)
+	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
+}
+
+var _ Archive = (*archive.Store)(nil)
+
+// Server is the HTTP server. Fields are configuration, set before Initialize.
+type Server struct {
+	// Address to listen on, e.g. "127.0.0.1:8080"; port 0 picks a free port.
+	Address string
+	Archive Archive
+	Catalog *catalog.Catalog
+	Metrics *Metrics
+	Logger  *slog.Logger
+	// Now returns the wall clock; it defaults to time.Now. Renderers get it
+	// as a parameter.
+	Now func() time.Time
+
+	ln   net.Listener
+	srv  *http.Server
+	done chan struct{}
+	err  error
+	once sync.Once
+}
+
+// Initialize binds the listener and starts serving.
+func (s *Server) Initialize() error {
+	if s.Archive == nil || s.Catalog == nil || s.Logger == nil || s.Metrics == nil {
+		return errors.New("origin: Archive, Catalog, Metrics and Logger are required")
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	ln, err := net.Listen("tcp", s.Address)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.Engine(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.err = err
+			s.Logger.Error("http server stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+// Addr returns the bound address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops accepting, lets requests in flight finish for up to 5 s, and
+// waits for the serving goroutine.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.srv.Shutdown(ctx)
+		<-s.done
+	})
+}
+
+// Engine builds the gin engine with every route. Exposed for in-process tests.
+func (s *Server) Engine() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(gin.Recovery(), s.Metrics.middleware, cors)
+	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	e.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
+	e.GET("/time", s.handleTime)
+	e.HEAD("/time", s.handleTime)
+	out := e.Group("/out/v1/:group/:channel/:endpoint")
+	out.GET("/*file", s.handleOut)
+	out.HEAD("/*file", s.handleOut)
+	out.OPTIONS("/*file", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+	return e
+}
+
+// cors allows any origin to read the data plane (players on other sites).
+func cors(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Range, If-None-Match")
+	h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Range, ETag, Date")
+	c.Next()
+}
+
+// handleTime answers the DASH UTCTiming (urn:mpeg:dash:utc:http-iso:2014) probe.
+func (s *Server) handleTime(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.String(http.StatusOK, s.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
+}

@@ -1,0 +1,298 @@
+package dash
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rewind-origin/rewind/packager"
+)
+
+// Defaults of MPD fields left zero.
+const (
+	DefaultMinimumUpdatePeriod = 2 * time.Second
+	DefaultMinBufferTime       = 2 * time.Second
+)
+
+// publishLayout formats publishTime: UTC, trailing zero fractions dropped.
+const publishLayout = "2006-01-02T15:04:05.999Z"
+
+// Representation is one track of an MPD: it gets an AdaptationSet of its
+// own (id = its index in MPD.Representations) in every Period where it has
+// segments.
+type Representation struct {
+	// Track describes the track. Name is the Representation@id; Kind picks
+	// contentType and mimeType; Timescale is the SegmentTemplate timescale.
+	Track packager.TrackInfo
+	// Bandwidth in bits/s (Representation@bandwidth).
+	Bandwidth int
+	// Segments of the track in ascending DecodeTime order, each with
+	// Timescale == Track.Timescale. Not modified.
+	Segments []packager.Segment
+	// InitTemplate is the SegmentTemplate@initialization of a Period with
+	// "$v$" replaced by the decimal InitVersion of the Period's first
+	// segment of this track (e.g. "video/init-$v$.mp4"). Other $...$
+	// identifiers pass through. Ignored when InitURI is set.
+	InitTemplate string
+	// InitURI, when set, returns SegmentTemplate@initialization for an init
+	// version instead of InitTemplate.
+	InitURI func(version uint32) string
+	// MediaTemplate is SegmentTemplate@media, written verbatim
+	// (e.g. "video/$Time$.m4s"); $Time$ is the segment's DecodeTime.
+	MediaTemplate string
+}
+
+// MPD is the input of WriteMPD.
+type MPD struct {
+	// Dynamic writes type="dynamic" (live, growing windows); otherwise the
+	// MPD is static (VOD, harvest).
+	Dynamic bool
+	// Now is the publishTime.
+	Now time.Time
+	// TimeShiftBufferDepth (dynamic only); 0 omits it.
+	TimeShiftBufferDepth time.Duration
+	// MinimumUpdatePeriod (dynamic only). It defaults to 2 seconds.
+	MinimumUpdatePeriod time.Duration
+	// SuggestedPresentationDelay (dynamic only); 0 omits it.
+	SuggestedPresentationDelay time.Duration
+	// MinBufferTime. It defaults to 2 seconds.
+	MinBufferTime time.Duration
+	// UTCTimingURL (dynamic only): when set, a UTCTiming element of scheme
+	// urn:mpeg:dash:utc:http-iso:2014 with this value.
+	UTCTimingURL string
+	// Representations, the first of which decides the Period boundaries and
+	// must have segments.
+	Representations []Representation
+}
+
+// WriteMPD writes the MPD m to w and flushes it.
+//
+// Periods: a new Period starts at every Discontinuity segment of the first
+// representation; other representations split at their first segment at
+// or after that time, or at their own Discontinuity segment when it lies
+// within two segments of it. Period@id is "p" + the DiscSeq of the period's
+// first segment of the first representation, which stays the same while
+// the window slides.
+//
+// Period@start and presentationTimeOffset: for a dynamic MPD a Period
+// starts at the wall-clock millisecond (since the epoch, rounded down) of
+// its first segment, and presentationTimeOffset is that instant in each
+// track's timescale, so presentation time equals wall-clock time. The first
+// Period of a dynamic window that does not begin with a Discontinuity began
+// before the window and its real start is unknown: it gets start="PT0S"
+// and presentationTimeOffset 0 (same presentation times, no start that
+// moves as the window slides). For a static MPD the first Period starts at
+// PT0S and later ones relative to it, presentationTimeOffset is the period
+// start (its first decode time, rounded down to the millisecond) and
+// mediaPresentationDuration spans to the latest segment end of any track.
+//
+// Validation happens before anything is written: ErrBadInput for missing
+// templates, unknown kinds or timescale mismatches, ErrNoSegments when the
+// first representation is empty, ErrNotAscending for decode times that do
+// not increase. Representations without segments in a Period are left out
+// of it.
+func WriteMPD(w io.Writer, m MPD) error {
+	if err := m.validate(); err != nil {
+		return err
+	}
+	reps := m.Representations
+	plan := planPeriods(reps)
+	segs0, ts0 := reps[0].Segments, reps[0].Track.Timescale
+
+	// anchors[k]: wall-clock start of period k, ms since the epoch.
+	anchors := make([]uint64, len(plan.first))
+	for k, i := range plan.first {
+		anchors[k] = rescale(segs0[i].DecodeTime, ts0, 1000, false)
+	}
+	var base uint64 // subtracted from anchors to get Period@start
+	if m.Dynamic {
+		if !segs0[0].Discontinuity {
+			anchors[0] = 0
+		}
+	} else {
+		base = anchors[0]
+	}
+
+	lw := newLineWriter(w)
+	b := lw.b
+	b = append(b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n<MPD"...)
+	b = appendAttr(b, "xmlns", Namespace)
+	b = appendAttr(b, "profiles", ProfileLive)
+	if m.Dynamic {
+		b = appendAttr(b, "type", "dynamic")
+		b = appendAttr(b, "availabilityStartTime", AvailabilityStartTime)
+		b = append(b, ` publishTime="`...)
+		b = m.Now.UTC().AppendFormat(b, publishLayout)
+		b = append(b, `" minimumUpdatePeriod="`...)
+		b = appendXSDuration(b, durationMS(orDefault(m.MinimumUpdatePeriod, DefaultMinimumUpdatePeriod)))
+		b = append(b, '"')
+		if m.TimeShiftBufferDepth > 0 {
+			b = append(b, ` timeShiftBufferDepth="`...)
+			b = appendXSDuration(b, durationMS(m.TimeShiftBufferDepth))
+			b = append(b, '"')
+		}
+		if m.SuggestedPresentationDelay > 0 {
+			b = append(b, ` suggestedPresentationDelay="`...)
+			b = appendXSDuration(b, durationMS(m.SuggestedPresentationDelay))
+			b = append(b, '"')
+		}
+	} else {
+		b = appendAttr(b, "type", "static")
+		b = append(b, ` publishTime="`...)
+		b = m.Now.UTC().AppendFormat(b, publishLayout)
+		var endMS uint64
+		for _, r := range reps {
+			if n := len(r.Segments); n > 0 {
+				last := r.Segments[n-1]
+				endMS = max(endMS, rescale(last.DecodeTime+last.Duration, r.Track.Timescale, 1000, true))
+			}
+		}
+		b = append(b, `" mediaPresentationDuration="`...)
+		b = appendXSDuration(b, endMS-base)
+		b = append(b, '"')
+	}
+	b = append(b, ` minBufferTime="`...)
+	b = appendXSDuration(b, durationMS(orDefault(m.MinBufferTime, DefaultMinBufferTime)))
+	b = append(b, "\">\n"...)
+	lw.b = b
+
+	var prevDisc uint64
+	for k := range plan.first {
+		disc := segs0[plan.first[k]].DiscSeq
+		b = append(lw.b, `  <Period id="p`...)
+		b = strconv.AppendUint(b, disc, 10)
+		if k > 0 && disc <= prevDisc { // inconsistent DiscSeq: keep ids unique
+			b = append(b, '.')
+			b = strconv.AppendUint(b, anchors[k], 10)
+		}
+		prevDisc = disc
+		b = append(b, `" start="`...)
+		b = appendXSDuration(b, anchors[k]-base)
+		lw.b = append(b, "\">\n"...)
+		for r := range reps {
+			lo, hi := plan.bounds[r][k], plan.bounds[r][k+1]
+			if lo == hi {
+				continue
+			}
+			if err := writeAdaptationSet(lw, r, &reps[r], reps[r].Segments[lo:hi], anchors[k]); err != nil {
+				return err
+			}
+		}
+		lw.b = append(lw.b, "  </Period>\n"...)
+	}
+	if m.Dynamic && m.UTCTimingURL != "" {
+		b = append(lw.b, "  <UTCTiming"...)
+		b = appendAttr(b, "schemeIdUri", SchemeUTCHTTPISO)
+		b = appendAttr(b, "value", m.UTCTimingURL)
+		lw.b = append(b, "/>\n"...)
+	}
+	lw.b = append(lw.b, "</MPD>\n"...)
+	return lw.close()
+}
+
+// writeAdaptationSet writes the AdaptationSet of representation index r
+// for one Period starting at anchorMS (ms since the epoch).
+func writeAdaptationSet(lw *lineWriter, r int, rep *Representation, segs []packager.Segment, anchorMS uint64) error {
+	t := &rep.Track
+	b := append(lw.b, "    <AdaptationSet"...)
+	b = appendUintAttr(b, "id", uint64(r))
+	b = appendAttr(b, "contentType", t.Kind)
+	b = appendAttr(b, "mimeType", t.Kind+"/mp4")
+	b = append(b, ` segmentAlignment="true" startWithSAP="1">`+"\n      <Representation"...)
+	b = appendAttr(b, "id", t.Name)
+	b = appendUintAttr(b, "bandwidth", uint64(max(rep.Bandwidth, 0)))
+	b = appendAttr(b, "codecs", t.Codec)
+	switch t.Kind {
+	case packager.KindVideo:
+		if t.Width > 0 && t.Height > 0 {
+			b = appendUintAttr(b, "width", uint64(t.Width))
+			b = appendUintAttr(b, "height", uint64(t.Height))
+		}
+		if t.FrameRate > 0 {
+			b = append(b, ` frameRate="`...)
+			b = appendFrameRate(b, t.FrameRate)
+			b = append(b, '"')
+		}
+		b = append(b, ">\n"...)
+	case packager.KindAudio:
+		if t.SampleRate > 0 {
+			b = appendUintAttr(b, "audioSamplingRate", uint64(t.SampleRate))
+		}
+		b = append(b, ">\n"...)
+		if t.Channels > 0 {
+			b = append(b, "        <AudioChannelConfiguration"...)
+			b = appendAttr(b, "schemeIdUri", SchemeAudioChannelConfiguration)
+			b = appendUintAttr(b, "value", uint64(t.Channels))
+			b = append(b, "/>\n"...)
+		}
+	}
+	var init string
+	if rep.InitURI != nil {
+		init = rep.InitURI(segs[0].InitVersion)
+	} else {
+		init = strings.ReplaceAll(rep.InitTemplate, "$v$", strconv.FormatUint(uint64(segs[0].InitVersion), 10))
+	}
+	b = append(b, "        <SegmentTemplate"...)
+	b = appendUintAttr(b, "timescale", uint64(t.Timescale))
+	b = appendUintAttr(b, "presentationTimeOffset", rescale(anchorMS, 1000, t.Timescale, false))
+	b = appendAttr(b, "initialization", init)
+	b = appendAttr(b, "media", rep.MediaTemplate)
+	lw.b = append(b, ">\n          <SegmentTimeline>\n"...)
+	lw.flush()
+	if err := writeTimeline(lw, "            ", segs); err != nil {
+		return err
+	}
+	lw.b = append(lw.b, "          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n    </AdaptationSet>\n"...)
+	lw.flush()
+	return lw.err
+}
+
+// validate checks m before anything is written.
+func (m *MPD) validate() error {
+	if len(m.Representations) == 0 {
+		return fmt.Errorf("%w: no representations", ErrBadInput)
+	}
+	if len(m.Representations[0].Segments) == 0 {
+		return ErrNoSegments
+	}
+	for i := range m.Representations {
+		r := &m.Representations[i]
+		t := &r.Track
+		switch {
+		case t.Name == "":
+			return fmt.Errorf("%w: representation %d has no track name", ErrBadInput, i)
+		case t.Kind != packager.KindVideo && t.Kind != packager.KindAudio:
+			return fmt.Errorf("%w: track %q has kind %q", ErrBadInput, t.Name, t.Kind)
+		case t.Timescale == 0:
+			return fmt.Errorf("%w: track %q has timescale 0", ErrBadInput, t.Name)
+		case r.MediaTemplate == "":
+			return fmt.Errorf("%w: track %q has no media template", ErrBadInput, t.Name)
+		case r.InitTemplate == "" && r.InitURI == nil:
+			return fmt.Errorf("%w: track %q has no init template", ErrBadInput, t.Name)
+		}
+		for j := range r.Segments {
+			s := &r.Segments[j]
+			if s.Timescale != t.Timescale {
+				return fmt.Errorf("%w: track %q: segment %d has timescale %d, track %d",
+					ErrBadInput, t.Name, s.Seq, s.Timescale, t.Timescale)
+			}
+			if s.Duration == 0 {
+				return fmt.Errorf("%w: track %q: segment %d has no duration", ErrBadInput, t.Name, s.Seq)
+			}
+			if j > 0 && s.DecodeTime <= r.Segments[j-1].DecodeTime {
+				return fmt.Errorf("%w: track %q: decode time %d after %d",
+					ErrNotAscending, t.Name, s.DecodeTime, r.Segments[j-1].DecodeTime)
+			}
+		}
+	}
+	return nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}

@@ -1,0 +1,55 @@
+package dash
+
+import (
+	"strconv"
+
+	"github.com/rewind-origin/rewind/packager"
+)
+
+// writeTimeline writes the S elements of segs (ascending, non-empty): t on
+// the first S and on every S that does not start where the previous one
+// ended; consecutive segments of equal duration without a gap collapse
+// into one S with r = count-1.
+func writeTimeline(lw *lineWriter, indent string, segs []packager.Segment) error {
+	cur := segs[0]
+	withT := true
+	var repeat uint64
+	end := cur.DecodeTime + cur.Duration
+	for i := 1; i < len(segs); i++ {
+		s := &segs[i]
+		if s.DecodeTime == end && s.Duration == cur.Duration {
+			repeat++
+			end += s.Duration
+			continue
+		}
+		appendS(lw, indent, cur, withT, repeat)
+		if lw.err != nil {
+			return lw.err
+		}
+		withT = s.DecodeTime != end
+		cur, repeat, end = *s, 0, s.DecodeTime+s.Duration
+	}
+	appendS(lw, indent, cur, withT, repeat)
+	return lw.err
+}
+
+// appendS writes one S element and flushes the line.
+func appendS(lw *lineWriter, indent string, s packager.Segment, withT bool, repeat uint64) {
+	b := append(lw.b, indent...)
+	b = append(b, "<S"...)
+	if withT {
+		b = append(b, ` t="`...)
+		b = strconv.AppendUint(b, s.DecodeTime, 10)
+		b = append(b, '"')
+	}
+	b = append(b, ` d="`...)
+	b = strconv.AppendUint(b, s.Duration, 10)
+	b = append(b, '"')
+	if repeat > 0 {
+		b = append(b, ` r="`...)
+		b = strconv.AppendUint(b, repeat, 10)
+		b = append(b, '"')
+	}
+	lw.b = append(b, "/>\n"...)
+	lw.flush()
+}

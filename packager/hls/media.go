@@ -1,0 +1,182 @@
+package hls
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/rewind-origin/rewind/packager"
+)
+
+// Playlist types (EXT-X-PLAYLIST-TYPE).
+const (
+	PlaylistTypeLive  = ""
+	PlaylistTypeEvent = "EVENT"
+	PlaylistTypeVOD   = "VOD"
+)
+
+// pdtLayout is the EXT-X-PROGRAM-DATE-TIME format: UTC, milliseconds.
+const pdtLayout = "2006-01-02T15:04:05.000Z"
+
+// MediaPlaylist is the input of WriteMedia: one track's window of segments
+// and how to name them.
+type MediaPlaylist struct {
+	// Segments of one track in ascending Seq order. Not modified.
+	Segments []packager.Segment
+	// SegmentURI returns the URI of a segment. Required when there are
+	// segments, unless AppendSegmentURI is set.
+	SegmentURI func(packager.Segment) string
+	// AppendSegmentURI, when set, replaces SegmentURI: it appends the URI of
+	// a segment to dst and returns the extended slice. It lets callers name
+	// segments without allocating.
+	AppendSegmentURI func(dst []byte, s packager.Segment) []byte
+	// InitURI returns the URI of the init segment of an init version.
+	// Required when there are segments.
+	InitURI func(version uint32) string
+	// TargetDuration in seconds. 0 uses TargetDuration(Segments). A value
+	// below what RFC 8216 allows for these segments (largest EXTINF rounded
+	// to the nearest integer) is raised to that minimum. An empty playlist
+	// uses 1 when it is 0.
+	TargetDuration int
+	// ProgramDateTimeInterval: 0 writes EXT-X-PROGRAM-DATE-TIME on every
+	// segment; > 0 writes it on the first segment, on every segment after a
+	// discontinuity or a time gap, and then on the first segment starting
+	// at least this long after the last one written.
+	ProgramDateTimeInterval time.Duration
+	// PlaylistType is PlaylistTypeLive (no tag), PlaylistTypeEvent or
+	// PlaylistTypeVOD.
+	PlaylistType string
+	// Ended writes #EXT-X-ENDLIST.
+	Ended bool
+}
+
+// WriteMedia writes the media playlist p to w and flushes it.
+//
+// Header: EXT-X-VERSION, EXT-X-TARGETDURATION, EXT-X-MEDIA-SEQUENCE (Seq of
+// the first segment), EXT-X-DISCONTINUITY-SEQUENCE (the number of
+// discontinuities before the first segment: its DiscSeq, minus one when it
+// is itself a discontinuity), EXT-X-PLAYLIST-TYPE when set and
+// EXT-X-INDEPENDENT-SEGMENTS (every segment starts with a key frame).
+// Per segment: EXT-X-DISCONTINUITY (never before the first), EXT-X-MAP
+// for the first segment and whenever InitVersion changes,
+// EXT-X-PROGRAM-DATE-TIME (see ProgramDateTimeInterval), EXTINF with 5
+// decimals, URI. EXT-X-ENDLIST when Ended.
+//
+// It returns ErrBadInput for a missing callback, an unknown playlist type
+// or a zero timescale, and ErrNotAscending when Seq does not increase.
+// Validation happens before anything is written.
+func WriteMedia(w io.Writer, p MediaPlaylist) error {
+	if err := p.validate(); err != nil {
+		return err
+	}
+	target := p.TargetDuration
+	if target <= 0 {
+		target = TargetDuration(p.Segments)
+	}
+	target = max(target, minTargetDuration(p.Segments), 1)
+
+	var mediaSeq, discSeq uint64
+	if len(p.Segments) > 0 {
+		first := p.Segments[0]
+		mediaSeq, discSeq = first.Seq, first.DiscSeq
+		if first.Discontinuity && discSeq > 0 {
+			discSeq--
+		}
+	}
+
+	lw := newLineWriter(w)
+	b := lw.b
+	b = append(b, "#EXTM3U\n#EXT-X-VERSION:"...)
+	b = strconv.AppendInt(b, Version, 10)
+	b = append(b, "\n#EXT-X-TARGETDURATION:"...)
+	b = strconv.AppendInt(b, int64(target), 10)
+	b = append(b, "\n#EXT-X-MEDIA-SEQUENCE:"...)
+	b = strconv.AppendUint(b, mediaSeq, 10)
+	b = append(b, "\n#EXT-X-DISCONTINUITY-SEQUENCE:"...)
+	b = strconv.AppendUint(b, discSeq, 10)
+	b = append(b, '\n')
+	if p.PlaylistType != "" {
+		b = append(b, "#EXT-X-PLAYLIST-TYPE:"...)
+		b = append(b, p.PlaylistType...)
+		b = append(b, '\n')
+	}
+	b = append(b, "#EXT-X-INDEPENDENT-SEGMENTS\n"...)
+
+	var (
+		lastPDT  time.Time
+		prevEnd  uint64
+		prevInit uint32
+	)
+	for i := range p.Segments {
+		s := &p.Segments[i]
+		if i > 0 && s.Discontinuity {
+			b = append(b, "#EXT-X-DISCONTINUITY\n"...)
+		}
+		if i == 0 || s.InitVersion != prevInit {
+			b = append(b, `#EXT-X-MAP:URI="`...)
+			b = append(b, p.InitURI(s.InitVersion)...)
+			b = append(b, "\"\n"...)
+			prevInit = s.InitVersion
+		}
+		start := s.Start()
+		gap := i > 0 && (s.DecodeTime != prevEnd || s.Timescale != p.Segments[i-1].Timescale)
+		if p.ProgramDateTimeInterval <= 0 || i == 0 || s.Discontinuity || gap ||
+			start.Sub(lastPDT) >= p.ProgramDateTimeInterval {
+			b = append(b, "#EXT-X-PROGRAM-DATE-TIME:"...)
+			b = start.AppendFormat(b, pdtLayout)
+			b = append(b, '\n')
+			lastPDT = start
+		}
+		b = append(b, "#EXTINF:"...)
+		b = strconv.AppendFloat(b, s.Seconds(), 'f', 5, 64)
+		b = append(b, ",\n"...)
+		if p.AppendSegmentURI != nil {
+			b = p.AppendSegmentURI(b, *s)
+		} else {
+			b = append(b, p.SegmentURI(*s)...)
+		}
+		b = append(b, '\n')
+		prevEnd = s.DecodeTime + s.Duration
+
+		lw.b = b
+		lw.flush()
+		if lw.err != nil {
+			return lw.err
+		}
+		b = lw.b
+	}
+	if p.Ended {
+		b = append(b, "#EXT-X-ENDLIST\n"...)
+	}
+	lw.b = b
+	return lw.close()
+}
+
+// validate checks p before anything is written.
+func (p *MediaPlaylist) validate() error {
+	switch p.PlaylistType {
+	case PlaylistTypeLive, PlaylistTypeEvent, PlaylistTypeVOD:
+	default:
+		return fmt.Errorf("%w: playlist type %q", ErrBadInput, p.PlaylistType)
+	}
+	if len(p.Segments) == 0 {
+		return nil
+	}
+	if p.SegmentURI == nil && p.AppendSegmentURI == nil {
+		return fmt.Errorf("%w: no SegmentURI", ErrBadInput)
+	}
+	if p.InitURI == nil {
+		return fmt.Errorf("%w: no InitURI", ErrBadInput)
+	}
+	for i := range p.Segments {
+		s := &p.Segments[i]
+		if s.Timescale == 0 {
+			return fmt.Errorf("%w: segment %d has timescale 0", ErrBadInput, s.Seq)
+		}
+		if i > 0 && s.Seq <= p.Segments[i-1].Seq {
+			return fmt.Errorf("%w: seq %d after %d", ErrNotAscending, s.Seq, p.Segments[i-1].Seq)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package hls
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+
+	"github.com/rewind-origin/rewind/packager"
+)
+
+// audioGroupID is the GROUP-ID of the audio renditions.
+const audioGroupID = "audio"
+
+// Variant is one track as listed in a multivariant playlist.
+type Variant struct {
+	// Track describes the track (codec, resolution, channels...).
+	Track packager.TrackInfo
+	// URI of the track's media playlist, relative to the multivariant
+	// playlist (e.g. "index_video.m3u8").
+	URI string
+	// Bandwidth is the peak bit rate of the track in bits/s (computed by
+	// the caller from segment sizes).
+	Bandwidth int
+	// AvgBandwidth is the average bit rate in bits/s; 0 omits
+	// AVERAGE-BANDWIDTH.
+	AvgBandwidth int
+	// Language is the BCP 47 tag of an audio rendition. It defaults to "und".
+	Language string
+}
+
+// WriteMultivariant writes the multivariant playlist to w and flushes it.
+//
+// Audio variants become EXT-X-MEDIA renditions of GROUP-ID "audio" (the
+// first is DEFAULT=YES); every video variant gets an EXT-X-STREAM-INF whose
+// BANDWIDTH and AVERAGE-BANDWIDTH add the largest audio figure, whose CODECS
+// list the video codec and every distinct audio codec, and that refers to
+// the audio group. Without video, each audio variant gets an
+// EXT-X-STREAM-INF of its own pointing at its media playlist (an
+// audio-only stream). It returns ErrBadInput when both lists are empty or a
+// value cannot be quoted.
+func WriteMultivariant(w io.Writer, video, audio []Variant) error {
+	if len(video) == 0 && len(audio) == 0 {
+		return fmt.Errorf("%w: no variants", ErrBadInput)
+	}
+	for _, vs := range [][]Variant{video, audio} {
+		for _, v := range vs {
+			if v.URI == "" {
+				return fmt.Errorf("%w: variant %q has no URI", ErrBadInput, v.Track.Name)
+			}
+			for _, f := range [][2]string{
+				{"URI", v.URI}, {"NAME", v.Track.Name}, {"CODECS", v.Track.Codec}, {"LANGUAGE", v.Language},
+			} {
+				if err := checkQuoted(f[0], f[1]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+
+	lw := newLineWriter(w)
+	b := lw.b
+	b = append(b, "#EXTM3U\n#EXT-X-VERSION:"...)
+	b = strconv.AppendInt(b, Version, 10)
+	b = append(b, "\n#EXT-X-INDEPENDENT-SEGMENTS\n"...)
+
+	if len(video) == 0 {
+		for _, a := range audio {
+			b = append(b, '\n')
+			b = appendStreamInf(b, a.Bandwidth, a.AvgBandwidth, a.Track.Codec, nil)
+			b = append(b, '\n')
+			b = append(b, a.URI...)
+			b = append(b, '\n')
+		}
+		lw.b = b
+		return lw.close()
+	}
+
+	var maxBW, maxAvg int
+	var audioCodecs []string
+	if len(audio) > 0 {
+		b = append(b, '\n')
+	}
+	for i, a := range audio {
+		maxBW = max(maxBW, a.Bandwidth)
+		maxAvg = max(maxAvg, a.AvgBandwidth)
+		if !slices.Contains(audioCodecs, a.Track.Codec) && a.Track.Codec != "" {
+			audioCodecs = append(audioCodecs, a.Track.Codec)
+		}
+		lang := a.Language
+		if lang == "" {
+			lang = "und"
+		}
+		b = append(b, "#EXT-X-MEDIA:TYPE=AUDIO"...)
+		b = appendQuotedAttr(b, false, "GROUP-ID", audioGroupID)
+		b = appendQuotedAttr(b, false, "NAME", a.Track.Name)
+		b = appendQuotedAttr(b, false, "LANGUAGE", lang)
+		if i == 0 {
+			b = append(b, ",DEFAULT=YES"...)
+		} else {
+			b = append(b, ",DEFAULT=NO"...)
+		}
+		b = append(b, ",AUTOSELECT=YES"...)
+		if a.Track.Channels > 0 {
+			b = append(b, `,CHANNELS="`...)
+			b = strconv.AppendInt(b, int64(a.Track.Channels), 10)
+			b = append(b, '"')
+		}
+		b = appendQuotedAttr(b, false, "URI", a.URI)
+		b = append(b, '\n')
+	}
+
+	for _, v := range video {
+		avg := 0
+		if v.AvgBandwidth > 0 {
+			avg = v.AvgBandwidth + maxAvg
+		}
+		b = append(b, '\n')
+		b = appendStreamInf(b, v.Bandwidth+maxBW, avg, v.Track.Codec, audioCodecs)
+		if v.Track.Width > 0 && v.Track.Height > 0 {
+			b = append(b, ",RESOLUTION="...)
+			b = strconv.AppendInt(b, int64(v.Track.Width), 10)
+			b = append(b, 'x')
+			b = strconv.AppendInt(b, int64(v.Track.Height), 10)
+		}
+		if v.Track.FrameRate > 0 {
+			b = append(b, ",FRAME-RATE="...)
+			b = strconv.AppendFloat(b, v.Track.FrameRate, 'f', 3, 64)
+		}
+		if len(audio) > 0 {
+			b = appendQuotedAttr(b, false, "AUDIO", audioGroupID)
+		}
+		b = append(b, '\n')
+		b = append(b, v.URI...)
+		b = append(b, '\n')
+	}
+	lw.b = b
+	return lw.close()
+}
+
+// appendStreamInf appends the EXT-X-STREAM-INF tag up to and including
+// CODECS, without a line end.
+func appendStreamInf(b []byte, bw, avg int, codec string, more []string) []byte {
+	b = append(b, "#EXT-X-STREAM-INF:BANDWIDTH="...)
+	b = strconv.AppendInt(b, int64(bw), 10)
+	if avg > 0 {
+		b = append(b, ",AVERAGE-BANDWIDTH="...)
+		b = strconv.AppendInt(b, int64(avg), 10)
+	}
+	b = append(b, `,CODECS="`...)
+	b = append(b, codec...)
+	for _, c := range more {
+		b = append(b, ',')
+		b = append(b, c...)
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,197 @@
+// Package live connects ingest to the packager and the archive: it
+// implements ingest.Handler, and runs one goroutine per publication that
+// drains a bounded queue of access units into a packager.Packager whose
+// output goes to an archive writer. Ingest is never blocked by storage: when
+// the queue is full, units are dropped and counted.
+package live
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rewind-origin/rewind/ingest"
+	"github.com/rewind-origin/rewind/packager"
+)
+
+// Writer is the archive side of one publication (archive.Writer).
+type Writer interface {
+	packager.Sink
+	// NotBefore is the wall-clock end of what the channel already recorded.
+	NotBefore() time.Time
+	// Close ends the session; incomplete segments are discarded.
+	Close() error
+}
+
+// Observer counts ingest traffic (metrics). Methods must be cheap and safe
+// for concurrent use.
+type Observer interface {
+	Unit(channel string, bytes int)
+	Dropped(channel string)
+}
+
+// Router implements ingest.Handler. Fields are configuration, set before
+// Initialize and not changed after.
+type Router struct {
+	// OpenWriter opens the archive writer of a channel ("group/channel").
+	// It returns an error wrapping ingest.ErrBusy when the channel is being written.
+	OpenWriter func(channel string) (Writer, error)
+	// Prepare is called before a publication is accepted: it checks or
+	// creates the channel (auto-provisioning) and returns the packaging
+	// segment duration. An error refuses the publication.
+	Prepare func(group, channel string) (time.Duration, error)
+	// PartDuration is the chunk target inside segments (LL-HLS parts); 0 = none.
+	PartDuration time.Duration
+	// QueueSize bounds the units queued per publication. It defaults to 2048.
+	QueueSize int
+	// Observer is optional.
+	Observer Observer
+	// Logger is required.
+	Logger *slog.Logger
+
+	wg     sync.WaitGroup
+	closed atomic.Bool
+}
+
+var _ ingest.Handler = (*Router)(nil)
+
+// Initialize fills defaults.
+func (r *Router) Initialize() error {
+	if r.OpenWriter == nil || r.Prepare == nil || r.Logger == nil {
+		return errors.New("live router: OpenWriter, Prepare and Logger are required")
+	}
+	if r.QueueSize <= 0 {
+		r.QueueSize = 2048
+	}
+	return nil
+}
+
+// Close waits for every publication's goroutine to finish its segment in
+// flight. Call it after the ingest servers are closed (which closes every
+// Stream).
+func (r *Router) Close() {
+	r.closed.Store(true)
+	r.wg.Wait()
+}
+
+// Publish implements ingest.Handler.
+func (r *Router) Publish(p ingest.Publication) (ingest.Stream, error) {
+	if r.closed.Load() {
+		return nil, errors.New("server is shutting down")
+	}
+	name := p.Group + "/" + p.Channel
+	log := r.Logger.With("channel", name)
+	segDur, err := r.Prepare(p.Group, p.Channel)
+	if err != nil {
+		return nil, err
+	}
+	w, err := r.OpenWriter(name)
+	if err != nil {
+		return nil, err
+	}
+	cfg := packager.Config{SegmentDuration: segDur, PartDuration: r.PartDuration, NotBefore: w.NotBefore()}
+	pk, err := packager.New(cfg, p.Tracks, w, log)
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("channel %s: %w", name, err)
+	}
+	s := &stream{
+		name:   name,
+		units:  make(chan ingest.Unit, r.QueueSize),
+		pk:     pk,
+		w:      w,
+		obs:    r.Observer,
+		log:    log,
+		closed: make(chan struct{}),
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		s.run()
+	}()
+	return s, nil
+}
+
+// stream is one publication: ingest goroutines send, run() receives.
+type stream struct {
+	name    string
+	units   chan ingest.Unit
+	pk      *packager.Packager
+	w       Writer
+	obs     Observer
+	log     *slog.Logger
+	once    sync.Once
+	closed  chan struct{}
+	dropped atomic.Int64
+	failed  atomic.Bool
+}
+
+// WriteUnit implements ingest.Stream: it never blocks.
+func (s *stream) WriteUnit(u ingest.Unit) {
+	if s.failed.Load() {
+		return
+	}
+	if s.obs != nil {
+		n := len(u.Payload)
+		for _, nalu := range u.NALUs {
+			n += len(nalu)
+		}
+		s.obs.Unit(s.name, n)
+	}
+	select {
+	case s.units <- u:
+	default:
+		s.dropped.Add(1)
+		if s.obs != nil {
+			s.obs.Dropped(s.name)
+		}
+	}
+}
+
+// Close implements ingest.Stream.
+func (s *stream) Close() {
+	s.once.Do(func() { close(s.units) })
+}
+
+func (s *stream) run() {
+	s.log.Info("packaging started")
+	report := time.NewTicker(5 * time.Second)
+	defer report.Stop()
+	var lastDropped int64
+	for {
+		select {
+		case u, ok := <-s.units:
+			if !ok {
+				s.finish()
+				return
+			}
+			if s.failed.Load() {
+				continue
+			}
+			if err := s.pk.WriteUnit(u); err != nil {
+				s.log.Error("packaging failed, dropping the rest of the session", "error", err)
+				s.failed.Store(true)
+			}
+		case <-report.C:
+			if d := s.dropped.Load(); d != lastDropped {
+				s.log.Warn("ingest queue full, units dropped", "dropped_total", d, "dropped_since_last", d-lastDropped)
+				lastDropped = d
+			}
+		}
+	}
+}
+
+func (s *stream) finish() {
+	if !s.failed.Load() {
+		if err := s.pk.Close(); err != nil {
+			s.log.Error("flushing the segment in flight", "error", err)
+		}
+	}
+	if err := s.w.Close(); err != nil {
+		s.log.Error("closing archive writer", "error", err)
+	}
+	s.log.Info("packaging stopped", "dropped_units", s.dropped.Load())
+}

@@ -1,0 +1,179 @@
+package live_test
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rewind-origin/rewind/ingest"
+	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/live"
+)
+
+// fakeWriter records what the packager sends; block makes EndSegment wait.
+type fakeWriter struct {
+	mu       sync.Mutex
+	sessions int
+	chunks   int
+	segments []packager.SegmentEnd
+	closed   bool
+	block    chan struct{}
+}
+
+func (w *fakeWriter) StartSession([]packager.TrackInfo) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sessions++
+	return nil
+}
+
+func (w *fakeWriter) WriteChunk(packager.Chunk) error {
+	if w.block != nil {
+		<-w.block
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.chunks++
+	return nil
+}
+
+func (w *fakeWriter) EndSegment(s packager.SegmentEnd) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.segments = append(w.segments, s)
+	return nil
+}
+
+func (w *fakeWriter) NotBefore() time.Time { return time.Time{} }
+
+func (w *fakeWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	return nil
+}
+
+type counter struct {
+	mu             sync.Mutex
+	units, dropped int
+}
+
+func (c *counter) Unit(string, int) { c.mu.Lock(); c.units++; c.mu.Unlock() }
+func (c *counter) Dropped(string)   { c.mu.Lock(); c.dropped++; c.mu.Unlock() }
+
+// aacTrack is AAC-LC 48 kHz stereo (AudioSpecificConfig 0x1190).
+var aacTrack = ingest.Track{Codec: ingest.CodecAAC, ClockRate: 48000, AudioSpecificConfig: []byte{0x11, 0x90}, SampleRate: 48000, ChannelCount: 2}
+
+func newRouter(t *testing.T, w *fakeWriter, obs live.Observer, queue int) *live.Router {
+	t.Helper()
+	var busy sync.Mutex
+	open := map[string]bool{}
+	r := &live.Router{
+		OpenWriter: func(ch string) (live.Writer, error) {
+			busy.Lock()
+			defer busy.Unlock()
+			if open[ch] {
+				return nil, ingest.ErrBusy
+			}
+			open[ch] = true
+			return w, nil
+		},
+		Prepare:   func(string, string) (time.Duration, error) { return 2 * time.Second, nil },
+		QueueSize: queue,
+		Observer:  obs,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if err := r.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func aacUnits(n int, start time.Time) []ingest.Unit {
+	units := make([]ingest.Unit, n)
+	for i := range units {
+		pts := int64(i) * 1024
+		units[i] = ingest.Unit{PTS: pts, DTS: pts, Key: true, Payload: make([]byte, 200),
+			ReceivedAt: start.Add(time.Duration(pts) * time.Second / 48000)}
+	}
+	return units
+}
+
+// TestRouterPackagesAndFlushes: 5 s of audio gives two complete 2 s segments
+// while publishing, and Close completes the one in flight.
+func TestRouterPackagesAndFlushes(t *testing.T) {
+	w := &fakeWriter{}
+	c := &counter{}
+	r := newRouter(t, w, c, 4096)
+	s, err := r.Publish(ingest.Publication{Group: "live", Channel: "a", Tracks: []ingest.Track{aacTrack}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range aacUnits(5*48000/1024, time.Now()) {
+		s.WriteUnit(u)
+	}
+	s.Close()
+	r.Close()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.sessions != 1 || !w.closed || len(w.segments) != 3 {
+		t.Fatalf("sessions=%d closed=%v segments=%d, want 1, true, 3 (2 s + 2 s + the flushed rest)", w.sessions, w.closed, len(w.segments))
+	}
+	if c.units != 5*48000/1024 || c.dropped != 0 {
+		t.Errorf("observer counted %d units, %d dropped", c.units, c.dropped)
+	}
+}
+
+// TestRouterNeverBlocksIngest: with storage stuck, WriteUnit returns at once
+// and the overflow is counted as dropped.
+func TestRouterNeverBlocksIngest(t *testing.T) {
+	w := &fakeWriter{block: make(chan struct{})}
+	c := &counter{}
+	r := newRouter(t, w, c, 8)
+	s, err := r.Publish(ingest.Publication{Group: "live", Channel: "b", Tracks: []ingest.Track{aacTrack}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, u := range aacUnits(500, time.Now()) {
+			s.WriteUnit(u)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("WriteUnit blocked while storage was stuck")
+	}
+	close(w.block)
+	s.Close()
+	r.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dropped == 0 || c.dropped >= 500 {
+		t.Errorf("dropped %d of 500 units, want some but not all", c.dropped)
+	}
+}
+
+func TestRouterRefusals(t *testing.T) {
+	w := &fakeWriter{}
+	r := newRouter(t, w, nil, 0)
+	defer r.Close()
+	p := ingest.Publication{Group: "live", Channel: "c", Tracks: []ingest.Track{aacTrack}}
+	s, err := r.Publish(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := r.Publish(p); !errors.Is(err, ingest.ErrBusy) {
+		t.Errorf("second publisher: %v, want ErrBusy", err)
+	}
+	bad := ingest.Publication{Group: "live", Channel: "d", Tracks: []ingest.Track{{Codec: "mjpeg", ClockRate: 90000}}}
+	if _, err := r.Publish(bad); !errors.Is(err, packager.ErrUnsupportedCodec) {
+		t.Errorf("MJPEG: %v, want ErrUnsupportedCodec", err)
+	}
+}

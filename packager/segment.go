@@ -1,0 +1,138 @@
+package packager
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/Eyevinn/mp4ff/mp4"
+)
+
+// segmenter assembles the samples of one track into chunks (moof+mdat) and
+// segments, and hands them to the sink. Cut decisions are the caller's: it
+// calls end before adding the first sample of a new segment.
+type segmenter struct {
+	track int
+	// base is the track's decode time of the session anchor; sample times are relative to it.
+	base uint64
+	// partTicks is the target chunk duration; 0 = one chunk per segment.
+	partTicks uint64
+	// seq is the next mfhd sequence number, from 1; it never restarts for a track.
+	seq uint32
+
+	open     bool   // a segment is in progress
+	segStart uint64 // relative decode time of the segment's first sample
+	segDur   uint64
+	chunk    []sample
+	chunkDur uint64
+	// startPending: the next chunk is the first of its segment.
+	startPending bool
+}
+
+// add appends a sample (with its final duration) to the segment in
+// progress, starting one if needed, and emits the chunk when it reached the
+// part duration.
+func (s *segmenter) add(sink Sink, smp sample) error {
+	if !s.open {
+		s.open = true
+		s.segStart = smp.rel
+		s.segDur = 0
+		s.startPending = true
+	}
+	s.chunk = append(s.chunk, smp)
+	s.chunkDur += uint64(smp.dur)
+	s.segDur += uint64(smp.dur)
+	if s.partTicks > 0 && s.chunkDur >= s.partTicks {
+		return s.flush(sink)
+	}
+	return nil
+}
+
+// end completes the segment in progress, if any: last chunk, then EndSegment.
+func (s *segmenter) end(sink Sink) error {
+	if !s.open {
+		return nil
+	}
+	if err := s.flush(sink); err != nil {
+		return err
+	}
+	s.open = false
+	if err := sink.EndSegment(SegmentEnd{Track: s.track, DecodeTime: s.base + s.segStart, Duration: s.segDur}); err != nil {
+		return fmt.Errorf("packager: end segment of track %d: %w", s.track, err)
+	}
+	return nil
+}
+
+// flush emits the samples gathered since the last chunk as one chunk.
+func (s *segmenter) flush(sink Sink) error {
+	if len(s.chunk) == 0 {
+		return nil
+	}
+	data, err := s.encode()
+	if err != nil {
+		return err
+	}
+	c := Chunk{
+		Track:        s.track,
+		Data:         data,
+		DecodeTime:   s.base + s.chunk[0].rel,
+		Duration:     s.chunkDur,
+		SegmentStart: s.startPending,
+		Independent:  s.chunk[0].key,
+	}
+	s.seq++
+	s.startPending = false
+	clear(s.chunk) // drop data references
+	s.chunk = s.chunk[:0]
+	s.chunkDur = 0
+	if err := sink.WriteChunk(c); err != nil {
+		return fmt.Errorf("packager: write chunk of track %d: %w", s.track, err)
+	}
+	return nil
+}
+
+// encode returns [styp]+moof+mdat of the pending chunk.
+func (s *segmenter) encode() ([]byte, error) {
+	frag, err := mp4.CreateFragment(s.seq, trackID)
+	if err != nil {
+		return nil, fmt.Errorf("packager: create fragment: %w", err)
+	}
+	for i := range s.chunk {
+		smp := &s.chunk[i]
+		frag.AddFullSample(mp4.FullSample{
+			Sample: mp4.Sample{
+				Flags:                 smp.flags(),
+				Dur:                   smp.dur,
+				Size:                  uint32(len(smp.data)),
+				CompositionTimeOffset: smp.cto,
+			},
+			DecodeTime: s.base + smp.rel,
+			Data:       smp.data,
+		})
+	}
+	// Optimize now so that Size is exact; Encode does not optimize twice.
+	if err := frag.Moof.Traf.OptimizeTfhdTrun(); err != nil {
+		return nil, fmt.Errorf("packager: optimize trun: %w", err)
+	}
+	size := frag.Size()
+	var styp *mp4.StypBox
+	if s.startPending {
+		styp = newStyp()
+		size += styp.Size()
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(size))
+	if styp != nil {
+		if err := styp.Encode(&buf); err != nil {
+			return nil, fmt.Errorf("packager: encode styp: %w", err)
+		}
+	}
+	if err := frag.Encode(&buf); err != nil {
+		return nil, fmt.Errorf("packager: encode chunk: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// newStyp returns the segment type box of CMAF segments.
+func newStyp() *mp4.StypBox {
+	return mp4.NewStyp("cmfs", 0, []string{"cmfs", "msdh"})
+}
