@@ -10,7 +10,8 @@
 #       byte into an nginx root; the same wrk run against both.
 #
 # Knobs (environment): BENCH_SECONDS (60), BENCH_PUBLISHERS ("1 10 50 100"),
-# WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32), REWIND_BIN
+# WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_ROUNDS (3:
+# Rewind and nginx alternate, the medians are compared), REWIND_BIN
 # (bin/rewind), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1 keeps the temp dir.
 set -euo pipefail
 export LC_ALL=C
@@ -23,6 +24,7 @@ publishers=${BENCH_PUBLISHERS:-"1 10 50 100"}
 wrk_seconds=${WRK_SECONDS:-15}
 wrk_threads=${WRK_THREADS:-2}
 wrk_conns=${WRK_CONNECTIONS:-32}
+wrk_rounds=${WRK_ROUNDS:-3}
 out=${BENCH_OUT:-$root/docs/BENCHMARKS.md}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 
@@ -79,6 +81,12 @@ hwm_kib() { awk '/^VmHWM:/{print $2}' "/proc/$1/status"; }
 # metric_sum URL NAME: sum of every sample of a Prometheus counter (0 if absent).
 metric_sum() {
   curl -sf "$1/metrics" | awk -v n="$2" '$1 ~ "^"n"([{]|$)" {s += $NF} END {printf "%.0f\n", s}'
+}
+
+# hls_summary URL: "count min–max" of the EXTINF durations of a media playlist.
+hls_summary() {
+  curl -sf "$1" | awk -F'[:,]' '/^#EXTINF:/{n++; d=$2+0; if (n==1||d<lo) lo=d; if (d>hi) hi=d}
+    END {if (n) printf "%d × %.2f–%.2f s\n", n, lo, hi; else print "none"}' || echo "none"
 }
 
 # json_num FIELD < json: a numeric field of loadgen's flat JSON line.
@@ -161,6 +169,8 @@ for n in $publishers; do
   recv=$(metric_sum "$rw_http" rewind_ingest_frames_total)
   dropped=$(metric_sum "$rw_http" rewind_ingest_dropped_frames_total)
   rbytes=$(metric_sum "$rw_http" rewind_ingest_bytes_total)
+  hls_first=$(hls_summary "$rw_http/out/v1/bench/p001/default/index_video.m3u8")
+  hls_last=$(hls_summary "$rw_http/out/v1/bench/p$(printf %03d "$n")/default/index_video.m3u8")
   stop_rewind
   read -r warns errs < <(log_counts "$rw_log")
   echo "$lg_json" >"$work/ingest-$n/loadgen.json"
@@ -171,13 +181,14 @@ for n in $publishers; do
   conn_fail=$(json_num connect_failures <<<"$lg_json")
   wr_err=$(json_num write_errors <<<"$lg_json")
   early=$(json_num ended_early <<<"$lg_json")
-  lg_cpu=$(json_num loadgen_cpu_s <<<"$lg_json")
-  cpu_s=$(awk -v a="$t0" -v b="$t1" -v t="$clk_tck" 'BEGIN {printf "%.1f", (b-a)/t}')
+  lg_cpu=$(json_num loadgen_cpu_s <<<"$lg_json" | awk '{printf "%.1f", $1}')
+  max_late=$(awk -v v="$max_late" 'BEGIN {printf "%.0f", v}')
+  cpu_s=$(awk -v a="$t0" -v b="$t1" -v t="$clk_tck" 'BEGIN {printf "%.2f", (b-a)/t}')
   per_min=$(awk -v c="$cpu_s" -v n="$n" -v s="$seconds" 'BEGIN {printf "%.3f", c/(n*s/60)}')
   mbps=$(awk -v b="$rbytes" -v s="$seconds" 'BEGIN {printf "%.0f", b*8/s/1e6}')
   busy=$(awk -v b0="$m_busy0" -v b1="$m_busy1" -v t0="$m_total0" -v t1="$m_total1" \
     'BEGIN {d=t1-t0; if (d>0) printf "%.0f", 100*(b1-b0)/d; else print "?"}')
-  ingest_rows+=("| $n | $cpu_s | $per_min | $((hwm / 1024)) | $sent | $recv | $dropped | $late | $max_late | $conn_fail / $wr_err / $early | $mbps | $lg_cpu | $busy | $load0 → $load1 | $warns / $errs / $rw_exit |")
+  ingest_rows+=("| $n | $cpu_s | $per_min | $((hwm / 1024)) | $sent | $recv | $dropped | $late | $max_late | $conn_fail / $wr_err / $early | $mbps | $lg_cpu | $busy | $load0 → $load1 | $hls_first; $hls_last | $warns / $errs / $rw_exit |")
   if [ "$warns" != 0 ] || [ "$errs" != 0 ]; then
     ingest_notes+=("- $n publishers: first Rewind warnings/errors:")
     while IFS= read -r line; do ingest_notes+=("  \`${line//|/\\|}\`"); done < <(grep -m 5 'level=WARN\|level=ERROR' "$rw_log")
@@ -267,29 +278,41 @@ nginx_cpu_ticks() {
   echo "$s"
 }
 
-# run_wrk NAME URL CPUFN: warm up 2 s, then measure; sets w_rps w_mbs w_err w_lat w_cpu.
+# run_wrk NAME URL CPUFN: one measured wrk run; appends a table row to
+# serve_rows and sets w_rps.
+serve_rows=()
 run_wrk() {
-  wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$2" >/dev/null 2>&1 || true
-  local c0 c1
+  local c0 c1 f=$work/wrk-$1.txt rps mbs err lat cpu eff load
+  load=$(cut -d' ' -f1 /proc/loadavg)
   c0=$($3)
-  wrk -t"$wrk_threads" -c"$wrk_conns" -d"${wrk_seconds}s" --latency "$2" >"$work/wrk-$1.txt" 2>&1 ||
-    die "wrk $1 failed: $(cat "$work/wrk-$1.txt")"
+  wrk -t"$wrk_threads" -c"$wrk_conns" -d"${wrk_seconds}s" --latency "$2" >"$f" 2>&1 ||
+    die "wrk $1 failed: $(cat "$f")"
   c1=$($3)
-  w_rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$work/wrk-$1.txt")
-  w_mbs=$(awk '/^Transfer\/sec:/{v=$2; u=substr(v, length(v)-1); v=v+0;
-    if (u=="GB") v*=1024; else if (u=="KB") v/=1024; else if (u!="MB") v/=1048576; printf "%.0f", v}' "$work/wrk-$1.txt")
-  w_err=$(awk '/Non-2xx|Socket errors/{sub(/^ +/, ""); printf "%s; ", $0}' "$work/wrk-$1.txt")
-  w_lat=$(awk '/^ +50%/{p50=$2} /^ +99%/{p99=$2} END {print p50 " / " p99}' "$work/wrk-$1.txt")
-  w_cpu=$(awk -v a="$c0" -v b="$c1" -v t="$clk_tck" 'BEGIN {printf "%.1f", (b-a)/t}')
+  rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$f")
+  mbs=$(awk '/^Transfer\/sec:/{v=$2; u=substr(v, length(v)-1); v=v+0;
+    if (u=="GB") v*=1024; else if (u=="KB") v/=1024; else if (u!="MB") v/=1048576; printf "%.0f", v}' "$f")
+  err=$(awk '/Non-2xx|Socket errors/{sub(/^ +/, ""); printf "%s; ", $0}' "$f")
+  lat=$(awk '/^ +50%/{p50=$2} /^ +99%/{p99=$2} END {print p50 " / " p99}' "$f")
+  cpu=$(awk -v a="$c0" -v b="$c1" -v t="$clk_tck" 'BEGIN {printf "%.1f", (b-a)/t}')
+  eff=$(awk -v r="$rps" -v c="$cpu" -v s="$wrk_seconds" 'BEGIN {if (c>0) printf "%.0f", r*s/c; else print "?"}')
+  serve_rows+=("| $1 | $rps | $mbs | $lat | $cpu | $eff | $load | ${err:-none} |")
+  w_rps=$rps
+  log "serving: $1: $rps req/s"
 }
 
+# median of the numbers given as arguments.
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "%.0f\n", (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
 rewind_cpu() { cpu_ticks "$rw_pid"; }
-log "serving: wrk against Rewind ($rewind_url)"
-run_wrk rewind "$rewind_url" rewind_cpu
-rw_rps=$w_rps rw_mbs=$w_mbs rw_err=$w_err rw_lat=$w_lat rw_cpu=$w_cpu
-log "serving: wrk against nginx ($nginx_url)"
-run_wrk nginx "$nginx_url" nginx_cpu_ticks
-ng_rps=$w_rps ng_mbs=$w_mbs ng_err=$w_err ng_lat=$w_lat ng_cpu=$w_cpu
+log "serving: Rewind $rewind_url, nginx $nginx_url; $wrk_rounds rounds"
+wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$rewind_url" >/dev/null 2>&1 || true # warm-up
+wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$nginx_url" >/dev/null 2>&1 || true
+rw_all=() ng_all=()
+for r in $(seq "$wrk_rounds"); do
+  run_wrk "Rewind #$r" "$rewind_url" rewind_cpu; rw_all+=("$w_rps")
+  run_wrk "nginx #$r" "$nginx_url" nginx_cpu_ticks; ng_all+=("$w_rps")
+done
+rw_rps=$(median "${rw_all[@]}") ng_rps=$(median "${ng_all[@]}")
 ratio=$(awk -v a="$rw_rps" -v b="$ng_rps" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "?"}')
 pass_serve=$(awk -v r="$ratio" 'BEGIN {print (r+0 >= 0.8) ? "met" : "NOT met"}')
 stop_rewind
@@ -317,13 +340,13 @@ gen=$work/results.md
   echo "$src_cmd   # ${src_kbps} kbit/s incl. audio"
   echo "rewind serve --data-dir FRESH_TMP --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 --rtsp-udp-rtp-addr '' --rtsp-udp-rtcp-addr ''"
   echo "loadgen -source src.mp4 -target RTSP_ADDR -publishers N -duration ${seconds}s   # N in: $publishers"
-  echo "wrk -t$wrk_threads -c$wrk_conns -d${wrk_seconds}s --latency URL   # after a 2 s warm-up, Rewind then nginx"
+  echo "wrk -t$wrk_threads -c$wrk_conns -d${wrk_seconds}s --latency URL   # after a 2 s warm-up; Rewind, nginx, repeated $wrk_rounds times"
   echo '```'
   echo
   echo "### Ingest (${seconds} s per run, a fresh Rewind per row)"
   echo
-  echo "| publishers | Rewind CPU s | CPU s / stream-min | peak RSS MiB | frames sent | frames received | dropped | late (>100 ms) | max late ms | connect fail / write err / ended early | ingest Mbit/s | loadgen CPU s | machine busy % | load 1m | Rewind warn / error / exit |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|:---:|:---:|"
+  echo "| publishers | Rewind CPU s | CPU s / stream-min | peak RSS MiB | frames sent | frames received | dropped | late (>100 ms) | max late ms | connect fail / write err / ended early | ingest Mbit/s | loadgen CPU s | machine busy % | load 1m | video playlist p001; last channel | Rewind warn / error / exit |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|:---:|:---:|:---:|"
   printf '%s\n' "${ingest_rows[@]}"
   echo
   echo "Target (100 publishers, no dropped frames): **$pass_ingest**."
@@ -331,12 +354,14 @@ gen=$work/results.md
   echo
   echo "### Segment serving (one ${seg_bytes}-byte 2 s video segment, \`$seg_type\`)"
   echo
-  echo "| server | requests/s | MB/s | latency p50 / p99 | server CPU s | errors |"
-  echo "|---|---:|---:|:---:|---:|---|"
-  echo "| Rewind (\`/out/v1/bench/serve001/default/$seg\`) | $rw_rps | $rw_mbs | $rw_lat | $rw_cpu | ${rw_err:-none} |"
-  echo "| nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///') (sendfile, 1 worker) | $ng_rps | $ng_mbs | $ng_lat | $ng_cpu | ${ng_err:-none} |"
+  echo "Rewind: \`/out/v1/bench/serve001/default/$seg\`; nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'): the same bytes, sendfile, 1 worker. Rounds alternate, ${wrk_seconds} s each."
   echo
-  echo "Rewind / nginx = **$ratio** (target ≥ 0.8: **$pass_serve**). Rewind log during the serving run: $s_warns warnings, $s_errs errors."
+  echo "| run | requests/s | MiB/s | latency p50 / p99 | server CPU s | requests / server CPU s | load 1m before | errors |"
+  echo "|---|---:|---:|:---:|---:|---:|---:|---|"
+  printf '%s\n' "${serve_rows[@]}"
+  echo
+  echo "Median requests/s: Rewind $rw_rps, nginx $ng_rps. Rewind / nginx = **$ratio** (target ≥ 0.8: **$pass_serve**). wrk runs on the same CPUs as the servers."
+  echo "Rewind log during the serving run: $s_warns warnings, $s_errs errors."
 } >"$gen"
 
 # Keep the hand-written part (everything before "## Results"), replace the rest.
