@@ -3,6 +3,10 @@
 # they are missing. Debian/Ubuntu: apt-get (as root, or through sudo).
 set -euo pipefail
 need=(ffmpeg:ffmpeg ffprobe:ffmpeg)
+# The browser tests (e2e/player: hls.js and dash.js in headless Chromium).
+need+=(chromium:chromium node:nodejs npm:npm)
+# The MediaPackage v2 API tests (e2e/api_*): the AWS CLI and boto3.
+need+=(aws:awscli python3:python3)
 if [ "${1:-}" = bench ]; then
   need+=(nginx:nginx-light wrk:wrk)
 fi
@@ -13,7 +17,31 @@ for pair in "${need[@]}"; do
     missing+=("$pkg")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import boto3' >/dev/null 2>&1; then
+  missing+=(python3-boto3)
+fi
+# install_player_deps: the e2e player's node modules (playwright-core,
+# hls.js, dashjs; pinned by e2e/player/package-lock.json).
+install_player_deps() {
+  local dir
+  dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/e2e/player
+  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+    echo "installing e2e/player node modules (npm ci)"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+}
+# versitygw: the S3 server of the harvest e2e tests (e2e/harvest_s3_test.go),
+# built into .ci/bin (Apache-2.0; see TOOLING.md §3).
+install_versitygw() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  if [ ! -x "$root/.ci/bin/versitygw" ]; then
+    echo "installing versitygw v1.8.0 into .ci/bin"
+    (cd "$root" && GOBIN="$root/.ci/bin" go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)
+  fi
+}
+install_versitygw
+if [ ${#missing[@]} -eq 0 ]; then install_player_deps; exit 0; fi
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 echo "installing test tools: ${missing[*]}"
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -30,3 +58,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_player_deps

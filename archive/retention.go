@@ -63,7 +63,8 @@ type prunePlan struct {
 // window, init versions no remaining segment (and no current session)
 // uses, and unlinks the log files whose segments are all gone (except logs
 // a writer holds open). Deletes are batched. It returns the number of
-// segments removed. Runs are serialized.
+// segments removed. Runs are serialized. A channel's pins (see [Store.Pin])
+// lower its cutoff to the start of its earliest pin.
 func (s *Store) Prune(now time.Time) (removedSegments int, err error) {
 	if err := s.enter(); err != nil {
 		return 0, err
@@ -76,9 +77,13 @@ func (s *Store) Prune(now time.Time) (removedSegments int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("archive: prune: %w", err)
 	}
+	pins, err := s.pinnedFrom()
+	if err != nil {
+		return 0, fmt.Errorf("archive: prune: %w", err)
+	}
 	var errs []error
 	for id, name := range channels {
-		cutoffUs := timeToMicros(now.Add(-s.cfg.retentionFor(name)))
+		cutoffUs := pinnedCutoff(pins, name, timeToMicros(now.Add(-s.cfg.retentionFor(name))))
 		n, err := s.pruneChannel(id, cutoffUs)
 		removedSegments += n
 		if err != nil {

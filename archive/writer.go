@@ -27,6 +27,8 @@ type Writer struct {
 	session   uint64
 	tracks    []*trackWriter
 	notBefore time.Time
+	// edge holds the parts of the segments in progress (LL-HLS, parts.go).
+	edge *edge
 }
 
 var _ packager.Sink = (*Writer)(nil)
@@ -82,7 +84,7 @@ func (s *Store) OpenWriter(channel string) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("archive: open writer %q: %w", channel, err)
 	}
-	w := &Writer{s: s, channel: channel, id: id, notBefore: notBefore}
+	w := &Writer{s: s, channel: channel, id: id, notBefore: notBefore, edge: newEdge(s, channel)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -173,6 +175,7 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 	}
 	w.session = cs.Session
 	w.tracks = tws
+	w.edge.startSession(tws)
 	return nil
 }
 
@@ -218,14 +221,17 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 		if err := w.s.writeLog(t.file, c.Data, t.segOff); err != nil {
 			return errors.Join(err, w.discard(t))
 		}
+		w.edge.chunk(t, c, 0)
 		return nil
 	}
 	if !t.inSeg {
 		return fmt.Errorf("archive: track %q: chunk outside a segment", t.info.Name)
 	}
+	off := t.file.size - t.segOff
 	if err := w.s.writeLog(t.file, c.Data, t.file.size); err != nil {
 		return errors.Join(err, w.discard(t))
 	}
+	w.edge.chunk(t, c, off)
 	return nil
 }
 
@@ -303,6 +309,7 @@ func (w *Writer) EndSegment(e packager.SegmentEnd) error {
 		w.notBefore = end
 	}
 	w.s.segments.Add(1)
+	w.edge.endSegment(t, &rec, t.file.path)
 	w.s.signal(w.channel)
 	return nil
 }
@@ -322,6 +329,7 @@ func (w *Writer) Close() error {
 		delete(w.s.writers, w.channel)
 	}
 	w.s.mu.Unlock()
+	w.edge.close()
 	w.s.signal(w.channel)
 	return err
 }
@@ -342,6 +350,7 @@ func (w *Writer) discard(t *trackWriter) error {
 		return nil
 	}
 	t.inSeg = false
+	w.edge.discard(t)
 	return w.s.rollbackLog(t.file)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/origin/timeshift"
 )
 
 // Data-plane errors. Handlers return them (wrapped with detail); statusOf
@@ -17,19 +18,23 @@ var (
 	errNotFound   = errors.New("not found")
 	errGone       = errors.New("gone")
 	errTooEarly   = errors.New("too early")
+	// errUnavailable: a blocking (LL-HLS) request waited too long (503).
+	errUnavailable = errors.New("unavailable")
 )
 
 // statusOf maps a domain error to its HTTP status.
 func statusOf(err error) int {
 	switch {
-	case errors.Is(err, errBadRequest):
+	case errors.Is(err, errBadRequest), errors.Is(err, timeshift.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.Is(err, errNotFound), errors.Is(err, archive.ErrNotFound), errors.Is(err, catalog.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, errGone):
+	case errors.Is(err, errGone), errors.Is(err, timeshift.ErrGone):
 		return http.StatusGone
-	case errors.Is(err, errTooEarly):
+	case errors.Is(err, errTooEarly), errors.Is(err, timeshift.ErrTooEarly):
 		return http.StatusTooEarly
+	case errors.Is(err, errUnavailable):
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}

@@ -2,15 +2,19 @@ package origin
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/origin/timeshift"
 	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/hls"
@@ -21,11 +25,38 @@ const (
 	mimeDASH = "application/dash+xml"
 	// liveCacheControl keeps live manifests fresh in CDNs and players.
 	liveCacheControl = "public, max-age=1"
+	// vodCacheControl is for closed ranges that ended more than
+	// vodSettled ago: nothing can be added to them any more.
+	vodCacheControl = "public, max-age=86400"
+	vodSettled      = time.Minute
+	// headerNow sets "now" for one request when Server.DevClock is on.
+	headerNow = "X-Rewind-Now"
+	// lookAhead: a live or event window also lists segments starting up
+	// to this far after now (media clocks may run slightly ahead of the
+	// wall clock after a burst from the encoder).
+	lookAhead = time.Minute
+	// variantProbe bounds the segments read per track to compute the
+	// bandwidth of a time-shifted multivariant playlist.
+	variantProbe = 30
 )
 
-// window is the time range a manifest covers and what it contains.
+// timeshiftArchive is what time-shifted manifests and the ranges listing
+// read from the archive beyond the live basics.
+type timeshiftArchive interface {
+	SegmentAt(channel, track string, t time.Time) (packager.Segment, error)
+	LastSegments(channel, track string, n int) ([]packager.Segment, error)
+	Ranges(channel string) (archive.Ranges, error)
+}
+
+// window is what one manifest request lists.
 type window struct {
-	from, to time.Time
+	ts  timeshift.Window
+	now time.Time
+	// query is the request's raw query, forwarded to child playlists so
+	// that they list the same window ("" when there is none).
+	query string
+	// devClock: the request set its own now.
+	devClock bool
 	tracks   []trackWindow
 }
 
@@ -34,31 +65,147 @@ type trackWindow struct {
 	segments []packager.Segment
 }
 
-// liveWindow loads the segments of the last span of every track of the
-// channel. Tracks with nothing in the window are left out; an empty window is
-// errNotFound.
-func (s *Server) liveWindow(r *request, span time.Duration, now time.Time) (*window, error) {
-	tracks, err := s.Archive.Tracks(r.channelKey())
+// resolveWindow reads the request's clock and time-shift parameters and
+// resolves them against the endpoint's start-over window.
+func (s *Server) resolveWindow(c *gin.Context, r *request, manifestWindow time.Duration) (*window, error) {
+	now, dev, err := s.requestNow(c)
 	if err != nil {
-		return nil, fmt.Errorf("channel %s: nothing recorded: %w", r.channelKey(), errNotFound)
+		return nil, err
 	}
-	w := &window{from: now.Add(-span), to: now.Add(time.Minute)}
+	p, err := timeshift.Parse(c.Request.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := timeshift.Resolve(p, now, timeshift.Limits{
+		StartoverWindow: s.startoverWindow(r.endpoint),
+		ManifestWindow:  manifestWindow,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &window{ts: ts, now: now, query: c.Request.URL.RawQuery, devClock: dev}, nil
+}
+
+// requestNow is the wall clock, or with DevClock on the instant a request
+// gives in X-Rewind-Now.
+func (s *Server) requestNow(c *gin.Context) (time.Time, bool, error) {
+	if v := c.GetHeader(headerNow); s.DevClock && v != "" {
+		t, err := timeshift.ParseTime(v)
+		if err != nil {
+			return time.Time{}, false, fmt.Errorf("header %s: %w: %w", headerNow, err, errBadRequest)
+		}
+		return t, true, nil
+	}
+	return s.Now(), false, nil
+}
+
+// startoverWindow is the endpoint's StartoverWindowSeconds, or the
+// archive's retention when 0.
+func (s *Server) startoverWindow(e *catalog.Endpoint) time.Duration {
+	if e.StartoverWindowSeconds > 0 {
+		return time.Duration(e.StartoverWindowSeconds) * time.Second
+	}
+	return s.Retention
+}
+
+// load fills w.tracks with the tracks of the channel's latest session (only
+// r.track when set) that have segments in the window, at most limit per
+// track (0: all). An empty result is errNotFound.
+func (s *Server) load(r *request, w *window, limit int) error {
+	ch := r.channelKey()
+	tracks, err := s.Archive.Tracks(ch)
+	if err != nil {
+		return fmt.Errorf("channel %s: nothing recorded: %w", ch, errNotFound)
+	}
 	for _, t := range tracks {
 		if r.track != "" && t.Name != r.track {
 			continue
 		}
-		segs, err := s.Archive.Segments(r.channelKey(), t.Name, w.from, w.to, 0)
+		segs, err := s.trackSegments(ch, t.Name, w, limit)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(segs) > 0 {
 			w.tracks = append(w.tracks, trackWindow{info: t.TrackInfo, segments: segs})
 		}
 	}
-	if len(w.tracks) == 0 {
-		return nil, fmt.Errorf("channel %s: nothing recorded in the last %s: %w", r.channelKey(), span, errNotFound)
+	if len(w.tracks) > 0 {
+		return nil
 	}
-	return w, nil
+	if w.ts.Kind == timeshift.Live {
+		return fmt.Errorf("channel %s: nothing recorded in the %s before %s: %w",
+			ch, w.ts.To.Sub(w.ts.From).Round(time.Second), stamp(w.ts.To), errNotFound)
+	}
+	return fmt.Errorf("channel %s: nothing recorded between %s and %s: %w", ch, stamp(w.ts.From), stamp(w.ts.To), errNotFound)
+}
+
+// trackSegments returns the segments of one track that the window lists:
+// a live window lists the segments starting in it; an event or VOD window
+// also the one holding its start (listed whole). Otherwise a live or event
+// window looks a little past now (see lookAhead), except on the dev clock
+// (a manifest as of an instant), where segments ending after now are not
+// visible yet. With a time delay, the edge is the end of the track's newest
+// segment (MediaPackage's "now"), or now if earlier, minus the delay.
+func (s *Server) trackSegments(ch, track string, w *window, limit int) ([]packager.Segment, error) {
+	from, to := w.ts.From, w.ts.To
+	if w.ts.Kind != timeshift.Live {
+		sg, err := s.Archive.SegmentAt(ch, track, from)
+		switch {
+		case err == nil && sg.End().After(from):
+			from = sg.Start()
+		case err != nil && !errors.Is(err, archive.ErrNotFound):
+			return nil, err
+		}
+	}
+	edge, exact := w.ts.Edge, w.ts.Delay > 0 || w.devClock
+	if w.ts.Kind != timeshift.VOD && !exact {
+		to = to.Add(lookAhead)
+	}
+	if w.ts.Delay > 0 {
+		last, err := s.Archive.LastSegments(ch, track, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(last) == 1 {
+			if e := last[0].End().Add(-w.ts.Delay); e.Before(edge) {
+				edge = e
+			}
+		}
+	}
+	segs, err := s.Archive.Segments(ch, track, from, to, limit)
+	if err != nil {
+		return nil, err
+	}
+	if exact {
+		for len(segs) > 0 && segs[len(segs)-1].End().After(edge) {
+			segs = segs[:len(segs)-1]
+		}
+	}
+	return segs, nil
+}
+
+// cacheControl: live and growing manifests change every segment; a VOD
+// range that ended a while ago is final. A request on the dev clock is
+// never cached.
+func (w *window) cacheControl() string {
+	switch {
+	case w.devClock:
+		return "no-store"
+	case w.ts.Kind == timeshift.VOD && w.now.Sub(w.ts.To) > vodSettled:
+		return vodCacheControl
+	default:
+		return liveCacheControl
+	}
+}
+
+// childQuery is the query appended to child playlist URIs: "?" + the
+// request's query, with characters that cannot appear in a playlist URI
+// percent-encoded; "" when there is none.
+func (w *window) childQuery() string {
+	if w.query == "" {
+		return ""
+	}
+	return "?" + strings.NewReplacer(`"`, "%22", "\r", "%0D", "\n", "%0A", " ", "%20").Replace(w.query)
 }
 
 // bandwidth returns the peak and average bit rates of segments.
@@ -84,20 +231,36 @@ func segmentURI(sg packager.Segment) string {
 	return sg.Track + "/" + strconv.FormatUint(sg.DecodeTime, 10) + ".m4s"
 }
 
+// appendSegmentURI is segmentURI without allocating.
+func appendSegmentURI(b []byte, sg packager.Segment) []byte {
+	b = append(b, sg.Track...)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, sg.DecodeTime, 10)
+	return append(b, ".m4s"...)
+}
+
 func initURI(track string) func(uint32) string {
 	return func(v uint32) string { return track + "/init-" + strconv.FormatUint(uint64(v), 10) + ".mp4" }
 }
 
 func (s *Server) serveMultivariant(c *gin.Context, r *request) error {
 	m, _ := r.hlsManifest()
-	w, err := s.liveWindow(r, catalog.ManifestWindow(m.ManifestWindowSeconds), s.Now())
+	w, err := s.resolveWindow(c, r, catalog.ManifestWindow(m.ManifestWindowSeconds))
 	if err != nil {
 		return err
 	}
+	limit := 0
+	if w.ts.Kind != timeshift.Live {
+		limit = variantProbe
+	}
+	if err := s.load(r, w, limit); err != nil {
+		return err
+	}
+	query := w.childQuery()
 	var video, audio []hls.Variant
 	for _, t := range w.tracks {
 		peak, avg := bandwidth(t.segments)
-		v := hls.Variant{Track: t.info, URI: r.manifest + "_" + t.info.Name + ".m3u8", Bandwidth: peak, AvgBandwidth: avg}
+		v := hls.Variant{Track: t.info, URI: r.manifest + "_" + t.info.Name + ".m3u8" + query, Bandwidth: peak, AvgBandwidth: avg}
 		if t.info.Kind == packager.KindVideo {
 			video = append(video, v)
 		} else {
@@ -108,31 +271,45 @@ func (s *Server) serveMultivariant(c *gin.Context, r *request) error {
 	if err := hls.WriteMultivariant(&buf, video, audio); err != nil {
 		return err
 	}
-	s.writeManifest(c, mimeHLS, buf.Bytes(), liveCacheControl)
+	s.writeManifest(c, mimeHLS, buf.Bytes(), w.cacheControl())
 	return nil
 }
 
+// serveMediaPlaylist renders one track's playlist: live (sliding), EVENT
+// (fixed start, growing) or VOD (closed range, EXT-X-ENDLIST).
 func (s *Server) serveMediaPlaylist(c *gin.Context, r *request) error {
 	m, _ := r.hlsManifest()
-	w, err := s.liveWindow(r, catalog.ManifestWindow(m.ManifestWindowSeconds), s.Now())
+	w, err := s.resolveWindow(c, r, catalog.ManifestWindow(m.ManifestWindowSeconds))
 	if err != nil {
+		return err
+	}
+	if err := s.load(r, w, 0); err != nil {
 		return err
 	}
 	t := w.tracks[0]
 	p := hls.MediaPlaylist{
 		Segments:                t.segments,
-		SegmentURI:              segmentURI,
+		AppendSegmentURI:        appendSegmentURI,
 		InitURI:                 initURI(t.info.Name),
 		ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
 	}
+	switch w.ts.Kind {
+	case timeshift.Event:
+		p.PlaylistType = hls.PlaylistTypeEvent
+	case timeshift.VOD:
+		p.PlaylistType, p.Ended = hls.PlaylistTypeVOD, true
+	}
 	var buf bytes.Buffer
+	buf.Grow(512 + 100*len(t.segments)) // one allocation for a 24 h playlist
 	if err := hls.WriteMedia(&buf, p); err != nil {
 		return err
 	}
-	s.writeManifest(c, mimeHLS, buf.Bytes(), liveCacheControl)
+	s.writeManifest(c, mimeHLS, buf.Bytes(), w.cacheControl())
 	return nil
 }
 
+// serveMPD renders the DASH manifest: dynamic for live and event windows,
+// static for a closed range.
 func (s *Server) serveMPD(c *gin.Context, r *request) error {
 	var m catalog.DASHManifest
 	for _, d := range r.endpoint.DashManifests {
@@ -141,19 +318,28 @@ func (s *Server) serveMPD(c *gin.Context, r *request) error {
 		}
 	}
 	span := catalog.ManifestWindow(m.ManifestWindowSeconds)
-	now := s.Now()
-	w, err := s.liveWindow(r, span, now)
+	w, err := s.resolveWindow(c, r, span)
 	if err != nil {
 		return err
 	}
+	if err := s.load(r, w, 0); err != nil {
+		return err
+	}
 	mpd := dash.MPD{
-		Dynamic:                    true,
-		Now:                        now,
-		TimeShiftBufferDepth:       span,
+		Dynamic:                    w.ts.Kind != timeshift.VOD,
+		Now:                        w.now,
 		MinimumUpdatePeriod:        seconds(m.MinUpdatePeriodSeconds, 2),
 		MinBufferTime:              seconds(m.MinBufferTimeSeconds, 2),
-		SuggestedPresentationDelay: seconds(m.SuggestedPresentationDelaySeconds, 0),
+		SuggestedPresentationDelay: seconds(m.SuggestedPresentationDelaySeconds, 0) + w.ts.Delay,
 		UTCTimingURL:               scheme(c) + "://" + c.Request.Host + "/time",
+	}
+	switch w.ts.Kind {
+	case timeshift.Live:
+		mpd.TimeShiftBufferDepth = w.ts.To.Sub(w.ts.From) + w.ts.Delay
+	case timeshift.Event:
+		// The whole event stays seekable.
+		first := w.tracks[0].segments[0].Start()
+		mpd.TimeShiftBufferDepth = w.now.Sub(first).Truncate(time.Second) + time.Second
 	}
 	for _, t := range w.tracks {
 		peak, _ := bandwidth(t.segments)
@@ -169,7 +355,7 @@ func (s *Server) serveMPD(c *gin.Context, r *request) error {
 	if err := dash.WriteMPD(&buf, mpd); err != nil {
 		return err
 	}
-	s.writeManifest(c, mimeDASH, buf.Bytes(), liveCacheControl)
+	s.writeManifest(c, mimeDASH, buf.Bytes(), w.cacheControl())
 	return nil
 }
 
@@ -186,6 +372,9 @@ func scheme(c *gin.Context) string {
 	}
 	return "http"
 }
+
+// stamp formats an instant for messages.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // writeManifest sends a rendered manifest with a content hash ETag.
 func (s *Server) writeManifest(c *gin.Context, mime string, body []byte, cacheControl string) {

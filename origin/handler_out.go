@@ -53,6 +53,8 @@ func (s *Server) handleOut(c *gin.Context) {
 		err = s.serveInit(c, r)
 	case fileSegment:
 		err = s.serveSegment(c, r)
+	default:
+		err = s.serveLowLatency(c, r) // LL-HLS playlists and parts (handler_llhls.go)
 	}
 	if err != nil {
 		s.writeError(c, err)
@@ -81,6 +83,9 @@ func (s *Server) parseOut(c *gin.Context) (*request, error) {
 }
 
 func (r *request) classify(file string) error {
+	if r.classifyLowLatency(file) {
+		return nil
+	}
 	notFound := fmt.Errorf("%q: %w", file, errNotFound)
 	if dir, name, ok := strings.Cut(file, "/"); ok {
 		// {track}/init-{v}.mp4 or {track}/{decodeTime}.m4s

@@ -27,6 +27,7 @@ type Archive interface {
 	Segments(channel, track string, from, to time.Time, max int) ([]packager.Segment, error)
 	Init(channel, track string, version uint32) ([]byte, error)
 	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
+	timeshiftArchive
 }
 
 var _ Archive = (*archive.Store)(nil)
@@ -42,6 +43,16 @@ type Server struct {
 	// Now returns the wall clock; it defaults to time.Now. Renderers get it
 	// as a parameter.
 	Now func() time.Time
+	// Retention is the start-over window of endpoints whose
+	// StartoverWindowSeconds is 0 (the archive's retention). It defaults
+	// to archive.DefaultRetention.
+	Retention time.Duration
+	// DevClock lets a request set "now" with the header X-Rewind-Now
+	// (RFC 3339 or epoch seconds) for end-to-end tests. Off by default.
+	DevClock bool
+	// ControlPlane, when set, serves the MediaPackage v2 API under
+	// /channelGroup and /tags (origin/mediapackage).
+	ControlPlane http.Handler
 
 	ln   net.Listener
 	srv  *http.Server
@@ -57,6 +68,9 @@ func (s *Server) Initialize() error {
 	}
 	if s.Now == nil {
 		s.Now = time.Now
+	}
+	if s.Retention <= 0 {
+		s.Retention = archive.DefaultRetention
 	}
 	ln, err := net.Listen("tcp", s.Address)
 	if err != nil {
@@ -102,8 +116,14 @@ func (s *Server) Engine() *gin.Engine {
 	e.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
 	e.GET("/time", s.handleTime)
 	e.HEAD("/time", s.handleTime)
-	out := e.Group("/out/v1/:group/:channel/:endpoint")
-	out.GET("/*file", s.handleOut)
+	if s.ControlPlane != nil {
+		api := gin.WrapH(s.ControlPlane)
+		e.Any("/channelGroup", api)
+		e.Any("/channelGroup/*path", api)
+		e.Any("/tags/*arn", api)
+	}
+	out := e.Group("/out/v1/:group/:channel/:endpoint", s.forceEndpointErrors)
+	out.GET("/*file", s.routeRanges(s.handleOut))
 	out.HEAD("/*file", s.handleOut)
 	out.OPTIONS("/*file", func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	return e

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +35,14 @@ type Config struct {
 	LogFormat     string
 	Insecure      bool
 	SyncWrites    bool
+	// Control plane (MediaPackage v2 API).
+	Region      string
+	AccountID   string
+	AccessKey   string
+	SecretKey   string
+	Credentials map[string]string // more access key id → secret key pairs
+	PublicURL   string
+	DevClock    bool
 }
 
 // durationValue is a flag.Value for time.Duration that also accepts plain
@@ -82,7 +92,14 @@ func (c *Config) settings() []setting {
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
 		{"log-format", "text or json", str(&c.LogFormat)},
 		{"insecure", "allow binding HTTP to a non-loopback address without credentials", boo(&c.Insecure)},
+		{"region", "AWS region of the MediaPackage v2 API (ARNs, SigV4 scope)", str(&c.Region)},
+		{"account-id", "12-digit account id in ARNs", str(&c.AccountID)},
+		{"access-key", "API access key id; with secret-key, SigV4 signatures are verified", str(&c.AccessKey)},
+		{"secret-key", "API secret access key (pairs with access-key)", str(&c.SecretKey)},
+		{"credentials", "more API credentials as key:secret[,key:secret...] (a YAML list works too)", credentialsValue{&c.Credentials}},
+		{"public-url", "base URL in API responses (manifest Url, EgressDomain, ingest host); default http://<bound http-addr>", str(&c.PublicURL)},
 		{"sync-writes", "fdatasync media before indexing each segment (survives power loss, costs IOPS)", boo(&c.SyncWrites)},
+		{"dev-clock", "development: let requests set \"now\" with the X-Rewind-Now header (tests only)", boo(&c.DevClock)},
 	}
 }
 
@@ -114,9 +131,54 @@ func defaultConfig() Config {
 		RTSPUDPRTCP:   "127.0.0.1:8001",
 		AutoProvision: true,
 		Retention:     24 * time.Hour,
+		PartDuration:  500 * time.Millisecond, // LL-HLS parts out of the box
 		LogLevel:      "info",
 		LogFormat:     "text",
+		Region:        "us-east-1",
+		AccountID:     "000000000000",
 	}
+}
+
+// credentialsValue is a flag.Value of access key id → secret key pairs,
+// written "key:secret[,key:secret...]"; a YAML list arrives as "[a:b c:d]".
+type credentialsValue struct{ m *map[string]string }
+
+func (v credentialsValue) String() string {
+	if v.m == nil || len(*v.m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(*v.m))
+	for k := range *v.m {
+		keys = append(keys, k+":********")
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
+
+func (v credentialsValue) Set(s string) error {
+	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]")
+	m := map[string]string{}
+	for _, pair := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
+		key, secret, ok := strings.Cut(pair, ":")
+		if !ok || key == "" || secret == "" {
+			return fmt.Errorf("want key:secret pairs separated by commas, got %q", pair)
+		}
+		m[key] = secret
+	}
+	*v.m = m
+	return nil
+}
+
+// APICredentials returns every configured access key id → secret key.
+func (c *Config) APICredentials() map[string]string {
+	m := map[string]string{}
+	for k, s := range c.Credentials {
+		m[k] = s
+	}
+	if c.AccessKey != "" && c.SecretKey != "" {
+		m[c.AccessKey] = c.SecretKey
+	}
+	return m
 }
 
 func envName(key string) string {
@@ -240,11 +302,30 @@ func (c *Config) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format", "want text or json, got %q", c.LogFormat)
 	}
-	if len(errs) == 0 && !c.Insecure && !isLoopback(c.HTTPAddr) {
+	if !regionPattern.MatchString(c.Region) {
+		bad("region", "want an AWS region name like us-east-1, got %q", c.Region)
+	}
+	if !accountPattern.MatchString(c.AccountID) {
+		bad("account-id", "want 12 digits, got %q", c.AccountID)
+	}
+	if (c.AccessKey == "") != (c.SecretKey == "") {
+		bad("secret-key", "set both access-key and secret-key, or neither")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			bad("public-url", "want an http(s)://host[:port][/path] URL, got %q", c.PublicURL)
+		}
+	}
+	if len(errs) == 0 && !c.Insecure && !isLoopback(c.HTTPAddr) && len(c.APICredentials()) == 0 {
 		bad("http-addr", "%q is not a loopback address and no credentials are configured; pass --insecure to serve it anyway", c.HTTPAddr)
 	}
 	return errors.Join(errs...)
 }
+
+var (
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+)
 
 func checkUDPPair(rtp, rtcp string) error {
 	h1, p1, err1 := net.SplitHostPort(rtp)

@@ -12,8 +12,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -21,6 +25,8 @@ import (
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/origin"
 	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/origin/mediapackage"
+	"github.com/rewind-origin/rewind/origin/sigv4"
 	"github.com/rewind-origin/rewind/packager/live"
 )
 
@@ -141,7 +147,12 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Catalog: cat,
 		Metrics: metrics,
 		Logger:  log.With("component", "origin"),
+		// Endpoints without a start-over window reach back as far as the archive keeps.
+		Retention: cfg.Retention,
+		DevClock:  cfg.DevClock,
 	}
+	var rtspBound atomic.Pointer[string] // set once RTSP is listening
+	httpSrv.ControlPlane = newControlPlane(cfg, cat, httpSrv, &rtspBound, log.With("component", "api"))
 	if err := httpSrv.Initialize(); err != nil {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
 	}
@@ -157,6 +168,8 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	if err := rtsp.Initialize(); err != nil {
 		return fmt.Errorf("setting \"rtsp-addr\": %w", err)
 	}
+	rtspAddr := rtsp.Addr()
+	rtspBound.Store(&rtspAddr)
 	log.Info("rewind started", "version", version, "http", httpSrv.Addr(), "rtsp", rtsp.Addr(),
 		"data_dir", cfg.DataDir, "auto_provision", cfg.AutoProvision)
 
@@ -167,4 +180,41 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	httpSrv.Close()
 	log.Info("stopped")
 	return nil
+}
+
+// newControlPlane builds the MediaPackage v2 API. Manifest URLs use the
+// public URL (default: the bound HTTP address); ingest URLs the bound RTSP
+// address (with the public URL's host when one is set). With credentials
+// configured every request must carry a valid SigV4 signature.
+func newControlPlane(cfg *Config, cat *catalog.Catalog, httpSrv *origin.Server, rtspBound *atomic.Pointer[string], log *slog.Logger) *mediapackage.API {
+	api := &mediapackage.API{
+		Catalog: cat,
+		Region:  cfg.Region,
+		Account: cfg.AccountID,
+		Logger:  log,
+		PublicURL: func() string {
+			if cfg.PublicURL != "" {
+				return strings.TrimSuffix(cfg.PublicURL, "/")
+			}
+			return "http://" + httpSrv.Addr()
+		},
+		IngestURLs: func(group, channel string) []string {
+			addr := cfg.RTSPAddr
+			if p := rtspBound.Load(); p != nil {
+				addr = *p
+			}
+			host, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil
+			}
+			if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" && u.Hostname() != "" {
+				host = u.Hostname()
+			}
+			return []string{"rtsp://" + net.JoinHostPort(host, port) + "/" + group + "/" + channel}
+		},
+	}
+	if creds := cfg.APICredentials(); len(creds) > 0 {
+		api.Verifier = &sigv4.Verifier{Service: mediapackage.SigningName, Region: cfg.Region, Credentials: creds}
+	}
+	return api
 }

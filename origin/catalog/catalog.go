@@ -1,38 +1,87 @@
 // Package catalog holds Rewind's control-plane resources (channel groups,
-// channels, origin endpoints) in MediaPackage v2 shape, persisted as JSON in
-// the archive's resource store. It is safe for concurrent use.
+// channels, origin endpoints, their policies and tags) in MediaPackage v2
+// shape, persisted as JSON documents in the archive's resource store, so they
+// survive restarts. It enforces the rules that need a consistent view of
+// several resources (uniqueness, children before parents, ETags, client
+// tokens); request validation is the API layer's (origin/mediapackage).
+//
+// Reads are lock-free (each document is read atomically from the store);
+// every mutation runs under one mutex, so read-modify-write sequences never
+// interleave. It is safe for concurrent use.
 package catalog
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"sync"
 	"time"
+
+	"github.com/rewind-origin/rewind/archive"
 )
 
 // Resource kinds in the store.
 const (
-	kindGroup    = "group"
-	kindChannel  = "channel"
-	kindEndpoint = "endpoint"
+	kindGroup          = "group"
+	kindChannel        = "channel"
+	kindEndpoint       = "endpoint"
+	kindChannelPolicy  = "channel-policy"
+	kindEndpointPolicy = "endpoint-policy"
+	kindToken          = "client-token"
 )
 
 // Defaults of MediaPackage v2 and of Rewind's development auto-provisioning.
 const (
 	DefaultSegmentDurationSeconds = 6
+	DefaultSegmentName            = "segment"
 	DefaultManifestWindowSeconds  = 60
 	AutoSegmentDurationSeconds    = 2
 	AutoStartoverWindowSeconds    = 86400
 	AutoEndpointName              = "default"
 )
 
-// Errors.
+// Errors. Handlers map them to API errors with errors.Is.
 var (
+	// ErrNotFound: the resource (or its parent) does not exist. Errors of
+	// this kind are *NotFoundError values naming what is missing.
 	ErrNotFound = errors.New("resource not found")
-	ErrInvalid  = errors.New("invalid")
+	// ErrInvalid: a name or value the catalog cannot store.
+	ErrInvalid = errors.New("invalid")
+	// ErrAlreadyExists: a create named an existing resource.
+	ErrAlreadyExists = errors.New("resource already exists")
+	// ErrInUse: a delete of a group or channel that still has children.
+	ErrInUse = errors.New("resource in use")
+	// ErrStaleETag: an update's If-Match ETag is not the current one.
+	ErrStaleETag = errors.New("etag does not match the current resource")
+	// ErrTokenReused: a client token was reused with different parameters.
+	ErrTokenReused = errors.New("client token reused with different parameters")
 )
+
+// ResourceType names a kind of resource in errors.
+type ResourceType string
+
+// Resource types.
+const (
+	TypeChannelGroup   ResourceType = "CHANNEL_GROUP"
+	TypeChannel        ResourceType = "CHANNEL"
+	TypeOriginEndpoint ResourceType = "ORIGIN_ENDPOINT"
+)
+
+// NotFoundError says which resource is missing. It matches ErrNotFound.
+type NotFoundError struct {
+	Type ResourceType
+	Name string // "group", "group/channel" or "group/channel/endpoint"
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("%s %s does not exist", e.Type, e.Name)
+}
+
+// Is makes errors.Is(err, ErrNotFound) hold.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,256}$`)
 
@@ -44,85 +93,15 @@ type Store interface {
 	PutResource(kind, id string, value []byte) error
 	GetResource(kind, id string) ([]byte, error)
 	DeleteResource(kind, id string) error
+	ListResources(kind, idPrefix string) ([]archive.Resource, error)
 }
 
-// ChannelGroup is a MediaPackage v2 channel group.
-type ChannelGroup struct {
-	ChannelGroupName string
-	Description      string `json:",omitempty"`
-	CreatedAt        time.Time
-	ModifiedAt       time.Time
-}
+var _ Store = (*archive.Store)(nil)
 
-// Channel is a MediaPackage v2 channel.
-type Channel struct {
-	ChannelGroupName string
-	ChannelName      string
-	Description      string `json:",omitempty"`
-	CreatedAt        time.Time
-	ModifiedAt       time.Time
-}
-
-// Segment holds an endpoint's segment settings.
-type Segment struct {
-	SegmentDurationSeconds int
-	SegmentName            string `json:",omitempty"`
-}
-
-// HLSManifest is an HLS or LL-HLS manifest of an endpoint.
-type HLSManifest struct {
-	ManifestName                   string
-	ChildManifestName              string `json:",omitempty"`
-	ManifestWindowSeconds          int    `json:",omitempty"`
-	ProgramDateTimeIntervalSeconds int    `json:",omitempty"`
-}
-
-// DASHManifest is a DASH manifest of an endpoint.
-type DASHManifest struct {
-	ManifestName                      string
-	ManifestWindowSeconds             int `json:",omitempty"`
-	MinUpdatePeriodSeconds            int `json:",omitempty"`
-	MinBufferTimeSeconds              int `json:",omitempty"`
-	SuggestedPresentationDelaySeconds int `json:",omitempty"`
-}
-
-// Endpoint is a MediaPackage v2 origin endpoint.
-type Endpoint struct {
-	ChannelGroupName       string
-	ChannelName            string
-	OriginEndpointName     string
-	ContainerType          string
-	Segment                Segment
-	StartoverWindowSeconds int `json:",omitempty"`
-	HlsManifests           []HLSManifest
-	LowLatencyHlsManifests []HLSManifest
-	DashManifests          []DASHManifest
-	CreatedAt              time.Time
-	ModifiedAt             time.Time
-}
-
-// ManifestWindow returns the window of a manifest, MediaPackage's default 60 s when unset.
-func ManifestWindow(seconds int) time.Duration {
-	if seconds <= 0 {
-		seconds = DefaultManifestWindowSeconds
-	}
-	return time.Duration(seconds) * time.Second
-}
-
-// SegmentDuration returns the endpoint's target segment duration.
-func (e *Endpoint) SegmentDuration() time.Duration {
-	s := e.Segment.SegmentDurationSeconds
-	if s <= 0 {
-		s = DefaultSegmentDurationSeconds
-	}
-	return time.Duration(s) * time.Second
-}
-
-// Catalog reads and writes resources. The mutex serialises read-modify-write
-// sequences such as auto-provisioning.
+// Catalog reads and writes resources.
 type Catalog struct {
 	store Store
-	mu    sync.Mutex
+	mu    sync.Mutex // serialises mutations
 }
 
 // New returns a catalog over store.
@@ -134,10 +113,12 @@ func endpointID(group, channel, endpoint string) string {
 	return group + "/" + channel + "/" + endpoint
 }
 
+// get decodes the document kind/id into v; a missing document is
+// archive.ErrNotFound (or whatever the store returns, wrapped).
 func (c *Catalog) get(kind, id string, v any) error {
 	b, err := c.store.GetResource(kind, id)
 	if err != nil {
-		return fmt.Errorf("%s %q: %w", kind, id, ErrNotFound)
+		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("decode %s %q: %w", kind, id, err)
@@ -153,71 +134,89 @@ func (c *Catalog) put(kind, id string, v any) error {
 	return c.store.PutResource(kind, id, b)
 }
 
-// Group returns a channel group.
-func (c *Catalog) Group(group string) (*ChannelGroup, error) {
-	var g ChannelGroup
-	return &g, c.get(kindGroup, group, &g)
-}
-
-// Channel returns a channel.
-func (c *Catalog) Channel(group, channel string) (*Channel, error) {
-	var ch Channel
-	return &ch, c.get(kindChannel, channelID(group, channel), &ch)
-}
-
-// Endpoint returns an origin endpoint.
-func (c *Catalog) Endpoint(group, channel, endpoint string) (*Endpoint, error) {
-	var e Endpoint
-	return &e, c.get(kindEndpoint, endpointID(group, channel, endpoint), &e)
-}
-
-// AutoProvision creates the group, the channel and its endpoint "default"
-// (HLS "index", LL-HLS "low-latency", DASH "index", 2 s segments, 24 h
-// start-over window) where they do not exist yet. Existing resources are
-// left as they are.
-func (c *Catalog) AutoProvision(group, channel string, now time.Time) error {
-	if !ValidName(group) || !ValidName(channel) {
-		return fmt.Errorf("name %q/%q: %w", group, channel, ErrInvalid)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, err := c.Group(group); errors.Is(err, ErrNotFound) {
-		g := ChannelGroup{ChannelGroupName: group, Description: "auto-provisioned", CreatedAt: now, ModifiedAt: now}
-		if err := c.put(kindGroup, group, g); err != nil {
-			return err
-		}
-	}
-	if _, err := c.Channel(group, channel); errors.Is(err, ErrNotFound) {
-		ch := Channel{ChannelGroupName: group, ChannelName: channel, Description: "auto-provisioned", CreatedAt: now, ModifiedAt: now}
-		if err := c.put(kindChannel, channelID(group, channel), ch); err != nil {
-			return err
-		}
-		e := Endpoint{
-			ChannelGroupName:       group,
-			ChannelName:            channel,
-			OriginEndpointName:     AutoEndpointName,
-			ContainerType:          "CMAF",
-			Segment:                Segment{SegmentDurationSeconds: AutoSegmentDurationSeconds},
-			StartoverWindowSeconds: AutoStartoverWindowSeconds,
-			HlsManifests:           []HLSManifest{{ManifestName: "index", ManifestWindowSeconds: DefaultManifestWindowSeconds}},
-			LowLatencyHlsManifests: []HLSManifest{{ManifestName: "low-latency", ManifestWindowSeconds: DefaultManifestWindowSeconds}},
-			DashManifests:          []DASHManifest{{ManifestName: "index", ManifestWindowSeconds: DefaultManifestWindowSeconds}},
-			CreatedAt:              now,
-			ModifiedAt:             now,
-		}
-		if err := c.put(kindEndpoint, endpointID(group, channel, AutoEndpointName), e); err != nil {
-			return err
-		}
+// del deletes a document; a missing one is not an error.
+func (c *Catalog) del(kind, id string) error {
+	if err := c.store.DeleteResource(kind, id); err != nil && !errors.Is(err, archive.ErrNotFound) {
+		return err
 	}
 	return nil
 }
 
-// PackagingFor returns the segment duration a channel is packaged with:
-// the auto-provisioned endpoint's when present, else MediaPackage's default.
-// (Several endpoints with different durations are the control-plane issue's.)
-func (c *Catalog) PackagingFor(group, channel string) time.Duration {
-	if e, err := c.Endpoint(group, channel, AutoEndpointName); err == nil {
-		return e.SegmentDuration()
+// exists reports whether kind/id is stored.
+func (c *Catalog) exists(kind, id string) (bool, error) {
+	_, err := c.store.GetResource(kind, id)
+	if err == nil {
+		return true, nil
 	}
-	return DefaultSegmentDurationSeconds * time.Second
+	if errors.Is(err, archive.ErrNotFound) {
+		return false, nil
+	}
+	return false, err
+}
+
+// notFound turns the store's not-found into a *NotFoundError.
+func notFound(err error, t ResourceType, name string) error {
+	if errors.Is(err, archive.ErrNotFound) {
+		return &NotFoundError{Type: t, Name: name}
+	}
+	return err
+}
+
+// newETag returns a fresh 44-character ETag (base64 of 32 random bytes),
+// the shape of MediaPackage's.
+func newETag() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// checkETag returns ErrStaleETag when ifMatch is set and differs from current.
+func checkETag(ifMatch, current string) error {
+	if ifMatch != "" && ifMatch != current {
+		return fmt.Errorf("if-match %q: %w", ifMatch, ErrStaleETag)
+	}
+	return nil
+}
+
+// Page is one page of a listing: names sort in byte order and After is the
+// last name of the previous page ("" for the first page).
+type Page struct {
+	After string
+	Limit int // at most this many items; 0 means no limit
+}
+
+// pageOf cuts docs (sorted by id) to the page; more reports whether items
+// remain after it. name extracts an item's sort name from its id.
+func pageOf(res []archive.Resource, prefix string, p Page) (out []archive.Resource, more bool) {
+	for _, r := range res {
+		name := r.ID[len(prefix):]
+		if p.After != "" && name <= p.After {
+			continue
+		}
+		if p.Limit > 0 && len(out) == p.Limit {
+			return out, true
+		}
+		out = append(out, r)
+	}
+	return out, false
+}
+
+func decodeAll[T any](res []archive.Resource) ([]T, error) {
+	out := make([]T, 0, len(res))
+	for _, r := range res {
+		var v T
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			return nil, fmt.Errorf("decode %q: %w", r.ID, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// ManifestWindow returns the window of a manifest, MediaPackage's default 60 s when unset.
+func ManifestWindow(seconds int) time.Duration {
+	if seconds <= 0 {
+		seconds = DefaultManifestWindowSeconds
+	}
+	return time.Duration(seconds) * time.Second
 }

@@ -1,0 +1,193 @@
+// play.mjs plays an HLS or DASH URL in headless Chromium with hls.js or
+// dash.js and prints what the player does, as JSON lines on stdout.
+//
+// Usage:
+//   node play.mjs [options] URL
+//
+// Options:
+//   --engine hls|dash   player library (default: dash for .mpd URLs, else hls)
+//   --seconds N         how long to sample once the page is loaded (default 30)
+//   --interval-ms N     sampling period (default 500)
+//   --start-at S        start position in seconds (hls.js startPosition /
+//                       dash.js seek after load); default: the player's own
+//   --rate R            playbackRate (default 1)
+//   --until-time T      stop early once currentTime >= T
+//   --chromium PATH     browser binary (default /usr/bin/chromium, or $CHROMIUM)
+//
+// Output, one JSON object per line:
+//   {"sample":{"t":ms,"currentTime":s,"readyState":n,"paused":b,"buffered":[[s,e],...],
+//              "latency":s|null,"wallLatency":s|null,"videoWidth":n}}   every interval
+//   (latency: hls.js's estimate behind the live edge; wallLatency: the wall
+//   clock minus the program date time at the playhead, hls.playingDate)
+//   {"error":{...}}                                every player or page error, as it happens
+//   {"done":{"maxCurrentTime":s,"samples":n,"fatal":b,"errors":n,"reason":"..."}}   last line
+// Exit status: 0 when sampling ran to the end (or --until-time was reached)
+// without a fatal player error; 1 on a fatal error or a failure to start;
+// 2 on bad usage. The whole run is bounded: it gives up after --seconds + 60 s.
+//
+// The page (with hls.js / dash.js from node_modules) is served on 127.0.0.1
+// on a free port; the media URL may be anywhere the browser can reach (it
+// needs CORS, which Rewind sends). The browser gets a fresh user data dir,
+// removed at the end. Install with `npm ci` in this folder.
+
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function usage(msg) {
+  process.stderr.write(`play.mjs: ${msg}\nusage: node play.mjs [--engine hls|dash] [--seconds N] [--interval-ms N] [--start-at S] [--rate R] [--until-time T] URL\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = { engine: '', seconds: 30, intervalMs: 500, startAt: null, rate: 1, untilTime: null,
+    chromium: process.env.CHROMIUM || '/usr/bin/chromium', url: '' };
+  const num = (name, v) => {
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n) || n < 0) usage(`${name} wants a number >= 0, got ${v}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    switch (a) {
+      case '--engine': o.engine = argv[++i]; if (!['hls', 'dash'].includes(o.engine)) usage('--engine is hls or dash'); break;
+      case '--seconds': o.seconds = num(a, argv[++i]); break;
+      case '--interval-ms': o.intervalMs = Math.max(50, num(a, argv[++i])); break;
+      case '--start-at': o.startAt = num(a, argv[++i]); break;
+      case '--rate': o.rate = num(a, argv[++i]) || 1; break;
+      case '--until-time': o.untilTime = num(a, argv[++i]); break;
+      case '--chromium': o.chromium = argv[++i]; break;
+      default:
+        if (a.startsWith('--') || o.url) usage(`unexpected argument ${a}`);
+        o.url = a;
+    }
+  }
+  if (!o.url) usage('missing URL');
+  if (!o.engine) o.engine = /\.mpd(\?|$)/.test(o.url) ? 'dash' : 'hls';
+  return o;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+
+const libs = {
+  '/hls.js': join(here, 'node_modules/hls.js/dist/hls.min.js'),
+  '/dash.js': join(here, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js'),
+};
+
+// The page exposes window.rewindPlayer = {errors: [], fatal: false}.
+const page = `<!doctype html><html><head><meta charset="utf-8"><script src="/${opts.engine}.js"></script></head>
+<body><video id="v" muted autoplay playsinline width="320"></video><script>
+const cfg = ${JSON.stringify({ engine: opts.engine, url: opts.url, startAt: opts.startAt, rate: opts.rate })};
+const v = document.getElementById('v');
+const state = window.rewindPlayer = { errors: [], fatal: false, hls: null };
+const report = (e) => { state.errors.push(e); if (e.fatal) state.fatal = true; };
+v.addEventListener('error', () => report({ source: 'video', fatal: true, code: v.error && v.error.code, message: v.error && v.error.message }));
+v.addEventListener('loadedmetadata', () => { v.playbackRate = cfg.rate; v.play().catch((e) => report({ source: 'play', fatal: false, message: String(e) })); });
+if (cfg.engine === 'hls') {
+  if (!Hls.isSupported()) report({ source: 'hls', fatal: true, message: 'MSE not supported' });
+  const hls = state.hls = new Hls({ startPosition: cfg.startAt === null ? -1 : cfg.startAt });
+  hls.on(Hls.Events.ERROR, (_, d) => report({ source: 'hls', fatal: !!d.fatal, type: d.type, details: d.details,
+    url: d.frag ? d.frag.url : (d.url || (d.context && d.context.url) || '') }));
+  hls.loadSource(cfg.url);
+  hls.attachMedia(v);
+} else {
+  const p = dashjs.MediaPlayer().create();
+  p.on(dashjs.MediaPlayer.events.ERROR, (e) => report({ source: 'dash', fatal: true, message: JSON.stringify(e.error || e).slice(0, 500) }));
+  p.initialize(v, cfg.url, true);
+  if (cfg.startAt !== null) p.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => p.seek(cfg.startAt));
+  state.dash = p;
+}
+</script></body></html>`;
+
+const server = createServer((req, res) => {
+  const path = req.url.split('?')[0];
+  if (path === '/') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page);
+  } else if (libs[path]) {
+    try {
+      const body = readFileSync(libs[path]);
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(body);
+    } catch (e) {
+      res.writeHead(500); res.end(String(e));
+    }
+  } else {
+    res.writeHead(404); res.end();
+  }
+});
+
+let context = null;
+const userDataDir = mkdtempSync(join(tmpdir(), 'rewind-player-'));
+let finished = false;
+
+async function cleanup() {
+  if (context) await context.close().catch(() => {});
+  server.close();
+  rmSync(userDataDir, { recursive: true, force: true });
+}
+
+// A hard bound on the whole run, whatever hangs.
+const hardLimit = setTimeout(async () => {
+  out({ done: { maxCurrentTime: null, samples: 0, fatal: true, errors: 0, reason: 'hard time limit reached' } });
+  await cleanup();
+  process.exit(1);
+}, (opts.seconds + 60) * 1000);
+hardLimit.unref();
+
+async function main() {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const pageURL = `http://127.0.0.1:${server.address().port}/`;
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: opts.chromium,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required'],
+  });
+  const tab = context.pages()[0] || await context.newPage();
+  tab.on('pageerror', (e) => out({ error: { source: 'page', fatal: false, message: String(e) } }));
+  await tab.goto(pageURL);
+  const started = Date.now();
+  let maxTime = 0, samples = 0, seenErrors = 0, reason = 'duration elapsed';
+  while (Date.now() - started < opts.seconds * 1000) {
+    await new Promise((r) => setTimeout(r, opts.intervalMs));
+    const s = await tab.evaluate(() => {
+      const v = document.getElementById('v');
+      const st = window.rewindPlayer;
+      const buffered = [];
+      for (let i = 0; i < v.buffered.length; i++) buffered.push([v.buffered.start(i), v.buffered.end(i)]);
+      const latency = st.hls && Number.isFinite(st.hls.latency) ? st.hls.latency : null;
+      const pd = st.hls && st.hls.playingDate;
+      const wallLatency = pd && !v.paused ? (Date.now() - pd.getTime()) / 1000 : null;
+      return { currentTime: v.currentTime, readyState: v.readyState, paused: v.paused, buffered, latency, wallLatency,
+        videoWidth: v.videoWidth, errors: st.errors, fatal: st.fatal };
+    });
+    for (; seenErrors < s.errors.length; seenErrors++) out({ error: s.errors[seenErrors] });
+    samples++;
+    maxTime = Math.max(maxTime, s.currentTime);
+    out({ sample: { t: Date.now() - started, currentTime: s.currentTime, readyState: s.readyState, paused: s.paused,
+      buffered: s.buffered, latency: s.latency, wallLatency: s.wallLatency, videoWidth: s.videoWidth } });
+    if (s.fatal) { reason = 'fatal player error'; break; }
+    if (opts.untilTime !== null && s.currentTime >= opts.untilTime) { reason = 'reached --until-time'; break; }
+  }
+  const fatal = reason === 'fatal player error';
+  out({ done: { maxCurrentTime: maxTime, samples, fatal, errors: seenErrors, reason } });
+  return fatal ? 1 : 0;
+}
+
+main().then(async (code) => {
+  finished = true;
+  await cleanup();
+  process.exit(code);
+}, async (e) => {
+  if (!finished) out({ done: { maxCurrentTime: null, samples: 0, fatal: true, errors: 0, reason: String(e && e.message || e) } });
+  await cleanup();
+  process.exit(1);
+});

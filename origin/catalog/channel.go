@@ -1,0 +1,127 @@
+package catalog
+
+import (
+	"fmt"
+	"time"
+)
+
+// Channel returns a channel.
+func (c *Catalog) Channel(group, channel string) (*Channel, error) {
+	var ch Channel
+	if err := c.get(kindChannel, channelID(group, channel), &ch); err != nil {
+		if _, gerr := c.Group(group); gerr != nil {
+			return nil, gerr
+		}
+		return nil, notFound(err, TypeChannel, channelID(group, channel))
+	}
+	return &ch, nil
+}
+
+// CreateChannel stores a new channel of an existing group, setting
+// CreatedAt, ModifiedAt and ETag. A repeat with the same client token and
+// parameters returns the stored channel.
+func (c *Catalog) CreateChannel(ch Channel, idem Idempotency, now time.Time) (*Channel, error) {
+	if !ValidName(ch.ChannelGroupName) || !ValidName(ch.ChannelName) {
+		return nil, fmt.Errorf("channel name %q/%q: %w", ch.ChannelGroupName, ch.ChannelName, ErrInvalid)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id, ok, err := c.replay(kindChannel, idem, now); err != nil {
+		return nil, err
+	} else if ok {
+		if n := splitID(id); len(n) == 2 {
+			if got, err := c.Channel(n[0], n[1]); err == nil {
+				return got, nil
+			}
+		}
+	}
+	return c.createChannel(ch, idem, now)
+}
+
+func (c *Catalog) createChannel(ch Channel, idem Idempotency, now time.Time) (*Channel, error) {
+	if _, err := c.Group(ch.ChannelGroupName); err != nil {
+		return nil, err
+	}
+	id := channelID(ch.ChannelGroupName, ch.ChannelName)
+	if ok, err := c.exists(kindChannel, id); err != nil {
+		return nil, err
+	} else if ok {
+		return nil, fmt.Errorf("channel %s: %w", id, ErrAlreadyExists)
+	}
+	if ch.InputType == "" {
+		ch.InputType = "HLS"
+	}
+	ch.CreatedAt, ch.ModifiedAt, ch.ETag, ch.ResetAt = now, now, newETag(), nil
+	if err := c.put(kindChannel, id, ch); err != nil {
+		return nil, err
+	}
+	if err := c.remember(kindChannel, idem, id, now); err != nil {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// UpdateChannel applies update to the channel when ifMatch is empty or its
+// current ETag, then sets ModifiedAt and a new ETag.
+func (c *Catalog) UpdateChannel(group, channel, ifMatch string, now time.Time, update func(*Channel) error) (*Channel, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, err := c.Channel(group, channel)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkETag(ifMatch, ch.ETag); err != nil {
+		return nil, err
+	}
+	if err := update(ch); err != nil {
+		return nil, err
+	}
+	ch.ModifiedAt, ch.ETag = now, newETag()
+	return ch, c.put(kindChannel, channelID(group, channel), ch)
+}
+
+// ResetChannel records a reset of the channel at now (ResetAt).
+func (c *Catalog) ResetChannel(group, channel string, now time.Time) (*Channel, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, err := c.Channel(group, channel)
+	if err != nil {
+		return nil, err
+	}
+	ch.ResetAt = &now
+	return ch, c.put(kindChannel, channelID(group, channel), ch)
+}
+
+// DeleteChannel deletes a channel that has no origin endpoints (else
+// ErrInUse), and its policy. Deleting a missing channel succeeds.
+func (c *Catalog) DeleteChannel(group, channel string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := channelID(group, channel)
+	children, err := c.store.ListResources(kindEndpoint, id+"/")
+	if err != nil {
+		return err
+	}
+	if len(children) > 0 {
+		return fmt.Errorf("channel %s has %d origin endpoint(s): %w", id, len(children), ErrInUse)
+	}
+	if err := c.del(kindChannelPolicy, id); err != nil {
+		return err
+	}
+	return c.del(kindChannel, id)
+}
+
+// Channels lists the channels of an existing group by name.
+func (c *Catalog) Channels(group string, p Page) (channels []Channel, more bool, err error) {
+	if _, err := c.Group(group); err != nil {
+		return nil, false, err
+	}
+	prefix := group + "/"
+	res, err := c.store.ListResources(kindChannel, prefix)
+	if err != nil {
+		return nil, false, err
+	}
+	res, more = pageOf(res, prefix, p)
+	channels, err = decodeAll[Channel](res)
+	return channels, more, err
+}

@@ -1,0 +1,138 @@
+package catalog
+
+import (
+	"fmt"
+	"time"
+)
+
+// Endpoint returns an origin endpoint.
+func (c *Catalog) Endpoint(group, channel, endpoint string) (*Endpoint, error) {
+	var e Endpoint
+	if err := c.get(kindEndpoint, endpointID(group, channel, endpoint), &e); err != nil {
+		if _, cerr := c.Channel(group, channel); cerr != nil {
+			return nil, cerr
+		}
+		return nil, notFound(err, TypeOriginEndpoint, endpointID(group, channel, endpoint))
+	}
+	return &e, nil
+}
+
+// CreateEndpoint stores a new origin endpoint of an existing channel,
+// setting CreatedAt, ModifiedAt and ETag. A repeat with the same client
+// token and parameters returns the stored endpoint.
+func (c *Catalog) CreateEndpoint(e Endpoint, idem Idempotency, now time.Time) (*Endpoint, error) {
+	if !ValidName(e.ChannelGroupName) || !ValidName(e.ChannelName) || !ValidName(e.OriginEndpointName) {
+		return nil, fmt.Errorf("origin endpoint name %q/%q/%q: %w", e.ChannelGroupName, e.ChannelName, e.OriginEndpointName, ErrInvalid)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id, ok, err := c.replay(kindEndpoint, idem, now); err != nil {
+		return nil, err
+	} else if ok {
+		if n := splitID(id); len(n) == 3 {
+			if got, err := c.Endpoint(n[0], n[1], n[2]); err == nil {
+				return got, nil
+			}
+		}
+	}
+	return c.createEndpoint(e, idem, now)
+}
+
+func (c *Catalog) createEndpoint(e Endpoint, idem Idempotency, now time.Time) (*Endpoint, error) {
+	if _, err := c.Channel(e.ChannelGroupName, e.ChannelName); err != nil {
+		return nil, err
+	}
+	id := endpointID(e.ChannelGroupName, e.ChannelName, e.OriginEndpointName)
+	if ok, err := c.exists(kindEndpoint, id); err != nil {
+		return nil, err
+	} else if ok {
+		return nil, fmt.Errorf("origin endpoint %s: %w", id, ErrAlreadyExists)
+	}
+	e.CreatedAt, e.ModifiedAt, e.ETag, e.ResetAt = now, now, newETag(), nil
+	if err := c.put(kindEndpoint, id, e); err != nil {
+		return nil, err
+	}
+	if err := c.remember(kindEndpoint, idem, id, now); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// UpdateEndpoint applies update to the endpoint when ifMatch is empty or
+// its current ETag, then sets ModifiedAt and a new ETag. The data plane
+// reads the endpoint on every request, so the change applies at once.
+func (c *Catalog) UpdateEndpoint(group, channel, endpoint, ifMatch string, now time.Time, update func(*Endpoint) error) (*Endpoint, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, err := c.Endpoint(group, channel, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkETag(ifMatch, e.ETag); err != nil {
+		return nil, err
+	}
+	if err := update(e); err != nil {
+		return nil, err
+	}
+	e.ModifiedAt, e.ETag = now, newETag()
+	return e, c.put(kindEndpoint, endpointID(group, channel, endpoint), e)
+}
+
+// ResetEndpoint records a reset of the endpoint at now (ResetAt).
+func (c *Catalog) ResetEndpoint(group, channel, endpoint string, now time.Time) (*Endpoint, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, err := c.Endpoint(group, channel, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	e.ResetAt = &now
+	return e, c.put(kindEndpoint, endpointID(group, channel, endpoint), e)
+}
+
+// DeleteEndpoint deletes an origin endpoint and its policy; the data plane
+// stops serving it at once. Deleting a missing endpoint succeeds.
+func (c *Catalog) DeleteEndpoint(group, channel, endpoint string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := endpointID(group, channel, endpoint)
+	if err := c.del(kindEndpointPolicy, id); err != nil {
+		return err
+	}
+	return c.del(kindEndpoint, id)
+}
+
+// Endpoints lists the origin endpoints of an existing channel by name.
+func (c *Catalog) Endpoints(group, channel string, p Page) (endpoints []Endpoint, more bool, err error) {
+	if _, err := c.Channel(group, channel); err != nil {
+		return nil, false, err
+	}
+	prefix := channelID(group, channel) + "/"
+	res, err := c.store.ListResources(kindEndpoint, prefix)
+	if err != nil {
+		return nil, false, err
+	}
+	res, more = pageOf(res, prefix, p)
+	endpoints, err = decodeAll[Endpoint](res)
+	return endpoints, more, err
+}
+
+// PackagingFor returns the segment duration a channel is packaged with:
+// the shortest SegmentDurationSeconds of its origin endpoints, or
+// MediaPackage's default 6 s when it has none. Endpoints with longer
+// segments are served the packaged segments.
+func (c *Catalog) PackagingFor(group, channel string) time.Duration {
+	res, err := c.store.ListResources(kindEndpoint, channelID(group, channel)+"/")
+	if err != nil {
+		return DefaultSegmentDurationSeconds * time.Second
+	}
+	eps, err := decodeAll[Endpoint](res)
+	if err != nil || len(eps) == 0 {
+		return DefaultSegmentDurationSeconds * time.Second
+	}
+	d := eps[0].SegmentDuration()
+	for _, e := range eps[1:] {
+		d = min(d, e.SegmentDuration())
+	}
+	return d
+}

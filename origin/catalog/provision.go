@@ -1,0 +1,50 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// AutoProvision creates the group, the channel and its endpoint "default"
+// (HLS "index", LL-HLS "low-latency", DASH "index", 2 s segments, 24 h
+// start-over window) where they do not exist yet. Existing resources are
+// left as they are; an existing channel gets no endpoint.
+func (c *Catalog) AutoProvision(group, channel string, now time.Time) error {
+	if !ValidName(group) || !ValidName(channel) {
+		return fmt.Errorf("name %q/%q: %w", group, channel, ErrInvalid)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.Group(group); errors.Is(err, ErrNotFound) {
+		g := ChannelGroup{ChannelGroupName: group, Description: "auto-provisioned"}
+		if _, err := c.createGroup(g, Idempotency{}, now); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	if _, err := c.Channel(group, channel); errors.Is(err, ErrNotFound) {
+		ch := Channel{ChannelGroupName: group, ChannelName: channel, Description: "auto-provisioned"}
+		if _, err := c.createChannel(ch, Idempotency{}, now); err != nil {
+			return err
+		}
+		e := Endpoint{
+			ChannelGroupName:       group,
+			ChannelName:            channel,
+			OriginEndpointName:     AutoEndpointName,
+			ContainerType:          "CMAF",
+			Segment:                Segment{SegmentDurationSeconds: AutoSegmentDurationSeconds, SegmentName: DefaultSegmentName},
+			StartoverWindowSeconds: AutoStartoverWindowSeconds,
+			HlsManifests:           []HLSManifest{{ManifestName: "index", ManifestWindowSeconds: DefaultManifestWindowSeconds}},
+			LowLatencyHlsManifests: []HLSManifest{{ManifestName: "low-latency", ManifestWindowSeconds: DefaultManifestWindowSeconds}},
+			DashManifests:          []DASHManifest{{ManifestName: "index", ManifestWindowSeconds: DefaultManifestWindowSeconds}},
+		}
+		if _, err := c.createEndpoint(e, Idempotency{}, now); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	return nil
+}

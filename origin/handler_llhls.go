@@ -1,0 +1,509 @@
+package origin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/origin/timeshift"
+	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/hls"
+)
+
+// LL-HLS (RFC 8216bis) on top of the live HLS routes:
+//
+//   - {llhls}_{track}.m3u8 of a LowLatencyHlsManifests entry is an LL-HLS
+//     media playlist: the live window plus the parts of the last three
+//     target durations and of the segment in progress, a preload hint for
+//     the next part and rendition reports of the other tracks. Blocking
+//     reloads (_HLS_msn, _HLS_part) and delta updates (_HLS_skip) are
+//     honoured. The multivariant playlist {llhls}.m3u8 is the regular one:
+//     it already lists these media playlists.
+//   - {track}/part-{decodeTime}.m4s is one part, named by the decode time
+//     of its first sample (so the URI of the next part is known before it
+//     exists, whatever segment it will belong to). Parts of the segment in
+//     progress are served from the archive's memory; parts of completed
+//     segments are byte ranges of the segment in the media log (sendfile).
+//     A request for the next part blocks until it is produced.
+//
+// Blocked requests wait on the archive's per-channel edge generation (a
+// channel closed on every part and segment) and on the request context; a
+// wait ends after three target durations with 503, as the spec suggests.
+//
+// Time-shift parameters: a window-only request (manifest_window_seconds,
+// clip_start_time) stays LL-HLS over that window; a delayed or ranged one
+// (time_delay, start, end, timeshift) is not at the live edge, where parts
+// exist, so it gets the regular HLS playlist of that window.
+
+// File kinds handled here (see classifyLowLatency).
+const (
+	fileLLMediaPlaylist fileKind = iota + 100
+	filePart
+)
+
+// edgeArchive is what LL-HLS reads from the archive besides [Archive]
+// (archive.Store implements it). It is a separate interface so that other
+// Archive implementations need not provide it: without it, LL-HLS is 404.
+type edgeArchive interface {
+	Edge(channel, track string) (archive.Edge, bool)
+	EdgeNotify(channel string) <-chan struct{}
+	OpenPart(channel, track string, decodeTime uint64) (*archive.PartContent, error)
+	Segments(channel, track string, from, to time.Time, max int) ([]packager.Segment, error)
+	Tracks(channel string) ([]archive.TrackState, error)
+}
+
+var _ edgeArchive = (*archive.Store)(nil)
+
+// blockingQuery is the parsed LL-HLS query of a media playlist request.
+type blockingQuery struct {
+	// msn is _HLS_msn when hasMSN; part is _HLS_part or -1.
+	msn    uint64
+	hasMSN bool
+	part   int
+	// skip is _HLS_skip=YES (or v2, answered as YES: no date ranges here).
+	skip bool
+}
+
+// parseBlockingQuery validates the LL-HLS query parameters (RFC 8216bis
+// §6.2.5.2): decimal integers, _HLS_part only with _HLS_msn, _HLS_skip YES
+// or v2. Errors wrap errBadRequest.
+func parseBlockingQuery(q url.Values) (blockingQuery, error) {
+	bq := blockingQuery{part: -1}
+	one := func(name string) (string, bool, error) {
+		vs, ok := q[name]
+		if !ok {
+			return "", false, nil
+		}
+		if len(vs) != 1 {
+			return "", false, fmt.Errorf("%s given %d times: %w", name, len(vs), errBadRequest)
+		}
+		return vs[0], true, nil
+	}
+	if v, ok, err := one("_HLS_msn"); err != nil {
+		return bq, err
+	} else if ok {
+		n, perr := strconv.ParseUint(v, 10, 64)
+		if perr != nil {
+			return bq, fmt.Errorf("_HLS_msn %q is not a decimal integer: %w", v, errBadRequest)
+		}
+		bq.msn, bq.hasMSN = n, true
+	}
+	if v, ok, err := one("_HLS_part"); err != nil {
+		return bq, err
+	} else if ok {
+		if !bq.hasMSN {
+			return bq, fmt.Errorf("_HLS_part without _HLS_msn: %w", errBadRequest)
+		}
+		n, perr := strconv.ParseUint(v, 10, 31)
+		if perr != nil {
+			return bq, fmt.Errorf("_HLS_part %q is not a decimal integer: %w", v, errBadRequest)
+		}
+		bq.part = int(n)
+	}
+	if v, ok, err := one("_HLS_skip"); err != nil {
+		return bq, err
+	} else if ok {
+		if v != "YES" && v != "v2" {
+			return bq, fmt.Errorf("_HLS_skip %q: want YES or v2: %w", v, errBadRequest)
+		}
+		bq.skip = true
+	}
+	return bq, nil
+}
+
+// classifyLowLatency recognises the files of this handler: an LL-HLS media
+// playlist or a part. It leaves r untouched and returns false otherwise.
+func (r *request) classifyLowLatency(file string) bool {
+	if dir, name, ok := strings.Cut(file, "/"); ok {
+		t, ok := strings.CutPrefix(name, "part-")
+		if !ok || !validTrackName(dir) {
+			return false
+		}
+		t, ok = strings.CutSuffix(t, ".m4s")
+		n, err := strconv.ParseUint(t, 10, 64)
+		if !ok || err != nil {
+			return false
+		}
+		r.kind, r.track, r.decodeTime = filePart, dir, n
+		return true
+	}
+	base, ok := strings.CutSuffix(file, ".m3u8")
+	if !ok {
+		return false
+	}
+	m, track, child := strings.Cut(base, "_")
+	if !child || !validTrackName(track) {
+		return false
+	}
+	for _, ll := range r.endpoint.LowLatencyHlsManifests {
+		if ll.ManifestName == m {
+			r.kind, r.manifest, r.track = fileLLMediaPlaylist, m, track
+			return true
+		}
+	}
+	return false
+}
+
+// serveLowLatency dispatches the kinds of classifyLowLatency.
+func (s *Server) serveLowLatency(c *gin.Context, r *request) error {
+	switch r.kind {
+	case fileLLMediaPlaylist:
+		return s.serveLLMediaPlaylist(c, r)
+	case filePart:
+		return s.servePart(c, r)
+	}
+	return fmt.Errorf("file kind %d: %w", r.kind, errNotFound)
+}
+
+func (s *Server) edgeArchive() (edgeArchive, error) {
+	ea, ok := s.Archive.(edgeArchive)
+	if !ok {
+		return nil, fmt.Errorf("LL-HLS needs an archive with parts: %w", errNotFound)
+	}
+	return ea, nil
+}
+
+// blockTimeout is how long a blocking request may wait: three target
+// durations (RFC 8216bis §6.2.5.2).
+func blockTimeout(e *catalog.Endpoint) time.Duration {
+	return 3 * e.SegmentDuration()
+}
+
+// edgePosition is the newest part of a track: segment seq and part index
+// (-1 when the edge knows no part of that segment), and the last completed
+// segment.
+type edgePosition struct {
+	lastSeq  uint64 // last completed segment
+	hasLast  bool
+	partSeq  uint64 // segment of the newest part
+	partIdx  int    // index of the newest part in it, -1 if none known
+	hasParts bool
+}
+
+func positionOf(e *archive.Edge) edgePosition {
+	var p edgePosition
+	if n := len(e.Recent); n > 0 {
+		last := &e.Recent[n-1]
+		p.lastSeq, p.hasLast = last.Segment.Seq, true
+		p.partSeq, p.partIdx, p.hasParts = last.Segment.Seq, len(last.Parts)-1, true
+	}
+	if e.InProgress {
+		cur := &e.Current
+		p.partSeq, p.partIdx, p.hasParts = cur.Segment.Seq, len(cur.Parts)-1, true
+		if !p.hasLast && cur.Segment.Seq > 0 {
+			p.lastSeq, p.hasLast = cur.Segment.Seq-1, true
+		}
+	}
+	return p
+}
+
+// advancePartLimit is how many parts past the newest a request may ask
+// for: 3 / PART-TARGET below one second, else 3 (RFC 8216bis §6.2.5.2).
+func advancePartLimit(partTarget float64) float64 {
+	if partTarget > 0 && partTarget < 1 {
+		return 3 / partTarget
+	}
+	return 3
+}
+
+// blockState tells whether the playlist asked for by bq can be answered now
+// (ready), is too far ahead (an error wrapping errBadRequest) or must wait.
+func blockState(bq blockingQuery, p edgePosition, partTarget float64) (ready bool, err error) {
+	if !bq.hasMSN {
+		return true, nil
+	}
+	if p.hasLast && bq.msn > p.lastSeq+2 {
+		return false, fmt.Errorf("_HLS_msn %d is more than two segments past the last one (%d): %w", bq.msn, p.lastSeq, errBadRequest)
+	}
+	if bq.part < 0 {
+		return p.hasLast && p.lastSeq >= bq.msn, nil
+	}
+	if !p.hasParts {
+		return false, nil
+	}
+	limit := advancePartLimit(partTarget)
+	switch {
+	case p.partSeq > bq.msn:
+		return true, nil
+	case p.partSeq == bq.msn:
+		if float64(bq.part) > float64(p.partIdx)+limit {
+			return false, fmt.Errorf("_HLS_part %d is more than %.1f parts past the last one (%d): %w", bq.part, limit, p.partIdx, errBadRequest)
+		}
+		return p.partIdx >= bq.part, nil
+	case p.partSeq+1 == bq.msn && float64(bq.part) >= limit:
+		return false, fmt.Errorf("_HLS_part %d of the segment after the next is too far ahead: %w", bq.part, errBadRequest)
+	}
+	return false, nil
+}
+
+// maxPartSeconds is the longest part the edge knows, in seconds (0 if none).
+func maxPartSeconds(e *archive.Edge) float64 {
+	var m uint64
+	each := func(parts []archive.Part) {
+		for _, pt := range parts {
+			m = max(m, pt.Duration)
+		}
+	}
+	for i := range e.Recent {
+		each(e.Recent[i].Parts)
+	}
+	each(e.Current.Parts)
+	if e.Timescale == 0 {
+		return 0
+	}
+	return float64(m) / float64(e.Timescale)
+}
+
+// waitEdge waits until ready reports true for the track's edge, the
+// request ends or timeout passes (an error wrapping errUnavailable). ready sees a fresh
+// snapshot after every part or segment of the channel; it is called once
+// at once. Nothing polls: between events the goroutine sleeps on the
+// channel's generation.
+func waitEdge(ctx context.Context, ea edgeArchive, channel, track string, timeout time.Duration,
+	ready func(e *archive.Edge, ok bool) (bool, error),
+) (archive.Edge, bool, error) {
+	var timer <-chan time.Time
+	for {
+		gen := ea.EdgeNotify(channel) // before the check: no event is missed
+		e, ok := ea.Edge(channel, track)
+		done, err := ready(&e, ok)
+		if err != nil || done {
+			return e, ok, err
+		}
+		if timer == nil {
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			timer = t.C
+		}
+		select {
+		case <-gen:
+		case <-timer:
+			return e, ok, fmt.Errorf("blocking request not satisfied after %s: %w", timeout, errUnavailable)
+		case <-ctx.Done():
+			return e, ok, ctx.Err()
+		}
+	}
+}
+
+func (s *Server) serveLLMediaPlaylist(c *gin.Context, r *request) error {
+	ts, tsErr := timeshift.Parse(c.Request.URL.RawQuery)
+	if tsErr != nil || ts.TimeDelay > 0 || ts.HasRange() {
+		// Not at the live edge (or invalid: the regular handler says why).
+		r.kind = fileMediaPlaylist
+		return s.serveMediaPlaylist(c, r)
+	}
+	ea, err := s.edgeArchive()
+	if err != nil {
+		return err
+	}
+	bq, err := parseBlockingQuery(c.Request.URL.Query())
+	if err != nil {
+		return err
+	}
+	ch := r.channelKey()
+	if bq.hasMSN {
+		// Without parts in memory (no writer), the last indexed segment is
+		// the position.
+		var fallback edgePosition
+		segs, err := ea.Segments(ch, r.track, s.Now().Add(-2*r.endpoint.SegmentDuration()-time.Minute), s.Now().Add(time.Minute), 0)
+		if err != nil {
+			return err
+		}
+		if n := len(segs); n > 0 {
+			fallback.lastSeq, fallback.hasLast = segs[n-1].Seq, true
+		}
+		_, _, err = waitEdge(c.Request.Context(), ea, ch, r.track, blockTimeout(r.endpoint),
+			func(e *archive.Edge, ok bool) (bool, error) {
+				p := fallback
+				if ok {
+					p = positionOf(e)
+				}
+				return blockState(bq, p, maxPartSeconds(e))
+			})
+		if err != nil {
+			if c.Request.Context().Err() != nil {
+				c.Abort() // the client left
+				return nil
+			}
+			return err
+		}
+	}
+
+	m, _ := r.hlsManifest()
+	limits := timeshift.Limits{
+		StartoverWindow: time.Duration(r.endpoint.StartoverWindowSeconds) * time.Second,
+		ManifestWindow:  catalog.ManifestWindow(m.ManifestWindowSeconds),
+	}
+	limits.StartoverWindow = max(limits.StartoverWindow, limits.ManifestWindow)
+	now := s.Now()
+	win, err := timeshift.Resolve(ts, now, limits)
+	if err != nil {
+		r.kind = fileMediaPlaylist
+		return s.serveMediaPlaylist(c, r)
+	}
+	body, err := s.renderLowLatency(ea, r, win.From, now, bq.skip)
+	if err != nil {
+		return err
+	}
+	s.writeManifest(c, mimeHLS, body, liveCacheControl)
+	return nil
+}
+
+// renderLowLatency renders the LL-HLS playlist of r.track over [from, now]:
+// the index's segments, then those the edge completed since it was read,
+// the segment in progress and the parts.
+func (s *Server) renderLowLatency(ea edgeArchive, r *request, from, now time.Time, skip bool) ([]byte, error) {
+	ch := r.channelKey()
+	segs, err := ea.Segments(ch, r.track, from, now.Add(time.Minute), 0)
+	if err != nil {
+		return nil, err
+	}
+	e, live := ea.Edge(ch, r.track) // after the index: it can only be newer
+	if len(segs) == 0 && !live {
+		return nil, fmt.Errorf("channel %s track %s: nothing recorded since %s: %w", ch, r.track, from.Format(time.RFC3339), errNotFound)
+	}
+	partsOf := map[uint64][]archive.Part{}
+	for _, es := range e.Recent {
+		partsOf[es.Segment.Seq] = es.Parts
+		if (len(segs) == 0 || es.Segment.Seq > segs[len(segs)-1].Seq) && !es.Segment.Start().Before(from) {
+			segs = append(segs, es.Segment)
+		}
+	}
+	partURI := func(track string) func(pt archive.Part) string {
+		return func(pt archive.Part) string { return track + "/part-" + strconv.FormatUint(pt.DecodeTime, 10) + ".m4s" }
+	}(r.track)
+	toParts := func(parts []archive.Part) []hls.Part {
+		out := make([]hls.Part, len(parts))
+		for i, pt := range parts {
+			out[i] = hls.Part{Duration: pt.Duration, Independent: pt.Independent, URI: partURI(pt)}
+		}
+		return out
+	}
+	p := hls.LowLatencyPlaylist{
+		Segments:       make([]hls.LowLatencySegment, len(segs)),
+		SegmentURI:     segmentURI,
+		InitURI:        initURI(r.track),
+		TargetDuration: max(hls.TargetDuration(segs), int(r.endpoint.SegmentDuration()/time.Second)),
+		Skip:           skip,
+	}
+	for i, sg := range segs {
+		p.Segments[i] = hls.LowLatencySegment{Segment: sg, Parts: toParts(partsOf[sg.Seq])}
+	}
+	if e.InProgress && (len(segs) == 0 || e.Current.Segment.Seq == segs[len(segs)-1].Seq+1) {
+		p.Pending = &hls.LowLatencySegment{Segment: e.Current.Segment, Parts: toParts(e.Current.Parts)}
+	}
+	if live && e.HasNext {
+		p.PreloadHint = partURI(archive.Part{DecodeTime: e.Next})
+	}
+	pt := maxPartSeconds(&e)
+	if pt <= 0 {
+		pt = r.endpoint.SegmentDuration().Seconds()
+	}
+	p.PartTarget = time.Duration(pt * float64(time.Second))
+	p.RenditionReports = s.renditionReports(ea, r)
+
+	var buf bytes.Buffer
+	if err := hls.WriteLowLatency(&buf, p); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// renditionReports reports the newest part of every other track of the
+// channel that has parts at the edge.
+func (s *Server) renditionReports(ea edgeArchive, r *request) []hls.RenditionReport {
+	tracks, err := ea.Tracks(r.channelKey())
+	if err != nil {
+		return nil
+	}
+	var out []hls.RenditionReport
+	for _, t := range tracks {
+		if t.Name == r.track {
+			continue
+		}
+		e, ok := ea.Edge(r.channelKey(), t.Name)
+		if !ok {
+			continue
+		}
+		p := positionOf(&e)
+		if !p.hasParts {
+			continue
+		}
+		out = append(out, hls.RenditionReport{
+			URI: r.manifest + "_" + t.Name + ".m3u8", LastMSN: p.partSeq, LastPart: p.partIdx,
+		})
+	}
+	return out
+}
+
+// servePart sends one part: from memory while its segment is in progress,
+// else from the media log. The next part of the track (the preload hint)
+// blocks until it is produced; any other unknown part is 404.
+func (s *Server) servePart(c *gin.Context, r *request) error {
+	ea, err := s.edgeArchive()
+	if err != nil {
+		return err
+	}
+	ch := r.channelKey()
+	pc, err := ea.OpenPart(ch, r.track, r.decodeTime)
+	if errors.Is(err, archive.ErrNotFound) {
+		_, _, err = waitEdge(c.Request.Context(), ea, ch, r.track, blockTimeout(r.endpoint),
+			func(e *archive.Edge, ok bool) (bool, error) {
+				if ok && e.HasNext && e.Next == r.decodeTime {
+					return false, nil // the next part: wait for it
+				}
+				pc, err = ea.OpenPart(ch, r.track, r.decodeTime)
+				return err == nil, err
+			})
+		if err != nil && c.Request.Context().Err() != nil {
+			c.Abort()
+			return nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("part %s/part-%d.m4s: %w", r.track, r.decodeTime, err)
+	}
+	h := c.Writer.Header()
+	h.Set("Cache-Control", immutable)
+	h.Set("ETag", `"p`+strconv.FormatUint(r.decodeTime, 36)+"-"+strconv.FormatInt(pc.Part.Size, 36)+`"`)
+	if pc.Section == nil {
+		c.Data(http.StatusOK, mimeOf(r.track), pc.Data)
+		return nil
+	}
+	defer pc.Section.File.Close()
+	h.Set("Content-Type", mimeOf(r.track))
+	h.Set("Content-Length", strconv.FormatInt(pc.Section.Size, 10))
+	c.Status(http.StatusOK)
+	c.Writer.WriteHeaderNow()
+	if c.Request.Method == http.MethodHead {
+		return nil
+	}
+	return s.copySection(c, pc.Section)
+}
+
+// copySection sends a byte range of a media log with sendfile: gin's writer
+// has no ReadFrom, net/http's does for an *io.LimitedReader over an *os.File.
+func (s *Server) copySection(c *gin.Context, sec *archive.Section) error {
+	if _, err := sec.File.Seek(sec.Offset, io.SeekStart); err != nil {
+		return err
+	}
+	w := http.ResponseWriter(c.Writer)
+	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
+		w = u.Unwrap()
+	}
+	if _, err := io.Copy(w, io.LimitReader(sec.File, sec.Size)); err != nil {
+		s.Logger.Debug("part copy ended early", "path", c.Request.URL.Path, "error", err)
+	}
+	return nil
+}
