@@ -319,6 +319,14 @@ stop_rewind
 read -r s_warns s_errs < <(log_counts "$rw_log")
 log "serving: rewind $rw_rps req/s, nginx $ng_rps req/s, ratio $ratio"
 
+# ---------------------------------------------------------------- (c) manifests, (d) LL-HLS
+render_cmd="go test -run '^\$' -bench 'BenchmarkRenderMPD|BenchmarkRenderMedia24h' -benchtime 2s -count 1 ./packager/dash/ ./packager/hls/"
+log "manifest rendering: $render_cmd"
+render_out=$(cd "$root" && eval "$render_cmd" 2>&1 | grep -E '^Benchmark' || true)
+llhls_cmd="REWIND_BENCH_LLHLS_SECONDS=30 go test -count=1 -run TestLLHLSBlockedRequestsCPU -v ./origin/"
+log "LL-HLS blocked requests: $llhls_cmd"
+llhls_out=$(cd "$root" && eval "$llhls_cmd" 2>&1 | grep -E 'llhls-blocked-bench' || true)
+
 # ---------------------------------------------------------------- report
 cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 gen=$work/results.md
@@ -362,6 +370,26 @@ gen=$work/results.md
   echo
   echo "Median requests/s: Rewind $rw_rps, nginx $ng_rps. Rewind / nginx = **$ratio** (target ≥ 0.8: **$pass_serve**). wrk runs on the same CPUs as the servers."
   echo "Rewind log during the serving run: $s_warns warnings, $s_errs errors."
+  echo
+  echo "### Manifest rendering (synthetic index of 2 s segments; p50/p99 per render)"
+  echo
+  echo '```sh'
+  echo "$render_cmd"
+  echo '```'
+  echo
+  echo '```'
+  echo "${render_out:-(no output)}"
+  echo '```'
+  echo
+  echo "### LL-HLS: 1,000 blocked playlist requests for 30 s"
+  echo
+  echo '```sh'
+  echo "$llhls_cmd"
+  echo '```'
+  echo
+  echo '```'
+  echo "${llhls_out:-(no output)}"
+  echo '```'
 } >"$gen"
 
 # Keep the hand-written part (everything before "## Results"), replace the rest.

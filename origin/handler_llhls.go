@@ -17,7 +17,6 @@ import (
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/origin/catalog"
 	"github.com/rewind-origin/rewind/origin/timeshift"
-	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/hls"
 )
 
@@ -52,18 +51,14 @@ const (
 	filePart
 )
 
-// edgeArchive is what LL-HLS reads from the archive besides [Archive]
-// (archive.Store implements it). It is a separate interface so that other
-// Archive implementations need not provide it: without it, LL-HLS is 404.
-type edgeArchive interface {
+// partsArchive is what LL-HLS reads from the archive besides the indexed
+// segments: the live edge of each track and the parts of the segment in
+// progress (archive.Store implements it; see Archive).
+type partsArchive interface {
 	Edge(channel, track string) (archive.Edge, bool)
 	EdgeNotify(channel string) <-chan struct{}
 	OpenPart(channel, track string, decodeTime uint64) (*archive.PartContent, error)
-	Segments(channel, track string, from, to time.Time, max int) ([]packager.Segment, error)
-	Tracks(channel string) ([]archive.TrackState, error)
 }
-
-var _ edgeArchive = (*archive.Store)(nil)
 
 // blockingQuery is the parsed LL-HLS query of a media playlist request.
 type blockingQuery struct {
@@ -166,14 +161,6 @@ func (s *Server) serveLowLatency(c *gin.Context, r *request) error {
 	return fmt.Errorf("file kind %d: %w", r.kind, errNotFound)
 }
 
-func (s *Server) edgeArchive() (edgeArchive, error) {
-	ea, ok := s.Archive.(edgeArchive)
-	if !ok {
-		return nil, fmt.Errorf("LL-HLS needs an archive with parts: %w", errNotFound)
-	}
-	return ea, nil
-}
-
 // blockTimeout is how long a blocking request may wait: three target
 // durations (RFC 8216bis §6.2.5.2).
 func blockTimeout(e *catalog.Endpoint) time.Duration {
@@ -270,7 +257,7 @@ func maxPartSeconds(e *archive.Edge) float64 {
 // snapshot after every part or segment of the channel; it is called once
 // at once. Nothing polls: between events the goroutine sleeps on the
 // channel's generation.
-func waitEdge(ctx context.Context, ea edgeArchive, channel, track string, timeout time.Duration,
+func waitEdge(ctx context.Context, ea Archive, channel, track string, timeout time.Duration,
 	ready func(e *archive.Edge, ok bool) (bool, error),
 ) (archive.Edge, bool, error) {
 	var timer <-chan time.Time
@@ -303,10 +290,7 @@ func (s *Server) serveLLMediaPlaylist(c *gin.Context, r *request) error {
 		r.kind = fileMediaPlaylist
 		return s.serveMediaPlaylist(c, r)
 	}
-	ea, err := s.edgeArchive()
-	if err != nil {
-		return err
-	}
+	ea := s.Archive
 	bq, err := parseBlockingQuery(c.Request.URL.Query())
 	if err != nil {
 		return err
@@ -363,7 +347,7 @@ func (s *Server) serveLLMediaPlaylist(c *gin.Context, r *request) error {
 // renderLowLatency renders the LL-HLS playlist of r.track over [from, now]:
 // the index's segments, then those the edge completed since it was read,
 // the segment in progress and the parts.
-func (s *Server) renderLowLatency(ea edgeArchive, r *request, from, now time.Time, skip bool) ([]byte, error) {
+func (s *Server) renderLowLatency(ea Archive, r *request, from, now time.Time, skip bool) ([]byte, error) {
 	ch := r.channelKey()
 	segs, err := ea.Segments(ch, r.track, from, now.Add(time.Minute), 0)
 	if err != nil {
@@ -422,7 +406,7 @@ func (s *Server) renderLowLatency(ea edgeArchive, r *request, from, now time.Tim
 
 // renditionReports reports the newest part of every other track of the
 // channel that has parts at the edge.
-func (s *Server) renditionReports(ea edgeArchive, r *request) []hls.RenditionReport {
+func (s *Server) renditionReports(ea Archive, r *request) []hls.RenditionReport {
 	tracks, err := ea.Tracks(r.channelKey())
 	if err != nil {
 		return nil
@@ -451,10 +435,7 @@ func (s *Server) renditionReports(ea edgeArchive, r *request) []hls.RenditionRep
 // else from the media log. The next part of the track (the preload hint)
 // blocks until it is produced; any other unknown part is 404.
 func (s *Server) servePart(c *gin.Context, r *request) error {
-	ea, err := s.edgeArchive()
-	if err != nil {
-		return err
-	}
+	ea := s.Archive
 	ch := r.channelKey()
 	pc, err := ea.OpenPart(ch, r.track, r.decodeTime)
 	if errors.Is(err, archive.ErrNotFound) {

@@ -28,6 +28,7 @@ type Archive interface {
 	Init(channel, track string, version uint32) ([]byte, error)
 	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
 	timeshiftArchive
+	partsArchive
 }
 
 var _ Archive = (*archive.Store)(nil)
