@@ -285,6 +285,9 @@ func waitEdge(ctx context.Context, ea Archive, channel, track string, timeout ti
 
 func (s *Server) serveLLMediaPlaylist(c *gin.Context, r *request) error {
 	ts, tsErr := timeshift.Parse(c.Request.URL.RawQuery)
+	if tsErr == nil {
+		ts, tsErr = applyFilter(ts, r.filterConfiguration())
+	}
 	if tsErr != nil || ts.TimeDelay > 0 || ts.HasRange() {
 		// Not at the live edge (or invalid: the regular handler says why).
 		r.kind = fileMediaPlaylist
@@ -326,7 +329,7 @@ func (s *Server) serveLLMediaPlaylist(c *gin.Context, r *request) error {
 
 	m, _ := r.hlsManifest()
 	limits := timeshift.Limits{
-		StartoverWindow: time.Duration(r.endpoint.StartoverWindowSeconds) * time.Second,
+		StartoverWindow: s.startoverWindow(r.endpoint),
 		ManifestWindow:  catalog.ManifestWindow(m.ManifestWindowSeconds),
 	}
 	limits.StartoverWindow = max(limits.StartoverWindow, limits.ManifestWindow)

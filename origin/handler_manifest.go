@@ -76,6 +76,9 @@ func (s *Server) resolveWindow(c *gin.Context, r *request, manifestWindow time.D
 	if err != nil {
 		return nil, err
 	}
+	if p, err = applyFilter(p, r.filterConfiguration()); err != nil {
+		return nil, err
+	}
 	ts, err := timeshift.Resolve(p, now, timeshift.Limits{
 		StartoverWindow: s.startoverWindow(r.endpoint),
 		ManifestWindow:  manifestWindow,
