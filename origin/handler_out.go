@@ -63,18 +63,10 @@ func (s *Server) handleOut(c *gin.Context) {
 
 // parseOut validates names, resolves the endpoint and classifies the file.
 func (s *Server) parseOut(c *gin.Context) (*request, error) {
-	r := &request{group: c.Param("group"), channel: c.Param("channel")}
-	ep := c.Param("endpoint")
-	for _, n := range []string{r.group, r.channel, ep} {
-		if !catalog.ValidName(n) {
-			return nil, fmt.Errorf("invalid name %q: %w", n, errBadRequest)
-		}
-	}
-	e, err := s.Catalog.Endpoint(r.group, r.channel, ep)
+	r, err := s.parseEndpoint(c)
 	if err != nil {
-		return nil, fmt.Errorf("origin endpoint %s/%s/%s: %w", r.group, r.channel, ep, errNotFound)
+		return nil, err
 	}
-	r.endpoint = e
 	file := strings.TrimPrefix(c.Param("file"), "/")
 	if err := r.classify(file); err != nil {
 		return nil, err

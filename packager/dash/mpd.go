@@ -1,6 +1,8 @@
 package dash
 
 import (
+	"github.com/rewind-origin/rewind/packager/internal/lines"
+
 	"fmt"
 	"io"
 	"strconv"
@@ -115,8 +117,8 @@ func WriteMPD(w io.Writer, m MPD) error {
 		base = anchors[0]
 	}
 
-	lw := newLineWriter(w)
-	b := lw.b
+	lw := lines.New(w)
+	b := lw.B
 	b = append(b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n<MPD"...)
 	b = appendAttr(b, "xmlns", Namespace)
 	b = appendAttr(b, "profiles", ProfileLive)
@@ -156,12 +158,12 @@ func WriteMPD(w io.Writer, m MPD) error {
 	b = append(b, ` minBufferTime="`...)
 	b = appendXSDuration(b, durationMS(orDefault(m.MinBufferTime, DefaultMinBufferTime)))
 	b = append(b, "\">\n"...)
-	lw.b = b
+	lw.B = b
 
 	var prevDisc uint64
 	for k := range plan.first {
 		disc := segs0[plan.first[k]].DiscSeq
-		b = append(lw.b, `  <Period id="p`...)
+		b = append(lw.B, `  <Period id="p`...)
 		b = strconv.AppendUint(b, disc, 10)
 		if k > 0 && disc <= prevDisc { // inconsistent DiscSeq: keep ids unique
 			b = append(b, '.')
@@ -170,7 +172,7 @@ func WriteMPD(w io.Writer, m MPD) error {
 		prevDisc = disc
 		b = append(b, `" start="`...)
 		b = appendXSDuration(b, anchors[k]-base)
-		lw.b = append(b, "\">\n"...)
+		lw.B = append(b, "\">\n"...)
 		for r := range reps {
 			lo, hi := plan.bounds[r][k], plan.bounds[r][k+1]
 			if lo == hi {
@@ -180,23 +182,23 @@ func WriteMPD(w io.Writer, m MPD) error {
 				return err
 			}
 		}
-		lw.b = append(lw.b, "  </Period>\n"...)
+		lw.B = append(lw.B, "  </Period>\n"...)
 	}
 	if m.Dynamic && m.UTCTimingURL != "" {
-		b = append(lw.b, "  <UTCTiming"...)
+		b = append(lw.B, "  <UTCTiming"...)
 		b = appendAttr(b, "schemeIdUri", SchemeUTCHTTPISO)
 		b = appendAttr(b, "value", m.UTCTimingURL)
-		lw.b = append(b, "/>\n"...)
+		lw.B = append(b, "/>\n"...)
 	}
-	lw.b = append(lw.b, "</MPD>\n"...)
-	return lw.close()
+	lw.B = append(lw.B, "</MPD>\n"...)
+	return lw.Close()
 }
 
 // writeAdaptationSet writes the AdaptationSet of representation index r
 // for one Period starting at anchorMS (ms since the epoch).
-func writeAdaptationSet(lw *lineWriter, r int, rep *Representation, segs []packager.Segment, anchorMS uint64) error {
+func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []packager.Segment, anchorMS uint64) error {
 	t := &rep.Track
-	b := append(lw.b, "    <AdaptationSet"...)
+	b := append(lw.B, "    <AdaptationSet"...)
 	b = appendUintAttr(b, "id", uint64(r))
 	b = appendAttr(b, "contentType", t.Kind)
 	b = appendAttr(b, "mimeType", t.Kind+"/mp4")
@@ -239,14 +241,14 @@ func writeAdaptationSet(lw *lineWriter, r int, rep *Representation, segs []packa
 	b = appendUintAttr(b, "presentationTimeOffset", rescale(anchorMS, 1000, t.Timescale, false))
 	b = appendAttr(b, "initialization", init)
 	b = appendAttr(b, "media", rep.MediaTemplate)
-	lw.b = append(b, ">\n          <SegmentTimeline>\n"...)
-	lw.flush()
+	lw.B = append(b, ">\n          <SegmentTimeline>\n"...)
+	lw.Flush()
 	if err := writeTimeline(lw, "            ", segs); err != nil {
 		return err
 	}
-	lw.b = append(lw.b, "          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n    </AdaptationSet>\n"...)
-	lw.flush()
-	return lw.err
+	lw.B = append(lw.B, "          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n    </AdaptationSet>\n"...)
+	lw.Flush()
+	return lw.Err
 }
 
 // validate checks m before anything is written.

@@ -1,6 +1,8 @@
 package dash
 
 import (
+	"github.com/rewind-origin/rewind/packager/internal/lines"
+
 	"strconv"
 
 	"github.com/rewind-origin/rewind/packager"
@@ -10,7 +12,7 @@ import (
 // the first S and on every S that does not start where the previous one
 // ended; consecutive segments of equal duration without a gap collapse
 // into one S with r = count-1.
-func writeTimeline(lw *lineWriter, indent string, segs []packager.Segment) error {
+func writeTimeline(lw *lines.Writer, indent string, segs []packager.Segment) error {
 	cur := segs[0]
 	withT := true
 	var repeat uint64
@@ -23,19 +25,19 @@ func writeTimeline(lw *lineWriter, indent string, segs []packager.Segment) error
 			continue
 		}
 		appendS(lw, indent, cur, withT, repeat)
-		if lw.err != nil {
-			return lw.err
+		if lw.Err != nil {
+			return lw.Err
 		}
 		withT = s.DecodeTime != end
 		cur, repeat, end = *s, 0, s.DecodeTime+s.Duration
 	}
 	appendS(lw, indent, cur, withT, repeat)
-	return lw.err
+	return lw.Err
 }
 
 // appendS writes one S element and flushes the line.
-func appendS(lw *lineWriter, indent string, s packager.Segment, withT bool, repeat uint64) {
-	b := append(lw.b, indent...)
+func appendS(lw *lines.Writer, indent string, s packager.Segment, withT bool, repeat uint64) {
+	b := append(lw.B, indent...)
 	b = append(b, "<S"...)
 	if withT {
 		b = append(b, ` t="`...)
@@ -50,6 +52,6 @@ func appendS(lw *lineWriter, indent string, s packager.Segment, withT bool, repe
 		b = strconv.AppendUint(b, repeat, 10)
 		b = append(b, '"')
 	}
-	lw.b = append(b, "/>\n"...)
-	lw.flush()
+	lw.B = append(b, "/>\n"...)
+	lw.Flush()
 }

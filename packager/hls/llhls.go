@@ -1,6 +1,8 @@
 package hls
 
 import (
+	"github.com/rewind-origin/rewind/packager/internal/lines"
+
 	"fmt"
 	"io"
 	"math"
@@ -156,8 +158,8 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 	}
 	partWindow := float64(partWindowTargets * target)
 
-	lw := newLineWriter(w)
-	b := lw.b
+	lw := lines.New(w)
+	b := lw.B
 	b = append(b, "#EXTM3U\n#EXT-X-VERSION:"...)
 	b = strconv.AppendInt(b, LowLatencyVersion, 10)
 	b = append(b, "\n#EXT-X-TARGETDURATION:"...)
@@ -208,12 +210,12 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 		b = append(b, ",\n"...)
 		b = append(b, p.SegmentURI(s.Segment)...)
 		b = append(b, '\n')
-		lw.b = b
-		lw.flush()
-		if lw.err != nil {
-			return lw.err
+		lw.B = b
+		lw.Flush()
+		if lw.Err != nil {
+			return lw.Err
 		}
-		b = lw.b
+		b = lw.B
 	}
 	if p.Pending != nil && len(p.Pending.Parts) > 0 {
 		b = head(b, &p.Pending.Segment)
@@ -235,8 +237,8 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 		}
 		b = append(b, '\n')
 	}
-	lw.b = b
-	return lw.close()
+	lw.B = b
+	return lw.Close()
 }
 
 func appendParts(b []byte, s *LowLatencySegment) []byte {

@@ -1,6 +1,8 @@
 package hls
 
 import (
+	"github.com/rewind-origin/rewind/packager/internal/lines"
+
 	"fmt"
 	"io"
 	"strconv"
@@ -85,8 +87,8 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 		}
 	}
 
-	lw := newLineWriter(w)
-	b := lw.b
+	lw := lines.New(w)
+	b := lw.B
 	b = append(b, "#EXTM3U\n#EXT-X-VERSION:"...)
 	b = strconv.AppendInt(b, Version, 10)
 	b = append(b, "\n#EXT-X-TARGETDURATION:"...)
@@ -139,18 +141,18 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 		b = append(b, '\n')
 		prevEnd = s.DecodeTime + s.Duration
 
-		lw.b = b
-		lw.flush()
-		if lw.err != nil {
-			return lw.err
+		lw.B = b
+		lw.Flush()
+		if lw.Err != nil {
+			return lw.Err
 		}
-		b = lw.b
+		b = lw.B
 	}
 	if p.Ended {
 		b = append(b, "#EXT-X-ENDLIST\n"...)
 	}
-	lw.b = b
-	return lw.close()
+	lw.B = b
+	return lw.Close()
 }
 
 // validate checks p before anything is written.

@@ -1,6 +1,8 @@
 package hls
 
 import (
+	"github.com/rewind-origin/rewind/packager/internal/lines"
+
 	"fmt"
 	"io"
 	"slices"
@@ -58,8 +60,8 @@ func WriteMultivariant(w io.Writer, video, audio []Variant) error {
 		}
 	}
 
-	lw := newLineWriter(w)
-	b := lw.b
+	lw := lines.New(w)
+	b := lw.B
 	b = append(b, "#EXTM3U\n#EXT-X-VERSION:"...)
 	b = strconv.AppendInt(b, Version, 10)
 	b = append(b, "\n#EXT-X-INDEPENDENT-SEGMENTS\n"...)
@@ -72,8 +74,8 @@ func WriteMultivariant(w io.Writer, video, audio []Variant) error {
 			b = append(b, a.URI...)
 			b = append(b, '\n')
 		}
-		lw.b = b
-		return lw.close()
+		lw.B = b
+		return lw.Close()
 	}
 
 	var maxBW, maxAvg int
@@ -134,8 +136,8 @@ func WriteMultivariant(w io.Writer, video, audio []Variant) error {
 		b = append(b, v.URI...)
 		b = append(b, '\n')
 	}
-	lw.b = b
-	return lw.close()
+	lw.B = b
+	return lw.Close()
 }
 
 // appendStreamInf appends the EXT-X-STREAM-INF tag up to and including
