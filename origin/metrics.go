@@ -54,6 +54,9 @@ func NewMetrics(stats ArchiveStats) *Metrics {
 	return m
 }
 
+// Registerer lets other components (harvest) add their metrics.
+func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }
+
 // Unit counts one received access unit.
 func (m *Metrics) Unit(channel string, bytes int) {
 	m.ingestFrames.WithLabelValues(channel).Inc()

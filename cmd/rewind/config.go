@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rewind-origin/rewind/harvest"
 )
 
 // Config is every setting of `rewind serve`. Precedence: built-in defaults,
@@ -43,6 +46,9 @@ type Config struct {
 	Credentials map[string]string // more access key id → secret key pairs
 	PublicURL   string
 	DevClock    bool
+	// Harvest holds the harvest-job destinations (YAML section "harvest":
+	// buckets and webhook_url; see docs/harvest.md).
+	Harvest harvest.Config
 }
 
 // durationValue is a flag.Value for time.Duration that also accepts plain
@@ -97,6 +103,7 @@ func (c *Config) settings() []setting {
 		{"access-key", "API access key id; with secret-key, SigV4 signatures are verified", str(&c.AccessKey)},
 		{"secret-key", "API secret access key (pairs with access-key)", str(&c.SecretKey)},
 		{"credentials", "more API credentials as key:secret[,key:secret...] (a YAML list works too)", credentialsValue{&c.Credentials}},
+		{"harvest-webhook-url", "URL that receives a POST with the EventBridge-shaped event of every finished harvest job", str(&c.Harvest.WebhookURL)},
 		{"public-url", "base URL in API responses (manifest Url, EgressDomain, ingest host); default http://<bound http-addr>", str(&c.PublicURL)},
 		{"sync-writes", "fdatasync media before indexing each segment (survives power loss, costs IOPS)", boo(&c.SyncWrites)},
 		{"dev-clock", "development: let requests set \"now\" with the X-Rewind-Now header (tests only)", boo(&c.DevClock)},
@@ -228,6 +235,12 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
+			if k == "harvest" {
+				if err := decodeSection(m[k], &c.Harvest); err != nil {
+					return nil, fmt.Errorf("config %s: key %q: %w", c.ConfigFile, k, err)
+				}
+				continue
+			}
 			s, ok := find(set, k)
 			if !ok || k == "config" {
 				return nil, fmt.Errorf("config %s: unknown key %q", c.ConfigFile, k)
@@ -251,6 +264,17 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 		}
 	}
 	return &c, c.validate()
+}
+
+// decodeSection decodes a nested YAML section into v, refusing unknown keys.
+func decodeSection(section any, v any) error {
+	b, err := yaml.Marshal(section)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	return dec.Decode(v)
 }
 
 func lookupEnv(getenv func(string) string, k string) (string, bool) {

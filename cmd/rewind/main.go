@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/harvest"
+	"github.com/rewind-origin/rewind/harvest/catalogsrc"
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/origin"
 	"github.com/rewind-origin/rewind/origin/catalog"
@@ -151,8 +153,29 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Retention: cfg.Retention,
 		DevClock:  cfg.DevClock,
 	}
+	harv := &harvest.Service{
+		Config:           cfg.Harvest,
+		DataDir:          cfg.DataDir,
+		Archive:          store,
+		Endpoints:        catalogsrc.Lookup{Catalog: cat},
+		Logger:           log.With("component", "harvest"),
+		Region:           cfg.Region,
+		Account:          cfg.AccountID,
+		DefaultStartover: cfg.Retention,
+		Registerer:       metrics.Registerer(),
+	}
+	if err := harv.Initialize(); err != nil {
+		return fmt.Errorf("harvest: %w", err)
+	}
+	defer func() {
+		if err := harv.Close(); err != nil {
+			log.Error("closing harvest", "error", err)
+		}
+	}()
 	var rtspBound atomic.Pointer[string] // set once RTSP is listening
-	httpSrv.ControlPlane = newControlPlane(cfg, cat, httpSrv, &rtspBound, log.With("component", "api"))
+	api := newControlPlane(cfg, cat, httpSrv, &rtspBound, log.With("component", "api"))
+	api.Harvester = harv
+	httpSrv.ControlPlane = api
 	if err := httpSrv.Initialize(); err != nil {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
 	}

@@ -52,7 +52,9 @@ type API struct {
 	// Verifier checks SigV4 signatures; nil accepts any request (loopback
 	// development without credentials).
 	Verifier *sigv4.Verifier
-	Logger   *slog.Logger
+	// Harvester runs harvest jobs; nil refuses the harvest operations.
+	Harvester Harvester
+	Logger    *slog.Logger
 	// Now returns the wall clock; it defaults to time.Now.
 	Now func() time.Time
 }
@@ -139,7 +141,7 @@ func (a *API) route(method string, p []string) handler {
 	case len(p) == 3 && p[2] == "channel":
 		return pick(method, map[string]handler{http.MethodGet: a.listChannels, http.MethodPost: a.createChannel})
 	case len(p) == 3 && p[2] == "harvestJob":
-		return pick(method, map[string]handler{http.MethodGet: a.harvestNotSupported})
+		return pick(method, map[string]handler{http.MethodGet: a.harvest(a.listHarvestJobs)})
 	case len(p) < 4 || p[2] != "channel":
 		return nil
 	case len(p) == 4:
@@ -167,18 +169,24 @@ func (a *API) route(method string, p []string) handler {
 			http.MethodGet: a.getEndpointPolicy, http.MethodPost: a.putEndpointPolicy, http.MethodDelete: a.deleteEndpointPolicy,
 		})
 	case len(p) == 7 && p[6] == "harvestJob":
-		return pick(method, map[string]handler{http.MethodPost: a.harvestNotSupported})
+		return pick(method, map[string]handler{http.MethodPost: a.harvest(a.createHarvestJob)})
 	case len(p) == 8 && p[6] == "harvestJob":
-		return pick(method, map[string]handler{http.MethodGet: a.harvestNotSupported, http.MethodPut: a.harvestNotSupported})
+		return pick(method, map[string]handler{http.MethodGet: a.harvest(a.getHarvestJob), http.MethodPut: a.harvest(a.cancelHarvestJob)})
 	}
 	return nil
 }
 
 func pick(method string, m map[string]handler) handler { return m[method] }
 
-// harvestNotSupported answers the harvest-job operations until they exist.
-func (a *API) harvestNotSupported(*call) error {
-	return validation(vtMemberInvalid, "harvest jobs are not supported by this version of Rewind yet")
+// harvest guards the harvest-job operations: without a Harvester they are
+// refused with a clear validation error.
+func (a *API) harvest(h handler) handler {
+	return func(c *call) error {
+		if a.Harvester == nil {
+			return validation(vtMemberInvalid, "harvest jobs are not enabled on this Rewind")
+		}
+		return h(c)
+	}
 }
 
 // decode parses the JSON body into v; an empty body is an empty object.

@@ -1,0 +1,256 @@
+package harvest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rewind-origin/rewind/harvest/export"
+)
+
+// namePattern is MediaPackage's ResourceName pattern.
+var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
+// Create validates and stores a new job (status QUEUED) and pins its range
+// against retention. in carries the path names and the request body;
+// clientToken is the x-amzn-client-token header ("" for none): a repeat
+// with the same token and the same parameters returns the job as it is
+// now, with different parameters it is a ConflictException
+// (IDEMPOTENT_PARAMETER_MISMATCH). now is the wall clock of the request.
+// Errors are *APIError values.
+func (s *Service) Create(ctx context.Context, in *HarvestJob, clientToken string, now time.Time) (*HarvestJob, error) {
+	_ = ctx
+	if in == nil {
+		return nil, validationErr(VTMemberMissing, "request body is required")
+	}
+	if err := validateNames(in); err != nil {
+		return nil, err
+	}
+	if err := validateShape(in); err != nil {
+		return nil, err
+	}
+	ep, err := s.Endpoints.HarvestEndpoint(in.ChannelGroupName, in.ChannelName, in.OriginEndpointName)
+	if err != nil {
+		var nf *NotFoundError
+		if errors.As(err, &nf) {
+			return nil, notFoundErr(nf.ResourceType, "%s", nf.Error())
+		}
+		return nil, internalErr(err)
+	}
+	if err := s.validateSchedule(in.ScheduleConfiguration, ep, now); err != nil {
+		return nil, err
+	}
+	if err := validateManifests(in.HarvestedManifests, ep); err != nil {
+		return nil, err
+	}
+	if _, err := s.bucketOf(in.Destination.S3Destination.BucketName); err != nil {
+		return nil, err
+	}
+
+	hash := paramsHash(in)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	jobs, err := s.listRecords(groupPrefix(in.ChannelGroupName))
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	active := 0
+	for _, r := range jobs {
+		if r.expired(now) {
+			continue
+		}
+		if clientToken != "" && r.ClientToken == clientToken {
+			if r.ParamsHash != hash {
+				return nil, conflictErr(ConflictIdempotentMismatch,
+					"client token %q was used for harvest job %s with different parameters", clientToken, r.Job.HarvestJobName)
+			}
+			return r.Job.clone(), nil
+		}
+		if r.active() {
+			active++
+		}
+	}
+	name := in.HarvestJobName
+	if name == "" {
+		for name = newJobName(); ; name = newJobName() {
+			if r, err := s.getRecord(jobID(in.ChannelGroupName, in.ChannelName, name)); err != nil {
+				return nil, internalErr(err)
+			} else if r == nil {
+				break
+			}
+		}
+	} else if r, err := s.getRecord(jobID(in.ChannelGroupName, in.ChannelName, name)); err != nil {
+		return nil, internalErr(err)
+	} else if r != nil && !r.expired(now) {
+		return nil, conflictErr(ConflictAlreadyExists,
+			"harvest job %s already exists in channel %s/%s", name, in.ChannelGroupName, in.ChannelName)
+	}
+	if active >= MaxActiveJobs {
+		return nil, validationErr(VTTooManyJobs,
+			"channel group %s already has %d queued or in-progress harvest jobs (the limit is %d)",
+			in.ChannelGroupName, active, MaxActiveJobs)
+	}
+
+	job := in.clone()
+	job.HarvestJobName = name
+	job.Arn = s.arn(job)
+	job.CreatedAt = NewTime(now)
+	r := &record{Job: *job, ClientToken: clientToken, ParamsHash: hash}
+	r.touch(StatusQueued, "", now)
+	sc := job.ScheduleConfiguration
+	pin, err := s.Archive.Pin(channelOf(job), sc.StartTime.Time, sc.EndTime.Time)
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	r.PinID = pin
+	if err := s.putRecord(r); err != nil {
+		_ = s.Archive.Unpin(pin)
+		return nil, internalErr(err)
+	}
+	s.log.Info("harvest job queued", "job", r.id(), "start", sc.StartTime.Time, "end", sc.EndTime.Time,
+		"bucket", job.Destination.S3Destination.BucketName, "path", job.Destination.S3Destination.DestinationPath)
+	s.wake()
+	return r.Job.clone(), nil
+}
+
+// validateNames checks the path names, the job name and the description.
+func validateNames(in *HarvestJob) error {
+	for _, f := range []struct{ field, v string }{
+		{"ChannelGroupName", in.ChannelGroupName}, {"ChannelName", in.ChannelName},
+		{"OriginEndpointName", in.OriginEndpointName},
+	} {
+		if err := checkName(f.field, f.v, true); err != nil {
+			return err
+		}
+	}
+	if err := checkName("HarvestJobName", in.HarvestJobName, false); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(in.Description) > 1024 {
+		return validationErr(VTMaxLength, "Description is longer than 1024 characters")
+	}
+	return nil
+}
+
+// checkName checks a ResourceName: 1..256 characters of [a-zA-Z0-9_-].
+func checkName(field, v string, required bool) error {
+	switch {
+	case v == "" && required:
+		return validationErr(VTMemberMissing, "%s is required", field)
+	case v == "":
+		return nil
+	case len(v) > 256:
+		return validationErr(VTMaxLength, "%s is longer than 256 characters", field)
+	case !namePattern.MatchString(v):
+		return validationErr(VTPattern, "%s %q must match [a-zA-Z0-9_-]+", field, v)
+	}
+	return nil
+}
+
+// validateShape checks the required members and their constraints.
+func validateShape(in *HarvestJob) error {
+	switch {
+	case in.Destination == nil || in.Destination.S3Destination == nil:
+		return validationErr(VTDestinationIncomplete, "Destination.S3Destination is required")
+	case in.HarvestedManifests == nil:
+		return validationErr(VTMemberMissing, "HarvestedManifests is required")
+	case in.ScheduleConfiguration == nil || in.ScheduleConfiguration.StartTime.IsZero() || in.ScheduleConfiguration.EndTime.IsZero():
+		return validationErr(VTMemberMissing, "ScheduleConfiguration with StartTime and EndTime is required")
+	}
+	d := in.Destination.S3Destination
+	switch n := len(d.BucketName); {
+	case n == 0:
+		return validationErr(VTDestinationIncomplete, "S3Destination.BucketName is required")
+	case n < 3:
+		return validationErr(VTMinLength, "S3Destination.BucketName must have 3 to 63 characters")
+	case n > 63:
+		return validationErr(VTMaxLength, "S3Destination.BucketName must have 3 to 63 characters")
+	case !bucketPattern.MatchString(d.BucketName):
+		return validationErr(VTPattern, "S3Destination.BucketName %q must be letters, digits, '.', '_' or '-'", d.BucketName)
+	}
+	switch {
+	case d.DestinationPath == "":
+		return validationErr(VTDestinationIncomplete, "S3Destination.DestinationPath is required")
+	case len(d.DestinationPath) > 1024:
+		return validationErr(VTMaxLength, "S3Destination.DestinationPath is longer than 1024 characters")
+	case !destPathPattern.MatchString(d.DestinationPath):
+		return validationErr(VTPattern, "S3Destination.DestinationPath must not contain white space")
+	}
+	if _, err := export.CleanPrefix(d.DestinationPath); err != nil {
+		return validationErr(VTMemberInvalid, "S3Destination.DestinationPath %q must be a relative path without . or .. components", d.DestinationPath)
+	}
+	m := in.HarvestedManifests
+	if len(m.HlsManifests)+len(m.DashManifests)+len(m.LowLatencyHlsManifests) == 0 {
+		return validationErr(VTMemberMissing, "HarvestedManifests must name at least one manifest")
+	}
+	for _, list := range [][]ManifestRef{m.HlsManifests, m.DashManifests, m.LowLatencyHlsManifests} {
+		for _, r := range list {
+			if err := checkName("ManifestName", r.ManifestName, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var (
+	bucketPattern   = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+	destPathPattern = regexp.MustCompile(`^\S+$`)
+)
+
+// validateSchedule applies MediaPackage's time rules.
+func (s *Service) validateSchedule(sc *ScheduleConfiguration, ep *Endpoint, now time.Time) error {
+	start, end := sc.StartTime.Time, sc.EndTime.Time
+	window := time.Duration(ep.StartoverWindowSeconds) * time.Second
+	if window <= 0 {
+		window = s.DefaultStartover
+	}
+	switch {
+	case !end.After(start):
+		return validationErr(VTEndBeforeStart, "EndTime %s must be later than StartTime %s", stamp(end), stamp(start))
+	case end.Sub(start) > MaxDuration:
+		return validationErr(VTInvalidDuration, "the harvest range is %s; it can be at most 24 hours", end.Sub(start))
+	case end.Sub(start) > window:
+		return validationErr(VTInvalidDuration, "the harvest range is %s, longer than the endpoint's start-over window of %s",
+			end.Sub(start), window)
+	case !start.Before(now):
+		return validationErr(VTMemberInvalid, "StartTime %s must be in the past", stamp(start))
+	case start.Before(now.Add(-window)):
+		return validationErr(VTMemberInvalid, "StartTime %s is outside the endpoint's start-over window of %s (earliest %s)",
+			stamp(start), window, stamp(now.Add(-window)))
+	}
+	return nil
+}
+
+// validateManifests checks that each harvested manifest exists on the
+// endpoint with that type and has no time filter.
+func validateManifests(m *HarvestedManifests, ep *Endpoint) error {
+	for _, c := range []struct {
+		kind string
+		refs []ManifestRef
+		have []Manifest
+	}{{"HLS", m.HlsManifests, ep.HLS}, {"DASH", m.DashManifests, ep.DASH}, {"low-latency HLS", m.LowLatencyHlsManifests, ep.LowLatencyHLS}} {
+		for _, r := range c.refs {
+			got, ok := find(c.have, r.ManifestName)
+			if !ok {
+				return validationErr(VTManifestNotFound, "the endpoint has no %s manifest named %q", c.kind, r.ManifestName)
+			}
+			if got.HasTimeFilter {
+				return validationErr(VTManifestHasStartEnd,
+					"%s manifest %q has a start, end, clip start or time delay filter and cannot be harvested", c.kind, r.ManifestName)
+			}
+		}
+	}
+	return nil
+}
+
+// arn is the job's ARN.
+func (s *Service) arn(j *HarvestJob) string {
+	return fmt.Sprintf("arn:aws:mediapackagev2:%s:%s:channelGroup/%s/channel/%s/originEndpoint/%s/harvestJob/%s",
+		s.Region, s.Account, j.ChannelGroupName, j.ChannelName, j.OriginEndpointName, j.HarvestJobName)
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

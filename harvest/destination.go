@@ -1,0 +1,59 @@
+package harvest
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/rewind-origin/rewind/harvest/export"
+	"github.com/rewind-origin/rewind/harvest/s3"
+)
+
+// bucketOf resolves a destination bucket name: a configured bucket, or,
+// with none configured, the local folder DataDir/buckets/<bucket>. An
+// unknown bucket is a ValidationException
+// (HARVEST_JOB_S3_DESTINATION_MISSING_OR_INCOMPLETE).
+func (s *Service) bucketOf(name string) (Bucket, error) {
+	if len(s.Config.Buckets) == 0 {
+		if name == "." || name == ".." || !bucketPattern.MatchString(name) {
+			return Bucket{}, validationErr(VTPattern, "bucket name %q is not valid", name)
+		}
+		return Bucket{Local: filepath.Join(s.DataDir, "buckets", name)}, nil
+	}
+	b, ok := s.Config.Buckets[name]
+	if !ok {
+		return Bucket{}, validationErr(VTDestinationIncomplete, "bucket %q is not configured in Rewind's harvest buckets", name)
+	}
+	return b, nil
+}
+
+// target opens the package destination of a job and returns it with its
+// close function and the number of segments to copy at the same time.
+func (s *Service) target(ctx context.Context, d *S3Destination) (export.Target, func() error, int, error) {
+	b, err := s.bucketOf(d.BucketName)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	prefix, err := export.CleanPrefix(d.DestinationPath)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if b.S3 == nil {
+		l, err := export.OpenLocal(b.Local, prefix)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		return l, l.Close, 1, nil
+	}
+	bucket := b.S3.Bucket
+	if bucket == "" {
+		bucket = d.BucketName
+	}
+	t, err := s3.New(ctx, s3.Config{
+		Endpoint: b.S3.Endpoint, Region: b.S3.Region, Bucket: bucket,
+		AccessKey: b.S3.AccessKey, SecretKey: b.S3.SecretKey, PathStyle: b.S3.PathStyle,
+	}, prefix)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return t, func() error { return nil }, 8, nil
+}

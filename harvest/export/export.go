@@ -1,0 +1,362 @@
+// Package export writes a VOD package of an archived time range: init
+// segments, media segments and manifests (HLS multivariant + media
+// playlists with EXT-X-PLAYLIST-TYPE:VOD and EXT-X-ENDLIST, static DASH
+// MPDs), rendered by packager/hls and packager/dash with the live
+// origin's relative URI scheme:
+//
+//	<hls>.m3u8               multivariant playlist of HLS (or LL-HLS) manifest <hls>
+//	<hls>_<track>.m3u8       media playlist of one track
+//	<dash>.mpd               static MPD of DASH manifest <dash>
+//	<track>/init-<v>.mp4     init segment version v
+//	<track>/<tfdt>.m4s       media segment (shared by every manifest, written once)
+//
+// Segments are copied from byte ranges of the media logs by a [Target]
+// (copy_file_range for a local folder, streamed uploads for S3); nothing
+// is re-muxed and no segment is held whole in memory. Manifests are
+// written last, after every segment is in place.
+package export
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/dash"
+	"github.com/rewind-origin/rewind/packager/hls"
+)
+
+// ErrNoContent: no track has a segment in the range.
+var ErrNoContent = errors.New("export: no content in the range")
+
+// Source is what export reads from the archive; *archive.Store implements it.
+type Source interface {
+	Tracks(channel string) ([]archive.TrackState, error)
+	TrackInfo(channel, track string, version uint32) (packager.TrackInfo, error)
+	Segments(channel, track string, from, to time.Time, limit int) ([]packager.Segment, error)
+	SegmentAt(channel, track string, t time.Time) (packager.Segment, error)
+	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
+}
+
+var _ Source = (*archive.Store)(nil)
+
+// Target stores the objects of one package. Names are slash-separated and
+// relative to the package root. Each write replaces the object whole or
+// leaves the previous one (if any): readers never see a partial object.
+// Methods may be called concurrently.
+type Target interface {
+	// WriteSection stores size bytes of f starting at off as name. It must
+	// not move f's offset in a way visible to other callers (each call
+	// gets its own *os.File) and must not buffer the range whole.
+	WriteSection(ctx context.Context, name string, f *os.File, off, size int64) error
+	// WriteBytes stores b as name.
+	WriteBytes(ctx context.Context, name string, b []byte) error
+}
+
+// HLSManifest is an HLS manifest to write (LL-HLS manifests are written as
+// regular HLS).
+type HLSManifest struct {
+	Name string
+	// ProgramDateTimeInterval: 0 writes a program date time on every segment.
+	ProgramDateTimeInterval time.Duration
+}
+
+// DASHManifest is a DASH manifest to write.
+type DASHManifest struct {
+	Name string
+	// MinBufferTime defaults to 2 s.
+	MinBufferTime time.Duration
+}
+
+// Request says what to export.
+type Request struct {
+	// Channel is the archive channel ("group/channel").
+	Channel string
+	// From and To bound the range: every segment that overlaps [From, To)
+	// is exported, so the package starts at or before From and ends at or
+	// after To, by less than a segment each (where media exists).
+	From, To time.Time
+	HLS      []HLSManifest
+	DASH     []DASHManifest
+	// Now is the publishTime of MPDs.
+	Now time.Time
+}
+
+// Track is one track of a plan.
+type Track struct {
+	// Info is the track as of its first segment in the range.
+	Info packager.TrackInfo
+	// Inits are the init versions the segments use, by version.
+	Inits map[uint32]packager.TrackInfo
+	// Segments overlapping the range, ascending.
+	Segments []packager.Segment
+}
+
+// Plan is the resolved content of a package.
+type Plan struct {
+	Request Request
+	Tracks  []Track
+	// Segments and Bytes count the media segments to copy.
+	Segments int
+	Bytes    int64
+	// Start and End are the earliest segment start and latest segment end.
+	Start, End time.Time
+}
+
+// NewPlan scans the index for the segments of every track of the
+// channel's latest session that overlap [From, To). It reads no media.
+// ErrNoContent when none has a segment there.
+func NewPlan(src Source, req Request) (*Plan, error) {
+	if !req.From.Before(req.To) {
+		return nil, fmt.Errorf("export: empty range %s..%s", req.From, req.To)
+	}
+	tracks, err := src.Tracks(req.Channel)
+	if errors.Is(err, archive.ErrNotFound) {
+		return nil, ErrNoContent
+	}
+	if err != nil {
+		return nil, fmt.Errorf("export: tracks of %s: %w", req.Channel, err)
+	}
+	p := &Plan{Request: req}
+	for _, ts := range tracks {
+		name := ts.Name
+		from := req.From
+		sg, err := src.SegmentAt(req.Channel, name, req.From)
+		switch {
+		case err == nil && sg.End().After(req.From):
+			from = sg.Start()
+		case err != nil && !errors.Is(err, archive.ErrNotFound):
+			return nil, fmt.Errorf("export: %s/%s: %w", req.Channel, name, err)
+		}
+		segs, err := src.Segments(req.Channel, name, from, req.To, 0)
+		if err != nil {
+			return nil, fmt.Errorf("export: %s/%s: %w", req.Channel, name, err)
+		}
+		if len(segs) == 0 {
+			continue
+		}
+		t := Track{Inits: map[uint32]packager.TrackInfo{}, Segments: segs}
+		for _, s := range segs {
+			if _, ok := t.Inits[s.InitVersion]; ok {
+				continue
+			}
+			info, err := src.TrackInfo(req.Channel, name, s.InitVersion)
+			if err != nil {
+				return nil, fmt.Errorf("export: init %d of %s/%s: %w", s.InitVersion, req.Channel, name, err)
+			}
+			t.Inits[s.InitVersion] = info
+		}
+		t.Info = t.Inits[segs[0].InitVersion]
+		for _, s := range segs {
+			p.Segments++
+			p.Bytes += s.Size
+		}
+		if st := segs[0].Start(); p.Start.IsZero() || st.Before(p.Start) {
+			p.Start = st
+		}
+		if e := segs[len(segs)-1].End(); e.After(p.End) {
+			p.End = e
+		}
+		p.Tracks = append(p.Tracks, t)
+	}
+	if len(p.Tracks) == 0 {
+		return nil, ErrNoContent
+	}
+	return p, nil
+}
+
+// Options tune Write.
+type Options struct {
+	// Parallel is the number of segments copied at the same time (default 1).
+	Parallel int
+	// Progress, when set, is called after each segment with the totals so
+	// far (from one goroutine at a time).
+	Progress func(segments int, bytes int64)
+}
+
+// SegmentName is the object name of a media segment.
+func SegmentName(s packager.Segment) string {
+	return s.Track + "/" + strconv.FormatUint(s.DecodeTime, 10) + ".m4s"
+}
+
+// InitName is the object name of an init segment version.
+func InitName(track string, version uint32) string {
+	return track + "/init-" + strconv.FormatUint(uint64(version), 10) + ".mp4"
+}
+
+// Write writes the package: init segments, media segments (each exactly
+// once), then media playlists, multivariant playlists and MPDs. It stops at
+// the first error or when ctx ends; objects written so far stay.
+func (p *Plan) Write(ctx context.Context, src Source, dst Target, opt Options) error {
+	for _, t := range p.Tracks {
+		for v, info := range t.Inits {
+			if err := dst.WriteBytes(ctx, InitName(t.Info.Name, v), info.Init); err != nil {
+				return fmt.Errorf("export: init %s: %w", InitName(t.Info.Name, v), err)
+			}
+		}
+	}
+	if err := p.copySegments(ctx, src, dst, opt); err != nil {
+		return err
+	}
+	manifests, err := p.Manifests()
+	if err != nil {
+		return err
+	}
+	for _, m := range manifests {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := dst.WriteBytes(ctx, m.Name, m.Body); err != nil {
+			return fmt.Errorf("export: manifest %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+// copySegments copies every segment with opt.Parallel workers.
+func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Options) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan packager.Segment)
+	var (
+		wg       sync.WaitGroup
+		progMu   sync.Mutex
+		doneSegs int
+		doneB    int64
+	)
+	for range max(opt.Parallel, 1) {
+		wg.Go(func() {
+			for s := range work {
+				if err := copySegment(ctx, src, dst, p.Request.Channel, s); err != nil {
+					cancel(err)
+					continue
+				}
+				progMu.Lock()
+				doneSegs++
+				doneB += s.Size
+				if opt.Progress != nil {
+					opt.Progress(doneSegs, doneB)
+				}
+				progMu.Unlock()
+			}
+		})
+	}
+feed:
+	for _, t := range p.Tracks {
+		for _, s := range t.Segments {
+			select {
+			case work <- s:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// copySegment copies one segment from its log byte range.
+func copySegment(ctx context.Context, src Source, dst Target, channel string, s packager.Segment) error {
+	sec, err := src.OpenSegment(channel, s.Track, s.DecodeTime)
+	if err != nil {
+		return fmt.Errorf("export: open segment %s: %w", SegmentName(s), err)
+	}
+	defer sec.File.Close()
+	if sec.Size != s.Size {
+		return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", SegmentName(s), sec.Size, s.Size)
+	}
+	if err := dst.WriteSection(ctx, SegmentName(s), sec.File, sec.Offset, sec.Size); err != nil {
+		return fmt.Errorf("export: segment %s: %w", SegmentName(s), err)
+	}
+	return nil
+}
+
+// Manifest is a rendered manifest and its object name.
+type Manifest struct {
+	Name string
+	Body []byte
+}
+
+// Manifests renders the package's manifests: per HLS manifest the media
+// playlists then the multivariant playlist, then the MPDs.
+func (p *Plan) Manifests() ([]Manifest, error) {
+	var out []Manifest
+	for _, m := range p.Request.HLS {
+		var video, audio []hls.Variant
+		for _, t := range p.Tracks {
+			name := m.Name + "_" + t.Info.Name + ".m3u8"
+			var buf bytes.Buffer
+			err := hls.WriteMedia(&buf, hls.MediaPlaylist{
+				Segments:                t.Segments,
+				SegmentURI:              SegmentName,
+				InitURI:                 func(v uint32) string { return InitName(t.Info.Name, v) },
+				ProgramDateTimeInterval: m.ProgramDateTimeInterval,
+				PlaylistType:            hls.PlaylistTypeVOD,
+				Ended:                   true,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("export: render %s: %w", name, err)
+			}
+			out = append(out, Manifest{Name: name, Body: buf.Bytes()})
+			peak, avg := bandwidth(t.Segments)
+			v := hls.Variant{Track: t.Info, URI: name, Bandwidth: peak, AvgBandwidth: avg}
+			if t.Info.Kind == packager.KindVideo {
+				video = append(video, v)
+			} else {
+				audio = append(audio, v)
+			}
+		}
+		var buf bytes.Buffer
+		if err := hls.WriteMultivariant(&buf, video, audio); err != nil {
+			return nil, fmt.Errorf("export: render %s.m3u8: %w", m.Name, err)
+		}
+		out = append(out, Manifest{Name: m.Name + ".m3u8", Body: buf.Bytes()})
+	}
+	for _, m := range p.Request.DASH {
+		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime}
+		for _, t := range p.Tracks {
+			peak, _ := bandwidth(t.Segments)
+			mpd.Representations = append(mpd.Representations, dash.Representation{
+				Track:         t.Info,
+				Bandwidth:     peak,
+				Segments:      t.Segments,
+				InitURI:       func(v uint32) string { return InitName(t.Info.Name, v) },
+				MediaTemplate: t.Info.Name + "/$Time$.m4s",
+			})
+		}
+		var buf bytes.Buffer
+		if err := dash.WriteMPD(&buf, mpd); err != nil {
+			return nil, fmt.Errorf("export: render %s.mpd: %w", m.Name, err)
+		}
+		out = append(out, Manifest{Name: m.Name + ".mpd", Body: buf.Bytes()})
+	}
+	return out, nil
+}
+
+// bandwidth returns the peak and average bit rates of segments.
+func bandwidth(segs []packager.Segment) (peak, avg int) {
+	var size int64
+	var ticks uint64
+	for _, s := range segs {
+		if s.Duration == 0 {
+			continue
+		}
+		peak = max(peak, int(float64(s.Size*8)*float64(s.Timescale)/float64(s.Duration)))
+		size += s.Size
+		ticks += s.Duration
+	}
+	if ticks > 0 {
+		avg = int(float64(size*8) * float64(segs[0].Timescale) / float64(ticks))
+	}
+	return peak, avg
+}

@@ -1,0 +1,131 @@
+package harvest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// HarvestJob is a job in the MediaPackage v2 wire shape (PascalCase JSON,
+// timestamps as epoch seconds). It is the output of Create, Get and the
+// items of List; as the input of Create only ChannelGroupName,
+// ChannelName, OriginEndpointName (from the path), HarvestJobName,
+// Description, Destination, HarvestedManifests, ScheduleConfiguration and
+// Tags are read.
+type HarvestJob struct {
+	ChannelGroupName      string
+	ChannelName           string
+	OriginEndpointName    string
+	HarvestJobName        string `json:",omitempty"`
+	Arn                   string `json:",omitempty"`
+	Description           string `json:",omitempty"`
+	Destination           *Destination
+	HarvestedManifests    *HarvestedManifests
+	ScheduleConfiguration *ScheduleConfiguration
+	Status                string            `json:",omitempty"`
+	ErrorMessage          string            `json:",omitempty"`
+	CreatedAt             *Time             `json:",omitempty"`
+	ModifiedAt            *Time             `json:",omitempty"`
+	ETag                  string            `json:",omitempty"`
+	Tags                  map[string]string `json:",omitempty"`
+}
+
+// Destination is where a job writes its package.
+type Destination struct {
+	S3Destination *S3Destination
+}
+
+// S3Destination names a bucket and a key prefix within it.
+type S3Destination struct {
+	BucketName      string
+	DestinationPath string
+}
+
+// HarvestedManifests lists the endpoint manifests to harvest, by type.
+type HarvestedManifests struct {
+	HlsManifests           []ManifestRef `json:",omitempty"`
+	DashManifests          []ManifestRef `json:",omitempty"`
+	LowLatencyHlsManifests []ManifestRef `json:",omitempty"`
+}
+
+// ManifestRef names one manifest of the endpoint.
+type ManifestRef struct {
+	ManifestName string
+}
+
+// ScheduleConfiguration is the harvested range [StartTime, EndTime).
+type ScheduleConfiguration struct {
+	StartTime Time
+	EndTime   Time
+}
+
+// Time is a timestamp that is a JSON number of seconds since the Unix
+// epoch with millisecond precision (the MediaPackage v2 wire form).
+// Unmarshal also accepts an RFC 3339 string.
+type Time struct{ time.Time }
+
+// NewTime returns t as a *Time truncated to the millisecond.
+func NewTime(t time.Time) *Time { return &Time{t.UTC().Truncate(time.Millisecond)} }
+
+// MarshalJSON writes seconds, with a fraction only when there is one.
+func (t Time) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', -1, 64)), nil
+}
+
+// UnmarshalJSON reads a number of seconds or an RFC 3339 string.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return fmt.Errorf("timestamp %q: want epoch seconds or RFC 3339", s)
+		}
+		t.Time = v.UTC()
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e11 {
+		return fmt.Errorf("timestamp %s: want epoch seconds", b)
+	}
+	sec, frac := math.Modf(f)
+	t.Time = time.Unix(int64(sec), int64(math.Round(frac*1e3))*1e6).UTC()
+	return nil
+}
+
+// manifestNames returns the names of the manifests by type, in order.
+func (m *HarvestedManifests) names() (hls, dash, llhls []string) {
+	for _, r := range m.HlsManifests {
+		hls = append(hls, r.ManifestName)
+	}
+	for _, r := range m.DashManifests {
+		dash = append(dash, r.ManifestName)
+	}
+	for _, r := range m.LowLatencyHlsManifests {
+		llhls = append(llhls, r.ManifestName)
+	}
+	return hls, dash, llhls
+}
+
+// clone returns a deep copy of j.
+func (j *HarvestJob) clone() *HarvestJob {
+	b, err := json.Marshal(j)
+	if err != nil {
+		panic(err) // only plain data
+	}
+	var out HarvestJob
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return &out
+}
+
+// Progress is how far a job has come. It is not part of the MediaPackage
+// wire shape; see [Service.Progress].
+type Progress struct {
+	Status string
+	// SegmentsTotal and BytesTotal are known once the job is planned.
+	SegmentsTotal, SegmentsDone int
+	BytesTotal, BytesDone       int64
+}

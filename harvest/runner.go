@@ -1,0 +1,269 @@
+package harvest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/rewind-origin/rewind/harvest/export"
+)
+
+// runLoop is the runner goroutine: it starts ready jobs (up to Workers at
+// a time) and sleeps until the next thing that can make a job ready: a
+// job's EndTime, a new segment of a channel a job waits for, the end of a
+// settle period, a create, a cancel or a finished job. It owns the job
+// goroutines and waits for them before returning.
+func (s *Service) runLoop(ctx context.Context) {
+	defer close(s.done)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		next, waits := s.schedule(ctx, &wg)
+		cases := []reflect.SelectCase{
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s.kick)},
+		}
+		var timer *time.Timer
+		if !next.IsZero() {
+			timer = time.NewTimer(max(time.Until(next), 0))
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)})
+		}
+		for _, c := range waits {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c)})
+		}
+		chosen, _, _ := reflect.Select(cases)
+		if timer != nil {
+			timer.Stop()
+		}
+		if chosen == 0 {
+			return
+		}
+	}
+}
+
+// schedule deletes expired records, starts the jobs that are ready and
+// returns when to look again (zero: only on a signal) and the notify
+// channels of the channels that queued jobs wait on.
+func (s *Service) schedule(ctx context.Context, wg *sync.WaitGroup) (next time.Time, waits []<-chan struct{}) {
+	now := s.Now()
+	recs, err := s.listRecords("")
+	if err != nil {
+		s.log.Error("harvest: list jobs", "err", err)
+		return now.Add(5 * time.Second), nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	var ready []*record
+	for _, r := range recs {
+		if r.expired(now) {
+			if err := s.Archive.DeleteResource(kindJob, r.id()); err != nil {
+				s.log.Warn("harvest: delete expired job", "job", r.id(), "err", err)
+			}
+			continue
+		}
+		if !r.active() || s.running[r.id()] != nil {
+			continue
+		}
+		if r.Job.Status == StatusInProgress {
+			ready = append(ready, r) // resumed after a restart
+			continue
+		}
+		ok, at, wait := s.readiness(r, now)
+		switch {
+		case ok:
+			ready = append(ready, r)
+		case wait != nil && !seen[channelOf(&r.Job)]:
+			seen[channelOf(&r.Job)] = true
+			waits = append(waits, wait)
+		}
+		if !at.IsZero() && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	for _, r := range ready {
+		if len(s.running) >= s.Workers {
+			break
+		}
+		jctx, cancel := context.WithCancel(ctx)
+		s.running[r.id()] = &run{cancel: cancel}
+		s.progress[r.id()] = &Progress{}
+		wg.Go(func() {
+			defer cancel()
+			s.execute(jctx, r.id())
+		})
+	}
+	return next, waits
+}
+
+// readiness tells whether a queued job can run: its EndTime has passed
+// and either the channel is not live, or every track of the channel has
+// a segment ending at or after EndTime (the segment holding EndTime is
+// complete), or the settle period after EndTime is over. Otherwise it
+// returns when to look again and, while the channel is live, its notify
+// channel (taken before looking, so no segment is missed).
+func (s *Service) readiness(r *record, now time.Time) (ready bool, at time.Time, wait <-chan struct{}) {
+	end := r.Job.ScheduleConfiguration.EndTime.Time
+	if now.Before(end) {
+		return false, end, nil
+	}
+	ch := channelOf(&r.Job)
+	wait = s.Archive.Notify(ch)
+	if !s.Archive.Live(ch) || !now.Before(end.Add(s.Settle)) {
+		return true, time.Time{}, nil
+	}
+	tracks, err := s.Archive.Tracks(ch)
+	if err != nil {
+		return true, time.Time{}, nil // nothing recorded: the export reports it
+	}
+	for _, t := range tracks {
+		last, err := s.Archive.LastSegments(ch, t.Name, 1)
+		if err != nil || len(last) == 0 || last[0].End().Before(end) {
+			return false, end.Add(s.Settle), wait
+		}
+	}
+	return true, time.Time{}, nil
+}
+
+// execute runs one job to its end: IN_PROGRESS, export, then COMPLETED or
+// FAILED, unless it is cancelled or the service closes meanwhile (ctx).
+func (s *Service) execute(ctx context.Context, id string) {
+	s.mu.Lock()
+	r, err := s.getRecord(id)
+	if err == nil && r != nil && r.Job.Status == StatusQueued {
+		r.touch(StatusInProgress, "", s.Now())
+		err = s.putRecord(r)
+	}
+	s.mu.Unlock()
+	if err != nil || r == nil || r.Job.Status != StatusInProgress {
+		if err != nil {
+			s.log.Error("harvest: start job", "job", id, "err", err)
+		}
+		s.finishRun(id)
+		return
+	}
+	s.log.Info("harvest job started", "job", id)
+	started := time.Now()
+	exportErr := s.export(ctx, r)
+	if ctx.Err() != nil {
+		// Cancelled (the record says so already) or closing (the job
+		// stays IN_PROGRESS and is exported again after a restart).
+		s.finishRun(id)
+		return
+	}
+	now := s.Now()
+	s.mu.Lock()
+	r, err = s.getRecord(id)
+	if err != nil || r == nil || r.Job.Status != StatusInProgress {
+		s.mu.Unlock()
+		s.finishRun(id)
+		return
+	}
+	if exportErr != nil {
+		r.touch(StatusFailed, failureMessage(exportErr), now)
+	} else {
+		r.touch(StatusCompleted, "", now)
+	}
+	pin := r.PinID
+	r.PinID = ""
+	err = s.putRecord(r)
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Error("harvest: finish job", "job", id, "err", err)
+		s.finishRun(id)
+		return
+	}
+	if err := s.Archive.Unpin(pin); err != nil {
+		s.log.Warn("harvest: unpin", "job", id, "err", err)
+	}
+	s.log.Info("harvest job finished", "job", id, "status", r.Job.Status, "error", r.Job.ErrorMessage,
+		"took", time.Since(started).Round(time.Millisecond), "export_error", exportErr)
+	s.emit(ctx, &r.Job, now)
+	s.finishRun(id)
+}
+
+// finishRun forgets a job's goroutine and wakes the runner.
+func (s *Service) finishRun(id string) {
+	s.mu.Lock()
+	delete(s.running, id)
+	s.mu.Unlock()
+	s.wake()
+}
+
+// errNoEndpoint: the job's endpoint was deleted before it ran.
+var errNoEndpoint = errors.New("the origin endpoint no longer exists")
+
+// export writes the job's package.
+func (s *Service) export(ctx context.Context, r *record) error {
+	j := &r.Job
+	ep, err := s.Endpoints.HarvestEndpoint(j.ChannelGroupName, j.ChannelName, j.OriginEndpointName)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNoEndpoint, err)
+	}
+	req := export.Request{
+		Channel: channelOf(j),
+		From:    j.ScheduleConfiguration.StartTime.Time,
+		To:      j.ScheduleConfiguration.EndTime.Time,
+		Now:     s.Now(),
+	}
+	hls, dash, llhls := j.HarvestedManifests.names()
+	for _, n := range hls {
+		m, _ := find(ep.HLS, n)
+		req.HLS = append(req.HLS, export.HLSManifest{Name: n, ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second})
+	}
+	for _, n := range llhls {
+		m, _ := find(ep.LowLatencyHLS, n)
+		req.HLS = append(req.HLS, export.HLSManifest{Name: n, ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second})
+	}
+	for _, n := range dash {
+		m, _ := find(ep.DASH, n)
+		req.DASH = append(req.DASH, export.DASHManifest{Name: n, MinBufferTime: time.Duration(m.MinBufferTimeSeconds) * time.Second})
+	}
+	plan, err := export.NewPlan(s.Archive, req)
+	if err != nil {
+		return err
+	}
+	id := r.id()
+	s.mu.Lock()
+	if p := s.progress[id]; p != nil {
+		p.SegmentsTotal, p.BytesTotal = plan.Segments, plan.Bytes
+	}
+	s.mu.Unlock()
+	dst, closeDst, parallel, err := s.target(ctx, j.Destination.S3Destination)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errDestination, err)
+	}
+	defer closeDst()
+	var lastBytes int64
+	err = plan.Write(ctx, s.Archive, dst, export.Options{
+		Parallel: parallel,
+		Progress: func(n int, b int64) {
+			s.metrics.segments.Inc()
+			s.metrics.bytes.Add(float64(b - lastBytes))
+			lastBytes = b
+			s.mu.Lock()
+			if p := s.progress[id]; p != nil {
+				p.SegmentsDone, p.BytesDone = n, b
+			}
+			s.mu.Unlock()
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errDestination, err)
+	}
+	return nil
+}
+
+// errDestination: the package could not be written.
+var errDestination = errors.New("unable to write to the destination")
+
+// failureMessage is a failed job's ErrorMessage.
+func failureMessage(err error) string {
+	if errors.Is(err, export.ErrNoContent) {
+		return NoContentMessage
+	}
+	return err.Error()
+}

@@ -1,0 +1,179 @@
+// Package s3 is the S3-compatible destination of harvest jobs (AWS S3,
+// Tencent COS, MinIO, versitygw...). Objects are streamed from byte ranges
+// of the archive's media logs (io.SectionReader over the log file): a
+// single PutObject with a known ContentLength below PartSize, a multipart
+// upload of PartSize parts above it. No object is held whole in memory.
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// Defaults.
+const (
+	DefaultRegion = "us-east-1"
+	// DefaultPartSize is the multipart threshold and part size (S3's
+	// minimum part size is 5 MiB).
+	DefaultPartSize = 8 << 20
+	minPartSize     = 5 << 20
+)
+
+// Config is an S3-compatible bucket.
+type Config struct {
+	// Endpoint is the service URL; empty means AWS S3.
+	Endpoint string
+	Region   string
+	Bucket   string
+	// AccessKey and SecretKey; both empty uses the SDK's default chain.
+	AccessKey, SecretKey string
+	// PathStyle addresses objects as Endpoint/bucket/key.
+	PathStyle bool
+	// PartSize is the multipart threshold and part size (default 8 MiB).
+	PartSize int64
+}
+
+// Target writes the objects of one package under Prefix of a bucket.
+// Safe for concurrent use.
+type Target struct {
+	client   *s3.Client
+	bucket   string
+	prefix   string // "" or ending with "/"
+	partSize int64
+}
+
+// New returns a Target for cfg whose object keys start with prefix (a
+// cleaned relative path, "" for the bucket root).
+func New(ctx context.Context, cfg Config, prefix string) (*Target, error) {
+	if cfg.Bucket == "" {
+		return nil, errors.New("s3: no bucket")
+	}
+	region := cfg.Region
+	if region == "" {
+		region = DefaultRegion
+	}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if cfg.AccessKey != "" || cfg.SecretKey != "" {
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, "")))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("s3: config: %w", err)
+	}
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+		o.UsePathStyle = cfg.PathStyle
+		// A checksum only when the operation requires one: the SDK would
+		// otherwise read every body twice.
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	})
+	part := cfg.PartSize
+	if part <= 0 {
+		part = DefaultPartSize
+	}
+	part = max(part, minPartSize)
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	return &Target{client: client, bucket: cfg.Bucket, prefix: prefix, partSize: part}, nil
+}
+
+// Key is the object key of a package object name.
+func (t *Target) Key(name string) string { return t.prefix + name }
+
+// WriteSection uploads size bytes of f from off as name.
+func (t *Target) WriteSection(ctx context.Context, name string, f *os.File, off, size int64) error {
+	if size <= t.partSize {
+		return t.put(ctx, name, io.NewSectionReader(f, off, size), size)
+	}
+	return t.multipart(ctx, name, f, off, size)
+}
+
+// WriteBytes uploads b as name.
+func (t *Target) WriteBytes(ctx context.Context, name string, b []byte) error {
+	return t.put(ctx, name, bytes.NewReader(b), int64(len(b)))
+}
+
+func (t *Target) put(ctx context.Context, name string, body io.ReadSeeker, size int64) error {
+	_, err := t.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(t.bucket),
+		Key:           aws.String(t.Key(name)),
+		Body:          body,
+		ContentLength: aws.Int64(size),
+		ContentType:   aws.String(contentType(name)),
+	})
+	if err != nil {
+		return fmt.Errorf("s3: put %s: %w", t.Key(name), err)
+	}
+	return nil
+}
+
+// multipart uploads [off, off+size) of f in PartSize parts, each streamed
+// from its own section reader, and aborts the upload on failure.
+func (t *Target) multipart(ctx context.Context, name string, f *os.File, off, size int64) (err error) {
+	key := t.Key(name)
+	up, err := t.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(t.bucket), Key: aws.String(key), ContentType: aws.String(contentType(name)),
+	})
+	if err != nil {
+		return fmt.Errorf("s3: create multipart %s: %w", key, err)
+	}
+	defer func() {
+		if err != nil {
+			// The upload's context may be gone: abort on a fresh one.
+			_, _ = t.client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{
+				Bucket: aws.String(t.bucket), Key: aws.String(key), UploadId: up.UploadId,
+			})
+		}
+	}()
+	var parts []types.CompletedPart
+	for n, pos := int32(1), int64(0); pos < size; n, pos = n+1, pos+t.partSize {
+		l := min(t.partSize, size-pos)
+		out, err := t.client.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(t.bucket), Key: aws.String(key), UploadId: up.UploadId,
+			PartNumber: aws.Int32(n), Body: io.NewSectionReader(f, off+pos, l), ContentLength: aws.Int64(l),
+		})
+		if err != nil {
+			return fmt.Errorf("s3: upload part %d of %s: %w", n, key, err)
+		}
+		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n)})
+	}
+	_, err = t.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(t.bucket), Key: aws.String(key), UploadId: up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		return fmt.Errorf("s3: complete multipart %s: %w", key, err)
+	}
+	return nil
+}
+
+// contentType is the MIME type of a package object.
+func contentType(name string) string {
+	switch path.Ext(name) {
+	case ".m3u8":
+		return "application/vnd.apple.mpegurl"
+	case ".mpd":
+		return "application/dash+xml"
+	case ".mp4":
+		return "video/mp4"
+	case ".m4s":
+		return "video/iso.segment"
+	}
+	return "application/octet-stream"
+}
