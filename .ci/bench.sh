@@ -327,6 +327,11 @@ llhls_cmd="REWIND_BENCH_LLHLS_SECONDS=30 go test -count=1 -run TestLLHLSBlockedR
 log "LL-HLS blocked requests: $llhls_cmd"
 llhls_out=$(cd "$root" && eval "$llhls_cmd" 2>&1 | grep -E 'llhls-blocked-bench' || true)
 
+# ---------------------------------------------------------------- (e) harvest
+harvest_cmd="HOURS=\"${BENCH_HARVEST_HOURS:-1}\" bash .ci/bench_harvest.sh"
+log "harvest: $harvest_cmd"
+harvest_out=$(cd "$root" && eval "$harvest_cmd" 2>&1 | grep -E '^HARVEST' || true)
+
 # ---------------------------------------------------------------- report
 cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 gen=$work/results.md
@@ -389,6 +394,16 @@ gen=$work/results.md
   echo
   echo '```'
   echo "${llhls_out:-(no output)}"
+  echo '```'
+  echo
+  echo "### Harvest (synthetic ~3 Mbps two-track archive, 2 s segments; local folder vs cp -r, versitygw vs aws s3 cp)"
+  echo
+  echo '```sh'
+  echo "$harvest_cmd   # BENCH_HARVEST_HOURS=\"1 24\" adds 24 h (~70 GB of disk)"
+  echo '```'
+  echo
+  echo '```'
+  echo "${harvest_out:-(no output)}"
   echo '```'
 } >"$gen"
 

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Harvest benchmark (not called by make bench yet): exports a synthetic
-# archive of a ~3 Mbps two-track channel (1 h, and 24 h with HOURS="1 24")
-# to a local folder and compares with cp -r of the same media logs.
-# 24 h needs ~3 x 33 GB of free disk. Results: docs/BENCHMARKS.md, "Harvest".
+# Harvest benchmark (make bench runs it with HOURS=1; HOURS="1 24" for the
+# 24 h case): exports a synthetic archive of a ~3 Mbps two-track channel to a
+# local folder, compared with cp -r of the same media logs, and (1 h) to a
+# real versitygw, compared with `aws s3 cp --recursive` of the same files.
+# 24 h needs ~70 GB of free disk. Prints HARVEST / HARVEST_S3 lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+gw=$PWD/.ci/bin/versitygw
 for h in ${HOURS:-1}; do
-  REWIND_HARVEST_BENCH_HOURS=$h REWIND_HARVEST_BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}} \
+  s3=""
+  if [ "$h" = 1 ] && [ -x "$gw" ] && command -v aws >/dev/null; then s3=$gw; fi
+  REWIND_HARVEST_BENCH_HOURS=$h REWIND_HARVEST_BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}} REWIND_HARVEST_BENCH_VERSITYGW=$s3 \
     go test -count=1 -timeout 2h -run '^TestBenchHarvestLocal$' -v ./harvest/export/ | grep '^HARVEST'
 done

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 )
 
 // Local is a Target that writes files below a folder. Every name is
@@ -21,6 +22,8 @@ import (
 // refuse it). Each file is written under a temporary name and renamed into
 // place. Safe for concurrent use.
 type Local struct {
+	mu   sync.Mutex
+	dirs map[string]bool // folders already created
 	root *os.Root
 }
 
@@ -106,8 +109,10 @@ func (l *Local) WriteBytes(ctx context.Context, name string, b []byte) error {
 	})
 }
 
-// write creates name's folder, fills a temporary file with fill and
-// renames it into place.
+// write creates name's folder and fills name with fill. Segments are
+// written in place (O_TRUNC): a job that is resumed rewrites every segment,
+// and the manifests, written last through a temporary name and a rename,
+// are what makes a package complete.
 func (l *Local) write(ctx context.Context, name string, fill func(*os.File) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -115,15 +120,17 @@ func (l *Local) write(ctx context.Context, name string, fill func(*os.File) erro
 	if err := checkName(name); err != nil {
 		return err
 	}
-	if dir := path.Dir(name); dir != "." {
-		if err := l.root.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
+	if err := l.mkdir(path.Dir(name)); err != nil {
+		return err
 	}
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := name + ".tmp-" + hex.EncodeToString(rnd[:])
-	dst, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	atomic := isManifest(name)
+	target := name
+	if atomic {
+		var rnd [6]byte
+		_, _ = rand.Read(rnd[:])
+		target = name + ".tmp-" + hex.EncodeToString(rnd[:])
+	}
+	dst, err := l.root.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
@@ -131,13 +138,38 @@ func (l *Local) write(ctx context.Context, name string, fill func(*os.File) erro
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = l.root.Rename(tmp, name)
+	if err == nil && atomic {
+		err = l.root.Rename(target, name)
 	}
 	if err != nil {
-		_ = l.root.Remove(tmp)
+		_ = l.root.Remove(target)
 	}
 	return err
+}
+
+// mkdir creates dir once per Local (MkdirAll walks every component).
+func (l *Local) mkdir(dir string) error {
+	if dir == "." {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.dirs[dir] {
+		return nil
+	}
+	if err := l.root.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if l.dirs == nil {
+		l.dirs = map[string]bool{}
+	}
+	l.dirs[dir] = true
+	return nil
+}
+
+// isManifest reports whether name is a playlist or an MPD.
+func isManifest(name string) bool {
+	return strings.HasSuffix(name, ".m3u8") || strings.HasSuffix(name, ".mpd")
 }
 
 // checkName rejects object names that are not clean relative paths.
