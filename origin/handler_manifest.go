@@ -211,39 +211,9 @@ func (w *window) childQuery() string {
 	return "?" + strings.NewReplacer(`"`, "%22", "\r", "%0D", "\n", "%0A", " ", "%20").Replace(w.query)
 }
 
-// bandwidth returns the peak and average bit rates of segments.
-func bandwidth(segs []packager.Segment) (peak, avg int) {
-	var bytes int64
-	var ticks uint64
-	for _, sg := range segs {
-		if sg.Duration == 0 {
-			continue
-		}
-		bps := int(float64(sg.Size*8) * float64(sg.Timescale) / float64(sg.Duration))
-		peak = max(peak, bps)
-		bytes += sg.Size
-		ticks += sg.Duration
-	}
-	if ticks > 0 {
-		avg = int(float64(bytes*8) * float64(segs[0].Timescale) / float64(ticks))
-	}
-	return peak, avg
-}
-
-func segmentURI(sg packager.Segment) string {
-	return sg.Track + "/" + strconv.FormatUint(sg.DecodeTime, 10) + ".m4s"
-}
-
-// appendSegmentURI is segmentURI without allocating.
-func appendSegmentURI(b []byte, sg packager.Segment) []byte {
-	b = append(b, sg.Track...)
-	b = append(b, '/')
-	b = strconv.AppendUint(b, sg.DecodeTime, 10)
-	return append(b, ".m4s"...)
-}
-
+// initURI returns the init segment URIs of a track.
 func initURI(track string) func(uint32) string {
-	return func(v uint32) string { return track + "/init-" + strconv.FormatUint(uint64(v), 10) + ".mp4" }
+	return func(v uint32) string { return packager.InitURI(track, v) }
 }
 
 func (s *Server) serveMultivariant(c *gin.Context, r *request) error {
@@ -262,7 +232,7 @@ func (s *Server) serveMultivariant(c *gin.Context, r *request) error {
 	query := w.childQuery()
 	var video, audio []hls.Variant
 	for _, t := range w.tracks {
-		peak, avg := bandwidth(t.segments)
+		peak, avg := packager.Bandwidth(t.segments)
 		v := hls.Variant{Track: t.info, URI: r.manifest + "_" + t.info.Name + ".m3u8" + query, Bandwidth: peak, AvgBandwidth: avg}
 		if t.info.Kind == packager.KindVideo {
 			video = append(video, v)
@@ -292,7 +262,7 @@ func (s *Server) serveMediaPlaylist(c *gin.Context, r *request) error {
 	t := w.tracks[0]
 	p := hls.MediaPlaylist{
 		Segments:                t.segments,
-		AppendSegmentURI:        appendSegmentURI,
+		AppendSegmentURI:        packager.AppendSegmentURI,
 		InitURI:                 initURI(t.info.Name),
 		ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
 	}
@@ -345,7 +315,7 @@ func (s *Server) serveMPD(c *gin.Context, r *request) error {
 		mpd.TimeShiftBufferDepth = w.now.Sub(first).Truncate(time.Second) + time.Second
 	}
 	for _, t := range w.tracks {
-		peak, _ := bandwidth(t.segments)
+		peak, _ := packager.Bandwidth(t.segments)
 		mpd.Representations = append(mpd.Representations, dash.Representation{
 			Track:         t.info,
 			Bandwidth:     peak,

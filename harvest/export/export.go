@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -180,24 +179,14 @@ type Options struct {
 	Progress func(segments int, bytes int64)
 }
 
-// SegmentName is the object name of a media segment.
-func SegmentName(s packager.Segment) string {
-	return s.Track + "/" + strconv.FormatUint(s.DecodeTime, 10) + ".m4s"
-}
-
-// InitName is the object name of an init segment version.
-func InitName(track string, version uint32) string {
-	return track + "/init-" + strconv.FormatUint(uint64(version), 10) + ".mp4"
-}
-
 // Write writes the package: init segments, media segments (each exactly
 // once), then media playlists, multivariant playlists and MPDs. It stops at
 // the first error or when ctx ends; objects written so far stay.
 func (p *Plan) Write(ctx context.Context, src Source, dst Target, opt Options) error {
 	for _, t := range p.Tracks {
 		for v, info := range t.Inits {
-			if err := dst.WriteBytes(ctx, InitName(t.Info.Name, v), info.Init); err != nil {
-				return fmt.Errorf("export: init %s: %w", InitName(t.Info.Name, v), err)
+			if err := dst.WriteBytes(ctx, packager.InitURI(t.Info.Name, v), info.Init); err != nil {
+				return fmt.Errorf("export: init %s: %w", packager.InitURI(t.Info.Name, v), err)
 			}
 		}
 	}
@@ -269,14 +258,14 @@ feed:
 func copySegment(ctx context.Context, src Source, dst Target, channel string, s packager.Segment) error {
 	sec, err := src.OpenSegment(channel, s.Track, s.DecodeTime)
 	if err != nil {
-		return fmt.Errorf("export: open segment %s: %w", SegmentName(s), err)
+		return fmt.Errorf("export: open segment %s: %w", packager.SegmentURI(s), err)
 	}
 	defer sec.File.Close()
 	if sec.Size != s.Size {
-		return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", SegmentName(s), sec.Size, s.Size)
+		return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", packager.SegmentURI(s), sec.Size, s.Size)
 	}
-	if err := dst.WriteSection(ctx, SegmentName(s), sec.File, sec.Offset, sec.Size); err != nil {
-		return fmt.Errorf("export: segment %s: %w", SegmentName(s), err)
+	if err := dst.WriteSection(ctx, packager.SegmentURI(s), sec.File, sec.Offset, sec.Size); err != nil {
+		return fmt.Errorf("export: segment %s: %w", packager.SegmentURI(s), err)
 	}
 	return nil
 }
@@ -298,8 +287,8 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 			var buf bytes.Buffer
 			err := hls.WriteMedia(&buf, hls.MediaPlaylist{
 				Segments:                t.Segments,
-				SegmentURI:              SegmentName,
-				InitURI:                 func(v uint32) string { return InitName(t.Info.Name, v) },
+				SegmentURI:              packager.SegmentURI,
+				InitURI:                 func(v uint32) string { return packager.InitURI(t.Info.Name, v) },
 				ProgramDateTimeInterval: m.ProgramDateTimeInterval,
 				PlaylistType:            hls.PlaylistTypeVOD,
 				Ended:                   true,
@@ -308,7 +297,7 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 				return nil, fmt.Errorf("export: render %s: %w", name, err)
 			}
 			out = append(out, Manifest{Name: name, Body: buf.Bytes()})
-			peak, avg := bandwidth(t.Segments)
+			peak, avg := packager.Bandwidth(t.Segments)
 			v := hls.Variant{Track: t.Info, URI: name, Bandwidth: peak, AvgBandwidth: avg}
 			if t.Info.Kind == packager.KindVideo {
 				video = append(video, v)
@@ -325,12 +314,12 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 	for _, m := range p.Request.DASH {
 		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime}
 		for _, t := range p.Tracks {
-			peak, _ := bandwidth(t.Segments)
+			peak, _ := packager.Bandwidth(t.Segments)
 			mpd.Representations = append(mpd.Representations, dash.Representation{
 				Track:         t.Info,
 				Bandwidth:     peak,
 				Segments:      t.Segments,
-				InitURI:       func(v uint32) string { return InitName(t.Info.Name, v) },
+				InitURI:       func(v uint32) string { return packager.InitURI(t.Info.Name, v) },
 				MediaTemplate: t.Info.Name + "/$Time$.m4s",
 			})
 		}
@@ -341,22 +330,4 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 		out = append(out, Manifest{Name: m.Name + ".mpd", Body: buf.Bytes()})
 	}
 	return out, nil
-}
-
-// bandwidth returns the peak and average bit rates of segments.
-func bandwidth(segs []packager.Segment) (peak, avg int) {
-	var size int64
-	var ticks uint64
-	for _, s := range segs {
-		if s.Duration == 0 {
-			continue
-		}
-		peak = max(peak, int(float64(s.Size*8)*float64(s.Timescale)/float64(s.Duration)))
-		size += s.Size
-		ticks += s.Duration
-	}
-	if ticks > 0 {
-		avg = int(float64(size*8) * float64(segs[0].Timescale) / float64(ticks))
-	}
-	return peak, avg
 }

@@ -1,0 +1,32 @@
+package packager_test
+
+import (
+	"testing"
+
+	"github.com/rewind-origin/rewind/packager"
+)
+
+func TestNaming(t *testing.T) {
+	s := packager.Segment{Track: "video", DecodeTime: 161573240013684}
+	if got := packager.SegmentURI(s); got != "video/161573240013684.m4s" {
+		t.Errorf("SegmentURI = %q", got)
+	}
+	if got := packager.InitURI("audio", 3); got != "audio/init-3.mp4" {
+		t.Errorf("InitURI = %q", got)
+	}
+}
+
+func TestBandwidth(t *testing.T) {
+	segs := []packager.Segment{
+		{Timescale: 90000, Duration: 180000, Size: 500_000}, // 2 s, 2 Mbit/s
+		{Timescale: 90000, Duration: 90000, Size: 500_000},  // 1 s, 4 Mbit/s
+		{Timescale: 90000, Duration: 0, Size: 9_999_999},    // ignored
+	}
+	peak, avg := packager.Bandwidth(segs)
+	if peak != 4_000_000 || avg != 2_666_666 {
+		t.Errorf("Bandwidth = %d, %d; want 4000000, 2666666", peak, avg)
+	}
+	if p, a := packager.Bandwidth(nil); p != 0 || a != 0 {
+		t.Errorf("Bandwidth(nil) = %d, %d", p, a)
+	}
+}
