@@ -8,7 +8,7 @@ LDFLAGS := -X main.version=$(VERSION)
 .PHONY: help build run test test-deps test-unit test-e2e bench bench-deps lint
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/rewind
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/rewind
