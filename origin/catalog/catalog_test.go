@@ -2,67 +2,16 @@ package catalog_test
 
 import (
 	"errors"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/origin/catalog/catalogtest"
 )
 
-// memStore is an in-memory catalog.Store.
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memStore) PutResource(kind, id string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[kind+"|"+id] = v
-	return nil
-}
-
-func (s *memStore) GetResource(kind, id string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[kind+"|"+id]
-	if !ok {
-		return nil, archive.ErrNotFound
-	}
-	return v, nil
-}
-
-func (s *memStore) DeleteResource(kind, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.m[kind+"|"+id]; !ok {
-		return archive.ErrNotFound
-	}
-	delete(s.m, kind+"|"+id)
-	return nil
-}
-
-func (s *memStore) ListResources(kind, prefix string) ([]archive.Resource, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []archive.Resource
-	for k, v := range s.m {
-		if id, ok := strings.CutPrefix(k, kind+"|"); ok && strings.HasPrefix(id, prefix) {
-			out = append(out, archive.Resource{ID: id, Value: v})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
 func TestAutoProvision(t *testing.T) {
-	st := &memStore{}
+	st := &catalogtest.MemStore{}
 	c := catalog.New(st)
 	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	if _, err := c.Endpoint("live", "cam1", "default"); !errors.Is(err, catalog.ErrNotFound) {
@@ -113,7 +62,7 @@ func TestValidName(t *testing.T) {
 var t0 = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 
 func TestCreateConflictsAndDeletes(t *testing.T) {
-	c := catalog.New(&memStore{})
+	c := catalog.New(&catalogtest.MemStore{})
 	if _, err := c.CreateChannel(catalog.Channel{ChannelGroupName: "g", ChannelName: "c"}, catalog.Idempotency{}, t0); !isNotFound(err, catalog.TypeChannelGroup) {
 		t.Errorf("channel of a missing group: %v", err)
 	}
@@ -161,7 +110,7 @@ func isNotFound(err error, want catalog.ResourceType) bool {
 }
 
 func TestUpdateETag(t *testing.T) {
-	c := catalog.New(&memStore{})
+	c := catalog.New(&catalogtest.MemStore{})
 	g, err := c.CreateGroup(catalog.ChannelGroup{ChannelGroupName: "g"}, catalog.Idempotency{}, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +132,7 @@ func TestUpdateETag(t *testing.T) {
 }
 
 func TestClientToken(t *testing.T) {
-	c := catalog.New(&memStore{})
+	c := catalog.New(&catalogtest.MemStore{})
 	idem := catalog.Idempotency{Token: "tok", RequestHash: "h1"}
 	a, err := c.CreateGroup(catalog.ChannelGroup{ChannelGroupName: "g"}, idem, t0)
 	if err != nil {
@@ -202,7 +151,7 @@ func TestClientToken(t *testing.T) {
 }
 
 func TestPagesAndTags(t *testing.T) {
-	c := catalog.New(&memStore{})
+	c := catalog.New(&catalogtest.MemStore{})
 	if _, err := c.CreateGroup(catalog.ChannelGroup{ChannelGroupName: "g"}, catalog.Idempotency{}, t0); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +203,7 @@ func TestPagesAndTags(t *testing.T) {
 }
 
 func TestPackagingForShortestEndpoint(t *testing.T) {
-	c := catalog.New(&memStore{})
+	c := catalog.New(&catalogtest.MemStore{})
 	if err := c.AutoProvision("g", "c", t0); err != nil {
 		t.Fatal(err)
 	}

@@ -5,70 +5,21 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/origin/catalog/catalogtest"
 	"github.com/rewind-origin/rewind/origin/mediapackage"
 )
-
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memStore) PutResource(kind, id string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[kind+"|"+id] = v
-	return nil
-}
-
-func (s *memStore) GetResource(kind, id string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v, ok := s.m[kind+"|"+id]; ok {
-		return v, nil
-	}
-	return nil, archive.ErrNotFound
-}
-
-func (s *memStore) DeleteResource(kind, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.m[kind+"|"+id]; !ok {
-		return archive.ErrNotFound
-	}
-	delete(s.m, kind+"|"+id)
-	return nil
-}
-
-func (s *memStore) ListResources(kind, prefix string) ([]archive.Resource, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []archive.Resource
-	for k, v := range s.m {
-		if id, ok := strings.CutPrefix(k, kind+"|"); ok && strings.HasPrefix(id, prefix) {
-			out = append(out, archive.Resource{ID: id, Value: v})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
 
 var now = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 
 func newAPI(t *testing.T) *mediapackage.API {
 	t.Helper()
 	return &mediapackage.API{
-		Catalog:    catalog.New(&memStore{}),
+		Catalog:    catalog.New(&catalogtest.MemStore{}),
 		PublicURL:  func() string { return "http://rewind.test:8080" },
 		IngestURLs: func(g, c string) []string { return []string{"rtsp://rewind.test:8554/" + g + "/" + c} },
 		Now:        func() time.Time { return now },
