@@ -7,6 +7,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rewind-origin/rewind/packager/live"
 )
 
 // Metrics is Rewind's Prometheus registry. It is safe for concurrent use
@@ -18,6 +20,8 @@ type Metrics struct {
 	ingestDropped *prometheus.CounterVec
 	httpRequests  *prometheus.CounterVec
 }
+
+var _ live.Observer = (*Metrics)(nil)
 
 // ArchiveStats reports archive totals for the metrics endpoint.
 type ArchiveStats func() (bytes int64, segments int64)
@@ -57,14 +61,27 @@ func NewMetrics(stats ArchiveStats) *Metrics {
 // Registerer lets other components (harvest) add their metrics.
 func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }
 
-// Unit counts one received access unit.
-func (m *Metrics) Unit(channel string, bytes int) {
-	m.ingestFrames.WithLabelValues(channel).Inc()
-	m.ingestBytes.WithLabelValues(channel).Add(float64(bytes))
+// Channel binds the ingest counters of one channel (live.Observer), so
+// counting a unit does no label lookup.
+func (m *Metrics) Channel(name string) live.ChannelObserver {
+	return channelMetrics{
+		frames:  m.ingestFrames.WithLabelValues(name),
+		bytes:   m.ingestBytes.WithLabelValues(name),
+		dropped: m.ingestDropped.WithLabelValues(name),
+	}
 }
 
-// Dropped counts one dropped access unit.
-func (m *Metrics) Dropped(channel string) { m.ingestDropped.WithLabelValues(channel).Inc() }
+// channelMetrics holds one channel's bound counters.
+type channelMetrics struct{ frames, bytes, dropped prometheus.Counter }
+
+// Unit counts one received access unit of bytes payload bytes.
+func (c channelMetrics) Unit(bytes int) {
+	c.frames.Inc()
+	c.bytes.Add(float64(bytes))
+}
+
+// Dropped counts one access unit dropped because the queue was full.
+func (c channelMetrics) Dropped() { c.dropped.Inc() }
 
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {

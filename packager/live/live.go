@@ -26,11 +26,17 @@ type Writer interface {
 	Close() error
 }
 
-// Observer counts ingest traffic (metrics). Methods must be cheap and safe
-// for concurrent use.
+// Observer counts ingest traffic (metrics). Channel is called once per
+// publication; the ChannelObserver it returns is then called for every
+// unit, so its methods must be cheap and safe for concurrent use.
 type Observer interface {
-	Unit(channel string, bytes int)
-	Dropped(channel string)
+	Channel(name string) ChannelObserver
+}
+
+// ChannelObserver counts the traffic of one channel.
+type ChannelObserver interface {
+	Unit(bytes int)
+	Dropped()
 }
 
 // Router implements ingest.Handler. Fields are configuration, set before
@@ -103,9 +109,11 @@ func (r *Router) Publish(p ingest.Publication) (ingest.Stream, error) {
 		units:  make(chan ingest.Unit, r.QueueSize),
 		pk:     pk,
 		w:      w,
-		obs:    r.Observer,
 		log:    log,
 		closed: make(chan struct{}),
+	}
+	if r.Observer != nil {
+		s.obs = r.Observer.Channel(name)
 	}
 	r.wg.Add(1)
 	go func() {
@@ -121,7 +129,7 @@ type stream struct {
 	units   chan ingest.Unit
 	pk      *packager.Packager
 	w       Writer
-	obs     Observer
+	obs     ChannelObserver // nil: not counted
 	log     *slog.Logger
 	once    sync.Once
 	closed  chan struct{}
@@ -139,14 +147,14 @@ func (s *stream) WriteUnit(u ingest.Unit) {
 		for _, nalu := range u.NALUs {
 			n += len(nalu)
 		}
-		s.obs.Unit(s.name, n)
+		s.obs.Unit(n)
 	}
 	select {
 	case s.units <- u:
 	default:
 		s.dropped.Add(1)
 		if s.obs != nil {
-			s.obs.Dropped(s.name)
+			s.obs.Dropped()
 		}
 	}
 }

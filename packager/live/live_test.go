@@ -61,8 +61,9 @@ type counter struct {
 	units, dropped int
 }
 
-func (c *counter) Unit(string, int) { c.mu.Lock(); c.units++; c.mu.Unlock() }
-func (c *counter) Dropped(string)   { c.mu.Lock(); c.dropped++; c.mu.Unlock() }
+func (c *counter) Channel(string) live.ChannelObserver { return c }
+func (c *counter) Unit(int)                            { c.mu.Lock(); c.units++; c.mu.Unlock() }
+func (c *counter) Dropped()                            { c.mu.Lock(); c.dropped++; c.mu.Unlock() }
 
 // aacTrack is AAC-LC 48 kHz stereo (AudioSpecificConfig 0x1190).
 var aacTrack = ingest.Track{Codec: ingest.CodecAAC, ClockRate: 48000, AudioSpecificConfig: []byte{0x11, 0x90}, SampleRate: 48000, ChannelCount: 2}
