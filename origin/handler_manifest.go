@@ -284,12 +284,7 @@ func (s *Server) serveMediaPlaylist(c *gin.Context, r *request) error {
 // serveMPD renders the DASH manifest: dynamic for live and event windows,
 // static for a closed range.
 func (s *Server) serveMPD(c *gin.Context, r *request) error {
-	var m catalog.DASHManifest
-	for _, d := range r.endpoint.DashManifests {
-		if d.ManifestName == r.manifest {
-			m = d
-		}
-	}
+	m, _ := r.endpoint.DASH(r.manifest) // classify checked that it exists
 	span := catalog.ManifestWindow(m.ManifestWindowSeconds)
 	w, err := s.resolveWindow(c, r, span)
 	if err != nil {

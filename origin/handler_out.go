@@ -2,7 +2,6 @@ package origin
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -104,7 +103,7 @@ func (r *request) classify(file string) error {
 	}
 	if base, ok := strings.CutSuffix(file, ".m3u8"); ok {
 		m, track, child := strings.Cut(base, "_")
-		if !r.hasHLS(m) {
+		if _, _, ok := r.endpoint.HLS(m); !ok {
 			return notFound
 		}
 		r.manifest = m
@@ -119,7 +118,7 @@ func (r *request) classify(file string) error {
 		return nil
 	}
 	if base, ok := strings.CutSuffix(file, ".mpd"); ok {
-		if !slices.ContainsFunc(r.endpoint.DashManifests, func(m catalog.DASHManifest) bool { return m.ManifestName == base }) {
+		if _, ok := r.endpoint.DASH(base); !ok {
 			return notFound
 		}
 		r.kind, r.manifest = fileMPD, base
@@ -128,24 +127,10 @@ func (r *request) classify(file string) error {
 	return notFound
 }
 
-// hlsManifest returns the HLS or LL-HLS manifest configuration named m.
+// hlsManifest returns the HLS or LL-HLS manifest configuration of the request.
 func (r *request) hlsManifest() (catalog.HLSManifest, bool) {
-	for _, list := range [][]catalog.HLSManifest{r.endpoint.HlsManifests, r.endpoint.LowLatencyHlsManifests} {
-		for _, m := range list {
-			if m.ManifestName == r.manifest {
-				return m, true
-			}
-		}
-	}
-	return catalog.HLSManifest{}, false
-}
-
-func (r *request) hasHLS(name string) bool {
-	saved := r.manifest
-	r.manifest = name
-	_, ok := r.hlsManifest()
-	r.manifest = saved
-	return ok
+	m, _, ok := r.endpoint.HLS(r.manifest)
+	return m, ok
 }
 
 // validTrackName accepts the packager's track names ("video", "audio2").
