@@ -238,7 +238,7 @@ func (ed *edge) chunk(t *trackWriter, c packager.Chunk, off int64) {
 	if c.SegmentStart || et.cur == nil {
 		st := t.state
 		discSeq := st.DiscSeq
-		if t.disc {
+		if t.disc && st.NextSeq > 0 {
 			discSeq++
 		}
 		et.cur = &edgeSegment{seg: packager.Segment{

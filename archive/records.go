@@ -141,12 +141,20 @@ func (r *logFileRecord) unmarshal(b []byte) error {
 type trackState struct {
 	// NextSeq is the Seq of the track's next segment.
 	NextSeq uint64 `json:"nextSeq"`
-	// DiscSeq counts the discontinuity segments recorded so far.
+	// DiscSeq counts the discontinuity segments recorded so far, the
+	// track's very first segment not included (it starts the numbering at 0).
 	DiscSeq uint64 `json:"discSeq"`
 	// InitVersion is the current (latest) init version, 0 before the first session.
 	InitVersion uint32 `json:"initVersion"`
 	// LastStartUs is the start (µs) of the last recorded segment; valid if NextSeq > 0.
 	LastStartUs uint64 `json:"lastStartUs"`
+	// LastEndUs is the end (µs) of the last recorded segment (0 in
+	// archives written before it was kept: no gap segments then).
+	LastEndUs uint64 `json:"lastEndUs,omitempty"`
+	// SessionMaxUs is the longest segment (µs) of the track's latest
+	// session: the length of the gap segments that cover an outage before
+	// the next session.
+	SessionMaxUs uint64 `json:"sessionMaxUs,omitempty"`
 	// Timescales lists every timescale the track has used (to resolve decode times).
 	Timescales []uint32 `json:"timescales,omitempty"`
 }

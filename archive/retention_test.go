@@ -119,7 +119,8 @@ func TestPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeSegment(t, w, 0, videoTS, t0.Add(2*time.Hour), segDur, 1)
-	if got := mustSegments(t, s, ch, "video", t0, t0.Add(3*time.Hour), 0); len(got) != 1 || got[0].Seq != 300 || got[0].DiscSeq != 3 {
+	if got := mustSegments(t, s, ch, "video", t0, t0.Add(3*time.Hour), 0); len(got) != 1 || got[0].Seq != 3600 || got[0].DiscSeq != 2 {
+		// 300 segments, then a 110 min outage: 3,300 gap numbers (2 s each).
 		t.Fatalf("after full prune: %+v", got)
 	}
 }

@@ -41,6 +41,8 @@ type trackWriter struct {
 	state trackState
 	// disc: the next segment is the first of the session.
 	disc bool
+	// gapDone: the Seq numbers of the gap before this session are reserved.
+	gapDone bool
 	file *logFile
 	// inSeg: a segment is in progress in file, starting at segOff.
 	inSeg  bool
@@ -216,6 +218,10 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 			}
 			t.file = f
 		}
+		if t.disc && !t.gapDone {
+			t.state.NextSeq += gapSegments(t.state, startUs)
+			t.gapDone = true
+		}
 		t.inSeg = true
 		t.segOff = alignUp(t.file.committed)
 		if err := w.s.writeLog(t.file, c.Data, t.segOff); err != nil {
@@ -282,12 +288,16 @@ func (w *Writer) EndSegment(e packager.SegmentEnd) error {
 		InitVersion: st.InitVersion,
 		Session:     w.session,
 	}
-	if t.disc {
+	if t.disc && st.NextSeq > 0 {
 		st.DiscSeq++
 	}
 	rec.DiscSeq = st.DiscSeq
 	st.NextSeq++
 	st.LastStartUs = startUs
+	st.LastEndUs = rec.endUs()
+	if durUs := st.LastEndUs - startUs; t.disc || durUs > st.SessionMaxUs {
+		st.SessionMaxUs = durUs
+	}
 	lf := logFileRecord{Audio: t.audio, End: t.file.size, LastEndUs: rec.endUs()}
 	err = w.s.db.Update(func(txn *badger.Txn) error {
 		if err := txn.Set(segmentKey(w.id, t.info.Name, startUs), rec.marshal()); err != nil {
@@ -312,6 +322,31 @@ func (w *Writer) EndSegment(e packager.SegmentEnd) error {
 	w.edge.endSegment(t, &rec, t.file.path)
 	w.s.signal(w.channel)
 	return nil
+}
+
+// minGapSegment: an outage shorter than this between two sessions is
+// left to players (they step over small holes); a longer one is covered
+// by gap segments.
+const minGapSegment = 500 * time.Millisecond
+
+// gapSegments returns how many Seq numbers to reserve for the EXT-X-GAP
+// segments that cover the outage between the track's last segment and a
+// session starting at startUs: the outage divided by the longest segment
+// of the previous session (at least one second), rounded up, so that gap
+// segments are never longer than that session's segments. The HLS
+// renderers list one gap segment per reserved number (packager/hls), which
+// keeps the EXTINF timeline in step with the program date time while every
+// segment keeps its media sequence number.
+func gapSegments(st trackState, startUs uint64) uint64 {
+	if st.NextSeq == 0 || st.LastEndUs == 0 || startUs <= st.LastEndUs {
+		return 0
+	}
+	outage := startUs - st.LastEndUs
+	if outage < uint64(minGapSegment/time.Microsecond) {
+		return 0
+	}
+	unit := max(st.SessionMaxUs, uint64(time.Second/time.Microsecond))
+	return (outage + unit - 1) / unit
 }
 
 // Close discards the segments in progress (truncating their bytes), closes

@@ -53,7 +53,7 @@ func TestWriteReadBack(t *testing.T) {
 		for i, seg := range all {
 			if seg.Track != tc.track || seg.Seq != uint64(i) || seg.Timescale != tc.ts ||
 				!seg.Start().Equal(t0.Add(time.Duration(i)*segDur)) || seg.Seconds() != 2 ||
-				seg.InitVersion != 1 || seg.DiscSeq != 1 || seg.Discontinuity != (i == 0) ||
+				seg.InitVersion != 1 || seg.DiscSeq != 0 || seg.Discontinuity != (i == 0) ||
 				seg.Size != int64(len(want[tc.track][i])) {
 				t.Fatalf("%s segment %d: %+v", tc.track, i, seg)
 			}
@@ -230,22 +230,27 @@ func TestDiscontinuityAcrossSessions(t *testing.T) {
 
 	segs := mustSegments(t, s, ch, "video", t0, t0.Add(2*time.Hour), 0)
 	type exp struct {
+		seq           uint64
 		disc          bool
 		discSeq       uint64
 		initVersion   uint32
 		wantInitBytes byte
 	}
+	// The first segment starts the discontinuity numbering at 0. Each
+	// later session reserves one Seq per gap segment of its outage (the
+	// outage over the longest 2 s segment of the previous session): 54 s
+	// → 27 after segment 2, 3,536 s → 1,768 after segment 31.
 	want := []exp{
-		{true, 1, 1, 1}, {false, 1, 1, 1}, {false, 1, 1, 1},
-		{true, 2, 2, 2}, {false, 2, 2, 2},
-		{true, 3, 3, 3},
+		{0, true, 0, 1, 1}, {1, false, 0, 1, 1}, {2, false, 0, 1, 1},
+		{30, true, 1, 2, 2}, {31, false, 1, 2, 2},
+		{1800, true, 2, 3, 3},
 	}
 	if len(segs) != len(want) {
 		t.Fatalf("%d segments, want %d", len(segs), len(want))
 	}
 	for i, seg := range segs {
 		e := want[i]
-		if seg.Seq != uint64(i) || seg.Discontinuity != e.disc || seg.DiscSeq != e.discSeq || seg.InitVersion != e.initVersion {
+		if seg.Seq != e.seq || seg.Discontinuity != e.disc || seg.DiscSeq != e.discSeq || seg.InitVersion != e.initVersion {
 			t.Fatalf("segment %d: %+v, want %+v", i, seg, e)
 		}
 		init, err := s.Init(ch, "video", seg.InitVersion)

@@ -16,7 +16,10 @@ type mediaPlaylist struct {
 	discSequence   int
 	playlistType   string
 	ended          bool
-	segments       []hlsSegment
+	// segments lists the media segments; EXT-X-GAP segments are not in it
+	// (see hlsSegment.gapBefore), gaps counts them.
+	segments []hlsSegment
+	gaps     int
 }
 
 type hlsSegment struct {
@@ -25,6 +28,9 @@ type hlsSegment struct {
 	pdt           time.Time // zero when the playlist did not carry one
 	mapURI        string
 	discontinuity bool
+	// gapBefore is the total EXTINF of the EXT-X-GAP segments listed
+	// right before this one (an outage covered in the timeline).
+	gapBefore float64
 }
 
 func parseMediaPlaylist(t *testing.T, b []byte) mediaPlaylist {
@@ -33,7 +39,8 @@ func parseMediaPlaylist(t *testing.T, b []byte) mediaPlaylist {
 	var cur hlsSegment
 	var mapURI string
 	sc := bufio.NewScanner(bytes.NewReader(b))
-	first := true
+	first, gap := true, false
+	var gapSum float64
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if first {
@@ -58,6 +65,8 @@ func parseMediaPlaylist(t *testing.T, b []byte) mediaPlaylist {
 			p.ended = true
 		case tag == "#EXT-X-DISCONTINUITY":
 			cur.discontinuity = true
+		case tag == "#EXT-X-GAP":
+			gap = true
 		case tag == "#EXT-X-MAP":
 			_, rest, _ := strings.Cut(val, `URI="`)
 			mapURI, _, _ = strings.Cut(rest, `"`)
@@ -76,8 +85,15 @@ func parseMediaPlaylist(t *testing.T, b []byte) mediaPlaylist {
 			cur.duration = f
 		case strings.HasPrefix(line, "#"):
 		default:
+			if gap {
+				gapSum += cur.duration
+				p.gaps++
+				gap, cur = false, hlsSegment{discontinuity: cur.discontinuity}
+				continue
+			}
 			cur.uri = line
 			cur.mapURI = mapURI
+			cur.gapBefore, gapSum = gapSum, 0
 			p.segments = append(p.segments, cur)
 			cur = hlsSegment{}
 		}

@@ -388,7 +388,7 @@ func (s *Server) renderLowLatency(ea Archive, r *request, from, now time.Time, s
 	for i, sg := range segs {
 		p.Segments[i] = hls.LowLatencySegment{Segment: sg, Parts: toParts(partsOf[sg.Seq])}
 	}
-	if e.InProgress && (len(segs) == 0 || e.Current.Segment.Seq == segs[len(segs)-1].Seq+1) {
+	if e.InProgress && (len(segs) == 0 || e.Current.Segment.Seq > segs[len(segs)-1].Seq) {
 		p.Pending = &hls.LowLatencySegment{Segment: e.Current.Segment, Parts: toParts(e.Current.Parts)}
 	}
 	if live && e.HasNext {

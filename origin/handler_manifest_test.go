@@ -118,7 +118,8 @@ func TestTimeShiftedPlaylists(t *testing.T) {
 		{"vod tencent iso", "timeshift=1&start=" + o.t0.Add(10*time.Second).Format(time.RFC3339) + "&end=" + o.t0.Add(40*time.Second).Format(time.RFC3339),
 			[]string{"#EXT-X-PLAYLIST-TYPE:VOD", pdt(10), "#EXT-X-ENDLIST"}, nil, 15},
 		{"vod across the gap", "start=" + o.epoch(50) + "&end=" + o.epoch(80),
-			[]string{"#EXT-X-DISCONTINUITY-SEQUENCE:1", "#EXT-X-PLAYLIST-TYPE:VOD", pdt(50), "#EXT-X-DISCONTINUITY\n",
+			[]string{"#EXT-X-VERSION:8", "#EXT-X-DISCONTINUITY-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD", pdt(50), pdt(60),
+				"#EXT-X-GAP\n#EXTINF:2.00000,\nvideo/gap-", "#EXT-X-DISCONTINUITY\n",
 				`#EXT-X-MAP:URI="video/init-2.mp4"`, pdt(70), "#EXT-X-ENDLIST"}, nil, 10},
 		{"vod clipped to what is recorded", "start=" + o.epoch(-600) + "&end=" + o.epoch(4),
 			[]string{"#EXT-X-PLAYLIST-TYPE:VOD", pdt(0), "#EXT-X-ENDLIST"}, nil, 2},
@@ -146,7 +147,16 @@ func TestTimeShiftedPlaylists(t *testing.T) {
 					t.Errorf("unexpected %q in\n%s", n, body)
 				}
 			}
-			if got := strings.Count(body, "#EXTINF"); got != c.segments {
+			// The 10 s outage between the sessions is five 2 s gap
+			// segments wherever a window spans it.
+			gaps := 0
+			if strings.Contains(body, pdt(60)) && strings.Contains(body, pdt(70)) {
+				gaps = 5
+			}
+			if got := strings.Count(body, "#EXT-X-GAP\n"); got != gaps {
+				t.Errorf("%d gap segments, want %d\n%s", got, gaps, body)
+			}
+			if got := strings.Count(body, "#EXTINF") - gaps; got != c.segments {
 				t.Errorf("%d segments, want %d\n%s", got, c.segments, body)
 			}
 		})

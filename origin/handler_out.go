@@ -94,6 +94,11 @@ func (r *request) classify(file string) error {
 			return nil
 		}
 		t, ok := strings.CutSuffix(name, ".m4s")
+		if strings.HasPrefix(t, "gap-") && ok {
+			// Players do not load EXT-X-GAP segments; a client that
+			// does learns why there is nothing.
+			return fmt.Errorf("%q is an EXT-X-GAP segment: nothing was recorded there: %w", file, errNotFound)
+		}
 		n, err := strconv.ParseUint(t, 10, 64)
 		if !ok || err != nil {
 			return notFound

@@ -15,10 +15,28 @@ import (
 // trackID of the only track of every init segment and chunk.
 const trackID = 1
 
+// initBrands are the compatible brands of every init segment's ftyp: the
+// CMAF structural brand cmfc (ISO/IEC 23000-19 §7.2: a CMAF header lists it
+// among the compatible brands, not only as the major brand), iso6 (the
+// ISO-BMFF version of the boxes used) and dash. cmf2 is not claimed: its
+// extra constraints have not been verified for every codec we package.
+var initBrands = []string{"cmfc", "iso6", "dash"}
+
+// emptyInit is mp4ff's CreateEmptyInit with Rewind's ftyp.
+func emptyInit() *mp4.InitSegment {
+	init := mp4.NewMP4Init()
+	init.AddChild(mp4.NewFtyp("cmfc", 0, initBrands))
+	moov := mp4.NewMoovBox()
+	init.AddChild(moov)
+	moov.AddChild(mp4.CreateMvhd())
+	moov.AddChild(mp4.NewMvexBox())
+	return init
+}
+
 // videoInit builds the init segment of an H.264 (avc1 + avcC) or H.265
 // (hvc1 + hvcC) track from the complete parameter sets of c.
 func videoInit(c *trackConfig) ([]byte, error) {
-	init := mp4.CreateEmptyInit()
+	init := emptyInit()
 	trak := init.AddEmptyTrack(videoTimescale, "video", "und")
 	var err error
 	switch c.codec {
@@ -39,7 +57,7 @@ func videoInit(c *trackConfig) ([]byte, error) {
 // carries the publisher's own AudioSpecificConfig, so channel count and rate
 // are right (mp4ff's SetAACDescriptor would hard-code stereo).
 func aacInit(asc []byte, rate, channels int) ([]byte, error) {
-	init := mp4.CreateEmptyInit()
+	init := emptyInit()
 	trak := init.AddEmptyTrack(uint32(rate), "audio", "und")
 	entryRate := rate
 	if entryRate > 0xffff { // the 16.16 field cannot hold it; the mdhd timescale does
@@ -53,7 +71,7 @@ func aacInit(asc []byte, rate, channels int) ([]byte, error) {
 // opusInit builds the init segment of an Opus track: an "Opus" sample entry
 // with a dOps box (Opus in ISOBMFF, channel mapping family 0).
 func opusInit(channels int) ([]byte, error) {
-	init := mp4.CreateEmptyInit()
+	init := emptyInit()
 	trak := init.AddEmptyTrack(opusTimescale, "audio", "und")
 	dops := &mp4.DopsBox{
 		Version:              0,

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,29 @@ func TestInitGolden(t *testing.T) {
 				t.Errorf("init dump differs from %s (run with -update to regenerate):\n%s", path, got)
 			}
 		})
+	}
+}
+
+// TestInitBrands: every CMAF header lists cmfc among ftyp's compatible
+// brands (players and validators that check compatibility look there, not
+// at the major brand), with iso6.
+func TestInitBrands(t *testing.T) {
+	h264 := loadFeed(t, feedH264).tracks
+	h265 := loadFeed(t, feedH265).tracks
+	infos, err := packager.NewTracks([]ingest.Track{h264[0], h264[1], trackOpus, h265[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range infos {
+		f, err := mp4.DecodeFile(bytes.NewReader(info.Init))
+		if err != nil {
+			t.Fatal(err)
+		}
+		brands := f.Init.Ftyp.CompatibleBrands()
+		if f.Init.Ftyp.MajorBrand() != "cmfc" || !slices.Contains(brands, "cmfc") || !slices.Contains(brands, "iso6") {
+			t.Errorf("%s: ftyp major %q compatible %v, want cmfc and iso6 among the compatible brands",
+				info.Codec, f.Init.Ftyp.MajorBrand(), brands)
+		}
 	}
 }
 

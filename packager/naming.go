@@ -1,6 +1,10 @@
 package packager
 
-import "strconv"
+import (
+	"math"
+	mathbits "math/bits"
+	"strconv"
+)
 
 // SegmentURI is the relative URI (and object name) of a segment:
 // "{track}/{tfdt}.m4s". The live origin and harvested packages share it.
@@ -16,7 +20,8 @@ func InitURI(track string, version uint32) string {
 
 // Bandwidth returns the peak and the average bit rate of segments of one
 // track, in bits per second (HLS BANDWIDTH / AVERAGE-BANDWIDTH, DASH
-// @bandwidth). Segments without a duration are ignored.
+// @bandwidth), rounded up: a player budgeting by them never gets more bits
+// than announced. Segments without a duration are ignored.
 func Bandwidth(segs []Segment) (peak, avg int) {
 	var size int64
 	var ticks uint64
@@ -24,12 +29,12 @@ func Bandwidth(segs []Segment) (peak, avg int) {
 		if s.Duration == 0 {
 			continue
 		}
-		peak = max(peak, int(float64(s.Size*8)*float64(s.Timescale)/float64(s.Duration)))
+		peak = max(peak, ceilBits(s.Size*8, uint64(s.Timescale), s.Duration))
 		size += s.Size
 		ticks += s.Duration
 	}
 	if ticks > 0 {
-		avg = int(float64(size*8) * float64(segs[0].Timescale) / float64(ticks))
+		avg = ceilBits(size*8, uint64(segs[0].Timescale), ticks)
 	}
 	return peak, avg
 }
@@ -40,4 +45,31 @@ func AppendSegmentURI(b []byte, s Segment) []byte {
 	b = append(b, '/')
 	b = strconv.AppendUint(b, s.DecodeTime, 10)
 	return append(b, ".m4s"...)
+}
+
+// AppendGapURI appends the URI of an EXT-X-GAP segment, s being the gap
+// segment's record: "{track}/gap-{tfdt}.m4s". Nothing is stored there;
+// players do not load gap segments and the origin answers 404.
+func AppendGapURI(b []byte, s Segment) []byte {
+	b = append(b, s.Track...)
+	b = append(b, "/gap-"...)
+	b = strconv.AppendUint(b, s.DecodeTime, 10)
+	return append(b, ".m4s"...)
+}
+
+// ceilBits returns ⌈bits × timescale / ticks⌉ (bits per second), exactly
+// and without allocating (128-bit intermediate).
+func ceilBits(bits int64, timescale, ticks uint64) int {
+	if bits <= 0 || ticks == 0 {
+		return 0
+	}
+	hi, lo := mathbits.Mul64(uint64(bits), timescale)
+	if hi >= ticks { // beyond any real bit rate
+		return math.MaxInt
+	}
+	q, r := mathbits.Div64(hi, lo, ticks)
+	if r > 0 {
+		q++
+	}
+	return int(min(q, math.MaxInt))
 }

@@ -23,8 +23,12 @@ func TestBandwidth(t *testing.T) {
 		{Timescale: 90000, Duration: 0, Size: 9_999_999},    // ignored
 	}
 	peak, avg := packager.Bandwidth(segs)
-	if peak != 4_000_000 || avg != 2_666_666 {
-		t.Errorf("Bandwidth = %d, %d; want 4000000, 2666666", peak, avg)
+	if peak != 4_000_000 || avg != 2_666_667 {
+		t.Errorf("Bandwidth = %d, %d; want 4000000, 2666667 (rounded up)", peak, avg)
+	}
+	// AAC: 96256 ticks at 48 kHz, 32001 bytes: 127,663.56 bit/s → 127,664.
+	if p, _ := packager.Bandwidth([]packager.Segment{{Timescale: 48000, Duration: 96256, Size: 32001}}); p != 127664 {
+		t.Errorf("audio peak %d, want 127664 (never below the measured rate)", p)
 	}
 	if p, a := packager.Bandwidth(nil); p != 0 || a != 0 {
 		t.Errorf("Bandwidth(nil) = %d, %d", p, a)

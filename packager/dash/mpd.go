@@ -88,7 +88,9 @@ type MPD struct {
 // moves as the window slides). For a static MPD the first Period starts at
 // PT0S and later ones relative to it, presentationTimeOffset is the period
 // start (its first decode time, rounded down to the millisecond) and
-// mediaPresentationDuration spans to the latest segment end of any track.
+// mediaPresentationDuration spans to the latest segment end of any track;
+// each AdaptationSet of a static MPD carries a ProducerReferenceTime
+// (type "captured") that maps its Period's start to the wall clock.
 //
 // Validation happens before anything is written: ErrBadInput for missing
 // templates, unknown kinds or timescale mismatches, ErrNoSegments when the
@@ -178,7 +180,7 @@ func WriteMPD(w io.Writer, m MPD) error {
 			if lo == hi {
 				continue
 			}
-			if err := writeAdaptationSet(lw, r, &reps[r], reps[r].Segments[lo:hi], anchors[k]); err != nil {
+			if err := writeAdaptationSet(lw, r, &reps[r], reps[r].Segments[lo:hi], anchors[k], !m.Dynamic); err != nil {
 				return err
 			}
 		}
@@ -195,14 +197,25 @@ func WriteMPD(w io.Writer, m MPD) error {
 }
 
 // writeAdaptationSet writes the AdaptationSet of representation index r
-// for one Period starting at anchorMS (ms since the epoch).
-func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []packager.Segment, anchorMS uint64) error {
+// for one Period starting at anchorMS (ms since the epoch). With anchor,
+// a ProducerReferenceTime maps the Period's first presentation time to
+// its wall clock (static MPDs: their timeline starts at zero, so players
+// learn the real time from it, as DASH-IF IOP describes).
+func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []packager.Segment, anchorMS uint64, anchor bool) error {
 	t := &rep.Track
 	b := append(lw.B, "    <AdaptationSet"...)
 	b = appendUintAttr(b, "id", uint64(r))
 	b = appendAttr(b, "contentType", t.Kind)
 	b = appendAttr(b, "mimeType", t.Kind+"/mp4")
-	b = append(b, ` segmentAlignment="true" startWithSAP="1">`+"\n      <Representation"...)
+	b = append(b, ` segmentAlignment="true" startWithSAP="1">`+"\n"...)
+	if anchor {
+		b = append(b, `      <ProducerReferenceTime id="0" type="captured" wallClockTime="`...)
+		b = time.UnixMilli(int64(anchorMS)).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+		b = append(b, '"')
+		b = appendUintAttr(b, "presentationTime", rescale(anchorMS, 1000, t.Timescale, false))
+		b = append(b, "/>\n"...)
+	}
+	b = append(b, "      <Representation"...)
 	b = appendAttr(b, "id", t.Name)
 	b = appendUintAttr(b, "bandwidth", uint64(max(rep.Bandwidth, 0)))
 	b = appendAttr(b, "codecs", t.Codec)

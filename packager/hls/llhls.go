@@ -53,7 +53,8 @@ type LowLatencyPlaylist struct {
 	// Segments are the completed segments of the window in ascending Seq.
 	Segments []LowLatencySegment
 	// Pending is the segment in progress, or nil. Only its parts are
-	// listed (it has no EXTINF yet); its Seq must follow the last segment's.
+	// listed (it has no EXTINF yet); its Seq must follow the last segment's
+	// (by more than one after an outage: gap segments fill the numbers).
 	// Discontinuity, InitVersion and Timescale must be set.
 	Pending *LowLatencySegment
 	// SegmentURI and InitURI name segments and init segments (required
@@ -111,25 +112,15 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 	for i := range p.Segments {
 		segs[i] = p.Segments[i].Segment
 	}
-	target := p.TargetDuration
-	if target <= 0 {
-		target = TargetDuration(segs)
-	}
-	target = max(target, minTargetDuration(segs), 1)
+	target := max(p.TargetDuration, TargetDuration(segs), 1)
 	partTarget := p.partTarget()
 
 	var mediaSeq, discSeq uint64
 	switch {
 	case len(p.Segments) > 0:
 		mediaSeq, discSeq = p.Segments[0].Seq, p.Segments[0].DiscSeq
-		if p.Segments[0].Discontinuity && discSeq > 0 {
-			discSeq--
-		}
 	case p.Pending != nil:
 		mediaSeq, discSeq = p.Pending.Seq, p.Pending.DiscSeq
-		if p.Pending.Discontinuity && discSeq > 0 {
-			discSeq--
-		}
 	}
 
 	// Seconds from each segment's start to the end of the playlist.
@@ -161,7 +152,7 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 	lw := lines.New(w)
 	b := lw.B
 	b = append(b, "#EXTM3U\n#EXT-X-VERSION:"...)
-	b = strconv.AppendInt(b, LowLatencyVersion, 10)
+	b = strconv.AppendInt(b, LowLatencyVersion, 10) // ≥ GapVersion
 	b = append(b, "\n#EXT-X-TARGETDURATION:"...)
 	b = strconv.AppendInt(b, int64(target), 10)
 	b = append(b, "\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL="...)
@@ -176,15 +167,21 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 	b = strconv.AppendUint(b, discSeq, 10)
 	b = append(b, "\n#EXT-X-INDEPENDENT-SEGMENTS\n"...)
 	if skipped > 0 {
+		// Every media segment before the first listed one is skipped, gap
+		// segments included: the count is a difference of Seq.
 		b = append(b, "#EXT-X-SKIP:SKIPPED-SEGMENTS="...)
-		b = strconv.AppendInt(b, int64(skipped), 10)
+		b = strconv.AppendUint(b, p.Segments[skipped].Seq-mediaSeq, 10)
 		b = append(b, '\n')
 	}
 
+	// first: no segment listed yet (EXT-X-MAP is written again after a
+	// skip). A discontinuity is tagged on every segment but the first of
+	// the whole window, skipped or not, so that numbering holds in delta
+	// updates too.
 	first := true
 	var prevInit uint32
-	head := func(b []byte, s *packager.Segment) []byte {
-		if !first && s.Discontinuity {
+	head := func(b []byte, s *packager.Segment, inWindow bool) []byte {
+		if inWindow && s.Discontinuity {
 			b = append(b, "#EXT-X-DISCONTINUITY\n"...)
 		}
 		if first || s.InitVersion != prevInit {
@@ -198,7 +195,12 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 	}
 	for i := skipped; i < len(p.Segments); i++ {
 		s := &p.Segments[i]
-		b = head(b, &s.Segment)
+		if i > skipped {
+			if g := gapBetween(&p.Segments[i-1].Segment, &s.Segment); g.n > 0 {
+				b = appendGap(b, g)
+			}
+		}
+		b = head(b, &s.Segment, i > 0)
 		b = append(b, "#EXT-X-PROGRAM-DATE-TIME:"...)
 		b = s.Start().AppendFormat(b, pdtLayout)
 		b = append(b, '\n')
@@ -206,7 +208,7 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 			b = appendParts(b, s)
 		}
 		b = append(b, "#EXTINF:"...)
-		b = strconv.AppendFloat(b, s.Seconds(), 'f', 5, 64)
+		b = appendSeconds(b, s.Segment)
 		b = append(b, ",\n"...)
 		b = append(b, p.SegmentURI(s.Segment)...)
 		b = append(b, '\n')
@@ -218,7 +220,12 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 		b = lw.B
 	}
 	if p.Pending != nil && len(p.Pending.Parts) > 0 {
-		b = head(b, &p.Pending.Segment)
+		if n := len(p.Segments); n > 0 {
+			if g := gapBetween(&p.Segments[n-1].Segment, &p.Pending.Segment); g.n > 0 {
+				b = appendGap(b, g)
+			}
+		}
+		b = head(b, &p.Pending.Segment, len(p.Segments) > 0)
 		b = appendParts(b, p.Pending)
 	}
 	if p.PreloadHint != "" {
@@ -316,7 +323,7 @@ func (p *LowLatencyPlaylist) validate() error {
 		if err := check(p.Pending); err != nil {
 			return err
 		}
-		if n := len(p.Segments); n > 0 && p.Pending.Seq != p.Segments[n-1].Seq+1 {
+		if n := len(p.Segments); n > 0 && p.Pending.Seq <= p.Segments[n-1].Seq {
 			return fmt.Errorf("%w: pending seq %d after %d", ErrNotAscending, p.Pending.Seq, p.Segments[n-1].Seq)
 		}
 	}

@@ -151,7 +151,7 @@ func TestWriteLowLatencyErrors(t *testing.T) {
 		"no init uri":    func(p *hls.LowLatencyPlaylist) { p.InitURI = nil },
 		"quote in part":  func(p *hls.LowLatencyPlaylist) { p.Pending.Parts[0].URI = `a"b` },
 		"empty part uri": func(p *hls.LowLatencyPlaylist) { p.Segments[11].Parts[0].URI = "" },
-		"pending seq":    func(p *hls.LowLatencyPlaylist) { p.Pending.Seq = 200 },
+		"pending seq":    func(p *hls.LowLatencyPlaylist) { p.Pending.Seq = p.Segments[11].Seq },
 		"not ascending":  func(p *hls.LowLatencyPlaylist) { p.Segments[4].Seq = 1 },
 		"hint":           func(p *hls.LowLatencyPlaylist) { p.PreloadHint = "a\nb" },
 		"report":         func(p *hls.LowLatencyPlaylist) { p.RenditionReports[0].URI = "" },

@@ -36,9 +36,9 @@ type MediaPlaylist struct {
 	// InitURI returns the URI of the init segment of an init version.
 	// Required when there are segments.
 	InitURI func(version uint32) string
-	// TargetDuration in seconds. 0 uses TargetDuration(Segments). A value
-	// below what RFC 8216 allows for these segments (largest EXTINF rounded
-	// to the nearest integer) is raised to that minimum. An empty playlist
+	// TargetDuration in seconds. 0 uses TargetDuration(Segments), which
+	// is also the minimum RFC 8216 allows (largest EXTINF rounded to the
+	// nearest integer): a smaller value is raised to it. An empty playlist
 	// uses 1 when it is 0.
 	TargetDuration int
 	// ProgramDateTimeInterval: 0 writes EXT-X-PROGRAM-DATE-TIME on every
@@ -55,15 +55,21 @@ type MediaPlaylist struct {
 
 // WriteMedia writes the media playlist p to w and flushes it.
 //
-// Header: EXT-X-VERSION, EXT-X-TARGETDURATION, EXT-X-MEDIA-SEQUENCE (Seq of
-// the first segment), EXT-X-DISCONTINUITY-SEQUENCE (the number of
-// discontinuities before the first segment: its DiscSeq, minus one when it
-// is itself a discontinuity), EXT-X-PLAYLIST-TYPE when set and
-// EXT-X-INDEPENDENT-SEGMENTS (every segment starts with a key frame).
-// Per segment: EXT-X-DISCONTINUITY (never before the first), EXT-X-MAP
-// for the first segment and whenever InitVersion changes,
-// EXT-X-PROGRAM-DATE-TIME (see ProgramDateTimeInterval), EXTINF with 5
-// decimals, URI. EXT-X-ENDLIST when Ended.
+// Header: EXT-X-VERSION (Version, or GapVersion when the playlist lists
+// gap segments), EXT-X-TARGETDURATION, EXT-X-MEDIA-SEQUENCE (Seq of the
+// first segment), EXT-X-DISCONTINUITY-SEQUENCE (DiscSeq of the first
+// segment), EXT-X-PLAYLIST-TYPE when set and EXT-X-INDEPENDENT-SEGMENTS
+// (every segment starts with a key frame). Per segment: EXT-X-DISCONTINUITY
+// (never before the first), EXT-X-MAP for the first segment and whenever
+// InitVersion changes, EXT-X-PROGRAM-DATE-TIME (see
+// ProgramDateTimeInterval), EXTINF with 5 decimals, URI. Between two
+// segments whose Seq are not consecutive, one EXT-X-GAP segment per
+// missing number covers the time between them. EXT-X-ENDLIST when Ended.
+//
+// Numbering is stable across reloads (RFC 8216 §6.2.2): a segment's media
+// sequence number is its Seq and its discontinuity sequence number its
+// DiscSeq, in every window that lists it, provided DiscSeq grows by one
+// exactly at each Discontinuity segment (as the archive records them).
 //
 // It returns ErrBadInput for a missing callback, an unknown playlist type
 // or a zero timescale, and ErrNotAscending when Seq does not increase.
@@ -72,25 +78,21 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 	if err := p.validate(); err != nil {
 		return err
 	}
-	target := p.TargetDuration
-	if target <= 0 {
-		target = TargetDuration(p.Segments)
-	}
-	target = max(target, minTargetDuration(p.Segments), 1)
+	target := max(p.TargetDuration, TargetDuration(p.Segments), 1)
 
 	var mediaSeq, discSeq uint64
 	if len(p.Segments) > 0 {
-		first := p.Segments[0]
-		mediaSeq, discSeq = first.Seq, first.DiscSeq
-		if first.Discontinuity && discSeq > 0 {
-			discSeq--
-		}
+		mediaSeq, discSeq = p.Segments[0].Seq, p.Segments[0].DiscSeq
+	}
+	version := Version
+	if hasGaps(p.Segments) {
+		version = GapVersion
 	}
 
 	lw := lines.New(w)
 	b := lw.B
 	b = append(b, "#EXTM3U\n#EXT-X-VERSION:"...)
-	b = strconv.AppendInt(b, Version, 10)
+	b = strconv.AppendInt(b, int64(version), 10)
 	b = append(b, "\n#EXT-X-TARGETDURATION:"...)
 	b = strconv.AppendInt(b, int64(target), 10)
 	b = append(b, "\n#EXT-X-MEDIA-SEQUENCE:"...)
@@ -112,6 +114,11 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 	)
 	for i := range p.Segments {
 		s := &p.Segments[i]
+		if i > 0 {
+			if g := gapBetween(&p.Segments[i-1], s); g.n > 0 {
+				b = appendGap(b, g)
+			}
+		}
 		if i > 0 && s.Discontinuity {
 			b = append(b, "#EXT-X-DISCONTINUITY\n"...)
 		}
@@ -122,8 +129,8 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 			prevInit = s.InitVersion
 		}
 		start := s.Start()
-		gap := i > 0 && (s.DecodeTime != prevEnd || s.Timescale != p.Segments[i-1].Timescale)
-		if p.ProgramDateTimeInterval <= 0 || i == 0 || s.Discontinuity || gap ||
+		jump := i > 0 && (s.DecodeTime != prevEnd || s.Timescale != p.Segments[i-1].Timescale)
+		if p.ProgramDateTimeInterval <= 0 || i == 0 || s.Discontinuity || jump ||
 			start.Sub(lastPDT) >= p.ProgramDateTimeInterval {
 			b = append(b, "#EXT-X-PROGRAM-DATE-TIME:"...)
 			b = start.AppendFormat(b, pdtLayout)
@@ -131,7 +138,7 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 			lastPDT = start
 		}
 		b = append(b, "#EXTINF:"...)
-		b = strconv.AppendFloat(b, s.Seconds(), 'f', 5, 64)
+		b = appendSeconds(b, *s)
 		b = append(b, ",\n"...)
 		if p.AppendSegmentURI != nil {
 			b = p.AppendSegmentURI(b, *s)

@@ -95,7 +95,7 @@ func TestWriteMediaTags(t *testing.T) {
 		"#EXT-X-MAP:":                         2,
 		"#EXT-X-MEDIA-SEQUENCE:100":           1,
 		"#EXT-X-DISCONTINUITY-SEQUENCE:3":     1,
-		"#EXT-X-TARGETDURATION:3":             1, // 2.002 s rounds up
+		"#EXT-X-TARGETDURATION:2":             1, // 2.002 s rounds to the nearest (RFC 8216 §4.3.3.1)
 		"#EXT-X-ENDLIST":                      0,
 		"#EXT-X-PLAYLIST-TYPE":                0,
 	} {
@@ -114,9 +114,10 @@ func TestWriteMediaTags(t *testing.T) {
 		t.Errorf("discontinuity block wrong:\n%s", live)
 	}
 
-	// A window starting at a discontinuity: no tag, sequence counts the ones before.
+	// A window starting at a discontinuity: no tag; the sequence is the
+	// first segment's own discontinuity number (4), as in the full window.
 	fromDisc := render(t, hls.MediaPlaylist{Segments: video[5:], SegmentURI: segmentURI, InitURI: initURI("video")})
-	if count(fromDisc, "#EXT-X-DISCONTINUITY-SEQUENCE:3") != 1 || strings.Contains(string(fromDisc), "#EXT-X-DISCONTINUITY\n") {
+	if count(fromDisc, "#EXT-X-DISCONTINUITY-SEQUENCE:4") != 1 || strings.Contains(string(fromDisc), "#EXT-X-DISCONTINUITY\n") {
 		t.Errorf("window from discontinuity:\n%s", fromDisc)
 	}
 
@@ -170,9 +171,10 @@ func TestTargetDuration(t *testing.T) {
 		extinf   string // EXTINF of the first segment
 	}{
 		{"exact 2 s", []packager.Segment{seg(180000, 90000)}, 0, 2, "2.00000"},
-		{"one tick over rounds up", []packager.Segment{seg(180001, 90000)}, 0, 3, "2.00001"},
-		{"2.002 s", []packager.Segment{seg(180180, 90000)}, 0, 3, "2.00200"},
-		{"AAC 2.00533 s", []packager.Segment{seg(96256, 48000)}, 0, 3, "2.00533"},
+		{"one tick over rounds to nearest", []packager.Segment{seg(180001, 90000)}, 0, 2, "2.00001"},
+		{"2.002 s", []packager.Segment{seg(180180, 90000)}, 0, 2, "2.00200"},
+		{"AAC 2.00533 s (RFC 8216 rounding, not ceiling)", []packager.Segment{seg(96256, 48000)}, 0, 2, "2.00533"},
+		{"2.5 s rounds up", []packager.Segment{seg(225000, 90000)}, 0, 3, "2.50000"},
 		{"AAC 1.984 s", []packager.Segment{seg(95232, 48000)}, 0, 2, "1.98400"},
 		{"longest wins", []packager.Segment{seg(90000, 90000), seg(540000, 90000), seg(180000, 90000)}, 0, 6, "1.00000"},
 		{"sub-second", []packager.Segment{seg(45000, 90000)}, 0, 1, "0.50000"},

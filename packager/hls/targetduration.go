@@ -2,41 +2,36 @@ package hls
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/rewind-origin/rewind/packager"
 )
 
 // TargetDuration returns the default EXT-X-TARGETDURATION for segments:
-// the ceiling, in whole seconds, of the longest segment, computed exactly
-// in timescale ticks, so it is never less than any real segment duration
-// (and thus also satisfies RFC 8216's rule that every EXTINF rounded to the
-// nearest integer is <= the target). It returns 0 for no segments and
-// ignores segments with a zero Timescale.
+// RFC 8216's rule, the largest EXTINF as written (5 decimals) rounded to
+// the nearest integer, so a track of 2.02 s audio segments says 2, not 3
+// (players derive hold-back and reload intervals from it). Gap segments
+// between the records (see the Seq numbering in package doc) count like
+// any segment. It returns 0 for no segments and ignores segments with a
+// zero Timescale.
 func TargetDuration(segments []packager.Segment) int {
-	var target uint64
-	for i := range segments {
-		s := &segments[i]
-		if s.Timescale == 0 {
-			continue
-		}
-		ts := uint64(s.Timescale)
-		target = max(target, (s.Duration+ts-1)/ts)
-	}
-	return int(target)
-}
-
-// minTargetDuration returns the smallest target duration RFC 8216 allows
-// for segments: the largest EXTINF value, as written with 5 decimals,
-// rounded to the nearest integer.
-func minTargetDuration(segments []packager.Segment) int {
 	var m float64
-	for i := range segments {
-		s := &segments[i]
+	for _, s := range withGapBounds(segments) {
 		if s.Timescale == 0 {
 			continue
 		}
-		written := math.Round(s.Seconds()*1e5) / 1e5
-		m = max(m, math.Round(written))
+		m = max(m, math.Round(writtenSeconds(s)))
 	}
 	return int(m)
+}
+
+// writtenSeconds is the EXTINF value of s as written: seconds rounded to
+// 5 decimals.
+func writtenSeconds(s packager.Segment) float64 {
+	return math.Round(s.Seconds()*1e5) / 1e5
+}
+
+// appendSeconds appends the EXTINF value of s (5 decimals).
+func appendSeconds(b []byte, s packager.Segment) []byte {
+	return strconv.AppendFloat(b, s.Seconds(), 'f', 5, 64)
 }
