@@ -129,7 +129,7 @@ func TestCrashRecovery(t *testing.T) {
 	writeSegment(t, w, 0, videoTS, t0.Add(time.Minute), segDur, 1)
 	got := mustSegments(t, s, ch, "video", t0.Add(time.Minute), t0.Add(2*time.Minute), 0)
 	if len(got) != 1 || got[0].Seq != 30 || got[0].DiscSeq != 1 || // 3 + 27 gap numbers for the 54 s outage
-		 !got[0].Discontinuity || got[0].InitVersion != 2 {
+		!got[0].Discontinuity || got[0].InitVersion != 2 {
 		t.Fatalf("segment after recovery: %+v", got)
 	}
 }

@@ -43,7 +43,7 @@ type trackWriter struct {
 	disc bool
 	// gapDone: the Seq numbers of the gap before this session are reserved.
 	gapDone bool
-	file *logFile
+	file    *logFile
 	// inSeg: a segment is in progress in file, starting at segOff.
 	inSeg  bool
 	segOff int64
