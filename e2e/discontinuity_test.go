@@ -144,16 +144,21 @@ func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 
 // playerResult is what e2e/player/play.mjs printed.
 type playerResult struct {
-	Samples []struct {
-		T           int     `json:"t"`
-		CurrentTime float64 `json:"currentTime"`
-	}
+	Samples []playerSample
 	Errors []json.RawMessage
 	Done   struct {
 		MaxCurrentTime float64 `json:"maxCurrentTime"`
 		Fatal          bool    `json:"fatal"`
 		Reason         string  `json:"reason"`
 	}
+}
+
+// playerSample is one sample line of play.mjs.
+type playerSample struct {
+	T           int          `json:"t"` // ms since the page loaded
+	CurrentTime float64      `json:"currentTime"`
+	Paused      bool         `json:"paused"`
+	Buffered    [][2]float64 `json:"buffered"`
 }
 
 // errorText joins the player's error events for a message.
@@ -186,7 +191,16 @@ func playInBrowser(t *testing.T, url string, args ...string) playerResult {
 		}
 		t.Skipf("e2e/player node modules missing (run make test-deps): %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// play.mjs bounds itself at --seconds + 60 s; allow a little more.
+	limit := 2 * time.Minute
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--seconds" {
+			if n, err := strconv.ParseFloat(args[i+1], 64); err == nil {
+				limit = max(limit, seconds(n)+90*time.Second)
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", append(append([]string{script}, args...), url)...)
 	var stdout, stderr bytes.Buffer
@@ -206,10 +220,7 @@ func playInBrowser(t *testing.T, url string, args ...string) playerResult {
 		}
 		switch {
 		case line.Sample != nil:
-			var s struct {
-				T           int     `json:"t"`
-				CurrentTime float64 `json:"currentTime"`
-			}
+			var s playerSample
 			_ = json.Unmarshal(line.Sample, &s)
 			res.Samples = append(res.Samples, s)
 		case line.Error != nil:

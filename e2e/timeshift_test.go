@@ -22,10 +22,13 @@ type rangesDoc struct {
 		Segments      int
 		Discontinuity bool
 	}
-	Gaps []struct {
-		Start, End time.Time
-		Duration   float64
-	}
+	Gaps []rangeGap
+}
+
+// rangeGap is a gap of the ranges listing.
+type rangeGap struct {
+	Start, End time.Time
+	Duration   float64
 }
 
 // getRanges fetches the ranges listing; ok is false on a non-200 answer.

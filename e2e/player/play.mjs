@@ -1,11 +1,13 @@
-// play.mjs plays an HLS or DASH URL in headless Chromium with hls.js or
-// dash.js and prints what the player does, as JSON lines on stdout.
+// play.mjs plays an HLS or DASH URL in headless Chromium with hls.js,
+// dash.js or Shaka Player and prints what the player does, as JSON lines on
+// stdout.
 //
 // Usage:
 //   node play.mjs [options] URL
 //
 // Options:
-//   --engine hls|dash   player library (default: dash for .mpd URLs, else hls)
+//   --engine hls|dash|shaka   player library (default: dash for .mpd URLs,
+//                       else hls); shaka plays both HLS and DASH
 //   --seconds N         how long to sample once the page is loaded (default 30)
 //   --interval-ms N     sampling period (default 500)
 //   --start-at S        start position in seconds (hls.js startPosition /
@@ -19,6 +21,9 @@
 //              "latency":s|null,"wallLatency":s|null,"videoWidth":n}}   every interval
 //   (latency: hls.js's estimate behind the live edge; wallLatency: the wall
 //   clock minus the program date time at the playhead, hls.playingDate)
+//   (currentTime and buffered are in the player's own timeline: seconds
+//   from the start of the presentation for hls.js and Shaka, the MPD's
+//   timeline for dash.js)
 //   {"error":{...}}                                every player or page error, as it happens
 //   {"done":{"maxCurrentTime":s,"samples":n,"fatal":b,"errors":n,"reason":"..."}}   last line
 // Exit status: 0 when sampling ran to the end (or --until-time was reached)
@@ -40,7 +45,7 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 
 function usage(msg) {
-  process.stderr.write(`play.mjs: ${msg}\nusage: node play.mjs [--engine hls|dash] [--seconds N] [--interval-ms N] [--start-at S] [--rate R] [--until-time T] URL\n`);
+  process.stderr.write(`play.mjs: ${msg}\nusage: node play.mjs [--engine hls|dash|shaka] [--seconds N] [--interval-ms N] [--start-at S] [--rate R] [--until-time T] URL\n`);
   process.exit(2);
 }
 
@@ -55,7 +60,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     switch (a) {
-      case '--engine': o.engine = argv[++i]; if (!['hls', 'dash'].includes(o.engine)) usage('--engine is hls or dash'); break;
+      case '--engine': o.engine = argv[++i]; if (!['hls', 'dash', 'shaka'].includes(o.engine)) usage('--engine is hls, dash or shaka'); break;
       case '--seconds': o.seconds = num(a, argv[++i]); break;
       case '--interval-ms': o.intervalMs = Math.max(50, num(a, argv[++i])); break;
       case '--start-at': o.startAt = num(a, argv[++i]); break;
@@ -78,6 +83,7 @@ const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 const libs = {
   '/hls.js': join(here, 'node_modules/hls.js/dist/hls.min.js'),
   '/dash.js': join(here, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js'),
+  '/shaka.js': join(here, 'node_modules/shaka-player/dist/shaka-player.compiled.js'),
 };
 
 // The page exposes window.rewindPlayer = {errors: [], fatal: false}.
@@ -96,6 +102,15 @@ if (cfg.engine === 'hls') {
     url: d.frag ? d.frag.url : (d.url || (d.context && d.context.url) || '') }));
   hls.loadSource(cfg.url);
   hls.attachMedia(v);
+} else if (cfg.engine === 'shaka') {
+  shaka.polyfill.installAll();
+  if (!shaka.Player.isBrowserSupported()) report({ source: 'shaka', fatal: true, message: 'browser not supported' });
+  const p = state.shaka = new shaka.Player();
+  // Shaka reports every error as an event; severity 2 (CRITICAL) stops playback.
+  p.addEventListener('error', (e) => { const d = e.detail || {}; report({ source: 'shaka', fatal: d.severity === 2,
+    code: d.code, category: d.category, message: JSON.stringify(d.data || []).slice(0, 300) }); });
+  p.attach(v).then(() => p.load(cfg.url, cfg.startAt === null ? undefined : cfg.startAt))
+    .catch((e) => report({ source: 'shaka', fatal: true, code: e && e.code, message: String(e && e.message || e) }));
 } else {
   const p = dashjs.MediaPlayer().create();
   p.on(dashjs.MediaPlayer.events.ERROR, (e) => report({ source: 'dash', fatal: true, message: JSON.stringify(e.error || e).slice(0, 500) }));
