@@ -21,13 +21,16 @@ if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import boto3' >/dev/nul
   missing+=(python3-boto3)
 fi
 # install_player_deps: the e2e player's node modules (playwright-core,
-# hls.js, dashjs; pinned by e2e/player/package-lock.json).
+# hls.js, dashjs, shaka-player; pinned by e2e/player/package-lock.json).
 install_player_deps() {
   local dir
   dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/e2e/player
-  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+  # Reinstall when the lock file changed since the last install (a stamp
+  # copy of it sits in node_modules).
+  if [ -f "$dir/package-lock.json" ] && ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.rewind-lock"; then
     echo "installing e2e/player node modules (npm ci)"
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    cp "$dir/package-lock.json" "$dir/node_modules/.rewind-lock"
   fi
 }
 # versitygw: the S3 server of the harvest e2e tests (e2e/harvest_s3_test.go),
