@@ -38,23 +38,26 @@ func signedPayload(t *testing.T, method, target, body, secret, region, service s
 	payloadHash string, header bool,
 ) *http.Request {
 	t.Helper()
-	r := httptest.NewRequest(method, target, bytes.NewReader([]byte(body)))
-	r.Host = "127.0.0.1:8080"
+	// The SDK signs the client-side request; the server sees the target the
+	// client puts on the wire, with the same host and headers.
+	cr, err := http.NewRequest(method, "http://127.0.0.1:8080"+target, bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if body != "" {
-		r.Header.Set("Content-Type", "application/json")
+		cr.Header.Set("Content-Type", "application/json")
 	}
-	r.Header.Set("X-Amzn-Client-Token", "d8e15784-0000")
+	cr.Header.Set("X-Amzn-Client-Token", "d8e15784-0000")
 	if header {
-		r.Header.Set("X-Amz-Content-Sha256", payloadHash)
+		cr.Header.Set("X-Amz-Content-Sha256", payloadHash)
 	}
-	// The SDK signs the client-side request: same URL, host and headers.
-	cr, _ := http.NewRequest(method, "http://127.0.0.1:8080"+target, bytes.NewReader([]byte(body)))
-	cr.Header = r.Header.Clone()
-	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: secret},
+	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: secret},
 		cr, payloadHash, service, region, at)
 	if err != nil {
 		t.Fatal(err)
 	}
+	r := httptest.NewRequest(method, cr.URL.RequestURI(), bytes.NewReader([]byte(body)))
+	r.Host = "127.0.0.1:8080"
 	r.Header = cr.Header
 	return r
 }
