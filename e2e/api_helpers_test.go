@@ -26,10 +26,7 @@ func requireBoto3(t *testing.T) {
 	t.Helper()
 	requireTools(t, "python3")
 	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("python3 boto3 is required (make test-deps installs python3-boto3): %v", err)
-		}
-		t.Skipf("python3 boto3 not installed (run make test-deps): %v", err)
+		missingTool(t, "python3 boto3", err)
 	}
 }
 

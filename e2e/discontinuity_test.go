@@ -186,10 +186,7 @@ func playInBrowser(t *testing.T, url string, args ...string) playerResult {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "playwright-core")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("e2e/player node modules missing (make test-deps installs them): %v", err)
-		}
-		t.Skipf("e2e/player node modules missing (run make test-deps): %v", err)
+		missingTool(t, "e2e/player node modules (playwright-core)", err)
 	}
 	// play.mjs bounds itself at --seconds + 60 s; allow a little more.
 	limit := 2 * time.Minute

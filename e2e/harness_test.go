@@ -56,12 +56,7 @@ func requireTools(t *testing.T, tools ...string) {
 		t.Skip("end-to-end test skipped with -short")
 	}
 	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is required (make test-deps installs it): %v", tool, err)
-			}
-			t.Skipf("%s not installed (run make test-deps)", tool)
-		}
+		requireTool(t, tool)
 	}
 }
 

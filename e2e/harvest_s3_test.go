@@ -27,10 +27,7 @@ func startVersityGW(t *testing.T, access, secret string) string {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("versitygw missing (make test-deps installs it): %v", err)
-		}
-		t.Skipf("versitygw not installed (run make test-deps): %v", err)
+		missingTool(t, "versitygw (.ci/bin/versitygw)", err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -225,10 +225,7 @@ func TestLLHLSPlaysInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "hls.js")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("e2e/player node modules missing (make test-deps installs them): %v", err)
-		}
-		t.Skipf("e2e/player node modules missing (make test-deps): %v", err)
+		missingTool(t, "e2e/player node modules (hls.js)", err)
 	}
 	t.Parallel()
 	rw := startRewind(t, t.TempDir())

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -161,15 +163,8 @@ func validateShape(in *HarvestJob) error {
 		return validationErr(VTMemberMissing, "ScheduleConfiguration with StartTime and EndTime is required")
 	}
 	d := in.Destination.S3Destination
-	switch n := len(d.BucketName); {
-	case n == 0:
-		return validationErr(VTDestinationIncomplete, "S3Destination.BucketName is required")
-	case n < 3:
-		return validationErr(VTMinLength, "S3Destination.BucketName must have 3 to 63 characters")
-	case n > 63:
-		return validationErr(VTMaxLength, "S3Destination.BucketName must have 3 to 63 characters")
-	case !bucketPattern.MatchString(d.BucketName):
-		return validationErr(VTPattern, "S3Destination.BucketName %q must be letters, digits, '.', '_' or '-'", d.BucketName)
+	if err := validateBucketName(d.BucketName); err != nil {
+		return err
 	}
 	switch {
 	case d.DestinationPath == "":
@@ -196,10 +191,60 @@ func validateShape(in *HarvestJob) error {
 	return nil
 }
 
+var destPathPattern = regexp.MustCompile(`^\S+$`)
+
+// validateBucketName applies the S3 general purpose bucket naming rules,
+// which also keep a name safe as a folder under <data>/buckets: 3 to 63
+// characters; lower-case letters, digits, '.' and '-'; a letter or digit
+// first and last; no ".."; not an IPv4 address; none of the prefixes and
+// suffixes S3 reserves. It is the only check of bucket names.
+func validateBucketName(name string) error {
+	const field = "S3Destination.BucketName"
+	switch n := len(name); {
+	case n == 0:
+		return validationErr(VTDestinationIncomplete, "%s is required", field)
+	case n < 3:
+		return validationErr(VTMinLength, "%s %q must have 3 to 63 characters", field, name)
+	case n > 63:
+		return validationErr(VTMaxLength, "%s must have 3 to 63 characters, not %d", field, n)
+	}
+	for _, r := range name {
+		if r >= utf8.RuneSelf || !bucketChar(byte(r)) {
+			return validationErr(VTPattern, "%s %q: only lower-case letters, digits, '.' and '-' are allowed, not %q",
+				field, name, string(r))
+		}
+	}
+	if !alnum(name[0]) || !alnum(name[len(name)-1]) {
+		return validationErr(VTPattern, "%s %q must begin and end with a letter or digit", field, name)
+	}
+	if strings.Contains(name, "..") {
+		return validationErr(VTPattern, "%s %q must not have two adjacent periods", field, name)
+	}
+	if ip := net.ParseIP(name); ip != nil {
+		return validationErr(VTPattern, "%s %q must not be an IP address", field, name)
+	}
+	for _, p := range reservedBucketPrefixes {
+		if strings.HasPrefix(name, p) {
+			return validationErr(VTPattern, "%s %q must not begin with %q (reserved by S3)", field, name, p)
+		}
+	}
+	for _, sfx := range reservedBucketSuffixes {
+		if strings.HasSuffix(name, sfx) {
+			return validationErr(VTPattern, "%s %q must not end with %q (reserved by S3)", field, name, sfx)
+		}
+	}
+	return nil
+}
+
+// S3's reserved bucket name prefixes and suffixes.
 var (
-	bucketPattern   = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
-	destPathPattern = regexp.MustCompile(`^\S+$`)
+	reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
+	reservedBucketSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}
 )
+
+func alnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+func bucketChar(c byte) bool { return alnum(c) || c == '.' || c == '-' }
 
 // validateSchedule applies MediaPackage's time rules.
 func (s *Service) validateSchedule(sc *ScheduleConfiguration, ep *Endpoint, now time.Time) error {

@@ -14,8 +14,8 @@ import (
 // (HARVEST_JOB_S3_DESTINATION_MISSING_OR_INCOMPLETE).
 func (s *Service) bucketOf(name string) (Bucket, error) {
 	if len(s.Config.Buckets) == 0 {
-		if name == "." || name == ".." || !bucketPattern.MatchString(name) {
-			return Bucket{}, validationErr(VTPattern, "bucket name %q is not valid", name)
+		if err := validateBucketName(name); err != nil {
+			return Bucket{}, err
 		}
 		return Bucket{Local: filepath.Join(s.DataDir, "buckets", name)}, nil
 	}

@@ -50,14 +50,12 @@ var (
 	feedErr  error
 )
 
-// needFFmpeg skips the test without ffmpeg/ffprobe.
+// needFFmpeg skips the test without ffmpeg/ffprobe (fails it when tools
+// are required: see requireTool).
 func needFFmpeg(t testing.TB) {
 	t.Helper()
-	for _, b := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s not installed", b)
-		}
-	}
+	requireTool(t, "ffmpeg")
+	requireTool(t, "ffprobe")
 }
 
 // testFeed returns a 40 s H.264 (2 s GOP) + AAC feed made by ffmpeg once.

@@ -3,6 +3,7 @@ package harvest_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +61,10 @@ func TestCreateValidation(t *testing.T) {
 		{"bucket too short", func(j *harvest.HarvestJob) { j.Destination.S3Destination.BucketName = "ab" },
 			harvest.ExcValidation, harvest.VTMinLength},
 		{"bucket with a slash", func(j *harvest.HarvestJob) { j.Destination.S3Destination.BucketName = "a/../b" },
+			harvest.ExcValidation, harvest.VTPattern},
+		{"bucket of periods", func(j *harvest.HarvestJob) { j.Destination.S3Destination.BucketName = "..." },
+			harvest.ExcValidation, harvest.VTPattern},
+		{"bucket with adjacent periods", func(j *harvest.HarvestJob) { j.Destination.S3Destination.BucketName = "vod.." },
 			harvest.ExcValidation, harvest.VTPattern},
 		{"bad job name", func(j *harvest.HarvestJob) { j.HarvestJobName = "a b" },
 			harvest.ExcValidation, harvest.VTPattern},
@@ -158,4 +163,58 @@ func TestConfigValidate(t *testing.T) {
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCreateValidationBucketNames: Create applies the S3 bucket naming
+// rules, with these exact messages.
+func TestCreateValidationBucketNames(t *testing.T) {
+	e := newEnv(t, nil)
+	now := time.Now()
+	start, end := now.Add(-10*time.Minute), now.Add(-5*time.Minute)
+	ok := func() *harvest.HarvestJob { return jobInput("", "bkt", "p", start, end) }
+	for _, c := range casesBucketName {
+		t.Run("bucket "+c.name, func(t *testing.T) {
+			j := ok()
+			j.Destination.S3Destination.BucketName = c.bucket
+			_, err := e.svc.Create(context.Background(), j, "", now)
+			if c.msg == "" {
+				if err != nil {
+					t.Fatalf("bucket %q: %v", c.bucket, err)
+				}
+				return
+			}
+			ae := harvest.AsAPIError(err)
+			if err == nil || ae.Type != harvest.ExcValidation || ae.SubType != c.sub || ae.Message != c.msg {
+				t.Fatalf("bucket %q: %v\nwant ValidationException (%s): %s", c.bucket, err, c.sub, c.msg)
+			}
+		})
+	}
+
+}
+
+// casesBucketName: the S3 general purpose bucket naming rules; msg "" is
+// accepted (at most 5 of those: they become active jobs).
+var casesBucketName = []struct {
+	name, bucket, sub, msg string
+}{
+	{name: "ok short", bucket: "bkt"},
+	{name: "ok dots and hyphens", bucket: "vod.example-1"},
+	{name: "ok digits first", bucket: "1bucket"},
+	{name: "ok 63 characters", bucket: strings.Repeat("b", 63)},
+	{"empty", "", harvest.VTDestinationIncomplete, "S3Destination.BucketName is required"},
+	{"too short", "ab", harvest.VTMinLength, `S3Destination.BucketName "ab" must have 3 to 63 characters`},
+	{"too long", strings.Repeat("b", 64), harvest.VTMaxLength, "S3Destination.BucketName must have 3 to 63 characters, not 64"},
+	{"three periods", "...", harvest.VTPattern, `S3Destination.BucketName "..." must begin and end with a letter or digit`},
+	{"adjacent periods at the end", "vod..", harvest.VTPattern, `S3Destination.BucketName "vod.." must begin and end with a letter or digit`},
+	{"adjacent periods inside", "vod..x", harvest.VTPattern, `S3Destination.BucketName "vod..x" must not have two adjacent periods`},
+	{"upper case", "Vod", harvest.VTPattern, `S3Destination.BucketName "Vod": only lower-case letters, digits, '.' and '-' are allowed, not "V"`},
+	{"underscore", "my_bucket", harvest.VTPattern, `S3Destination.BucketName "my_bucket": only lower-case letters, digits, '.' and '-' are allowed, not "_"`},
+	{"slash", "a/../b", harvest.VTPattern, `S3Destination.BucketName "a/../b": only lower-case letters, digits, '.' and '-' are allowed, not "/"`},
+	{"space", "my bucket", harvest.VTPattern, `S3Destination.BucketName "my bucket": only lower-case letters, digits, '.' and '-' are allowed, not " "`},
+	{"non-ASCII", "bücket", harvest.VTPattern, `S3Destination.BucketName "bücket": only lower-case letters, digits, '.' and '-' are allowed, not "ü"`},
+	{"hyphen first", "-vod", harvest.VTPattern, `S3Destination.BucketName "-vod" must begin and end with a letter or digit`},
+	{"period last", "vod.", harvest.VTPattern, `S3Destination.BucketName "vod." must begin and end with a letter or digit`},
+	{"IP address", "192.168.5.4", harvest.VTPattern, `S3Destination.BucketName "192.168.5.4" must not be an IP address`},
+	{"reserved prefix", "xn--vod", harvest.VTPattern, `S3Destination.BucketName "xn--vod" must not begin with "xn--" (reserved by S3)`},
+	{"reserved suffix", "vod-s3alias", harvest.VTPattern, `S3Destination.BucketName "vod-s3alias" must not end with "-s3alias" (reserved by S3)`},
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -205,15 +204,11 @@ func freeUDPPortPair(t *testing.T) (rtp, rtcp string) {
 	return "", ""
 }
 
-// needFFmpeg skips when ffmpeg is missing, except in CI where it must run.
+// needFFmpeg skips when ffmpeg is missing (fails when tools are required:
+// see requireTool).
 func needFFmpeg(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("ffmpeg not installed")
-		}
-		t.Fatal("ffmpeg is required in CI")
-	}
+	requireTool(t, "ffmpeg")
 }
 
 // runFFmpeg runs ffmpeg with a timeout and returns its combined output.

@@ -127,8 +127,8 @@ func (r *request) classifyLowLatency(file string) bool {
 			return false
 		}
 		t, ok = strings.CutSuffix(t, ".m4s")
-		n, err := strconv.ParseUint(t, 10, 64)
-		if !ok || err != nil {
+		n, isNum := parseDecimal(t, 64)
+		if !ok || !isNum {
 			return false
 		}
 		r.kind, r.track, r.decodeTime = filePart, dir, n

@@ -178,7 +178,7 @@ func TestTimeShiftErrors(t *testing.T) {
 	for _, c := range []struct {
 		path   string
 		status int
-		msg    string
+		msg    string // a substring of the body, or the body when it ends in "\n"
 	}{
 		{"index_video.m3u8?start=soon", 400, `start: "soon" is neither epoch seconds nor an ISO-8601 time`},
 		{"index.mpd?aws.manifestsettings=time_delay:86400", 400, "time_delay: 86400 s is not less than the start-over window of 86400 s"},
@@ -188,9 +188,27 @@ func TestTimeShiftErrors(t *testing.T) {
 		{"index.mpd?start=" + o.epoch(-2*86400), 410, "left the start-over window"},
 		{"index_video.m3u8?start=" + o.epoch(130), 425, "not produced yet"},
 		{"index_audio.m3u8?time_delay=200", 404, "nothing recorded"},
+		// Never the live playlist: a lone end= or a year-1 time is malformed,
+		// a well-formed time before the window is gone.
+		{"index.m3u8?end=", 400, "invalid time-shift parameter: end: empty time\n"},
+		{"index_video.m3u8?aws.manifestsettings=end:", 400, "invalid time-shift parameter: end: empty time\n"},
+		{"index.mpd?end=", 400, "invalid time-shift parameter: end: empty time\n"},
+		{"low-latency_video.m3u8?end=", 400, "invalid time-shift parameter: end: empty time\n"},
+		{"index.m3u8?start=0001-01-01T00:00:00Z", 400,
+			"invalid time-shift parameter: start: \"0001-01-01T00:00:00Z\" is before 1970-01-01T00:00:00Z\n"},
+		{"index_video.m3u8?end=0001-01-01T00:00:00Z", 400,
+			"invalid time-shift parameter: end: \"0001-01-01T00:00:00Z\" is before 1970-01-01T00:00:00Z\n"},
+		{"index.mpd?aws.manifestsettings=start:0001-01-01T00:00:00Z", 400,
+			"invalid time-shift parameter: start: \"0001-01-01T00:00:00Z\" is before 1970-01-01T00:00:00Z\n"},
+		{"low-latency_video.m3u8?start=0001-01-01T00:00:00Z", 400,
+			"invalid time-shift parameter: start: \"0001-01-01T00:00:00Z\" is before 1970-01-01T00:00:00Z\n"},
+		{"index_video.m3u8?start=1970-01-01T00:00:00Z", 410, "time-shift range has left the start-over window: start: the range ends at 1970-01-02T00:00:00Z, before the start-over window begins at "},
+		{"index_video.m3u8?end=0", 410, "time-shift range has left the start-over window: end: the range ends at 1970-01-01T00:00:00Z, before the start-over window begins at "},
 	} {
 		status, body, _ := o.get(t, c.path, 100)
-		if status != c.status || !strings.Contains(body, c.msg) {
+		// A msg ending in a newline is the whole body.
+		exact := strings.HasSuffix(c.msg, "\n")
+		if status != c.status || !strings.Contains(body, c.msg) || exact && body != c.msg {
 			t.Errorf("GET %s: %d %q, want %d with %q", c.path, status, body, c.status, c.msg)
 		}
 	}

@@ -86,8 +86,8 @@ func (r *request) classify(file string) error {
 		r.track = dir
 		if v, ok := strings.CutPrefix(name, "init-"); ok {
 			v, ok = strings.CutSuffix(v, ".mp4")
-			n, err := strconv.ParseUint(v, 10, 32)
-			if !ok || err != nil {
+			n, isNum := parseDecimal(v, 32)
+			if !ok || !isNum {
 				return notFound
 			}
 			r.kind, r.initVersion = fileInit, uint32(n)
@@ -99,8 +99,8 @@ func (r *request) classify(file string) error {
 			// does learns why there is nothing.
 			return fmt.Errorf("%q is an EXT-X-GAP segment: nothing was recorded there: %w", file, errNotFound)
 		}
-		n, err := strconv.ParseUint(t, 10, 64)
-		if !ok || err != nil {
+		n, isNum := parseDecimal(t, 64)
+		if !ok || !isNum {
 			return notFound
 		}
 		r.kind, r.decodeTime = fileSegment, n
@@ -149,4 +149,15 @@ func validTrackName(s string) bool {
 		}
 	}
 	return true
+}
+
+// parseDecimal reads an unsigned decimal number of at most bits bits in its
+// one spelling (no sign, no leading zeros), so that each segment, part and
+// init segment has exactly one URL (and one CDN cache entry).
+func parseDecimal(s string, bits int) (uint64, bool) {
+	n, err := strconv.ParseUint(s, 10, bits)
+	if err != nil || strconv.FormatUint(n, 10) != s {
+		return 0, false
+	}
+	return n, true
 }

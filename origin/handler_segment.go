@@ -111,7 +111,7 @@ func parseRange(h string, size int64) (start, length int64, ok bool) {
 		if err != nil || n < 0 {
 			return 0, -1, true
 		}
-		if n == 0 {
+		if n == 0 || size == 0 { // RFC 9110 §14.1.3: nothing to select
 			return 0, 0, false
 		}
 		n = min(n, size)

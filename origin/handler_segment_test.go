@@ -26,4 +26,9 @@ func TestParseRange(t *testing.T) {
 			t.Errorf("parseRange(%q) = %d, %d, %v; want %d, %d, %v", c.header, start, length, ok, c.start, c.length, c.ok)
 		}
 	}
+	// An empty body has no suffix to select (RFC 9110 §14.1.3); found by
+	// FuzzParseRange.
+	if start, length, ok := parseRange("bytes=-5", 0); start != 0 || length != 0 || ok {
+		t.Errorf("parseRange(bytes=-5, 0) = %d, %d, %v; want 0, 0, false", start, length, ok)
+	}
 }

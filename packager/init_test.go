@@ -195,9 +195,7 @@ type probeStream struct {
 
 func ffprobe(t *testing.T, args ...string) []byte {
 	t.Helper()
-	if _, err := exec.LookPath("ffprobe"); err != nil {
-		t.Skip("ffprobe not installed")
-	}
+	requireTool(t, "ffprobe")
 	out, err := exec.Command("ffprobe", append([]string{"-v", "error"}, args...)...).Output()
 	if err != nil {
 		t.Fatalf("ffprobe %v: %v", args, err)

@@ -8,6 +8,7 @@
 package mediapackage
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -76,6 +77,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, validation(vtMemberInvalid, "request body: %v", err))
 		return
 	}
+	// The handlers read body; r.Body gets the same bytes, the ones whose
+	// hash the signature covers.
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	if a.Verifier != nil {
 		if _, err := a.Verifier.Verify(r, body); err != nil {
 			a.fail(w, r, accessDenied(strings.TrimPrefix(err.Error(), sigv4.ErrDenied.Error()+": ")))

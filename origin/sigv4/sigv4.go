@@ -22,8 +22,22 @@ import (
 // MaxSkew is how far a request's X-Amz-Date may be from the server's clock.
 const MaxSkew = 15 * time.Minute
 
-// ErrDenied is the cause of every verification failure.
-var ErrDenied = errors.New("signature verification failed")
+// Errors. Every verification failure wraps ErrDenied; failures about the
+// payload hash also wrap ErrUnsignedPayload or ErrPayloadMismatch.
+var (
+	// ErrDenied is the cause of every verification failure.
+	ErrDenied = errors.New("signature verification failed")
+	// ErrUnsignedPayload: X-Amz-Content-Sha256 is UNSIGNED-PAYLOAD or a
+	// STREAMING-* value, which leaves the body unsigned.
+	ErrUnsignedPayload = errors.New("unsigned payload")
+	// ErrPayloadMismatch: X-Amz-Content-Sha256 is not the SHA-256 of the
+	// body the server received.
+	ErrPayloadMismatch = errors.New("payload hash mismatch")
+)
+
+// headerContentSHA256 carries the client's payload hash (optional on
+// non-S3 APIs: the AWS CLI and SDKs do not send it).
+const headerContentSHA256 = "X-Amz-Content-Sha256"
 
 // Verifier checks signatures against a fixed set of credentials.
 type Verifier struct {
@@ -41,8 +55,12 @@ func denied(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrDenied}, a...)...)
 }
 
-// Verify checks r's signature. body is the complete request body (r.Body
-// is not read). On success it returns the access key id.
+// Verify checks r's signature. body is the complete request body as the
+// server received it (r.Body is not read): its SHA-256 is the payload hash
+// of the canonical request, so a signature binds the body. A
+// X-Amz-Content-Sha256 header, when present, must equal that hash;
+// UNSIGNED-PAYLOAD and STREAMING-* values are refused. On success it
+// returns the access key id.
 func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
@@ -97,10 +115,9 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
 	if !contains(signedHeaders, "host") {
 		return "", denied("host is not a signed header")
 	}
-	payload := r.Header.Get("X-Amz-Content-Sha256")
-	if payload == "" {
-		h := sha256.Sum256(body)
-		payload = hex.EncodeToString(h[:])
+	payload, err := payloadHash(r, body)
+	if err != nil {
+		return "", err
 	}
 	headers := canonicalHeaders(r, signedHeaders)
 	path := canonicalURI(r)
@@ -116,6 +133,38 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
 		}
 	}
 	return "", denied("the request signature does not match the one computed with the secret key of %q", key)
+}
+
+// payloadHash returns the hex SHA-256 of body, after checking it against
+// the X-Amz-Content-Sha256 header when the client sent one. The hash is
+// never taken from the client: a captured signature cannot carry another
+// body.
+func payloadHash(r *http.Request, body []byte) (string, error) {
+	sum := sha256.Sum256(body)
+	computed := hex.EncodeToString(sum[:])
+	claimed := r.Header.Values(headerContentSHA256)
+	switch {
+	case len(claimed) == 0:
+		return computed, nil
+	case len(claimed) > 1:
+		return "", fmt.Errorf("%w: %w: %s given %d times", ErrDenied, ErrPayloadMismatch, headerContentSHA256, len(claimed))
+	case claimed[0] == "UNSIGNED-PAYLOAD" || strings.HasPrefix(claimed[0], "STREAMING-"):
+		return "", fmt.Errorf("%w: %w: %s %q is not accepted: sign the SHA-256 of the body",
+			ErrDenied, ErrUnsignedPayload, headerContentSHA256, clip(claimed[0]))
+	case claimed[0] != computed:
+		return "", fmt.Errorf("%w: %w: %s %q is not the SHA-256 of the %d-byte body received",
+			ErrDenied, ErrPayloadMismatch, headerContentSHA256, clip(claimed[0]), len(body))
+	}
+	return computed, nil
+}
+
+// clip shortens a client-supplied value quoted in an error message.
+func clip(s string) string {
+	const n = 80
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 func contains(list []string, s string) bool {

@@ -23,6 +23,9 @@ const (
 // maxEpoch is 9999-12-31T23:59:59Z: larger epoch values are refused.
 const maxEpoch = 253402300799
 
+// minTime is the earliest time accepted, in either syntax: the Unix epoch.
+var minTime = time.Unix(0, 0).UTC()
+
 // Parse reads the time-shift parameters of a manifest request from its raw
 // (still percent-encoded) query string. Parameters of other features are
 // ignored. Every error wraps ErrInvalid and begins with the name of the
@@ -183,7 +186,9 @@ func (ps *parser) verify() {
 // ISO-8601 date-time: "2023-07-01T00:00:00Z", "2023-07-01T08:00:00+08:00",
 // "2023-07-01T08:00:00.250+0800", "20230701T000000Z", with a "T", a space
 // or a "+" (a form-encoded space) between date and time; without a zone,
-// or a date alone, it is UTC. The result is in UTC.
+// or a date alone, it is UTC. The result is in UTC, from 1970-01-01T00:00:00Z
+// to 9999-12-31T23:59:59Z (earlier or later times are errors, so a parsed
+// time is never the zero time.Time).
 func ParseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("empty time")
@@ -197,6 +202,11 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	for _, layout := range isoLayouts {
 		if t, err := time.Parse(layout, iso); err == nil {
+			if t.Before(minTime) {
+				// Epoch seconds cannot go there either, and the zero
+				// time.Time means "not given" in Params.
+				return time.Time{}, fmt.Errorf("%q is before %s", s, format(minTime))
+			}
 			return t.UTC(), nil
 		}
 	}

@@ -93,6 +93,23 @@ var casesParse = []struct {
 		err: `invalid time-shift parameter: end: 2024-11-22T14:30:23Z is not after start 2024-11-22T14:30:23Z`},
 	{name: "more than 24 h", query: "start=1732285823&end=1732372224",
 		err: `invalid time-shift parameter: end: the range from start lasts 24h0m1s, more than the 24h0m0s limit`},
+	// A lone or empty end, and times the zero time.Time could stand for:
+	// malformed (400), never "not given" (the live playlist).
+	{name: "lone end=", query: "end=", err: `invalid time-shift parameter: end: empty time`},
+	{name: "lone end", query: "end", err: `invalid time-shift parameter: end: empty time`},
+	{name: "lone aws end:", query: "aws.manifestsettings=end:", err: `invalid time-shift parameter: end: empty time`},
+	{name: "start year 1", query: "start=0001-01-01T00:00:00Z",
+		err: `invalid time-shift parameter: start: "0001-01-01T00:00:00Z" is before 1970-01-01T00:00:00Z`},
+	{name: "end year 1", query: "end=0001-01-01T00:00:00Z",
+		err: `invalid time-shift parameter: end: "0001-01-01T00:00:00Z" is before 1970-01-01T00:00:00Z`},
+	{name: "aws start year 1", query: "aws.manifestsettings=start%3A0001-01-01T00%3A00%3A00Z",
+		err: `invalid time-shift parameter: start: "0001-01-01T00:00:00Z" is before 1970-01-01T00:00:00Z`},
+	{name: "clip year 1 with start", query: "clip_start_time=0001-01-01T00:00:00Z&start=1732285823",
+		err: `invalid time-shift parameter: clip_start_time: "0001-01-01T00:00:00Z" is before 1970-01-01T00:00:00Z`},
+	{name: "tencent start year 1", query: "timeshift=1&start=0001-01-01",
+		err: `invalid time-shift parameter: start: "0001-01-01" is before 1970-01-01T00:00:00Z`},
+	{name: "start before the epoch by an offset", query: "start=1970-01-01T01:00:00%2B02:00",
+		err: `invalid time-shift parameter: start: "1970-01-01T01:00:00+02:00" is before 1970-01-01T00:00:00Z`},
 	{name: "first error sticks", query: "start=x&end=y&time_delay=z",
 		err: `invalid time-shift parameter: start: "x" is neither epoch seconds nor an ISO-8601 time`},
 }
@@ -133,6 +150,8 @@ func TestParseTime(t *testing.T) {
 		{"1732285823.25", t0.Add(250 * time.Millisecond)},
 		{"1732285823.1234567891", t0.Add(123456789)},
 		{"0", time.Unix(0, 0).UTC()},
+		{"1970-01-01T00:00:00Z", time.Unix(0, 0).UTC()},
+		{"9999-12-31T23:59:59Z", time.Unix(253402300799, 0).UTC()},
 		{"2024-11-22T14:30:23Z", t0},
 		{"2024-11-22T14:30:23.5Z", t0.Add(500 * time.Millisecond)},
 		{"2024-11-22T22:30:23+08:00", t0},
@@ -153,7 +172,8 @@ func TestParseTime(t *testing.T) {
 			t.Errorf("ParseTime(%q) = %v, %v; want %v UTC", c.in, got, err, c.want)
 		}
 	}
-	for _, in := range []string{"", "abc", "1.", ".5", "1e9", "-1", "2024-13-01T00:00:00Z", "2024-11-22T25:00:00Z", "2024/11/22"} {
+	for _, in := range []string{"", "abc", "1.", ".5", "1e9", "-1", "2024-13-01T00:00:00Z", "2024-11-22T25:00:00Z", "2024/11/22",
+		"0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "1969-12-31", "253402300800"} {
 		if got, err := timeshift.ParseTime(in); err == nil {
 			t.Errorf("ParseTime(%q) = %v, want an error", in, got)
 		}

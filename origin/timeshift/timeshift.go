@@ -13,7 +13,8 @@
 //   - Tencent StreamPackage: timeshift=1&start=T[&end=T].
 //
 // T is epoch seconds (fractions allowed) or ISO-8601 / RFC 3339 (a missing
-// zone means UTC); S is whole seconds. Parameter names are case-insensitive;
+// zone means UTC), from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z; S is
+// whole seconds. Parameter names are case-insensitive;
 // unknown query parameters are ignored (they belong to other features).
 // The raw query is parsed by hand: net/url drops every pair holding a ";".
 //

@@ -1,0 +1,63 @@
+package packager_test
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+)
+
+// requireTool skips t when tool is not on PATH, or fails it when missing
+// tools must fail (see toolsRequired). Every tool check of this package's
+// tests goes through it or through missingTool.
+func requireTool(t testing.TB, tool string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err != nil {
+		missingTool(t, tool, err)
+	}
+}
+
+// missingTool reports that what (a command, a Python module, node
+// modules...) is not installed: a failure under CI=true or
+// REWIND_REQUIRE_TOOLS=1 (make test and make test-e2e set it), a skip
+// otherwise. Both say how to install it.
+func missingTool(t testing.TB, what string, err error) {
+	t.Helper()
+	if toolsRequired() {
+		t.Fatalf("%s is required (make test-deps installs it): %v", what, err)
+	}
+	t.Skipf("%s not installed (make test-deps installs it; with CI=true or REWIND_REQUIRE_TOOLS=1 this fails): %v", what, err)
+}
+
+// toolsRequired reports whether a missing test tool is a failure: CI or
+// REWIND_REQUIRE_TOOLS is set to a true value ("true", "1"...).
+func toolsRequired() bool {
+	for _, name := range []string{"CI", "REWIND_REQUIRE_TOOLS"} {
+		if on, err := strconv.ParseBool(os.Getenv(name)); err == nil && on {
+			return true
+		}
+	}
+	return false
+}
+
+func TestToolsRequired(t *testing.T) {
+	for _, c := range []struct {
+		ci, require string
+		want        bool
+	}{
+		{"", "", false},
+		{"true", "", true},
+		{"1", "", true},
+		{"false", "", false},
+		{"", "1", true},
+		{"", "0", false},
+		{"false", "true", true},
+		{"yes", "", false},
+	} {
+		t.Setenv("CI", c.ci)
+		t.Setenv("REWIND_REQUIRE_TOOLS", c.require)
+		if got := toolsRequired(); got != c.want {
+			t.Errorf("CI=%q REWIND_REQUIRE_TOOLS=%q: toolsRequired() = %v, want %v", c.ci, c.require, got, c.want)
+		}
+	}
+}
