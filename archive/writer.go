@@ -139,6 +139,10 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 	if err := w.closeFiles(); err != nil {
 		return err
 	}
+	if err := w.s.space.check(true); err != nil {
+		w.tracks = nil
+		return fmt.Errorf("archive: start session of %q: %w", w.channel, err)
+	}
 	w.tracks = nil
 
 	var cs channelState
@@ -171,7 +175,7 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 		return setJSON(txn, channelStateKey(w.id), cs)
 	})
 	if err != nil {
-		return fmt.Errorf("archive: start session of %q: %w", w.channel, err)
+		return fmt.Errorf("archive: start session of %q: %w", w.channel, w.s.space.noteErr(err))
 	}
 	w.session = cs.Session
 	w.tracks = tws
@@ -194,6 +198,9 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 		return err
 	}
 	if c.SegmentStart {
+		if err := w.s.space.check(false); err != nil {
+			return errors.Join(err, w.discard(t))
+		}
 		if t.inSeg {
 			w.s.log.Warn("segment discarded: no EndSegment before the next segment",
 				"channel", w.channel, "track", t.info.Name)
@@ -212,14 +219,14 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 			}
 			f, err := w.s.createLog(w.id, t.info.Name, startUs, t.audio)
 			if err != nil {
-				return err
+				return w.s.space.noteErr(err)
 			}
 			t.file = f
 		}
 		t.inSeg = true
 		t.segOff = alignUp(t.file.committed)
 		if err := w.s.writeLog(t.file, c.Data, t.segOff); err != nil {
-			return errors.Join(err, w.discard(t))
+			return errors.Join(w.s.space.noteErr(err), w.discard(t))
 		}
 		w.edge.chunk(t, c, 0)
 		return nil
@@ -229,7 +236,7 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 	}
 	off := t.file.size - t.segOff
 	if err := w.s.writeLog(t.file, c.Data, t.file.size); err != nil {
-		return errors.Join(err, w.discard(t))
+		return errors.Join(w.s.space.noteErr(err), w.discard(t))
 	}
 	w.edge.chunk(t, c, off)
 	return nil
@@ -263,6 +270,9 @@ func (w *Writer) EndSegment(e packager.SegmentEnd) error {
 		return err
 	}
 	defer w.s.leave()
+	if err := w.s.space.check(true); err != nil {
+		return errors.Join(err, w.discard(t))
+	}
 	if w.s.cfg.SyncWrites {
 		if err := datasync(t.file.f); err != nil {
 			return errors.Join(fmt.Errorf("archive: sync log: %w", err), w.discard(t))
@@ -299,7 +309,7 @@ func (w *Writer) EndSegment(e packager.SegmentEnd) error {
 		return setJSON(txn, trackStateKey(w.id, t.info.Name), st)
 	})
 	if err != nil {
-		return errors.Join(fmt.Errorf("archive: index segment: %w", err), w.discard(t))
+		return errors.Join(fmt.Errorf("archive: index segment: %w", w.s.space.noteErr(err)), w.discard(t))
 	}
 	t.state = st
 	t.disc = false
