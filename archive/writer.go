@@ -97,6 +97,14 @@ func (s *Store) OpenWriter(channel string) (*Writer, error) {
 	return w, nil
 }
 
+// Writable reports, without I/O, whether the archive accepts writes (its
+// disk is not full and the index is writable). The live router uses it to
+// resume a paused publication as soon as space returns.
+func (w *Writer) Writable() bool {
+	st := w.s.space.status()
+	return !st.Full && !st.ReadOnly
+}
+
 // NotBefore returns the wall-clock end of the channel's last recorded
 // segment (any track), or the zero time if none: a new session must start
 // after it.

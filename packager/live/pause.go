@@ -7,6 +7,16 @@ import (
 	"github.com/rewind-origin/rewind/ingest"
 )
 
+// SpaceWatcher is optionally implemented by a Writer (archive.Writer) that
+// knows, without writing, whether its disk has space again: a paused
+// publication then retries as soon as it has, instead of waiting for the
+// next RetryInterval.
+type SpaceWatcher interface {
+	// Writable reports whether writes are expected to succeed. It must be
+	// cheap (no I/O).
+	Writable() bool
+}
+
 // pauseState is the disk-full state of one publication. It is owned by the
 // publication's goroutine (stream.run).
 type pauseState struct {
@@ -50,7 +60,16 @@ func (s *stream) writeUnit(u ingest.Unit) {
 // dropped and counted. Only the start and the end of an incident are logged.
 func (s *stream) retryWrite(u ingest.Unit) {
 	now := s.now()
-	if now.Sub(s.pause.lastTry) < s.retry || !s.canStartSession(u) {
+	since := now.Sub(s.pause.lastTry)
+	due := since >= s.retry
+	if !due && since >= s.retry/10 {
+		// The archive says space is back: retry now rather than at the
+		// next whole interval.
+		if sw, ok := s.w.(SpaceWatcher); ok && sw.Writable() {
+			due = true
+		}
+	}
+	if !due || !s.canStartSession(u) {
 		s.dropUnit()
 		return
 	}

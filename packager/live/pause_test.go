@@ -178,3 +178,43 @@ func TestOtherErrorsStillEndTheSession(t *testing.T) {
 		t.Error("ENOSPC/EDQUOT not taken for disk full")
 	}
 }
+
+// watchedWriter is a fullWriter that also reports its space (SpaceWatcher).
+type watchedWriter struct{ *fullWriter }
+
+func (w watchedWriter) Writable() bool { return !w.full }
+
+// TestResumeEarlyWhenSpaceIsBack: with a SpaceWatcher writer, the retry
+// does not wait for the whole RetryInterval once the archive reports
+// space again (a tenth of it at least since the last try).
+func TestResumeEarlyWhenSpaceIsBack(t *testing.T) {
+	fw := &fullWriter{}
+	t0 := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	now := t0
+	s, _ := newTestStream(t, fw, &now)
+	s.w = watchedWriter{fw}
+	s.retry = 10 * time.Second
+	const frame = time.Second * 1024 / 48000
+	i := 0
+	feed := func(d time.Duration) {
+		for end := now.Add(d); now.Before(end); i++ {
+			now = t0.Add(time.Duration(i) * frame)
+			pts := int64(i) * 1024
+			s.writeUnit(ingest.Unit{PTS: pts, DTS: pts, Key: true, Payload: make([]byte, 100), ReceivedAt: now})
+		}
+	}
+	feed(3 * time.Second)
+	fw.full = true
+	feed(2 * time.Second)
+	if !s.pause.paused {
+		t.Fatal("not paused")
+	}
+	fw.full = false
+	feed(3 * time.Second)
+	if s.pause.paused {
+		t.Fatal("still paused 3 s after space returned with a 10 s retry interval: the watcher was ignored")
+	}
+	if fw.sessions != 2 {
+		t.Fatalf("sessions %d, want 2", fw.sessions)
+	}
+}
