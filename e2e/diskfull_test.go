@@ -254,7 +254,7 @@ func TestDiskFull(t *testing.T) {
 		t.Errorf("the archive logged the incident %d times, want once", n)
 	}
 	for _, ch := range []string{"live/full", "live/other"} {
-		if n := len(regexp.MustCompile(`msg="archive disk full: recording paused.*channel=` + ch + ` `).FindAllString(logs, -1)); n != 1 {
+		if n := len(regexp.MustCompile(`msg="archive disk full: recording paused.*channel=`+ch+` `).FindAllString(logs, -1)); n != 1 {
 			t.Errorf("channel %s logged its pause %d times, want once", ch, n)
 		}
 	}
