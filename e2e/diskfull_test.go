@@ -295,6 +295,9 @@ func TestDiskFull(t *testing.T) {
 		return false
 	})
 	t.Logf("new segments after the discontinuity %s after freeing space", time.Since(freed).Round(time.Millisecond))
+	waitFor(t, 5*time.Second, "live/other resumed too", func() bool {
+		return regexp.MustCompile(`recording resumed.*channel=live/other |channel=live/other .*recording resumed`).MatchString(rw.logs.String() + " ")
+	})
 	waitFor(t, 5*time.Second, "/healthz ok", func() bool { _, h := getHealth(t, rw); return h.Status == "ok" })
 	if m := metric(t, rw, "rewind_archive_disk_full", ""); m != 0 {
 		t.Errorf("disk_full gauge after recovery: %v", m)
