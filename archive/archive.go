@@ -20,6 +20,15 @@
 //
 // Control-plane resources (opaque JSON documents) live in the same index
 // under their own key prefix; see [Store.PutResource].
+//
+// Disk space (space.go, guard.go): below Config.MinFreeSpace, or after a
+// write failed with ENOSPC, writes that grow the archive fail with
+// [ErrDiskFull] (which also matches syscall.ENOSPC) before Badger, whose
+// memory-mapped files fault with SIGBUS on a full disk, sees them; reads
+// never fail for lack of space. A goroutine probes free space every
+// SpaceCheckInterval, evicts the oldest unpinned media when that brings
+// space back (and above Config.RetentionMaxBytes), and ends the incident.
+// Opened on a full disk, the index is read-only until space returns.
 package archive
 
 import (
