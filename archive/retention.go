@@ -39,6 +39,9 @@ func (s *Store) collectGarbage() {
 		return
 	}
 	defer s.leave()
+	if s.space.status().ReadOnly {
+		return
+	}
 	for range 10 {
 		err := s.db.RunValueLogGC(0.5)
 		if err == nil {

@@ -15,7 +15,10 @@ import (
 
 // fakeDisk is an injectable free-space probe: a 10 GiB file system whose
 // free bytes the test sets.
-type fakeDisk struct{ free atomic.Int64 }
+type fakeDisk struct {
+	free  atomic.Int64
+	total uint64 // 0: fakeTotal
+}
 
 const (
 	fakeTotal = 10 << 30
@@ -23,7 +26,11 @@ const (
 )
 
 func (d *fakeDisk) probe(string) (archive.DiskSpace, error) {
-	return archive.DiskSpace{Free: uint64(d.free.Load()), Total: fakeTotal}, nil
+	total := d.total
+	if total == 0 {
+		total = fakeTotal
+	}
+	return archive.DiskSpace{Free: uint64(d.free.Load()), Total: total}, nil
 }
 
 func withDisk(d *fakeDisk, mod func(*archive.Config)) func(*archive.Config) {
@@ -302,4 +309,53 @@ func TestEvictForFreeSpaceOnlyWhenItHelps(t *testing.T) {
 			t.Fatalf("evicted %d segments, %d bytes; want the oldest log (30 segments)", st.EvictedSegments, st.EvictedBytes)
 		}
 	})
+}
+
+// TestEvictWhileReadOnly: started read-only on a full disk, the guard
+// unlinks the oldest unpinned log when that brings space back (the index
+// cannot change); once space is back the index is reopened for writing and
+// no longer lists the evicted segments.
+func TestEvictWhileReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	// A 10 MiB disk: margin 100 KiB; headroom 100 KiB.
+	d := &fakeDisk{total: 10 << 20}
+	d.free.Store(5 << 20)
+	mod := func(c *archive.Config) {
+		c.FreeSpace = d.probe
+		c.MinFreeSpace = func(uint64) uint64 { return 100 << 10 }
+		c.SpaceCheckInterval = time.Hour
+		c.LogRollInterval = time.Minute
+	}
+	s := openStore(t, dir, mod)
+	recordMinutes(t, s, ch, t0, 3)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d.free.Store(100<<10 - 1000)
+	s = openStore(t, dir, mod)
+	if st := s.DiskStatus(); !st.ReadOnly {
+		t.Fatalf("not read-only at start: %+v", st)
+	}
+	before := s.Stats().Bytes
+	if err := s.GuardPass(); err != nil {
+		t.Fatal(err)
+	}
+	freed := before - s.Stats().Bytes
+	if freed <= 0 || len(dirFiles(t, filepath.Join(dir, "media"))) != 2 {
+		t.Fatalf("read-only eviction freed %d bytes, %d logs left; want the oldest of 3 logs gone", freed, len(dirFiles(t, filepath.Join(dir, "media"))))
+	}
+	d.free.Store(100<<10 - 1000 + freed)
+	if err := s.GuardPass(); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.DiskStatus(); st.ReadOnly || st.Full {
+		t.Fatalf("after eviction and a new probe: %+v, want writable", st)
+	}
+	segs := mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 1000)
+	if len(segs) != 60 || segs[0].Start().Before(t0.Add(time.Minute)) {
+		t.Fatalf("after reopen: %d segments from %v; want 60 from minute 1", len(segs), segs[0].Start())
+	}
+	if err := s.PutResource("test", "x", nil); err != nil {
+		t.Fatal(err)
+	}
 }
