@@ -7,6 +7,8 @@ need=(ffmpeg:ffmpeg ffprobe:ffmpeg)
 need+=(chromium:chromium node:nodejs npm:npm)
 # The MediaPackage v2 API tests (e2e/api_*): the AWS CLI and boto3.
 need+=(aws:awscli python3:python3)
+# The disk-full test (e2e/diskfull_test.go): a loop-mounted ext4 (root only).
+need+=(mkfs.ext4:e2fsprogs mount:mount umount:mount)
 if [ "${1:-}" = bench ]; then
   need+=(nginx:nginx-light wrk:wrk)
 fi

@@ -20,6 +20,15 @@
 //
 // Control-plane resources (opaque JSON documents) live in the same index
 // under their own key prefix; see [Store.PutResource].
+//
+// Disk space (space.go, guard.go): below Config.MinFreeSpace, or after a
+// write failed with ENOSPC, writes that grow the archive fail with
+// [ErrDiskFull] (which also matches syscall.ENOSPC) before Badger, whose
+// memory-mapped files fault with SIGBUS on a full disk, sees them; reads
+// never fail for lack of space. A goroutine probes free space every
+// SpaceCheckInterval, evicts the oldest unpinned media when that brings
+// space back (and above Config.RetentionMaxBytes), and ends the incident.
+// Opened on a full disk, the index is read-only until space returns.
 package archive
 
 import (
@@ -72,6 +81,27 @@ type Config struct {
 	// file (so does every session start). Retention unlinks whole files.
 	// It defaults to 10 minutes.
 	LogRollInterval time.Duration
+	// MinFreeSpace returns the free-space headroom (bytes) for a file
+	// system of total bytes. Below it, writes that grow the archive are
+	// refused with ErrDiskFull (recording pauses, API writes fail), the
+	// oldest unpinned media is evicted when that can bring free space back,
+	// and Open opens the index read-only. Writes resume once free space
+	// is back above it plus min(64 MiB, 1 %). It defaults to
+	// DefaultMinFreeSpace: the smaller of 1 GiB and 5 %. Return 0 to
+	// disable the headroom (ENOSPC still pauses recording).
+	MinFreeSpace func(total uint64) uint64
+	// RetentionMaxBytes caps the media bytes of the archive: above it the
+	// oldest unpinned media is evicted, whatever its age. 0 (the default)
+	// means no cap.
+	RetentionMaxBytes int64
+	// FreeSpace probes the file system of a folder. It defaults to StatFS;
+	// tests inject a fake.
+	FreeSpace func(dir string) (DiskSpace, error)
+	// SpaceCheckInterval is the period of the free-space probe (and of the
+	// size and free-space eviction). It defaults to 1 second.
+	SpaceCheckInterval time.Duration
+	// Now reads the wall clock (logs, incident times). It defaults to time.Now.
+	Now func() time.Time
 	// SyncWrites fdatasyncs the log before indexing each segment and syncs
 	// each index commit, which protects against power loss. A process
 	// crash loses nothing committed either way. It defaults to false.
@@ -93,6 +123,18 @@ func (c *Config) setDefaults() error {
 	}
 	if c.LogRollInterval <= 0 {
 		c.LogRollInterval = DefaultLogRollInterval
+	}
+	if c.MinFreeSpace == nil {
+		c.MinFreeSpace = DefaultMinFreeSpace
+	}
+	if c.FreeSpace == nil {
+		c.FreeSpace = StatFS
+	}
+	if c.SpaceCheckInterval <= 0 {
+		c.SpaceCheckInterval = DefaultSpaceCheckInterval
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	return nil
 }

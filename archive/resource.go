@@ -26,11 +26,14 @@ func (s *Store) PutResource(kind, id string, value []byte) error {
 		return err
 	}
 	defer s.leave()
+	if err := s.space.check(true); err != nil {
+		return fmt.Errorf("archive: put %s %q: %w", kind, id, err)
+	}
 	v := append([]byte(nil), value...)
 	if err := s.db.Update(func(txn *badger.Txn) error {
 		return txn.Set(resourceKey(kind, id), v)
 	}); err != nil {
-		return fmt.Errorf("archive: put %s %q: %w", kind, id, err)
+		return fmt.Errorf("archive: put %s %q: %w", kind, id, s.space.noteErr(err))
 	}
 	return nil
 }
@@ -71,6 +74,9 @@ func (s *Store) DeleteResource(kind, id string) error {
 		return err
 	}
 	defer s.leave()
+	if err := s.space.checkDelete(); err != nil {
+		return fmt.Errorf("archive: delete %s %q: %w", kind, id, err)
+	}
 	k := resourceKey(kind, id)
 	var err error
 	for range 3 { // retry when a concurrent Put of the key wins
@@ -88,7 +94,7 @@ func (s *Store) DeleteResource(kind, id string) error {
 		return ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("archive: delete %s %q: %w", kind, id, err)
+		return fmt.Errorf("archive: delete %s %q: %w", kind, id, s.space.noteErr(err))
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ func (s *Store) collectGarbage() {
 		return
 	}
 	defer s.leave()
+	if s.space.status().ReadOnly {
+		return
+	}
 	for range 10 {
 		err := s.db.RunValueLogGC(0.5)
 		if err == nil {
@@ -72,6 +75,9 @@ func (s *Store) Prune(now time.Time) (removedSegments int, err error) {
 	defer s.leave()
 	s.pruneMu.Lock()
 	defer s.pruneMu.Unlock()
+	if s.space.status().ReadOnly {
+		return 0, nil // the guard evicts by space; age retention waits for a writable index
+	}
 
 	channels, err := s.channelIDs()
 	if err != nil {
@@ -201,6 +207,9 @@ func (s *Store) deleteKeys(keys [][]byte) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	if err := s.space.checkDelete(); err != nil {
+		return err
+	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, k := range keys {
@@ -208,7 +217,7 @@ func (s *Store) deleteKeys(keys [][]byte) error {
 			return err
 		}
 	}
-	return wb.Flush()
+	return s.space.noteErr(wb.Flush())
 }
 
 // isHeld reports whether a writer holds the log open.

@@ -42,8 +42,14 @@ type Store struct {
 	bytes    atomic.Int64 // media bytes on disk
 	segments atomic.Int64 // segments indexed since Open
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	space          *spaceGuard
+	evictedSegs    atomic.Int64 // segments evicted for space or size since Open
+	evictedBytes   atomic.Int64 // media bytes unlinked by those evictions
+	readOnlyEvicts []string     // logs unlinked while read-only (index cleaned at reopen)
+
+	cancel    context.CancelFunc
+	done      chan struct{}
+	guardDone chan struct{}
 }
 
 // Stats are counters of a Store.
@@ -52,6 +58,9 @@ type Stats struct {
 	Bytes int64
 	// Segments counts the segments indexed since Open.
 	Segments int64
+	// EvictedSegments and EvictedBytes count what retention by free space
+	// and by size (not by age) removed since Open.
+	EvictedSegments, EvictedBytes int64
 }
 
 // Open opens (or creates) the archive in cfg.Dir, recovers from a previous
@@ -71,31 +80,63 @@ func Open(cfg Config) (*Store, error) {
 		notify:    map[string]chan struct{}{},
 		openFiles: map[string]struct{}{},
 		done:      make(chan struct{}),
+		guardDone: make(chan struct{}),
 	}
+	s.space = &spaceGuard{dir: cfg.Dir, probe: cfg.FreeSpace, minFree: cfg.MinFreeSpace, now: cfg.Now, log: s.log}
 	if err := os.MkdirAll(s.mediaDir, 0o755); err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
-	opts := badger.DefaultOptions(filepath.Join(cfg.Dir, "index")).
-		WithLogger(badgerLogger{l: s.log.With("lib", "badger")}).
-		WithLoggingLevel(badger.WARNING).
-		WithSyncWrites(cfg.SyncWrites).
-		WithMemTableSize(16 << 20).
-		WithValueLogFileSize(64 << 20).
-		WithBlockCacheSize(32 << 20).
-		WithMetricsEnabled(false)
-	db, err := badger.Open(opts)
-	if err != nil {
-		return nil, fmt.Errorf("archive: open index: %w", err)
-	}
-	s.db = db
-	if err := s.recover(); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("archive: recovery: %w", err)
+	// On a full disk Badger would fault (SIGBUS) writing its memory-mapped
+	// files: open the index read-only, serve what is stored, and reopen
+	// it for writing once space returns (guard.go).
+	readOnly := s.space.update(false).Full
+	if err := s.openIndex(readOnly); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.runPruner(ctx)
+	go s.runGuard(ctx)
 	return s, nil
+}
+
+// indexOptions are the Badger options of the index. Values stay in the LSM
+// tree (all are far below the 1 MiB ValueThreshold), so the value log's
+// memory-mapped file is not written on the hot path; the memtable's
+// memory-mapped WAL is 2 × MemTableSize = 32 MiB, well inside the
+// free-space headroom that keeps Badger from faulting on a full disk.
+func (s *Store) indexOptions(readOnly bool) badger.Options {
+	return badger.DefaultOptions(filepath.Join(s.cfg.Dir, "index")).
+		WithLogger(badgerLogger{l: s.log.With("lib", "badger")}).
+		WithLoggingLevel(badger.WARNING).
+		WithSyncWrites(s.cfg.SyncWrites).
+		WithMemTableSize(16 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithBlockCacheSize(32 << 20).
+		WithMetricsEnabled(false).
+		WithReadOnly(readOnly)
+}
+
+// openIndex opens Badger (read-only: no recovery, which writes; the byte
+// counter is taken from the media folder) and sets s.db.
+func (s *Store) openIndex(readOnly bool) error {
+	db, err := badger.Open(s.indexOptions(readOnly))
+	if err != nil {
+		return fmt.Errorf("archive: open index: %w", err)
+	}
+	s.db = db
+	s.space.setReadOnly(readOnly)
+	if readOnly {
+		s.log.Warn("disk full at start: index opened read-only; serving the archive, recording and API writes wait for free space",
+			"free_bytes", s.space.status().Free, "min_free_bytes", s.space.status().MinFree)
+		s.bytes.Store(mediaBytes(s.mediaDir))
+		return nil
+	}
+	if err := s.recover(); err != nil {
+		_ = db.Close()
+		return fmt.Errorf("archive: recovery: %w", err)
+	}
+	return nil
 }
 
 // Close closes the open writers (discarding their segments in progress),
@@ -122,6 +163,7 @@ func (s *Store) Close() error {
 	}
 	s.cancel()
 	<-s.done
+	<-s.guardDone
 
 	s.life.Lock()
 	s.dbClosed = true
@@ -204,7 +246,8 @@ func (s *Store) signal(channel string) {
 
 // Stats returns the store's counters.
 func (s *Store) Stats() Stats {
-	return Stats{Bytes: s.bytes.Load(), Segments: s.segments.Load()}
+	return Stats{Bytes: s.bytes.Load(), Segments: s.segments.Load(),
+		EvictedSegments: s.evictedSegs.Load(), EvictedBytes: s.evictedBytes.Load()}
 }
 
 // Channels lists the channels that were ever opened for writing, sorted.
@@ -291,6 +334,9 @@ func (s *Store) channelID(name string, create bool) (uint32, error) {
 	case !create:
 		return 0, ErrNotFound
 	}
+	if err := s.space.check(true); err != nil {
+		return 0, fmt.Errorf("archive: allocate channel id for %q: %w", name, err)
+	}
 	// Allocation is serialized by s.mu, so the read-modify-write of the
 	// counter cannot conflict.
 	err = s.db.Update(func(txn *badger.Txn) error {
@@ -320,7 +366,7 @@ func (s *Store) channelID(name string, create bool) (uint32, error) {
 		return txn.Set(channelIDKey(id), []byte(name))
 	})
 	if err != nil {
-		return 0, fmt.Errorf("archive: allocate channel id for %q: %w", name, err)
+		return 0, fmt.Errorf("archive: allocate channel id for %q: %w", name, s.space.noteErr(err))
 	}
 	s.ids[name] = id
 	return id, nil

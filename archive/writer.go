@@ -99,6 +99,14 @@ func (s *Store) OpenWriter(channel string) (*Writer, error) {
 	return w, nil
 }
 
+// Writable reports, without I/O, whether the archive accepts writes (its
+// disk is not full and the index is writable). The live router uses it to
+// resume a paused publication as soon as space returns.
+func (w *Writer) Writable() bool {
+	st := w.s.space.status()
+	return !st.Full && !st.ReadOnly
+}
+
 // NotBefore returns the wall-clock end of the channel's last recorded
 // segment (any track), or the zero time if none: a new session must start
 // after it.
@@ -141,6 +149,10 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 	if err := w.closeFiles(); err != nil {
 		return err
 	}
+	if err := w.s.space.check(true); err != nil {
+		w.tracks = nil
+		return fmt.Errorf("archive: start session of %q: %w", w.channel, err)
+	}
 	w.tracks = nil
 
 	var cs channelState
@@ -173,7 +185,7 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 		return setJSON(txn, channelStateKey(w.id), cs)
 	})
 	if err != nil {
-		return fmt.Errorf("archive: start session of %q: %w", w.channel, err)
+		return fmt.Errorf("archive: start session of %q: %w", w.channel, w.s.space.noteErr(err))
 	}
 	w.session = cs.Session
 	w.tracks = tws
@@ -196,6 +208,9 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 		return err
 	}
 	if c.SegmentStart {
+		if err := w.s.space.check(false); err != nil {
+			return errors.Join(err, w.discard(t))
+		}
 		if t.inSeg {
 			w.s.log.Warn("segment discarded: no EndSegment before the next segment",
 				"channel", w.channel, "track", t.info.Name)
@@ -214,7 +229,7 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 			}
 			f, err := w.s.createLog(w.id, t.info.Name, startUs, t.audio)
 			if err != nil {
-				return err
+				return w.s.space.noteErr(err)
 			}
 			t.file = f
 		}
@@ -225,7 +240,7 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 		t.inSeg = true
 		t.segOff = alignUp(t.file.committed)
 		if err := w.s.writeLog(t.file, c.Data, t.segOff); err != nil {
-			return errors.Join(err, w.discard(t))
+			return errors.Join(w.s.space.noteErr(err), w.discard(t))
 		}
 		w.edge.chunk(t, c, 0)
 		return nil
@@ -235,7 +250,7 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 	}
 	off := t.file.size - t.segOff
 	if err := w.s.writeLog(t.file, c.Data, t.file.size); err != nil {
-		return errors.Join(err, w.discard(t))
+		return errors.Join(w.s.space.noteErr(err), w.discard(t))
 	}
 	w.edge.chunk(t, c, off)
 	return nil
@@ -269,6 +284,9 @@ func (w *Writer) EndSegment(e packager.SegmentEnd) error {
 		return err
 	}
 	defer w.s.leave()
+	if err := w.s.space.check(true); err != nil {
+		return errors.Join(err, w.discard(t))
+	}
 	if w.s.cfg.SyncWrites {
 		if err := datasync(t.file.f); err != nil {
 			return errors.Join(fmt.Errorf("archive: sync log: %w", err), w.discard(t))
@@ -309,7 +327,7 @@ func (w *Writer) EndSegment(e packager.SegmentEnd) error {
 		return setJSON(txn, trackStateKey(w.id, t.info.Name), st)
 	})
 	if err != nil {
-		return errors.Join(fmt.Errorf("archive: index segment: %w", err), w.discard(t))
+		return errors.Join(fmt.Errorf("archive: index segment: %w", w.s.space.noteErr(err)), w.discard(t))
 	}
 	t.state = st
 	t.disc = false

@@ -3,6 +3,7 @@ package origin
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,7 +38,7 @@ func NewMetrics(stats ArchiveStats) *Metrics {
 			Name: "rewind_ingest_frames_total", Help: "Access units (frames) received, per channel.",
 		}, []string{"channel"}),
 		ingestDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "rewind_ingest_dropped_frames_total", Help: "Access units dropped because the packaging queue was full.",
+			Name: "rewind_ingest_dropped_frames_total", Help: "Access units dropped because the packaging queue was full or the archive disk was full.",
 		}, []string{"channel"}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rewind_http_requests_total", Help: "HTTP requests by route and status.",
@@ -56,6 +57,58 @@ func NewMetrics(stats ArchiveStats) *Metrics {
 		)
 	}
 	return m
+}
+
+// DiskState is what the metrics and /healthz report about the archive's
+// disk (archive.Store.DiskStatus and Stats).
+type DiskState struct {
+	// Full: recording is paused and API writes are refused.
+	Full bool
+	// ReadOnly: the index is open read-only (started on a full disk).
+	ReadOnly bool
+	// FreeBytes, TotalBytes and MinFreeBytes are the last probe's figures.
+	FreeBytes, TotalBytes, MinFreeBytes uint64
+	// Since is when the incident started (zero when not Full).
+	Since time.Time
+	// Reason says why writes are refused.
+	Reason string
+	// EvictedSegments and EvictedBytes count retention by free space and
+	// by size since start.
+	EvictedSegments, EvictedBytes int64
+}
+
+// RegisterDisk adds the archive disk metrics, read at scrape time:
+// rewind_archive_disk_full (gauge 0/1), rewind_archive_read_only,
+// rewind_archive_free_bytes, rewind_archive_min_free_bytes and the
+// eviction counters rewind_archive_evicted_segments_total and
+// rewind_archive_evicted_bytes_total.
+func (m *Metrics) RegisterDisk(state func() DiskState) {
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rewind_archive_disk_full", Help: "1 while the archive disk is below min-free-space (or out of space): recording paused, API writes refused.",
+		}, func() float64 { return b(state().Full) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rewind_archive_read_only", Help: "1 while the archive index is open read-only (started on a full disk).",
+		}, func() float64 { return b(state().ReadOnly) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rewind_archive_free_bytes", Help: "Free bytes of the archive's file system at the last probe.",
+		}, func() float64 { return float64(state().FreeBytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rewind_archive_min_free_bytes", Help: "Free-space headroom (min-free-space) in bytes.",
+		}, func() float64 { return float64(state().MinFreeBytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "rewind_archive_evicted_segments_total", Help: "Segments evicted by retention by free space or by size (not by age) since start.",
+		}, func() float64 { return float64(state().EvictedSegments) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "rewind_archive_evicted_bytes_total", Help: "Media bytes evicted by retention by free space or by size since start.",
+		}, func() float64 { return float64(state().EvictedBytes) }),
+	)
 }
 
 // Registerer lets other components (harvest) add their metrics.

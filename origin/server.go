@@ -51,6 +51,8 @@ type Server struct {
 	// DevClock lets a request set "now" with the header X-Rewind-Now
 	// (RFC 3339 or epoch seconds) for end-to-end tests. Off by default.
 	DevClock bool
+	// Disk, when set, reports the archive's disk state for /healthz.
+	Disk func() DiskState
 	// ControlPlane, when set, serves the MediaPackage v2 API under
 	// /channelGroup and /tags (origin/mediapackage).
 	ControlPlane http.Handler
@@ -113,7 +115,7 @@ func (s *Server) Engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.Use(gin.Recovery(), s.Metrics.middleware, cors)
-	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	e.GET("/healthz", s.handleHealth)
 	e.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
 	e.GET("/time", s.handleTime)
 	e.HEAD("/time", s.handleTime)

@@ -33,11 +33,15 @@ type Config struct {
 	RTSPUDPRTCP   string
 	AutoProvision bool
 	Retention     time.Duration
-	PartDuration  time.Duration
-	LogLevel      string
-	LogFormat     string
-	Insecure      bool
-	SyncWrites    bool
+	// MinFreeSpace is the free-space headroom of the data folder's file
+	// system; RetentionMaxBytes caps the archive's media (0 = no cap).
+	MinFreeSpace      FreeSpace
+	RetentionMaxBytes int64
+	PartDuration      time.Duration
+	LogLevel          string
+	LogFormat         string
+	Insecure          bool
+	SyncWrites        bool
 	// Control plane (MediaPackage v2 API).
 	Region      string
 	AccountID   string
@@ -94,6 +98,8 @@ func (c *Config) settings() []setting {
 		{"rtsp-udp-rtcp-addr", "RTSP UDP RTCP listen address (the RTP port + 1)", str(&c.RTSPUDPRTCP)},
 		{"auto-provision", "create group, channel and endpoint \"default\" on first publish", boo(&c.AutoProvision)},
 		{"retention", "start-over window kept in the archive (e.g. 24h)", durationValue{&c.Retention}},
+		{"min-free-space", "free space kept on the data folder's file system: below it recording pauses, API writes get 503, the oldest unpinned media is evicted and a start opens the archive read-only; auto = the smaller of 1GiB and 5%, or a size (2GiB), a percentage (10%), 0 = off", freeSpaceValue{&c.MinFreeSpace}},
+		{"retention-max-bytes", "cap on the archive's media size (e.g. 500GiB); above it the oldest unpinned media is evicted whatever its age; 0 = no cap", byteSize{&c.RetentionMaxBytes}},
 		{"part-duration", "chunk duration inside segments for LL-HLS parts (0 = one chunk per segment)", durationValue{&c.PartDuration}},
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
 		{"log-format", "text or json", str(&c.LogFormat)},
@@ -138,6 +144,7 @@ func defaultConfig() Config {
 		RTSPUDPRTCP:   "127.0.0.1:8001",
 		AutoProvision: true,
 		Retention:     24 * time.Hour,
+		MinFreeSpace:  FreeSpace{Auto: true},
 		PartDuration:  500 * time.Millisecond, // LL-HLS parts out of the box
 		LogLevel:      "info",
 		LogFormat:     "text",

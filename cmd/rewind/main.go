@@ -101,6 +101,10 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Logger:     log.With("component", "archive"),
 		Retention:  cfg.Retention,
 		SyncWrites: cfg.SyncWrites,
+		MinFreeSpace: func(total uint64) uint64 {
+			return cfg.MinFreeSpace.For(total, archive.DefaultMinFreeSpace)
+		},
+		RetentionMaxBytes: cfg.RetentionMaxBytes,
 	})
 	if err != nil {
 		return fmt.Errorf("open archive in %s: %w", cfg.DataDir, err)
@@ -115,6 +119,13 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		st := store.Stats()
 		return st.Bytes, st.Segments
 	})
+	diskState := func() origin.DiskState {
+		d, st := store.DiskStatus(), store.Stats()
+		return origin.DiskState{Full: d.Full, ReadOnly: d.ReadOnly, FreeBytes: d.Free, TotalBytes: d.Total,
+			MinFreeBytes: d.MinFree, Since: d.Since, Reason: d.Reason,
+			EvictedSegments: st.EvictedSegments, EvictedBytes: st.EvictedBytes}
+	}
+	metrics.RegisterDisk(diskState)
 
 	router := &live.Router{
 		OpenWriter: func(channel string) (live.Writer, error) {
@@ -148,6 +159,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Archive: store,
 		Catalog: cat,
 		Metrics: metrics,
+		Disk:    diskState,
 		Logger:  log.With("component", "origin"),
 		// Endpoints without a start-over window reach back as far as the archive keeps.
 		Retention: cfg.Retention,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/origin/catalog"
 )
 
@@ -95,6 +96,16 @@ func unknownOperation(method, path string) *apiError {
 	return &apiError{status: http.StatusNotFound, code: codeUnknownOp, msg: fmt.Sprintf("no MediaPackage v2 operation for %s %s", method, path)}
 }
 
+// diskFull answers a write refused because the archive disk is full: 503
+// with the InternalServerException every operation models (SDKs retry 5xx;
+// MediaPackage v2 has no ServiceUnavailableException), before Badger can
+// fault on a full disk.
+func diskFull(err error) *apiError {
+	return &apiError{status: http.StatusServiceUnavailable, code: codeInternal,
+		msg: "Service temporarily unavailable for writes: the archive disk is full or below its free-space headroom " +
+			"(--min-free-space); reads keep working; retry once space is freed (" + err.Error() + ")"}
+}
+
 // fromCatalog maps a catalog error to its API error; anything unknown is an
 // InternalServerException.
 func fromCatalog(err error) *apiError {
@@ -103,6 +114,8 @@ func fromCatalog(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.Is(err, archive.ErrDiskFull):
+		return diskFull(err)
 	case errors.As(err, &nf):
 		return notFound(nf.Type, "%s", nf.Error())
 	case errors.Is(err, catalog.ErrNotFound):

@@ -2,10 +2,12 @@ package mediapackage
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/harvest"
 )
 
@@ -82,6 +84,9 @@ func (a *API) listHarvestJobs(c *call) error {
 
 // fromHarvest maps a harvest error to the API error answer.
 func fromHarvest(err error) error {
+	if errors.Is(err, archive.ErrDiskFull) {
+		return diskFull(err)
+	}
 	ae := harvest.AsAPIError(err)
 	if ae == nil {
 		return err

@@ -237,7 +237,7 @@ func (c *call) empty(status int) error {
 // header and a JSON body with message and the type-specific field.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae := fromCatalog(err)
-	if ae.status >= 500 && a.Logger != nil {
+	if ae.status >= 500 && ae.status != http.StatusServiceUnavailable && a.Logger != nil {
 		a.Logger.Error("api request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	} else if a.Logger != nil {
 		a.Logger.Debug("api request refused", "method", r.Method, "path", r.URL.Path, "error", ae)

@@ -3,6 +3,11 @@
 // drains a bounded queue of access units into a packager.Packager whose
 // output goes to an archive writer. Ingest is never blocked by storage: when
 // the queue is full, units are dropped and counted.
+//
+// A full disk pauses a publication instead of ending it (pause.go): units
+// are dropped and counted, a write is retried every RetryInterval, and
+// recording resumes at the next key frame with a new packaging session (a
+// discontinuity), without the publisher reconnecting.
 package live
 
 import (
@@ -11,6 +16,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rewind-origin/rewind/ingest"
@@ -57,6 +63,15 @@ type Router struct {
 	Observer Observer
 	// Logger is required.
 	Logger *slog.Logger
+	// DiskFull tells the errors of the writer that mean "no space left":
+	// they pause the publication instead of ending it. It defaults to
+	// errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT).
+	DiskFull func(error) bool
+	// RetryInterval is how often a paused publication tries to record
+	// again. It defaults to 1 second.
+	RetryInterval time.Duration
+	// Now reads the clock (tests pin it). It defaults to time.Now.
+	Now func() time.Time
 
 	wg     sync.WaitGroup
 	closed atomic.Bool
@@ -71,6 +86,15 @@ func (r *Router) Initialize() error {
 	}
 	if r.QueueSize <= 0 {
 		r.QueueSize = 2048
+	}
+	if r.DiskFull == nil {
+		r.DiskFull = isNoSpace
+	}
+	if r.RetryInterval <= 0 {
+		r.RetryInterval = time.Second
+	}
+	if r.Now == nil {
+		r.Now = time.Now
 	}
 	return nil
 }
@@ -98,19 +122,30 @@ func (r *Router) Publish(p ingest.Publication) (ingest.Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := packager.Config{SegmentDuration: segDur, PartDuration: r.PartDuration, NotBefore: w.NotBefore()}
-	pk, err := packager.New(cfg, p.Tracks, w, log)
+	tracks := p.Tracks
+	newPackager := func() (*packager.Packager, error) {
+		cfg := packager.Config{SegmentDuration: segDur, PartDuration: r.PartDuration, NotBefore: w.NotBefore()}
+		return packager.New(cfg, tracks, w, log)
+	}
+	pk, err := newPackager()
 	if err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("channel %s: %w", name, err)
 	}
 	s := &stream{
-		name:   name,
-		units:  make(chan ingest.Unit, r.QueueSize),
-		pk:     pk,
-		w:      w,
-		log:    log,
-		closed: make(chan struct{}),
+		name:        name,
+		units:       make(chan ingest.Unit, r.QueueSize),
+		pk:          pk,
+		w:           w,
+		log:         log,
+		closed:      make(chan struct{}),
+		newPackager: newPackager,
+		diskFull:    r.DiskFull,
+		retry:       r.RetryInterval,
+		now:         r.Now,
+	}
+	for _, t := range tracks {
+		s.video = append(s.video, t.Codec.IsVideo())
 	}
 	if r.Observer != nil {
 		s.obs = r.Observer.Channel(name)
@@ -135,6 +170,15 @@ type stream struct {
 	closed  chan struct{}
 	dropped atomic.Int64
 	failed  atomic.Bool
+
+	// Disk-full handling (pause.go), used by run() only.
+	newPackager func() (*packager.Packager, error)
+	diskFull    func(error) bool
+	retry       time.Duration
+	now         func() time.Time
+	video       []bool // per track: a video track (resume waits for its key frame)
+	pause       pauseState
+	diskDropped int64 // units dropped while paused, all incidents
 }
 
 // WriteUnit implements ingest.Stream: it never blocks.
@@ -179,10 +223,7 @@ func (s *stream) run() {
 			if s.failed.Load() {
 				continue
 			}
-			if err := s.pk.WriteUnit(u); err != nil {
-				s.log.Error("packaging failed, dropping the rest of the session", "error", err)
-				s.failed.Store(true)
-			}
+			s.writeUnit(u)
 		case <-report.C:
 			if d := s.dropped.Load(); d != lastDropped {
 				s.log.Warn("ingest queue full, units dropped", "dropped_total", d, "dropped_since_last", d-lastDropped)
@@ -193,7 +234,7 @@ func (s *stream) run() {
 }
 
 func (s *stream) finish() {
-	if !s.failed.Load() {
+	if !s.failed.Load() && !s.pause.paused {
 		if err := s.pk.Close(); err != nil {
 			s.log.Error("flushing the segment in flight", "error", err)
 		}
@@ -201,5 +242,10 @@ func (s *stream) finish() {
 	if err := s.w.Close(); err != nil {
 		s.log.Error("closing archive writer", "error", err)
 	}
-	s.log.Info("packaging stopped", "dropped_units", s.dropped.Load())
+	s.log.Info("packaging stopped", "dropped_units", s.dropped.Load(), "disk_full_dropped_units", s.diskDropped)
+}
+
+// isNoSpace is the default Router.DiskFull.
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
