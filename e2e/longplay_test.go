@@ -195,9 +195,10 @@ func TestLongPlay(t *testing.T) {
 	}
 }
 
-// playRate returns how fast currentTime advanced, from the first sample
-// where the video plays to the last sample, against the wall clock, and
-// the seconds played. An outage the player crossed (gaps, on a timeline
+// playRate returns how fast currentTime advanced, from warmUp after the
+// first sample where the video plays (start-up: the first buffer, the seek
+// to the live edge) to the last sample, against the wall clock, and the
+// seconds played. An outage the player crossed (gaps, on a timeline
 // starting at recStart) counts as played: hls.js and Shaka skip it at
 // once, dash.js waits it out in real time (it holds the playhead at the
 // end of a Period's media until the next Period's start is due).
@@ -207,6 +208,12 @@ func playRate(samples []playerSample, gaps []rangeGap, recStart time.Time) (rate
 		if !s.Paused && s.CurrentTime > 0 {
 			first = i
 			break
+		}
+	}
+	if first >= 0 {
+		t0 := samples[first].T
+		for first < len(samples)-1 && samples[first].T-t0 < int(warmUp/time.Millisecond) {
+			first++
 		}
 	}
 	if first < 0 || first == len(samples)-1 {
@@ -232,6 +239,9 @@ func playRate(samples []playerSample, gaps []rangeGap, recStart time.Time) (rate
 	}
 	return 0, played
 }
+
+// warmUp is left out of the rate: players settle at the live edge first.
+const warmUp = 10 * time.Second
 
 // samplesStalledAt reports whether the playhead waited at the start of a
 // gap starting at gs (instead of jumping it).
