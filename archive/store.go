@@ -42,6 +42,17 @@ type Store struct {
 	bytes    atomic.Int64 // media bytes on disk
 	segments atomic.Int64 // segments indexed since Open
 
+	// jmu serializes the journaled changes (journal append, then index
+	// commit) with journal compaction.
+	jmu  sync.Mutex
+	jrnl *journal
+	// lock is the data folder lock, held until Close.
+	lock *os.File
+	// rec counts what recovery did at Open.
+	rec recoveryStats
+	// quarantined counts what recovery moved or copied to lost+found.
+	quarantined atomic.Int64
+
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -55,10 +66,18 @@ type Stats struct {
 }
 
 // Open opens (or creates) the archive in cfg.Dir, recovers from a previous
-// crash (truncates log tails past the last indexed byte, deletes log files
-// without an indexed segment, drops index entries pointing past the end of
-// their log) and starts the retention goroutine, which Close stops.
-func Open(cfg Config) (*Store, error) {
+// crash and starts the retention goroutine, which Close stops.
+//
+// Recovery never deletes media it cannot account for. Log bytes past the
+// last indexed segment are indexed if they are whole self-described
+// segments (see trailer.go) and otherwise moved to Dir/lost+found; index
+// entries pointing past the end of their log are dropped. When the index
+// is missing (or its MANIFEST is), Open rebuilds it from the media logs
+// and the journal and logs a warning. A damaged index file gives an error
+// wrapping ErrIndexDamaged that names the file: see [Rebuild].
+func Open(cfg Config) (*Store, error) { return open(cfg, false) }
+
+func open(cfg Config, rebuild bool) (*Store, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
@@ -75,27 +94,35 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(s.mediaDir, 0o755); err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
-	opts := badger.DefaultOptions(filepath.Join(cfg.Dir, "index")).
-		WithLogger(badgerLogger{l: s.log.With("lib", "badger")}).
-		WithLoggingLevel(badger.WARNING).
-		WithSyncWrites(cfg.SyncWrites).
-		WithMemTableSize(16 << 20).
-		WithValueLogFileSize(64 << 20).
-		WithBlockCacheSize(32 << 20).
-		WithMetricsEnabled(false)
-	db, err := badger.Open(opts)
+	lock, err := lockDir(cfg.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("archive: open index: %w", err)
+		return nil, err
 	}
-	s.db = db
-	if err := s.recover(); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("archive: recovery: %w", err)
+	s.lock = lock
+	if err := s.openIndex(rebuild); err != nil {
+		if s.db != nil {
+			_ = s.db.Close()
+		}
+		_ = s.jrnl.close()
+		_ = lock.Close()
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.runPruner(ctx)
 	return s, nil
+}
+
+// badgerOptions are the index's Badger options.
+func (s *Store) badgerOptions() badger.Options {
+	return badger.DefaultOptions(filepath.Join(s.cfg.Dir, "index")).
+		WithLogger(badgerLogger{l: s.log.With("lib", "badger")}).
+		WithLoggingLevel(badger.WARNING).
+		WithSyncWrites(s.cfg.SyncWrites).
+		WithMemTableSize(16 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithBlockCacheSize(32 << 20).
+		WithMetricsEnabled(false)
 }
 
 // Close closes the open writers (discarding their segments in progress),
@@ -128,6 +155,11 @@ func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("archive: close index: %w", err))
 	}
+	s.jmu.Lock()
+	if err := s.jrnl.close(); err != nil {
+		errs = append(errs, fmt.Errorf("archive: close journal: %w", err))
+	}
+	s.jmu.Unlock()
 	s.life.Unlock()
 
 	// A writer opened while Close was starting: close it too (its index
@@ -150,6 +182,9 @@ func (s *Store) Close() error {
 		delete(s.notify, ch)
 	}
 	s.mu.Unlock()
+	if err := s.lock.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("archive: unlock data folder: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -292,7 +327,9 @@ func (s *Store) channelID(name string, create bool) (uint32, error) {
 		return 0, ErrNotFound
 	}
 	// Allocation is serialized by s.mu, so the read-modify-write of the
-	// counter cannot conflict.
+	// counter cannot conflict. The journal learns the id first.
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
 	err = s.db.Update(func(txn *badger.Txn) error {
 		var next uint32 = 1
 		item, err := txn.Get(metaKey(metaNextChannelID))
@@ -311,6 +348,9 @@ func (s *Store) channelID(name string, create bool) (uint32, error) {
 			return err
 		}
 		id = next
+		if err := s.jrnl.append(journalRecord{Op: opChannel, ID: id, Channel: name}); err != nil {
+			return err
+		}
 		if err := txn.Set(metaKey(metaNextChannelID), binary.BigEndian.AppendUint32(nil, next+1)); err != nil {
 			return err
 		}
