@@ -78,7 +78,7 @@ func checkIndex(dir string) (indexState, error) {
 func verifyTable(path string, comp options.CompressionType) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("unreadable table (%v)", r)
+			err = fmt.Errorf("table fails verification (%v)", r)
 		}
 	}()
 	mf, err := z.OpenMmapFile(path, os.O_RDONLY, 0)

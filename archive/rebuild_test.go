@@ -453,41 +453,53 @@ func appendFile(t testing.TB, path string, b []byte) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// TestDamagedTable: a damaged table file gives an error that names it (no
-// panic); Rebuild then makes an index equal to the original.
+// TestDamagedTable: a damaged table file (or value log header) gives an
+// error that names it (no panic); Rebuild then makes an index equal to the
+// original.
 func TestDamagedTable(t *testing.T) {
-	dir := t.TempDir()
-	recordFixture(t, dir)
-	want := dumpIndex(t, dir)
-	ssts, _ := filepath.Glob(filepath.Join(dir, "index", "*.sst"))
-	if len(ssts) == 0 {
-		t.Fatal("no table file after Close")
-	}
-	sst := ssts[0]
-	b, err := os.ReadFile(sst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := len(b) / 3; i < len(b)/3+64; i++ {
-		b[i] ^= 0x5A
-	}
-	if err := os.WriteFile(sst, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Open(rebuildCfg(dir, nil))
-	if !errors.Is(err, ErrIndexDamaged) || !strings.Contains(err.Error(), sst) {
-		t.Fatalf("open with a damaged table: %v", err)
-	}
-	r, err := Rebuild(rebuildCfg(dir, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Segments != 8+3+8+3+3 || r.Quarantined != 1 {
-		t.Errorf("report %+v", r)
-	}
-	diffMaps(t, "index", dumpIndex(t, dir), want)
-	if _, err := os.Stat(filepath.Join(dir, lostFoundName, "index", filepath.Base(sst))); err != nil {
-		t.Errorf("damaged index not kept in lost+found: %v", err)
+	fixture := t.TempDir()
+	recordFixture(t, fixture)
+	want := dumpIndex(t, fixture)
+	for _, tc := range []struct {
+		glob     string
+		from, to func(n int) int
+	}{
+		{"*.sst", func(n int) int { return n / 3 }, func(n int) int { return n/3 + 64 }},
+		{"*.vlog", func(int) int { return 0 }, func(int) int { return 20 }},
+	} {
+		t.Run(tc.glob, func(t *testing.T) {
+			dir := copyDir(t, fixture)
+			files, _ := filepath.Glob(filepath.Join(dir, "index", tc.glob))
+			if len(files) == 0 {
+				t.Fatal("no such file after Close")
+			}
+			file := files[0]
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := tc.from(len(b)); i < tc.to(len(b)) && i < len(b); i++ {
+				b[i] ^= 0x5A
+			}
+			if err := os.WriteFile(file, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err = Open(rebuildCfg(dir, nil))
+			if !errors.Is(err, ErrIndexDamaged) || !strings.Contains(err.Error(), file) {
+				t.Fatalf("open with a damaged %s: %v", tc.glob, err)
+			}
+			r, err := Rebuild(rebuildCfg(dir, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Segments != 8+3+8+3+3 || r.Quarantined != 1 {
+				t.Errorf("report %+v", r)
+			}
+			diffMaps(t, "index", dumpIndex(t, dir), want)
+			if _, err := os.Stat(filepath.Join(dir, lostFoundName, "index", filepath.Base(file))); err != nil {
+				t.Errorf("damaged index not kept in lost+found: %v", err)
+			}
+		})
 	}
 }
 
