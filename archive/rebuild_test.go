@@ -609,3 +609,41 @@ func TestJournalTornLine(t *testing.T) {
 		t.Errorf("torn record not kept: %q %v", b, err)
 	}
 }
+
+// TestJournalCompaction: a journal grown by many updates is compacted to a
+// snapshot, which still rebuilds the same index.
+func TestJournalCompaction(t *testing.T) {
+	dir := t.TempDir()
+	recordFixture(t, dir)
+	s, err := Open(rebuildCfg(dir, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("x"), 4096)
+	for i := range 1200 { // ~5 MiB of updates of one resource
+		if err := s.PutResource("harvestjob", "live/a/j1", append(big, byte(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jpath := filepath.Join(dir, journalName)
+	grown, _ := os.Stat(jpath)
+	s.maybeCompactJournal()
+	compacted, _ := os.Stat(jpath)
+	if compacted.Size() >= grown.Size()/10 {
+		t.Fatalf("journal %d bytes after compaction, %d before", compacted.Size(), grown.Size())
+	}
+	if err := s.PutResource("channel", "live/after", []byte("{}")); err != nil { // appends still work
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := dumpIndex(t, dir)
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	if err := openClose(rebuildCfg(dir, nil)); err != nil {
+		t.Fatal(err)
+	}
+	diffMaps(t, "index", dumpIndex(t, dir), want)
+}
