@@ -5,7 +5,7 @@ BIN     := bin/rewind
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help build run test test-deps test-unit test-e2e bench bench-deps lint
+.PHONY: help build run test test-deps test-unit test-e2e soak bench bench-deps lint
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,6 +28,9 @@ test-unit: ## unit tests only (no ffmpeg, quick)
 
 test-e2e: test-deps ## end-to-end tests only
 	$(GO) test -count=1 -timeout 30m ./e2e/...
+
+soak: test-deps ## kill test with 100 random SIGKILLs (REWIND_KILLS=n, REWIND_KILL_SEED=s to replay)
+	REWIND_KILLS=$${REWIND_KILLS:-100} $(GO) test -count=1 -timeout 60m -run '^TestKillRecovery$$' -v ./e2e/
 
 bench-deps: ## install what the benchmarks need (ffmpeg, nginx, wrk)
 	bash .ci/test-deps.sh bench
