@@ -43,7 +43,8 @@ type Store struct {
 	segments atomic.Int64 // segments indexed since Open
 
 	// jmu serializes the journaled changes (journal append, then index
-	// commit) with journal compaction.
+	// commit) with journal compaction. Lock order: mu before jmu; nothing
+	// takes mu while holding jmu.
 	jmu  sync.Mutex
 	jrnl *journal
 	// lock is the data folder lock, held until Close.

@@ -146,9 +146,9 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 
 	var cs channelState
 	tws := make([]*trackWriter, len(tracks))
-	// The journal learns the session and its init versions first.
+	// The journal learns the session and its init versions first. jmu is
+	// released before anything below takes Store.mu (lock order: mu, jmu).
 	w.s.jmu.Lock()
-	defer w.s.jmu.Unlock()
 	err := w.s.db.Update(func(txn *badger.Txn) error {
 		var jr []journalRecord
 		if _, err := getJSON(txn, channelStateKey(w.id), &cs); err != nil {
@@ -183,6 +183,7 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 		}
 		return setJSON(txn, channelStateKey(w.id), cs)
 	})
+	w.s.jmu.Unlock()
 	if err != nil {
 		return fmt.Errorf("archive: start session of %q: %w", w.channel, err)
 	}
