@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -646,4 +647,61 @@ func TestJournalCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	diffMaps(t, "index", dumpIndex(t, dir), want)
+}
+
+// TestJournalLockOrder: new channels (Store.mu, then the journal lock) and
+// new sessions (the journal lock, then the edge's Store.mu) concurrently
+// must not deadlock.
+func TestJournalLockOrder(t *testing.T) {
+	s, err := Open(rebuildCfg(t.TempDir(), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.OpenWriter("live/busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		for range 200 {
+			if err := w.StartSession(rTracks(1, true)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := range 200 {
+			nw, err := s.OpenWriter("live/new" + strconv.Itoa(i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_ = nw.Close()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := range 200 {
+			if err := s.PutResource("channel", "live/r"+strconv.Itoa(i), []byte("{}")); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		// No Close: it would wait for the deadlocked writer.
+		buf := make([]byte, 1<<20)
+		t.Fatalf("deadlock between channel creation, sessions and resources:\n%s", buf[:runtime.Stack(buf, true)])
+	}
+	if err := errors.Join(w.Close(), s.Close()); err != nil {
+		t.Fatal(err)
+	}
 }
