@@ -293,9 +293,11 @@ func (s *Store) compactJournal() error {
 	path := filepath.Join(s.cfg.Dir, journalName)
 	tmp := path + ".tmp"
 	if err := writeFileSync(tmp, buf.Bytes()); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("archive: journal snapshot: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("archive: journal snapshot: %w", err)
 	}
 	if err := syncDir(s.cfg.Dir); err != nil {

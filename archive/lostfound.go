@@ -74,6 +74,7 @@ func (s *Store) quarantineRange(f *os.File, path string, from, to int64, why str
 		err = cerr
 	}
 	if err != nil {
+		_ = os.Remove(dst)
 		return fmt.Errorf("archive: copy to lost+found: %w", err)
 	}
 	s.log.Warn("copied unaccounted bytes to lost+found", "path", path, "from", from, "to", to, "copy", dst, "reason", why)

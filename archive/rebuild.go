@@ -118,7 +118,12 @@ func (s *Store) openIndex(rebuild bool) error {
 	}
 	s.jmu.Lock()
 	defer s.jmu.Unlock()
-	return s.compactJournal()
+	if err := s.compactJournal(); err != nil {
+		// The journal stays as it is (appends go on); only its snapshot
+		// is missing, e.g. on a full disk.
+		s.log.Warn("journal compaction failed; keeping the journal as it is", "err", err)
+	}
+	return nil
 }
 
 // rebuildIndex fills an empty index from the journal and the media logs.

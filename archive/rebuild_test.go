@@ -705,3 +705,40 @@ func TestJournalLockOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestQuarantineFailureKeepsBytes: when lost+found cannot be written (a
+// full disk; here a file in its place), Open still succeeds and leaves the
+// unaccounted bytes in the log instead of cutting them.
+func TestQuarantineFailureKeepsBytes(t *testing.T) {
+	dir := t.TempDir()
+	recordFixture(t, dir)
+	log := dirLogs(t, filepath.Join(dir, "media"))[0]
+	appendFile(t, log, bytes.Repeat([]byte("tail"), 1000))
+	fi, err := os.Stat(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, lostFoundName), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	if err := openClose(rebuildCfg(dir, &out)); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(log); after.Size() != fi.Size() {
+		t.Errorf("tail cut without a copy: %d bytes, want %d", after.Size(), fi.Size())
+	}
+	if !strings.Contains(out.String(), "could not copy unaccounted bytes to lost+found") {
+		t.Errorf("no warning:\n%s", out.String())
+	}
+	// Once lost+found can be written, the next start moves the tail there.
+	if err := os.Remove(filepath.Join(dir, lostFoundName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := openClose(rebuildCfg(dir, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(log); after.Size() >= fi.Size() {
+		t.Errorf("tail still in the log: %d bytes", after.Size())
+	}
+}

@@ -198,14 +198,22 @@ func (s *Store) recoverLog(lp logPathParts, path string, from, size int64) (int6
 	if err := s.adopt(lp, segs); err != nil {
 		return 0, fmt.Errorf("index segments of %s: %w", path, err)
 	}
+	kept := true
 	for _, r := range sc.lost {
 		why := "bytes no segment trailer accounts for"
 		if r[1] == size && r[0] >= end {
 			why = "log tail past the last whole segment (a segment in flight at a crash)"
 		}
 		if err := s.quarantineRange(f, path, r[0], r[1], why); err != nil {
-			return 0, err
+			// A full disk must not stop the start: leave the bytes where
+			// they are (unindexed, never served) and try again next time.
+			s.log.Warn("could not copy unaccounted bytes to lost+found; left in the log", "path", path,
+				"from", r[0], "to", r[1], "err", err)
+			kept = false
 		}
+	}
+	if !kept {
+		return size, nil
 	}
 	if end < size {
 		if err := f.Truncate(end); err != nil {
@@ -449,7 +457,9 @@ func (s *Store) cutTail(path string, end, size int64) (int64, error) {
 		return size, nil
 	}
 	if err := s.quarantineRange(f, path, end, size, "bytes past the last segment the index keeps"); err != nil {
-		return 0, err
+		s.log.Warn("could not copy unaccounted bytes to lost+found; left in the log", "path", path,
+			"from", end, "to", size, "err", err)
+		return size, nil
 	}
 	if err := f.Truncate(end); err != nil {
 		return 0, fmt.Errorf("truncate log: %w", err)
