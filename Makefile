@@ -5,7 +5,7 @@ BIN     := bin/rewind
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help build run test test-deps test-unit test-e2e fuzz bench bench-deps lint
+.PHONY: help build run test test-deps test-unit test-e2e fuzz soak bench bench-deps lint
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,9 @@ test-e2e: test-deps ## end-to-end tests only
 FUZZTIME ?= 3s
 fuzz: ## run each fuzz target for FUZZTIME (default 3s; e.g. make fuzz FUZZTIME=60s)
 	FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz.sh
+
+soak: test-deps ## kill test with 100 random SIGKILLs (REWIND_KILLS=n, REWIND_KILL_SEED=s to replay)
+	REWIND_KILLS=$${REWIND_KILLS:-100} $(GO) test -count=1 -timeout 60m -run '^TestKillRecovery$$' -v ./e2e/
 
 bench-deps: ## install what the benchmarks need (ffmpeg, nginx, wrk)
 	bash .ci/test-deps.sh bench

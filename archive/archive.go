@@ -7,16 +7,20 @@
 //
 //	media/<channel id>/<track>/<first segment start µs>.cmfv|.cmfa  media logs
 //	index/                                                          Badger
+//	index.journal                                                   journal.go
+//	lost+found/                                                     what recovery could not account for
 //
-// Crash safety: the bytes of a segment are written to its log before its
-// index entry commits, and nothing is served before it is indexed. [Open]
-// truncates log tails past the last indexed byte and deletes log files that
-// hold no indexed segment, so a process crash loses at most the segments in
-// flight.
+// The logs are the truth, the index is derived. Every segment starts on a
+// 4 KiB boundary of its log, so exports can share blocks (reflink) with the
+// log, and is followed by a trailer box that describes it and a free box up
+// to the next boundary, both outside the served byte range (trailer.go).
 //
-// Every segment starts on a 4 KiB boundary of its log (the gap before it
-// reads as zeros and is never served), so exports can share blocks
-// (reflink) with the log.
+// Crash safety: the bytes and trailer of a segment are written to its log
+// before its index entry commits, and nothing is served before it is
+// indexed. [Open] indexes the whole self-described segments it finds past
+// the last indexed byte, moves the rest to lost+found (a process crash
+// loses at most the segments in flight), and rebuilds a missing index from
+// the logs and the journal; [Rebuild] does it for a damaged one.
 //
 // Control-plane resources (opaque JSON documents) live in the same index
 // under their own key prefix; see [Store.PutResource].

@@ -72,8 +72,8 @@ func (s *Store) reopenWritable() error {
 	if err := s.db.Close(); err != nil {
 		s.log.Warn("closing the read-only index", "error", err)
 	}
-	if err := s.openIndex(false); err != nil {
-		if err2 := s.openIndex(true); err2 != nil {
+	if err := s.openIndex(false, false); err != nil {
+		if err2 := s.openIndex(false, true); err2 != nil {
 			s.dbClosed = true
 			return errors.Join(err, err2)
 		}

@@ -174,3 +174,14 @@ func sumSizes(m map[string]int64) int64 {
 	}
 	return n
 }
+
+// checkLogEnd checks that a log ends right after the trailer of the segment
+// ending at segEnd: the segment is followed by its trailer and padding to
+// the next 4 KiB boundary (at most two blocks, the first segment's trailer
+// carries the init).
+func checkLogEnd(t testing.TB, what string, size, segEnd int64) {
+	t.Helper()
+	if size%4096 != 0 || size <= segEnd || size > (segEnd+4095)/4096*4096+2*4096 {
+		t.Fatalf("%s: log size %d, want the 4 KiB boundary after the trailer of the segment ending at %d", what, size, segEnd)
+	}
+}

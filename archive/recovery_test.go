@@ -101,13 +101,9 @@ func TestCrashRecovery(t *testing.T) {
 			if before[p] <= size {
 				t.Fatalf("video log had no tail to truncate: %d -> %d", before[p], size)
 			}
-			if size != last.Offset+last.Size {
-				t.Fatalf("video log size %d, want last indexed byte %d", size, last.Offset+last.Size)
-			}
+			checkLogEnd(t, "video", size, last.Offset+last.Size)
 		case ".cmfa":
-			if size != audio[0].Size {
-				t.Fatalf("audio log size %d, want %d", size, audio[0].Size)
-			}
+			checkLogEnd(t, "audio", size, audio[0].Size)
 		}
 	}
 	if s.Stats().Bytes != sumSizes(after) {
@@ -177,9 +173,7 @@ func TestRecoveryDropsEntriesPastEOF(t *testing.T) {
 		t.Fatal(err)
 	}
 	sec.File.Close()
-	if fi.Size() != sec.Offset+sec.Size {
-		t.Fatalf("log size %d, want %d", fi.Size(), sec.Offset+sec.Size)
-	}
+	checkLogEnd(t, "video", fi.Size(), sec.Offset+sec.Size)
 	// A deleted log drops all its entries.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

@@ -30,6 +30,11 @@ func (s *Store) PutResource(kind, id string, value []byte) error {
 		return fmt.Errorf("archive: put %s %q: %w", kind, id, err)
 	}
 	v := append([]byte(nil), value...)
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	if err := s.jrnl.append(journalRecord{Op: opPut, Kind: kind, Key: id, Value: v}); err != nil {
+		return fmt.Errorf("archive: put %s %q: %w", kind, id, err)
+	}
 	if err := s.db.Update(func(txn *badger.Txn) error {
 		return txn.Set(resourceKey(kind, id), v)
 	}); err != nil {
@@ -78,18 +83,18 @@ func (s *Store) DeleteResource(kind, id string) error {
 		return fmt.Errorf("archive: delete %s %q: %w", kind, id, err)
 	}
 	k := resourceKey(kind, id)
-	var err error
-	for range 3 { // retry when a concurrent Put of the key wins
-		err = s.db.Update(func(txn *badger.Txn) error {
-			if _, err := txn.Get(k); err != nil {
-				return err
-			}
-			return txn.Delete(k)
-		})
-		if !errors.Is(err, badger.ErrConflict) {
-			break
+	// jmu serializes resource writes: no transaction conflict among them.
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	err := s.db.Update(func(txn *badger.Txn) error {
+		if _, err := txn.Get(k); err != nil {
+			return err
 		}
-	}
+		if err := s.jrnl.append(journalRecord{Op: opDelete, Kind: kind, Key: id}); err != nil {
+			return err
+		}
+		return txn.Delete(k)
+	})
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return ErrNotFound
 	}

@@ -30,6 +30,7 @@ func (s *Store) runPruner(ctx context.Context) {
 			s.log.Debug("retention pass", "removed_segments", n)
 		}
 		s.collectGarbage()
+		s.maybeCompactJournal()
 	}
 }
 

@@ -47,6 +47,18 @@ type Store struct {
 	evictedBytes   atomic.Int64 // media bytes unlinked by those evictions
 	readOnlyEvicts []string     // logs unlinked while read-only (index cleaned at reopen)
 
+	// jmu serializes the journaled changes (journal append, then index
+	// commit) with journal compaction. Lock order: mu before jmu; nothing
+	// takes mu while holding jmu.
+	jmu  sync.Mutex
+	jrnl *journal
+	// lock is the data folder lock, held until Close.
+	lock *os.File
+	// rec counts what recovery did at Open.
+	rec recoveryStats
+	// quarantined counts what recovery moved or copied to lost+found.
+	quarantined atomic.Int64
+
 	cancel    context.CancelFunc
 	done      chan struct{}
 	guardDone chan struct{}
@@ -64,10 +76,18 @@ type Stats struct {
 }
 
 // Open opens (or creates) the archive in cfg.Dir, recovers from a previous
-// crash (truncates log tails past the last indexed byte, deletes log files
-// without an indexed segment, drops index entries pointing past the end of
-// their log) and starts the retention goroutine, which Close stops.
-func Open(cfg Config) (*Store, error) {
+// crash and starts the retention goroutine, which Close stops.
+//
+// Recovery never deletes media it cannot account for. Log bytes past the
+// last indexed segment are indexed if they are whole self-described
+// segments (see trailer.go) and otherwise moved to Dir/lost+found; index
+// entries pointing past the end of their log are dropped. When the index
+// is missing (or its MANIFEST is), Open rebuilds it from the media logs
+// and the journal and logs a warning. A damaged index file gives an error
+// wrapping ErrIndexDamaged that names the file: see [Rebuild].
+func Open(cfg Config) (*Store, error) { return open(cfg, false) }
+
+func open(cfg Config, rebuild bool) (*Store, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
@@ -86,11 +106,21 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(s.mediaDir, 0o755); err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
+	lock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	s.lock = lock
 	// On a full disk Badger would fault (SIGBUS) writing its memory-mapped
 	// files: open the index read-only, serve what is stored, and reopen
 	// it for writing once space returns (guard.go).
 	readOnly := s.space.update(false).Full
-	if err := s.openIndex(readOnly); err != nil {
+	if err := s.openIndex(rebuild, readOnly); err != nil {
+		if s.db != nil {
+			_ = s.db.Close()
+		}
+		_ = s.jrnl.close()
+		_ = lock.Close()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -100,12 +130,12 @@ func Open(cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// indexOptions are the Badger options of the index. Values stay in the LSM
+// badgerOptions are the Badger options of the index. Values stay in the LSM
 // tree (all are far below the 1 MiB ValueThreshold), so the value log's
 // memory-mapped file is not written on the hot path; the memtable's
 // memory-mapped WAL is 2 × MemTableSize = 32 MiB, well inside the
 // free-space headroom that keeps Badger from faulting on a full disk.
-func (s *Store) indexOptions(readOnly bool) badger.Options {
+func (s *Store) badgerOptions() badger.Options {
 	return badger.DefaultOptions(filepath.Join(s.cfg.Dir, "index")).
 		WithLogger(badgerLogger{l: s.log.With("lib", "badger")}).
 		WithLoggingLevel(badger.WARNING).
@@ -113,29 +143,39 @@ func (s *Store) indexOptions(readOnly bool) badger.Options {
 		WithMemTableSize(16 << 20).
 		WithValueLogFileSize(64 << 20).
 		WithBlockCacheSize(32 << 20).
-		WithMetricsEnabled(false).
-		WithReadOnly(readOnly)
+		WithMetricsEnabled(false)
 }
 
-// openIndex opens Badger (read-only: no recovery, which writes; the byte
-// counter is taken from the media folder) and sets s.db.
-func (s *Store) openIndex(readOnly bool) error {
-	db, err := badger.Open(s.indexOptions(readOnly))
-	if err != nil {
-		return fmt.Errorf("archive: open index: %w", err)
-	}
-	s.db = db
-	s.space.setReadOnly(readOnly)
-	if readOnly {
-		s.log.Warn("disk full at start: index opened read-only; serving the archive, recording and API writes wait for free space",
-			"free_bytes", s.space.status().Free, "min_free_bytes", s.space.status().MinFree)
-		s.bytes.Store(mediaBytes(s.mediaDir))
+// openIndex opens the index and sets s.db. Read-only (a full disk at
+// start) it is checked and opened without recovery, which writes, and the
+// byte counter is taken from the media folder; otherwise it is checked,
+// recovered or rebuilt (openWritableIndex).
+func (s *Store) openIndex(rebuild, readOnly bool) error {
+	if !readOnly || rebuild {
+		if err := s.openWritableIndex(rebuild); err != nil {
+			return err
+		}
+		s.space.setReadOnly(false)
 		return nil
 	}
-	if err := s.recover(); err != nil {
-		_ = db.Close()
-		return fmt.Errorf("archive: recovery: %w", err)
+	dir := filepath.Join(s.cfg.Dir, "index")
+	state, err := checkIndex(dir)
+	if err != nil {
+		return err
 	}
+	if state != indexOK {
+		return fmt.Errorf("archive: the index in %s must be rebuilt but the disk is full (%d bytes free, %d needed): free space and start again",
+			dir, s.space.status().Free, s.space.status().MinFree)
+	}
+	db, err := openBadger(s.badgerOptions().WithReadOnly(true))
+	if err != nil {
+		return err
+	}
+	s.db = db
+	s.space.setReadOnly(true)
+	s.log.Warn("disk full at start: index opened read-only; serving the archive, recording and API writes wait for free space",
+		"free_bytes", s.space.status().Free, "min_free_bytes", s.space.status().MinFree)
+	s.bytes.Store(mediaBytes(s.mediaDir))
 	return nil
 }
 
@@ -170,6 +210,11 @@ func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("archive: close index: %w", err))
 	}
+	s.jmu.Lock()
+	if err := s.jrnl.close(); err != nil {
+		errs = append(errs, fmt.Errorf("archive: close journal: %w", err))
+	}
+	s.jmu.Unlock()
 	s.life.Unlock()
 
 	// A writer opened while Close was starting: close it too (its index
@@ -192,6 +237,9 @@ func (s *Store) Close() error {
 		delete(s.notify, ch)
 	}
 	s.mu.Unlock()
+	if err := s.lock.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("archive: unlock data folder: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -338,7 +386,9 @@ func (s *Store) channelID(name string, create bool) (uint32, error) {
 		return 0, fmt.Errorf("archive: allocate channel id for %q: %w", name, err)
 	}
 	// Allocation is serialized by s.mu, so the read-modify-write of the
-	// counter cannot conflict.
+	// counter cannot conflict. The journal learns the id first.
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
 	err = s.db.Update(func(txn *badger.Txn) error {
 		var next uint32 = 1
 		item, err := txn.Get(metaKey(metaNextChannelID))
@@ -357,6 +407,9 @@ func (s *Store) channelID(name string, create bool) (uint32, error) {
 			return err
 		}
 		id = next
+		if err := s.jrnl.append(journalRecord{Op: opChannel, ID: id, Channel: name}); err != nil {
+			return err
+		}
 		if err := txn.Set(metaKey(metaNextChannelID), binary.BigEndian.AppendUint32(nil, next+1)); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"slices"
 	"sync"
 	"time"
@@ -44,9 +45,11 @@ type trackWriter struct {
 	// gapDone: the Seq numbers of the gap before this session are reserved.
 	gapDone bool
 	file    *logFile
-	// inSeg: a segment is in progress in file, starting at segOff.
+	// inSeg: a segment is in progress in file, starting at segOff; crc is
+	// the CRC-32C of its bytes so far.
 	inSeg  bool
 	segOff int64
+	crc    uint32
 }
 
 // OpenWriter opens the writer of a channel ("group/channel"). Only one
@@ -157,7 +160,11 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 
 	var cs channelState
 	tws := make([]*trackWriter, len(tracks))
+	// The journal learns the session and its init versions first. jmu is
+	// released before anything below takes Store.mu (lock order: mu, jmu).
+	w.s.jmu.Lock()
 	err := w.s.db.Update(func(txn *badger.Txn) error {
+		var jr []journalRecord
 		if _, err := getJSON(txn, channelStateKey(w.id), &cs); err != nil {
 			return err
 		}
@@ -179,11 +186,18 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 			if err := setJSON(txn, initKey(w.id, info.Name, st.InitVersion), rec); err != nil {
 				return err
 			}
+			jr = append(jr, journalRecord{Op: opInit, Channel: w.channel, Track: info.Name, Version: st.InitVersion,
+				Session: cs.Session, Info: &tracks[i]})
 			cs.Tracks = append(cs.Tracks, sessionTrack{Name: info.Name, InitVersion: st.InitVersion})
 			tws[i] = &trackWriter{info: info, audio: info.Kind == packager.KindAudio, state: st, disc: true}
 		}
+		jr = append(jr, journalRecord{Op: opSession, Channel: w.channel, Session: cs.Session, Tracks: cs.Tracks})
+		if err := w.s.jrnl.append(jr...); err != nil {
+			return err
+		}
 		return setJSON(txn, channelStateKey(w.id), cs)
 	})
+	w.s.jmu.Unlock()
 	if err != nil {
 		return fmt.Errorf("archive: start session of %q: %w", w.channel, w.s.space.noteErr(err))
 	}
@@ -239,6 +253,7 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 		}
 		t.inSeg = true
 		t.segOff = alignUp(t.file.committed)
+		t.crc = crc32.Checksum(c.Data, castagnoli)
 		if err := w.s.writeLog(t.file, c.Data, t.segOff); err != nil {
 			return errors.Join(w.s.space.noteErr(err), w.discard(t))
 		}
@@ -252,6 +267,7 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 	if err := w.s.writeLog(t.file, c.Data, t.file.size); err != nil {
 		return errors.Join(w.s.space.noteErr(err), w.discard(t))
 	}
+	t.crc = crc32.Update(t.crc, castagnoli, c.Data)
 	w.edge.chunk(t, c, off)
 	return nil
 }
@@ -287,34 +303,14 @@ func (w *Writer) EndSegment(e packager.SegmentEnd) error {
 	if err := w.s.space.check(true); err != nil {
 		return errors.Join(err, w.discard(t))
 	}
+	rec, st := w.nextRecord(t, e)
+	if err := w.writeTrailer(t, &rec); err != nil {
+		return errors.Join(err, w.discard(t))
+	}
 	if w.s.cfg.SyncWrites {
 		if err := datasync(t.file.f); err != nil {
 			return errors.Join(fmt.Errorf("archive: sync log: %w", err), w.discard(t))
 		}
-	}
-	st := t.state
-	rec := segmentRecord{
-		FileUs:      t.file.firstUs,
-		Audio:       t.audio,
-		Offset:      t.segOff,
-		Size:        t.file.size - t.segOff,
-		DecodeTime:  e.DecodeTime,
-		Duration:    e.Duration,
-		Timescale:   ts,
-		Seq:         st.NextSeq,
-		Disc:        t.disc,
-		InitVersion: st.InitVersion,
-		Session:     w.session,
-	}
-	if t.disc && st.NextSeq > 0 {
-		st.DiscSeq++
-	}
-	rec.DiscSeq = st.DiscSeq
-	st.NextSeq++
-	st.LastStartUs = startUs
-	st.LastEndUs = rec.endUs()
-	if durUs := st.LastEndUs - startUs; t.disc || durUs > st.SessionMaxUs {
-		st.SessionMaxUs = durUs
 	}
 	lf := logFileRecord{Audio: t.audio, End: t.file.size, LastEndUs: rec.endUs()}
 	err = w.s.db.Update(func(txn *badger.Txn) error {
@@ -365,6 +361,52 @@ func gapSegments(st trackState, startUs uint64) uint64 {
 	}
 	unit := max(st.SessionMaxUs, uint64(time.Second/time.Microsecond))
 	return (outage + unit - 1) / unit
+}
+
+// nextRecord returns the index record of the segment in progress of t and
+// the track state after it.
+func (w *Writer) nextRecord(t *trackWriter, e packager.SegmentEnd) (segmentRecord, trackState) {
+	st := t.state
+	rec := segmentRecord{
+		FileUs:      t.file.firstUs,
+		Audio:       t.audio,
+		Offset:      t.segOff,
+		Size:        t.file.size - t.segOff,
+		DecodeTime:  e.DecodeTime,
+		Duration:    e.Duration,
+		Timescale:   t.info.Timescale,
+		Seq:         st.NextSeq,
+		Disc:        t.disc,
+		InitVersion: st.InitVersion,
+		Session:     w.session,
+	}
+	if t.disc && st.NextSeq > 0 {
+		st.DiscSeq++ // the track's very first segment starts the numbering at 0
+	}
+	rec.DiscSeq = st.DiscSeq
+	st.NextSeq++
+	st.LastStartUs = ticksToMicros(e.DecodeTime, t.info.Timescale)
+	st.LastEndUs = rec.endUs()
+	if durUs := st.LastEndUs - st.LastStartUs; t.disc || durUs > st.SessionMaxUs {
+		st.SessionMaxUs = durUs
+	}
+	return rec, st
+}
+
+// writeTrailer appends the segment's trailer and the padding to the next
+// 4 KiB boundary (trailer.go). The first segment of a log also carries the
+// track's init, so that every log describes itself.
+func (w *Writer) writeTrailer(t *trackWriter, rec *segmentRecord) error {
+	tr := trailer{rec: *rec, channel: w.channel, track: t.info.Name, crc: t.crc}
+	if t.file.committed == 0 {
+		info, err := json.Marshal(initRecord{Session: w.session, Info: t.info})
+		if err != nil {
+			return fmt.Errorf("archive: trailer: %w", err)
+		}
+		tr.info = info
+	}
+	end := rec.Offset + rec.Size
+	return w.s.writeLog(t.file, appendTrailer(nil, &tr, end), end)
 }
 
 // Close discards the segments in progress (truncating their bytes), closes

@@ -127,6 +127,10 @@ func TestRunCLI(t *testing.T) {
 		{[]string{"bogus"}, 2, "", `unknown command "bogus"`},
 		{[]string{"serve", "--help"}, 0, "", "-data-dir"},
 		{[]string{"serve", "--http-addr", "x"}, 2, "", `setting "http-addr"`},
+		{[]string{"index"}, 2, "", "rewind index rebuild --data-dir DIR"},
+		{[]string{"index", "rebuild", "--help"}, 0, "", "lost+found"},
+		{[]string{"index", "rebuild", "--data-dir", "/nonexistent"}, 1, "", "is not a Rewind data folder"},
+		{[]string{"index", "rebuild", "--data-dir", emptyDataDir(t)}, 0, "rebuilt the index of", ""},
 	}
 	for _, tc := range cases {
 		var out, errw bytes.Buffer
@@ -170,4 +174,13 @@ func TestServeStartsAndStops(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+// emptyDataDir is a data folder with an empty media folder.
+func emptyDataDir(t *testing.T) string {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "media"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

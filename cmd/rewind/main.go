@@ -1,8 +1,9 @@
 // Command rewind is a live streaming origin with a time-shift archive:
 // RTSP publish in, CMAF HLS/DASH out, every segment indexed for start-over.
 //
-//	rewind serve [flags]   start the origin (see rewind serve --help)
-//	rewind version         print the version
+//	rewind serve [flags]                   start the origin (see rewind serve --help)
+//	rewind index rebuild --data-dir DIR    rebuild the archive index from the media logs
+//	rewind version                         print the version
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -44,8 +46,9 @@ func main() {
 const usage = `Rewind: live streaming origin with a time-shift archive.
 
 Usage:
-  rewind serve [flags]   start the origin (rewind serve --help lists every setting)
-  rewind version         print the version
+  rewind serve [flags]                 start the origin (rewind serve --help lists every setting)
+  rewind index rebuild --data-dir DIR  rebuild the archive index from the media logs (Rewind stopped)
+  rewind version                       print the version
 `
 
 // run is main without the process: it returns the exit code.
@@ -66,9 +69,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		if err := serve(ctx, cfg, stderr); err != nil {
 			fmt.Fprintf(stderr, "rewind: %v\n", err)
+			if errors.Is(err, archive.ErrIndexDamaged) {
+				fmt.Fprintf(stderr, "rewind: the index can be rebuilt from the media logs: stop Rewind, then run\n"+
+					"  rewind index rebuild --data-dir %s\n", cfg.DataDir)
+			}
 			return 1
 		}
 		return 0
+	case "index":
+		return runIndex(args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "rewind %s\n", version)
 		return 0
@@ -252,4 +261,48 @@ func newControlPlane(cfg *Config, cat *catalog.Catalog, httpSrv *origin.Server, 
 		api.Verifier = &sigv4.Verifier{Service: mediapackage.SigningName, Region: cfg.Region, Credentials: creds}
 	}
 	return api
+}
+
+// runIndex runs `rewind index rebuild`.
+func runIndex(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "rebuild" {
+		fmt.Fprint(stderr, "Usage: rewind index rebuild --data-dir DIR\n")
+		return 2
+	}
+	fs := flag.NewFlagSet("rewind index rebuild", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", "./data", "data folder of the archive (env "+envName("data-dir")+")")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: rewind index rebuild --data-dir DIR\n\n"+
+			"Makes a new index of the archive from its media logs and index.journal. The previous\n"+
+			"index folder and anything the logs cannot account for are moved to DIR/lost+found.\n"+
+			"Rewind must be stopped.\n\n")
+		fs.PrintDefaults()
+	}
+	if v := getenv(envName("data-dir")); v != "" {
+		*dataDir = v
+	}
+	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "rewind: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	log := newLogger(&Config{LogLevel: *logLevel}, stderr)
+	if _, err := os.Stat(filepath.Join(*dataDir, "media")); err != nil {
+		fmt.Fprintf(stderr, "rewind: %s is not a Rewind data folder: %v\n", *dataDir, err)
+		return 1
+	}
+	r, err := archive.Rebuild(archive.Config{Dir: *dataDir, Logger: log.With("component", "archive")})
+	if err != nil {
+		fmt.Fprintf(stderr, "rewind: index rebuild: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "rebuilt the index of %s: %d segments from %d media logs, %d channels, %d items moved to %s, in %s\n",
+		*dataDir, r.Segments, r.Logs, r.Channels, r.Quarantined, filepath.Join(*dataDir, "lost+found"), r.Took.Round(time.Millisecond))
+	return 0
 }

@@ -1,0 +1,179 @@
+package archive
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+)
+
+// Segment trailers make the media logs self-describing: the index can be
+// rebuilt from the logs alone (see rebuild.go).
+//
+// After the bytes of every segment, in the gap before the next 4 KiB
+// boundary (never part of a served byte range), the writer appends two
+// top-level ISO-BMFF boxes:
+//
+//	rwnd  the segment trailer: what the segment's index entry holds, the
+//	      channel and track names, a CRC-32C of the segment's bytes and
+//	      (in a log's first segment) the track's TrackInfo with its init
+//	      segment; the box ends with a CRC-32C of itself
+//	free  padding up to the next 4 KiB boundary, where the next segment
+//	      starts
+//
+// so a log is a plain sequence of boxes (styp moof mdat ... rwnd free styp
+// moof mdat ... rwnd free ...) that players and box dumpers skip through.
+//
+// rwnd payload (big-endian), version 1:
+//
+//	 8 u8  version
+//	 9 u8  flags: 1 discontinuity, 2 audio, 4 has info
+//	10 u16 reserved (0)
+//	12 u64 offset of the segment's first byte in the log
+//	20 u64 size of the segment
+//	28 u64 decode time        36 u64 duration        44 u32 timescale
+//	48 u64 seq                56 u64 disc seq        64 u32 init version
+//	68 u64 session            76 u32 CRC-32C of the segment's bytes
+//	80 u16 channel length, channel; u8 track length, track;
+//	   u32 info length, info (JSON initRecord, or empty)
+//	end-4 u32 CRC-32C of the box up to here
+var trailerType = [4]byte{'r', 'w', 'n', 'd'}
+
+const (
+	trailerVersion  = 1
+	trailerFixedLen = 80
+	flagHasInfo     = 1 << 2
+	// maxTrailerLen bounds a trailer (names and one init segment).
+	maxTrailerLen = 1 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// trailer is the decoded rwnd box of one segment.
+type trailer struct {
+	rec     segmentRecord // FileUs is not stored (the file's name tells it)
+	channel string
+	track   string
+	crc     uint32 // of the segment's bytes
+	info    []byte // JSON initRecord, or nil
+}
+
+// appendTrailer appends the rwnd box of t and a free box that pads the log
+// from end (the offset of the rwnd box) to the next 4 KiB boundary.
+func appendTrailer(b []byte, t *trailer, end int64) []byte {
+	n := trailerFixedLen + 2 + len(t.channel) + 1 + len(t.track) + 4 + len(t.info) + 4
+	start := len(b)
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	b = append(b, trailerType[:]...)
+	flags := byte(0)
+	if t.rec.Disc {
+		flags |= flagDiscontinuity
+	}
+	if t.rec.Audio {
+		flags |= flagAudio
+	}
+	if len(t.info) > 0 {
+		flags |= flagHasInfo
+	}
+	b = append(b, trailerVersion, flags, 0, 0)
+	be := binary.BigEndian
+	b = be.AppendUint64(b, uint64(t.rec.Offset))
+	b = be.AppendUint64(b, uint64(t.rec.Size))
+	b = be.AppendUint64(b, t.rec.DecodeTime)
+	b = be.AppendUint64(b, t.rec.Duration)
+	b = be.AppendUint32(b, t.rec.Timescale)
+	b = be.AppendUint64(b, t.rec.Seq)
+	b = be.AppendUint64(b, t.rec.DiscSeq)
+	b = be.AppendUint32(b, t.rec.InitVersion)
+	b = be.AppendUint64(b, t.rec.Session)
+	b = be.AppendUint32(b, t.crc)
+	b = be.AppendUint16(b, uint16(len(t.channel)))
+	b = append(b, t.channel...)
+	b = append(b, byte(len(t.track)))
+	b = append(b, t.track...)
+	b = be.AppendUint32(b, uint32(len(t.info)))
+	b = append(b, t.info...)
+	b = be.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
+	return appendFree(b, end+int64(n))
+}
+
+// appendFree appends a free box from off to the next 4 KiB boundary (one
+// block further when the gap is too small for a box header).
+func appendFree(b []byte, off int64) []byte {
+	pad := alignUp(off) - off
+	if pad == 0 {
+		return b
+	}
+	if pad < 8 {
+		pad += segmentAlign
+	}
+	b = binary.BigEndian.AppendUint32(b, uint32(pad))
+	b = append(b, "free"...)
+	return append(b, make([]byte, pad-8)...)
+}
+
+var errBadTrailer = errors.New("archive: malformed segment trailer")
+
+// parseTrailer decodes a whole rwnd box (header included).
+func parseTrailer(b []byte) (*trailer, error) {
+	if len(b) < trailerFixedLen+2+1+4+4 || binary.BigEndian.Uint32(b) != uint32(len(b)) ||
+		[4]byte(b[4:8]) != trailerType {
+		return nil, errBadTrailer
+	}
+	if sum := binary.BigEndian.Uint32(b[len(b)-4:]); crc32.Checksum(b[:len(b)-4], castagnoli) != sum {
+		return nil, fmt.Errorf("%w: checksum mismatch", errBadTrailer)
+	}
+	if b[8] != trailerVersion {
+		return nil, fmt.Errorf("%w: version %d", errBadTrailer, b[8])
+	}
+	be := binary.BigEndian
+	flags := b[9]
+	t := &trailer{rec: segmentRecord{
+		Disc:        flags&flagDiscontinuity != 0,
+		Audio:       flags&flagAudio != 0,
+		Offset:      int64(be.Uint64(b[12:])),
+		Size:        int64(be.Uint64(b[20:])),
+		DecodeTime:  be.Uint64(b[28:]),
+		Duration:    be.Uint64(b[36:]),
+		Timescale:   be.Uint32(b[44:]),
+		Seq:         be.Uint64(b[48:]),
+		DiscSeq:     be.Uint64(b[56:]),
+		InitVersion: be.Uint32(b[64:]),
+		Session:     be.Uint64(b[68:]),
+	}, crc: be.Uint32(b[76:])}
+	rest := b[80 : len(b)-4]
+	str := func(n int) (string, bool) {
+		if len(rest) < n {
+			return "", false
+		}
+		s := string(rest[:n])
+		rest = rest[n:]
+		return s, true
+	}
+	var ok bool
+	if len(rest) < 2 {
+		return nil, errBadTrailer
+	}
+	n := int(be.Uint16(rest))
+	rest = rest[2:]
+	if t.channel, ok = str(n); !ok || len(rest) < 1 {
+		return nil, errBadTrailer
+	}
+	n = int(rest[0])
+	rest = rest[1:]
+	if t.track, ok = str(n); !ok || len(rest) < 4 {
+		return nil, errBadTrailer
+	}
+	n = int(be.Uint32(rest))
+	rest = rest[4:]
+	if len(rest) != n {
+		return nil, errBadTrailer
+	}
+	if n > 0 {
+		t.info = append([]byte(nil), rest...)
+	}
+	if t.rec.Timescale == 0 || t.rec.Offset < 0 || t.rec.Size <= 0 || t.channel == "" || validTrackName(t.track) != nil {
+		return nil, errBadTrailer
+	}
+	return t, nil
+}
