@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/rewind-origin/rewind/ingest/name"
 	"github.com/rewind-origin/rewind/origin/catalog"
 )
 
@@ -60,7 +61,7 @@ func (a *API) parseARN(s string) (catalog.Ref, error) {
 		return catalog.Ref{}, validation(vtARN, "ARN %q names no channel group, channel or origin endpoint", s)
 	}
 	for _, n := range []string{r.Group, r.Channel, r.Endpoint} {
-		if n != "" && !catalog.ValidName(n) {
+		if n != "" && !name.Valid(n) {
 			return catalog.Ref{}, validation(vtARN, "ARN %q has an invalid resource name %q", s, n)
 		}
 	}
