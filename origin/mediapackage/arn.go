@@ -6,6 +6,7 @@ import (
 
 	"github.com/rewind-origin/rewind/ingest/name"
 	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/origin/catalog/mpv2"
 )
 
 // arn returns the ARN of a group, channel or endpoint (empty trailing names
@@ -23,14 +24,14 @@ func (a *API) arn(r catalog.Ref) string {
 
 func (a *API) region() string {
 	if a.Region == "" {
-		return DefaultRegion
+		return mpv2.DefaultRegion
 	}
 	return a.Region
 }
 
 func (a *API) account() string {
 	if a.Account == "" {
-		return DefaultAccount
+		return mpv2.DefaultAccount
 	}
 	return a.Account
 }
