@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strconv"
 
+	"github.com/rewind-origin/rewind/ingest/name"
 	"github.com/rewind-origin/rewind/origin/catalog"
 )
 
@@ -21,7 +22,7 @@ func (c *call) page() (catalog.Page, error) {
 	}
 	if s := q.Get("nextToken"); s != "" {
 		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || !catalog.ValidName(string(b)) {
+		if err != nil || !name.Valid(string(b)) {
 			return p, validation(vtPageToken, "nextToken %q was not returned by this server", s)
 		}
 		p.After = string(b)
