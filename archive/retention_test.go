@@ -170,6 +170,8 @@ func TestPrunerGoroutine(t *testing.T) {
 	}
 	writeSegment(t, w, 0, videoTS, t0, segDur, 1) // long before time.Now()
 	w.Close()
+	// The pruner deletes the index records first, then unlinks the log:
+	// wait for both.
 	deadline := time.Now().Add(5 * time.Second)
 	for len(mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 0)) != 0 {
 		if time.Now().After(deadline) {
@@ -177,8 +179,11 @@ func TestPrunerGoroutine(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if len(dirFiles(t, filepath.Join(dir, "media"))) != 0 {
-		t.Fatal("log not unlinked")
+	for len(dirFiles(t, filepath.Join(dir, "media"))) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("log not unlinked")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
