@@ -12,14 +12,14 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/harvest/export"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // Archive is what the Service needs from the archive; *archive.Store
 // implements it.
 type Archive interface {
 	export.Source
-	LastSegments(channel, track string, n int) ([]packager.Segment, error)
+	LastSegments(channel, track string, n int) ([]media.Segment, error)
 	Live(channel string) bool
 	Notify(channel string) <-chan struct{}
 	Pin(channel string, from, to time.Time) (string, error)

@@ -17,8 +17,8 @@ import (
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/origin/catalog"
 	"github.com/rewind-origin/rewind/origin/timeshift"
-	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/hls"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // LL-HLS (RFC 8216bis) on top of the live HLS routes:
@@ -380,7 +380,7 @@ func (s *Server) renderLowLatency(ea Archive, r *request, from, now time.Time, s
 	}
 	p := hls.LowLatencyPlaylist{
 		Segments:       make([]hls.LowLatencySegment, len(segs)),
-		SegmentURI:     packager.SegmentURI,
+		SegmentURI:     media.SegmentURI,
 		InitURI:        initURI(r.track),
 		TargetDuration: max(hls.TargetDuration(segs), int(r.endpoint.SegmentDuration()/time.Second)),
 		Skip:           skip,

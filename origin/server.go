@@ -18,13 +18,13 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/origin/catalog"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // Archive is what the origin reads from the archive (archive.Store).
 type Archive interface {
 	Tracks(channel string) ([]archive.TrackState, error)
-	Segments(channel, track string, from, to time.Time, max int) ([]packager.Segment, error)
+	Segments(channel, track string, from, to time.Time, max int) ([]media.Segment, error)
 	Init(channel, track string, version uint32) ([]byte, error)
 	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
 	timeshiftArchive
