@@ -44,7 +44,7 @@ type Service struct {
 	DataDir string
 	// Archive is read for media and stores job records. Required.
 	Archive Archive
-	// Endpoints resolves origin endpoints. Required.
+	// Endpoints resolves origin endpoints: the catalog. Required.
 	Endpoints EndpointLookup
 	// Logger defaults to discarding.
 	Logger *slog.Logger

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/origin"
-	"github.com/rewind-origin/rewind/origin/catalog"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 

@@ -24,11 +24,10 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/harvest"
-	"github.com/rewind-origin/rewind/harvest/catalogsrc"
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/origin"
-	"github.com/rewind-origin/rewind/origin/catalog"
 	"github.com/rewind-origin/rewind/origin/mediapackage"
 	"github.com/rewind-origin/rewind/origin/sigv4"
 	"github.com/rewind-origin/rewind/packager/live"
@@ -178,7 +177,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Config:           cfg.Harvest,
 		DataDir:          cfg.DataDir,
 		Archive:          store,
-		Endpoints:        catalogsrc.Lookup{Catalog: cat},
+		Endpoints:        cat,
 		Logger:           log.With("component", "harvest"),
 		Region:           cfg.Region,
 		Account:          cfg.AccountID,

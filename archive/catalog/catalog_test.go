@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/origin/catalog"
-	"github.com/rewind-origin/rewind/origin/catalog/catalogtest"
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/catalogtest"
 )
 
 func TestAutoProvision(t *testing.T) {
