@@ -125,7 +125,7 @@ func newLLFixture(t *testing.T) *llFixture {
 		t.Fatal(err)
 	}
 	s := &Server{
-		Archive: store, Catalog: cat, Metrics: NewMetrics(func() (int64, int64) { return 0, 0 }),
+		Archive: store, Catalog: cat,
 		Logger: slog.New(slog.DiscardHandler), Now: time.Now,
 	}
 	srv := httptest.NewServer(s.Engine())

@@ -43,7 +43,6 @@ func newTestOrigin(t *testing.T, devClock bool) *testOrigin {
 	s := &origin.Server{
 		Archive:  store,
 		Catalog:  cat,
-		Metrics:  origin.NewMetrics(func() (int64, int64) { return 0, 0 }),
 		Logger:   slog.New(slog.DiscardHandler),
 		Now:      time.Now,
 		DevClock: devClock,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
@@ -39,8 +40,12 @@ type Server struct {
 	Address string
 	Archive Archive
 	Catalog *catalog.Catalog
-	Metrics *Metrics
 	Logger  *slog.Logger
+	// Registerer, when set, gets the server's request counter
+	// (rewind_http_requests_total). The registry is the process's.
+	Registerer prometheus.Registerer
+	// Metrics, when set, serves /metrics (the process's registry).
+	Metrics http.Handler
 	// Now returns the wall clock; it defaults to time.Now. Renderers get it
 	// as a parameter.
 	Now func() time.Time
@@ -57,6 +62,9 @@ type Server struct {
 	// /channelGroup and /tags (origin/mediapackage).
 	ControlPlane http.Handler
 
+	requestsOnce sync.Once
+	requests     *prometheus.CounterVec
+
 	ln   net.Listener
 	srv  *http.Server
 	done chan struct{}
@@ -66,8 +74,8 @@ type Server struct {
 
 // Initialize binds the listener and starts serving.
 func (s *Server) Initialize() error {
-	if s.Archive == nil || s.Catalog == nil || s.Logger == nil || s.Metrics == nil {
-		return errors.New("origin: Archive, Catalog, Metrics and Logger are required")
+	if s.Archive == nil || s.Catalog == nil || s.Logger == nil {
+		return errors.New("origin: Archive, Catalog and Logger are required")
 	}
 	if s.Now == nil {
 		s.Now = time.Now
@@ -114,9 +122,12 @@ func (s *Server) Close() {
 func (s *Server) Engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
-	e.Use(gin.Recovery(), s.Metrics.middleware, cors)
+	s.requestsOnce.Do(func() { s.requests = newRequestCounter(s.Registerer) })
+	e.Use(gin.Recovery(), countRequests(s.requests), cors)
 	e.GET("/healthz", s.handleHealth)
-	e.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
+	if s.Metrics != nil {
+		e.GET("/metrics", gin.WrapH(s.Metrics))
+	}
 	e.GET("/time", s.handleTime)
 	e.HEAD("/time", s.handleTime)
 	if s.ControlPlane != nil {

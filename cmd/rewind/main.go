@@ -123,7 +123,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		}
 	}()
 	cat := catalog.New(store)
-	metrics := origin.NewMetrics(func() (int64, int64) {
+	metrics := newMetrics(func() (int64, int64) {
 		st := store.Stats()
 		return st.Bytes, st.Segments
 	})
@@ -133,7 +133,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 			MinFreeBytes: d.MinFree, Since: d.Since, Reason: d.Reason,
 			EvictedSegments: st.EvictedSegments, EvictedBytes: st.EvictedBytes}
 	}
-	metrics.RegisterDisk(diskState)
+	metrics.registerDisk(diskState)
 
 	router := &live.Router{
 		OpenWriter: func(channel string) (live.Writer, error) {
@@ -166,9 +166,11 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Address: cfg.HTTPAddr,
 		Archive: store,
 		Catalog: cat,
-		Metrics: metrics,
 		Disk:    diskState,
-		Logger:  log.With("component", "origin"),
+		// The process owns the registry; the origin serves it and adds its request counter.
+		Registerer: metrics.registerer(),
+		Metrics:    metrics.handler(),
+		Logger:     log.With("component", "origin"),
 		// Endpoints without a start-over window reach back as far as the archive keeps.
 		Retention: cfg.Retention,
 		DevClock:  cfg.DevClock,
@@ -182,7 +184,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Region:           cfg.Region,
 		Account:          cfg.AccountID,
 		DefaultStartover: cfg.Retention,
-		Registerer:       metrics.Registerer(),
+		Registerer:       metrics.registerer(),
 	}
 	if err := harv.Initialize(); err != nil {
 		return fmt.Errorf("harvest: %w", err)
