@@ -145,8 +145,8 @@ func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 // playerResult is what e2e/player/play.mjs printed.
 type playerResult struct {
 	Samples []playerSample
-	Errors []json.RawMessage
-	Done   struct {
+	Errors  []json.RawMessage
+	Done    struct {
 		MaxCurrentTime float64 `json:"maxCurrentTime"`
 		Fatal          bool    `json:"fatal"`
 		Reason         string  `json:"reason"`
