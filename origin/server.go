@@ -58,9 +58,10 @@ type Server struct {
 	DevClock bool
 	// Disk, when set, reports the archive's disk state for /healthz.
 	Disk func() DiskState
-	// ControlPlane, when set, serves the MediaPackage v2 API under
-	// /channelGroup and /tags (origin/mediapackage).
-	ControlPlane http.Handler
+	// Mounts are served beside the data plane, on the same router and with
+	// the same middleware (request counting, CORS): the control planes,
+	// which cmd mounts. The origin knows none of them.
+	Mounts []Mount
 
 	requestsOnce sync.Once
 	requests     *prometheus.CounterVec
@@ -70,6 +71,13 @@ type Server struct {
 	done chan struct{}
 	err  error
 	once sync.Once
+}
+
+// Mount serves Handler, for any method, at each of Routes: gin route
+// patterns such as "/channelGroup/*path".
+type Mount struct {
+	Routes  []string
+	Handler http.Handler
 }
 
 // Initialize binds the listener and starts serving.
@@ -130,11 +138,11 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	e.GET("/time", s.handleTime)
 	e.HEAD("/time", s.handleTime)
-	if s.ControlPlane != nil {
-		api := gin.WrapH(s.ControlPlane)
-		e.Any("/channelGroup", api)
-		e.Any("/channelGroup/*path", api)
-		e.Any("/tags/*arn", api)
+	for _, m := range s.Mounts {
+		h := gin.WrapH(m.Handler)
+		for _, p := range m.Routes {
+			e.Any(p, h)
+		}
 	}
 	out := e.Group("/out/v1/:group/:channel/:endpoint", s.forceEndpointErrors)
 	out.GET("/*file", s.routeRanges(s.handleOut))

@@ -197,7 +197,8 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	var rtspBound atomic.Pointer[string] // set once RTSP is listening
 	api := newControlPlane(cfg, cat, httpSrv, &rtspBound, log.With("component", "api"))
 	api.Harvester = harv
-	httpSrv.ControlPlane = api
+	// The control plane is served beside the data plane, on the same router.
+	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: mediapackage.Routes(), Handler: api})
 	if err := httpSrv.Initialize(); err != nil {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
 	}

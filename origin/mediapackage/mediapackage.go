@@ -69,6 +69,12 @@ type call struct {
 	now  time.Time
 }
 
+// Routes returns the route patterns (gin syntax) the API answers, for the
+// router it is mounted on: /channelGroup/... and /tags/...
+func Routes() []string {
+	return []string{"/channelGroup", "/channelGroup/*path", "/tags/*arn"}
+}
+
 // ServeHTTP routes /channelGroup/... and /tags/... requests.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", requestID())
