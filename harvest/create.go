@@ -12,10 +12,8 @@ import (
 
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/harvest/export"
+	"github.com/rewind-origin/rewind/ingest/name"
 )
-
-// namePattern is MediaPackage's ResourceName pattern.
-var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 
 // Create validates and stores a new job (status QUEUED) and pins its range
 // against retention. in carries the path names and the request body;
@@ -138,19 +136,24 @@ func validateNames(in *HarvestJob) error {
 	return nil
 }
 
-// checkName checks a ResourceName: 1..256 characters of [a-zA-Z0-9_-].
+// checkName checks a ResourceName with the one name rule (package name)
+// that the catalog and RTSP ingest apply too.
 func checkName(field, v string, required bool) error {
-	switch {
-	case v == "" && required:
-		return validationErr(VTMemberMissing, "%s is required", field)
-	case v == "":
+	if v == "" && !required {
 		return nil
-	case len(v) > 256:
-		return validationErr(VTMaxLength, "%s is longer than 256 characters", field)
-	case !namePattern.MatchString(v):
-		return validationErr(VTPattern, "%s %q must match [a-zA-Z0-9_-]+", field, v)
 	}
-	return nil
+	var ne *name.Error
+	if !errors.As(name.Check(v), &ne) {
+		return nil
+	}
+	switch ne.Reason {
+	case name.Empty:
+		return validationErr(VTMemberMissing, "%s is required", field)
+	case name.TooLong:
+		return validationErr(VTMaxLength, "%s is longer than %d characters", field, name.MaxLen)
+	default:
+		return validationErr(VTPattern, "%s %q must match %s", field, v, name.Pattern)
+	}
 }
 
 // validateShape checks the required members and their constraints.

@@ -55,8 +55,6 @@ const (
 
 // Defaults of [Service] fields.
 const (
-	DefaultRegion  = "us-east-1"
-	DefaultAccount = "000000000000"
 	// DefaultSettle is how long after its EndTime a job waits at most for
 	// the archive to hold media past EndTime while the channel is live.
 	DefaultSettle = 30 * time.Second

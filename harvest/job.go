@@ -2,10 +2,9 @@ package harvest
 
 import (
 	"encoding/json"
-	"fmt"
-	"math"
-	"strconv"
 	"time"
+
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 )
 
 // HarvestJob is a job in the MediaPackage v2 wire shape (PascalCase JSON,
@@ -62,37 +61,12 @@ type ScheduleConfiguration struct {
 }
 
 // Time is a timestamp that is a JSON number of seconds since the Unix
-// epoch with millisecond precision (the MediaPackage v2 wire form).
-// Unmarshal also accepts an RFC 3339 string.
-type Time struct{ time.Time }
+// epoch with millisecond precision (the MediaPackage v2 wire form):
+// [mpv2.Time], the one definition the catalog and harvest share.
+type Time = mpv2.Time
 
 // NewTime returns t as a *Time truncated to the millisecond.
-func NewTime(t time.Time) *Time { return &Time{t.UTC().Truncate(time.Millisecond)} }
-
-// MarshalJSON writes seconds, with a fraction only when there is one.
-func (t Time) MarshalJSON() ([]byte, error) {
-	return []byte(strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', -1, 64)), nil
-}
-
-// UnmarshalJSON reads a number of seconds or an RFC 3339 string.
-func (t *Time) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		v, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return fmt.Errorf("timestamp %q: want epoch seconds or RFC 3339", s)
-		}
-		t.Time = v.UTC()
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e11 {
-		return fmt.Errorf("timestamp %s: want epoch seconds", b)
-	}
-	sec, frac := math.Modf(f)
-	t.Time = time.Unix(int64(sec), int64(math.Round(frac*1e3))*1e6).UTC()
-	return nil
-}
+func NewTime(t time.Time) *Time { return mpv2.NewTime(t) }
 
 // manifestNames returns the names of the manifests by type, in order.
 func (m *HarvestedManifests) names() (hls, dash, llhls []string) {

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest/export"
 	"github.com/rewind-origin/rewind/packager/media"
 )
@@ -98,10 +99,10 @@ func (s *Service) Initialize() error {
 	}
 	s.log = s.Logger
 	if s.Region == "" {
-		s.Region = DefaultRegion
+		s.Region = mpv2.DefaultRegion
 	}
 	if s.Account == "" {
-		s.Account = DefaultAccount
+		s.Account = mpv2.DefaultAccount
 	}
 	if s.DefaultStartover <= 0 {
 		s.DefaultStartover = archive.DefaultRetention

@@ -82,7 +82,7 @@ func TestInitializeErrors(t *testing.T) {
 func TestInvalidPathsRefused(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, &fakeHandler{}, false)
-	long := strings.Repeat("a", 51)
+	long := strings.Repeat("a", 257) // one past ingest/name.MaxLen
 	for _, path := range []string{"/live", "/live/a/b", "/live/", "/li.ve/test", "/live/te%20st", "/" + long + "/x", "/x/" + long} {
 		_, err := announce(t, ts.srv.Addr(), path, h264Media())
 		if err == nil {

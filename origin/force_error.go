@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 // Endpoint error conditions of ForceEndpointErrorConfiguration that Rewind
@@ -34,7 +35,7 @@ func (s *Server) forceEndpointErrors(c *gin.Context) {
 		return
 	}
 	g, ch, ep := c.Param("group"), c.Param("channel"), c.Param("endpoint")
-	if !catalog.ValidName(g) || !catalog.ValidName(ch) || !catalog.ValidName(ep) {
+	if !name.Valid(g) || !name.Valid(ch) || !name.Valid(ep) {
 		return
 	}
 	e, err := s.Catalog.Endpoint(g, ch, ep)

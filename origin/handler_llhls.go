@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
-	"github.com/rewind-origin/rewind/origin/timeshift"
 	"github.com/rewind-origin/rewind/packager/hls"
 	"github.com/rewind-origin/rewind/packager/media"
 )
@@ -284,89 +281,102 @@ func waitEdge(ctx context.Context, ea Archive, channel, track string, timeout ti
 	}
 }
 
+// serveLLMediaPlaylist resolves the window with the same resolver as the
+// other manifests (resolveWindow: one time-shift parse, the request's clock
+// with X-Rewind-Now on the dev clock, the endpoint's start-over window),
+// then serves the regular playlist of a window away from the live edge or
+// the LL-HLS playlist of a live one, after a blocking reload if asked for.
 func (s *Server) serveLLMediaPlaylist(c *gin.Context, r *request) error {
-	ts, tsErr := timeshift.Parse(c.Request.URL.RawQuery)
-	if tsErr == nil {
-		ts, tsErr = applyFilter(ts, r.filterConfiguration())
+	m, _ := r.hlsManifest()
+	span := catalog.ManifestWindow(m.ManifestWindowSeconds)
+	w, err := s.resolveWindow(c, r, span)
+	if err != nil {
+		return err
 	}
-	if tsErr != nil || ts.TimeDelay > 0 || ts.HasRange() {
-		// Not at the live edge (or invalid: the regular handler says why).
+	if w.ts.Delay > 0 || w.params.HasRange() {
+		// Not at the live edge, where parts exist.
 		r.kind = fileMediaPlaylist
-		return s.serveMediaPlaylist(c, r)
+		return s.renderMediaPlaylist(c, r, w)
 	}
-	ea := s.Archive
 	bq, err := parseBlockingQuery(c.Request.URL.Query())
 	if err != nil {
 		return err
 	}
-	ch := r.channelKey()
 	if bq.hasMSN {
-		// Without parts in memory (no writer), the last indexed segment is
-		// the position.
-		var fallback edgePosition
-		segs, err := ea.Segments(ch, r.track, s.Now().Add(-2*r.endpoint.SegmentDuration()-time.Minute), s.Now().Add(time.Minute), 0)
-		if err != nil {
-			return err
-		}
-		if n := len(segs); n > 0 {
-			fallback.lastSeq, fallback.hasLast = segs[n-1].Seq, true
-		}
-		_, _, err = waitEdge(c.Request.Context(), ea, ch, r.track, blockTimeout(r.endpoint),
-			func(e *archive.Edge, ok bool) (bool, error) {
-				p := fallback
-				if ok {
-					p = positionOf(e)
-				}
-				return blockState(bq, p, maxPartSeconds(e))
-			})
-		if err != nil {
+		if err := s.block(c, r, w, bq); err != nil {
 			if c.Request.Context().Err() != nil {
 				c.Abort() // the client left
 				return nil
 			}
 			return err
 		}
+		if !w.devClock {
+			// The wait took time: list the window as of now.
+			if w, err = s.resolveWindow(c, r, span); err != nil {
+				return err
+			}
+		}
 	}
-
-	m, _ := r.hlsManifest()
-	limits := timeshift.Limits{
-		StartoverWindow: s.startoverWindow(r.endpoint),
-		ManifestWindow:  catalog.ManifestWindow(m.ManifestWindowSeconds),
-	}
-	limits.StartoverWindow = max(limits.StartoverWindow, limits.ManifestWindow)
-	now := s.Now()
-	win, err := timeshift.Resolve(ts, now, limits)
-	if err != nil {
-		r.kind = fileMediaPlaylist
-		return s.serveMediaPlaylist(c, r)
-	}
-	body, err := s.renderLowLatency(ea, r, win.From, now, bq.skip)
+	body, err := s.renderLowLatency(r, w, bq.skip)
 	if err != nil {
 		return err
 	}
-	s.writeManifest(c, mimeHLS, body, liveCacheControl)
+	s.writeManifest(c, mimeHLS, body, w.cacheControl())
 	return nil
 }
 
-// renderLowLatency renders the LL-HLS playlist of r.track over [from, now]:
-// the index's segments, then those the edge completed since it was read,
-// the segment in progress and the parts.
-func (s *Server) renderLowLatency(ea Archive, r *request, from, now time.Time, skip bool) ([]byte, error) {
-	ch := r.channelKey()
-	segs, err := ea.Segments(ch, r.track, from, now.Add(time.Minute), 0)
+// block waits until the edge of r.track satisfies the blocking reload bq.
+// Without parts in memory (no writer), the last indexed segment near the
+// window's now is the position.
+func (s *Server) block(c *gin.Context, r *request, w *window, bq blockingQuery) error {
+	ea, ch := s.Archive, r.channelKey()
+	var fallback edgePosition
+	segs, err := ea.Segments(ch, r.track, w.now.Add(-2*r.endpoint.SegmentDuration()-lookAhead), w.now.Add(lookAhead), 0)
+	if err != nil {
+		return err
+	}
+	if n := len(segs); n > 0 {
+		fallback.lastSeq, fallback.hasLast = segs[n-1].Seq, true
+	}
+	_, _, err = waitEdge(c.Request.Context(), ea, ch, r.track, blockTimeout(r.endpoint),
+		func(e *archive.Edge, ok bool) (bool, error) {
+			p := fallback
+			if ok {
+				p = positionOf(e)
+			}
+			return blockState(bq, p, maxPartSeconds(e))
+		})
+	return err
+}
+
+// renderLowLatency renders the LL-HLS playlist of r.track over the live
+// window w: the segments the regular playlist lists (trackSegments), then
+// those the edge completed since the index was read, the segment in
+// progress and the parts. On the dev clock, what the edge produced after
+// the request's now is not visible yet, as in the other manifests.
+func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, error) {
+	ea, ch := s.Archive, r.channelKey()
+	from := w.ts.From
+	segs, err := s.trackSegments(ch, r.track, w, 0)
 	if err != nil {
 		return nil, err
 	}
 	e, live := ea.Edge(ch, r.track) // after the index: it can only be newer
-	if len(segs) == 0 && !live {
-		return nil, fmt.Errorf("channel %s track %s: nothing recorded since %s: %w", ch, r.track, from.Format(time.RFC3339), errNotFound)
+	visible := func(end uint64) bool {
+		return !w.devClock || end <= media.TimeToTicks(w.ts.Edge, e.Timescale)
 	}
 	partsOf := map[uint64][]archive.Part{}
 	for _, es := range e.Recent {
 		partsOf[es.Segment.Seq] = es.Parts
-		if (len(segs) == 0 || es.Segment.Seq > segs[len(segs)-1].Seq) && !es.Segment.Start().Before(from) {
+		if (len(segs) == 0 || es.Segment.Seq > segs[len(segs)-1].Seq) && !es.Segment.Start().Before(from) &&
+			visible(es.Segment.DecodeTime+es.Segment.Duration) {
 			segs = append(segs, es.Segment)
 		}
+	}
+	pending := e.InProgress && (len(segs) == 0 || e.Current.Segment.Seq > segs[len(segs)-1].Seq) &&
+		!e.Current.Segment.Start().Before(from) && e.HasNext && visible(e.Next)
+	if len(segs) == 0 && !pending {
+		return nil, fmt.Errorf("channel %s track %s: nothing recorded since %s: %w", ch, r.track, stamp(from), errNotFound)
 	}
 	partURI := func(track string) func(pt archive.Part) string {
 		return func(pt archive.Part) string { return track + "/part-" + strconv.FormatUint(pt.DecodeTime, 10) + ".m4s" }
@@ -388,10 +398,10 @@ func (s *Server) renderLowLatency(ea Archive, r *request, from, now time.Time, s
 	for i, sg := range segs {
 		p.Segments[i] = hls.LowLatencySegment{Segment: sg, Parts: toParts(partsOf[sg.Seq])}
 	}
-	if e.InProgress && (len(segs) == 0 || e.Current.Segment.Seq > segs[len(segs)-1].Seq) {
+	if pending {
 		p.Pending = &hls.LowLatencySegment{Segment: e.Current.Segment, Parts: toParts(e.Current.Parts)}
 	}
-	if live && e.HasNext {
+	if live && e.HasNext && visible(e.Next) {
 		p.PreloadHint = partURI(archive.Part{DecodeTime: e.Next})
 	}
 	pt := maxPartSeconds(&e)
@@ -459,36 +469,10 @@ func (s *Server) servePart(c *gin.Context, r *request) error {
 	if err != nil {
 		return fmt.Errorf("part %s/part-%d.m4s: %w", r.track, r.decodeTime, err)
 	}
-	h := c.Writer.Header()
-	h.Set("Cache-Control", immutable)
-	h.Set("ETag", `"p`+strconv.FormatUint(r.decodeTime, 36)+"-"+strconv.FormatInt(pc.Part.Size, 36)+`"`)
+	etag := `"p` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(pc.Part.Size, 36) + `"`
 	if pc.Section == nil {
-		c.Data(http.StatusOK, mimeOf(r.track), pc.Data)
-		return nil
+		return s.serveMedia(c, r, etag, mediaBody{data: pc.Data})
 	}
 	defer pc.Section.File.Close()
-	h.Set("Content-Type", mimeOf(r.track))
-	h.Set("Content-Length", strconv.FormatInt(pc.Section.Size, 10))
-	c.Status(http.StatusOK)
-	c.Writer.WriteHeaderNow()
-	if c.Request.Method == http.MethodHead {
-		return nil
-	}
-	return s.copySection(c, pc.Section)
-}
-
-// copySection sends a byte range of a media log with sendfile: gin's writer
-// has no ReadFrom, net/http's does for an *io.LimitedReader over an *os.File.
-func (s *Server) copySection(c *gin.Context, sec *archive.Section) error {
-	if _, err := sec.File.Seek(sec.Offset, io.SeekStart); err != nil {
-		return err
-	}
-	w := http.ResponseWriter(c.Writer)
-	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
-		w = u.Unwrap()
-	}
-	if _, err := io.Copy(w, io.LimitReader(sec.File, sec.Size)); err != nil {
-		s.Logger.Debug("part copy ended early", "path", c.Request.URL.Path, "error", err)
-	}
-	return nil
+	return s.serveMedia(c, r, etag, mediaBody{section: pc.Section})
 }

@@ -98,6 +98,7 @@ type llFixture struct {
 	t     *testing.T
 	store *archive.Store
 	w     *archive.Writer
+	cat   *catalog.Catalog
 	srv   *httptest.Server
 	base  time.Time
 	// next decode time and segment index per track
@@ -113,7 +114,9 @@ const (
 	llPartsPerSegment = 4
 )
 
-func newLLFixture(t *testing.T) *llFixture {
+// newLLFixture starts an origin over a fresh archive with channel live/ll
+// auto-provisioned; opts adjust the Server before it serves.
+func newLLFixture(t *testing.T, opts ...func(*Server)) *llFixture {
 	t.Helper()
 	store, err := archive.Open(archive.Config{Dir: t.TempDir(), PruneInterval: time.Hour})
 	if err != nil {
@@ -127,6 +130,9 @@ func newLLFixture(t *testing.T) *llFixture {
 	s := &Server{
 		Archive: store, Catalog: cat,
 		Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	srv := httptest.NewServer(s.Engine())
 	t.Cleanup(srv.Close)
@@ -142,7 +148,7 @@ func newLLFixture(t *testing.T) *llFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &llFixture{t: t, store: store, w: w, srv: srv, base: time.Now().Add(-30 * time.Second).Truncate(time.Second)}
+	f := &llFixture{t: t, store: store, w: w, cat: cat, srv: srv, base: time.Now().Add(-30 * time.Second).Truncate(time.Second)}
 	f.next[0] = media.TimeToTicks(f.base, llVideoTS)
 	f.next[1] = media.TimeToTicks(f.base, llAudioTS)
 	return f
@@ -382,5 +388,114 @@ func TestLLHLSSkipAndTimeout(t *testing.T) {
 	start = time.Now()
 	if st, _ := f.get(cctx, "low-latency_video.m3u8?_HLS_msn=10&_HLS_part=2"); st != 0 || time.Since(start) > time.Second {
 		t.Errorf("cancelled request: %d after %s", st, time.Since(start))
+	}
+}
+
+// getWith issues a GET with header pairs and returns the response with its
+// body read.
+func (f *llFixture) getWith(method, file string, hdr ...string) (*http.Response, string) {
+	f.t.Helper()
+	req, _ := http.NewRequest(method, f.url(file), nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// segmentURIs returns the URI lines of a playlist (parts are tags).
+func segmentURIs(playlist string) []string {
+	var out []string
+	for l := range strings.Lines(playlist) {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// at is an X-Rewind-Now value d after the fixture's first sample.
+func (f *llFixture) at(d time.Duration) string {
+	return f.base.Add(d).Format(time.RFC3339Nano)
+}
+
+// TestLLHLSDevClock: on the dev clock, the LL-HLS playlist is the one of
+// the X-Rewind-Now instant, like the regular playlist: the segments ending
+// by then, no part or preload hint produced later, never cached. Without
+// DevClock the header is ignored.
+func TestLLHLSDevClock(t *testing.T) {
+	t.Parallel()
+	f := newLLFixture(t, func(s *Server) { s.DevClock = true })
+	for range 4*10 + 1 { // 10 segments (20 s) and one part of the 11th
+		f.part(0)
+	}
+	resp, ll := f.getWith("GET", "low-latency_video.m3u8", headerNow, f.at(10*time.Second))
+	_, reg := f.getWith("GET", "index_video.m3u8", headerNow, f.at(10*time.Second))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("LL-HLS on the dev clock: %d %s", resp.StatusCode, ll)
+	}
+	if got, want := segmentURIs(ll), segmentURIs(reg); len(got) != 5 || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("LL-HLS lists %v, the regular playlist %v; want the same 5 segments (ending by now)", got, want)
+	}
+	if strings.Contains(ll, "PRELOAD-HINT") || strings.Contains(ll, partURI("video", f.next[0]-45000)) {
+		t.Errorf("parts produced after now are listed:\n%s", ll)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	// A malformed header is a bad request, as for the other manifests.
+	if resp, b := f.getWith("GET", "low-latency_video.m3u8", headerNow, "soon"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad %s: %d %s", headerNow, resp.StatusCode, b)
+	}
+
+	g := newLLFixture(t)
+	for range 4*10 + 1 {
+		g.part(0)
+	}
+	resp, ll = g.getWith("GET", "low-latency_video.m3u8", headerNow, g.at(10*time.Second))
+	if n := len(segmentURIs(ll)); resp.StatusCode != http.StatusOK || n != 10 || !strings.Contains(ll, "PRELOAD-HINT") {
+		t.Errorf("without DevClock the header must be ignored: %d, %d segments\n%s", resp.StatusCode, n, ll)
+	}
+}
+
+// TestLLHLSStartoverWindow: the LL-HLS playlist lists no more than the
+// endpoint's start-over window, like the regular playlist, even when the
+// manifest window (60 s) is longer; a manifest window parameter beyond it
+// is refused by both.
+func TestLLHLSStartoverWindow(t *testing.T) {
+	t.Parallel()
+	f := newLLFixture(t, func(s *Server) { s.DevClock = true })
+	_, err := f.cat.UpdateEndpoint("live", "ll", "default", "", time.Now(), func(e *catalog.Endpoint) error {
+		e.StartoverWindowSeconds = 9
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4*10 + 1 {
+		f.part(0)
+	}
+	now := f.at(20 * time.Second)
+	resp, ll := f.getWith("GET", "low-latency_video.m3u8", headerNow, now)
+	_, reg := f.getWith("GET", "index_video.m3u8", headerNow, now)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("LL-HLS: %d %s", resp.StatusCode, ll)
+	}
+	// Window [11 s, 20 s]: the segments starting at 12, 14, 16 and 18 s.
+	if got, want := segmentURIs(ll), segmentURIs(reg); len(got) != 4 || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("LL-HLS lists %v, the regular playlist %v; want the same 4 segments", got, want)
+	}
+	if !strings.Contains(ll, "#EXT-X-MEDIA-SEQUENCE:6\n") {
+		t.Errorf("want media sequence 6:\n%s", ll)
+	}
+	for _, file := range []string{"low-latency_video.m3u8", "index_video.m3u8"} {
+		if resp, b := f.getWith("GET", file+"?manifest_window_seconds=30", headerNow, now); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: manifest window beyond the start-over window: %d %s", file, resp.StatusCode, b)
+		}
 	}
 }

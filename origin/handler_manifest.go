@@ -50,8 +50,10 @@ type timeshiftArchive interface {
 
 // window is what one manifest request lists.
 type window struct {
-	ts  timeshift.Window
-	now time.Time
+	ts timeshift.Window
+	// params are the request's time-shift parameters (filter applied).
+	params timeshift.Params
+	now    time.Time
 	// query is the request's raw query, forwarded to child playlists so
 	// that they list the same window ("" when there is none).
 	query string
@@ -86,7 +88,7 @@ func (s *Server) resolveWindow(c *gin.Context, r *request, manifestWindow time.D
 	if err != nil {
 		return nil, err
 	}
-	return &window{ts: ts, now: now, query: c.Request.URL.RawQuery, devClock: dev}, nil
+	return &window{ts: ts, params: p, now: now, query: c.Request.URL.RawQuery, devClock: dev}, nil
 }
 
 // requestNow is the wall clock, or with DevClock on the instant a request
@@ -256,6 +258,13 @@ func (s *Server) serveMediaPlaylist(c *gin.Context, r *request) error {
 	if err != nil {
 		return err
 	}
+	return s.renderMediaPlaylist(c, r, w)
+}
+
+// renderMediaPlaylist renders the playlist of r.track over a resolved
+// window (also the answer of an LL-HLS playlist away from the live edge).
+func (s *Server) renderMediaPlaylist(c *gin.Context, r *request, w *window) error {
+	m, _ := r.hlsManifest()
 	if err := s.load(r, w, 0); err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 // rangesFile is the ranges listing under an endpoint:
@@ -121,7 +121,7 @@ func (s *Server) parseEndpoint(c *gin.Context) (*request, error) {
 	r := &request{group: c.Param("group"), channel: c.Param("channel")}
 	ep := c.Param("endpoint")
 	for _, n := range []string{r.group, r.channel, ep} {
-		if !catalog.ValidName(n) {
+		if !name.Valid(n) {
 			return nil, fmt.Errorf("invalid name %q: %w", n, errBadRequest)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 
@@ -39,17 +40,39 @@ func (s *Server) serveInit(c *gin.Context, r *request) error {
 	return nil
 }
 
-// serveSegment sends one segment straight from its media log: one byte range,
-// copied by the kernel (sendfile) through net/http's own ResponseWriter.
-// Single byte ranges are honoured; other Range forms get the whole segment.
+// serveSegment sends one segment straight from its media log (see
+// serveMedia).
 func (s *Server) serveSegment(c *gin.Context, r *request) error {
 	sec, err := s.Archive.OpenSegment(r.channelKey(), r.track, r.decodeTime)
 	if err != nil {
 		return fmt.Errorf("segment %s/%d.m4s: %w", r.track, r.decodeTime, err)
 	}
 	defer sec.File.Close()
-
 	etag := `"s` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(sec.Size, 36) + `"`
+	return s.serveMedia(c, r, etag, mediaBody{section: sec})
+}
+
+// mediaBody is the body of an immutable media file: a byte range of a
+// media log (section) or bytes in memory (data, when section is nil).
+type mediaBody struct {
+	section *archive.Section
+	data    []byte
+}
+
+func (b mediaBody) size() int64 {
+	if b.section != nil {
+		return b.section.Size
+	}
+	return int64(len(b.data))
+}
+
+// serveMedia is the one serving path of segments and parts: immutable
+// caching, If-None-Match (304), a single byte Range (206, or 416 when it
+// cannot be satisfied; If-Range honoured; other Range forms get the whole
+// body), HEAD. A media log range is copied by the kernel (sendfile)
+// through net/http's own ResponseWriter.
+func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody) error {
+	size := b.size()
 	h := c.Writer.Header()
 	h.Set("Content-Type", mimeOf(r.track))
 	h.Set("Cache-Control", immutable)
@@ -59,18 +82,18 @@ func (s *Server) serveSegment(c *gin.Context, r *request) error {
 		c.Status(http.StatusNotModified)
 		return nil
 	}
-	off, n, status := sec.Offset, sec.Size, http.StatusOK
+	start, n, status := int64(0), size, http.StatusOK
 	rng, ifRange := c.GetHeader("Range"), c.GetHeader("If-Range")
 	if rng != "" && (ifRange == "" || ifRange == etag) {
-		start, length, ok := parseRange(rng, sec.Size)
+		first, length, ok := parseRange(rng, size)
 		if !ok {
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(sec.Size, 10))
+			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
 			c.Status(http.StatusRequestedRangeNotSatisfiable)
 			return nil
 		}
 		if length >= 0 {
-			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, start+length-1, sec.Size))
-			off, n, status = sec.Offset+start, length, http.StatusPartialContent
+			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, first+length-1, size))
+			start, n, status = first, length, http.StatusPartialContent
 		}
 	}
 	h.Set("Content-Length", strconv.FormatInt(n, 10))
@@ -79,7 +102,13 @@ func (s *Server) serveSegment(c *gin.Context, r *request) error {
 	if c.Request.Method == http.MethodHead {
 		return nil
 	}
-	if _, err := sec.File.Seek(off, io.SeekStart); err != nil {
+	if b.section == nil {
+		if _, err := c.Writer.Write(b.data[start : start+n]); err != nil {
+			s.Logger.Debug("media write ended early", "path", c.Request.URL.Path, "error", err)
+		}
+		return nil
+	}
+	if _, err := b.section.File.Seek(b.section.Offset+start, io.SeekStart); err != nil {
 		return err
 	}
 	// gin's writer has no ReadFrom: copy into net/http's writer, whose
@@ -88,8 +117,8 @@ func (s *Server) serveSegment(c *gin.Context, r *request) error {
 	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
 		w = u.Unwrap()
 	}
-	if _, err := io.Copy(w, io.LimitReader(sec.File, n)); err != nil {
-		s.Logger.Debug("segment copy ended early", "path", c.Request.URL.Path, "error", err)
+	if _, err := io.Copy(w, io.LimitReader(b.section.File, n)); err != nil {
+		s.Logger.Debug("media copy ended early", "path", c.Request.URL.Path, "error", err)
 	}
 	return nil
 }

@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sync"
 	"time"
 
@@ -86,11 +85,6 @@ func (e *NotFoundError) Error() string {
 
 // Is makes errors.Is(err, ErrNotFound) hold.
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
-
-var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,256}$`)
-
-// ValidName reports whether s is a valid group, channel or endpoint name.
-func ValidName(s string) bool { return namePattern.MatchString(s) }
 
 // Store persists resources. archive.Store implements it.
 type Store interface {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/catalog/catalogtest"
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 func TestAutoProvision(t *testing.T) {
@@ -51,10 +52,16 @@ func TestAutoProvision(t *testing.T) {
 	}
 }
 
-func TestValidName(t *testing.T) {
-	for name, want := range map[string]bool{"live": true, "a_b-C9": true, "": false, "a/b": false, "a b": false, "..": false} {
-		if got := catalog.ValidName(name); got != want {
-			t.Errorf("ValidName(%q) = %v, want %v", name, got, want)
+// TestGroupNames: the catalog applies the one name rule (package name).
+func TestGroupNames(t *testing.T) {
+	c := catalog.New(&catalogtest.MemStore{})
+	for n, want := range map[string]bool{"live": true, "a_b-C9": true, "": false, "a/b": false, "a b": false, "..": false} {
+		_, err := c.CreateGroup(catalog.ChannelGroup{ChannelGroupName: n}, catalog.Idempotency{}, time.Now())
+		if got := err == nil; got != want || got != name.Valid(n) {
+			t.Errorf("CreateGroup(%q) = %v, want ok %v", n, err, want)
+		}
+		if !want && !errors.Is(err, catalog.ErrInvalid) {
+			t.Errorf("CreateGroup(%q) = %v, want ErrInvalid", n, err)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package catalog
 import (
 	"fmt"
 	"time"
+
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 // Channel returns a channel.
@@ -21,7 +23,7 @@ func (c *Catalog) Channel(group, channel string) (*Channel, error) {
 // CreatedAt, ModifiedAt and ETag. A repeat with the same client token and
 // parameters returns the stored channel.
 func (c *Catalog) CreateChannel(ch Channel, idem Idempotency, now time.Time) (*Channel, error) {
-	if !ValidName(ch.ChannelGroupName) || !ValidName(ch.ChannelName) {
+	if !name.Valid(ch.ChannelGroupName) || !name.Valid(ch.ChannelName) {
 		return nil, fmt.Errorf("channel name %q/%q: %w", ch.ChannelGroupName, ch.ChannelName, ErrInvalid)
 	}
 	c.mu.Lock()

@@ -3,6 +3,8 @@ package catalog
 import (
 	"fmt"
 	"time"
+
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 // Endpoint returns an origin endpoint.
@@ -21,7 +23,7 @@ func (c *Catalog) Endpoint(group, channel, endpoint string) (*Endpoint, error) {
 // setting CreatedAt, ModifiedAt and ETag. A repeat with the same client
 // token and parameters returns the stored endpoint.
 func (c *Catalog) CreateEndpoint(e Endpoint, idem Idempotency, now time.Time) (*Endpoint, error) {
-	if !ValidName(e.ChannelGroupName) || !ValidName(e.ChannelName) || !ValidName(e.OriginEndpointName) {
+	if !name.Valid(e.ChannelGroupName) || !name.Valid(e.ChannelName) || !name.Valid(e.OriginEndpointName) {
 		return nil, fmt.Errorf("origin endpoint name %q/%q/%q: %w", e.ChannelGroupName, e.ChannelName, e.OriginEndpointName, ErrInvalid)
 	}
 	c.mu.Lock()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 // Group returns a channel group.
@@ -19,7 +21,7 @@ func (c *Catalog) Group(group string) (*ChannelGroup, error) {
 // setting CreatedAt, ModifiedAt and ETag. A repeat with the same client
 // token and parameters returns the stored group.
 func (c *Catalog) CreateGroup(g ChannelGroup, idem Idempotency, now time.Time) (*ChannelGroup, error) {
-	if !ValidName(g.ChannelGroupName) {
+	if !name.Valid(g.ChannelGroupName) {
 		return nil, fmt.Errorf("channel group name %q: %w", g.ChannelGroupName, ErrInvalid)
 	}
 	c.mu.Lock()

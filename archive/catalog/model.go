@@ -2,41 +2,15 @@ package catalog
 
 import (
 	"encoding/json"
-	"fmt"
-	"math"
-	"strconv"
 	"time"
+
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 )
 
 // Epoch is a timestamp that is a JSON number of seconds since the Unix
-// epoch (fraction allowed), the MediaPackage v2 wire form. Unmarshal also
-// accepts an RFC 3339 string.
-type Epoch struct{ time.Time }
-
-// MarshalJSON writes seconds with millisecond precision.
-func (t Epoch) MarshalJSON() ([]byte, error) {
-	return []byte(strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', -1, 64)), nil
-}
-
-// UnmarshalJSON reads a number of seconds or an RFC 3339 string.
-func (t *Epoch) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		v, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return fmt.Errorf("timestamp %q: want epoch seconds or RFC 3339", s)
-		}
-		t.Time = v.UTC()
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e11 {
-		return fmt.Errorf("timestamp %s: want epoch seconds", b)
-	}
-	sec, frac := math.Modf(f)
-	t.Time = time.Unix(int64(sec), int64(math.Round(frac*1e3))*1e6).UTC()
-	return nil
-}
+// epoch (fraction allowed), the MediaPackage v2 wire form: [mpv2.Time],
+// the one definition the catalog and harvest share.
+type Epoch = mpv2.Time
 
 // ChannelGroup is a MediaPackage v2 channel group.
 type ChannelGroup struct {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 // AutoProvision creates the group, the channel and its endpoint "default"
@@ -11,7 +13,7 @@ import (
 // start-over window) where they do not exist yet. Existing resources are
 // left as they are; an existing channel gets no endpoint.
 func (c *Catalog) AutoProvision(group, channel string, now time.Time) error {
-	if !ValidName(group) || !ValidName(channel) {
+	if !name.Valid(group) || !name.Valid(channel) {
 		return fmt.Errorf("name %q/%q: %w", group, channel, ErrInvalid)
 	}
 	c.mu.Lock()

@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest"
 )
 
@@ -79,16 +80,54 @@ func (d durationValue) Set(s string) error {
 	return nil
 }
 
+// decodeYAML takes a number of seconds or a duration string.
+func (d durationValue) decodeYAML(n *yaml.Node) error {
+	switch n.ShortTag() {
+	case "!!int", "!!float":
+		var sec float64
+		if err := n.Decode(&sec); err != nil {
+			return err
+		}
+		*d.p = time.Duration(sec * float64(time.Second))
+		return nil
+	case "!!str":
+		return d.Set(n.Value)
+	}
+	return fmt.Errorf("want a duration like 90s, 24h or a number of seconds, got %s", describe(n))
+}
+
+// settingValue is a setting's value: set from text by flags and the
+// environment, and decoded from its YAML node with the types the YAML
+// decoder checks (a bool is a YAML bool, a size a number or a string), so
+// YAML values never go back to text to be parsed again.
+type settingValue interface {
+	flag.Value
+	decodeYAML(n *yaml.Node) error
+}
+
+// describe names a YAML node in an error: its value or its kind.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%s %q", strings.TrimPrefix(n.ShortTag(), "!!"), n.Value)
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return "nothing"
+}
+
 // setting declares one key once for the flag set, the YAML file and the environment.
 type setting struct {
 	key   string
 	help  string
-	value flag.Value
+	value settingValue
 }
 
 func (c *Config) settings() []setting {
-	str := func(p *string) flag.Value { return (*stringValue)(p) }
-	boo := func(p *bool) flag.Value { return (*boolValue)(p) }
+	str := func(p *string) settingValue { return (*stringValue)(p) }
+	boo := func(p *bool) settingValue { return (*boolValue)(p) }
 	return []setting{
 		{"config", "YAML file with settings (keys as the flag names)", str(&c.ConfigFile)},
 		{"data-dir", "folder for the archive (media logs, index, resources)", str(&c.DataDir)},
@@ -121,6 +160,16 @@ type stringValue string
 func (s *stringValue) String() string     { return string(*s) }
 func (s *stringValue) Set(v string) error { *s = stringValue(v); return nil }
 
+// decodeYAML takes a string scalar (an empty value is "").
+func (s *stringValue) decodeYAML(n *yaml.Node) error {
+	switch n.ShortTag() {
+	case "!!str", "!!null":
+		*s = stringValue(n.Value)
+		return nil
+	}
+	return fmt.Errorf("want a string, got %s", describe(n))
+}
+
 type boolValue bool
 
 func (b *boolValue) String() string { return strconv.FormatBool(bool(*b)) }
@@ -133,6 +182,14 @@ func (b *boolValue) Set(v string) error {
 	return nil
 }
 func (b *boolValue) IsBoolFlag() bool { return true }
+
+// decodeYAML takes a YAML bool.
+func (b *boolValue) decodeYAML(n *yaml.Node) error {
+	if n.ShortTag() != "!!bool" {
+		return fmt.Errorf("want true or false, got %s", describe(n))
+	}
+	return n.Decode((*bool)(b))
+}
 
 // defaultConfig returns the embedded defaults.
 func defaultConfig() Config {
@@ -148,13 +205,14 @@ func defaultConfig() Config {
 		PartDuration:  500 * time.Millisecond, // LL-HLS parts out of the box
 		LogLevel:      "info",
 		LogFormat:     "text",
-		Region:        "us-east-1",
-		AccountID:     "000000000000",
+		Region:        mpv2.DefaultRegion,
+		AccountID:     mpv2.DefaultAccount,
 	}
 }
 
 // credentialsValue is a flag.Value of access key id → secret key pairs,
-// written "key:secret[,key:secret...]"; a YAML list arrives as "[a:b c:d]".
+// written "key:secret[,key:secret...]" (brackets around the list are
+// ignored); YAML may also give a list of pairs or a mapping.
 type credentialsValue struct{ m *map[string]string }
 
 func (v credentialsValue) String() string {
@@ -181,6 +239,35 @@ func (v credentialsValue) Set(s string) error {
 	}
 	*v.m = m
 	return nil
+}
+
+// decodeYAML takes a list of "key:secret" strings, a mapping of key to
+// secret, or one "key:secret[,key:secret...]" string.
+func (v credentialsValue) decodeYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		var pairs []string
+		if err := n.Decode(&pairs); err != nil {
+			return err
+		}
+		return v.Set(strings.Join(pairs, ","))
+	case yaml.MappingNode:
+		m := map[string]string{}
+		if err := n.Decode(&m); err != nil {
+			return err
+		}
+		for key, secret := range m {
+			if key == "" || secret == "" {
+				return fmt.Errorf("want non-empty keys and secrets, got key %q", key)
+			}
+		}
+		*v.m = m
+		return nil
+	}
+	if n.ShortTag() != "!!str" {
+		return fmt.Errorf("want key:secret pairs, got %s", describe(n))
+	}
+	return v.Set(n.Value)
 }
 
 // APICredentials returns every configured access key id → secret key.
@@ -228,36 +315,8 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 		}
 	}
 	if c.ConfigFile != "" {
-		b, err := os.ReadFile(c.ConfigFile)
-		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
-		}
-		var m map[string]any
-		if err := yaml.Unmarshal(b, &m); err != nil {
+		if err := c.decodeFile(set, fromFlags); err != nil {
 			return nil, fmt.Errorf("config %s: %w", c.ConfigFile, err)
-		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if k == "harvest" {
-				if err := decodeSection(m[k], &c.Harvest); err != nil {
-					return nil, fmt.Errorf("config %s: key %q: %w", c.ConfigFile, k, err)
-				}
-				continue
-			}
-			s, ok := find(set, k)
-			if !ok || k == "config" {
-				return nil, fmt.Errorf("config %s: unknown key %q", c.ConfigFile, k)
-			}
-			if fromFlags[k] {
-				continue
-			}
-			if err := s.value.Set(fmt.Sprint(m[k])); err != nil {
-				return nil, fmt.Errorf("config %s: key %q: %w", c.ConfigFile, k, err)
-			}
 		}
 	}
 	for _, s := range set {
@@ -273,8 +332,54 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 	return &c, c.validate()
 }
 
+// decodeFile decodes the YAML file into c: each top-level key once, into
+// its setting's typed value (yamlValue), unknown keys refused, errors
+// naming the key. Keys given as flags are left to the flags.
+func (c *Config) decodeFile(set []setting, fromFlags map[string]bool) error {
+	b, err := os.ReadFile(c.ConfigFile)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return err
+	}
+	if len(doc.Content) == 0 {
+		return nil // an empty file
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("want a mapping of settings, got %s", describe(root))
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i].Value, root.Content[i+1]
+		if seen[k] {
+			return fmt.Errorf("key %q given twice", k)
+		}
+		seen[k] = true
+		if k == "harvest" {
+			if err := decodeSection(v, &c.Harvest); err != nil {
+				return fmt.Errorf("key %q: %w", k, err)
+			}
+			continue
+		}
+		s, ok := find(set, k)
+		if !ok || k == "config" {
+			return fmt.Errorf("unknown key %q", k)
+		}
+		if fromFlags[k] {
+			continue
+		}
+		if err := s.value.decodeYAML(v); err != nil {
+			return fmt.Errorf("key %q: %w (line %d)", k, err, v.Line)
+		}
+	}
+	return nil
+}
+
 // decodeSection decodes a nested YAML section into v, refusing unknown keys.
-func decodeSection(section any, v any) error {
+func decodeSection(section *yaml.Node, v any) error {
 	b, err := yaml.Marshal(section)
 	if err != nil {
 		return err

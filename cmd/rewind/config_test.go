@@ -184,3 +184,87 @@ func emptyDataDir(t *testing.T) string {
 	}
 	return dir
 }
+
+// writeYAML writes a config file and returns its path.
+func writeYAML(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "rewind.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestConfigYAMLTypes: YAML values are decoded with their YAML types (a
+// number of seconds, a number of bytes, a list or a mapping of
+// credentials), not turned back into text.
+func TestConfigYAMLTypes(t *testing.T) {
+	yml := writeYAML(t, `
+retention: 3600
+part-duration: 0.25
+retention-max-bytes: 1073741824
+min-free-space: 10%
+auto-provision: false
+sync-writes: true
+credentials: ["AKIDA:secretA", "AKIDB:secretB"]
+public-url: https://rewind.example/base
+harvest:
+  webhook_url: http://hooks.example/harvest
+`)
+	c, err := loadConfig([]string{"--config", yml}, envOf(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Retention != time.Hour || c.PartDuration != 250*time.Millisecond || c.RetentionMaxBytes != 1<<30 ||
+		c.MinFreeSpace != (FreeSpace{Percent: 10}) || c.AutoProvision || !c.SyncWrites ||
+		c.PublicURL != "https://rewind.example/base" || c.Harvest.WebhookURL != "http://hooks.example/harvest" {
+		t.Errorf("typed values: %+v", c)
+	}
+	if got := c.APICredentials(); len(got) != 2 || got["AKIDA"] != "secretA" || got["AKIDB"] != "secretB" {
+		t.Errorf("credentials list: %v", got)
+	}
+
+	yml = writeYAML(t, "retention-max-bytes: 500GiB\nmin-free-space: 0\ncredentials:\n  AKIDC: secretC\n")
+	c, err = loadConfig([]string{"--config", yml, "--retention-max-bytes", "1GiB"}, envOf(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RetentionMaxBytes != 1<<30 || c.MinFreeSpace != (FreeSpace{}) || c.APICredentials()["AKIDC"] != "secretC" {
+		t.Errorf("size string, zero headroom, credentials mapping, flag over YAML: %+v", c)
+	}
+}
+
+// TestConfigYAMLTypeErrors: a value of the wrong YAML type is refused with
+// an error that names the key, says what was wanted and gives the line.
+func TestConfigYAMLTypeErrors(t *testing.T) {
+	cases := []struct {
+		yaml string
+		want string
+	}{
+		{"retention-max-bytes: lots\n", `key "retention-max-bytes": want a size like 1GiB, 500MB or a number of bytes, got "lots"`},
+		{"retention-max-bytes: -5\n", `key "retention-max-bytes": want a size`},
+		{"retention: true\n", `key "retention": want a duration like 90s, 24h or a number of seconds, got bool "true" (line 1)`},
+		{"data-dir: ./d\npart-duration: [1, 2]\n", `key "part-duration": want a duration like 90s, 24h or a number of seconds, got a list (line 2)`},
+		{"auto-provision: 1\n", `key "auto-provision": want true or false, got int "1"`},
+		{"auto-provision: maybe\n", `key "auto-provision": want true or false, got str "maybe"`},
+		{"http-addr: {host: x}\n", `key "http-addr": want a string, got a mapping`},
+		{"http-addr: 8080\n", `key "http-addr": want a string, got int "8080"`},
+		{"min-free-space: [1]\n", `key "min-free-space": want auto, a size`},
+		{"credentials: 5\n", `key "credentials": want key:secret pairs, got int "5"`},
+		{"credentials: [\"nocolon\"]\n", `key "credentials": want key:secret pairs separated by commas, got "nocolon"`},
+		{"harvest:\n  webhook_url: [1]\n", `key "harvest"`},
+		{"harvest:\n  colour: blue\n", `key "harvest"`},
+		{"retention: 1h\nretention: 2h\n", `key "retention" given twice`},
+		{"- retention\n", `want a mapping of settings`},
+		{"config: other.yaml\n", `unknown key "config"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.yaml, func(t *testing.T) {
+			yml := writeYAML(t, tc.yaml)
+			_, err := loadConfig([]string{"--config", yml}, envOf(nil), &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "config "+yml+": ") {
+				t.Fatalf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -17,8 +17,8 @@ import (
 // package is placed in the map deliberately.
 var importRules = []importRule{
 	{
-		pkgs: []string{"packager/media"},
-		why:  "the shared media records are a leaf: nothing of Rewind, no library, only the standard library",
+		pkgs: leaves,
+		why:  "the shared media records and rules are leaves: nothing of Rewind, no library, only the standard library",
 		// allow nothing of Rewind; stdOnly forbids everything else.
 		stdOnly: true,
 	},
@@ -43,26 +43,26 @@ var importRules = []importRule{
 	{
 		pkgs:         []string{"archive/..."},
 		why:          "the archive stores media records (and the catalog); it neither packages nor renders nor serves",
-		allow:        []string{"archive/...", "packager/media"},
+		allow:        append([]string{"archive/..."}, leaves...),
 		denyExternal: protocolLibraries,
 	},
 	{
 		pkgs:         []string{"origin"},
 		why:          "the data plane reads the archive and the catalog and renders with packager/hls and packager/dash; control planes and harvest are mounted beside it by cmd",
-		allow:        append([]string{"archive/...", "origin/timeshift"}, renderers...),
+		allow:        slices.Concat([]string{"archive/...", "origin/timeshift"}, renderers, leaves),
 		denyExternal: protocolLibraries,
 	},
 	{
 		pkgs:         []string{"origin/..."},
 		why:          "control planes and request signing sit beside the data plane, over the catalog and harvest; they do not import it",
-		allow:        append([]string{"archive/...", "harvest/...", "origin/..."}, renderers...),
+		allow:        slices.Concat([]string{"archive/...", "harvest/...", "origin/..."}, renderers, leaves),
 		deny:         []string{"origin"},
 		denyExternal: protocolLibraries,
 	},
 	{
 		pkgs:         []string{"harvest/..."},
 		why:          "harvest reads the archive and the catalog and renders with the packager; it imports neither the data plane nor a control plane",
-		allow:        append([]string{"archive/...", "harvest/..."}, renderers...),
+		allow:        slices.Concat([]string{"archive/...", "harvest/..."}, renderers, leaves),
 		denyExternal: protocolLibraries,
 	},
 	{
@@ -79,6 +79,11 @@ var importRules = []importRule{
 
 // protocolLibraries are the RTSP/RTP and codec libraries of ingest.
 var protocolLibraries = []string{"github.com/bluenviron/..."}
+
+// leaves import only the standard library, and every stage may import
+// them: the media records, the one name rule, the MediaPackage v2 wire
+// conventions.
+var leaves = []string{"packager/media", "ingest/name", "archive/catalog/mpv2"}
 
 // renderers are what the readers of the archive may use of the packager.
 var renderers = []string{"packager/media", "packager/hls", "packager/dash", "packager/internal/..."}
@@ -157,6 +162,8 @@ func TestImportRulesCatch(t *testing.T) {
 		{listedPackage{path: m + "/ingest/push", deps: []string{"github.com/gin-gonic/gin"}}, "depends on github.com/gin-gonic/gin"},
 		{listedPackage{path: m + "/packager/media", deps: []string{m + "/ingest"}}, "depends on ingest"},
 		{listedPackage{path: m + "/packager/media", deps: []string{"github.com/Eyevinn/mp4ff/mp4"}}, "depends on github.com/Eyevinn/mp4ff/mp4"},
+		{listedPackage{path: m + "/ingest/name", deps: []string{m + "/ingest"}}, "depends on ingest"},
+		{listedPackage{path: m + "/archive/catalog", deps: []string{m + "/ingest/name", m + "/ingest"}}, "depends on ingest"},
 		{listedPackage{path: m + "/e2e", tests: []string{m + "/archive"}}, "its tests import archive"},
 	}
 	for _, c := range cases {

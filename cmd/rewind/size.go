@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // sizeUnits are the suffixes a size setting accepts (case-insensitive).
@@ -66,6 +68,25 @@ func (b byteSize) Set(s string) error {
 	return nil
 }
 
+// decodeYAML takes a number of bytes or a size string.
+func (b byteSize) decodeYAML(n *yaml.Node) error {
+	switch n.ShortTag() {
+	case "!!int":
+		var v int64
+		if err := n.Decode(&v); err != nil {
+			return err
+		}
+		if v < 0 {
+			return fmt.Errorf("want a size like 1GiB, 500MB or a number of bytes, got %d", v)
+		}
+		*b.p = v
+		return nil
+	case "!!str":
+		return b.Set(n.Value)
+	}
+	return fmt.Errorf("want a size like 1GiB, 500MB or a number of bytes, got %s", describe(n))
+}
+
 // FreeSpace is the min-free-space setting: "auto" (the smaller of 1 GiB
 // and 5 % of the file system), a size ("2GiB"), a share of the file
 // system ("10%"), or 0 to disable the headroom.
@@ -120,4 +141,20 @@ func (v freeSpaceValue) Set(s string) error {
 	}
 	*v.p = FreeSpace{Bytes: n}
 	return nil
+}
+
+// decodeYAML takes "auto", a size, a percentage or a number of bytes.
+func (v freeSpaceValue) decodeYAML(n *yaml.Node) error {
+	switch n.ShortTag() {
+	case "!!int":
+		var b int64
+		if err := (byteSize{&b}).decodeYAML(n); err != nil {
+			return err
+		}
+		*v.p = FreeSpace{Bytes: b}
+		return nil
+	case "!!str":
+		return v.Set(n.Value)
+	}
+	return fmt.Errorf("want auto, a size like 1GiB or a percentage like 5%%, got %s", describe(n))
 }

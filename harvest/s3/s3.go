@@ -20,11 +20,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 )
 
 // Defaults.
 const (
-	DefaultRegion = "us-east-1"
 	// DefaultPartSize is the multipart threshold and part size (S3's
 	// minimum part size is 5 MiB).
 	DefaultPartSize = 8 << 20
@@ -62,7 +63,7 @@ func New(ctx context.Context, cfg Config, prefix string) (*Target, error) {
 	}
 	region := cfg.Region
 	if region == "" {
-		region = DefaultRegion
+		region = mpv2.DefaultRegion
 	}
 	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
 	if cfg.AccessKey != "" || cfg.SecretKey != "" {

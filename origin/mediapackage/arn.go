@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 // arn returns the ARN of a group, channel or endpoint (empty trailing names
@@ -22,14 +24,14 @@ func (a *API) arn(r catalog.Ref) string {
 
 func (a *API) region() string {
 	if a.Region == "" {
-		return DefaultRegion
+		return mpv2.DefaultRegion
 	}
 	return a.Region
 }
 
 func (a *API) account() string {
 	if a.Account == "" {
-		return DefaultAccount
+		return mpv2.DefaultAccount
 	}
 	return a.Account
 }
@@ -60,7 +62,7 @@ func (a *API) parseARN(s string) (catalog.Ref, error) {
 		return catalog.Ref{}, validation(vtARN, "ARN %q names no channel group, channel or origin endpoint", s)
 	}
 	for _, n := range []string{r.Group, r.Channel, r.Endpoint} {
-		if n != "" && !catalog.ValidName(n) {
+		if n != "" && !name.Valid(n) {
 			return catalog.Ref{}, validation(vtARN, "ARN %q has an invalid resource name %q", s, n)
 		}
 	}

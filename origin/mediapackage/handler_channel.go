@@ -83,7 +83,7 @@ func (a *API) channelOut(ch *catalog.Channel, upperTags bool) channelOutput {
 // channelNames validates the {ChannelGroupName} and {ChannelName} labels.
 func (c *call) channelNames(v *validator) (group, channel string) {
 	group = c.groupName(v)
-	v.name("ChannelName", c.path[3], resourceNamePattern)
+	v.resourceName("ChannelName", c.path[3])
 	return group, c.path[3]
 }
 
@@ -117,7 +117,7 @@ func (a *API) createChannel(c *call) error {
 	if in.ChannelName != nil {
 		name = *in.ChannelName
 	}
-	v.name("ChannelName", name, resourceNamePattern)
+	v.resourceName("ChannelName", name)
 	inputType := "HLS"
 	if in.InputType != nil {
 		inputType = *in.InputType

@@ -147,7 +147,7 @@ func withSegmentDefaults(s catalog.Segment) catalog.Segment {
 // endpointNames validates the three name labels.
 func (c *call) endpointNames(v *validator) (group, channel, endpoint string) {
 	group, channel = c.channelNames(v)
-	v.name("OriginEndpointName", c.path[5], resourceNamePattern)
+	v.resourceName("OriginEndpointName", c.path[5])
 	return group, channel, c.path[5]
 }
 
@@ -173,7 +173,7 @@ func checkEndpoint(v *validator, e *catalog.Endpoint, in *endpointInput, inputTy
 	}
 	v.positive("Segment.SegmentDurationSeconds", e.Segment.SegmentDurationSeconds, 1, maxSegmentDuration)
 	if e.Segment.SegmentName != "" {
-		v.name("Segment.SegmentName", e.Segment.SegmentName, resourceNamePattern)
+		v.resourceName("Segment.SegmentName", e.Segment.SegmentName)
 	}
 	if scte := v.rawObject("Segment.Scte", e.Segment.Scte); scte != nil {
 		for _, k := range []string{"ScteFilter", "CustomAdTypes"} {
@@ -336,7 +336,7 @@ func (a *API) createEndpoint(c *call) error {
 	if in.OriginEndpointName != nil {
 		name = *in.OriginEndpointName
 	}
-	v.name("OriginEndpointName", name, resourceNamePattern)
+	v.resourceName("OriginEndpointName", name)
 	if in.StartoverWindowSeconds != nil {
 		v.intRange("StartoverWindowSeconds", *in.StartoverWindowSeconds, 0, maxStartover)
 	}

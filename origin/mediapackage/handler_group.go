@@ -75,7 +75,7 @@ func (c *call) ifMatch(v *validator) string {
 
 // groupName validates the {ChannelGroupName} label.
 func (c *call) groupName(v *validator) string {
-	v.name("ChannelGroupName", c.path[1], resourceNamePattern)
+	v.resourceName("ChannelGroupName", c.path[1])
 	return c.path[1]
 }
 
@@ -89,7 +89,7 @@ func (a *API) createGroup(c *call) error {
 	if in.ChannelGroupName != nil {
 		name = *in.ChannelGroupName
 	}
-	v.name("ChannelGroupName", name, resourceNamePattern)
+	v.resourceName("ChannelGroupName", name)
 	if in.Description != nil {
 		v.maxLen("Description", *in.Description, maxDescription)
 	}

@@ -27,12 +27,6 @@ import (
 // SigningName is the SigV4 service name of MediaPackage v2.
 const SigningName = "mediapackagev2"
 
-// Default region and account of ARNs.
-const (
-	DefaultRegion  = "us-east-1"
-	DefaultAccount = "000000000000"
-)
-
 // maxBody bounds a request body (policies are at most 6 KiB; endpoints
 // with 25 manifests stay well below).
 const maxBody = 1 << 20

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 // page reads maxResults (1..100, default 10) and nextToken (opaque: the
@@ -21,7 +22,7 @@ func (c *call) page() (catalog.Page, error) {
 	}
 	if s := q.Get("nextToken"); s != "" {
 		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || !catalog.ValidName(string(b)) {
+		if err != nil || !name.Valid(string(b)) {
 			return p, validation(vtPageToken, "nextToken %q was not returned by this server", s)
 		}
 		p.After = string(b)

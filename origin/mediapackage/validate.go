@@ -2,6 +2,7 @@ package mediapackage
 
 import (
 	"encoding/json"
+	"errors"
 	"regexp"
 	"slices"
 	"strconv"
@@ -9,13 +10,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 // Patterns of the model's string shapes.
 var (
-	resourceNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`) // ResourceName, SegmentName
-	manifestNamePattern = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)  // ManifestName (no underscore)
-	nonSpacePattern     = regexp.MustCompile(`^\S+$`)            // EntityTag, IdempotencyToken
+	manifestNamePattern = regexp.MustCompile(`^[a-zA-Z0-9-]+$`) // ManifestName (no underscore)
+	nonSpacePattern     = regexp.MustCompile(`^\S+$`)           // EntityTag, IdempotencyToken
 )
 
 // Limits of the model (and of MediaPackage's quotas where the API enforces them).
@@ -91,6 +92,25 @@ func (v *validator) name(member, s string, pattern *regexp.Regexp) {
 		v.fail(validation(vtMaxLength, "%s is %d characters long; the maximum is %d", member, n, maxNameLength))
 	case !pattern.MatchString(s):
 		v.fail(validation(vtPattern, "%s %q must match %s", member, s, strings.Trim(pattern.String(), "^$")))
+	}
+}
+
+// resourceName checks a ResourceName member (ChannelGroupName,
+// ChannelName, OriginEndpointName, SegmentName) with the one name rule that
+// RTSP ingest and the catalog apply too (package name).
+func (v *validator) resourceName(member, s string) {
+	var ne *name.Error
+	if !errors.As(name.Check(s), &ne) {
+		return
+	}
+	switch ne.Reason {
+	case name.Empty:
+		v.fail(validation(vtMemberMissing, "%s is required", member))
+	case name.TooLong:
+		n := utf8.RuneCountInString(s)
+		v.fail(validation(vtMaxLength, "%s is %d characters long; the maximum is %d", member, n, name.MaxLen))
+	default:
+		v.fail(validation(vtPattern, "%s %q must match %s", member, s, name.Pattern))
 	}
 }
 
