@@ -47,6 +47,7 @@ bench-deps: ## install what the benchmarks need (ffmpeg, nginx, wrk)
 bench: bench-deps build ## run the benchmarks, results in docs/BENCHMARKS.md
 	bash .ci/bench.sh
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet and the one-way import rule (docs/architecture.md)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) test -count=1 -run '^TestImportRules' ./cmd/rewind/

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // BenchmarkEndSegment measures recording one 2 s segment of one chunk
@@ -26,10 +26,10 @@ func BenchmarkEndSegment(b *testing.B) {
 	for b.Loop() {
 		dt := ticks(t0.Add(time.Duration(i)*segDur), videoTS)
 		i++
-		if err := w.WriteChunk(packager.Chunk{Data: data, DecodeTime: dt, SegmentStart: true, Independent: true}); err != nil {
+		if err := w.WriteChunk(media.Chunk{Data: data, DecodeTime: dt, SegmentStart: true, Independent: true}); err != nil {
 			b.Fatal(err)
 		}
-		if err := w.EndSegment(packager.SegmentEnd{DecodeTime: dt, Duration: 2 * videoTS}); err != nil {
+		if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 2 * videoTS}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -49,10 +49,10 @@ func BenchmarkSegmentsRange(b *testing.B) {
 	data := make([]byte, 16)
 	for i := range n {
 		dt := ticks(t0.Add(time.Duration(i)*segDur), videoTS)
-		if err := w.WriteChunk(packager.Chunk{Data: data, DecodeTime: dt, SegmentStart: true}); err != nil {
+		if err := w.WriteChunk(media.Chunk{Data: data, DecodeTime: dt, SegmentStart: true}); err != nil {
 			b.Fatal(err)
 		}
-		if err := w.EndSegment(packager.SegmentEnd{DecodeTime: dt, Duration: 2 * videoTS}); err != nil {
+		if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 2 * videoTS}); err != nil {
 			b.Fatal(err)
 		}
 	}

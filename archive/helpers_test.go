@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // t0 is the wall clock of the first test segment.
@@ -57,15 +57,15 @@ func runArchiveTest(t *testing.T, mod func(*archive.Config), fn func(t *testing.
 	fn(t, s)
 }
 
-func tracks(version int) []packager.TrackInfo {
-	return []packager.TrackInfo{
+func tracks(version int) []media.TrackInfo {
+	return []media.TrackInfo{
 		{
-			Name: "video", Kind: packager.KindVideo, Codec: "avc1.64001f", Timescale: videoTS,
+			Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: videoTS,
 			Width: 640, Height: 360, FrameRate: 30,
 			Init: bytes.Repeat([]byte{'V', byte(version)}, 300),
 		},
 		{
-			Name: "audio", Kind: packager.KindAudio, Codec: "mp4a.40.2", Timescale: audioTS,
+			Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: audioTS,
 			SampleRate: 48000, Channels: 2,
 			Init: bytes.Repeat([]byte{'A', byte(version)}, 200),
 		},
@@ -73,7 +73,7 @@ func tracks(version int) []packager.TrackInfo {
 }
 
 // ticks converts a wall-clock time to decode time.
-func ticks(t time.Time, ts uint32) uint64 { return packager.TimeToTicks(t, ts) }
+func ticks(t time.Time, ts uint32) uint64 { return media.TimeToTicks(t, ts) }
 
 // segBytes is the deterministic content of chunk j of a segment.
 func segChunk(track int, start time.Time, j int) []byte {
@@ -90,7 +90,7 @@ func segChunk(track int, start time.Time, j int) []byte {
 func writeSegment(t testing.TB, w *archive.Writer, track int, ts uint32, start time.Time, dur time.Duration, nChunks int) []byte {
 	t.Helper()
 	data := writeChunks(t, w, track, ts, start, nChunks)
-	err := w.EndSegment(packager.SegmentEnd{
+	err := w.EndSegment(media.SegmentEnd{
 		Track: track, DecodeTime: ticks(start, ts), Duration: uint64(dur) * uint64(ts) / uint64(time.Second),
 	})
 	if err != nil {
@@ -106,7 +106,7 @@ func writeChunks(t testing.TB, w *archive.Writer, track int, ts uint32, start ti
 	for j := range nChunks {
 		d := segChunk(track, start, j)
 		all = append(all, d...)
-		err := w.WriteChunk(packager.Chunk{
+		err := w.WriteChunk(media.Chunk{
 			Track: track, Data: d, DecodeTime: ticks(start, ts) + uint64(j),
 			Duration: 1, SegmentStart: j == 0, Independent: j == 0,
 		})
@@ -128,7 +128,7 @@ func readSection(t testing.TB, sec *archive.Section) []byte {
 	return b
 }
 
-func mustSegments(t testing.TB, s *archive.Store, ch, track string, from, to time.Time, limit int) []packager.Segment {
+func mustSegments(t testing.TB, s *archive.Store, ch, track string, from, to time.Time, limit int) []media.Segment {
 	t.Helper()
 	segs, err := s.Segments(ch, track, from, to, limit)
 	if err != nil {

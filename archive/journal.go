@@ -13,7 +13,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // The journal (Dir/index.journal) keeps what the media logs cannot tell:
@@ -39,17 +39,17 @@ const (
 )
 
 type journalRecord struct {
-	Op      string              `json:"op"`
-	ID      uint32              `json:"id,omitempty"`
-	Channel string              `json:"channel,omitempty"`
-	Track   string              `json:"track,omitempty"`
-	Version uint32              `json:"version,omitempty"`
-	Session uint64              `json:"session,omitempty"`
-	Info    *packager.TrackInfo `json:"info,omitempty"`
-	Tracks  []sessionTrack      `json:"tracks,omitempty"`
-	Kind    string              `json:"kind,omitempty"`
-	Key     string              `json:"key,omitempty"`
-	Value   []byte              `json:"value,omitempty"`
+	Op      string           `json:"op"`
+	ID      uint32           `json:"id,omitempty"`
+	Channel string           `json:"channel,omitempty"`
+	Track   string           `json:"track,omitempty"`
+	Version uint32           `json:"version,omitempty"`
+	Session uint64           `json:"session,omitempty"`
+	Info    *media.TrackInfo `json:"info,omitempty"`
+	Tracks  []sessionTrack   `json:"tracks,omitempty"`
+	Kind    string           `json:"kind,omitempty"`
+	Key     string           `json:"key,omitempty"`
+	Value   []byte           `json:"value,omitempty"`
 }
 
 // journal is the open journal file. Store.jmu guards it.

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // casesKeys is the key codec table: every key kind, its exact encoding and
@@ -196,7 +196,7 @@ func TestTicksToMicros(t *testing.T) {
 	if got := ticksToMicros(dt+45000, 90000); got != 1_767_225_600_500_000 {
 		t.Fatalf("got %d", got)
 	}
-	seg := packager.Segment{DecodeTime: dt + 1, Timescale: 90000}
+	seg := media.Segment{DecodeTime: dt + 1, Timescale: 90000}
 	if got, want := ticksToMicros(seg.DecodeTime, seg.Timescale), timeToMicros(seg.Start()); got != want {
 		t.Fatalf("µs %d, Start µs %d", got, want)
 	}

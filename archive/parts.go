@@ -6,7 +6,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // edgeKeep is the number of completed segments per track whose part tables
@@ -29,7 +29,7 @@ type Part struct {
 type EdgeSegment struct {
 	// Segment is the record. For the segment in progress, Duration and
 	// Size cover the parts written so far.
-	Segment packager.Segment
+	Segment media.Segment
 	// Parts in decode order.
 	Parts []Part
 }
@@ -70,7 +70,7 @@ type PartContent struct {
 	Section *Section
 	// Part describes the part; Segment its (possibly incomplete) segment.
 	Part    Part
-	Segment packager.Segment
+	Segment media.Segment
 }
 
 // edge holds the live edge of the tracks of one writer. The writer updates
@@ -95,7 +95,7 @@ type edgeTrack struct {
 // parts of the segment in progress; a completed segment drops them and
 // records where its bytes are in the log instead.
 type edgeSegment struct {
-	seg    packager.Segment
+	seg    media.Segment
 	parts  []Part
 	data   [][]byte
 	path   string
@@ -232,7 +232,7 @@ func (ed *edge) startSession(tws []*trackWriter) {
 // chunk records a chunk just written at offset off of t's segment in
 // progress. The edge keeps c.Data (the writer owns it after WriteChunk and
 // never modifies it).
-func (ed *edge) chunk(t *trackWriter, c packager.Chunk, off int64) {
+func (ed *edge) chunk(t *trackWriter, c media.Chunk, off int64) {
 	ed.mu.Lock()
 	et := ed.track(t)
 	if c.SegmentStart || et.cur == nil {
@@ -241,7 +241,7 @@ func (ed *edge) chunk(t *trackWriter, c packager.Chunk, off int64) {
 		if t.disc && st.NextSeq > 0 {
 			discSeq++
 		}
-		et.cur = &edgeSegment{seg: packager.Segment{
+		et.cur = &edgeSegment{seg: media.Segment{
 			Track: t.info.Name, Seq: st.NextSeq, DiscSeq: discSeq, Discontinuity: t.disc,
 			DecodeTime: c.DecodeTime, Timescale: t.info.Timescale, InitVersion: st.InitVersion,
 		}}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 func waitClosed(t *testing.T, c <-chan struct{}, what string) {
@@ -52,7 +52,7 @@ func TestEdgePartsInMemoryThenFromLog(t *testing.T) {
 			gen = s.EdgeNotify(ch)
 			d := bytes.Repeat([]byte{byte('a' + j)}, 100+j)
 			parts = append(parts, d)
-			err := w.WriteChunk(packager.Chunk{
+			err := w.WriteChunk(media.Chunk{
 				Track: 0, Data: d, DecodeTime: base + uint64(j)*45000, Duration: 45000,
 				SegmentStart: j == 0, Independent: j == 0,
 			})
@@ -91,7 +91,7 @@ func TestEdgePartsInMemoryThenFromLog(t *testing.T) {
 		}
 
 		gen = s.EdgeNotify(ch)
-		if err := w.EndSegment(packager.SegmentEnd{Track: 0, DecodeTime: base, Duration: 90000}); err != nil {
+		if err := w.EndSegment(media.SegmentEnd{Track: 0, DecodeTime: base, Duration: 90000}); err != nil {
 			t.Fatal(err)
 		}
 		waitClosed(t, gen, "end segment")

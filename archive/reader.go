@@ -9,13 +9,13 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // TrackState is a track of a channel's most recent session with the init
 // version that applies to its new segments.
 type TrackState struct {
-	packager.TrackInfo
+	media.TrackInfo
 	InitVersion uint32
 }
 
@@ -26,7 +26,7 @@ type TrackState struct {
 type Section struct {
 	File         *os.File
 	Offset, Size int64
-	Segment      packager.Segment
+	Segment      media.Segment
 }
 
 // Tracks returns the tracks of the channel's most recent session, in
@@ -81,14 +81,14 @@ func (s *Store) Init(channel, track string, version uint32) ([]byte, error) {
 
 // TrackInfo returns the TrackInfo (with Init) of a track version.
 // ErrNotFound if the version does not exist (or was pruned).
-func (s *Store) TrackInfo(channel, track string, version uint32) (packager.TrackInfo, error) {
+func (s *Store) TrackInfo(channel, track string, version uint32) (media.TrackInfo, error) {
 	if err := s.enter(); err != nil {
-		return packager.TrackInfo{}, err
+		return media.TrackInfo{}, err
 	}
 	defer s.leave()
 	id, err := s.channelID(channel, false)
 	if err != nil {
-		return packager.TrackInfo{}, err
+		return media.TrackInfo{}, err
 	}
 	var rec initRecord
 	err = s.db.View(func(txn *badger.Txn) error {
@@ -99,7 +99,7 @@ func (s *Store) TrackInfo(channel, track string, version uint32) (packager.Track
 		return err
 	})
 	if err != nil {
-		return packager.TrackInfo{}, wrapRead("track info", err)
+		return media.TrackInfo{}, wrapRead("track info", err)
 	}
 	return rec.Info, nil
 }
@@ -107,8 +107,8 @@ func (s *Store) TrackInfo(channel, track string, version uint32) (packager.Track
 // Segments returns the segments of a track whose Start() is in [from, to),
 // ascending, at most limit of them (limit <= 0: no limit). It returns an empty
 // slice when there are none, including for an unknown channel or track.
-func (s *Store) Segments(channel, track string, from, to time.Time, limit int) ([]packager.Segment, error) {
-	out := []packager.Segment{}
+func (s *Store) Segments(channel, track string, from, to time.Time, limit int) ([]media.Segment, error) {
+	out := []media.Segment{}
 	if !from.Before(to) {
 		return out, nil
 	}
@@ -153,8 +153,8 @@ func (s *Store) Segments(channel, track string, from, to time.Time, limit int) (
 
 // LastSegments returns the n newest segments of a track, ascending (fewer
 // if fewer exist; an empty slice if none).
-func (s *Store) LastSegments(channel, track string, n int) ([]packager.Segment, error) {
-	out := []packager.Segment{}
+func (s *Store) LastSegments(channel, track string, n int) ([]media.Segment, error) {
+	out := []media.Segment{}
 	if n <= 0 {
 		return out, nil
 	}
@@ -186,8 +186,8 @@ func (s *Store) LastSegments(channel, track string, n int) ([]packager.Segment, 
 
 // SegmentAt returns the segment of a track with the latest start at or
 // before t (it may have ended before t: check End). ErrNotFound if none.
-func (s *Store) SegmentAt(channel, track string, t time.Time) (packager.Segment, error) {
-	var seg packager.Segment
+func (s *Store) SegmentAt(channel, track string, t time.Time) (media.Segment, error) {
+	var seg media.Segment
 	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
 		prefix := segmentTrackPrefix(id, track)
 		opt := badger.DefaultIteratorOptions

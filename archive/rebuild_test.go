@@ -18,7 +18,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 var rt0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -49,11 +49,11 @@ func rebuildCfg(dir string, logs *lockedBuffer) Config {
 	return cfg
 }
 
-func rTracks(v byte, audio bool) []packager.TrackInfo {
-	out := []packager.TrackInfo{{Name: "video", Kind: packager.KindVideo, Codec: "avc1.64001f", Timescale: 90000,
+func rTracks(v byte, audio bool) []media.TrackInfo {
+	out := []media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000,
 		Width: 640, Height: 360, FrameRate: 30, Init: bytes.Repeat([]byte{'V', v}, 300)}}
 	if audio {
-		out = append(out, packager.TrackInfo{Name: "audio", Kind: packager.KindAudio, Codec: "mp4a.40.2",
+		out = append(out, media.TrackInfo{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2",
 			Timescale: 48000, SampleRate: 48000, Channels: 2, Init: bytes.Repeat([]byte{'A', v}, 200)})
 	}
 	return out
@@ -62,15 +62,15 @@ func rTracks(v byte, audio bool) []packager.TrackInfo {
 // rSegment writes one segment of n chunks of a track.
 func rSegment(t testing.TB, w *Writer, track int, ts uint32, start time.Time, n int) {
 	t.Helper()
-	dt := packager.TimeToTicks(start, ts)
+	dt := media.TimeToTicks(start, ts)
 	for j := range n {
 		d := bytes.Repeat([]byte{byte(start.Unix()) + byte(j), byte(track)}, 700+int(start.Unix()%13)*91+j*37)
-		if err := w.WriteChunk(packager.Chunk{Track: track, Data: d, DecodeTime: dt + uint64(j), Duration: 1,
+		if err := w.WriteChunk(media.Chunk{Track: track, Data: d, DecodeTime: dt + uint64(j), Duration: 1,
 			SegmentStart: j == 0, Independent: j == 0}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.EndSegment(packager.SegmentEnd{Track: track, DecodeTime: dt, Duration: 2 * uint64(ts)}); err != nil {
+	if err := w.EndSegment(media.SegmentEnd{Track: track, DecodeTime: dt, Duration: 2 * uint64(ts)}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // segmentRecord is the index value of one segment (fixed-width binary,
@@ -84,8 +84,8 @@ func (r *segmentRecord) unmarshal(b []byte) error {
 }
 
 // segment converts the record into the public form.
-func (r *segmentRecord) segment(track string) packager.Segment {
-	return packager.Segment{
+func (r *segmentRecord) segment(track string) media.Segment {
+	return media.Segment{
 		Track:         track,
 		Seq:           r.Seq,
 		DiscSeq:       r.DiscSeq,
@@ -172,8 +172,8 @@ type sessionTrack struct {
 
 // initRecord is one init version of a track.
 type initRecord struct {
-	Session uint64             `json:"session"`
-	Info    packager.TrackInfo `json:"info"`
+	Session uint64          `json:"session"`
+	Info    media.TrackInfo `json:"info"`
 }
 
 // ticksToMicros converts decode time ticks to µs without overflowing for

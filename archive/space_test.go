@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // fakeDisk is an injectable free-space probe: a 10 GiB file system whose
@@ -83,7 +83,7 @@ func TestDiskFullPausesWrites(t *testing.T) {
 		if !st.Full || st.Free != fakeMin-1 || st.MinFree != fakeMin || st.Reason == "" {
 			t.Fatalf("status %+v, want Full with figures and a reason", st)
 		}
-		err = w.WriteChunk(packager.Chunk{Track: 0, Data: []byte("x"), DecodeTime: ticks(t0.Add(segDur), videoTS), SegmentStart: true})
+		err = w.WriteChunk(media.Chunk{Track: 0, Data: []byte("x"), DecodeTime: ticks(t0.Add(segDur), videoTS), SegmentStart: true})
 		if !errors.Is(err, archive.ErrDiskFull) || !errors.Is(err, syscall.ENOSPC) {
 			t.Fatalf("WriteChunk on a full disk: %v, want ErrDiskFull matching ENOSPC", err)
 		}

@@ -11,11 +11,11 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // Writer records the packaging sessions of one channel. It implements
-// [packager.Sink]. A Writer is not safe for concurrent use (the packager
+// [media.Sink]. A Writer is not safe for concurrent use (the packager
 // never calls it concurrently); it tolerates a concurrent [Store.Close].
 // It holds at most one open log file per track.
 type Writer struct {
@@ -32,11 +32,11 @@ type Writer struct {
 	edge *edge
 }
 
-var _ packager.Sink = (*Writer)(nil)
+var _ media.Sink = (*Writer)(nil)
 
 // trackWriter is the state of one track of the current session.
 type trackWriter struct {
-	info  packager.TrackInfo
+	info  media.TrackInfo
 	audio bool
 	// state is the persisted continuity state, as last committed.
 	state trackState
@@ -123,7 +123,7 @@ func (w *Writer) NotBefore() time.Time {
 // (persisted with its TrackInfo), the next segment of each track is marked
 // as a discontinuity, and new log files are opened. Segments in progress of
 // the previous session are discarded.
-func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
+func (w *Writer) StartSession(tracks []media.TrackInfo) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -189,7 +189,7 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 			jr = append(jr, journalRecord{Op: opInit, Channel: w.channel, Track: info.Name, Version: st.InitVersion,
 				Session: cs.Session, Info: &tracks[i]})
 			cs.Tracks = append(cs.Tracks, sessionTrack{Name: info.Name, InitVersion: st.InitVersion})
-			tws[i] = &trackWriter{info: info, audio: info.Kind == packager.KindAudio, state: st, disc: true}
+			tws[i] = &trackWriter{info: info, audio: info.Kind == media.KindAudio, state: st, disc: true}
 		}
 		jr = append(jr, journalRecord{Op: opSession, Channel: w.channel, Session: cs.Session, Tracks: cs.Tracks})
 		if err := w.s.jrnl.append(jr...); err != nil {
@@ -211,7 +211,7 @@ func (w *Writer) StartSession(tracks []packager.TrackInfo) error {
 // chunk with SegmentStart begins a new segment on a 4 KiB boundary of the
 // track's log (rolling to a new log file when the current one spans
 // LogRollInterval); a segment in progress without EndSegment is discarded.
-func (w *Writer) WriteChunk(c packager.Chunk) error {
+func (w *Writer) WriteChunk(c media.Chunk) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -277,7 +277,7 @@ func (w *Writer) WriteChunk(c packager.Chunk) error {
 // commits; once EndSegment returns the segment can be served and Notify
 // waiters of the channel are woken. A segment that does not start after
 // the track's previous one is discarded with an error.
-func (w *Writer) EndSegment(e packager.SegmentEnd) error {
+func (w *Writer) EndSegment(e media.SegmentEnd) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -365,7 +365,7 @@ func gapSegments(st trackState, startUs uint64) uint64 {
 
 // nextRecord returns the index record of the segment in progress of t and
 // the track state after it.
-func (w *Writer) nextRecord(t *trackWriter, e packager.SegmentEnd) (segmentRecord, trackState) {
+func (w *Writer) nextRecord(t *trackWriter, e media.SegmentEnd) (segmentRecord, trackState) {
 	st := t.state
 	rec := segmentRecord{
 		FileUs:      t.file.firstUs,

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 const ch = "live/cam1"
@@ -296,7 +296,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.EndSegment(packager.SegmentEnd{}); !errors.Is(err, archive.ErrClosed) {
+	if err := w.EndSegment(media.SegmentEnd{}); !errors.Is(err, archive.ErrClosed) {
 		t.Fatalf("writer after store close: %v", err)
 	}
 	if _, err := s.Segments(ch, "video", t0, t0.Add(time.Hour), 0); !errors.Is(err, archive.ErrClosed) {
@@ -383,7 +383,7 @@ func TestWriterErrors(t *testing.T) {
 		}
 		w2.Close()
 
-		if err := w.WriteChunk(packager.Chunk{Data: []byte{1}, SegmentStart: true}); err == nil {
+		if err := w.WriteChunk(media.Chunk{Data: []byte{1}, SegmentStart: true}); err == nil {
 			t.Fatal("chunk before StartSession accepted")
 		}
 		bad := tracks(1)
@@ -399,19 +399,19 @@ func TestWriterErrors(t *testing.T) {
 		if err := w.StartSession(tracks(1)); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.WriteChunk(packager.Chunk{Track: 0, Data: []byte{1}}); err == nil {
+		if err := w.WriteChunk(media.Chunk{Track: 0, Data: []byte{1}}); err == nil {
 			t.Fatal("chunk outside a segment accepted")
 		}
-		if err := w.WriteChunk(packager.Chunk{Track: 5, Data: []byte{1}, SegmentStart: true}); err == nil {
+		if err := w.WriteChunk(media.Chunk{Track: 5, Data: []byte{1}, SegmentStart: true}); err == nil {
 			t.Fatal("bad track index accepted")
 		}
-		if err := w.EndSegment(packager.SegmentEnd{Track: 0}); err == nil {
+		if err := w.EndSegment(media.SegmentEnd{Track: 0}); err == nil {
 			t.Fatal("EndSegment without a segment accepted")
 		}
 		writeSegment(t, w, 0, videoTS, t0.Add(segDur), segDur, 1)
 		// A segment not after the previous one is refused and discarded.
 		writeChunks(t, w, 0, videoTS, t0, 1)
-		if err := w.EndSegment(packager.SegmentEnd{Track: 0, DecodeTime: ticks(t0, videoTS), Duration: 1}); err == nil {
+		if err := w.EndSegment(media.SegmentEnd{Track: 0, DecodeTime: ticks(t0, videoTS), Duration: 1}); err == nil {
 			t.Fatal("out-of-order segment accepted")
 		}
 		if got := mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 0); len(got) != 1 {
@@ -454,7 +454,7 @@ func TestNotify(t *testing.T) {
 			t.Fatal("notified before the segment was indexed")
 		default:
 		}
-		if err := w.EndSegment(packager.SegmentEnd{Track: 0, DecodeTime: ticks(t0, videoTS), Duration: 180000}); err != nil {
+		if err := w.EndSegment(media.SegmentEnd{Track: 0, DecodeTime: ticks(t0, videoTS), Duration: 180000}); err != nil {
 			t.Fatal(err)
 		}
 		select {

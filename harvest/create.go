@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/harvest/export"
 	"github.com/rewind-origin/rewind/ingest/name"
 )
@@ -32,11 +33,11 @@ func (s *Service) Create(ctx context.Context, in *HarvestJob, clientToken string
 	if err := validateShape(in); err != nil {
 		return nil, err
 	}
-	ep, err := s.Endpoints.HarvestEndpoint(in.ChannelGroupName, in.ChannelName, in.OriginEndpointName)
+	ep, err := s.endpoint(in.ChannelGroupName, in.ChannelName, in.OriginEndpointName)
 	if err != nil {
-		var nf *NotFoundError
+		var nf *catalog.NotFoundError
 		if errors.As(err, &nf) {
-			return nil, notFoundErr(nf.ResourceType, "%s", nf.Error())
+			return nil, notFoundErr(string(nf.Type), "%s", nf.Error())
 		}
 		return nil, internalErr(err)
 	}
@@ -250,7 +251,7 @@ func alnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
 func bucketChar(c byte) bool { return alnum(c) || c == '.' || c == '-' }
 
 // validateSchedule applies MediaPackage's time rules.
-func (s *Service) validateSchedule(sc *ScheduleConfiguration, ep *Endpoint, now time.Time) error {
+func (s *Service) validateSchedule(sc *ScheduleConfiguration, ep *jobEndpoint, now time.Time) error {
 	start, end := sc.StartTime.Time, sc.EndTime.Time
 	window := time.Duration(ep.StartoverWindowSeconds) * time.Second
 	if window <= 0 {
@@ -275,11 +276,11 @@ func (s *Service) validateSchedule(sc *ScheduleConfiguration, ep *Endpoint, now 
 
 // validateManifests checks that each harvested manifest exists on the
 // endpoint with that type and has no time filter.
-func validateManifests(m *HarvestedManifests, ep *Endpoint) error {
+func validateManifests(m *HarvestedManifests, ep *jobEndpoint) error {
 	for _, c := range []struct {
 		kind string
 		refs []ManifestRef
-		have []Manifest
+		have []jobManifest
 	}{{"HLS", m.HlsManifests, ep.HLS}, {"DASH", m.DashManifests, ep.DASH}, {"low-latency HLS", m.LowLatencyHlsManifests, ep.LowLatencyHLS}} {
 		for _, r := range c.refs {
 			got, ok := find(c.have, r.ManifestName)

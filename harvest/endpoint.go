@@ -1,18 +1,28 @@
 package harvest
 
-import "fmt"
+import "github.com/rewind-origin/rewind/archive/catalog"
 
-// Endpoint is what a job needs to know about its origin endpoint.
-type Endpoint struct {
+// EndpointLookup is what harvest reads of the catalog: *catalog.Catalog
+// implements it.
+type EndpointLookup interface {
+	// Endpoint returns the endpoint, or an error matching
+	// *catalog.NotFoundError when it (or its channel or group) does not exist.
+	Endpoint(group, channel, endpoint string) (*catalog.Endpoint, error)
+}
+
+var _ EndpointLookup = (*catalog.Catalog)(nil)
+
+// jobEndpoint is what a job needs to know about its origin endpoint.
+type jobEndpoint struct {
 	// StartoverWindowSeconds bounds how far back a job may start; 0 means
 	// the Service's DefaultStartover.
 	StartoverWindowSeconds int
 	// Manifests by type.
-	HLS, LowLatencyHLS, DASH []Manifest
+	HLS, LowLatencyHLS, DASH []jobManifest
 }
 
-// Manifest is one manifest of an endpoint.
-type Manifest struct {
+// jobManifest is one manifest of an endpoint.
+type jobManifest struct {
 	Name string
 	// ProgramDateTimeIntervalSeconds of an HLS or LL-HLS manifest.
 	ProgramDateTimeIntervalSeconds int
@@ -23,32 +33,45 @@ type Manifest struct {
 	HasTimeFilter bool
 }
 
-// EndpointLookup resolves origin endpoints (the catalog implements it
-// through an adapter such as harvest/catalogsrc).
-type EndpointLookup interface {
-	// HarvestEndpoint returns the endpoint, or an error matching
-	// *NotFoundError when it (or its channel or group) does not exist.
-	HarvestEndpoint(group, channel, endpoint string) (*Endpoint, error)
+// endpoint returns the job's view of an origin endpoint from the catalog.
+func (s *Service) endpoint(group, channel, endpoint string) (*jobEndpoint, error) {
+	e, err := s.Endpoints.Endpoint(group, channel, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	out := &jobEndpoint{StartoverWindowSeconds: e.StartoverWindowSeconds}
+	for _, m := range e.HlsManifests {
+		out.HLS = append(out.HLS, hlsManifest(m))
+	}
+	for _, m := range e.LowLatencyHlsManifests {
+		out.LowLatencyHLS = append(out.LowLatencyHLS, hlsManifest(m))
+	}
+	for _, m := range e.DashManifests {
+		out.DASH = append(out.DASH, jobManifest{
+			Name: m.ManifestName, MinBufferTimeSeconds: m.MinBufferTimeSeconds, HasTimeFilter: timeFilter(m.FilterConfiguration),
+		})
+	}
+	return out, nil
 }
 
-// NotFoundError says which resource of a path is missing. ResourceType is
-// ResourceTypeChannelGroup, ResourceTypeChannel or
-// ResourceTypeOriginEndpoint.
-type NotFoundError struct {
-	ResourceType string
-	Name         string
+func hlsManifest(m catalog.HLSManifest) jobManifest {
+	return jobManifest{
+		Name: m.ManifestName, ProgramDateTimeIntervalSeconds: m.ProgramDateTimeIntervalSeconds,
+		HasTimeFilter: timeFilter(m.FilterConfiguration),
+	}
 }
 
-func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("%s %s does not exist", e.ResourceType, e.Name)
+// timeFilter: the filter sets Start, End, ClipStartTime or TimeDelaySeconds.
+func timeFilter(f *catalog.FilterConfiguration) bool {
+	return f != nil && (f.Start != nil || f.End != nil || f.ClipStartTime != nil || f.TimeDelaySeconds != nil)
 }
 
 // find returns the manifest named name.
-func find(ms []Manifest, name string) (Manifest, bool) {
+func find(ms []jobManifest, name string) (jobManifest, bool) {
 	for _, m := range ms {
 		if m.Name == name {
 			return m, true
 		}
 	}
-	return Manifest{}, false
+	return jobManifest{}, false
 }

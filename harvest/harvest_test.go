@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/harvest"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // TestHarvestLocalDecodes harvests 20 s of a recorded feed to a local
@@ -231,7 +231,7 @@ func TestHarvestResumesAfterRestart(t *testing.T) {
 	}
 	out := filepath.Join(e.dir, "buckets", "bkt", "crash")
 	segs, _ := e.store.Segments(channel, "video", base, now, 0)
-	torn := filepath.Join(out, packager.SegmentURI(segs[1]))
+	torn := filepath.Join(out, media.SegmentURI(segs[1]))
 	if err := os.MkdirAll(filepath.Dir(torn), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/harvest"
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/packager"
@@ -192,29 +193,33 @@ func record(t testing.TB, s *archive.Store, fd *feed, base time.Time) {
 }
 
 // endpoints is a fixed EndpointLookup.
-type endpoints map[string]*harvest.Endpoint
+type endpoints map[string]*catalog.Endpoint
 
-func (e endpoints) HarvestEndpoint(g, c, ep string) (*harvest.Endpoint, error) {
+func (e endpoints) Endpoint(g, c, ep string) (*catalog.Endpoint, error) {
 	if g != group {
-		return nil, &harvest.NotFoundError{ResourceType: harvest.ResourceTypeChannelGroup, Name: g}
+		return nil, &catalog.NotFoundError{Type: catalog.TypeChannelGroup, Name: g}
 	}
 	if c != chName {
-		return nil, &harvest.NotFoundError{ResourceType: harvest.ResourceTypeChannel, Name: g + "/" + c}
+		return nil, &catalog.NotFoundError{Type: catalog.TypeChannel, Name: g + "/" + c}
 	}
 	got, ok := e[ep]
 	if !ok {
-		return nil, &harvest.NotFoundError{ResourceType: harvest.ResourceTypeOriginEndpoint, Name: g + "/" + c + "/" + ep}
+		return nil, &catalog.NotFoundError{Type: catalog.TypeOriginEndpoint, Name: g + "/" + c + "/" + ep}
 	}
 	return got, nil
 }
 
 func defaultEndpoints() endpoints {
+	delay := 0
 	return endpoints{
 		epName: {
 			StartoverWindowSeconds: 3600,
-			HLS:                    []harvest.Manifest{{Name: "index"}},
-			LowLatencyHLS:          []harvest.Manifest{{Name: "low-latency"}},
-			DASH:                   []harvest.Manifest{{Name: "index"}, {Name: "filtered", HasTimeFilter: true}},
+			HlsManifests:           []catalog.HLSManifest{{ManifestName: "index"}},
+			LowLatencyHlsManifests: []catalog.HLSManifest{{ManifestName: "low-latency"}},
+			DashManifests: []catalog.DASHManifest{
+				{ManifestName: "index"},
+				{ManifestName: "filtered", FilterConfiguration: &catalog.FilterConfiguration{TimeDelaySeconds: &delay}},
+			},
 		},
 	}
 }

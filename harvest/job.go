@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/rewind-origin/rewind/origin/catalog/mpv2"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 )
 
 // HarvestJob is a job in the MediaPackage v2 wire shape (PascalCase JSON,

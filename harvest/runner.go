@@ -199,7 +199,7 @@ var errNoEndpoint = errors.New("the origin endpoint no longer exists")
 // export writes the job's package.
 func (s *Service) export(ctx context.Context, r *record) error {
 	j := &r.Job
-	ep, err := s.Endpoints.HarvestEndpoint(j.ChannelGroupName, j.ChannelName, j.OriginEndpointName)
+	ep, err := s.endpoint(j.ChannelGroupName, j.ChannelName, j.OriginEndpointName)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errNoEndpoint, err)
 	}

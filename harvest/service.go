@@ -11,16 +11,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest/export"
-	"github.com/rewind-origin/rewind/origin/catalog/mpv2"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // Archive is what the Service needs from the archive; *archive.Store
 // implements it.
 type Archive interface {
 	export.Source
-	LastSegments(channel, track string, n int) ([]packager.Segment, error)
+	LastSegments(channel, track string, n int) ([]media.Segment, error)
 	Live(channel string) bool
 	Notify(channel string) <-chan struct{}
 	Pin(channel string, from, to time.Time) (string, error)
@@ -45,7 +45,7 @@ type Service struct {
 	DataDir string
 	// Archive is read for media and stores job records. Required.
 	Archive Archive
-	// Endpoints resolves origin endpoints. Required.
+	// Endpoints resolves origin endpoints: the catalog. Required.
 	Endpoints EndpointLookup
 	// Logger defaults to discarding.
 	Logger *slog.Logger

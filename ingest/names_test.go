@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/catalogtest"
 	"github.com/rewind-origin/rewind/ingest"
-	"github.com/rewind-origin/rewind/origin/catalog"
-	"github.com/rewind-origin/rewind/origin/catalog/catalogtest"
 	"github.com/rewind-origin/rewind/origin/mediapackage"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/origin/timeshift"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/origin/timeshift"
 )
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/ingest/name"
-	"github.com/rewind-origin/rewind/origin/catalog"
 )
 
 // Endpoint error conditions of ForceEndpointErrorConfiguration that Rewind

@@ -13,9 +13,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/origin/catalog"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/packager/hls"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // LL-HLS (RFC 8216bis) on top of the live HLS routes:
@@ -363,7 +363,7 @@ func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, err
 	}
 	e, live := ea.Edge(ch, r.track) // after the index: it can only be newer
 	visible := func(end uint64) bool {
-		return !w.devClock || end <= packager.TimeToTicks(w.ts.Edge, e.Timescale)
+		return !w.devClock || end <= media.TimeToTicks(w.ts.Edge, e.Timescale)
 	}
 	partsOf := map[uint64][]archive.Part{}
 	for _, es := range e.Recent {
@@ -390,7 +390,7 @@ func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, err
 	}
 	p := hls.LowLatencyPlaylist{
 		Segments:       make([]hls.LowLatencySegment, len(segs)),
-		SegmentURI:     packager.SegmentURI,
+		SegmentURI:     media.SegmentURI,
 		InitURI:        initURI(r.track),
 		TargetDuration: max(hls.TargetDuration(segs), int(r.endpoint.SegmentDuration()/time.Second)),
 		Skip:           skip,

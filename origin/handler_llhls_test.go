@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/origin/catalog"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 func TestParseBlockingQuery(t *testing.T) {
@@ -128,7 +128,7 @@ func newLLFixture(t *testing.T, opts ...func(*Server)) *llFixture {
 		t.Fatal(err)
 	}
 	s := &Server{
-		Archive: store, Catalog: cat, Metrics: NewMetrics(func() (int64, int64) { return 0, 0 }),
+		Archive: store, Catalog: cat,
 		Logger: slog.New(slog.DiscardHandler), Now: time.Now,
 	}
 	for _, o := range opts {
@@ -141,16 +141,16 @@ func newLLFixture(t *testing.T, opts ...func(*Server)) *llFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = w.Close() })
-	err = w.StartSession([]packager.TrackInfo{
-		{Name: "video", Kind: packager.KindVideo, Codec: "avc1.64001f", Timescale: llVideoTS, Width: 320, Height: 240, Init: []byte("vinit")},
-		{Name: "audio", Kind: packager.KindAudio, Codec: "mp4a.40.2", Timescale: llAudioTS, SampleRate: 48000, Channels: 2, Init: []byte("ainit")},
+	err = w.StartSession([]media.TrackInfo{
+		{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: llVideoTS, Width: 320, Height: 240, Init: []byte("vinit")},
+		{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: llAudioTS, SampleRate: 48000, Channels: 2, Init: []byte("ainit")},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &llFixture{t: t, store: store, w: w, cat: cat, srv: srv, base: time.Now().Add(-30 * time.Second).Truncate(time.Second)}
-	f.next[0] = packager.TimeToTicks(f.base, llVideoTS)
-	f.next[1] = packager.TimeToTicks(f.base, llAudioTS)
+	f.next[0] = media.TimeToTicks(f.base, llVideoTS)
+	f.next[1] = media.TimeToTicks(f.base, llAudioTS)
 	return f
 }
 
@@ -168,7 +168,7 @@ func (f *llFixture) part(track int) uint64 {
 		ts = llAudioTS
 	}
 	dt, dur := f.next[track], ts/2
-	err := f.w.WriteChunk(packager.Chunk{
+	err := f.w.WriteChunk(media.Chunk{
 		Track: track, Data: partData(track, dt), DecodeTime: dt, Duration: dur,
 		SegmentStart: f.parts[track] == 0, Independent: f.parts[track] == 0,
 	})
@@ -178,7 +178,7 @@ func (f *llFixture) part(track int) uint64 {
 	f.next[track] += dur
 	f.parts[track]++
 	if f.parts[track] == llPartsPerSegment {
-		err := f.w.EndSegment(packager.SegmentEnd{Track: track, DecodeTime: dt - 3*dur, Duration: 4 * dur})
+		err := f.w.EndSegment(media.SegmentEnd{Track: track, DecodeTime: dt - 3*dur, Duration: 4 * dur})
 		if err != nil {
 			f.t.Fatal(err)
 		}

@@ -13,11 +13,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/origin/timeshift"
-	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/hls"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 const (
@@ -43,8 +43,8 @@ const (
 // timeshiftArchive is what time-shifted manifests and the ranges listing
 // read from the archive beyond the live basics.
 type timeshiftArchive interface {
-	SegmentAt(channel, track string, t time.Time) (packager.Segment, error)
-	LastSegments(channel, track string, n int) ([]packager.Segment, error)
+	SegmentAt(channel, track string, t time.Time) (media.Segment, error)
+	LastSegments(channel, track string, n int) ([]media.Segment, error)
 	Ranges(channel string) (archive.Ranges, error)
 }
 
@@ -63,8 +63,8 @@ type window struct {
 }
 
 type trackWindow struct {
-	info     packager.TrackInfo
-	segments []packager.Segment
+	info     media.TrackInfo
+	segments []media.Segment
 }
 
 // resolveWindow reads the request's clock and time-shift parameters and
@@ -151,7 +151,7 @@ func (s *Server) load(r *request, w *window, limit int) error {
 // (a manifest as of an instant), where segments ending after now are not
 // visible yet. With a time delay, the edge is the end of the track's newest
 // segment (MediaPackage's "now"), or now if earlier, minus the delay.
-func (s *Server) trackSegments(ch, track string, w *window, limit int) ([]packager.Segment, error) {
+func (s *Server) trackSegments(ch, track string, w *window, limit int) ([]media.Segment, error) {
 	from, to := w.ts.From, w.ts.To
 	if w.ts.Kind != timeshift.Live {
 		sg, err := s.Archive.SegmentAt(ch, track, from)
@@ -215,7 +215,7 @@ func (w *window) childQuery() string {
 
 // initURI returns the init segment URIs of a track.
 func initURI(track string) func(uint32) string {
-	return func(v uint32) string { return packager.InitURI(track, v) }
+	return func(v uint32) string { return media.InitURI(track, v) }
 }
 
 func (s *Server) serveMultivariant(c *gin.Context, r *request) error {
@@ -234,9 +234,9 @@ func (s *Server) serveMultivariant(c *gin.Context, r *request) error {
 	query := w.childQuery()
 	var video, audio []hls.Variant
 	for _, t := range w.tracks {
-		peak, avg := packager.Bandwidth(t.segments)
+		peak, avg := media.Bandwidth(t.segments)
 		v := hls.Variant{Track: t.info, URI: r.manifest + "_" + t.info.Name + ".m3u8" + query, Bandwidth: peak, AvgBandwidth: avg}
-		if t.info.Kind == packager.KindVideo {
+		if t.info.Kind == media.KindVideo {
 			video = append(video, v)
 		} else {
 			audio = append(audio, v)
@@ -271,7 +271,7 @@ func (s *Server) renderMediaPlaylist(c *gin.Context, r *request, w *window) erro
 	t := w.tracks[0]
 	p := hls.MediaPlaylist{
 		Segments:                t.segments,
-		AppendSegmentURI:        packager.AppendSegmentURI,
+		AppendSegmentURI:        media.AppendSegmentURI,
 		InitURI:                 initURI(t.info.Name),
 		ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
 	}
@@ -319,7 +319,7 @@ func (s *Server) serveMPD(c *gin.Context, r *request) error {
 		mpd.TimeShiftBufferDepth = w.now.Sub(first).Truncate(time.Second) + time.Second
 	}
 	for _, t := range w.tracks {
-		peak, _ := packager.Bandwidth(t.segments)
+		peak, _ := media.Bandwidth(t.segments)
 		mpd.Representations = append(mpd.Representations, dash.Representation{
 			Track:         t.info,
 			Bandwidth:     peak,

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/origin"
-	"github.com/rewind-origin/rewind/origin/catalog"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // testOrigin is an in-process origin over a real archive holding two
@@ -43,7 +43,6 @@ func newTestOrigin(t *testing.T, devClock bool) *testOrigin {
 	s := &origin.Server{
 		Archive:  store,
 		Catalog:  cat,
-		Metrics:  origin.NewMetrics(func() (int64, int64) { return 0, 0 }),
 		Logger:   slog.New(slog.DiscardHandler),
 		Now:      time.Now,
 		DevClock: devClock,
@@ -60,9 +59,9 @@ func writeSession(t *testing.T, store *archive.Store, start time.Time, n int, ve
 		t.Fatal(err)
 	}
 	defer w.Close()
-	tracks := []packager.TrackInfo{
-		{Name: "video", Kind: packager.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', version}},
-		{Name: "audio", Kind: packager.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: []byte{'a', version}},
+	tracks := []media.TrackInfo{
+		{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', version}},
+		{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: []byte{'a', version}},
 	}
 	if err := w.StartSession(tracks); err != nil {
 		t.Fatal(err)
@@ -70,12 +69,12 @@ func writeSession(t *testing.T, store *archive.Store, start time.Time, n int, ve
 	for i := range n {
 		at := start.Add(time.Duration(i) * 2 * time.Second)
 		for k, tr := range tracks {
-			dt := packager.TimeToTicks(at, tr.Timescale)
-			if err := w.WriteChunk(packager.Chunk{Track: k, Data: make([]byte, 1000), DecodeTime: dt, Duration: 2 * uint64(tr.Timescale),
+			dt := media.TimeToTicks(at, tr.Timescale)
+			if err := w.WriteChunk(media.Chunk{Track: k, Data: make([]byte, 1000), DecodeTime: dt, Duration: 2 * uint64(tr.Timescale),
 				SegmentStart: true, Independent: true}); err != nil {
 				t.Fatal(err)
 			}
-			if err := w.EndSegment(packager.SegmentEnd{Track: k, DecodeTime: dt, Duration: 2 * uint64(tr.Timescale)}); err != nil {
+			if err := w.EndSegment(media.SegmentEnd{Track: k, DecodeTime: dt, Duration: 2 * uint64(tr.Timescale)}); err != nil {
 				t.Fatal(err)
 			}
 		}

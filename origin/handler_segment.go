@@ -10,13 +10,13 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 const immutable = "public, max-age=31536000, immutable"
 
 func mimeOf(track string) string {
-	if strings.HasPrefix(track, packager.KindAudio) {
+	if strings.HasPrefix(track, media.KindAudio) {
 		return "audio/mp4"
 	}
 	return "video/mp4"

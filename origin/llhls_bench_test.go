@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog"
 )
 
 // cpuTime is the user+system CPU time of this process.

@@ -15,16 +15,17 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/origin/catalog"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // Archive is what the origin reads from the archive (archive.Store).
 type Archive interface {
 	Tracks(channel string) ([]archive.TrackState, error)
-	Segments(channel, track string, from, to time.Time, max int) ([]packager.Segment, error)
+	Segments(channel, track string, from, to time.Time, max int) ([]media.Segment, error)
 	Init(channel, track string, version uint32) ([]byte, error)
 	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
 	timeshiftArchive
@@ -39,8 +40,12 @@ type Server struct {
 	Address string
 	Archive Archive
 	Catalog *catalog.Catalog
-	Metrics *Metrics
 	Logger  *slog.Logger
+	// Registerer, when set, gets the server's request counter
+	// (rewind_http_requests_total). The registry is the process's.
+	Registerer prometheus.Registerer
+	// Metrics, when set, serves /metrics (the process's registry).
+	Metrics http.Handler
 	// Now returns the wall clock; it defaults to time.Now. Renderers get it
 	// as a parameter.
 	Now func() time.Time
@@ -53,9 +58,13 @@ type Server struct {
 	DevClock bool
 	// Disk, when set, reports the archive's disk state for /healthz.
 	Disk func() DiskState
-	// ControlPlane, when set, serves the MediaPackage v2 API under
-	// /channelGroup and /tags (origin/mediapackage).
-	ControlPlane http.Handler
+	// Mounts are served beside the data plane, on the same router and with
+	// the same middleware (request counting, CORS): the control planes,
+	// which cmd mounts. The origin knows none of them.
+	Mounts []Mount
+
+	requestsOnce sync.Once
+	requests     *prometheus.CounterVec
 
 	ln   net.Listener
 	srv  *http.Server
@@ -64,10 +73,17 @@ type Server struct {
 	once sync.Once
 }
 
+// Mount serves Handler, for any method, at each of Routes: gin route
+// patterns such as "/channelGroup/*path".
+type Mount struct {
+	Routes  []string
+	Handler http.Handler
+}
+
 // Initialize binds the listener and starts serving.
 func (s *Server) Initialize() error {
-	if s.Archive == nil || s.Catalog == nil || s.Logger == nil || s.Metrics == nil {
-		return errors.New("origin: Archive, Catalog, Metrics and Logger are required")
+	if s.Archive == nil || s.Catalog == nil || s.Logger == nil {
+		return errors.New("origin: Archive, Catalog and Logger are required")
 	}
 	if s.Now == nil {
 		s.Now = time.Now
@@ -114,16 +130,19 @@ func (s *Server) Close() {
 func (s *Server) Engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
-	e.Use(gin.Recovery(), s.Metrics.middleware, cors)
+	s.requestsOnce.Do(func() { s.requests = newRequestCounter(s.Registerer) })
+	e.Use(gin.Recovery(), countRequests(s.requests), cors)
 	e.GET("/healthz", s.handleHealth)
-	e.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
+	if s.Metrics != nil {
+		e.GET("/metrics", gin.WrapH(s.Metrics))
+	}
 	e.GET("/time", s.handleTime)
 	e.HEAD("/time", s.handleTime)
-	if s.ControlPlane != nil {
-		api := gin.WrapH(s.ControlPlane)
-		e.Any("/channelGroup", api)
-		e.Any("/channelGroup/*path", api)
-		e.Any("/tags/*arn", api)
+	for _, m := range s.Mounts {
+		h := gin.WrapH(m.Handler)
+		for _, p := range m.Routes {
+			e.Any(p, h)
+		}
 	}
 	out := e.Group("/out/v1/:group/:channel/:endpoint", s.forceEndpointErrors)
 	out.GET("/*file", s.routeRanges(s.handleOut))

@@ -5,14 +5,15 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // discardSink accepts everything.
 type discardSink struct{ bytes int }
 
-func (discardSink) StartSession([]packager.TrackInfo) error { return nil }
-func (s *discardSink) WriteChunk(c packager.Chunk) error    { s.bytes += len(c.Data); return nil }
-func (discardSink) EndSegment(packager.SegmentEnd) error    { return nil }
+func (discardSink) StartSession([]media.TrackInfo) error { return nil }
+func (s *discardSink) WriteChunk(c media.Chunk) error    { s.bytes += len(c.Data); return nil }
+func (discardSink) EndSegment(media.SegmentEnd) error    { return nil }
 
 func BenchmarkPackager(b *testing.B) {
 	fd := loadFeed(b, feedH264)

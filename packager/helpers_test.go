@@ -13,7 +13,7 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"github.com/rewind-origin/rewind/ingest"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 var update = flag.Bool("update", false, "regenerate golden files under testdata/")
@@ -145,9 +145,9 @@ func splitAVCC(tb testing.TB, b []byte) [][]byte {
 
 // event is one call recorded by recSink.
 type event struct {
-	start []packager.TrackInfo
-	chunk *packager.Chunk
-	end   *packager.SegmentEnd
+	start []media.TrackInfo
+	chunk *media.Chunk
+	end   *media.SegmentEnd
 }
 
 // recSink records every call in order.
@@ -160,12 +160,12 @@ type recSink struct {
 
 var errSink = bytes.ErrTooLarge // any sentinel
 
-func (s *recSink) StartSession(tracks []packager.TrackInfo) error {
+func (s *recSink) StartSession(tracks []media.TrackInfo) error {
 	s.events = append(s.events, event{start: tracks})
 	return nil
 }
 
-func (s *recSink) WriteChunk(c packager.Chunk) error {
+func (s *recSink) WriteChunk(c media.Chunk) error {
 	s.chunks++
 	if s.failAfter > 0 && s.chunks > s.failAfter {
 		return errSink
@@ -174,7 +174,7 @@ func (s *recSink) WriteChunk(c packager.Chunk) error {
 	return nil
 }
 
-func (s *recSink) EndSegment(e packager.SegmentEnd) error {
+func (s *recSink) EndSegment(e media.SegmentEnd) error {
 	s.events = append(s.events, event{end: &e})
 	return nil
 }
@@ -182,8 +182,8 @@ func (s *recSink) EndSegment(e packager.SegmentEnd) error {
 // segment is one complete segment of one track as seen by the sink.
 type segment struct {
 	track   int
-	chunks  []packager.Chunk
-	end     packager.SegmentEnd
+	chunks  []media.Chunk
+	end     media.SegmentEnd
 	session int // index of the StartSession it belongs to
 }
 
@@ -200,7 +200,7 @@ func (s segment) data() []byte {
 func (s *recSink) segments(tb testing.TB) [][]segment {
 	tb.Helper()
 	var out [][]segment
-	var open [][]packager.Chunk
+	var open [][]media.Chunk
 	session := -1
 	for _, e := range s.events {
 		switch {
@@ -212,7 +212,7 @@ func (s *recSink) segments(tb testing.TB) [][]segment {
 			}
 			if out == nil {
 				out = make([][]segment, len(e.start))
-				open = make([][]packager.Chunk, len(e.start))
+				open = make([][]media.Chunk, len(e.start))
 			}
 			session++
 		case e.chunk != nil:
@@ -241,8 +241,8 @@ func (s *recSink) segments(tb testing.TB) [][]segment {
 	return out
 }
 
-func (s *recSink) sessions() [][]packager.TrackInfo {
-	var out [][]packager.TrackInfo
+func (s *recSink) sessions() [][]media.TrackInfo {
+	var out [][]media.TrackInfo
 	for _, e := range s.events {
 		if e.start != nil {
 			out = append(out, e.start)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 var (
@@ -40,12 +41,12 @@ func TestNewTracks(t *testing.T) {
 		t.Fatal(err)
 	}
 	sps := h264[0].SPS
-	want := []packager.TrackInfo{
-		{Name: "video", Kind: packager.KindVideo, Codec: "avc1." + hex3(sps[1:4]), Timescale: 90000, Width: 320, Height: 240, FrameRate: 25},
-		{Name: "audio", Kind: packager.KindAudio, Codec: "mp4a.40.2", Timescale: 44100, SampleRate: 44100, Channels: 1},
-		{Name: "audio2", Kind: packager.KindAudio, Codec: "opus", Timescale: 48000, SampleRate: 48000, Channels: 2},
-		{Name: "video2", Kind: packager.KindVideo, Codec: "hvc1.1.6.L60.90", Timescale: 90000, Width: 320, Height: 240, FrameRate: 25},
-		{Name: "audio3", Kind: packager.KindAudio, Codec: "mp4a.40.2", Timescale: 44100, SampleRate: 44100, Channels: 1},
+	want := []media.TrackInfo{
+		{Name: "video", Kind: media.KindVideo, Codec: "avc1." + hex3(sps[1:4]), Timescale: 90000, Width: 320, Height: 240, FrameRate: 25},
+		{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 44100, SampleRate: 44100, Channels: 1},
+		{Name: "audio2", Kind: media.KindAudio, Codec: "opus", Timescale: 48000, SampleRate: 48000, Channels: 2},
+		{Name: "video2", Kind: media.KindVideo, Codec: "hvc1.1.6.L60.90", Timescale: 90000, Width: 320, Height: 240, FrameRate: 25},
+		{Name: "audio3", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 44100, SampleRate: 44100, Channels: 1},
 	}
 	for i, w := range want {
 		got := infos[i]
@@ -213,7 +214,7 @@ func probeStreams(t *testing.T, path string) []probeStream {
 }
 
 // writeTrack writes init + all segments of one track to a file.
-func writeTrack(t *testing.T, info packager.TrackInfo, segs []segment) string {
+func writeTrack(t *testing.T, info media.TrackInfo, segs []segment) string {
 	t.Helper()
 	data := append([]byte(nil), info.Init...)
 	for _, s := range segs {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/Eyevinn/mp4ff/mp4"
+
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // segmenter assembles the samples of one track into chunks (moof+mdat) and
@@ -31,7 +33,7 @@ type segmenter struct {
 // add appends a sample (with its final duration) to the segment in
 // progress, starting one if needed, and emits the chunk when it reached the
 // part duration.
-func (s *segmenter) add(sink Sink, smp sample) error {
+func (s *segmenter) add(sink media.Sink, smp sample) error {
 	if !s.open {
 		s.open = true
 		s.segStart = smp.rel
@@ -48,7 +50,7 @@ func (s *segmenter) add(sink Sink, smp sample) error {
 }
 
 // end completes the segment in progress, if any: last chunk, then EndSegment.
-func (s *segmenter) end(sink Sink) error {
+func (s *segmenter) end(sink media.Sink) error {
 	if !s.open {
 		return nil
 	}
@@ -56,14 +58,14 @@ func (s *segmenter) end(sink Sink) error {
 		return err
 	}
 	s.open = false
-	if err := sink.EndSegment(SegmentEnd{Track: s.track, DecodeTime: s.base + s.segStart, Duration: s.segDur}); err != nil {
+	if err := sink.EndSegment(media.SegmentEnd{Track: s.track, DecodeTime: s.base + s.segStart, Duration: s.segDur}); err != nil {
 		return fmt.Errorf("packager: end segment of track %d: %w", s.track, err)
 	}
 	return nil
 }
 
 // flush emits the samples gathered since the last chunk as one chunk.
-func (s *segmenter) flush(sink Sink) error {
+func (s *segmenter) flush(sink media.Sink) error {
 	if len(s.chunk) == 0 {
 		return nil
 	}
@@ -71,7 +73,7 @@ func (s *segmenter) flush(sink Sink) error {
 	if err != nil {
 		return err
 	}
-	c := Chunk{
+	c := media.Chunk{
 		Track:        s.track,
 		Data:         data,
 		DecodeTime:   s.base + s.chunk[0].rel,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // The test feed: 5 s of 320x240 at 25 fps, GOP 25 (1 s), 3 B-frames, and
@@ -226,11 +227,11 @@ func TestAnchor(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sink := runFeed(t, packager.Config{NotBefore: tc.notBefore}, fd, -1)
 			segs := sink.segments(t)
-			want := packager.TimeToTicks(tc.want, 90000) + keyPTS
+			want := media.TimeToTicks(tc.want, 90000) + keyPTS
 			if got := segs[videoTrack][0].end.DecodeTime; got != want {
 				t.Errorf("first video segment at %d, want %d", got, want)
 			}
-			if tc.notBefore.After(t0) && segs[audioTrack][0].end.DecodeTime < packager.TimeToTicks(tc.notBefore, aacRate) {
+			if tc.notBefore.After(t0) && segs[audioTrack][0].end.DecodeTime < media.TimeToTicks(tc.notBefore, aacRate) {
 				t.Error("audio starts before NotBefore")
 			}
 		})
@@ -439,7 +440,7 @@ func TestAudioOnlyOpus(t *testing.T) {
 			t.Errorf("segment %d lasts %d, want %d", i, s.end.Duration, want[i])
 		}
 	}
-	if segs[0].end.DecodeTime != packager.TimeToTicks(t0, 48000) {
+	if segs[0].end.DecodeTime != media.TimeToTicks(t0, 48000) {
 		t.Errorf("first segment at %d", segs[0].end.DecodeTime)
 	}
 	for _, s := range checkContiguous(t, segs) {

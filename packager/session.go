@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/ingest"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // maxPreUnits bounds the units held while waiting for the first key frame
@@ -30,7 +31,7 @@ const (
 )
 
 // Packager packages one publication: it turns the units of its tracks into
-// init segments, chunks and segment ends delivered to a [Sink].
+// init segments, chunks and segment ends delivered to a [media.Sink].
 //
 // Time: the session origin is the earliest first DTS among the tracks, mapped
 // to the receive time of the first unit (moved to Config.NotBefore if
@@ -49,7 +50,7 @@ const (
 // and Close. It calls the Sink from that goroutine only.
 type Packager struct {
 	cfg    Config
-	sink   Sink
+	sink   media.Sink
 	log    *slog.Logger
 	tracks []*trackState
 	// driver decides segment boundaries; followers are the other audio tracks.
@@ -71,7 +72,7 @@ type Packager struct {
 
 // New validates the tracks like [NewTracks] and returns a Packager writing
 // to sink. A nil logger discards logs.
-func New(cfg Config, tracks []ingest.Track, sink Sink, logger *slog.Logger) (*Packager, error) {
+func New(cfg Config, tracks []ingest.Track, sink media.Sink, logger *slog.Logger) (*Packager, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -88,7 +89,7 @@ func New(cfg Config, tracks []ingest.Track, sink Sink, logger *slog.Logger) (*Pa
 	}
 	p := &Packager{cfg: cfg, sink: sink, log: logger}
 	for i, c := range cfgs {
-		t := &trackState{idx: i, cfg: c, video: c.info.Kind == KindVideo}
+		t := &trackState{idx: i, cfg: c, video: c.info.Kind == media.KindVideo}
 		t.seg.track = i
 		t.seg.seq = 1
 		p.tracks = append(p.tracks, t)
@@ -245,11 +246,11 @@ func (p *Packager) start() error {
 	if o.anchor.Before(p.cfg.NotBefore) {
 		o.anchor = p.cfg.NotBefore
 	}
-	infos := make([]TrackInfo, len(p.tracks))
+	infos := make([]media.TrackInfo, len(p.tracks))
 	for i, t := range p.tracks {
 		ts := t.cfg.info.Timescale
 		t.clk = clock{rate: t.cfg.clockRate, timescale: ts, origin: o.in(t.cfg.clockRate)}
-		t.seg.base = TimeToTicks(o.anchor, ts)
+		t.seg.base = media.TimeToTicks(o.anchor, ts)
 		t.seg.partTicks = durationTicks(p.cfg.PartDuration, ts)
 		t.segTicks = durationTicks(p.cfg.SegmentDuration, ts)
 		infos[i] = t.cfg.info
@@ -317,7 +318,7 @@ func (p *Packager) reinit(t *trackState, next *trackConfig, cut uint64) error {
 		}
 	}
 	*t.cfg = *next
-	infos := make([]TrackInfo, len(p.tracks))
+	infos := make([]media.TrackInfo, len(p.tracks))
 	for i, w := range p.tracks {
 		infos[i] = w.cfg.info
 	}

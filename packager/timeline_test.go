@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 func TestMulDiv(t *testing.T) {
@@ -26,8 +28,8 @@ func TestLessTicks(t *testing.T) {
 		t.Error("1 s comparisons")
 	}
 	// Large epoch-based values whose cross products overflow 64 bits.
-	a := TimeToTicks(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 96000)
-	b := TimeToTicks(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 90000)
+	a := media.TimeToTicks(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 96000)
+	b := media.TimeToTicks(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 90000)
 	if lessTicks(a, 96000, b, 90000) || lessTicks(b, 90000, a, 96000) {
 		t.Error("equal instants compare as different")
 	}

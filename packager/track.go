@@ -1,5 +1,7 @@
 package packager
 
+import "github.com/rewind-origin/rewind/packager/media"
+
 // trackState is the packaging state of one track of a session.
 type trackState struct {
 	idx   int
@@ -38,7 +40,7 @@ type trackState struct {
 
 // flushPending writes the held video sample with the previous sample's
 // duration (the next one will never come, or comes after a discontinuity).
-func (t *trackState) flushPending(sink Sink) error {
+func (t *trackState) flushPending(sink media.Sink) error {
 	if !t.hasPending {
 		return nil
 	}

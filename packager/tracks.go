@@ -11,6 +11,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 
 	"github.com/rewind-origin/rewind/ingest"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // Timescales of packaged tracks.
@@ -22,7 +23,7 @@ const (
 )
 
 // trackConfig is the parsed codec configuration of one track: everything
-// needed to build its [TrackInfo] and to package its units.
+// needed to build its [media.TrackInfo] and to package its units.
 type trackConfig struct {
 	codec ingest.Codec
 	name  string
@@ -35,7 +36,7 @@ type trackConfig struct {
 	// frameDur is the nominal duration of an AAC frame in the timescale.
 	frameDur uint32
 
-	info TrackInfo
+	info media.TrackInfo
 }
 
 // NewTracks validates codec configuration and builds TrackInfo (with Init
@@ -46,12 +47,12 @@ type trackConfig struct {
 // [ErrBadCodecConfig]. For H.264/H.265 tracks whose parameter sets are not in
 // the SDP, the returned TrackInfo has no Init and no Codec yet: the
 // [Packager] builds them when the first key frame brings the parameter sets.
-func NewTracks(tracks []ingest.Track) ([]TrackInfo, error) {
+func NewTracks(tracks []ingest.Track) ([]media.TrackInfo, error) {
 	cfgs, err := newTrackConfigs(tracks)
 	if err != nil {
 		return nil, err
 	}
-	infos := make([]TrackInfo, len(cfgs))
+	infos := make([]media.TrackInfo, len(cfgs))
 	for i, c := range cfgs {
 		infos[i] = c.info
 	}
@@ -65,9 +66,9 @@ func newTrackConfigs(tracks []ingest.Track) ([]*trackConfig, error) {
 	counts := map[string]int{}
 	cfgs := make([]*trackConfig, len(tracks))
 	for i, t := range tracks {
-		kind := KindAudio
+		kind := media.KindAudio
 		if t.Codec.IsVideo() {
-			kind = KindVideo
+			kind = media.KindVideo
 		}
 		counts[kind]++
 		name := kind
@@ -93,10 +94,10 @@ func newTrackConfig(t ingest.Track, name string) (*trackConfig, error) {
 	if t.ClockRate <= 0 {
 		return nil, fmt.Errorf("%w: clock rate %d", ErrBadCodecConfig, t.ClockRate)
 	}
-	c.info = TrackInfo{Name: name, Kind: KindAudio}
+	c.info = media.TrackInfo{Name: name, Kind: media.KindAudio}
 	switch t.Codec {
 	case ingest.CodecH264, ingest.CodecH265:
-		c.info.Kind = KindVideo
+		c.info.Kind = media.KindVideo
 		c.info.Timescale = videoTimescale
 		if err := c.setParams(t.VPS, t.SPS, t.PPS); err != nil {
 			return nil, err

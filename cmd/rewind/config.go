@@ -17,8 +17,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest"
-	"github.com/rewind-origin/rewind/origin/catalog/mpv2"
 )
 
 // Config is every setting of `rewind serve`. Precedence: built-in defaults,

@@ -24,11 +24,10 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/harvest"
-	"github.com/rewind-origin/rewind/harvest/catalogsrc"
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/origin"
-	"github.com/rewind-origin/rewind/origin/catalog"
 	"github.com/rewind-origin/rewind/origin/mediapackage"
 	"github.com/rewind-origin/rewind/origin/sigv4"
 	"github.com/rewind-origin/rewind/packager/live"
@@ -124,7 +123,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		}
 	}()
 	cat := catalog.New(store)
-	metrics := origin.NewMetrics(func() (int64, int64) {
+	metrics := newMetrics(func() (int64, int64) {
 		st := store.Stats()
 		return st.Bytes, st.Segments
 	})
@@ -134,7 +133,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 			MinFreeBytes: d.MinFree, Since: d.Since, Reason: d.Reason,
 			EvictedSegments: st.EvictedSegments, EvictedBytes: st.EvictedBytes}
 	}
-	metrics.RegisterDisk(diskState)
+	metrics.registerDisk(diskState)
 
 	router := &live.Router{
 		OpenWriter: func(channel string) (live.Writer, error) {
@@ -167,9 +166,11 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Address: cfg.HTTPAddr,
 		Archive: store,
 		Catalog: cat,
-		Metrics: metrics,
 		Disk:    diskState,
-		Logger:  log.With("component", "origin"),
+		// The process owns the registry; the origin serves it and adds its request counter.
+		Registerer: metrics.registerer(),
+		Metrics:    metrics.handler(),
+		Logger:     log.With("component", "origin"),
 		// Endpoints without a start-over window reach back as far as the archive keeps.
 		Retention: cfg.Retention,
 		DevClock:  cfg.DevClock,
@@ -178,12 +179,12 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Config:           cfg.Harvest,
 		DataDir:          cfg.DataDir,
 		Archive:          store,
-		Endpoints:        catalogsrc.Lookup{Catalog: cat},
+		Endpoints:        cat,
 		Logger:           log.With("component", "harvest"),
 		Region:           cfg.Region,
 		Account:          cfg.AccountID,
 		DefaultStartover: cfg.Retention,
-		Registerer:       metrics.Registerer(),
+		Registerer:       metrics.registerer(),
 	}
 	if err := harv.Initialize(); err != nil {
 		return fmt.Errorf("harvest: %w", err)
@@ -196,7 +197,8 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	var rtspBound atomic.Pointer[string] // set once RTSP is listening
 	api := newControlPlane(cfg, cat, httpSrv, &rtspBound, log.With("component", "api"))
 	api.Harvester = harv
-	httpSrv.ControlPlane = api
+	// The control plane is served beside the data plane, on the same router.
+	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: mediapackage.Routes(), Handler: api})
 	if err := httpSrv.Initialize(); err != nil {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
 	}

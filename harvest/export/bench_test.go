@@ -16,7 +16,7 @@ import (
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/harvest/export"
 	"github.com/rewind-origin/rewind/harvest/s3"
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // TestBenchHarvestLocal is the harvest benchmark of .ci/bench_harvest.sh
@@ -113,9 +113,9 @@ func buildArchive(t *testing.T, st *archive.Store, ch string, from time.Time, ho
 		t.Fatal(err)
 	}
 	defer w.Close()
-	tracks := []packager.TrackInfo{
-		{Name: "video", Kind: packager.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 1280, Height: 720, Init: make([]byte, 700)},
-		{Name: "audio", Kind: packager.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: make([]byte, 600)},
+	tracks := []media.TrackInfo{
+		{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 1280, Height: 720, Init: make([]byte, 700)},
+		{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: make([]byte, 600)},
 	}
 	if err := w.StartSession(tracks); err != nil {
 		t.Fatal(err)
@@ -130,11 +130,11 @@ func buildArchive(t *testing.T, st *archive.Store, ch string, from time.Time, ho
 		at := from.Add(time.Duration(i) * 2 * time.Second)
 		for ti, data := range [][]byte{video, audio} {
 			ts := tracks[ti].Timescale
-			dt := packager.TimeToTicks(at, ts)
-			if err := w.WriteChunk(packager.Chunk{Track: ti, Data: data, DecodeTime: dt, Duration: 2 * uint64(ts), SegmentStart: true, Independent: true}); err != nil {
+			dt := media.TimeToTicks(at, ts)
+			if err := w.WriteChunk(media.Chunk{Track: ti, Data: data, DecodeTime: dt, Duration: 2 * uint64(ts), SegmentStart: true, Independent: true}); err != nil {
 				t.Fatal(err)
 			}
-			if err := w.EndSegment(packager.SegmentEnd{Track: ti, DecodeTime: dt, Duration: 2 * uint64(ts)}); err != nil {
+			if err := w.EndSegment(media.SegmentEnd{Track: ti, DecodeTime: dt, Duration: 2 * uint64(ts)}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -26,9 +26,9 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/hls"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // ErrNoContent: no track has a segment in the range.
@@ -37,9 +37,9 @@ var ErrNoContent = errors.New("export: no content in the range")
 // Source is what export reads from the archive; *archive.Store implements it.
 type Source interface {
 	Tracks(channel string) ([]archive.TrackState, error)
-	TrackInfo(channel, track string, version uint32) (packager.TrackInfo, error)
-	Segments(channel, track string, from, to time.Time, limit int) ([]packager.Segment, error)
-	SegmentAt(channel, track string, t time.Time) (packager.Segment, error)
+	TrackInfo(channel, track string, version uint32) (media.TrackInfo, error)
+	Segments(channel, track string, from, to time.Time, limit int) ([]media.Segment, error)
+	SegmentAt(channel, track string, t time.Time) (media.Segment, error)
 	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
 }
 
@@ -90,11 +90,11 @@ type Request struct {
 // Track is one track of a plan.
 type Track struct {
 	// Info is the track as of its first segment in the range.
-	Info packager.TrackInfo
+	Info media.TrackInfo
 	// Inits are the init versions the segments use, by version.
-	Inits map[uint32]packager.TrackInfo
+	Inits map[uint32]media.TrackInfo
 	// Segments overlapping the range, ascending.
-	Segments []packager.Segment
+	Segments []media.Segment
 }
 
 // Plan is the resolved content of a package.
@@ -140,7 +140,7 @@ func NewPlan(src Source, req Request) (*Plan, error) {
 		if len(segs) == 0 {
 			continue
 		}
-		t := Track{Inits: map[uint32]packager.TrackInfo{}, Segments: segs}
+		t := Track{Inits: map[uint32]media.TrackInfo{}, Segments: segs}
 		for _, s := range segs {
 			if _, ok := t.Inits[s.InitVersion]; ok {
 				continue
@@ -185,8 +185,8 @@ type Options struct {
 func (p *Plan) Write(ctx context.Context, src Source, dst Target, opt Options) error {
 	for _, t := range p.Tracks {
 		for v, info := range t.Inits {
-			if err := dst.WriteBytes(ctx, packager.InitURI(t.Info.Name, v), info.Init); err != nil {
-				return fmt.Errorf("export: init %s: %w", packager.InitURI(t.Info.Name, v), err)
+			if err := dst.WriteBytes(ctx, media.InitURI(t.Info.Name, v), info.Init); err != nil {
+				return fmt.Errorf("export: init %s: %w", media.InitURI(t.Info.Name, v), err)
 			}
 		}
 	}
@@ -212,7 +212,7 @@ func (p *Plan) Write(ctx context.Context, src Source, dst Target, opt Options) e
 func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Options) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	work := make(chan packager.Segment)
+	work := make(chan media.Segment)
 	var (
 		wg       sync.WaitGroup
 		progMu   sync.Mutex
@@ -255,17 +255,17 @@ feed:
 }
 
 // copySegment copies one segment from its log byte range.
-func copySegment(ctx context.Context, src Source, dst Target, channel string, s packager.Segment) error {
+func copySegment(ctx context.Context, src Source, dst Target, channel string, s media.Segment) error {
 	sec, err := src.OpenSegment(channel, s.Track, s.DecodeTime)
 	if err != nil {
-		return fmt.Errorf("export: open segment %s: %w", packager.SegmentURI(s), err)
+		return fmt.Errorf("export: open segment %s: %w", media.SegmentURI(s), err)
 	}
 	defer sec.File.Close()
 	if sec.Size != s.Size {
-		return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", packager.SegmentURI(s), sec.Size, s.Size)
+		return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", media.SegmentURI(s), sec.Size, s.Size)
 	}
-	if err := dst.WriteSection(ctx, packager.SegmentURI(s), sec.File, sec.Offset, sec.Size); err != nil {
-		return fmt.Errorf("export: segment %s: %w", packager.SegmentURI(s), err)
+	if err := dst.WriteSection(ctx, media.SegmentURI(s), sec.File, sec.Offset, sec.Size); err != nil {
+		return fmt.Errorf("export: segment %s: %w", media.SegmentURI(s), err)
 	}
 	return nil
 }
@@ -287,8 +287,8 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 			var buf bytes.Buffer
 			err := hls.WriteMedia(&buf, hls.MediaPlaylist{
 				Segments:                t.Segments,
-				SegmentURI:              packager.SegmentURI,
-				InitURI:                 func(v uint32) string { return packager.InitURI(t.Info.Name, v) },
+				SegmentURI:              media.SegmentURI,
+				InitURI:                 func(v uint32) string { return media.InitURI(t.Info.Name, v) },
 				ProgramDateTimeInterval: m.ProgramDateTimeInterval,
 				PlaylistType:            hls.PlaylistTypeVOD,
 				Ended:                   true,
@@ -297,9 +297,9 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 				return nil, fmt.Errorf("export: render %s: %w", name, err)
 			}
 			out = append(out, Manifest{Name: name, Body: buf.Bytes()})
-			peak, avg := packager.Bandwidth(t.Segments)
+			peak, avg := media.Bandwidth(t.Segments)
 			v := hls.Variant{Track: t.Info, URI: name, Bandwidth: peak, AvgBandwidth: avg}
-			if t.Info.Kind == packager.KindVideo {
+			if t.Info.Kind == media.KindVideo {
 				video = append(video, v)
 			} else {
 				audio = append(audio, v)
@@ -314,12 +314,12 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 	for _, m := range p.Request.DASH {
 		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime}
 		for _, t := range p.Tracks {
-			peak, _ := packager.Bandwidth(t.Segments)
+			peak, _ := media.Bandwidth(t.Segments)
 			mpd.Representations = append(mpd.Representations, dash.Representation{
 				Track:         t.Info,
 				Bandwidth:     peak,
 				Segments:      t.Segments,
-				InitURI:       func(v uint32) string { return packager.InitURI(t.Info.Name, v) },
+				InitURI:       func(v uint32) string { return media.InitURI(t.Info.Name, v) },
 				MediaTemplate: t.Info.Name + "/$Time$.m4s",
 			})
 		}

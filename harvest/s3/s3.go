@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/rewind-origin/rewind/origin/catalog/mpv2"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 )
 
 // Defaults.

@@ -4,9 +4,9 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/ingest/name"
-	"github.com/rewind-origin/rewind/origin/catalog"
-	"github.com/rewind-origin/rewind/origin/catalog/mpv2"
 )
 
 // arn returns the ARN of a group, channel or endpoint (empty trailing names

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/origin/catalog"
-	"github.com/rewind-origin/rewind/origin/catalog/catalogtest"
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/catalogtest"
 )
 
 // fullStore refuses writes the way archive.Store does on a full disk.

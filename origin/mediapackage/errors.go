@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/rewind-origin/rewind/archive"
-	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog"
 )
 
 // Error codes (X-Amzn-ErrorType) of MediaPackage v2.

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog"
 )
 
 type segmentInput struct {

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog"
 )
 
 type groupInput struct {

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog"
 )
 
 // Policies are stored and returned verbatim; Rewind does not enforce them.

@@ -3,7 +3,7 @@ package mediapackage
 import (
 	"net/http"
 
-	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog"
 )
 
 // resource resolves the {ResourceArn} label.

@@ -1,7 +1,7 @@
 // Package mediapackage serves Rewind's control plane: the REST-JSON API of
 // AWS Elemental MediaPackage v2 (API version 2022-12-25), so the AWS CLI
 // and SDKs work against Rewind with --endpoint-url. Resources live in the
-// catalog (origin/catalog); this package parses and validates requests,
+// catalog (archive/catalog); this package parses and validates requests,
 // shapes responses exactly as the SDKs deserialize them (see
 // docs/api.md and the wire spec), maps domain errors to MediaPackage
 // exceptions once (errors.go) and optionally verifies SigV4 signatures.
@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rewind-origin/rewind/origin/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/origin/sigv4"
 )
 
@@ -61,6 +61,12 @@ type call struct {
 	body []byte
 	path []string // unescaped path segments
 	now  time.Time
+}
+
+// Routes returns the route patterns (gin syntax) the API answers, for the
+// router it is mounted on: /channelGroup/... and /tags/...
+func Routes() []string {
+	return []string{"/channelGroup", "/channelGroup/*path", "/tags/*arn"}
 }
 
 // ServeHTTP routes /channelGroup/... and /tags/... requests.

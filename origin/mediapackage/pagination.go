@@ -4,8 +4,8 @@ import (
 	"encoding/base64"
 	"strconv"
 
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/ingest/name"
-	"github.com/rewind-origin/rewind/origin/catalog"
 )
 
 // page reads maxResults (1..100, default 10) and nextToken (opaque: the

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/ingest/name"
-	"github.com/rewind-origin/rewind/origin/catalog"
 )
 
 // Patterns of the model's string shapes.

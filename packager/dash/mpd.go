@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // Defaults of MPD fields left zero.
@@ -27,12 +27,12 @@ const publishLayout = "2006-01-02T15:04:05.999Z"
 type Representation struct {
 	// Track describes the track. Name is the Representation@id; Kind picks
 	// contentType and mimeType; Timescale is the SegmentTemplate timescale.
-	Track packager.TrackInfo
+	Track media.TrackInfo
 	// Bandwidth in bits/s (Representation@bandwidth).
 	Bandwidth int
 	// Segments of the track in ascending DecodeTime order, each with
 	// Timescale == Track.Timescale. Not modified.
-	Segments []packager.Segment
+	Segments []media.Segment
 	// InitTemplate is the SegmentTemplate@initialization of a Period with
 	// "$v$" replaced by the decimal InitVersion of the Period's first
 	// segment of this track (e.g. "video/init-$v$.mp4"). Other $...$
@@ -201,7 +201,7 @@ func WriteMPD(w io.Writer, m MPD) error {
 // a ProducerReferenceTime maps the Period's first presentation time to
 // its wall clock (static MPDs: their timeline starts at zero, so players
 // learn the real time from it, as DASH-IF IOP describes).
-func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []packager.Segment, anchorMS uint64, anchor bool) error {
+func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []media.Segment, anchorMS uint64, anchor bool) error {
 	t := &rep.Track
 	b := append(lw.B, "    <AdaptationSet"...)
 	b = appendUintAttr(b, "id", uint64(r))
@@ -220,7 +220,7 @@ func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []pac
 	b = appendUintAttr(b, "bandwidth", uint64(max(rep.Bandwidth, 0)))
 	b = appendAttr(b, "codecs", t.Codec)
 	switch t.Kind {
-	case packager.KindVideo:
+	case media.KindVideo:
 		if t.Width > 0 && t.Height > 0 {
 			b = appendUintAttr(b, "width", uint64(t.Width))
 			b = appendUintAttr(b, "height", uint64(t.Height))
@@ -231,7 +231,7 @@ func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []pac
 			b = append(b, '"')
 		}
 		b = append(b, ">\n"...)
-	case packager.KindAudio:
+	case media.KindAudio:
 		if t.SampleRate > 0 {
 			b = appendUintAttr(b, "audioSamplingRate", uint64(t.SampleRate))
 		}
@@ -278,7 +278,7 @@ func (m *MPD) validate() error {
 		switch {
 		case t.Name == "":
 			return fmt.Errorf("%w: representation %d has no track name", ErrBadInput, i)
-		case t.Kind != packager.KindVideo && t.Kind != packager.KindAudio:
+		case t.Kind != media.KindVideo && t.Kind != media.KindAudio:
 			return fmt.Errorf("%w: track %q has kind %q", ErrBadInput, t.Name, t.Kind)
 		case t.Timescale == 0:
 			return fmt.Errorf("%w: track %q has timescale 0", ErrBadInput, t.Name)

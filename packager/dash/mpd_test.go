@@ -13,16 +13,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/dash"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 var fixtureNow = time.Date(2023, 11, 14, 22, 14, 0, 250_000_000, time.UTC)
 
-func videoRep(segs []packager.Segment) dash.Representation {
+func videoRep(segs []media.Segment) dash.Representation {
 	return dash.Representation{
-		Track: packager.TrackInfo{
-			Name: "video", Kind: packager.KindVideo, Codec: "avc1.64001f", Timescale: 90000,
+		Track: media.TrackInfo{
+			Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000,
 			Width: 1280, Height: 720, FrameRate: 29.97,
 		},
 		Bandwidth: 2_000_000, Segments: segs,
@@ -30,10 +30,10 @@ func videoRep(segs []packager.Segment) dash.Representation {
 	}
 }
 
-func audioRep(segs []packager.Segment) dash.Representation {
+func audioRep(segs []media.Segment) dash.Representation {
 	return dash.Representation{
-		Track: packager.TrackInfo{
-			Name: "audio", Kind: packager.KindAudio, Codec: "mp4a.40.2", Timescale: 48000,
+		Track: media.TrackInfo{
+			Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 48000,
 			SampleRate: 48000, Channels: 2,
 		},
 		Bandwidth: 130_000, Segments: segs,
@@ -42,7 +42,7 @@ func audioRep(segs []packager.Segment) dash.Representation {
 	}
 }
 
-func dynamicMPD(video, audio []packager.Segment) dash.MPD {
+func dynamicMPD(video, audio []media.Segment) dash.MPD {
 	return dash.MPD{
 		Dynamic: true, Now: fixtureNow, TimeShiftBufferDepth: 24 * time.Hour,
 		SuggestedPresentationDelay: 6 * time.Second, UTCTimingURL: "https://origin.example/time?iso&x=1",
@@ -50,7 +50,7 @@ func dynamicMPD(video, audio []packager.Segment) dash.MPD {
 	}
 }
 
-func staticMPD(video, audio []packager.Segment) dash.MPD {
+func staticMPD(video, audio []media.Segment) dash.MPD {
 	return dash.MPD{
 		Now: fixtureNow, MinBufferTime: 4 * time.Second,
 		Representations: []dash.Representation{videoRep(video), audioRep(audio)},
@@ -194,7 +194,7 @@ func parseMPD(t *testing.T, out []byte) (xmlMPD, map[string][]expanded) {
 
 // checkTimeline asserts the expanded timeline of rep equals segs and that
 // every Period uses the init version of its segments.
-func checkTimeline(t *testing.T, name string, got []expanded, segs []packager.Segment) {
+func checkTimeline(t *testing.T, name string, got []expanded, segs []media.Segment) {
 	t.Helper()
 	if len(got) != len(segs) {
 		t.Fatalf("%s: %d segments in the MPD, want %d", name, len(got), len(segs))
@@ -231,7 +231,7 @@ func TestWriteMPDStructure(t *testing.T) {
 			checkTimeline(t, "video", got["video"], video)
 			checkTimeline(t, "audio", got["audio"], audio)
 			// Presentation time is wall-clock time since the epoch.
-			for id, segs := range map[string][]packager.Segment{"video": video, "audio": audio} {
+			for id, segs := range map[string][]media.Segment{"video": video, "audio": audio} {
 				for i, s := range segs {
 					wall := float64(s.DecodeTime) / float64(s.Timescale)
 					if math.Abs(got[id][i].present-wall) > 1e-3 {
@@ -348,8 +348,8 @@ func TestWriteMPDErrors(t *testing.T) {
 
 // longTrack returns n segments of one track over 14 days-like spans: a new
 // session every discEvery segments (a 3 s hole and a new init version).
-func longTrack(name string, ts uint32, durations []uint64, n, discEvery int) []packager.Segment {
-	segs := make([]packager.Segment, n)
+func longTrack(name string, ts uint32, durations []uint64, n, discEvery int) []media.Segment {
+	segs := make([]media.Segment, n)
 	dt := uint64(fixtureBase) * uint64(ts)
 	var disc uint64
 	for i := range segs {
@@ -358,7 +358,7 @@ func longTrack(name string, ts uint32, durations []uint64, n, discEvery int) []p
 			disc++
 			dt += 3 * uint64(ts)
 		}
-		segs[i] = packager.Segment{
+		segs[i] = media.Segment{
 			Track: name, Seq: uint64(i), DiscSeq: disc, Discontinuity: d, DecodeTime: dt,
 			Duration: durations[i%len(durations)], Timescale: ts, InitVersion: uint32(disc),
 		}

@@ -1,6 +1,6 @@
 package dash
 
-import "github.com/rewind-origin/rewind/packager"
+import "github.com/rewind-origin/rewind/packager/media"
 
 // periodPlan says how the segments of all representations split into
 // Periods. Period k of representation r holds
@@ -56,7 +56,7 @@ func planPeriods(reps []Representation) periodPlan {
 
 // splitIndex returns the index, >= from, at which segs splits for a
 // period starting at tick at (the next one starting at next).
-func splitIndex(segs []packager.Segment, from int, at, next uint64) int {
+func splitIndex(segs []media.Segment, from int, at, next uint64) int {
 	i := from
 	for i < len(segs) && segs[i].DecodeTime < at {
 		i++

@@ -5,14 +5,14 @@ import (
 
 	"strconv"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // writeTimeline writes the S elements of segs (ascending, non-empty): t on
 // the first S and on every S that does not start where the previous one
 // ended; consecutive segments of equal duration without a gap collapse
 // into one S with r = count-1.
-func writeTimeline(lw *lines.Writer, indent string, segs []packager.Segment) error {
+func writeTimeline(lw *lines.Writer, indent string, segs []media.Segment) error {
 	cur := segs[0]
 	withT := true
 	var repeat uint64
@@ -36,7 +36,7 @@ func writeTimeline(lw *lines.Writer, indent string, segs []packager.Segment) err
 }
 
 // appendS writes one S element and flushes the line.
-func appendS(lw *lines.Writer, indent string, s packager.Segment, withT bool, repeat uint64) {
+func appendS(lw *lines.Writer, indent string, s media.Segment, withT bool, repeat uint64) {
 	b := append(lw.B, indent...)
 	b = append(b, "<S"...)
 	if withT {

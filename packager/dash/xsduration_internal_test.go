@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 func TestAppendXSDuration(t *testing.T) {
@@ -75,21 +75,21 @@ func TestRescale(t *testing.T) {
 
 func TestSplitIndex(t *testing.T) {
 	t.Parallel()
-	seg := func(dt uint64, disc bool) packager.Segment {
-		return packager.Segment{DecodeTime: dt, Duration: 10, Discontinuity: disc}
+	seg := func(dt uint64, disc bool) media.Segment {
+		return media.Segment{DecodeTime: dt, Duration: 10, Discontinuity: disc}
 	}
 	// Boundary at 100.
 	for _, c := range []struct {
 		name string
-		segs []packager.Segment
+		segs []media.Segment
 		want int
 	}{
-		{"time split, no discontinuity", []packager.Segment{seg(80, false), seg(90, false), seg(100, false)}, 2},
-		{"own discontinuity just before", []packager.Segment{seg(70, false), seg(80, false), seg(95, true), seg(105, false)}, 2},
-		{"own discontinuity just after", []packager.Segment{seg(80, false), seg(90, false), seg(101, false), seg(111, true)}, 3},
-		{"discontinuity far before ignored", []packager.Segment{seg(10, false), seg(20, true), seg(30, false), seg(40, false), seg(50, false), seg(100, false)}, 5},
-		{"discontinuity at from ignored", []packager.Segment{seg(95, true), seg(100, false)}, 1},
-		{"nothing after", []packager.Segment{seg(80, false)}, 1},
+		{"time split, no discontinuity", []media.Segment{seg(80, false), seg(90, false), seg(100, false)}, 2},
+		{"own discontinuity just before", []media.Segment{seg(70, false), seg(80, false), seg(95, true), seg(105, false)}, 2},
+		{"own discontinuity just after", []media.Segment{seg(80, false), seg(90, false), seg(101, false), seg(111, true)}, 3},
+		{"discontinuity far before ignored", []media.Segment{seg(10, false), seg(20, true), seg(30, false), seg(40, false), seg(50, false), seg(100, false)}, 5},
+		{"discontinuity at from ignored", []media.Segment{seg(95, true), seg(100, false)}, 1},
+		{"nothing after", []media.Segment{seg(80, false)}, 1},
 	} {
 		if got := splitIndex(c.segs, 0, 100, 1000); got != c.want {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)

@@ -1,7 +1,7 @@
 package hls
 
 import (
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // GapVersion is the EXT-X-VERSION of a playlist that lists EXT-X-GAP
@@ -32,7 +32,7 @@ type gap struct {
 
 // gapBetween returns the gap segments between two consecutive listed
 // segments of one track.
-func gapBetween(prev, next *packager.Segment) gap {
+func gapBetween(prev, next *media.Segment) gap {
 	if next.Seq <= prev.Seq+1 {
 		return gap{}
 	}
@@ -41,7 +41,7 @@ func gapBetween(prev, next *packager.Segment) gap {
 	if prev.Timescale == ts {
 		end = prev.DecodeTime + prev.Duration
 	} else {
-		end = packager.TimeToTicks(prev.End(), ts)
+		end = media.TimeToTicks(prev.End(), ts)
 	}
 	g := gap{n: next.Seq - prev.Seq - 1, start: end, seq: prev.Seq + 1, track: next.Track, timescale: ts}
 	if next.DecodeTime > end {
@@ -52,20 +52,20 @@ func gapBetween(prev, next *packager.Segment) gap {
 
 // piece returns gap segment i (0 ≤ i < n) as a segment record: the outage
 // split evenly, in whole ticks.
-func (g gap) piece(i uint64) packager.Segment {
+func (g gap) piece(i uint64) media.Segment {
 	from := g.start + g.ticks*i/g.n
 	to := g.start + g.ticks*(i+1)/g.n
-	return packager.Segment{Track: g.track, Seq: g.seq + i, DecodeTime: from, Duration: to - from, Timescale: g.timescale}
+	return media.Segment{Track: g.track, Seq: g.seq + i, DecodeTime: from, Duration: to - from, Timescale: g.timescale}
 }
 
 // longest returns the longest gap segment (for the target duration).
-func (g gap) longest() packager.Segment {
-	return packager.Segment{Track: g.track, Duration: (g.ticks + g.n - 1) / g.n, Timescale: g.timescale}
+func (g gap) longest() media.Segment {
+	return media.Segment{Track: g.track, Duration: (g.ticks + g.n - 1) / g.n, Timescale: g.timescale}
 }
 
 // hasGaps reports whether any two consecutive segments have gap segments
 // between them.
-func hasGaps(segs []packager.Segment) bool {
+func hasGaps(segs []media.Segment) bool {
 	for i := 1; i < len(segs); i++ {
 		if segs[i].Seq > segs[i-1].Seq+1 {
 			return true
@@ -76,11 +76,11 @@ func hasGaps(segs []packager.Segment) bool {
 
 // withGapBounds returns segs plus, when there are gaps, one record per gap
 // run as long as its longest gap segment, for the target duration.
-func withGapBounds(segs []packager.Segment) []packager.Segment {
+func withGapBounds(segs []media.Segment) []media.Segment {
 	if !hasGaps(segs) {
 		return segs
 	}
-	out := append([]packager.Segment(nil), segs...)
+	out := append([]media.Segment(nil), segs...)
 	for i := 1; i < len(segs); i++ {
 		if g := gapBetween(&segs[i-1], &segs[i]); g.n > 0 {
 			out = append(out, g.longest())
@@ -90,7 +90,7 @@ func withGapBounds(segs []packager.Segment) []packager.Segment {
 }
 
 // appendGap appends the lines of the gap segments of g: EXT-X-GAP, EXTINF
-// and a URI (packager.AppendGapURI) that players never load, and a program
+// and a URI (media.AppendGapURI) that players never load, and a program
 // date time on the first one.
 func appendGap(b []byte, g gap) []byte {
 	for i := uint64(0); i < g.n; i++ {
@@ -103,7 +103,7 @@ func appendGap(b []byte, g gap) []byte {
 		b = append(b, "#EXT-X-GAP\n#EXTINF:"...)
 		b = appendSeconds(b, s)
 		b = append(b, ",\n"...)
-		b = packager.AppendGapURI(b, s)
+		b = media.AppendGapURI(b, s)
 		b = append(b, '\n')
 	}
 	return b

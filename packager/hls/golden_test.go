@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden_* files")
@@ -38,12 +38,12 @@ const fixtureBase = 1_700_000_000
 // videoFixture: 10 segments of 2 s at 90 kHz, Seq 100..109; segment 5 starts
 // a new session (discontinuity, init version 2) 7.3 s after the end of the
 // first session; segment 7 lasts 2.002 s, segment 9 1.5 s.
-func videoFixture() []packager.Segment {
+func videoFixture() []media.Segment {
 	const ts = 90000
-	segs := make([]packager.Segment, 10)
+	segs := make([]media.Segment, 10)
 	dt := uint64(fixtureBase * ts)
 	for i := range segs {
-		s := packager.Segment{
+		s := media.Segment{
 			Track: "video", Seq: 100 + uint64(i), DiscSeq: 3, Timescale: ts,
 			InitVersion: 1, Duration: 2 * ts, Size: 500_000,
 		}
@@ -69,13 +69,13 @@ func videoFixture() []packager.Segment {
 
 // audioFixture: 10 AAC segments at 48 kHz (94, 94, 94, 93 frames of 1024),
 // Seq 200..209, with the same session change 10 ms after the video's.
-func audioFixture() []packager.Segment {
+func audioFixture() []media.Segment {
 	const ts = 48000
 	pattern := []uint64{96256, 96256, 96256, 95232}
-	segs := make([]packager.Segment, 10)
+	segs := make([]media.Segment, 10)
 	dt := uint64(fixtureBase * ts)
 	for i := range segs {
-		s := packager.Segment{
+		s := media.Segment{
 			Track: "audio", Seq: 200 + uint64(i), DiscSeq: 3, Timescale: ts,
 			InitVersion: 1, Duration: pattern[i%4], Size: 32_000,
 		}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/hls"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // listed is what a client knows of one segment of a playlist (RFC 8216
@@ -102,8 +102,8 @@ func parsePlaylist(t *testing.T, body string, known map[string]listed) (map[stri
 // discontinuities after the first segment, and a session after an outage
 // skips one Seq per gap segment (ceil(outage / longest segment of the
 // previous session)).
-func track(name string, ts uint32, sessions []int, outages []float64, dur float64) []packager.Segment {
-	var segs []packager.Segment
+func track(name string, ts uint32, sessions []int, outages []float64, dur float64) []media.Segment {
+	var segs []media.Segment
 	t := float64(fixtureBase)
 	var seq, discSeq uint64
 	for k, n := range sessions {
@@ -117,7 +117,7 @@ func track(name string, ts uint32, sessions []int, outages []float64, dur float6
 			if i == n-1 {
 				d = dur / 3 // the last segment of a session is cut short
 			}
-			segs = append(segs, packager.Segment{
+			segs = append(segs, media.Segment{
 				Track: name, Seq: seq, DiscSeq: discSeq, Discontinuity: i == 0, Timescale: ts,
 				DecodeTime: uint64(math.Round(t * float64(ts))), Duration: uint64(math.Round(d * float64(ts))),
 				InitVersion: uint32(k + 1), Size: 100_000,
@@ -173,19 +173,19 @@ func TestPlaylistNumberingStableAcrossReloads(t *testing.T) {
 			for end := 1; end <= len(segs); end++ {
 				live := segs[max(0, end-window):end]
 				body := renderTo(t, func(b *bytes.Buffer) error {
-					return hls.WriteMedia(b, hls.MediaPlaylist{Segments: live, AppendSegmentURI: packager.AppendSegmentURI, InitURI: initURI(c.name)})
+					return hls.WriteMedia(b, hls.MediaPlaylist{Segments: live, AppendSegmentURI: media.AppendSegmentURI, InitURI: initURI(c.name)})
 				})
 				got, _ := parsePlaylist(t, body, nil)
 				check(fmt.Sprintf("live [%d,%d)", end-len(live), end), got)
 
 				event := renderTo(t, func(b *bytes.Buffer) error {
-					return hls.WriteMedia(b, hls.MediaPlaylist{Segments: segs[:end], AppendSegmentURI: packager.AppendSegmentURI,
+					return hls.WriteMedia(b, hls.MediaPlaylist{Segments: segs[:end], AppendSegmentURI: media.AppendSegmentURI,
 						InitURI: initURI(c.name), PlaylistType: hls.PlaylistTypeEvent, ProgramDateTimeInterval: 10 * time.Second})
 				})
 				got, _ = parsePlaylist(t, event, nil)
 				check(fmt.Sprintf("event [0,%d)", end), got)
 
-				ll := hls.LowLatencyPlaylist{SegmentURI: packager.SegmentURI, InitURI: initURI(c.name), PartTarget: time.Second}
+				ll := hls.LowLatencyPlaylist{SegmentURI: media.SegmentURI, InitURI: initURI(c.name), PartTarget: time.Second}
 				for _, s := range segs[max(0, end-3*window):end] {
 					ll.Segments = append(ll.Segments, hls.LowLatencySegment{Segment: s})
 				}
@@ -221,9 +221,9 @@ func TestPlaylistNumberingStableAcrossReloads(t *testing.T) {
 func TestDiscontinuitySequenceOnFreshChannel(t *testing.T) {
 	t.Parallel()
 	for _, firstDisc := range []uint64{0, 1} {
-		segs := make([]packager.Segment, 8)
+		segs := make([]media.Segment, 8)
 		for i := range segs {
-			segs[i] = packager.Segment{Track: "video", Seq: uint64(i), DiscSeq: firstDisc, Discontinuity: i == 0,
+			segs[i] = media.Segment{Track: "video", Seq: uint64(i), DiscSeq: firstDisc, Discontinuity: i == 0,
 				Timescale: 90000, DecodeTime: uint64(fixtureBase+2*i) * 90000, Duration: 180000}
 		}
 		var seqs []string

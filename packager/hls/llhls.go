@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // LowLatencyVersion is the EXT-X-VERSION of LL-HLS media playlists
@@ -28,7 +28,7 @@ type Part struct {
 
 // LowLatencySegment is a segment of an LL-HLS media playlist with its parts.
 type LowLatencySegment struct {
-	packager.Segment
+	media.Segment
 	// Parts of the segment in order. Parts of a completed segment are
 	// listed only near the end of the playlist (see WriteLowLatency); an
 	// empty list is fine for older segments.
@@ -59,7 +59,7 @@ type LowLatencyPlaylist struct {
 	Pending *LowLatencySegment
 	// SegmentURI and InitURI name segments and init segments (required
 	// when there are segments or parts).
-	SegmentURI func(packager.Segment) string
+	SegmentURI func(media.Segment) string
 	InitURI    func(version uint32) string
 	// PartTarget is the EXT-X-PART-INF PART-TARGET. It is raised to the
 	// longest part listed; rounded up to the millisecond. Required (> 0).
@@ -108,7 +108,7 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 	if err := p.validate(); err != nil {
 		return err
 	}
-	segs := make([]packager.Segment, len(p.Segments))
+	segs := make([]media.Segment, len(p.Segments))
 	for i := range p.Segments {
 		segs[i] = p.Segments[i].Segment
 	}
@@ -180,7 +180,7 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 	// updates too.
 	first := true
 	var prevInit uint32
-	head := func(b []byte, s *packager.Segment, inWindow bool) []byte {
+	head := func(b []byte, s *media.Segment, inWindow bool) []byte {
 		if inWindow && s.Discontinuity {
 			b = append(b, "#EXT-X-DISCONTINUITY\n"...)
 		}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/hls"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // llFixture: 12 completed 2 s video segments (Seq 100..111, a new session
@@ -20,7 +20,7 @@ func llFixture() hls.LowLatencyPlaylist {
 	partDur := []uint64{46800, 46800, 46800, 39600}
 	partURI := func(dt uint64) string { return "video/part-" + strconv.FormatUint(dt, 10) + ".m4s" }
 	mk := func(i int, dt uint64, nParts int) hls.LowLatencySegment {
-		s := hls.LowLatencySegment{Segment: packager.Segment{
+		s := hls.LowLatencySegment{Segment: media.Segment{
 			Track: "video", Seq: 100 + uint64(i), DiscSeq: 3, Timescale: ts, InitVersion: 1,
 			DecodeTime: dt, Size: 400_000,
 		}}

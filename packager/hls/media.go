@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // Playlist types (EXT-X-PLAYLIST-TYPE).
@@ -25,14 +25,14 @@ const pdtLayout = "2006-01-02T15:04:05.000Z"
 // and how to name them.
 type MediaPlaylist struct {
 	// Segments of one track in ascending Seq order. Not modified.
-	Segments []packager.Segment
+	Segments []media.Segment
 	// SegmentURI returns the URI of a segment. Required when there are
 	// segments, unless AppendSegmentURI is set.
-	SegmentURI func(packager.Segment) string
+	SegmentURI func(media.Segment) string
 	// AppendSegmentURI, when set, replaces SegmentURI: it appends the URI of
 	// a segment to dst and returns the extended slice. It lets callers name
 	// segments without allocating.
-	AppendSegmentURI func(dst []byte, s packager.Segment) []byte
+	AppendSegmentURI func(dst []byte, s media.Segment) []byte
 	// InitURI returns the URI of the init segment of an init version.
 	// Required when there are segments.
 	InitURI func(version uint32) string

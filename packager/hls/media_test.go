@@ -10,15 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/hls"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
-func segmentURI(s packager.Segment) string {
+func segmentURI(s media.Segment) string {
 	return s.Track + "/" + strconv.FormatUint(s.DecodeTime, 10) + ".m4s"
 }
 
-func appendSegmentURI(dst []byte, s packager.Segment) []byte {
+func appendSegmentURI(dst []byte, s media.Segment) []byte {
 	dst = append(dst, s.Track...)
 	dst = append(dst, '/')
 	dst = strconv.AppendUint(dst, s.DecodeTime, 10)
@@ -160,29 +160,29 @@ func TestWriteMediaTimeGapGetsDate(t *testing.T) {
 
 func TestTargetDuration(t *testing.T) {
 	t.Parallel()
-	seg := func(d uint64, ts uint32) packager.Segment {
-		return packager.Segment{Duration: d, Timescale: ts}
+	seg := func(d uint64, ts uint32) media.Segment {
+		return media.Segment{Duration: d, Timescale: ts}
 	}
 	cases := []struct {
 		name     string
-		segs     []packager.Segment
+		segs     []media.Segment
 		explicit int
 		want     int    // TARGETDURATION written
 		extinf   string // EXTINF of the first segment
 	}{
-		{"exact 2 s", []packager.Segment{seg(180000, 90000)}, 0, 2, "2.00000"},
-		{"one tick over rounds to nearest", []packager.Segment{seg(180001, 90000)}, 0, 2, "2.00001"},
-		{"2.002 s", []packager.Segment{seg(180180, 90000)}, 0, 2, "2.00200"},
-		{"AAC 2.00533 s (RFC 8216 rounding, not ceiling)", []packager.Segment{seg(96256, 48000)}, 0, 2, "2.00533"},
-		{"2.5 s rounds up", []packager.Segment{seg(225000, 90000)}, 0, 3, "2.50000"},
-		{"AAC 1.984 s", []packager.Segment{seg(95232, 48000)}, 0, 2, "1.98400"},
-		{"longest wins", []packager.Segment{seg(90000, 90000), seg(540000, 90000), seg(180000, 90000)}, 0, 6, "1.00000"},
-		{"sub-second", []packager.Segment{seg(45000, 90000)}, 0, 1, "0.50000"},
-		{"explicit kept", []packager.Segment{seg(180180, 90000)}, 2, 2, "2.00200"},
-		{"explicit larger kept", []packager.Segment{seg(180000, 90000)}, 10, 10, "2.00000"},
-		{"explicit raised to RFC minimum", []packager.Segment{seg(2.6*90000, 90000)}, 2, 3, "2.60000"},
-		{"explicit, 2.499996 prints 2.50000 which rounds to 3", []packager.Segment{seg(2_499_996, 1_000_000)}, 2, 3, "2.50000"},
-		{"explicit, 2.49999 stays", []packager.Segment{seg(249_999, 100_000)}, 2, 2, "2.49999"},
+		{"exact 2 s", []media.Segment{seg(180000, 90000)}, 0, 2, "2.00000"},
+		{"one tick over rounds to nearest", []media.Segment{seg(180001, 90000)}, 0, 2, "2.00001"},
+		{"2.002 s", []media.Segment{seg(180180, 90000)}, 0, 2, "2.00200"},
+		{"AAC 2.00533 s (RFC 8216 rounding, not ceiling)", []media.Segment{seg(96256, 48000)}, 0, 2, "2.00533"},
+		{"2.5 s rounds up", []media.Segment{seg(225000, 90000)}, 0, 3, "2.50000"},
+		{"AAC 1.984 s", []media.Segment{seg(95232, 48000)}, 0, 2, "1.98400"},
+		{"longest wins", []media.Segment{seg(90000, 90000), seg(540000, 90000), seg(180000, 90000)}, 0, 6, "1.00000"},
+		{"sub-second", []media.Segment{seg(45000, 90000)}, 0, 1, "0.50000"},
+		{"explicit kept", []media.Segment{seg(180180, 90000)}, 2, 2, "2.00200"},
+		{"explicit larger kept", []media.Segment{seg(180000, 90000)}, 10, 10, "2.00000"},
+		{"explicit raised to RFC minimum", []media.Segment{seg(2.6*90000, 90000)}, 2, 3, "2.60000"},
+		{"explicit, 2.499996 prints 2.50000 which rounds to 3", []media.Segment{seg(2_499_996, 1_000_000)}, 2, 3, "2.50000"},
+		{"explicit, 2.49999 stays", []media.Segment{seg(249_999, 100_000)}, 2, 2, "2.49999"},
 		{"empty", nil, 0, 1, ""},
 	}
 	for _, c := range cases {
@@ -270,8 +270,8 @@ func TestWriteMediaWriterError(t *testing.T) {
 
 // longWindow returns n contiguous 2 s segments at 90 kHz with a
 // discontinuity every 10,000 segments.
-func longWindow(n int) []packager.Segment {
-	segs := make([]packager.Segment, n)
+func longWindow(n int) []media.Segment {
+	segs := make([]media.Segment, n)
 	dt := uint64(fixtureBase * 90000)
 	var disc uint64
 	for i := range segs {
@@ -280,7 +280,7 @@ func longWindow(n int) []packager.Segment {
 			disc++
 			dt += 90000
 		}
-		segs[i] = packager.Segment{
+		segs[i] = media.Segment{
 			Track: "video", Seq: uint64(i), DiscSeq: disc, Discontinuity: d, DecodeTime: dt,
 			Duration: 180000, Timescale: 90000, InitVersion: uint32(disc),
 		}

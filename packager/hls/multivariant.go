@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // audioGroupID is the GROUP-ID of the audio renditions.
@@ -17,7 +17,7 @@ const audioGroupID = "audio"
 // Variant is one track as listed in a multivariant playlist.
 type Variant struct {
 	// Track describes the track (codec, resolution, channels...).
-	Track packager.TrackInfo
+	Track media.TrackInfo
 	// URI of the track's media playlist, relative to the multivariant
 	// playlist (e.g. "index_video.m3u8").
 	URI string

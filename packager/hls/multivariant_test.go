@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/hls"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 func videoVariant() hls.Variant {
 	return hls.Variant{
-		Track: packager.TrackInfo{
-			Name: "video", Kind: packager.KindVideo, Codec: "avc1.64001f", Timescale: 90000,
+		Track: media.TrackInfo{
+			Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000,
 			Width: 1280, Height: 720, FrameRate: 29.97,
 		},
 		URI: "index_video.m3u8", Bandwidth: 2_000_000, AvgBandwidth: 1_500_000,
@@ -22,8 +22,8 @@ func videoVariant() hls.Variant {
 
 func audioVariant(name, codec string, bw int) hls.Variant {
 	return hls.Variant{
-		Track: packager.TrackInfo{
-			Name: name, Kind: packager.KindAudio, Codec: codec, Timescale: 48000, SampleRate: 48000, Channels: 2,
+		Track: media.TrackInfo{
+			Name: name, Kind: media.KindAudio, Codec: codec, Timescale: 48000, SampleRate: 48000, Channels: 2,
 		},
 		URI: "index_" + name + ".m3u8", Bandwidth: bw, AvgBandwidth: bw - 1000,
 	}

@@ -4,7 +4,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // TargetDuration returns the default EXT-X-TARGETDURATION for segments:
@@ -14,7 +14,7 @@ import (
 // between the records (see the Seq numbering in package doc) count like
 // any segment. It returns 0 for no segments and ignores segments with a
 // zero Timescale.
-func TargetDuration(segments []packager.Segment) int {
+func TargetDuration(segments []media.Segment) int {
 	var m float64
 	for _, s := range withGapBounds(segments) {
 		if s.Timescale == 0 {
@@ -27,11 +27,11 @@ func TargetDuration(segments []packager.Segment) int {
 
 // writtenSeconds is the EXTINF value of s as written: seconds rounded to
 // 5 decimals.
-func writtenSeconds(s packager.Segment) float64 {
+func writtenSeconds(s media.Segment) float64 {
 	return math.Round(s.Seconds()*1e5) / 1e5
 }
 
 // appendSeconds appends the EXTINF value of s (5 decimals).
-func appendSeconds(b []byte, s packager.Segment) []byte {
+func appendSeconds(b []byte, s media.Segment) []byte {
 	return strconv.AppendFloat(b, s.Seconds(), 'f', 5, 64)
 }

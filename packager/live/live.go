@@ -21,11 +21,12 @@ import (
 
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // Writer is the archive side of one publication (archive.Writer).
 type Writer interface {
-	packager.Sink
+	media.Sink
 	// NotBefore is the wall-clock end of what the channel already recorded.
 	NotBefore() time.Time
 	// Close ends the session; incomplete segments are discarded.

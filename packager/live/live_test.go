@@ -11,6 +11,7 @@ import (
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/live"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // fakeWriter records what the packager sends; block makes EndSegment wait.
@@ -18,19 +19,19 @@ type fakeWriter struct {
 	mu       sync.Mutex
 	sessions int
 	chunks   int
-	segments []packager.SegmentEnd
+	segments []media.SegmentEnd
 	closed   bool
 	block    chan struct{}
 }
 
-func (w *fakeWriter) StartSession([]packager.TrackInfo) error {
+func (w *fakeWriter) StartSession([]media.TrackInfo) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.sessions++
 	return nil
 }
 
-func (w *fakeWriter) WriteChunk(packager.Chunk) error {
+func (w *fakeWriter) WriteChunk(media.Chunk) error {
 	if w.block != nil {
 		<-w.block
 	}
@@ -40,7 +41,7 @@ func (w *fakeWriter) WriteChunk(packager.Chunk) error {
 	return nil
 }
 
-func (w *fakeWriter) EndSegment(s packager.SegmentEnd) error {
+func (w *fakeWriter) EndSegment(s media.SegmentEnd) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.segments = append(w.segments, s)

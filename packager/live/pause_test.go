@@ -11,6 +11,7 @@ import (
 
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/packager"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // fullWriter is an archive writer whose disk can be made full: then every
@@ -18,7 +19,7 @@ import (
 type fullWriter struct {
 	full     bool
 	sessions int
-	segments []packager.SegmentEnd
+	segments []media.SegmentEnd
 	refused  int
 }
 
@@ -30,7 +31,7 @@ func (w *fullWriter) err() error {
 	return nil
 }
 
-func (w *fullWriter) StartSession([]packager.TrackInfo) error {
+func (w *fullWriter) StartSession([]media.TrackInfo) error {
 	if err := w.err(); err != nil {
 		return err
 	}
@@ -38,9 +39,9 @@ func (w *fullWriter) StartSession([]packager.TrackInfo) error {
 	return nil
 }
 
-func (w *fullWriter) WriteChunk(packager.Chunk) error { return w.err() }
+func (w *fullWriter) WriteChunk(media.Chunk) error { return w.err() }
 
-func (w *fullWriter) EndSegment(e packager.SegmentEnd) error {
+func (w *fullWriter) EndSegment(e media.SegmentEnd) error {
 	if err := w.err(); err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/origin/catalog/mpv2"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 )
 
 // casesTime is the one table of the wire form: value and JSON.

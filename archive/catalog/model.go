@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/rewind-origin/rewind/origin/catalog/mpv2"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 )
 
 // Epoch is a timestamp that is a JSON number of seconds since the Unix

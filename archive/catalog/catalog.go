@@ -5,6 +5,10 @@
 // several resources (uniqueness, children before parents, ETags, client
 // tokens); request validation is the API layer's (origin/mediapackage).
 //
+// It sits under archive, which stores it, so that everything that reads it
+// imports it downward: cmd (auto-provisioning), the data plane (origin), the
+// control planes (origin/mediapackage...) and harvest.
+//
 // Reads are lock-free (each document is read atomically from the store);
 // every mutation runs under one mutex, so read-modify-write sequences never
 // interleave. It is safe for concurrent use.

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/catalogtest"
 	"github.com/rewind-origin/rewind/ingest/name"
-	"github.com/rewind-origin/rewind/origin/catalog"
-	"github.com/rewind-origin/rewind/origin/catalog/catalogtest"
 )
 
 func TestAutoProvision(t *testing.T) {

@@ -1,4 +1,4 @@
-package packager
+package media
 
 import (
 	"math"
