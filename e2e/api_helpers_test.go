@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/mediapackagev2"
+
+	"github.com/rewind-origin/rewind/e2e/testtool"
 )
 
 // apiRegion is the region every API test signs for.
@@ -26,7 +28,7 @@ func requireBoto3(t *testing.T) {
 	t.Helper()
 	requireTools(t, "python3")
 	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
-		missingTool(t, "python3 boto3", err)
+		testtool.Missing(t, "python3 boto3", err)
 	}
 }
 

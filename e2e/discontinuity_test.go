@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rewind-origin/rewind/e2e/testtool"
 )
 
 // TestReconnectDiscontinuity publishes, stops, waits 5 s and publishes
@@ -186,7 +188,7 @@ func playInBrowser(t *testing.T, url string, args ...string) playerResult {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "playwright-core")); err != nil {
-		missingTool(t, "e2e/player node modules (playwright-core)", err)
+		testtool.Missing(t, "e2e/player node modules (playwright-core)", err)
 	}
 	// play.mjs bounds itself at --seconds + 60 s; allow a little more.
 	limit := 2 * time.Minute

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rewind-origin/rewind/e2e/testtool"
 )
 
 var rewindBin string
@@ -56,7 +58,7 @@ func requireTools(t *testing.T, tools ...string) {
 		t.Skip("end-to-end test skipped with -short")
 	}
 	for _, tool := range tools {
-		requireTool(t, tool)
+		testtool.Require(t, tool)
 	}
 }
 

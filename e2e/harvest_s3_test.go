@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/mediapackagev2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/rewind-origin/rewind/e2e/testtool"
 )
 
 // startVersityGW starts .ci/bin/versitygw (installed by make test-deps) on
@@ -27,7 +29,7 @@ func startVersityGW(t *testing.T, access, secret string) string {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(bin); err != nil {
-		missingTool(t, "versitygw (.ci/bin/versitygw)", err)
+		testtool.Missing(t, "versitygw (.ci/bin/versitygw)", err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rewind-origin/rewind/e2e/testtool"
 )
 
 // llPlaylist is what the LL-HLS tests read from a media playlist.
@@ -225,7 +227,7 @@ func TestLLHLSPlaysInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "hls.js")); err != nil {
-		missingTool(t, "e2e/player node modules (hls.js)", err)
+		testtool.Missing(t, "e2e/player node modules (hls.js)", err)
 	}
 	t.Parallel()
 	rw := startRewind(t, t.TempDir())

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/e2e/testtool"
 	"github.com/rewind-origin/rewind/harvest"
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/packager"
@@ -55,8 +56,8 @@ var (
 // are required: see requireTool).
 func needFFmpeg(t testing.TB) {
 	t.Helper()
-	requireTool(t, "ffmpeg")
-	requireTool(t, "ffprobe")
+	testtool.Require(t, "ffmpeg")
+	testtool.Require(t, "ffprobe")
 }
 
 // testFeed returns a 40 s H.264 (2 s GOP) + AAC feed made by ffmpeg once.

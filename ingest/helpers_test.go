@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewind-origin/rewind/e2e/testtool"
 	"github.com/rewind-origin/rewind/ingest"
 )
 
@@ -208,7 +209,7 @@ func freeUDPPortPair(t *testing.T) (rtp, rtcp string) {
 // see requireTool).
 func needFFmpeg(t *testing.T) {
 	t.Helper()
-	requireTool(t, "ffmpeg")
+	testtool.Require(t, "ffmpeg")
 }
 
 // runFFmpeg runs ffmpeg with a timeout and returns its combined output.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/Eyevinn/mp4ff/mp4"
 
+	"github.com/rewind-origin/rewind/e2e/testtool"
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/packager"
 	"github.com/rewind-origin/rewind/packager/media"
@@ -196,7 +197,7 @@ type probeStream struct {
 
 func ffprobe(t *testing.T, args ...string) []byte {
 	t.Helper()
-	requireTool(t, "ffprobe")
+	testtool.Require(t, "ffprobe")
 	out, err := exec.Command("ffprobe", append([]string{"-v", "error"}, args...)...).Output()
 	if err != nil {
 		t.Fatalf("ffprobe %v: %v", args, err)
