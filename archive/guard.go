@@ -8,9 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // DiskStatus returns the state of the free-space guard (last probe).
@@ -21,18 +18,11 @@ func (s *Store) DiskStatus() DiskStatus { return s.space.status() }
 // index for writing once space is back. Started by Open, waited for by Close.
 func (s *Store) runGuard(ctx context.Context) {
 	defer close(s.guardDone)
-	t := time.NewTicker(s.cfg.SpaceCheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, s.cfg.SpaceCheckInterval, func() {
 		if err := s.GuardPass(); err != nil && !errors.Is(err, ErrClosed) {
 			s.log.Error("free-space guard pass failed", "error", err)
 		}
-	}
+	})
 }
 
 // GuardPass runs one pass of the free-space guard now: probe, evict the
@@ -113,27 +103,12 @@ func (s *Store) evict(need int64, onlyIfEnough bool, reason string) error {
 		return fmt.Errorf("archive: evict: %w", err)
 	}
 	var cands []evictCandidate
-	err = s.db.View(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = logFilePrefix()
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			id, track, firstUs, err := parseLogFileKey(it.Item().Key())
-			if err != nil {
-				return err
-			}
-			ref := logRef{id: id, track: track, firstUs: firstUs}
-			if err := it.Item().Value(ref.rec.unmarshal); err != nil {
-				return err
-			}
-			path := s.logPath(id, track, firstUs, ref.rec.Audio)
-			if from, pinned := pins[channels[id]]; pinned && ref.rec.LastEndUs > from {
-				continue
-			}
-			if s.isHeld(path) || slices.Contains(s.readOnlyEvicts, path) {
-				continue
-			}
+	err = s.eachLogFile(func(ref logRef) error {
+		path := s.logPath(ref.id, ref.track, ref.firstUs, ref.rec.Audio)
+		if from, pinned := pins[channels[ref.id]]; pinned && ref.rec.LastEndUs > from {
+			return nil
+		}
+		if !s.isHeld(path) && !slices.Contains(s.readOnlyEvicts, path) {
 			cands = append(cands, evictCandidate{ref: ref, size: ref.rec.End})
 		}
 		return nil

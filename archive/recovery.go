@@ -48,22 +48,8 @@ type recoveryStats struct {
 // also initializes the byte counter.
 func (s *Store) recover() error {
 	refs := map[string]*logRef{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = logFilePrefix()
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			id, track, firstUs, err := parseLogFileKey(it.Item().Key())
-			if err != nil {
-				return err
-			}
-			ref := &logRef{id: id, track: track, firstUs: firstUs}
-			if err := it.Item().Value(ref.rec.unmarshal); err != nil {
-				return err
-			}
-			refs[s.logPath(id, track, firstUs, ref.rec.Audio)] = ref
-		}
+	err := s.eachLogFile(func(ref logRef) error {
+		refs[s.logPath(ref.id, ref.track, ref.firstUs, ref.rec.Audio)] = &ref
 		return nil
 	})
 	if err != nil {

@@ -15,14 +15,7 @@ import (
 // started by Open and waited for by Close.
 func (s *Store) runPruner(ctx context.Context) {
 	defer close(s.done)
-	t := time.NewTicker(s.cfg.PruneInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, s.cfg.PruneInterval, func() {
 		n, err := s.Prune(time.Now())
 		if err != nil && !errors.Is(err, ErrClosed) {
 			s.log.Error("retention pass failed", "err", err)
@@ -31,7 +24,47 @@ func (s *Store) runPruner(ctx context.Context) {
 		}
 		s.collectGarbage()
 		s.maybeCompactJournal()
+	})
+}
+
+// every calls f every interval until ctx ends (the first call after one
+// interval).
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
 	}
+}
+
+// eachLogFile calls f with every log file record of the index, in key
+// order, in one read transaction; an error from f stops the scan.
+func (s *Store) eachLogFile(f func(logRef) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = logFilePrefix()
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			id, track, firstUs, err := parseLogFileKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			ref := logRef{id: id, track: track, firstUs: firstUs}
+			if err := it.Item().Value(ref.rec.unmarshal); err != nil {
+				return err
+			}
+			if err := f(ref); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // collectGarbage runs Badger's value log GC until it has nothing to rewrite.
