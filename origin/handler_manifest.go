@@ -232,18 +232,12 @@ func (s *Server) serveMultivariant(c *gin.Context, r *request) error {
 		return err
 	}
 	query := w.childQuery()
-	var video, audio []hls.Variant
+	var vs hls.Variants
 	for _, t := range w.tracks {
-		peak, avg := media.Bandwidth(t.segments)
-		v := hls.Variant{Track: t.info, URI: r.manifest + "_" + t.info.Name + ".m3u8" + query, Bandwidth: peak, AvgBandwidth: avg}
-		if t.info.Kind == media.KindVideo {
-			video = append(video, v)
-		} else {
-			audio = append(audio, v)
-		}
+		vs.Add(t.info, t.segments, r.manifest+"_"+t.info.Name+".m3u8"+query)
 	}
 	var buf bytes.Buffer
-	if err := hls.WriteMultivariant(&buf, video, audio); err != nil {
+	if err := vs.Write(&buf); err != nil {
 		return err
 	}
 	s.writeManifest(c, mimeHLS, buf.Bytes(), w.cacheControl())
@@ -319,14 +313,7 @@ func (s *Server) serveMPD(c *gin.Context, r *request) error {
 		mpd.TimeShiftBufferDepth = w.now.Sub(first).Truncate(time.Second) + time.Second
 	}
 	for _, t := range w.tracks {
-		peak, _ := media.Bandwidth(t.segments)
-		mpd.Representations = append(mpd.Representations, dash.Representation{
-			Track:         t.info,
-			Bandwidth:     peak,
-			Segments:      t.segments,
-			InitURI:       initURI(t.info.Name),
-			MediaTemplate: t.info.Name + "/$Time$.m4s",
-		})
+		mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.info, t.segments))
 	}
 	var buf bytes.Buffer
 	if err := dash.WriteMPD(&buf, mpd); err != nil {

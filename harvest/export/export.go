@@ -281,7 +281,7 @@ type Manifest struct {
 func (p *Plan) Manifests() ([]Manifest, error) {
 	var out []Manifest
 	for _, m := range p.Request.HLS {
-		var video, audio []hls.Variant
+		var vs hls.Variants
 		for _, t := range p.Tracks {
 			name := m.Name + "_" + t.Info.Name + ".m3u8"
 			var buf bytes.Buffer
@@ -297,16 +297,10 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 				return nil, fmt.Errorf("export: render %s: %w", name, err)
 			}
 			out = append(out, Manifest{Name: name, Body: buf.Bytes()})
-			peak, avg := media.Bandwidth(t.Segments)
-			v := hls.Variant{Track: t.Info, URI: name, Bandwidth: peak, AvgBandwidth: avg}
-			if t.Info.Kind == media.KindVideo {
-				video = append(video, v)
-			} else {
-				audio = append(audio, v)
-			}
+			vs.Add(t.Info, t.Segments, name)
 		}
 		var buf bytes.Buffer
-		if err := hls.WriteMultivariant(&buf, video, audio); err != nil {
+		if err := vs.Write(&buf); err != nil {
 			return nil, fmt.Errorf("export: render %s.m3u8: %w", m.Name, err)
 		}
 		out = append(out, Manifest{Name: m.Name + ".m3u8", Body: buf.Bytes()})
@@ -314,14 +308,7 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 	for _, m := range p.Request.DASH {
 		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime}
 		for _, t := range p.Tracks {
-			peak, _ := media.Bandwidth(t.Segments)
-			mpd.Representations = append(mpd.Representations, dash.Representation{
-				Track:         t.Info,
-				Bandwidth:     peak,
-				Segments:      t.Segments,
-				InitURI:       func(v uint32) string { return media.InitURI(t.Info.Name, v) },
-				MediaTemplate: t.Info.Name + "/$Time$.m4s",
-			})
+			mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.Info, t.Segments))
 		}
 		var buf bytes.Buffer
 		if err := dash.WriteMPD(&buf, mpd); err != nil {

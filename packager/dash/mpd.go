@@ -311,3 +311,17 @@ func orDefault(d, def time.Duration) time.Duration {
 	}
 	return d
 }
+
+// TrackRepresentation returns the Representation of a track over segs with
+// Rewind's names (media.InitURI, "{track}/$Time$.m4s") and the measured
+// peak bit rate: what the live origin and harvest exports both list.
+func TrackRepresentation(info media.TrackInfo, segs []media.Segment) Representation {
+	peak, _ := media.Bandwidth(segs)
+	return Representation{
+		Track:         info,
+		Bandwidth:     peak,
+		Segments:      segs,
+		InitURI:       func(v uint32) string { return media.InitURI(info.Name, v) },
+		MediaTemplate: info.Name + "/$Time$.m4s",
+	}
+}

@@ -157,3 +157,28 @@ func appendStreamInf(b []byte, bw, avg int, codec string, more []string) []byte 
 	}
 	return append(b, '"')
 }
+
+// Variants collects the tracks of one multivariant playlist: Add measures
+// each track's BANDWIDTH and AVERAGE-BANDWIDTH from its segments
+// (media.Bandwidth) and files it as a video variant or an audio rendition;
+// Write renders them. The live origin and harvest exports both build their
+// multivariant playlists this way. The zero value is ready; not safe for
+// concurrent use.
+type Variants struct {
+	video, audio []Variant
+}
+
+// Add adds a track whose media playlist is at uri, over segs.
+func (vs *Variants) Add(info media.TrackInfo, segs []media.Segment, uri string) {
+	peak, avg := media.Bandwidth(segs)
+	v := Variant{Track: info, URI: uri, Bandwidth: peak, AvgBandwidth: avg}
+	if info.Kind == media.KindVideo {
+		vs.video = append(vs.video, v)
+	} else {
+		vs.audio = append(vs.audio, v)
+	}
+}
+
+// Write writes the multivariant playlist of the tracks added (see
+// WriteMultivariant).
+func (vs *Variants) Write(w io.Writer) error { return WriteMultivariant(w, vs.video, vs.audio) }

@@ -97,3 +97,27 @@ func TestWriteMultivariantErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestVariantsAdd: tracks are filed by kind and their bit rates measured
+// from their segments.
+func TestVariantsAdd(t *testing.T) {
+	t.Parallel()
+	seg := func(size int64) []media.Segment {
+		return []media.Segment{{Timescale: 90000, Duration: 180000, Size: size}, {Timescale: 90000, Duration: 180000, Size: 3 * size}}
+	}
+	var vs hls.Variants
+	vs.Add(media.TrackInfo{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Width: 640, Height: 360}, seg(250_001), "i_video.m3u8")
+	vs.Add(media.TrackInfo{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Channels: 2}, seg(8_000), "i_audio.m3u8")
+	var buf bytes.Buffer
+	if err := vs.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	// video peak 3,000,012 bit/s and average 2,000,008; audio 96,000 and 64,000: summed per stream.
+	for _, want := range []string{`#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio"`, `URI="i_audio.m3u8"`,
+		"BANDWIDTH=3096012,AVERAGE-BANDWIDTH=2064008,", "\ni_video.m3u8\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+}
