@@ -272,3 +272,29 @@ func TestManifestCacheConcurrentMissesRenderOnce(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkManifestCacheHit is the origin's cost of a live media playlist
+// served from the cache (routing, endpoint lookup, cache, response).
+func BenchmarkManifestCacheHit(b *testing.B) {
+	store, err := archive.Open(archive.Config{Dir: b.TempDir(), PruneInterval: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	cat := catalog.New(store)
+	t0 := time.Now().UTC().Truncate(time.Second).Add(-100 * time.Second)
+	if err := cat.AutoProvision("live", "ts", t0); err != nil {
+		b.Fatal(err)
+	}
+	writeSession(b, store, t0, 30, 1)
+	e := (&origin.Server{Archive: store, Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now}).Engine()
+	req := httptest.NewRequest(http.MethodGet, "/out/v1/live/ts/default/index_video.m3u8", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}
