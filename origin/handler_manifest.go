@@ -382,6 +382,9 @@ func (s *Server) serveManifest(c *gin.Context, r *request) error {
 		if err != nil {
 			return nil, err
 		}
+		if rd == nil { // only blocking reloads abort, and they bypass the cache
+			return nil, fmt.Errorf("manifest of %s not rendered: %w", c.Request.URL.Path, errUnavailable)
+		}
 		cc := rd.w.cacheControl()
 		m := newCachedManifest(rd.mime, rd.body, cc)
 		if cc == vodCacheControl {

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"container/list"
+	"errors"
 	"hash/fnv"
 	"strconv"
 	"sync"
@@ -165,9 +166,20 @@ func (mc *manifestCache) get(k manifestKey, now func() time.Time, render func() 
 		mc.inflight[k] = call
 		mc.mu.Unlock()
 		mc.misses.Inc()
+		mc.render(k, call, render)
+		return call.m, call.err
+	}
+}
 
-		call.m, call.err = render()
+// errRenderPanicked is what requests waiting on a render that panicked get.
+var errRenderPanicked = errors.New("manifest render panicked")
 
+// render runs one render for the requests waiting on call, then stores a
+// successful result. A panic (recovered by the HTTP middleware) still
+// releases the waiters.
+func (mc *manifestCache) render(k manifestKey, call *renderCall, render func() (*cachedManifest, error)) {
+	call.err = errRenderPanicked
+	defer func() {
 		mc.mu.Lock()
 		delete(mc.inflight, k)
 		if call.err == nil {
@@ -175,8 +187,8 @@ func (mc *manifestCache) get(k manifestKey, now func() time.Time, render func() 
 		}
 		mc.mu.Unlock()
 		close(call.done)
-		return call.m, call.err
-	}
+	}()
+	call.m, call.err = render()
 }
 
 // addLocked stores m under k and evicts the least recently used entries
@@ -203,11 +215,4 @@ func (mc *manifestCache) removeLocked(el *list.Element) {
 	delete(mc.entries, e.key)
 	mc.bytes -= e.size
 	mc.bytesGauge.Set(float64(mc.bytes))
-}
-
-// len returns the number of entries and their bytes.
-func (mc *manifestCache) len() (int, int64) {
-	mc.mu.Lock()
-	defer mc.mu.Unlock()
-	return len(mc.entries), mc.bytes
 }
