@@ -7,7 +7,9 @@
 #       BENCH_SECONDS; we record Rewind's CPU (utime+stime), peak RSS (VmHWM),
 #       frames received/dropped (its /metrics) and loadgen's late frames.
 #   (b) serving: one 2 s video segment, fetched from Rewind and copied byte for
-#       byte into an nginx root; the same wrk run against both.
+#       byte into an nginx root; the same wrk run against both. Then the live
+#       HLS media playlist of a channel being published, against nginx serving
+#       a copy of its bytes as a file.
 #
 # Knobs (environment): BENCH_SECONDS (60), BENCH_PUBLISHERS ("1 10 50 100"),
 # WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_ROUNDS (3:
@@ -246,7 +248,7 @@ http {
   keepalive_requests 1000000;
   access_log off;
   $temp_paths
-  types { video/iso.segment m4s; }
+  types { video/iso.segment m4s; application/vnd.apple.mpegurl m3u8; }
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:$port;
@@ -278,8 +280,8 @@ nginx_cpu_ticks() {
   echo "$s"
 }
 
-# run_wrk NAME URL CPUFN: one measured wrk run; appends a table row to
-# serve_rows and sets w_rps.
+# run_wrk NAME URL CPUFN: one measured wrk run; sets w_row (a table row)
+# and w_rps.
 serve_rows=()
 run_wrk() {
   local c0 c1 f=$work/wrk-$1.txt rps mbs err lat cpu eff load
@@ -295,7 +297,7 @@ run_wrk() {
   lat=$(awk '/^ +50%/{p50=$2} /^ +99%/{p99=$2} END {print p50 " / " p99}' "$f")
   cpu=$(awk -v a="$c0" -v b="$c1" -v t="$clk_tck" 'BEGIN {printf "%.1f", (b-a)/t}')
   eff=$(awk -v r="$rps" -v c="$cpu" -v s="$wrk_seconds" 'BEGIN {if (c>0) printf "%.0f", r*s/c; else print "?"}')
-  serve_rows+=("| $1 | $rps | $mbs | $lat | $cpu | $eff | $load | ${err:-none} |")
+  w_row="| $1 | $rps | $mbs | $lat | $cpu | $eff | $load | ${err:-none} |"
   w_rps=$rps
   log "serving: $1: $rps req/s"
 }
@@ -309,12 +311,60 @@ wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$rewind_url" >/dev/null 2>&1 || true #
 wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$nginx_url" >/dev/null 2>&1 || true
 rw_all=() ng_all=()
 for r in $(seq "$wrk_rounds"); do
-  run_wrk "Rewind #$r" "$rewind_url" rewind_cpu; rw_all+=("$w_rps")
-  run_wrk "nginx #$r" "$nginx_url" nginx_cpu_ticks; ng_all+=("$w_rps")
+  run_wrk "Rewind #$r" "$rewind_url" rewind_cpu; rw_all+=("$w_rps") serve_rows+=("$w_row")
+  run_wrk "nginx #$r" "$nginx_url" nginx_cpu_ticks; ng_all+=("$w_rps") serve_rows+=("$w_row")
 done
 rw_rps=$(median "${rw_all[@]}") ng_rps=$(median "${ng_all[@]}")
 ratio=$(awk -v a="$rw_rps" -v b="$ng_rps" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "?"}')
 pass_serve=$(awk -v r="$ratio" 'BEGIN {print (r+0 >= 0.8) ? "met" : "NOT met"}')
+
+# ------------------------------------------------- (b2) live HLS media playlist
+# A channel published for the whole measurement, so the playlist is live and
+# changes every segment (Rewind renders once per change; the manifest cache
+# serves the rest). nginx serves a copy of the playlist's bytes as a file.
+pl_seconds=$((2 * wrk_rounds * wrk_seconds + 30))
+log "playlist: publishing one stream for ${pl_seconds}s"
+"$work/loadgen" -source "$src" -target "$rw_rtsp" -publishers 1 -duration "${pl_seconds}s" \
+  -group bench -prefix live >"$work/serve/loadgen-live.json" 2>"$work/serve/loadgen-live.log" &
+lg_pid=$!
+pids+=("$lg_pid")
+pl_url=$rw_http/out/v1/bench/live001/default/index_video.m3u8
+mkdir -p "$www/live"
+chmod 755 "$www/live"
+pl_ok=
+for _ in $(seq 100); do
+  # Two segments listed: the playlist has its steady shape.
+  if curl -sf -o "$www/live/index_video.m3u8" "$pl_url" &&
+    [ "$(grep -c '^#EXTINF' "$www/live/index_video.m3u8")" -ge 2 ]; then pl_ok=1; break; fi
+  kill -0 "$lg_pid" 2>/dev/null || break
+  sleep 0.2
+done
+[ -n "$pl_ok" ] || { cat "$work/serve/loadgen-live.log" >&2; die "no live playlist at $pl_url"; }
+chmod 644 "$www/live/index_video.m3u8"
+pl_bytes=$(stat -c %s "$www/live/index_video.m3u8")
+pl_nginx_url=http://127.0.0.1:$nginx_port/live/index_video.m3u8
+curl -sf "$pl_nginx_url" | cmp -s - "$www/live/index_video.m3u8" || die "nginx serves different playlist bytes"
+log "playlist: Rewind $pl_url (${pl_bytes} B when copied), nginx $pl_nginx_url; $wrk_rounds rounds"
+hits0=$(metric_sum "$rw_http" rewind_manifest_cache_hits_total)
+misses0=$(metric_sum "$rw_http" rewind_manifest_cache_misses_total)
+wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$pl_url" >/dev/null 2>&1 || true # warm-up
+wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$pl_nginx_url" >/dev/null 2>&1 || true
+pl_rows=() pl_rw_all=() pl_ng_all=()
+for r in $(seq "$wrk_rounds"); do
+  run_wrk "Rewind playlist #$r" "$pl_url" rewind_cpu; pl_rw_all+=("$w_rps") pl_rows+=("$w_row")
+  run_wrk "nginx playlist #$r" "$pl_nginx_url" nginx_cpu_ticks; pl_ng_all+=("$w_rps") pl_rows+=("$w_row")
+done
+pl_hits=$(( $(metric_sum "$rw_http" rewind_manifest_cache_hits_total) - hits0 ))
+pl_misses=$(( $(metric_sum "$rw_http" rewind_manifest_cache_misses_total) - misses0 ))
+kill -TERM "$lg_pid" 2>/dev/null || true
+wait "$lg_pid" 2>/dev/null || true
+forget_pid "$lg_pid"
+pl_rw_rps=$(median "${pl_rw_all[@]}") pl_ng_rps=$(median "${pl_ng_all[@]}")
+pl_ratio=$(awk -v a="$pl_rw_rps" -v b="$pl_ng_rps" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "?"}')
+pass_playlist=$(awk -v r="$pl_ratio" 'BEGIN {print (r+0 >= 0.8) ? "met" : "NOT met"}')
+log "playlist: rewind $pl_rw_rps req/s, nginx $pl_ng_rps req/s, ratio $pl_ratio (cache hits $pl_hits, misses $pl_misses)"
+echo "PLAYLIST live HLS media playlist GET: Rewind $pl_rw_rps req/s, nginx $pl_ng_rps req/s, ratio $pl_ratio"
+
 stop_rewind
 read -r s_warns s_errs < <(log_counts "$rw_log")
 log "serving: rewind $rw_rps req/s, nginx $ng_rps req/s, ratio $ratio"
@@ -375,6 +425,16 @@ gen=$work/results.md
   echo
   echo "Median requests/s: Rewind $rw_rps, nginx $ng_rps. Rewind / nginx = **$ratio** (target ≥ 0.8: **$pass_serve**). wrk runs on the same CPUs as the servers."
   echo "Rewind log during the serving run: $s_warns warnings, $s_errs errors."
+  echo
+  echo "### Live HLS media playlist GET (${pl_bytes} B)"
+  echo
+  echo "Rewind: \`/out/v1/bench/live001/default/index_video.m3u8\` while loadgen publishes the channel (the playlist changes every 2 s segment); nginx: a copy of its bytes as a file, same server as above. Rounds alternate, ${wrk_seconds} s each; the publisher runs during both."
+  echo
+  echo "| run | requests/s | MiB/s | latency p50 / p99 | server CPU s | requests / server CPU s | load 1m before | errors |"
+  echo "|---|---:|---:|:---:|---:|---:|---:|---|"
+  printf '%s\n' "${pl_rows[@]}"
+  echo
+  echo "Median requests/s: Rewind $pl_rw_rps, nginx $pl_ng_rps. Rewind / nginx = **$pl_ratio** (target ≥ 0.8: **$pass_playlist**). Manifest cache during the playlist runs (warm-up included): $pl_hits hits, $pl_misses misses."
   echo
   echo "### Manifest rendering (synthetic index of 2 s segments; p50/p99 per render)"
   echo

@@ -38,7 +38,7 @@ func (s *Server) forceEndpointErrors(c *gin.Context) {
 	if !name.Valid(g) || !name.Valid(ch) || !name.Valid(ep) {
 		return
 	}
-	e, err := s.Catalog.Endpoint(g, ch, ep)
+	e, err := s.endpoint(c, g, ch, ep)
 	if err != nil || len(e.ForcedErrors()) == 0 {
 		return
 	}

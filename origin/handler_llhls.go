@@ -148,12 +148,10 @@ func (r *request) classifyLowLatency(file string) bool {
 	return false
 }
 
-// serveLowLatency dispatches the kinds of classifyLowLatency.
+// serveLowLatency serves the parts of classifyLowLatency (its playlists
+// are manifests: serveManifest).
 func (s *Server) serveLowLatency(c *gin.Context, r *request) error {
-	switch r.kind {
-	case fileLLMediaPlaylist:
-		return s.serveLLMediaPlaylist(c, r)
-	case filePart:
+	if r.kind == filePart {
 		return s.servePart(c, r)
 	}
 	return fmt.Errorf("file kind %d: %w", r.kind, errNotFound)
@@ -281,48 +279,49 @@ func waitEdge(ctx context.Context, ea Archive, channel, track string, timeout ti
 	}
 }
 
-// serveLLMediaPlaylist resolves the window with the same resolver as the
+// renderLLMediaPlaylist resolves the window with the same resolver as the
 // other manifests (resolveWindow: one time-shift parse, the request's clock
 // with X-Rewind-Now on the dev clock, the endpoint's start-over window),
 // then serves the regular playlist of a window away from the live edge or
 // the LL-HLS playlist of a live one, after a blocking reload if asked for.
-func (s *Server) serveLLMediaPlaylist(c *gin.Context, r *request) error {
+//
+// A nil result with a nil error means the client left while blocked: the
+// request is aborted and nothing is sent.
+func (s *Server) renderLLMediaPlaylist(c *gin.Context, r *request) (*rendered, error) {
 	m, _ := r.hlsManifest()
 	span := catalog.ManifestWindow(m.ManifestWindowSeconds)
 	w, err := s.resolveWindow(c, r, span)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if w.ts.Delay > 0 || w.params.HasRange() {
 		// Not at the live edge, where parts exist.
-		r.kind = fileMediaPlaylist
-		return s.renderMediaPlaylist(c, r, w)
+		return s.renderMediaPlaylistOf(r, w)
 	}
 	bq, err := parseBlockingQuery(c.Request.URL.Query())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if bq.hasMSN {
 		if err := s.block(c, r, w, bq); err != nil {
 			if c.Request.Context().Err() != nil {
 				c.Abort() // the client left
-				return nil
+				return nil, nil
 			}
-			return err
+			return nil, err
 		}
 		if !w.devClock {
 			// The wait took time: list the window as of now.
 			if w, err = s.resolveWindow(c, r, span); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	body, err := s.renderLowLatency(r, w, bq.skip)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.writeManifest(c, mimeHLS, body, w.cacheControl())
-	return nil
+	return &rendered{mimeHLS, body, w}, nil
 }
 
 // block waits until the edge of r.track satisfies the blocking reload bq.

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -218,18 +216,25 @@ func initURI(track string) func(uint32) string {
 	return func(v uint32) string { return media.InitURI(track, v) }
 }
 
-func (s *Server) serveMultivariant(c *gin.Context, r *request) error {
+// rendered is a manifest body and the window it lists.
+type rendered struct {
+	mime string
+	body []byte
+	w    *window
+}
+
+func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, error) {
 	m, _ := r.hlsManifest()
 	w, err := s.resolveWindow(c, r, catalog.ManifestWindow(m.ManifestWindowSeconds))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	limit := 0
 	if w.ts.Kind != timeshift.Live {
 		limit = variantProbe
 	}
 	if err := s.load(r, w, limit); err != nil {
-		return err
+		return nil, err
 	}
 	query := w.childQuery()
 	var vs hls.Variants
@@ -238,29 +243,28 @@ func (s *Server) serveMultivariant(c *gin.Context, r *request) error {
 	}
 	var buf bytes.Buffer
 	if err := vs.Write(&buf); err != nil {
-		return err
+		return nil, err
 	}
-	s.writeManifest(c, mimeHLS, buf.Bytes(), w.cacheControl())
-	return nil
+	return &rendered{mimeHLS, buf.Bytes(), w}, nil
 }
 
-// serveMediaPlaylist renders one track's playlist: live (sliding), EVENT
+// renderMediaPlaylist renders one track's playlist: live (sliding), EVENT
 // (fixed start, growing) or VOD (closed range, EXT-X-ENDLIST).
-func (s *Server) serveMediaPlaylist(c *gin.Context, r *request) error {
+func (s *Server) renderMediaPlaylist(c *gin.Context, r *request) (*rendered, error) {
 	m, _ := r.hlsManifest()
 	w, err := s.resolveWindow(c, r, catalog.ManifestWindow(m.ManifestWindowSeconds))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.renderMediaPlaylist(c, r, w)
+	return s.renderMediaPlaylistOf(r, w)
 }
 
-// renderMediaPlaylist renders the playlist of r.track over a resolved
+// renderMediaPlaylistOf renders the playlist of r.track over a resolved
 // window (also the answer of an LL-HLS playlist away from the live edge).
-func (s *Server) renderMediaPlaylist(c *gin.Context, r *request, w *window) error {
+func (s *Server) renderMediaPlaylistOf(r *request, w *window) (*rendered, error) {
 	m, _ := r.hlsManifest()
 	if err := s.load(r, w, 0); err != nil {
-		return err
+		return nil, err
 	}
 	t := w.tracks[0]
 	p := hls.MediaPlaylist{
@@ -278,23 +282,22 @@ func (s *Server) renderMediaPlaylist(c *gin.Context, r *request, w *window) erro
 	var buf bytes.Buffer
 	buf.Grow(512 + 100*len(t.segments)) // one allocation for a 24 h playlist
 	if err := hls.WriteMedia(&buf, p); err != nil {
-		return err
+		return nil, err
 	}
-	s.writeManifest(c, mimeHLS, buf.Bytes(), w.cacheControl())
-	return nil
+	return &rendered{mimeHLS, buf.Bytes(), w}, nil
 }
 
-// serveMPD renders the DASH manifest: dynamic for live and event windows,
+// renderMPD renders the DASH manifest: dynamic for live and event windows,
 // static for a closed range.
-func (s *Server) serveMPD(c *gin.Context, r *request) error {
+func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 	m, _ := r.endpoint.DASH(r.manifest) // classify checked that it exists
 	span := catalog.ManifestWindow(m.ManifestWindowSeconds)
 	w, err := s.resolveWindow(c, r, span)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.load(r, w, 0); err != nil {
-		return err
+		return nil, err
 	}
 	mpd := dash.MPD{
 		Dynamic:                    w.ts.Kind != timeshift.VOD,
@@ -317,10 +320,9 @@ func (s *Server) serveMPD(c *gin.Context, r *request) error {
 	}
 	var buf bytes.Buffer
 	if err := dash.WriteMPD(&buf, mpd); err != nil {
-		return err
+		return nil, err
 	}
-	s.writeManifest(c, mimeDASH, buf.Bytes(), w.cacheControl())
-	return nil
+	return &rendered{mimeDASH, buf.Bytes(), w}, nil
 }
 
 func seconds(n, def int) time.Duration {
@@ -340,16 +342,89 @@ func scheme(c *gin.Context) string {
 // stamp formats an instant for messages.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// writeManifest sends a rendered manifest with a content hash ETag.
-func (s *Server) writeManifest(c *gin.Context, mime string, body []byte, cacheControl string) {
-	h := fnv.New64a()
-	_, _ = h.Write(body)
-	etag := `"` + strconv.FormatUint(h.Sum64(), 36) + `"`
-	c.Header("Cache-Control", cacheControl)
-	c.Header("ETag", etag)
-	if c.GetHeader("If-None-Match") == etag {
+// serveManifest sends the manifest of r from the cache, rendering it on a
+// miss. Requests that set their own now (dev clock) and LL-HLS blocking
+// reloads bypass the cache; errors are never cached.
+func (s *Server) serveManifest(c *gin.Context, r *request) error {
+	if s.manifests == nil || !s.cacheable(c, r) {
+		rd, err := s.renderManifest(c, r)
+		if err != nil || rd == nil {
+			return err
+		}
+		writeManifest(c, newCachedManifest(rd.mime, rd.body, rd.w.cacheControl()))
+		return nil
+	}
+	k := manifestKey{
+		kind: r.kind, endpointETag: r.endpoint.ETag, host: c.Request.Host, tls: c.Request.TLS != nil,
+		path: c.Request.URL.Path, query: c.Request.URL.RawQuery,
+	}
+	m, err := s.manifests.get(k, s.Now, func() (*cachedManifest, error) {
+		// Before rendering: a change during the render is not missed.
+		ch := r.channelKey()
+		changed := []<-chan struct{}{s.Archive.Notify(ch)}
+		if r.kind == fileLLMediaPlaylist {
+			changed = append(changed, s.Archive.EdgeNotify(ch))
+		}
+		rd, err := s.renderManifest(c, r)
+		if err != nil {
+			return nil, err
+		}
+		if rd == nil { // only blocking reloads abort, and they bypass the cache
+			return nil, fmt.Errorf("manifest of %s not rendered: %w", c.Request.URL.Path, errUnavailable)
+		}
+		cc := rd.w.cacheControl()
+		m := newCachedManifest(rd.mime, rd.body, cc)
+		if cc == vodCacheControl {
+			// Final, until it leaves the start-over window.
+			m.expires = rd.w.ts.From.Add(s.startoverWindow(r.endpoint))
+		} else {
+			m.expires, m.changed = rd.w.now.Add(manifestMaxAge), changed
+		}
+		return m, nil
+	})
+	if err != nil {
+		return err
+	}
+	writeManifest(c, m)
+	return nil
+}
+
+// cacheable: the request has no clock of its own and is not an LL-HLS
+// blocking reload.
+func (s *Server) cacheable(c *gin.Context, r *request) bool {
+	if s.DevClock && c.GetHeader(headerNow) != "" {
+		return false
+	}
+	q := c.Request.URL.RawQuery
+	return r.kind != fileLLMediaPlaylist || !strings.Contains(q, "_HLS_msn") && !strings.Contains(q, "_HLS_part")
+}
+
+// renderManifest renders the manifest of r; a nil result with a nil error
+// means the request was aborted (a client that left a blocking reload).
+func (s *Server) renderManifest(c *gin.Context, r *request) (*rendered, error) {
+	if s.onRender != nil {
+		s.onRender()
+	}
+	switch r.kind {
+	case fileMultivariant:
+		return s.renderMultivariant(c, r)
+	case fileMediaPlaylist:
+		return s.renderMediaPlaylist(c, r)
+	case fileMPD:
+		return s.renderMPD(c, r)
+	case fileLLMediaPlaylist:
+		return s.renderLLMediaPlaylist(c, r)
+	}
+	return nil, fmt.Errorf("file kind %d is not a manifest: %w", r.kind, errNotFound)
+}
+
+// writeManifest sends a rendered manifest with its content hash ETag.
+func writeManifest(c *gin.Context, m *cachedManifest) {
+	c.Header("Cache-Control", m.cacheControl)
+	c.Header("ETag", m.etag)
+	if c.GetHeader("If-None-Match") == m.etag {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, mime, body)
+	c.Data(http.StatusOK, m.mime, m.body)
 }

@@ -52,7 +52,7 @@ func newTestOrigin(t *testing.T, devClock bool) *testOrigin {
 	return &testOrigin{t0: t0, srv: srv}
 }
 
-func writeSession(t *testing.T, store *archive.Store, start time.Time, n int, version byte) {
+func writeSession(t testing.TB, store *archive.Store, start time.Time, n int, version byte) {
 	t.Helper()
 	w, err := store.OpenWriter("live/ts")
 	if err != nil {

@@ -42,12 +42,8 @@ func (s *Server) handleOut(c *gin.Context) {
 		return
 	}
 	switch r.kind {
-	case fileMultivariant:
-		err = s.serveMultivariant(c, r)
-	case fileMediaPlaylist:
-		err = s.serveMediaPlaylist(c, r)
-	case fileMPD:
-		err = s.serveMPD(c, r)
+	case fileMultivariant, fileMediaPlaylist, fileMPD, fileLLMediaPlaylist:
+		err = s.serveManifest(c, r)
 	case fileInit:
 		err = s.serveInit(c, r)
 	case fileSegment:

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/ingest/name"
 )
 
@@ -125,10 +126,27 @@ func (s *Server) parseEndpoint(c *gin.Context) (*request, error) {
 			return nil, fmt.Errorf("invalid name %q: %w", n, errBadRequest)
 		}
 	}
-	e, err := s.Catalog.Endpoint(r.group, r.channel, ep)
+	e, err := s.endpoint(c, r.group, r.channel, ep)
 	if err != nil {
 		return nil, fmt.Errorf("origin endpoint %s/%s/%s: %w", r.group, r.channel, ep, errNotFound)
 	}
 	r.endpoint = e
 	return r, nil
+}
+
+// ctxEndpoint is the gin context key of the endpoint a request resolved.
+const ctxEndpoint = "rewind.endpoint"
+
+// endpoint reads an endpoint from the catalog once per request (a Badger
+// read and a JSON decode): forceEndpointErrors and the handler share it.
+func (s *Server) endpoint(c *gin.Context, group, channel, ep string) (*catalog.Endpoint, error) {
+	if v, ok := c.Get(ctxEndpoint); ok {
+		return v.(*catalog.Endpoint), nil
+	}
+	e, err := s.Catalog.Endpoint(group, channel, ep)
+	if err != nil {
+		return nil, err
+	}
+	c.Set(ctxEndpoint, e)
+	return e, nil
 }

@@ -34,19 +34,7 @@ func newRequestCounter(reg prometheus.Registerer) *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rewind_http_requests_total", Help: "HTTP requests by route and status.",
 	}, []string{"route", "status"})
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if old, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return old
-			}
-		}
-		panic(err) // a different metric of the same name: a wiring bug
-	}
-	return c
+	return register(reg, c)
 }
 
 // countRequests counts requests by route template and status.
@@ -59,4 +47,22 @@ func countRequests(requests *prometheus.CounterVec) gin.HandlerFunc {
 		}
 		requests.WithLabelValues(route, strconv.Itoa(c.Writer.Status())).Inc()
 	}
+}
+
+// register registers c with reg, or returns the collector of the same
+// name already registered there.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if reg == nil {
+		return c
+	}
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if old, ok := are.ExistingCollector.(C); ok {
+				return old
+			}
+		}
+		panic(err) // a different metric of the same name: a wiring bug
+	}
+	return c
 }

@@ -28,6 +28,9 @@ type Archive interface {
 	Segments(channel, track string, from, to time.Time, max int) ([]media.Segment, error)
 	Init(channel, track string, version uint32) ([]byte, error)
 	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
+	// Notify returns a channel closed when the next segment of the channel
+	// is indexed (archive.Store.Notify): cached manifests watch it.
+	Notify(channel string) <-chan struct{}
 	timeshiftArchive
 	partsArchive
 }
@@ -62,9 +65,16 @@ type Server struct {
 	// the same middleware (request counting, CORS): the control planes,
 	// which cmd mounts. The origin knows none of them.
 	Mounts []Mount
+	// ManifestCacheBytes bounds the cache of rendered manifests (bodies,
+	// keys and bookkeeping). It defaults to DefaultManifestCacheBytes; a
+	// negative value turns the cache off.
+	ManifestCacheBytes int64
 
 	requestsOnce sync.Once
 	requests     *prometheus.CounterVec
+	manifests    *manifestCache
+	// onRender, when set, is called before every manifest render (tests).
+	onRender func()
 
 	ln   net.Listener
 	srv  *http.Server
@@ -130,7 +140,15 @@ func (s *Server) Close() {
 func (s *Server) Engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
-	s.requestsOnce.Do(func() { s.requests = newRequestCounter(s.Registerer) })
+	s.requestsOnce.Do(func() {
+		s.requests = newRequestCounter(s.Registerer)
+		if s.ManifestCacheBytes == 0 {
+			s.ManifestCacheBytes = DefaultManifestCacheBytes
+		}
+		if s.ManifestCacheBytes > 0 {
+			s.manifests = newManifestCache(s.ManifestCacheBytes, s.Registerer)
+		}
+	})
 	e.Use(gin.Recovery(), countRequests(s.requests), cors)
 	e.GET("/healthz", s.handleHealth)
 	if s.Metrics != nil {

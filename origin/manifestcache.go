@@ -1,0 +1,218 @@
+package origin
+
+import (
+	"container/list"
+	"errors"
+	"hash/fnv"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultManifestCacheBytes bounds the manifest cache when
+// Server.ManifestCacheBytes is 0.
+const DefaultManifestCacheBytes = 64 << 20
+
+const (
+	// manifestMaxAge bounds the age of a live or growing manifest: its
+	// window also slides with the clock, not only with new segments. It is
+	// the max-age of liveCacheControl.
+	manifestMaxAge = time.Second
+	// entryOverhead is what an entry costs besides its body and key
+	// strings (entry, list element, map slot), counted in the bound.
+	entryOverhead = 256
+)
+
+// manifestKey names one rendered manifest: everything a render reads from
+// the request. The endpoint's ETag changes on every update of the
+// endpoint, so an update never serves a manifest of the old settings.
+type manifestKey struct {
+	kind         fileKind
+	endpointETag string
+	// host and tls: the DASH UTCTiming URL names the host the player used.
+	host  string
+	tls   bool
+	path  string
+	query string
+}
+
+func (k *manifestKey) size() int64 {
+	return int64(len(k.endpointETag) + len(k.host) + len(k.path) + len(k.query))
+}
+
+// cachedManifest is a rendered manifest ready to send. It is immutable
+// once stored: requests share it.
+type cachedManifest struct {
+	mime, cacheControl, etag string
+	body                     []byte
+	// expires: the entry is not served at or after this instant.
+	expires time.Time
+	// changed, when not nil, are closed when the archive has something
+	// new for the manifest (taken before rendering, so nothing is missed);
+	// nil for an immutable (settled VOD) manifest.
+	changed []<-chan struct{}
+}
+
+// newCachedManifest computes the ETag (a hash of the body) of a rendered
+// manifest.
+func newCachedManifest(mime string, body []byte, cacheControl string) *cachedManifest {
+	h := fnv.New64a()
+	_, _ = h.Write(body)
+	return &cachedManifest{
+		mime: mime, body: body, cacheControl: cacheControl,
+		etag: `"` + strconv.FormatUint(h.Sum64(), 36) + `"`,
+	}
+}
+
+// fresh reports whether m may still be served at now.
+func (m *cachedManifest) fresh(now time.Time) bool {
+	if !now.Before(m.expires) {
+		return false
+	}
+	for _, c := range m.changed {
+		select {
+		case <-c:
+			return false
+		default:
+		}
+	}
+	return true
+}
+
+// manifestCache holds rendered manifests, bounded by bytes with LRU
+// eviction. It is safe for concurrent use: one mutex guards the index and
+// is never held while rendering or writing a response. Concurrent misses
+// of one key render once; the other requests wait for that render.
+type manifestCache struct {
+	maxBytes int64
+
+	mu       sync.Mutex
+	entries  map[manifestKey]*list.Element // of *cacheEntry
+	lru      *list.List                    // front: most recently used
+	bytes    int64
+	inflight map[manifestKey]*renderCall
+
+	bytesGauge   prometheus.Gauge
+	hits, misses prometheus.Counter
+}
+
+type cacheEntry struct {
+	key  manifestKey
+	m    *cachedManifest
+	size int64
+}
+
+// renderCall is one render in progress; done is closed when m or err is set.
+type renderCall struct {
+	done chan struct{}
+	m    *cachedManifest
+	err  error
+}
+
+// newManifestCache returns a cache of at most maxBytes, with its metrics
+// (rewind_manifest_cache_bytes, rewind_manifest_cache_hits_total,
+// rewind_manifest_cache_misses_total) registered with reg when not nil
+// (metrics already registered there are reused).
+func newManifestCache(maxBytes int64, reg prometheus.Registerer) *manifestCache {
+	return &manifestCache{
+		maxBytes: maxBytes,
+		entries:  map[manifestKey]*list.Element{},
+		lru:      list.New(),
+		inflight: map[manifestKey]*renderCall{},
+		bytesGauge: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rewind_manifest_cache_bytes", Help: "Bytes held by the rendered-manifest cache.",
+		})),
+		hits: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rewind_manifest_cache_hits_total", Help: "Manifest requests served from the cache.",
+		})),
+		misses: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rewind_manifest_cache_misses_total", Help: "Manifest requests that rendered.",
+		})),
+	}
+}
+
+// get returns the manifest of k, rendering it with render when the cache
+// has no fresh one at now. A render error is returned and not cached.
+// render runs without the cache's lock; identical concurrent misses share
+// one render.
+func (mc *manifestCache) get(k manifestKey, now func() time.Time, render func() (*cachedManifest, error)) (*cachedManifest, error) {
+	for {
+		mc.mu.Lock()
+		if el, ok := mc.entries[k]; ok {
+			e := el.Value.(*cacheEntry)
+			if e.m.fresh(now()) {
+				mc.lru.MoveToFront(el)
+				mc.mu.Unlock()
+				mc.hits.Inc()
+				return e.m, nil
+			}
+			mc.removeLocked(el)
+		}
+		if call, ok := mc.inflight[k]; ok {
+			mc.mu.Unlock()
+			<-call.done
+			if call.err != nil {
+				return nil, call.err
+			}
+			if call.m.fresh(now()) {
+				mc.hits.Inc()
+				return call.m, nil
+			}
+			continue // changed while rendering: render again
+		}
+		call := &renderCall{done: make(chan struct{})}
+		mc.inflight[k] = call
+		mc.mu.Unlock()
+		mc.misses.Inc()
+		mc.render(k, call, render)
+		return call.m, call.err
+	}
+}
+
+// errRenderPanicked is what requests waiting on a render that panicked get.
+var errRenderPanicked = errors.New("manifest render panicked")
+
+// render runs one render for the requests waiting on call, then stores a
+// successful result. A panic (recovered by the HTTP middleware) still
+// releases the waiters.
+func (mc *manifestCache) render(k manifestKey, call *renderCall, render func() (*cachedManifest, error)) {
+	call.err = errRenderPanicked
+	defer func() {
+		mc.mu.Lock()
+		delete(mc.inflight, k)
+		if call.err == nil {
+			mc.addLocked(k, call.m)
+		}
+		mc.mu.Unlock()
+		close(call.done)
+	}()
+	call.m, call.err = render()
+}
+
+// addLocked stores m under k and evicts the least recently used entries
+// beyond the bound. An entry larger than a quarter of the bound is not
+// stored.
+func (mc *manifestCache) addLocked(k manifestKey, m *cachedManifest) {
+	size := int64(len(m.body)) + k.size() + entryOverhead
+	if size > mc.maxBytes/4 {
+		return
+	}
+	if el, ok := mc.entries[k]; ok {
+		mc.removeLocked(el)
+	}
+	mc.entries[k] = mc.lru.PushFront(&cacheEntry{key: k, m: m, size: size})
+	mc.bytes += size
+	for mc.bytes > mc.maxBytes {
+		mc.removeLocked(mc.lru.Back())
+	}
+	mc.bytesGauge.Set(float64(mc.bytes))
+}
+
+func (mc *manifestCache) removeLocked(el *list.Element) {
+	e := mc.lru.Remove(el).(*cacheEntry)
+	delete(mc.entries, e.key)
+	mc.bytes -= e.size
+	mc.bytesGauge.Set(float64(mc.bytes))
+}
