@@ -28,7 +28,7 @@ func TestConfigLayers(t *testing.T) {
 	}{
 		{"defaults", nil, nil, func(t *testing.T, c *Config) {
 			if c.DataDir != "./data" || c.HTTPAddr != "127.0.0.1:8080" || c.RTSPAddr != "127.0.0.1:8554" ||
-				!c.AutoProvision || c.Retention != 24*time.Hour {
+				!c.AutoProvision || c.Retention != 24*time.Hour || !c.Demo {
 				t.Errorf("defaults: %+v", c)
 			}
 		}},
@@ -57,6 +57,16 @@ func TestConfigLayers(t *testing.T) {
 		{"udp off", []string{"--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", ""}, nil, func(t *testing.T, c *Config) {
 			if c.RTSPUDPRTP != "" || c.RTSPUDPRTCP != "" {
 				t.Errorf("udp: %+v", c)
+			}
+		}},
+		{"demo off by flag", []string{"--demo=false"}, nil, func(t *testing.T, c *Config) {
+			if c.Demo {
+				t.Errorf("--demo=false: %+v", c)
+			}
+		}},
+		{"demo off by env", nil, map[string]string{"REWIND_DEMO": "false"}, func(t *testing.T, c *Config) {
+			if c.Demo {
+				t.Errorf("REWIND_DEMO=false: %+v", c)
 			}
 		}},
 		{"insecure non-loopback", []string{"--http-addr", "0.0.0.0:8080", "--insecure"}, nil, func(t *testing.T, c *Config) {
@@ -205,6 +215,7 @@ part-duration: 0.25
 retention-max-bytes: 1073741824
 min-free-space: 10%
 auto-provision: false
+demo: false
 sync-writes: true
 credentials: ["AKIDA:secretA", "AKIDB:secretB"]
 public-url: https://rewind.example/base
@@ -216,7 +227,7 @@ harvest:
 		t.Fatal(err)
 	}
 	if c.Retention != time.Hour || c.PartDuration != 250*time.Millisecond || c.RetentionMaxBytes != 1<<30 ||
-		c.MinFreeSpace != (FreeSpace{Percent: 10}) || c.AutoProvision || !c.SyncWrites ||
+		c.MinFreeSpace != (FreeSpace{Percent: 10}) || c.AutoProvision || c.Demo || !c.SyncWrites ||
 		c.PublicURL != "https://rewind.example/base" || c.Harvest.WebhookURL != "http://hooks.example/harvest" {
 		t.Errorf("typed values: %+v", c)
 	}

@@ -23,6 +23,13 @@ var importRules = []importRule{
 		stdOnly: true,
 	},
 	{
+		pkgs:         []string{"ingest/demo"},
+		why:          "the built-in demo source is an ingest source: it feeds ingest.Handler like RTSP ingest, from an embedded clip, and knows no later stage",
+		allow:        []string{"ingest", "ingest/name"},
+		denyImports:  []string{"net/http", "net/http/...", "github.com/gin-gonic/..."},
+		denyExternal: []string{"github.com/gin-gonic/..."},
+	},
+	{
 		pkgs:         []string{"ingest/..."},
 		why:          "ingest hands access units on through a narrow interface and touches no HTTP",
 		allow:        []string{"ingest/..."},

@@ -216,12 +216,22 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	}
 	rtspAddr := rtsp.Addr()
 	rtspBound.Store(&rtspAddr)
+	closeDemo := func() {}
+	if cfg.Demo {
+		src, err := startDemo(cat, router, log.With("component", "demo"))
+		if err != nil {
+			rtsp.Close()
+			return err
+		}
+		closeDemo = src.Close
+	}
 	log.Info("rewind started", "version", version, "http", httpSrv.Addr(), "rtsp", rtsp.Addr(),
-		"data_dir", cfg.DataDir, "auto_provision", cfg.AutoProvision)
+		"data_dir", cfg.DataDir, "auto_provision", cfg.AutoProvision, "demo", cfg.Demo)
 
 	<-ctx.Done()
 	log.Info("shutting down")
 	rtsp.Close()   // every publication's Stream is closed
+	closeDemo()    // and the demo channel's
 	router.Close() // segments in flight are completed and indexed
 	httpSrv.Close()
 	log.Info("stopped")
