@@ -95,11 +95,23 @@ type rewind struct {
 var startedRE = regexp.MustCompile(`msg="rewind started".* http=(\S+) rtsp=(\S+)`)
 
 // startRewind starts the binary on free loopback ports with dataDir and
-// waits until it logs its bound addresses.
+// waits until it logs its bound addresses. The built-in demo channel is off
+// (--demo=false): tests publish what they check.
 func startRewind(t *testing.T, dataDir string, extra ...string) *rewind {
 	t.Helper()
-	args := append([]string{"serve", "--data-dir", dataDir, "--http-addr", "127.0.0.1:0",
-		"--rtsp-addr", "127.0.0.1:0", "--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", ""}, extra...)
+	return startRewindDemo(t, dataDir, false, extra...)
+}
+
+// startRewindDemo is startRewind with the demo setting left at its default
+// (on) when demo is true.
+func startRewindDemo(t *testing.T, dataDir string, demo bool, extra ...string) *rewind {
+	t.Helper()
+	args := []string{"serve", "--data-dir", dataDir, "--http-addr", "127.0.0.1:0",
+		"--rtsp-addr", "127.0.0.1:0", "--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", ""}
+	if !demo {
+		args = append(args, "--demo=false")
+	}
+	args = append(args, extra...)
 	r := &rewind{t: t, dataDir: dataDir, logs: &syncBuffer{}, done: make(chan struct{})}
 	r.cmd = exec.Command(rewindBin, args...)
 	pr, pw := io.Pipe()
