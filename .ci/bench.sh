@@ -10,6 +10,9 @@
 #       byte into an nginx root; the same wrk run against both. Then the live
 #       HLS media playlist of a channel being published, against nginx serving
 #       a copy of its bytes as a file.
+#   (f) the demo channel: CPU of an idle Rewind with the built-in demo channel
+#       (the default) against --demo=false (.ci/bench_demo.sh). The other
+#       runs use --demo=false.
 #
 # Knobs (environment): BENCH_SECONDS (60), BENCH_PUBLISHERS ("1 10 50 100"),
 # WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_ROUNDS (3:
@@ -100,7 +103,7 @@ start_rewind() {
   mkdir -p "$dir/data"
   rw_log=$dir/rewind.log
   "$bin" serve --data-dir "$dir/data" --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 \
-    --rtsp-udp-rtp-addr "" --rtsp-udp-rtcp-addr "" >"$rw_log" 2>&1 &
+    --rtsp-udp-rtp-addr "" --rtsp-udp-rtcp-addr "" --demo=false >"$rw_log" 2>&1 &
   rw_pid=$!
   pids+=("$rw_pid")
   for _ in $(seq 150); do
@@ -382,6 +385,11 @@ harvest_cmd="HOURS=\"${BENCH_HARVEST_HOURS:-1}\" bash .ci/bench_harvest.sh"
 log "harvest: $harvest_cmd"
 harvest_out=$(cd "$root" && eval "$harvest_cmd" 2>&1 | grep -E '^HARVEST' || true)
 
+# ---------------------------------------------------------------- (f) demo channel
+demo_cmd="BENCH_DEMO_SECONDS=$seconds bash .ci/bench_demo.sh"
+log "demo channel: $demo_cmd"
+demo_out=$(cd "$root" && REWIND_BIN="$bin" eval "$demo_cmd" 2>&1 | grep -E '^DEMO' || true)
+
 # ---------------------------------------------------------------- report
 cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 gen=$work/results.md
@@ -401,7 +409,7 @@ gen=$work/results.md
   echo
   echo '```sh'
   echo "$src_cmd   # ${src_kbps} kbit/s incl. audio"
-  echo "rewind serve --data-dir FRESH_TMP --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 --rtsp-udp-rtp-addr '' --rtsp-udp-rtcp-addr ''"
+  echo "rewind serve --data-dir FRESH_TMP --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 --rtsp-udp-rtp-addr '' --rtsp-udp-rtcp-addr '' --demo=false"
   echo "loadgen -source src.mp4 -target RTSP_ADDR -publishers N -duration ${seconds}s   # N in: $publishers"
   echo "wrk -t$wrk_threads -c$wrk_conns -d${wrk_seconds}s --latency URL   # after a 2 s warm-up; Rewind, nginx, repeated $wrk_rounds times"
   echo '```'
@@ -464,6 +472,16 @@ gen=$work/results.md
   echo
   echo '```'
   echo "${harvest_out:-(no output)}"
+  echo '```'
+  echo
+  echo "### Demo channel: idle Rewind with the demo channel (default) vs --demo=false, ${seconds} s"
+  echo
+  echo '```sh'
+  echo "$demo_cmd"
+  echo '```'
+  echo
+  echo '```'
+  echo "${demo_out:-(no output)}"
   echo '```'
 } >"$gen"
 

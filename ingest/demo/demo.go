@@ -25,9 +25,10 @@ const (
 	// DefaultMaxLag is how late a unit may be sent before the source starts
 	// a new publication instead (the process was stopped, or the clock jumped).
 	DefaultMaxLag = 2 * time.Second
-	// DefaultBatch is how far ahead of its due time a unit may be sent, so
-	// one wake-up sends the units of one video frame together.
-	DefaultBatch = 40 * time.Millisecond
+	// DefaultBatch is how far ahead of its due time a unit may be sent: one
+	// wake-up sends the next 100 ms of units (10 wake-ups a second, well
+	// inside a 500 ms LL-HLS part), which keeps an idle server's cost low.
+	DefaultBatch = 100 * time.Millisecond
 )
 
 // Source publishes a [Clip] looped as live to a Handler. Fields are
