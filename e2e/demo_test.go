@@ -83,16 +83,16 @@ func TestDemoChannel(t *testing.T) {
 		t.Fatalf("CreateHarvestJob: %v", err)
 	}
 
-	// The three players at once, 14 s each.
+	// The three players at once, 16 s each (hls.js takes a few seconds to start LL-HLS).
 	var wg sync.WaitGroup
 	for _, c := range []struct{ engine, manifest string }{
 		{"hls", "index.m3u8"}, {"hls", "low-latency.m3u8"}, {"dash", "index.mpd"},
 	} {
 		wg.Go(func() {
-			res := playInBrowser(t, base+c.manifest, "--engine", c.engine, "--seconds", "14", "--interval-ms", "500")
+			res := playInBrowser(t, base+c.manifest, "--engine", c.engine, "--seconds", "16", "--interval-ms", "500")
 			played := advanced(res.Samples)
 			if res.Done.Fatal || played < 8 {
-				t.Errorf("%s %s: currentTime advanced %.2f s in 14 s, want >= 8; fatal %v %q; errors: %s",
+				t.Errorf("%s %s: currentTime advanced %.2f s in 16 s, want >= 8; fatal %v %q; errors: %s",
 					c.engine, c.manifest, played, res.Done.Fatal, res.Done.Reason, res.errorText())
 			}
 			t.Logf("%s %s: currentTime advanced %.2f s", c.engine, c.manifest, played)
