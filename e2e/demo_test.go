@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,12 +17,13 @@ import (
 )
 
 // TestDemoChannel: the binary with the default settings (demo on), a fresh
-// data folder and no publisher serves the live channel demo/clock at once:
-// it is in the MediaPackage API with endpoint "default" (HLS, LL-HLS and
+// data folder and no publisher serves the live channels demo/clock and
+// demo/audio (audio only, checked with ffprobe/ffmpeg) at once. demo/clock
+// is in the MediaPackage API with endpoint "default" (HLS, LL-HLS and
 // DASH manifests); every segment shows the digits of its own wall-clock
 // second; hls.js plays the HLS and LL-HLS manifests and dash.js the DASH one;
 // a harvest job of 20 s completes and its packages decode. No ffmpeg feeds
-// it (ffmpeg/ffprobe only check the harvested package).
+// them (ffmpeg/ffprobe only check the output).
 func TestDemoChannel(t *testing.T) {
 	requireTools(t, "ffmpeg", "ffprobe", "node", "chromium")
 	t.Parallel()
@@ -81,6 +84,20 @@ func TestDemoChannel(t *testing.T) {
 		ScheduleConfiguration: &types.HarvesterScheduleConfiguration{StartTime: aws.Time(start), EndTime: aws.Time(end)},
 	}); err != nil {
 		t.Fatalf("CreateHarvestJob: %v", err)
+	}
+
+	// demo/audio: the same audio alone, with its own endpoint.
+	if _, err := cli.GetOriginEndpoint(ctx, &mediapackagev2.GetOriginEndpointInput{ChannelGroupName: aws.String("demo"),
+		ChannelName: aws.String("audio"), OriginEndpointName: aws.String("default")}); err != nil {
+		t.Fatalf("GetOriginEndpoint demo/audio/default: %v", err)
+	}
+	audio := rw.url("/out/v1/demo/audio/default/index.m3u8")
+	out, err := run(t, 30*time.Second, "ffprobe", "-v", "error", "-show_entries", "stream=codec_name,codec_type", "-of", "csv=p=0", audio)
+	if streams := strings.Fields(out); err != nil || len(streams) == 0 || slices.ContainsFunc(streams, func(s string) bool { return s != "aac,audio" }) {
+		t.Errorf("ffprobe demo/audio: %q, %v; want AAC audio only", out, err)
+	}
+	if out, err := run(t, 30*time.Second, "ffmpeg", "-v", "error", "-xerror", "-i", audio, "-t", "4", "-f", "null", "-"); err != nil {
+		t.Errorf("decoding 4 s of demo/audio: %v: %s", err, out)
 	}
 
 	// The three players at once, 16 s each (hls.js takes a few seconds to start LL-HLS).

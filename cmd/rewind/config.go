@@ -51,7 +51,7 @@ type Config struct {
 	Credentials map[string]string // more access key id → secret key pairs
 	PublicURL   string
 	DevClock    bool
-	// Demo publishes the built-in live channel demo/clock (cmd/rewind/demo.go).
+	// Demo publishes the built-in live channels demo/clock and demo/audio (cmd/rewind/demo.go).
 	Demo bool
 	// Harvest holds the harvest-job destinations (YAML section "harvest":
 	// buckets and webhook_url; see docs/harvest.md).
@@ -154,7 +154,7 @@ func (c *Config) settings() []setting {
 		{"public-url", "base URL in API responses (manifest Url, EgressDomain, ingest host); default http://<bound http-addr>", str(&c.PublicURL)},
 		{"sync-writes", "fdatasync media before indexing each segment (survives power loss, costs IOPS)", boo(&c.SyncWrites)},
 		{"dev-clock", "development: let requests set \"now\" with the X-Rewind-Now header (tests only)", boo(&c.DevClock)},
-		{"demo", "publish the built-in live channel demo/clock (a looped clip showing the wall clock's seconds, archived like any channel); false turns it off", boo(&c.Demo)},
+		{"demo", "publish the built-in live channels demo/clock (a looped clip showing the wall clock's seconds, archived like any channel) and demo/audio (its audio alone); false turns them off", boo(&c.Demo)},
 	}
 }
 

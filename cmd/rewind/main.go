@@ -218,12 +218,12 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	rtspBound.Store(&rtspAddr)
 	closeDemo := func() {}
 	if cfg.Demo {
-		src, err := startDemo(cat, router, log.With("component", "demo"))
+		stop, err := startDemo(cat, router, log.With("component", "demo"))
 		if err != nil {
 			rtsp.Close()
 			return err
 		}
-		closeDemo = src.Close
+		closeDemo = stop
 	}
 	log.Info("rewind started", "version", version, "http", httpSrv.Addr(), "rtsp", rtsp.Addr(),
 		"data_dir", cfg.DataDir, "auto_provision", cfg.AutoProvision, "demo", cfg.Demo)
@@ -231,7 +231,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	<-ctx.Done()
 	log.Info("shutting down")
 	rtsp.Close()   // every publication's Stream is closed
-	closeDemo()    // and the demo channel's
+	closeDemo()    // and the demo channels'
 	router.Close() // segments in flight are completed and indexed
 	httpSrv.Close()
 	log.Info("stopped")

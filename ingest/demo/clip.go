@@ -35,11 +35,16 @@ const (
 // copying. It is safe for concurrent use (nothing in it is written after
 // [ParseClip]).
 type Clip struct {
-	// Tracks are the publication's tracks: video (0) and audio (1).
+	// Tracks are the publication's tracks: video (0) and audio (1), or
+	// audio alone (0) for a clip made by AudioOnly.
 	Tracks []ingest.Track
 	// gops[k][i] is frame i of GOP k: its NAL units, without start codes
 	// and access unit delimiters; frame 0 is an IDR with SPS and PPS.
+	// Nil for an audio-only clip.
 	gops [][][][]byte
+	// period is the GOP duration: the loop starts on a multiple of it since
+	// the Unix epoch, so GOP k plays at the wall-clock seconds it shows.
+	period time.Duration
 	// frameTicks is the duration of a video frame in 90 kHz ticks.
 	frameTicks int64
 	// audio holds the AAC frames (raw data blocks) of the audio loop.
@@ -55,12 +60,21 @@ func Clock() (*Clip, error) {
 	return ParseClip(clockH264, clockAAC, clockFPS, clockGOPFrames)
 }
 
-// GOPs returns the number of GOPs of the video loop.
+// GOPs returns the number of GOPs of the video loop (0: audio only).
 func (c *Clip) GOPs() int { return len(c.gops) }
 
 // GOPDuration returns the duration of one GOP (every GOP has the same).
-func (c *Clip) GOPDuration() time.Duration {
-	return time.Duration(int64(len(c.gops[0])) * c.frameTicks * int64(time.Second) / videoClockRate)
+// An audio-only clip keeps the GOP duration of the clip it was made from:
+// its loop starts on that grid too.
+func (c *Clip) GOPDuration() time.Duration { return c.period }
+
+// AudioOnly returns the clip without its video: one AAC track, the same
+// audio loop.
+func (c *Clip) AudioOnly() *Clip {
+	a := *c
+	a.gops = nil
+	a.Tracks = c.Tracks[len(c.Tracks)-1:]
+	return &a
 }
 
 // ParseClip parses an Annex-B H.264 stream with an access unit delimiter
@@ -88,6 +102,7 @@ func ParseClip(h264Stream, aacStream []byte, fps, gopFrames int) (*Clip, error) 
 	for i := 0; i < len(frames); i += gopFrames {
 		c.gops = append(c.gops, frames[i:i+gopFrames])
 	}
+	c.period = time.Duration(int64(gopFrames) * c.frameTicks * int64(time.Second) / videoClockRate)
 	video := ingest.Track{Codec: ingest.CodecH264, ClockRate: videoClockRate}
 	for _, n := range frames[0] {
 		switch h264.NALUType(n[0] & 0x1f) {

@@ -352,3 +352,42 @@ func TestSourceRetriesAndRecovers(t *testing.T) {
 		t.Errorf("%d units sent to the first session, want no burst of the missed minute", sent)
 	}
 }
+
+// TestAudioOnlySchedule: the audio-only clip is one AAC track whose units
+// count on without gaps across its 8 s loop, each due at its media time,
+// and a packager cuts it into segments of about 2 s.
+func TestAudioOnlySchedule(t *testing.T) {
+	c := clock(t).AudioOnly()
+	if len(c.Tracks) != 1 || c.Tracks[0].Codec != ingest.CodecAAC || c.GOPs() != 0 {
+		t.Fatalf("audio-only clip: %d tracks, %d GOPs", len(c.Tracks), c.GOPs())
+	}
+	sink := &segments{}
+	pk, err := packager.New(packager.Config{SegmentDuration: 2 * time.Second}, c.Tracks, sink, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := demo.NewSchedule(c, time.Date(2026, 12, 2, 10, 0, 0, 500e6, time.UTC))
+	for i := range int64(375 * 3) { // three loops
+		u := s.Next()
+		if u.Track != 0 || u.PTS != i*1024 || u.DTS != u.PTS || len(u.Payload) == 0 {
+			t.Fatalf("unit %d: track %d PTS %d, want track 0 PTS %d", i, u.Track, u.PTS, i*1024)
+		}
+		if due := s.Start().Add(time.Duration(u.PTS * int64(time.Second) / 48000)); !u.ReceivedAt.Equal(due) {
+			t.Fatalf("unit %d due %s, want %s", i, u.ReceivedAt, due)
+		}
+		if err := pk.WriteUnit(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pk.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.ends) < 11 {
+		t.Fatalf("%d segments from 24 s of audio, want about 12", len(sink.ends))
+	}
+	for _, e := range sink.ends[:len(sink.ends)-1] {
+		if d := float64(e.Duration) / 48000; d < 1.99 || d > 2.03 {
+			t.Errorf("audio segment at %d lasts %.3f s, want about 2 s", e.DecodeTime, d)
+		}
+	}
+}

@@ -48,10 +48,10 @@ func (s *schedule) audioDue() time.Time {
 	return s.start.Add(ticksDuration(s.a*aacFrameSamples, int64(s.clip.audioRate)))
 }
 
-// next returns the earliest unit not handed out yet (video first on a tie)
-// and the time it is due; its ReceivedAt is that time.
+// next returns the earliest unit not handed out yet (video first on a tie);
+// its ReceivedAt is the time it is due.
 func (s *schedule) next() ingest.Unit {
-	if vd, ad := s.videoDue(), s.audioDue(); !ad.Before(vd) {
+	if vd, ad := s.videoDue(), s.audioDue(); s.clip.gops != nil && !ad.Before(vd) {
 		frames := int64(len(s.clip.gops[0]))
 		i := s.v % frames
 		if i == 0 {
@@ -65,13 +65,13 @@ func (s *schedule) next() ingest.Unit {
 	pts := s.a * aacFrameSamples
 	payload := s.clip.audio[s.a%int64(len(s.clip.audio))]
 	s.a++
-	return ingest.Unit{Track: 1, PTS: pts, DTS: pts, Key: true, Payload: payload, ReceivedAt: ad}
+	return ingest.Unit{Track: len(s.clip.Tracks) - 1, PTS: pts, DTS: pts, Key: true, Payload: payload, ReceivedAt: ad}
 }
 
 // due returns the time the next unit is due.
 func (s *schedule) due() time.Time {
 	vd, ad := s.videoDue(), s.audioDue()
-	if ad.Before(vd) {
+	if s.clip.gops == nil || ad.Before(vd) {
 		return ad
 	}
 	return vd
