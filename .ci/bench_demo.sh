@@ -70,4 +70,4 @@ for name in demo nodemo; do
   i=$((i + 1))
 done
 segs=$(curl -sf "http://$http/out/v1/demo/clock/default/index_video.m3u8" | grep -c '^#EXTINF' || true)
-echo "DEMO cost of the demo channel: $(awk -v a="${pct[demo]}" -v b="${pct[nodemo]}" 'BEGIN {printf "%.2f", a-b}') % of one core (target < 1 %); its live playlist lists ${segs} segments"
+echo "DEMO cost of the demo channels: $(awk -v a="${pct[demo]}" -v b="${pct[nodemo]}" 'BEGIN {printf "%.2f", a-b}') % of one core (target < 1 %); the demo/clock video playlist lists ${segs} segments"

@@ -38,8 +38,9 @@ const (
 // channel, waits for the next GOP boundary of the wall clock and sends every
 // unit when it is due (ReceivedAt is its due time, so media time is the wall
 // clock's). A refused publication is retried every RetryInterval; when the
-// source falls more than MaxLag behind, it ends the publication and starts a
-// new one (a discontinuity, as a publisher's reconnect would be).
+// source falls more than MaxLag behind the clock, or the clock is set back,
+// it ends the publication and starts a new one at the current time (a
+// discontinuity, as a publisher's reconnect would be).
 type Source struct {
 	// Handler receives the publication (the packager's live.Router). Required.
 	Handler ingest.Handler
@@ -142,21 +143,24 @@ func (s *Source) run(ctx context.Context) {
 		refusedLogged = false
 		lag := s.play(st, wait)
 		st.Close()
-		if lag > 0 {
-			s.Logger.Warn("demo channel fell behind the clock: new session", "channel", s.Group+"/"+s.Channel, "behind", lag)
+		if lag != 0 {
+			s.Logger.Warn("demo channel out of step with the clock: new session", "channel", s.Group+"/"+s.Channel, "behind", lag)
 		}
 	}
 }
 
 // play sends the schedule to st until wait reports the end (it returns 0)
-// or the source is more than MaxLag late (it returns how late).
+// or the source is out of step with the clock (it returns how late it is,
+// negative when early): more than MaxLag late (the process was stopped,
+// the clock jumped ahead) or more than MaxLag plus a GOP early (the clock
+// was set back), where waiting would leave the channel silent.
 func (s *Source) play(st ingest.Stream, wait func(time.Duration) bool) time.Duration {
 	sch := newSchedule(s.Clip, startAfter(s.Clip, s.Now()))
 	s.Logger.Info("demo channel publishing", "channel", s.Group+"/"+s.Channel, "start", sch.start)
 	for {
 		now := s.Now()
 		due := sch.due()
-		if late := now.Sub(due); late > s.MaxLag {
+		if late := now.Sub(due); late > s.MaxLag || -late > s.MaxLag+s.Clip.GOPDuration() {
 			return late
 		}
 		if d := due.Sub(now); d > s.Batch {

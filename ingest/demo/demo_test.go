@@ -351,6 +351,18 @@ func TestSourceRetriesAndRecovers(t *testing.T) {
 	if sent := len(st.units); sent > 100 {
 		t.Errorf("%d units sent to the first session, want no burst of the missed minute", sent)
 	}
+
+	// The clock set back by two minutes: a new session at once, not two silent minutes.
+	second := h.stream(1)
+	waitFor(t, "units of the second session", func() bool { return len(second.units) > 0 })
+	jump.Store(int64(-time.Minute))
+	waitFor(t, "a new publication after the clock was set back", func() bool { return h.stream(2) != nil })
+	if second.closed.Load() != 1 {
+		t.Errorf("second stream closed %d times, want once", second.closed.Load())
+	}
+	if u := <-h.stream(2).units; u.ReceivedAt.After(time.Date(2026, 12, 2, 10, 20, 2, 0, time.UTC).Add(10 * time.Second)) {
+		t.Errorf("first unit after the clock was set back is due %s", u.ReceivedAt)
+	}
 }
 
 // TestAudioOnlySchedule: the audio-only clip is one AAC track whose units
