@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -162,4 +163,65 @@ func clipIDRs(t *testing.T) [][]byte {
 		t.Fatalf("the demo clip has %d IDR frames, want 30", len(idrs))
 	}
 	return idrs
+}
+
+// TestDemoChannelRestart: a user's edit of the demo endpoint survives a
+// restart (the demo creates what is missing, never overwrites); after the
+// restart the demo channel records again as a new session; with
+// --demo=false the channel and its archive stay but nothing new is recorded.
+func TestDemoChannelRestart(t *testing.T) {
+	requireTools(t)
+	t.Parallel()
+	data := t.TempDir()
+	rw := startRewindDemo(t, data, true)
+	ctx := context.Background()
+	base := rw.url("/out/v1/demo/clock/default/")
+	spans := func(n int) func() bool {
+		return func() bool { d, ok := getRanges(t, base); return ok && len(d.Spans) == n && d.Spans[n-1].Segments > 0 }
+	}
+	waitFor(t, 20*time.Second, "the first demo segment", spans(1))
+
+	cli := sdkClient(t, rw, "AKIDDEMO", "SECRETDEMO")
+	ep := &mediapackagev2.GetOriginEndpointInput{ChannelGroupName: aws.String("demo"), ChannelName: aws.String("clock"),
+		OriginEndpointName: aws.String("default")}
+	got, err := cli.GetOriginEndpoint(ctx, ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.UpdateOriginEndpoint(ctx, &mediapackagev2.UpdateOriginEndpointInput{
+		ChannelGroupName: ep.ChannelGroupName, ChannelName: ep.ChannelName, OriginEndpointName: ep.OriginEndpointName,
+		ContainerType: types.ContainerTypeCmaf, ETag: got.ETag, Description: aws.String("edited"),
+		HlsManifests: []types.CreateHlsManifestConfiguration{{ManifestName: aws.String("index"), ManifestWindowSeconds: aws.Int32(30)}},
+	}); err != nil {
+		t.Fatalf("UpdateOriginEndpoint: %v", err)
+	}
+	if code := rw.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+
+	rw = startRewindDemo(t, data, true)
+	cli = sdkClient(t, rw, "AKIDDEMO", "SECRETDEMO")
+	base = rw.url("/out/v1/demo/clock/default/")
+	after, err := cli.GetOriginEndpoint(ctx, ep)
+	if err != nil || aws.ToString(after.Description) != "edited" || len(after.DashManifests) != 0 || len(after.LowLatencyHlsManifests) != 0 ||
+		len(after.HlsManifests) != 1 || aws.ToInt32(after.HlsManifests[0].ManifestWindowSeconds) != 30 {
+		t.Fatalf("the edited demo endpoint after a restart: %+v, %v", after, err)
+	}
+	waitFor(t, 20*time.Second, "a second session of the demo channel", spans(2))
+	if code := rw.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+
+	rw = startRewindDemo(t, data, false)
+	base = rw.url("/out/v1/demo/clock/default/")
+	before, ok := getRanges(t, base)
+	time.Sleep(5 * time.Second) // two segments' worth
+	now, _ := getRanges(t, base)
+	if !ok || len(now.Spans) != 2 || now.Spans[1].Segments != before.Spans[1].Segments {
+		t.Errorf("with --demo=false: ranges %+v, before %+v; want the two recorded spans, unchanged", now.Spans, before.Spans)
+	}
+	if _, err := sdkClient(t, rw, "AKIDDEMO", "SECRETDEMO").GetChannel(ctx, &mediapackagev2.GetChannelInput{
+		ChannelGroupName: aws.String("demo"), ChannelName: aws.String("clock")}); err != nil {
+		t.Errorf("with --demo=false the demo channel is gone: %v", err)
+	}
 }
