@@ -178,6 +178,14 @@ func (s *Server) Engine() *gin.Engine {
 	return e
 }
 
+// ClockChanged forgets every rendered manifest, because what the origin
+// lists depends on now and Now jumped (the --dev-clock test clock moved).
+func (s *Server) ClockChanged() {
+	if s.manifests != nil {
+		s.manifests.clear()
+	}
+}
+
 // cors allows any origin to read the data plane (players on other sites).
 func cors(c *gin.Context) {
 	h := c.Writer.Header()

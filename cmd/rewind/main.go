@@ -210,7 +210,8 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	// The control plane is served beside the data plane, on the same router.
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: mediapackage.Routes(), Handler: api})
 	httpSrv.Mounts = append(httpSrv.Mounts, simulationMounts(faults, sim, api.Verifier, func(now time.Time) {
-		// A clock move applies retention and harvest schedules at once.
+		// A clock move applies to manifests, retention and harvest schedules at once.
+		httpSrv.ClockChanged()
 		if _, err := store.Prune(now); err != nil {
 			log.Error("retention after a clock change", "error", err)
 		}
