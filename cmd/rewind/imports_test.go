@@ -170,6 +170,8 @@ func TestImportRulesCatch(t *testing.T) {
 		{listedPackage{path: m + "/origin", deps: []string{m + "/origin/mediapackage"}}, "depends on origin/mediapackage"},
 		{listedPackage{path: m + "/origin/mediapackage", deps: []string{m + "/origin"}}, "depends on origin"},
 		{listedPackage{path: m + "/origin", deps: []string{m + "/packager/live"}}, "depends on packager/live"},
+		{listedPackage{path: m + "/origin/fault", deps: []string{m + "/archive"}}, "depends on archive"},
+		{listedPackage{path: m + "/clock", deps: []string{"github.com/gin-gonic/gin"}}, "depends on github.com/gin-gonic/gin"},
 		{listedPackage{path: m + "/ingest", imports: []string{"net/http"}, deps: []string{"net/http"}}, "imports net/http"},
 		{listedPackage{path: m + "/ingest/push", deps: []string{"github.com/gin-gonic/gin"}}, "depends on github.com/gin-gonic/gin"},
 		{listedPackage{path: m + "/packager/media", deps: []string{m + "/ingest"}}, "depends on ingest"},
