@@ -1,13 +1,19 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/mediapackagev2"
+	"github.com/aws/aws-sdk-go-v2/service/mediapackagev2/types"
 )
 
 // clockState is the answer of /rewind/v1/clock.
@@ -45,7 +51,8 @@ func mediaLogs(t *testing.T, dataDir string) int {
 }
 
 // TestClock records 8 s with ffmpeg, then moves the server-wide test clock
-// (--dev-clock): an hour back, the range is not produced yet (425); 25 h
+// (--dev-clock): an hour back, the range is not produced yet (425) and a
+// harvest job over it is refused (its end is in the future); 25 h
 // ahead, the 24 h-old range is gone (410), retention has deleted it from
 // the index (/ranges) and from disk, without waiting.
 func TestClock(t *testing.T) {
@@ -78,6 +85,18 @@ func TestClock(t *testing.T) {
 	}
 	if status, b := get(t, vod); status != http.StatusTooEarly {
 		t.Errorf("the range an hour before it was recorded: %d %s, want 425", status, b)
+	}
+	// Harvest validation runs on the test clock too: the range ends "in
+	// the future" an hour before it was recorded.
+	_, err := sdkClient(t, rw, "AKIDLOCAL", "SECRETLOCAL").CreateHarvestJob(context.Background(), &mediapackagev2.CreateHarvestJobInput{
+		ChannelGroupName: aws.String("live"), ChannelName: aws.String("clk"), OriginEndpointName: aws.String("default"),
+		Destination:           &types.Destination{S3Destination: &types.S3DestinationConfig{BucketName: aws.String("vod"), DestinationPath: aws.String("clk")}},
+		HarvestedManifests:    &types.HarvestedManifests{HlsManifests: []types.HarvestedHlsManifest{{ManifestName: aws.String("index")}}},
+		ScheduleConfiguration: &types.HarvesterScheduleConfiguration{StartTime: aws.Time(from), EndTime: aws.Time(to)},
+	})
+	var ve *types.ValidationException
+	if !errors.As(err, &ve) || !strings.Contains(ve.ErrorMessage(), "must be in the past") {
+		t.Errorf("harvest job over the range an hour before it was recorded: %v, want a ValidationException", err)
 	}
 	if status, b := get(t, rw.url("/time")); status != 200 || !strings.HasPrefix(string(b), time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15")) {
 		t.Errorf("/time on the test clock: %d %s", status, b)
