@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -355,4 +356,63 @@ func injectedCount(reg *prometheus.Registry, id string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestConcurrent serves requests while faults come and go (run with -race).
+func TestConcurrent(t *testing.T) {
+	s := &Set{}
+	e := testEngine(s)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 100 {
+			_, _, _ = s.Put(Fault{ID: "a", Type: TypeStatus, Group: "live", Channel: "cam", Status: 503, Every: 2})
+			_, _, _ = s.Put(Fault{ID: "b", Type: TypeStale, Group: "live", Channel: "cam", StaleFor: Duration(time.Second)})
+			if i%3 == 0 {
+				s.DeleteAll()
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				for _, p := range []string{"/out/v1/live/cam/default/video/1.m4s", "/out/v1/live/cam/default/index_video.m3u8"} {
+					if rec := get(e, p); rec.Code != 200 && rec.Code != 503 {
+						t.Errorf("%s: %d", p, rec.Code)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+}
+
+// BenchmarkNoFault is the middleware's cost on a request when no fault is
+// set (one atomic load) against a fault set for another channel.
+func BenchmarkNoFault(b *testing.B) {
+	for _, withOther := range []bool{false, true} {
+		s := &Set{}
+		if withOther {
+			_, _ = s.Add(Fault{ID: "x", Type: TypeStatus, Group: "other", Channel: "cam", Status: 404})
+		}
+		h := s.Handler()
+		gin.SetMode(gin.ReleaseMode)
+		c, _ := gin.CreateTestContext(httptest.NewRecorder())
+		c.Request = httptest.NewRequest("GET", "/out/v1/live/cam/default/video/1.m4s", nil)
+		c.Params = gin.Params{{Key: "group", Value: "live"}, {Key: "channel", Value: "cam"}, {Key: "endpoint", Value: "default"}, {Key: "file", Value: "/video/1.m4s"}}
+		name := "none"
+		if withOther {
+			name = "other-channel"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				h(c)
+			}
+		})
+	}
 }

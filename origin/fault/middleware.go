@@ -93,9 +93,9 @@ func (s *Set) apply(c *gin.Context, rules []*rule) {
 		return
 	}
 	if p.bandwidth > 0 || p.truncate != nil {
+		// The handlers after this one write through the fault writer.
 		c.Writer = s.newFaultWriter(c, &p)
 	}
-	c.Next()
 }
 
 // injectedBy counts and logs one injected fault.
@@ -103,6 +103,9 @@ func (s *Set) injectedBy(r *rule, path string) {
 	s.injected.WithLabelValues(r.f.ID, r.f.Type).Inc()
 	s.Logger.Info("fault injected", "id", r.f.ID, "type", r.f.Type, "path", path)
 }
+
+// maxFrozen bounds the manifest URLs one stale fault holds at a time.
+const maxFrozen = 1024
 
 // frozenManifest is a manifest as a stale fault serves it until expires
 // (wall clock).
@@ -152,7 +155,9 @@ func (s *Set) serveManifest(c *gin.Context, p *plan) {
 					delete(r.frozen, k)
 				}
 			}
-			r.frozen[key] = fm
+			if len(r.frozen) < maxFrozen {
+				r.frozen[key] = fm
+			}
 			r.mu.Unlock()
 		}
 	}

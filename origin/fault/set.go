@@ -108,21 +108,20 @@ func (s *Set) Get(id string) (Fault, error) {
 
 // Add checks f and adds it; an existing id is ErrExists. It returns the
 // fault as stored (defaults filled, seed chosen).
-func (s *Set) Add(f Fault) (Fault, error) { return s.put(f, false) }
+func (s *Set) Add(f Fault) (Fault, error) {
+	stored, _, err := s.put(f, false)
+	return stored, err
+}
 
 // Put checks f and adds it, or replaces the fault of the same id (its
 // counter and generator start again). created reports a new id.
-func (s *Set) Put(f Fault) (stored Fault, created bool, err error) {
-	_, getErr := s.Get(f.ID)
-	stored, err = s.put(f, true)
-	return stored, errors.Is(getErr, ErrNotFound), err
-}
+func (s *Set) Put(f Fault) (stored Fault, created bool, err error) { return s.put(f, true) }
 
-func (s *Set) put(f Fault, replace bool) (Fault, error) {
+func (s *Set) put(f Fault, replace bool) (Fault, bool, error) {
 	s.init()
 	r, err := newRule(f)
 	if err != nil {
-		return Fault{}, err
+		return Fault{}, false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -132,7 +131,7 @@ func (s *Set) put(f Fault, replace bool) (Fault, error) {
 	for _, o := range old {
 		if o.f.ID == r.f.ID {
 			if !replace {
-				return Fault{}, fmt.Errorf("fault %q: %w", r.f.ID, ErrExists)
+				return Fault{}, false, fmt.Errorf("fault %q: %w", r.f.ID, ErrExists)
 			}
 			next, found = append(next, r), true
 			continue
@@ -141,14 +140,14 @@ func (s *Set) put(f Fault, replace bool) (Fault, error) {
 	}
 	if !found {
 		if len(old) >= MaxFaults {
-			return Fault{}, fmt.Errorf("%w: at most %d faults", ErrInvalid, MaxFaults)
+			return Fault{}, false, fmt.Errorf("%w: at most %d faults", ErrInvalid, MaxFaults)
 		}
 		next = append(next, r)
 	}
 	s.rules.Store(&next)
 	s.Logger.Info("fault set", "id", r.f.ID, "type", r.f.Type, "group", r.f.Group, "channel", r.f.Channel,
 		"endpoint", r.f.Endpoint, "target", r.f.Target, "pattern", r.f.Pattern)
-	return r.f, nil
+	return r.f, !found, nil
 }
 
 // Delete removes the fault id.
