@@ -34,12 +34,12 @@ type plan struct {
 }
 
 func (s *Set) apply(c *gin.Context, rules []*rule) {
-	g, ch, ep := c.Param("group"), c.Param("channel"), c.Param("endpoint")
-	file := strings.TrimPrefix(c.Param("file"), "/")
-	manifest := strings.HasSuffix(file, ".m3u8") || strings.HasSuffix(file, ".mpd")
 	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
 		return
 	}
+	g, ch, ep := c.Param("group"), c.Param("channel"), c.Param("endpoint")
+	file := strings.TrimPrefix(c.Param("file"), "/")
+	manifest := strings.HasSuffix(file, ".m3u8") || strings.HasSuffix(file, ".mpd")
 	now := s.Now()
 	var p plan
 	for _, r := range rules {
