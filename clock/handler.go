@@ -27,12 +27,16 @@ type Handler struct {
 	Changed func(now time.Time)
 }
 
-// Change is the body of a POST.
+// Change is the body of a POST; its members apply in field order.
 type Change struct {
-	Reset   bool       `json:"reset,omitempty"`
-	Set     *time.Time `json:"set,omitempty"`
-	Advance string     `json:"advance,omitempty"`
-	Freeze  *bool      `json:"freeze,omitempty"`
+	// Reset goes back to the wall clock (running, no offset).
+	Reset bool `json:"reset,omitempty"`
+	// Set moves the clock to an RFC 3339 instant.
+	Set *time.Time `json:"set,omitempty"`
+	// Advance moves the clock by a Go duration ("25h", "-90s").
+	Advance string `json:"advance,omitempty"`
+	// Freeze stops the clock (true) or lets it run again (false).
+	Freeze *bool `json:"freeze,omitempty"`
 }
 
 // stateJSON is the answer of GET and POST.
