@@ -104,7 +104,9 @@ type Config struct {
 	// SpaceCheckInterval is the period of the free-space probe (and of the
 	// size and free-space eviction). It defaults to 1 second.
 	SpaceCheckInterval time.Duration
-	// Now reads the wall clock (logs, incident times). It defaults to time.Now.
+	// Now reads the clock of retention (what is old enough to prune),
+	// logs and incident times: the wall clock, or a simulated one in
+	// tests. It defaults to time.Now.
 	Now func() time.Time
 	// SyncWrites fdatasyncs the log before indexing each segment and syncs
 	// each index commit, which protects against power loss. A process

@@ -16,7 +16,7 @@ import (
 func (s *Store) runPruner(ctx context.Context) {
 	defer close(s.done)
 	every(ctx, s.cfg.PruneInterval, func() {
-		n, err := s.Prune(time.Now())
+		n, err := s.Prune(s.cfg.Now())
 		if err != nil && !errors.Is(err, ErrClosed) {
 			s.log.Error("retention pass failed", "err", err)
 		} else if n > 0 {

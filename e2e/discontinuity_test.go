@@ -157,7 +157,8 @@ type playerResult struct {
 
 // playerSample is one sample line of play.mjs.
 type playerSample struct {
-	T           int          `json:"t"` // ms since the page loaded
+	T           int          `json:"t"`    // ms since the page loaded
+	Wall        int64        `json:"wall"` // Unix ms when sampled
 	CurrentTime float64      `json:"currentTime"`
 	Paused      bool         `json:"paused"`
 	Buffered    [][2]float64 `json:"buffered"`

@@ -145,6 +145,10 @@ func (s *Service) Close() error {
 	return nil
 }
 
+// Wake asks the runner to look at the jobs again now, e.g. after the
+// clock (Now) jumped.
+func (s *Service) Wake() { s.wake() }
+
 // wake asks the runner to look at the jobs again.
 func (s *Service) wake() {
 	select {

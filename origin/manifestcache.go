@@ -216,3 +216,13 @@ func (mc *manifestCache) removeLocked(el *list.Element) {
 	mc.bytes -= e.size
 	mc.bytesGauge.Set(float64(mc.bytes))
 }
+
+// clear forgets every stored manifest (renders in flight still complete
+// for the requests waiting on them).
+func (mc *manifestCache) clear() {
+	mc.mu.Lock()
+	defer mc.mu.Unlock()
+	for mc.lru.Len() > 0 {
+		mc.removeLocked(mc.lru.Back())
+	}
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/origin/fault"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 
@@ -65,6 +66,10 @@ type Server struct {
 	// the same middleware (request counting, CORS): the control planes,
 	// which cmd mounts. The origin knows none of them.
 	Mounts []Mount
+	// Faults, when set, are injected into data-plane responses (its
+	// middleware runs first on /out/v1/...; an empty set costs one atomic
+	// load). Nil injects nothing.
+	Faults *fault.Set
 	// ManifestCacheBytes bounds the cache of rendered manifests (bodies,
 	// keys and bookkeeping). It defaults to DefaultManifestCacheBytes; a
 	// negative value turns the cache off.
@@ -162,11 +167,23 @@ func (s *Server) Engine() *gin.Engine {
 			e.Any(p, h)
 		}
 	}
-	out := e.Group("/out/v1/:group/:channel/:endpoint", s.forceEndpointErrors)
+	outMiddleware := []gin.HandlerFunc{s.forceEndpointErrors}
+	if s.Faults != nil {
+		outMiddleware = append([]gin.HandlerFunc{s.Faults.Handler()}, outMiddleware...)
+	}
+	out := e.Group("/out/v1/:group/:channel/:endpoint", outMiddleware...)
 	out.GET("/*file", s.routeRanges(s.handleOut))
 	out.HEAD("/*file", s.handleOut)
 	out.OPTIONS("/*file", func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	return e
+}
+
+// ClockChanged forgets every rendered manifest, because what the origin
+// lists depends on now and Now jumped (the --dev-clock test clock moved).
+func (s *Server) ClockChanged() {
+	if s.manifests != nil {
+		s.manifests.clear()
+	}
 }
 
 // cors allows any origin to read the data plane (players on other sites).

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest"
+	"github.com/rewind-origin/rewind/origin/fault"
 )
 
 // Config is every setting of `rewind serve`. Precedence: built-in defaults,
@@ -53,6 +54,10 @@ type Config struct {
 	DevClock    bool
 	// Demo publishes the built-in live channels demo/clock and demo/audio (cmd/rewind/demo.go).
 	Demo bool
+	// Faults are injected from the start (YAML section "faults": a list of
+	// fault objects as the /rewind/v1/faults API takes them, each with an
+	// id; see docs/faults.md).
+	Faults []fault.Fault
 	// Harvest holds the harvest-job destinations (YAML section "harvest":
 	// buckets and webhook_url; see docs/harvest.md).
 	Harvest harvest.Config
@@ -153,7 +158,7 @@ func (c *Config) settings() []setting {
 		{"harvest-webhook-url", "URL that receives a POST with the EventBridge-shaped event of every finished harvest job", str(&c.Harvest.WebhookURL)},
 		{"public-url", "base URL in API responses (manifest Url, EgressDomain, ingest host); default http://<bound http-addr>", str(&c.PublicURL)},
 		{"sync-writes", "fdatasync media before indexing each segment (survives power loss, costs IOPS)", boo(&c.SyncWrites)},
-		{"dev-clock", "development: let requests set \"now\" with the X-Rewind-Now header (tests only)", boo(&c.DevClock)},
+		{"dev-clock", "development: let requests set \"now\" with the X-Rewind-Now header, and serve the server-wide test clock at /rewind/v1/clock (tests only)", boo(&c.DevClock)},
 		{"demo", "publish the built-in live channels demo/clock (a looped clip showing the wall clock's seconds, archived like any channel) and demo/audio (its audio alone); false turns them off", boo(&c.Demo)},
 	}
 }
@@ -362,6 +367,12 @@ func (c *Config) decodeFile(set []setting, fromFlags map[string]bool) error {
 			return fmt.Errorf("key %q given twice", k)
 		}
 		seen[k] = true
+		if k == "faults" {
+			if err := decodeSection(v, &c.Faults); err != nil {
+				return fmt.Errorf("key %q: %w", k, err)
+			}
+			continue
+		}
 		if k == "harvest" {
 			if err := decodeSection(v, &c.Harvest); err != nil {
 				return fmt.Errorf("key %q: %w", k, err)
@@ -455,6 +466,16 @@ func (c *Config) validate() error {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 			bad("public-url", "want an http(s)://host[:port][/path] URL, got %q", c.PublicURL)
 		}
+	}
+	ids := map[string]bool{}
+	for i, f := range c.Faults {
+		switch err := f.Normalize(); {
+		case err != nil:
+			bad("faults", "item %d: %v", i+1, err)
+		case ids[f.ID]:
+			bad("faults", "item %d: id %q given twice", i+1, f.ID)
+		}
+		ids[f.ID] = true
 	}
 	if len(errs) == 0 && !c.Insecure && !isLoopback(c.HTTPAddr) && len(c.APICredentials()) == 0 {
 		bad("http-addr", "%q is not a loopback address and no credentials are configured; pass --insecure to serve it anyway", c.HTTPAddr)

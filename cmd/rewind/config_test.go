@@ -267,6 +267,8 @@ func TestConfigYAMLTypeErrors(t *testing.T) {
 		{"credentials: [\"nocolon\"]\n", `key "credentials": want key:secret pairs separated by commas, got "nocolon"`},
 		{"harvest:\n  webhook_url: [1]\n", `key "harvest"`},
 		{"harvest:\n  colour: blue\n", `key "harvest"`},
+		{"faults:\n  - colour: blue\n", `key "faults"`},
+		{"faults:\n  - id: a\n    latency: soon\n", `key "faults"`},
 		{"retention: 1h\nretention: 2h\n", `key "retention" given twice`},
 		{"- retention\n", `want a mapping of settings`},
 		{"config: other.yaml\n", `unknown key "config"`},
@@ -279,5 +281,46 @@ func TestConfigYAMLTypeErrors(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestConfigFaults: the YAML faults list is typed (durations, instants) and
+// each fault is validated at start, naming the item and the member.
+func TestConfigFaults(t *testing.T) {
+	yml := writeYAML(t, `
+faults:
+  - id: slow
+    type: latency
+    group: live
+    channel: cam1
+    latency: 750ms
+  - id: flaky
+    type: status
+    group: live
+    channel: cam1
+    endpoint: default
+    pattern: "video/*.m4s"
+    status: 503
+    probability: 0.25
+    seed: 7
+    until: 2030-01-01T00:00:00Z
+`)
+	c, err := loadConfig([]string{"--config", yml}, envOf(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Faults) != 2 || time.Duration(c.Faults[0].Latency) != 750*time.Millisecond ||
+		c.Faults[1].Seed == nil || *c.Faults[1].Seed != 7 || c.Faults[1].Until == nil || c.Faults[1].Until.Year() != 2030 {
+		t.Fatalf("faults: %+v", c.Faults)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"faults:\n  - {id: a, type: status, group: live, channel: c, status: 302}\n", `setting "faults": item 1: invalid fault: status: want 404, 410, 500 or 503, got 302`},
+		{"faults:\n  - {type: status, group: live, channel: c, status: 404}\n", `setting "faults": item 1: invalid fault: id:`},
+		{"faults:\n  - {id: a, type: status, group: live, channel: c, status: 404}\n  - {id: a, type: status, group: live, channel: c, status: 410}\n", `setting "faults": item 2: id "a" given twice`},
+	} {
+		_, err := loadConfig([]string{"--config", writeYAML(t, tc.yaml)}, envOf(nil), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.yaml, err, tc.want)
+		}
 	}
 }

@@ -56,7 +56,13 @@ var importRules = []importRule{
 	{
 		pkgs:         []string{"origin"},
 		why:          "the data plane reads the archive and the catalog and renders with packager/hls and packager/dash; control planes and harvest are mounted beside it by cmd",
-		allow:        slices.Concat([]string{"archive/...", "origin/timeshift"}, renderers, leaves),
+		allow:        slices.Concat([]string{"archive/...", "origin/timeshift", "origin/fault"}, renderers, leaves),
+		denyExternal: protocolLibraries,
+	},
+	{
+		pkgs:         []string{"origin/fault"},
+		why:          "fault injection is a narrow layer of the data plane (a gin middleware over its responses): it reads no storage and knows no control plane",
+		allow:        leaves,
 		denyExternal: protocolLibraries,
 	},
 	{
@@ -95,8 +101,8 @@ var protocolLibraries = []string{"github.com/bluenviron/..."}
 
 // leaves import only the standard library, and every stage may import
 // them: the media records, the one name rule, the MediaPackage v2 wire
-// conventions.
-var leaves = []string{"packager/media", "ingest/name", "archive/catalog/mpv2"}
+// conventions, the simulated clock of tests.
+var leaves = []string{"packager/media", "ingest/name", "archive/catalog/mpv2", "clock"}
 
 // renderers are what the readers of the archive may use of the packager.
 var renderers = []string{"packager/media", "packager/hls", "packager/dash", "packager/internal/..."}
@@ -171,6 +177,8 @@ func TestImportRulesCatch(t *testing.T) {
 		{listedPackage{path: m + "/origin", deps: []string{m + "/origin/mediapackage"}}, "depends on origin/mediapackage"},
 		{listedPackage{path: m + "/origin/mediapackage", deps: []string{m + "/origin"}}, "depends on origin"},
 		{listedPackage{path: m + "/origin", deps: []string{m + "/packager/live"}}, "depends on packager/live"},
+		{listedPackage{path: m + "/origin/fault", deps: []string{m + "/archive"}}, "depends on archive"},
+		{listedPackage{path: m + "/clock", deps: []string{"github.com/gin-gonic/gin"}}, "depends on github.com/gin-gonic/gin"},
 		{listedPackage{path: m + "/ingest", imports: []string{"net/http"}, deps: []string{"net/http"}}, "imports net/http"},
 		{listedPackage{path: m + "/ingest/push", deps: []string{"github.com/gin-gonic/gin"}}, "depends on github.com/gin-gonic/gin"},
 		{listedPackage{path: m + "/packager/media", deps: []string{m + "/ingest"}}, "depends on ingest"},

@@ -104,7 +104,9 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 // packaging, HTTP, archive.
 func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	log := newLogger(cfg, logw)
+	now, sim := serverClock(cfg)
 	store, err := archive.Open(archive.Config{
+		Now:        now,
 		Dir:        cfg.DataDir,
 		Logger:     log.With("component", "archive"),
 		Retention:  cfg.Retention,
@@ -174,7 +176,13 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		// Endpoints without a start-over window reach back as far as the archive keeps.
 		Retention: cfg.Retention,
 		DevClock:  cfg.DevClock,
+		Now:       now,
 	}
+	faults, err := newFaults(cfg, now, metrics.registerer(), log.With("component", "fault"))
+	if err != nil {
+		return err
+	}
+	httpSrv.Faults = faults
 	harv := &harvest.Service{
 		Config:           cfg.Harvest,
 		DataDir:          cfg.DataDir,
@@ -185,6 +193,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Account:          cfg.AccountID,
 		DefaultStartover: cfg.Retention,
 		Registerer:       metrics.registerer(),
+		Now:              now,
 	}
 	if err := harv.Initialize(); err != nil {
 		return fmt.Errorf("harvest: %w", err)
@@ -197,8 +206,17 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	var rtspBound atomic.Pointer[string] // set once RTSP is listening
 	api := newControlPlane(cfg, cat, httpSrv, &rtspBound, log.With("component", "api"))
 	api.Harvester = harv
+	api.Now = now
 	// The control plane is served beside the data plane, on the same router.
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: mediapackage.Routes(), Handler: api})
+	httpSrv.Mounts = append(httpSrv.Mounts, simulationMounts(faults, sim, api.Verifier, func(now time.Time) {
+		// A clock move applies to manifests, retention and harvest schedules at once.
+		httpSrv.ClockChanged()
+		if _, err := store.Prune(now); err != nil {
+			log.Error("retention after a clock change", "error", err)
+		}
+		harv.Wake()
+	})...)
 	if err := httpSrv.Initialize(); err != nil {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
 	}

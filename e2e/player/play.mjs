@@ -17,7 +17,7 @@
 //   --chromium PATH     browser binary (default /usr/bin/chromium, or $CHROMIUM)
 //
 // Output, one JSON object per line:
-//   {"sample":{"t":ms,"currentTime":s,"readyState":n,"paused":b,"buffered":[[s,e],...],
+//   {"sample":{"t":ms,"wall":epoch ms,"currentTime":s,"readyState":n,"paused":b,"buffered":[[s,e],...],
 //              "latency":s|null,"wallLatency":s|null,"videoWidth":n}}   every interval
 //   (latency: hls.js's estimate behind the live edge; wallLatency: the wall
 //   clock minus the program date time at the playhead, hls.playingDate)
@@ -187,7 +187,7 @@ async function main() {
     for (; seenErrors < s.errors.length; seenErrors++) out({ error: s.errors[seenErrors] });
     samples++;
     maxTime = Math.max(maxTime, s.currentTime);
-    out({ sample: { t: Date.now() - started, currentTime: s.currentTime, readyState: s.readyState, paused: s.paused,
+    out({ sample: { t: Date.now() - started, wall: Date.now(), currentTime: s.currentTime, readyState: s.readyState, paused: s.paused,
       buffered: s.buffered, latency: s.latency, wallLatency: s.wallLatency, videoWidth: s.videoWidth } });
     if (s.fatal) { reason = 'fatal player error'; break; }
     if (opts.untilTime !== null && s.currentTime >= opts.untilTime) { reason = 'reached --until-time'; break; }
