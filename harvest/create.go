@@ -23,7 +23,14 @@ import (
 // (IDEMPOTENT_PARAMETER_MISMATCH). now is the wall clock of the request.
 // Errors are *APIError values.
 func (s *Service) Create(ctx context.Context, in *HarvestJob, clientToken string, now time.Time) (*HarvestJob, error) {
+	return s.CreateWith(ctx, in, CreateOptions{ClientToken: clientToken}, now)
+}
+
+// CreateWith is Create with the additions another control plane needs
+// (see CreateOptions); the job is the same job, run by the same runner.
+func (s *Service) CreateWith(ctx context.Context, in *HarvestJob, opts CreateOptions, now time.Time) (*HarvestJob, error) {
 	_ = ctx
+	clientToken := opts.ClientToken
 	if in == nil {
 		return nil, validationErr(VTMemberMissing, "request body is required")
 	}
@@ -73,6 +80,10 @@ func (s *Service) Create(ctx context.Context, in *HarvestJob, clientToken string
 		if r.active() {
 			active++
 		}
+		if opts.UniqueName && in.HarvestJobName != "" && r.Job.HarvestJobName == in.HarvestJobName {
+			return nil, conflictErr(ConflictAlreadyExists,
+				"harvest job %s already exists in channel group %s", in.HarvestJobName, in.ChannelGroupName)
+		}
 	}
 	name := in.HarvestJobName
 	if name == "" {
@@ -99,7 +110,7 @@ func (s *Service) Create(ctx context.Context, in *HarvestJob, clientToken string
 	job.HarvestJobName = name
 	job.Arn = s.arn(job)
 	job.CreatedAt = NewTime(now)
-	r := &record{Job: *job, ClientToken: clientToken, ParamsHash: hash}
+	r := &record{Job: *job, ClientToken: clientToken, ParamsHash: hash, ManifestName: opts.ManifestName, Extra: opts.Extra}
 	r.touch(StatusQueued, "", now)
 	sc := job.ScheduleConfiguration
 	pin, err := s.Archive.Pin(channelOf(job), sc.StartTime.Time, sc.EndTime.Time)
