@@ -37,7 +37,7 @@ func (s *Service) CreateWith(ctx context.Context, in *HarvestJob, opts CreateOpt
 	if err := validateNames(in); err != nil {
 		return nil, err
 	}
-	if err := validateShape(in); err != nil {
+	if err := validateShape(in, opts.BucketRoot); err != nil {
 		return nil, err
 	}
 	ep, err := s.endpoint(in.ChannelGroupName, in.ChannelName, in.OriginEndpointName)
@@ -167,8 +167,9 @@ func checkName(field, v string, required bool) error {
 	}
 }
 
-// validateShape checks the required members and their constraints.
-func validateShape(in *HarvestJob) error {
+// validateShape checks the required members and their constraints;
+// bucketRoot allows an empty DestinationPath (CreateOptions.BucketRoot).
+func validateShape(in *HarvestJob, bucketRoot bool) error {
 	switch {
 	case in.Destination == nil || in.Destination.S3Destination == nil:
 		return validationErr(VTDestinationIncomplete, "Destination.S3Destination is required")
@@ -182,11 +183,12 @@ func validateShape(in *HarvestJob) error {
 		return err
 	}
 	switch {
+	case d.DestinationPath == "" && bucketRoot:
 	case d.DestinationPath == "":
 		return validationErr(VTDestinationIncomplete, "S3Destination.DestinationPath is required")
 	case len(d.DestinationPath) > 1024:
 		return validationErr(VTMaxLength, "S3Destination.DestinationPath is longer than 1024 characters")
-	case !destPathPattern.MatchString(d.DestinationPath):
+	case d.DestinationPath != "" && !destPathPattern.MatchString(d.DestinationPath):
 		return validationErr(VTPattern, "S3Destination.DestinationPath must not contain white space")
 	}
 	if _, err := export.CleanPrefix(d.DestinationPath); err != nil {

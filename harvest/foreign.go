@@ -19,6 +19,9 @@ type CreateOptions struct {
 	// UniqueName: the job name must be unique in the channel group, not
 	// only in its channel (a ConflictException otherwise).
 	UniqueName bool
+	// BucketRoot allows an empty S3Destination.DestinationPath: the
+	// package is written at the bucket's root.
+	BucketRoot bool
 	// Extra is stored with the job and returned by Jobs (the other API's
 	// fields, e.g. times as submitted).
 	Extra json.RawMessage
