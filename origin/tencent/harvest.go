@@ -289,23 +289,32 @@ func (a *API) findJobs(h Harvester, ids []string) ([]harvest.Entry, error) {
 	return out, nil
 }
 
-func (a *API) describeJob(c *call) (any, error) {
+// oneJob reads the job named by the request's ID.
+func (a *API) oneJob(c *call) (Harvester, harvest.Entry, error) {
 	h, err := a.harvester()
 	if err != nil {
-		return nil, err
+		return nil, harvest.Entry{}, err
 	}
 	var in struct{ ID string }
 	if err := c.decode(&in); err != nil {
-		return nil, err
+		return nil, harvest.Entry{}, err
 	}
 	if err := checkID("ID", in.ID); err != nil {
-		return nil, err
+		return nil, harvest.Entry{}, err
 	}
 	jobs, err := a.findJobs(h, []string{in.ID})
 	if err != nil {
+		return nil, harvest.Entry{}, err
+	}
+	return h, jobs[0], nil
+}
+
+func (a *API) describeJob(c *call) (any, error) {
+	_, job, err := a.oneJob(c)
+	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"Info": jobResp(jobs[0], c.region)}, nil
+	return map[string]any{"Info": jobResp(job, c.region)}, nil
 }
 
 func (a *API) describeJobs(c *call) (any, error) {
@@ -358,22 +367,11 @@ func (a *API) deleteAll(h Harvester, jobs []harvest.Entry) error {
 }
 
 func (a *API) deleteJob(c *call) (any, error) {
-	h, err := a.harvester()
+	h, job, err := a.oneJob(c)
 	if err != nil {
 		return nil, err
 	}
-	var in struct{ ID string }
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	if err := checkID("ID", in.ID); err != nil {
-		return nil, err
-	}
-	jobs, err := a.findJobs(h, []string{in.ID})
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, a.deleteAll(h, jobs)
+	return struct{}{}, a.deleteAll(h, []harvest.Entry{job})
 }
 
 func (a *API) deleteJobs(c *call) (any, error) {
