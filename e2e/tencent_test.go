@@ -178,7 +178,7 @@ func TestTencentSDK(t *testing.T) {
 
 	// Two jobs over the same 20 s: epoch seconds and ISO-8601 with an offset.
 	start, end := t0.Add(6*time.Second).Truncate(time.Second), t0.Add(26*time.Second).Truncate(time.Second)
-	waitFor(t, 40*time.Second, "the end of the range", func() bool { return time.Now().After(end.Add(time.Second)) })
+	waitFor(t, 40*time.Second, "the end of the range", func() bool { return time.Now().After(end.Add(3 * time.Second)) })
 	const dst = "https://vod-1250000000.cos.ap-singapore.myqcloud.com/"
 	cst := time.FixedZone("CST", 8*3600)
 	jobs := []map[string]any{
@@ -195,6 +195,13 @@ func TestTencentSDK(t *testing.T) {
 			out.Info.Status != "Running" || out.Info.CreateTime < t0.Unix() || out.Info.Manifest != j["Manifest"] {
 			t.Errorf("CreateStreamPackageHarvestJob %v: %+v", j["ID"], out.Info)
 		}
+	}
+
+	// Time-shift on the endpoint Url: the same 20 s, and a reversed range refused.
+	shifted := fmt.Sprintf("%s?timeshift=1&start=%d&end=%s", ep.Info.Url, start.Unix(), end.UTC().Format(time.RFC3339))
+	checkTencentPackage(t, shifted, end.Sub(start))
+	if r := do(t, http.MethodGet, fmt.Sprintf("%s?timeshift=1&start=%d&end=%d", ep.Info.Url, end.Unix(), start.Unix()), nil); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("time-shift with end before start: %d %s", r.StatusCode, r.body)
 	}
 
 	// Every create rule, through the SDK's typed error.
