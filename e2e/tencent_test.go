@@ -124,7 +124,7 @@ func TestTencentSDK(t *testing.T) {
 
 	// The feed: 40 s, 2 s GOPs, to the input URL the API answered.
 	t0 := time.Now()
-	pub := publish(t, ch.Info.Points.Inputs[0].Url,
+	publish(t, ch.Info.Points.Inputs[0].Url,
 		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
 		"-t", "40", "-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-c:a", "aac")
 	waitFor(t, 20*time.Second, "the endpoint playlist", func() bool {
@@ -347,7 +347,6 @@ func TestTencentSDK(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(bucket, "vod", "iso", "main.m3u8")); err != nil {
 		t.Errorf("deleting a job removed its package: %v", err)
 	}
-	_ = pub
 }
 
 // checkTencentPackage probes the package whose parent manifest is at path:

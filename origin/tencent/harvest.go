@@ -271,7 +271,12 @@ func (a *API) findJobs(h Harvester, ids []string) ([]harvest.Entry, error) {
 		return all, nil
 	}
 	var out []harvest.Entry
+	seen := map[string]bool{}
 	for _, id := range ids {
+		if seen[id] {
+			continue // a repeated ID names the same job
+		}
+		seen[id] = true
 		if err := checkID("ID", id); err != nil {
 			return nil, err
 		}

@@ -264,7 +264,10 @@ func TestChannelEndpointJob(t *testing.T) {
 		t.Errorf("deleting a Running job: %q", got)
 	}
 	h.jobs[0].Job.Status = harvest.StatusCompleted
-	mustOK(t, api, "DeleteStreamPackageHarvestJob", `{"ID":"j1"}`, nil)
+	if got := errCode(post(t, api, "DeleteStreamPackageHarvestJobs", `{"IDs":["j1","nope"]}`)); got != "ResourceNotFound" || len(h.jobs) != 1 {
+		t.Errorf("a batch with an unknown ID: %q, %d jobs left", got, len(h.jobs))
+	}
+	mustOK(t, api, "DeleteStreamPackageHarvestJobs", `{"IDs":["j1","j1"]}`, nil)
 	mustOK(t, api, "DeleteStreamPackageChannelEndpoints", `{"Id":"c1","Urls":["http://127.0.0.1:8080/out/v1/tencent/c1/e1/main.m3u8"]}`, nil)
 	mustOK(t, api, "DeleteStreamPackageChannels", `{"Ids":["c1"]}`, &del)
 	if len(del.SuccessInfos) != 1 {
