@@ -20,6 +20,8 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5
 )
 
+require github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common v1.3.211
+
 require (
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.26 // indirect
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.6 // indirect

@@ -23,14 +23,21 @@ import (
 // (IDEMPOTENT_PARAMETER_MISMATCH). now is the wall clock of the request.
 // Errors are *APIError values.
 func (s *Service) Create(ctx context.Context, in *HarvestJob, clientToken string, now time.Time) (*HarvestJob, error) {
+	return s.CreateWith(ctx, in, CreateOptions{ClientToken: clientToken}, now)
+}
+
+// CreateWith is Create with the additions another control plane needs
+// (see CreateOptions); the job is the same job, run by the same runner.
+func (s *Service) CreateWith(ctx context.Context, in *HarvestJob, opts CreateOptions, now time.Time) (*HarvestJob, error) {
 	_ = ctx
+	clientToken := opts.ClientToken
 	if in == nil {
 		return nil, validationErr(VTMemberMissing, "request body is required")
 	}
 	if err := validateNames(in); err != nil {
 		return nil, err
 	}
-	if err := validateShape(in); err != nil {
+	if err := validateShape(in, opts.BucketRoot); err != nil {
 		return nil, err
 	}
 	ep, err := s.endpoint(in.ChannelGroupName, in.ChannelName, in.OriginEndpointName)
@@ -73,6 +80,10 @@ func (s *Service) Create(ctx context.Context, in *HarvestJob, clientToken string
 		if r.active() {
 			active++
 		}
+		if opts.UniqueName && in.HarvestJobName != "" && r.Job.HarvestJobName == in.HarvestJobName {
+			return nil, conflictErr(ConflictAlreadyExists,
+				"harvest job %s already exists in channel group %s", in.HarvestJobName, in.ChannelGroupName)
+		}
 	}
 	name := in.HarvestJobName
 	if name == "" {
@@ -99,7 +110,7 @@ func (s *Service) Create(ctx context.Context, in *HarvestJob, clientToken string
 	job.HarvestJobName = name
 	job.Arn = s.arn(job)
 	job.CreatedAt = NewTime(now)
-	r := &record{Job: *job, ClientToken: clientToken, ParamsHash: hash}
+	r := &record{Job: *job, ClientToken: clientToken, ParamsHash: hash, ManifestName: opts.ManifestName, Extra: opts.Extra}
 	r.touch(StatusQueued, "", now)
 	sc := job.ScheduleConfiguration
 	pin, err := s.Archive.Pin(channelOf(job), sc.StartTime.Time, sc.EndTime.Time)
@@ -156,8 +167,9 @@ func checkName(field, v string, required bool) error {
 	}
 }
 
-// validateShape checks the required members and their constraints.
-func validateShape(in *HarvestJob) error {
+// validateShape checks the required members and their constraints;
+// bucketRoot allows an empty DestinationPath (CreateOptions.BucketRoot).
+func validateShape(in *HarvestJob, bucketRoot bool) error {
 	switch {
 	case in.Destination == nil || in.Destination.S3Destination == nil:
 		return validationErr(VTDestinationIncomplete, "Destination.S3Destination is required")
@@ -171,11 +183,12 @@ func validateShape(in *HarvestJob) error {
 		return err
 	}
 	switch {
+	case d.DestinationPath == "" && bucketRoot:
 	case d.DestinationPath == "":
 		return validationErr(VTDestinationIncomplete, "S3Destination.DestinationPath is required")
 	case len(d.DestinationPath) > 1024:
 		return validationErr(VTMaxLength, "S3Destination.DestinationPath is longer than 1024 characters")
-	case !destPathPattern.MatchString(d.DestinationPath):
+	case d.DestinationPath != "" && !destPathPattern.MatchString(d.DestinationPath):
 		return validationErr(VTPattern, "S3Destination.DestinationPath must not contain white space")
 	}
 	if _, err := export.CleanPrefix(d.DestinationPath); err != nil {

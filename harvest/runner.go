@@ -210,17 +210,23 @@ func (s *Service) export(ctx context.Context, r *record) error {
 		Now:     s.Now(),
 	}
 	hls, dash, llhls := j.HarvestedManifests.names()
+	out := func(n string) string { // the manifest's name in the package
+		if r.ManifestName != "" {
+			return r.ManifestName
+		}
+		return n
+	}
 	for _, n := range hls {
 		m, _ := find(ep.HLS, n)
-		req.HLS = append(req.HLS, export.HLSManifest{Name: n, ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second})
+		req.HLS = append(req.HLS, export.HLSManifest{Name: out(n), ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second})
 	}
 	for _, n := range llhls {
 		m, _ := find(ep.LowLatencyHLS, n)
-		req.HLS = append(req.HLS, export.HLSManifest{Name: n, ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second})
+		req.HLS = append(req.HLS, export.HLSManifest{Name: out(n), ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second})
 	}
 	for _, n := range dash {
 		m, _ := find(ep.DASH, n)
-		req.DASH = append(req.DASH, export.DASHManifest{Name: n, MinBufferTime: time.Duration(m.MinBufferTimeSeconds) * time.Second})
+		req.DASH = append(req.DASH, export.DASHManifest{Name: out(n), MinBufferTime: time.Duration(m.MinBufferTimeSeconds) * time.Second})
 	}
 	plan, err := export.NewPlan(s.Archive, req)
 	if err != nil {

@@ -26,6 +26,9 @@ type record struct {
 	// ClientToken and ParamsHash implement idempotent creates.
 	ClientToken string `json:",omitempty"`
 	ParamsHash  string `json:",omitempty"`
+	// ManifestName and Extra are CreateOptions'.
+	ManifestName string          `json:",omitempty"`
+	Extra        json.RawMessage `json:",omitempty"`
 }
 
 func jobID(group, channel, name string) string { return group + "/" + channel + "/" + name }

@@ -27,6 +27,8 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, errBadRequest), errors.Is(err, timeshift.ErrInvalid):
 		return http.StatusBadRequest
+	case errors.Is(err, catalog.ErrForbidden):
+		return http.StatusForbidden
 	case errors.Is(err, errNotFound), errors.Is(err, archive.ErrNotFound), errors.Is(err, catalog.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, errGone), errors.Is(err, timeshift.ErrGone):

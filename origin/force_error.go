@@ -39,7 +39,7 @@ func (s *Server) forceEndpointErrors(c *gin.Context) {
 		return
 	}
 	e, err := s.endpoint(c, g, ch, ep)
-	if err != nil || len(e.ForcedErrors()) == 0 {
+	if err != nil || len(e.ForcedErrors()) == 0 || allowed(c, e) != nil { // a refused client gets 403 from the handler
 		return
 	}
 	if cond := s.endpointCondition(g+"/"+ch, e, s.Now()); cond != "" && slices.Contains(e.ForcedErrors(), cond) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -130,8 +131,24 @@ func (s *Server) parseEndpoint(c *gin.Context) (*request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("origin endpoint %s/%s/%s: %w", r.group, r.channel, ep, errNotFound)
 	}
+	if err := allowed(c, e); err != nil {
+		return nil, err
+	}
 	r.endpoint = e
 	return r, nil
+}
+
+// allowed applies the endpoint's playback restrictions (catalog.Access)
+// to the connection's address and the catalog.AccessHeader header.
+func allowed(c *gin.Context, e *catalog.Endpoint) error {
+	if e.Access.Empty() {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(c.Request.RemoteAddr)
+	if err != nil {
+		return fmt.Errorf("client address %q: %w", c.Request.RemoteAddr, catalog.ErrForbidden)
+	}
+	return e.Access.Allow(ap.Addr(), c.GetHeader(catalog.AccessHeader))
 }
 
 // ctxEndpoint is the gin context key of the endpoint a request resolved.

@@ -138,11 +138,14 @@ type Endpoint struct {
 	DashManifests                   []DASHManifest
 	ForceEndpointErrorConfiguration *ForceEndpointErrorConfiguration `json:",omitempty"`
 	UriSeparator                    string                           `json:",omitempty"` //nolint:revive // wire name
-	CreatedAt                       time.Time
-	ModifiedAt                      time.Time
-	ResetAt                         *time.Time        `json:",omitempty"`
-	ETag                            string            `json:",omitempty"`
-	Tags                            map[string]string `json:",omitempty"`
+	// Access restricts playback (set by the Tencent StreamPackage API;
+	// not part of the MediaPackage shape).
+	Access     *Access `json:",omitempty"`
+	CreatedAt  time.Time
+	ModifiedAt time.Time
+	ResetAt    *time.Time        `json:",omitempty"`
+	ETag       string            `json:",omitempty"`
+	Tags       map[string]string `json:",omitempty"`
 }
 
 // SegmentDuration returns the endpoint's target segment duration.

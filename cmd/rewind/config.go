@@ -58,6 +58,9 @@ type Config struct {
 	// fault objects as the /rewind/v1/faults API takes them, each with an
 	// id; see docs/faults.md).
 	Faults []fault.Fault
+	// Tencent StreamPackage API (TC3 signatures).
+	TencentSecretID  string
+	TencentSecretKey string
 	// Harvest holds the harvest-job destinations (YAML section "harvest":
 	// buckets and webhook_url; see docs/harvest.md).
 	Harvest harvest.Config
@@ -155,6 +158,8 @@ func (c *Config) settings() []setting {
 		{"access-key", "API access key id; with secret-key, SigV4 signatures are verified", str(&c.AccessKey)},
 		{"secret-key", "API secret access key (pairs with access-key)", str(&c.SecretKey)},
 		{"credentials", "more API credentials as key:secret[,key:secret...] (a YAML list works too)", credentialsValue{&c.Credentials}},
+		{"tencent-secret-id", "Tencent StreamPackage API SecretId; with tencent-secret-key, TC3 signatures are verified on /tencent", str(&c.TencentSecretID)},
+		{"tencent-secret-key", "Tencent StreamPackage API SecretKey (pairs with tencent-secret-id)", str(&c.TencentSecretKey)},
 		{"harvest-webhook-url", "URL that receives a POST with the EventBridge-shaped event of every finished harvest job", str(&c.Harvest.WebhookURL)},
 		{"public-url", "base URL in API responses (manifest Url, EgressDomain, ingest host); default http://<bound http-addr>", str(&c.PublicURL)},
 		{"sync-writes", "fdatasync media before indexing each segment (survives power loss, costs IOPS)", boo(&c.SyncWrites)},
@@ -461,6 +466,9 @@ func (c *Config) validate() error {
 	}
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		bad("secret-key", "set both access-key and secret-key, or neither")
+	}
+	if (c.TencentSecretID == "") != (c.TencentSecretKey == "") {
+		bad("tencent-secret-key", "set both tencent-secret-id and tencent-secret-key, or neither")
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {

@@ -324,3 +324,25 @@ faults:
 		}
 	}
 }
+
+// TestConfigTencentCredentials: the Tencent SecretId/SecretKey come from
+// YAML, the environment and flags (in that precedence) and must be set
+// together.
+func TestConfigTencentCredentials(t *testing.T) {
+	yml := writeYAML(t, "tencent-secret-id: AKIDyaml\ntencent-secret-key: keyyaml\n")
+	c, err := loadConfig([]string{"--config", yml}, envOf(map[string]string{"REWIND_TENCENT_SECRET_KEY": "keyenv"}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TencentSecretID != "AKIDyaml" || c.TencentSecretKey != "keyenv" {
+		t.Errorf("YAML and env: %q %q", c.TencentSecretID, c.TencentSecretKey)
+	}
+	c, err = loadConfig([]string{"--config", yml, "--tencent-secret-id", "AKIDflag"}, envOf(nil), &bytes.Buffer{})
+	if err != nil || c.TencentSecretID != "AKIDflag" || c.TencentSecretKey != "keyyaml" {
+		t.Errorf("flag over YAML: %+v %v", c, err)
+	}
+	_, err = loadConfig([]string{"--tencent-secret-id", "AKIDonly"}, envOf(nil), &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), `setting "tencent-secret-key": set both tencent-secret-id and tencent-secret-key`) {
+		t.Errorf("id without key: %v", err)
+	}
+}

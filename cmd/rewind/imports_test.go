@@ -66,6 +66,11 @@ var importRules = []importRule{
 		denyExternal: protocolLibraries,
 	},
 	{
+		pkgs:    []string{"origin/tc3"},
+		why:     "TC3 signature verification is a leaf of the Tencent control plane: the standard library only",
+		stdOnly: true,
+	},
+	{
 		pkgs:         []string{"origin/..."},
 		why:          "control planes and request signing sit beside the data plane, over the catalog and harvest; they do not import it",
 		allow:        slices.Concat([]string{"archive/...", "harvest/...", "origin/..."}, renderers, leaves),
@@ -176,6 +181,8 @@ func TestImportRulesCatch(t *testing.T) {
 		{listedPackage{path: m + "/harvest", deps: []string{m + "/origin/mediapackage"}}, "depends on origin/mediapackage"},
 		{listedPackage{path: m + "/origin", deps: []string{m + "/origin/mediapackage"}}, "depends on origin/mediapackage"},
 		{listedPackage{path: m + "/origin/mediapackage", deps: []string{m + "/origin"}}, "depends on origin"},
+		{listedPackage{path: m + "/origin/tencent", deps: []string{m + "/origin"}}, "depends on origin"},
+		{listedPackage{path: m + "/origin/tc3", deps: []string{m + "/archive"}}, "depends on archive"},
 		{listedPackage{path: m + "/origin", deps: []string{m + "/packager/live"}}, "depends on packager/live"},
 		{listedPackage{path: m + "/origin/fault", deps: []string{m + "/archive"}}, "depends on archive"},
 		{listedPackage{path: m + "/clock", deps: []string{"github.com/gin-gonic/gin"}}, "depends on github.com/gin-gonic/gin"},

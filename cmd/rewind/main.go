@@ -30,6 +30,8 @@ import (
 	"github.com/rewind-origin/rewind/origin"
 	"github.com/rewind-origin/rewind/origin/mediapackage"
 	"github.com/rewind-origin/rewind/origin/sigv4"
+	"github.com/rewind-origin/rewind/origin/tc3"
+	"github.com/rewind-origin/rewind/origin/tencent"
 	"github.com/rewind-origin/rewind/packager/live"
 )
 
@@ -217,6 +219,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		}
 		harv.Wake()
 	})...)
+	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: tencent.Routes(), Handler: newTencentAPI(cfg, cat, harv, store, api, log.With("component", "tencent-api"))})
 	if err := httpSrv.Initialize(); err != nil {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
 	}
@@ -289,6 +292,31 @@ func newControlPlane(cfg *Config, cat *catalog.Catalog, httpSrv *origin.Server, 
 	}
 	if creds := cfg.APICredentials(); len(creds) > 0 {
 		api.Verifier = &sigv4.Verifier{Service: mediapackage.SigningName, Region: cfg.Region, Credentials: creds}
+	}
+	return api
+}
+
+// newTencentAPI builds the Tencent StreamPackage API over the same catalog
+// and harvest service, with the MediaPackage API's URLs. With Tencent
+// credentials every request must carry a valid TC3 signature; without
+// them it is open on a loopback address or with --insecure, and refuses
+// every request (AuthFailure.SecretIdNotFound) otherwise.
+func newTencentAPI(cfg *Config, cat *catalog.Catalog, harv *harvest.Service, store *archive.Store, mp *mediapackage.API, log *slog.Logger) *tencent.API {
+	api := &tencent.API{
+		Catalog: cat, Harvester: harv, PublicURL: mp.PublicURL, IngestURLs: mp.IngestURLs, Logger: log,
+		FirstMedia: func(channel string) (time.Time, bool) {
+			r, err := store.Ranges(channel)
+			if err != nil || len(r.Spans) == 0 {
+				return time.Time{}, false
+			}
+			return r.Spans[0].Start, true
+		},
+	}
+	switch {
+	case cfg.TencentSecretID != "":
+		api.Verifier = &tc3.Verifier{Service: tencent.Service, Credentials: map[string]string{cfg.TencentSecretID: cfg.TencentSecretKey}}
+	case !cfg.Insecure && !isLoopback(cfg.HTTPAddr):
+		api.Verifier = &tc3.Verifier{Service: tencent.Service, Credentials: map[string]string{}}
 	}
 	return api
 }
