@@ -184,7 +184,13 @@ func TestHarvestQueuedUntilEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.dir, "buckets", "bkt", "cancelled")); !os.IsNotExist(err) {
 		t.Fatalf("cancelled job wrote something: %v", err)
 	}
+	// The runner records the terminal status, then releases the pin: give
+	// it a moment (bounded) rather than racing it.
 	pins, err := e.store.Pins()
+	for deadline := time.Now().Add(5 * time.Second); err == nil && len(pins) != 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		pins, err = e.store.Pins()
+	}
 	if err != nil || len(pins) != 0 {
 		t.Fatalf("pins left after the jobs ended: %+v %v", pins, err)
 	}
