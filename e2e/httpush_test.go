@@ -1,0 +1,126 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/mediapackagev2"
+	"github.com/aws/aws-sdk-go-v2/service/mediapackagev2/types"
+)
+
+// pushChannel creates group/channel with the Go SDK (InputType inputType)
+// and an origin endpoint "ep" with an HLS manifest "hls" and a DASH
+// manifest "dash"; it returns the channel's ingest URLs (Id order) and the
+// endpoint's manifest URLs.
+func pushChannel(t *testing.T, rw *rewind, group, channel string, inputType types.InputType) (ingest []string, hls, dash string) {
+	t.Helper()
+	cli := sdkClient(t, rw, "AKIDPUSH", "SECRETPUSH")
+	ctx := context.Background()
+	if _, err := cli.CreateChannelGroup(ctx, &mediapackagev2.CreateChannelGroupInput{ChannelGroupName: aws.String(group)}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := cli.CreateChannel(ctx, &mediapackagev2.CreateChannelInput{
+		ChannelGroupName: aws.String(group), ChannelName: aws.String(channel), InputType: inputType,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ch.IngestEndpoints {
+		ingest = append(ingest, *e.Url)
+	}
+	ep, err := cli.CreateOriginEndpoint(ctx, &mediapackagev2.CreateOriginEndpointInput{
+		ChannelGroupName: aws.String(group), ChannelName: aws.String(channel), OriginEndpointName: aws.String("ep"),
+		ContainerType: types.ContainerTypeCmaf,
+		HlsManifests:  []types.CreateHlsManifestConfiguration{{ManifestName: aws.String("hls")}},
+		DashManifests: []types.CreateDashManifestConfiguration{{ManifestName: aws.String("dash")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ingest, *ep.HlsManifests[0].Url, *ep.DashManifests[0].Url
+}
+
+// pushHLS starts ffmpeg pushing HLS with HTTP PUT to playlist (a URL ending
+// in .m3u8), encoding args (inputs, codecs, -hls_* options). It is killed
+// at the end of the test.
+func pushHLS(t *testing.T, playlist string, args ...string) *publisher {
+	t.Helper()
+	full := append([]string{"-hide_banner", "-loglevel", "error", "-re"}, args...)
+	full = append(full, "-f", "hls", "-hls_time", "2", "-hls_list_size", "5",
+		"-hls_flags", "delete_segments+program_date_time", "-method", "PUT", playlist)
+	return startFFmpeg(t, full...)
+}
+
+// checkPlays plays url in Chromium for a few seconds and requires the
+// playhead to advance without a fatal error.
+func checkPlays(t *testing.T, url, engine string) {
+	t.Helper()
+	res := playInBrowser(t, url, "--engine", engine, "--seconds", "8", "--interval-ms", "500")
+	first, last := -1.0, 0.0
+	for _, s := range res.Samples {
+		if s.CurrentTime > 0 && first < 0 {
+			first = s.CurrentTime
+		}
+		last = max(last, s.CurrentTime)
+	}
+	if res.Done.Fatal || first < 0 || last-first < 3 {
+		t.Errorf("%s did not play %s: from %.2f to %.2f s, fatal %v %q; errors: %s",
+			engine, url, first, last, res.Done.Fatal, res.Done.Reason, res.errorText())
+	}
+}
+
+// TestHTTPPushHLSTS: ffmpeg's HLS muxer (MPEG-TS segments, H.264 + AAC)
+// PUTs to the IngestEndpoints[0] URL of an API-created channel; the
+// endpoint's HLS and DASH play in hls.js and dash.js and decode with ffmpeg,
+// segments last the pushed 2 s and their program date times follow the
+// pushed ones.
+func TestHTTPPushHLSTS(t *testing.T) {
+	requireTools(t, "ffmpeg", "ffprobe", "node", "chromium")
+	t.Parallel()
+	rw := startRewind(t, t.TempDir(), "--auto-provision=false")
+	ingest, hls, dash := pushChannel(t, rw, "push", "ts", types.InputTypeHls)
+	if len(ingest) != 3 || ingest[0] != rw.url("/in/v1/push/1/ts/index") || ingest[1] != rw.url("/in/v1/push/2/ts/index") ||
+		!strings.HasPrefix(ingest[2], "rtsp://") {
+		t.Fatalf("IngestEndpoints: %q", ingest)
+	}
+	start := time.Now()
+	pub := pushHLS(t, ingest[0]+".m3u8",
+		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", "30", "-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
+		"-c:a", "aac", "-b:a", "64k")
+	media := strings.TrimSuffix(hls, "hls.m3u8") + "hls_video.m3u8"
+	waitFor(t, 30*time.Second, "3 pushed segments archived", func() bool {
+		if err, logs, exited := pub.wait(0); exited {
+			t.Fatalf("ffmpeg exited early: %v\n%s", err, logs)
+		}
+		status, b := get(t, media)
+		return status == 200 && strings.Count(string(b), "#EXTINF") >= 3
+	})
+	checkPlays(t, hls, "hls")
+	checkPlays(t, dash, "dash")
+
+	if err, logs, ok := pub.wait(40 * time.Second); !ok || err != nil {
+		t.Fatalf("ffmpeg push: exited %v, %v\n%s", ok, err, logs)
+	}
+	p := parseMediaPlaylist(t, mustGet(t, media))
+	if n := len(p.segments); n < 14 || n > 15 {
+		t.Errorf("%d segments archived of a 30 s push of 2 s segments", n)
+	}
+	for i, s := range p.segments[:len(p.segments)-1] {
+		if s.duration < 1.9 || s.duration > 2.1 {
+			t.Errorf("segment %d lasts %.3f s, want the pushed 2 s", i, s.duration)
+		}
+	}
+	// ffmpeg's program date times (its wall clock at the start) anchor the archive.
+	if first := p.segments[0].pdt; first.Before(start.Add(-2*time.Second)) || first.After(start.Add(3*time.Second)) {
+		t.Errorf("first segment at %s, push started at %s", first, start)
+	}
+	checkDecode(t, hls, "-live_start_index", "0")
+	probeDecodes(t, dash)
+	if strings.Contains(rw.logs.String(), "push refused") {
+		t.Errorf("a push request was refused:\n%s", rw.logs)
+	}
+}

@@ -1,0 +1,522 @@
+package httpush
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rewind-origin/rewind/ingest"
+)
+
+// Bounds of what a session holds in memory.
+const (
+	// maxWaitingUploads: uploads received but not yet listed by a playlist
+	// (or waiting for their init segment).
+	maxWaitingUploads = 64
+	// maxHeldSegments: demuxed segments per rendition held while the
+	// publication cannot start (channel busy with the other input).
+	maxHeldSegments = 3
+)
+
+// session is one encoder pushing to one input of one channel.
+//
+// A media segment is archived once its upload is complete and a media
+// playlist has listed it (and, for fMP4, its init has arrived), in playlist
+// order. The publication starts when every rendition is known: those of the
+// multivariant playlist, or, without one, when a rendition has two segments
+// ready. Units of all renditions are then handed on in decode-time order,
+// up to the time every rendition has reached.
+type session struct {
+	srv *Server
+	key sessionKey
+	t   target
+	log *slog.Logger
+
+	mu           sync.Mutex
+	lastUpload   time.Time
+	targetDur    time.Duration
+	uploads      map[string]*upload
+	inits        map[string]*fmp4Init
+	multivariant []string
+	rends        map[string]*rendition
+	clk          tsClock
+	stream       ingest.Stream
+	published    []*rendition
+	ended        bool
+	busyLogged   bool
+}
+
+// upload is a received file not yet archived.
+type upload struct {
+	body []byte
+	seg  *demuxed // demuxed already (MPEG-TS) or nil
+}
+
+// rendition is one media playlist of the session.
+type rendition struct {
+	uri    string
+	tracks []ingest.Track
+	// base is the index of the rendition's first track in the publication (-1: not in it).
+	base int
+	// listed are the segments of the latest playlist, in order.
+	listed []playlistSegment
+	// done are the segment URIs archived, skipped or refused.
+	done map[string]bool
+	// pending are demuxed units not handed on yet (ReceivedAt set).
+	pending []ingest.Unit
+	// held counts the segments in pending.
+	held int
+	// horizon is the end, in ns of media time, of the last demuxed segment.
+	horizon int64
+	ended   bool
+	ready   int // segments demuxed
+}
+
+func newSession(srv *Server, t target) *session {
+	ss := &session{
+		srv: srv, t: t, key: sessionKey{channel: t.key(), input: t.input},
+		log:     srv.Logger.With(slog.String("channel", t.key()), slog.Int("input", t.input)),
+		uploads: map[string]*upload{}, inits: map[string]*fmp4Init{}, rends: map[string]*rendition{},
+		lastUpload: srv.Now(),
+	}
+	ss.log.Info("push session started")
+	return ss
+}
+
+func (ss *session) isEnded() bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.ended
+}
+
+func (ss *session) idleSince(now time.Time) time.Duration {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return now.Sub(ss.lastUpload)
+}
+
+func (ss *session) idleTimeout() time.Duration {
+	if ss.srv.IdleTimeout > 0 {
+		return ss.srv.IdleTimeout
+	}
+	ss.mu.Lock()
+	td := ss.targetDur
+	ss.mu.Unlock()
+	if td <= 0 {
+		return DefaultIdleTimeout
+	}
+	return max(3*time.Second, td*3/2)
+}
+
+// upload processes one completed upload of file.
+func (ss *session) upload(file string, body []byte, now time.Time) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.ended {
+		return &statusError{code: http.StatusConflict, err: errors.New("push session ended; retry")}
+	}
+	ss.lastUpload = now
+	switch {
+	case strings.HasSuffix(file, ".m3u8"):
+		return ss.onPlaylist(file, body, now)
+	case strings.HasSuffix(file, ".mpd"):
+		return nil // CMAF push: the tracks describe themselves
+	}
+	if ss.isDone(file) {
+		return fmt.Errorf("%s: %w", file, errLate)
+	}
+	if len(ss.uploads) >= maxWaitingUploads {
+		return &statusError{code: http.StatusTooManyRequests,
+			err: fmt.Errorf("%d uploads wait for a playlist that lists them", len(ss.uploads))}
+	}
+	u := &upload{body: body}
+	switch {
+	case strings.HasSuffix(file, ".ts"):
+		seg, err := demuxTS(body, &ss.clk)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if r := ss.owner(file); r != nil && r.tracks != nil && !sameTracks(r.tracks, seg.tracks) {
+			return fmt.Errorf("%s: %w: has %s, the rendition has %s", file, errUnknownTrack,
+				describeTracks(seg.tracks), describeTracks(r.tracks))
+		}
+		u.seg = seg
+	case isInit(body):
+		in, err := parseInit(body)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		ss.inits[file] = in
+		ss.process(now)
+		return nil
+	default:
+		if in := ss.initFor(file); in != nil {
+			seg, err := demuxFMP4(body, in)
+			if err != nil {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			u.seg = seg
+		}
+	}
+	ss.uploads[file] = u
+	ss.process(now)
+	return nil
+}
+
+// isDone reports whether a segment of file's name was already handled.
+func (ss *session) isDone(file string) bool {
+	for _, r := range ss.rends {
+		if r.done[file] {
+			return true
+		}
+	}
+	return false
+}
+
+// owner returns the rendition whose playlist lists file, or nil.
+func (ss *session) owner(file string) *rendition {
+	for _, r := range ss.rends {
+		for _, s := range r.listed {
+			if s.uri == file {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+// initFor returns the init segment file's segments use when it is known:
+// the EXT-X-MAP of its listing, or the session's only init.
+func (ss *session) initFor(file string) *fmp4Init {
+	if r := ss.owner(file); r != nil {
+		for _, s := range r.listed {
+			if s.uri == file && s.init != "" {
+				return ss.inits[s.init]
+			}
+		}
+	}
+	if len(ss.inits) == 1 {
+		for _, in := range ss.inits {
+			return in
+		}
+	}
+	return nil
+}
+
+func (ss *session) onPlaylist(file string, body []byte, now time.Time) error {
+	pl, err := parsePlaylist(file, body)
+	if err != nil {
+		return err
+	}
+	if pl.multivariant {
+		if ss.stream == nil {
+			ss.multivariant = pl.renditions
+			for _, u := range pl.renditions {
+				ss.rendition(u)
+			}
+		}
+		ss.process(now)
+		return nil
+	}
+	r := ss.rendition(file)
+	if pl.targetDuration > 0 {
+		ss.targetDur = pl.targetDuration
+	}
+	r.listed = pl.segments
+	// Segments listed before one that arrived, but never uploaded, are holes.
+	var missing []string
+	last := -1
+	for i, s := range pl.segments {
+		if ss.uploads[s.uri] != nil || r.done[s.uri] {
+			last = i
+		}
+	}
+	for i := 0; i < last; i++ {
+		if s := pl.segments[i]; ss.uploads[s.uri] == nil && !r.done[s.uri] && r.ready > 0 {
+			missing = append(missing, s.uri)
+		}
+	}
+	if pl.ended {
+		r.ended = true
+	}
+	ss.process(now)
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: %w: %s", file, errMissingSegments, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func (ss *session) rendition(uri string) *rendition {
+	r := ss.rends[uri]
+	if r == nil {
+		r = &rendition{uri: uri, base: -1, done: map[string]bool{}}
+		ss.rends[uri] = r
+	}
+	return r
+}
+
+// allEnded reports whether every pushed rendition's playlist ended and
+// every segment it lists was handled: ffmpeg uploads the final playlist
+// before the final segment.
+func (ss *session) allEnded() bool {
+	n := 0
+	for _, r := range ss.rends {
+		if len(r.listed) == 0 && r.ready == 0 {
+			continue // a multivariant entry never pushed
+		}
+		if !r.ended {
+			return false
+		}
+		for _, s := range r.listed {
+			if !r.done[s.uri] {
+				return false
+			}
+		}
+		n++
+	}
+	return n > 0
+}
+
+// process archives what is ready: listed segments with their bodies (and
+// inits) in playlist order, then starts the publication or hands units on.
+func (ss *session) process(now time.Time) {
+	for _, r := range ss.sortedRenditions() {
+		ss.demuxListed(r, now)
+	}
+	if ss.stream == nil && !ss.start() {
+		return
+	}
+	ss.flush(false)
+	if ss.allEnded() {
+		ss.finish("playlist ended (EXT-X-ENDLIST)")
+	}
+}
+
+// demuxListed moves the listed, uploaded segments of r into r.pending.
+func (ss *session) demuxListed(r *rendition, now time.Time) {
+	for i, s := range r.listed {
+		if r.done[s.uri] {
+			continue
+		}
+		u := ss.uploads[s.uri]
+		if u == nil {
+			// Not uploaded (yet): skipped for good once a later one is here.
+			later := slices.ContainsFunc(r.listed[i+1:], func(l playlistSegment) bool { return ss.uploads[l.uri] != nil })
+			if later && r.ready > 0 {
+				r.done[s.uri] = true
+				ss.log.Warn("segment listed but not uploaded: skipped", slog.String("segment", s.uri))
+			}
+			continue
+		}
+		seg := u.seg
+		if seg == nil {
+			in := ss.inits[s.init]
+			if s.init == "" || in == nil {
+				return // wait for the init segment
+			}
+			var err error
+			if seg, err = demuxFMP4(u.body, in); err != nil {
+				ss.log.Warn("segment refused", slog.String("segment", s.uri), slog.Any("reason", err))
+				ss.drop(r, s.uri)
+				continue
+			}
+		}
+		if r.tracks == nil {
+			r.tracks = seg.tracks
+		} else if !sameTracks(r.tracks, seg.tracks) {
+			ss.log.Warn("segment refused", slog.String("segment", s.uri), slog.String("reason",
+				fmt.Sprintf("tracks %s differ from the rendition's %s", describeTracks(seg.tracks), describeTracks(r.tracks))))
+			ss.drop(r, s.uri)
+			continue
+		}
+		ss.hold(r, seg, s, now)
+		ss.drop(r, s.uri)
+	}
+}
+
+func (ss *session) drop(r *rendition, uri string) {
+	r.done[uri] = true
+	delete(ss.uploads, uri)
+}
+
+// hold stamps the units of a segment and queues them on r. ReceivedAt, the
+// wall clock of the unit, follows the segment's program date time when the
+// playlist gives one (never later than now), else puts the segment's end at
+// now: only the first unit of a publication uses it, to anchor it.
+func (ss *session) hold(r *rendition, seg *demuxed, s playlistSegment, now time.Time) {
+	first, end := int64(0), int64(0)
+	for i, u := range seg.units {
+		t := unitNanos(seg.tracks, u.DTS, u.Track)
+		if i == 0 || t < first {
+			first = t
+		}
+		end = max(end, t)
+	}
+	for _, u := range seg.units {
+		t := unitNanos(seg.tracks, u.DTS, u.Track)
+		if s.pdt.IsZero() {
+			u.ReceivedAt = now.Add(-time.Duration(end - t))
+		} else {
+			u.ReceivedAt = s.pdt.Add(time.Duration(t - first))
+			if u.ReceivedAt.After(now) {
+				u.ReceivedAt = now
+			}
+		}
+		r.pending = append(r.pending, u)
+	}
+	r.horizon = max(r.horizon, end+int64(s.duration)/4)
+	r.ready++
+	r.held++
+	if ss.stream == nil && r.held > maxHeldSegments {
+		// Waiting (channel busy): keep the latest segments only.
+		cut := r.horizon - int64(maxHeldSegments)*int64(max(s.duration, time.Second))
+		r.pending = slices.DeleteFunc(r.pending, func(u ingest.Unit) bool {
+			return unitNanos(r.tracks, u.DTS, u.Track) < cut
+		})
+		r.held = maxHeldSegments
+	}
+}
+
+// unitNanos is a unit's decode time in nanoseconds.
+func unitNanos(tracks []ingest.Track, dts int64, track int) int64 {
+	rate := int64(tracks[track].ClockRate)
+	return dts/rate*int64(time.Second) + dts%rate*int64(time.Second)/rate
+}
+
+func (ss *session) sortedRenditions() []*rendition {
+	rs := make([]*rendition, 0, len(ss.rends))
+	for _, r := range ss.rends {
+		rs = append(rs, r)
+	}
+	order := func(r *rendition) int {
+		if i := slices.Index(ss.multivariant, r.uri); i >= 0 {
+			return i
+		}
+		return len(ss.multivariant)
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if oi, oj := order(rs[i]), order(rs[j]); oi != oj {
+			return oi < oj
+		}
+		return rs[i].uri < rs[j].uri
+	})
+	return rs
+}
+
+// start publishes when the renditions are known; false while waiting.
+func (ss *session) start() bool {
+	var rs []*rendition
+	ended := false
+	for _, r := range ss.sortedRenditions() {
+		ended = ended || r.ended
+		if r.ready == 0 {
+			if ss.multivariant != nil && slices.Contains(ss.multivariant, r.uri) {
+				return false // a rendition of the ladder has no segment yet
+			}
+			continue
+		}
+		rs = append(rs, r)
+	}
+	if len(rs) == 0 {
+		return false
+	}
+	if ss.multivariant == nil && !ended && !slices.ContainsFunc(rs, func(r *rendition) bool { return r.ready >= 2 }) {
+		return false // a multivariant playlist may still come
+	}
+	var tracks []ingest.Track
+	for _, r := range rs {
+		r.base = len(tracks)
+		tracks = append(tracks, r.tracks...)
+	}
+	stream, err := ss.srv.Handler.Publish(ingest.Publication{
+		Group: ss.t.group, Channel: ss.t.channel, Tracks: tracks,
+		RemoteAddr: fmt.Sprintf("input %d", ss.t.input), Protocol: "hls-push",
+	})
+	if err != nil {
+		for _, r := range rs {
+			r.base = -1
+		}
+		if !ss.busyLogged || !errors.Is(err, ingest.ErrBusy) {
+			ss.log.Warn("publication refused; segments are held", slog.Any("reason", err))
+			ss.busyLogged = true
+		}
+		return false
+	}
+	ss.stream, ss.published = stream, rs
+	ss.log.Info("push publishing", slog.Int("renditions", len(rs)), slog.String("codecs", describeTracks(tracks)))
+	return true
+}
+
+// flush hands on the pending units of the published renditions in decode
+// time order: up to the time every live rendition has reached, or all when final.
+func (ss *session) flush(final bool) {
+	limit := int64(1<<63 - 1)
+	if !final {
+		for _, r := range ss.published {
+			if !r.ended {
+				limit = min(limit, r.horizon)
+			}
+		}
+	}
+	type item struct {
+		t int64
+		r *rendition
+		u ingest.Unit
+	}
+	var out []item
+	for _, r := range ss.published {
+		keep := r.pending[:0]
+		for _, u := range r.pending {
+			if t := unitNanos(r.tracks, u.DTS, u.Track); t < limit {
+				out = append(out, item{t: t, r: r, u: u})
+			} else {
+				keep = append(keep, u)
+			}
+		}
+		r.pending, r.held = keep, 0
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].t < out[j].t })
+	for _, it := range out {
+		it.u.Track += it.r.base
+		ss.stream.WriteUnit(it.u)
+	}
+	for _, r := range ss.rends {
+		if r.base < 0 && len(r.pending) > 0 && ss.stream != nil {
+			ss.log.Warn("rendition joined after the publication started: ignored", slog.String("rendition", r.uri))
+			r.pending = nil
+		}
+	}
+}
+
+// finish ends the session: what is pending is handed on and the stream closed.
+func (ss *session) finish(reason string) {
+	if ss.ended {
+		return
+	}
+	ss.ended = true
+	if ss.stream == nil {
+		for _, r := range ss.rends {
+			ss.demuxListed(r, ss.srv.Now())
+		}
+		ss.start()
+	}
+	if ss.stream != nil {
+		ss.flush(true)
+		ss.stream.Close()
+	}
+	ss.uploads = nil
+	ss.log.Info("push session ended", slog.String("reason", reason))
+}
+
+// end finishes the session from outside an upload.
+func (ss *session) end(reason string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.finish(reason)
+}
