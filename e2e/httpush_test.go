@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +124,122 @@ func TestHTTPPushHLSTS(t *testing.T) {
 	probeDecodes(t, dash)
 	if strings.Contains(rw.logs.String(), "push refused") {
 		t.Errorf("a push request was refused:\n%s", rw.logs)
+	}
+}
+
+// ladderArgs encode a 3-rendition ladder (640x360, 480x270, 320x180, one
+// 2 s GOP) plus one AAC rendition, as fMP4 HLS variants of one ffmpeg.
+func ladderArgs(base, seconds string) []string {
+	return []string{
+		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", seconds, "-filter_complex", "[0:v]split=3[a][b][c];[b]scale=480:270[b2];[c]scale=320:180[c2]",
+		"-map", "[a]", "-map", "[b2]", "-map", "[c2]", "-map", "1:a",
+		"-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
+		"-b:v:0", "1M", "-b:v:1", "500k", "-b:v:2", "200k", "-c:a", "aac", "-b:a", "64k",
+		"-hls_segment_type", "fmp4", "-master_pl_name", "index.m3u8",
+		"-var_stream_map", "v:0,agroup:aud v:1,agroup:aud v:2,agroup:aud a:0,agroup:aud",
+		"-hls_segment_filename", base + "_%v_%d.m4s", "-hls_fmp4_init_filename", "init_%v.mp4",
+	}
+}
+
+// TestHTTPPushHLSLadder: ffmpeg pushes a 3-rendition fMP4 ladder with a
+// multivariant playlist; the endpoint's multivariant HLS and DASH MPD list
+// the 3 video renditions with their resolutions, codecs and bandwidth
+// order, segments are aligned across renditions, both play, and a harvest
+// of the ladder holds every rendition and decodes.
+func TestHTTPPushHLSLadder(t *testing.T) {
+	requireTools(t, "ffmpeg", "ffprobe", "node", "chromium")
+	t.Parallel()
+	data := t.TempDir()
+	rw := startRewind(t, data, "--auto-provision=false")
+	ingest, hls, dash := pushChannel(t, rw, "push", "ladder", types.InputTypeHls)
+	pub := pushHLS(t, ingest[0]+"_%v.m3u8", ladderArgs(ingest[0], "24")...)
+	base := strings.TrimSuffix(hls, "hls.m3u8")
+	waitFor(t, 30*time.Second, "3 segments of the ladder", func() bool {
+		if err, logs, exited := pub.wait(0); exited {
+			t.Fatalf("ffmpeg exited early: %v\n%s", err, logs)
+		}
+		status, b := get(t, base+"hls_video3.m3u8")
+		return status == 200 && strings.Count(string(b), "#EXTINF") >= 3
+	})
+	mv := string(mustGet(t, hls))
+	var res []string
+	for line := range strings.SplitSeq(mv, "\n") {
+		if strings.HasPrefix(line, "#EXT-X-STREAM-INF:") {
+			_, r, _ := strings.Cut(line, "RESOLUTION=")
+			r, _, _ = strings.Cut(r, ",")
+			res = append(res, r)
+			if !strings.Contains(line, `CODECS="avc1.`) || !strings.Contains(line, "mp4a.40.2") || !strings.Contains(line, "BANDWIDTH=") {
+				t.Errorf("variant without codecs or bandwidth: %s", line)
+			}
+		}
+	}
+	if strings.Join(res, " ") != "640x360 480x270 320x180" {
+		t.Errorf("variants %q, want the 3 pushed renditions\n%s", res, mv)
+	}
+	mpd := string(mustGet(t, dash))
+	for _, want := range []string{`id="video" `, `width="640" height="360"`, `id="video2" `, `width="480" height="270"`, `id="video3" `, `width="320" height="180"`, `id="audio"`} {
+		if !strings.Contains(mpd, want) {
+			t.Errorf("MPD lacks %s:\n%s", want, mpd)
+		}
+	}
+	checkPlays(t, hls, "hls")
+	checkPlays(t, dash, "dash")
+	if err, logs, ok := pub.wait(40 * time.Second); !ok || err != nil {
+		t.Fatalf("ffmpeg push: exited %v, %v\n%s", ok, err, logs)
+	}
+
+	// Aligned: the renditions' segments start at the same decode times.
+	var names [3][]string
+	var first time.Time
+	for i, tr := range []string{"video", "video2", "video3"} {
+		p := parseMediaPlaylist(t, mustGet(t, base+"hls_"+tr+".m3u8"))
+		for _, s := range p.segments {
+			names[i] = append(names[i], s.uri[strings.LastIndex(s.uri, "/")+1:])
+		}
+		first = p.segments[0].pdt
+	}
+	if len(names[0]) < 11 || strings.Join(names[0], " ") != strings.Join(names[1], " ") || strings.Join(names[0], " ") != strings.Join(names[2], " ") {
+		t.Errorf("segments not aligned across renditions:\n%v", names)
+	}
+
+	// A harvest of the ladder has every rendition and decodes.
+	cli := sdkClient(t, rw, "AKIDPUSH", "SECRETPUSH")
+	ctx := context.Background()
+	in := &mediapackagev2.GetHarvestJobInput{ChannelGroupName: aws.String("push"), ChannelName: aws.String("ladder"),
+		OriginEndpointName: aws.String("ep"), HarvestJobName: aws.String("ladder")}
+	if _, err := cli.CreateHarvestJob(ctx, &mediapackagev2.CreateHarvestJobInput{
+		ChannelGroupName: in.ChannelGroupName, ChannelName: in.ChannelName, OriginEndpointName: in.OriginEndpointName,
+		HarvestJobName: in.HarvestJobName,
+		Destination:    &types.Destination{S3Destination: &types.S3DestinationConfig{BucketName: aws.String("b"), DestinationPath: aws.String("ladder/")}},
+		HarvestedManifests: &types.HarvestedManifests{
+			HlsManifests:  []types.HarvestedHlsManifest{{ManifestName: aws.String("hls")}},
+			DashManifests: []types.HarvestedDashManifest{{ManifestName: aws.String("dash")}},
+		},
+		ScheduleConfiguration: &types.HarvesterScheduleConfiguration{StartTime: aws.Time(first), EndTime: aws.Time(first.Add(12 * time.Second))},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mediapackagev2.NewHarvestJobFinishedWaiter(cli).Wait(ctx, in, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(data, "buckets", "b", "ladder")
+	for _, f := range []string{"hls_video.m3u8", "hls_video2.m3u8", "hls_video3.m3u8", "hls_audio.m3u8"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("harvest lacks %s: %v", f, err)
+		}
+	}
+	for _, m := range []string{"hls.m3u8", "dash.mpd"} {
+		out, err := run(t, 60*time.Second, "ffmpeg", "-v", "error", "-xerror", "-i", filepath.Join(dir, m),
+			"-map", "0:v", "-f", "null", "-")
+		if err != nil {
+			t.Errorf("decode harvested %s: %v: %s", m, err, out)
+		}
+		out, _ = run(t, 60*time.Second, "ffprobe", "-v", "error", "-show_entries", "stream=width", "-of", "csv=p=0", filepath.Join(dir, m))
+		for _, w := range []string{"640", "480", "320"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("harvested %s has no %s-wide rendition: %q", m, w, out)
+			}
+		}
 	}
 }

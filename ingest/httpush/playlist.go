@@ -71,6 +71,7 @@ func parsePlaylist(file string, body []byte) (*playlist, error) {
 		nextPDT  time.Time
 		expectSI bool
 		seen     = map[string]bool{}
+		media    []string // EXT-X-MEDIA URIs, listed after the variants
 	)
 	addRendition := func(line int, uri string) error {
 		u, err := resolveURI(dir, uri)
@@ -104,9 +105,11 @@ func parsePlaylist(file string, body []byte) (*playlist, error) {
 		case strings.HasPrefix(line, "#EXT-X-MEDIA:"):
 			pl.multivariant = true
 			if uri, ok := attr(line, "URI"); ok {
-				if err := addRendition(n, uri); err != nil {
-					return nil, err
+				u, err := resolveURI(dir, uri)
+				if err != nil {
+					return nil, fail(n, "%v", err)
 				}
+				media = append(media, u)
 			}
 		case strings.HasPrefix(line, "#EXT-X-MAP:"):
 			uri, ok := attr(line, "URI")
@@ -182,6 +185,12 @@ func parsePlaylist(file string, body []byte) (*playlist, error) {
 	}
 	if !header {
 		return nil, fail(1, "empty")
+	}
+	for _, u := range media {
+		if !seen[u] {
+			seen[u] = true
+			pl.renditions = append(pl.renditions, u)
+		}
 	}
 	if len(pl.renditions) > maxPlaylistItems {
 		return nil, fail(n, "more than %d renditions", maxPlaylistItems)
