@@ -175,11 +175,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.Method {
-	case http.MethodPut, http.MethodPost:
-	case http.MethodDelete:
-		// The archive is Rewind's: an encoder's deletes are acknowledged only.
-		w.WriteHeader(http.StatusNoContent)
-		return
+	case http.MethodPut, http.MethodPost, http.MethodDelete:
 	default:
 		w.Header().Set("Allow", "PUT, POST, DELETE")
 		s.refuse(w, r, &statusError{code: http.StatusMethodNotAllowed, err: errors.New("push ingest takes PUT, POST and DELETE")})
@@ -196,15 +192,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			inputType = it
 		}
 	}
-	if err := checkInputType(inputType, t.file); err != nil {
-		s.refuse(w, r, err)
-		return
-	}
 	key := sessionKey{channel: t.key(), input: t.input}
-	now := s.Now()
-	if !s.allow(key, now) {
+	if !s.allow(key, s.Now()) {
 		s.refuse(w, r, &statusError{code: http.StatusTooManyRequests,
 			err: errors.New("more than the allowed requests per second on this input")})
+		return
+	}
+	if r.Method == http.MethodDelete {
+		// The archive is Rewind's: an encoder's deletes are acknowledged only.
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if err := checkInputType(inputType, t.file); err != nil {
+		s.refuse(w, r, err)
 		return
 	}
 	body, err := readBody(w, r, s.MaxBody)
