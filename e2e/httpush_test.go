@@ -243,3 +243,45 @@ func TestHTTPPushHLSLadder(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPPushCMAF: ffmpeg's DASH muxer in streaming mode (-streaming 1:
+// one long chunked PUT per segment and track, CMAF chunks inside) pushes
+// to the IngestEndpoints[0] URL of a CMAF-input channel; the endpoint's HLS
+// and DASH play and decode.
+func TestHTTPPushCMAF(t *testing.T) {
+	requireTools(t, "ffmpeg", "ffprobe", "node", "chromium")
+	t.Parallel()
+	rw := startRewind(t, t.TempDir(), "--auto-provision=false")
+	ingest, hls, dash := pushChannel(t, rw, "push", "cmaf", types.InputTypeCmaf)
+	if ingest[0] != rw.url("/in/v1/push/1/cmaf/") {
+		t.Fatalf("CMAF ingest URL %q", ingest[0])
+	}
+	pub := startFFmpeg(t, "-hide_banner", "-loglevel", "error", "-re",
+		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", "24", "-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
+		"-c:a", "aac", "-b:a", "64k",
+		"-f", "dash", "-method", "PUT", "-streaming", "1", "-seg_duration", "2", "-window_size", "5",
+		"-use_template", "1", "-use_timeline", "1", ingest[0]+"manifest.mpd")
+	media := strings.TrimSuffix(hls, "hls.m3u8") + "hls_video.m3u8"
+	waitFor(t, 30*time.Second, "3 pushed segments archived", func() bool {
+		if err, logs, exited := pub.wait(0); exited {
+			t.Fatalf("ffmpeg exited early: %v\n%s", err, logs)
+		}
+		status, b := get(t, media)
+		return status == 200 && strings.Count(string(b), "#EXTINF") >= 3
+	})
+	checkPlays(t, hls, "hls")
+	checkPlays(t, dash, "dash")
+	if err, logs, ok := pub.wait(40 * time.Second); !ok || err != nil {
+		t.Fatalf("ffmpeg push: exited %v, %v\n%s", ok, err, logs)
+	}
+	p := parseMediaPlaylist(t, mustGet(t, media))
+	if n := len(p.segments); n < 11 {
+		t.Errorf("%d segments archived of a 24 s push of 2 s segments", n)
+	}
+	checkDecode(t, hls, "-live_start_index", "0")
+	probeDecodes(t, dash)
+	if strings.Contains(rw.logs.String(), "push refused") {
+		t.Errorf("a push request was refused:\n%s", rw.logs)
+	}
+}

@@ -212,7 +212,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, err)
 		return
 	}
-	ss, err := s.session(key, t)
+	ss, err := s.session(key, t, inputType == InputCMAF)
 	if err != nil {
 		s.refuse(w, r, err)
 		return
@@ -225,7 +225,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // session returns the running session of key, starting one if needed.
-func (s *Server) session(key sessionKey, t target) (*session, error) {
+func (s *Server) session(key sessionKey, t target, cmaf bool) (*session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -233,7 +233,7 @@ func (s *Server) session(key sessionKey, t target) (*session, error) {
 	}
 	ss := s.sessions[key]
 	if ss == nil || ss.isEnded() {
-		ss = newSession(s, t)
+		ss = newSession(s, t, cmaf)
 		s.sessions[key] = ss
 	}
 	return ss, nil

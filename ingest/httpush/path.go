@@ -60,7 +60,7 @@ func parseTarget(path string) (target, error) {
 	}
 	for _, s := range segs {
 		if !validFileSegment(s) {
-			return target{}, fmt.Errorf("file %q: path elements must be non-empty [A-Za-z0-9._-], not . or ..", parts[3])
+			return target{}, fmt.Errorf("file %q: path elements must be non-empty [A-Za-z0-9._()-], not . or ..", parts[3])
 		}
 	}
 	t.file = parts[3]
@@ -73,7 +73,7 @@ func validFileSegment(s string) bool {
 	}
 	for _, c := range s {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-', c == '(', c == ')':
 		default:
 			return false
 		}

@@ -423,3 +423,23 @@ func TestPushBusyHeld(t *testing.T) {
 	}
 	checkUnits(t, ss[0])
 }
+
+// TestPushCMAF: CMAF ingest uploads (an init, then media segments per track
+// stream, named like ffmpeg's DASH muxer names them) are archived without
+// playlists; a static MPD ends the session.
+func TestPushCMAF(t *testing.T) {
+	e := newPushEnv(t, nil)
+	e.mustPut("/in/v1/g/1/cmafc/manifest.mpd", []byte(`<MPD type="dynamic"/>`))
+	e.mustPut("/in/v1/g/1/cmafc/init-stream0.m4s", fixture(t, "init.mp4"))
+	e.mustPut("/in/v1/g/1/cmafc/chunk-stream0-00001.m4s", fixture(t, "fmp40.m4s"))
+	e.mustPut("/in/v1/g/1/cmafc/chunk-stream0-00002.m4s", fixture(t, "fmp41.m4s"))
+	if code, msg := e.put("PUT", "/in/v1/g/1/cmafc/chunk-stream7-00001.m4s", fixture(t, "fmp41.m4s")); code != 400 || !strings.Contains(msg, "no init segment") {
+		t.Errorf("segment of a track stream without init: %d %q", code, msg)
+	}
+	e.mustPut("/in/v1/g/1/cmafc/manifest.mpd", []byte(`<MPD type="static"/>`))
+	ss := e.h.streams("cmafc")
+	if len(ss) != 1 || !ss[0].closed {
+		t.Fatalf("%d publications, want 1 closed", len(ss))
+	}
+	checkUnits(t, ss[0])
+}

@@ -1,6 +1,7 @@
 package httpush
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,6 +51,12 @@ type session struct {
 	published    []*rendition
 	ended        bool
 	busyLogged   bool
+	// cmaf: CMAF ingest (DASH-IF Interface 1): no playlists; each upload is
+	// an init or media segment of the track stream named by its path
+	// (cmafStream), archived as soon as it is complete.
+	cmaf bool
+	// cmafInits maps a track stream to the file name of its init.
+	cmafInits map[string]string
 }
 
 // upload is a received file not yet archived.
@@ -78,9 +85,9 @@ type rendition struct {
 	ready   int // segments demuxed
 }
 
-func newSession(srv *Server, t target) *session {
+func newSession(srv *Server, t target, cmaf bool) *session {
 	ss := &session{
-		srv: srv, t: t, key: sessionKey{channel: t.key(), input: t.input},
+		srv: srv, t: t, cmaf: cmaf, key: sessionKey{channel: t.key(), input: t.input},
 		log:     srv.Logger.With(slog.String("channel", t.key()), slog.Int("input", t.input)),
 		uploads: map[string]*upload{}, inits: map[string]*fmp4Init{}, rends: map[string]*rendition{},
 		lastUpload: srv.Now(),
@@ -126,7 +133,17 @@ func (ss *session) upload(file string, body []byte, now time.Time) error {
 	case strings.HasSuffix(file, ".m3u8"):
 		return ss.onPlaylist(file, body, now)
 	case strings.HasSuffix(file, ".mpd"):
-		return nil // CMAF push: the tracks describe themselves
+		// CMAF push: the tracks describe themselves; a static MPD is the end.
+		if bytes.Contains(body, []byte(`type="static"`)) {
+			for _, r := range ss.rends {
+				r.ended = true
+			}
+			ss.process(now)
+		}
+		return nil
+	}
+	if ss.cmaf {
+		return ss.onCMAF(file, body, now)
 	}
 	if ss.isDone(file) {
 		return fmt.Errorf("%s: %w", file, errLate)
@@ -288,6 +305,10 @@ func (ss *session) allEnded() bool {
 func (ss *session) process(now time.Time) {
 	for _, r := range ss.sortedRenditions() {
 		ss.demuxListed(r, now)
+		if ss.cmaf {
+			// Track streams list each segment once, as it arrives.
+			r.listed = slices.DeleteFunc(r.listed, func(s playlistSegment) bool { return r.done[s.uri] })
+		}
 	}
 	if ss.stream == nil && !ss.start() {
 		return
@@ -370,7 +391,7 @@ func (ss *session) hold(r *rendition, seg *demuxed, s playlistSegment, now time.
 		}
 		r.pending = append(r.pending, u)
 	}
-	r.horizon = max(r.horizon, end+int64(s.duration)/4)
+	r.horizon = max(r.horizon, end+max(int64(s.duration)/4, 1))
 	r.ready++
 	r.held++
 	if ss.stream == nil && r.held > maxHeldSegments {
@@ -426,8 +447,8 @@ func (ss *session) start() bool {
 	if len(rs) == 0 {
 		return false
 	}
-	if ss.multivariant == nil && !ended && !slices.ContainsFunc(rs, func(r *rendition) bool { return r.ready >= 2 }) {
-		return false // a multivariant playlist may still come
+	if (ss.multivariant == nil || ss.cmaf) && !ended && !slices.ContainsFunc(rs, func(r *rendition) bool { return r.ready >= 2 }) {
+		return false // a multivariant playlist (or another track's init) may still come
 	}
 	var tracks []ingest.Track
 	for _, r := range rs {
@@ -519,4 +540,64 @@ func (ss *session) end(reason string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.finish(reason)
+}
+
+// onCMAF takes one upload of CMAF ingest: an init segment names a track
+// stream's tracks; a media segment is archived at once, in arrival order
+// per track stream.
+func (ss *session) onCMAF(file string, body []byte, now time.Time) error {
+	key := cmafStream(file)
+	if isInit(body) {
+		in, err := parseInit(body)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		ss.inits[file] = in
+		if ss.cmafInits == nil {
+			ss.cmafInits = map[string]string{}
+		}
+		ss.cmafInits[key] = file
+		if ss.stream == nil && !slices.Contains(ss.multivariant, key) {
+			ss.multivariant = append(ss.multivariant, key)
+		}
+		ss.rendition(key)
+		ss.process(now)
+		return nil
+	}
+	initFile, ok := ss.cmafInits[key]
+	if !ok {
+		return fmt.Errorf("%s: %w: no init segment was pushed for track stream %q", file, errUnknownTrack, key)
+	}
+	seg, err := demuxFMP4(body, ss.inits[initFile])
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	r := ss.rendition(key)
+	ss.uploads[file] = &upload{body: body, seg: seg}
+	r.listed = append(r.listed, playlistSegment{uri: file, init: initFile})
+	ss.process(now)
+	return nil
+}
+
+// cmafStream names the track stream of a CMAF upload: its folder when it
+// has one (DASH-IF ingest's Streams(name)/...), else its file name without
+// extension, "init"/"chunk"/"segment" prefixes and a "-" or "_" segment
+// number, so ffmpeg's init-stream0.m4s and chunk-stream0-00001.m4s are both
+// "stream0".
+func cmafStream(file string) string {
+	if i := strings.LastIndexByte(file, '/'); i >= 0 {
+		return file[:i]
+	}
+	name, _, _ := strings.Cut(file, ".")
+	for _, p := range []string{"init-", "init_", "chunk-", "chunk_", "segment-", "segment_"} {
+		name = strings.TrimPrefix(name, p)
+	}
+	if i := strings.LastIndexAny(name, "-_"); i >= 0 && i+1 < len(name) &&
+		strings.Trim(name[i+1:], "0123456789") == "" {
+		name = name[:i] // the segment number
+	}
+	if name == "" || name == "init" {
+		return "default"
+	}
+	return name
 }
