@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,8 @@ func pushChannel(t *testing.T, rw *rewind, group, channel string, inputType type
 	ep, err := cli.CreateOriginEndpoint(ctx, &mediapackagev2.CreateOriginEndpointInput{
 		ChannelGroupName: aws.String(group), ChannelName: aws.String(channel), OriginEndpointName: aws.String("ep"),
 		ContainerType: types.ContainerTypeCmaf,
+		// Archive segments follow the endpoint's duration, cut on the pushed key frames.
+		Segment:       &types.Segment{SegmentDurationSeconds: aws.Int32(2)},
 		HlsManifests:  []types.CreateHlsManifestConfiguration{{ManifestName: aws.String("hls")}},
 		DashManifests: []types.CreateDashManifestConfiguration{{ManifestName: aws.String("dash")}},
 	})
@@ -284,4 +287,73 @@ func TestHTTPPushCMAF(t *testing.T) {
 	if strings.Contains(rw.logs.String(), "push refused") {
 		t.Errorf("a push request was refused:\n%s", rw.logs)
 	}
+}
+
+// tsPushArgs encode the test feed (H.264 2 s GOP + AAC) for seconds.
+func tsPushArgs(seconds string) []string {
+	return []string{"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", seconds, "-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
+		"-c:a", "aac", "-b:a", "64k"}
+}
+
+// TestHTTPPushRedundant: two encoders push the same channel to inputs 1
+// and 2; input 1 is archived while input 2 waits; when input 1's ffmpeg is
+// killed the channel continues from input 2: hls.js keeps playing through
+// the switch without a fatal error and the archive has no hole longer than
+// one segment.
+func TestHTTPPushRedundant(t *testing.T) {
+	requireTools(t, "ffmpeg", "ffprobe", "node", "chromium")
+	t.Parallel()
+	rw := startRewind(t, t.TempDir(), "--auto-provision=false")
+	ingest, hls, _ := pushChannel(t, rw, "push", "red", types.InputTypeHls)
+	one := pushHLS(t, ingest[0]+".m3u8", tsPushArgs("60")...)
+	two := pushHLS(t, ingest[1]+".m3u8", tsPushArgs("60")...)
+	media := strings.TrimSuffix(hls, "hls.m3u8") + "hls_video.m3u8"
+	waitFor(t, 30*time.Second, "3 pushed segments archived", func() bool {
+		status, b := get(t, media)
+		return status == 200 && strings.Count(string(b), "#EXTINF") >= 3
+	})
+	var killed time.Time
+	var mu sync.Mutex
+	kill := time.AfterFunc(8*time.Second, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = one.cmd.Process.Kill()
+		killed = time.Now()
+	})
+	defer kill.Stop()
+	res := playInBrowser(t, hls, "--engine", "hls", "--seconds", "24", "--interval-ms", "500")
+	mu.Lock()
+	defer mu.Unlock()
+	if killed.IsZero() {
+		t.Fatal("the player returned before input 1 was killed")
+	}
+	if err, logs, exited := two.wait(0); exited {
+		t.Fatalf("input 2's ffmpeg exited: %v\n%s", err, logs)
+	}
+	var before, after float64
+	for _, s := range res.Samples {
+		after = max(after, s.CurrentTime)
+		if s.T < 8000 {
+			before = max(before, s.CurrentTime)
+		}
+	}
+	if res.Done.Fatal || after-before < 10 {
+		t.Errorf("hls.js across the failover: %.2f s before the kill, %.2f s at the end, fatal %v %q; errors: %s",
+			before, after, res.Done.Fatal, res.Done.Reason, res.errorText())
+	}
+	p := parseMediaPlaylist(t, mustGet(t, media))
+	var maxHole float64
+	for i := 1; i < len(p.segments); i++ {
+		prev, s := p.segments[i-1], p.segments[i]
+		hole := s.pdt.Sub(prev.pdt).Seconds() - prev.duration + s.gapBefore
+		maxHole = max(maxHole, hole)
+	}
+	if last := p.segments[len(p.segments)-1]; last.pdt.Before(killed.Add(4 * time.Second)) {
+		t.Errorf("no segment from input 2 after the kill at %s: last at %s", killed, last.pdt)
+	}
+	if maxHole > 2.1 {
+		t.Errorf("archive hole of %.2f s across the failover, want at most one segment (2 s)", maxHole)
+	}
+	t.Logf("largest hole %.2f s; %d segments", maxHole, len(p.segments))
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -28,8 +29,7 @@ const (
 	// DefaultMaxRequestRate is the number of requests per second one input
 	// of one channel may make (MediaPackage's quota).
 	DefaultMaxRequestRate = 200
-	// DefaultIdleTimeout ends a session that receives no upload for this
-	// long before any playlist gave its target duration.
+	// DefaultIdleTimeout ends a session that receives no upload for this long.
 	DefaultIdleTimeout = 10 * time.Second
 )
 
@@ -58,13 +58,19 @@ type Server struct {
 	// channel (429 beyond). It defaults to DefaultMaxRequestRate.
 	MaxRequestRate int
 	// IdleTimeout ends a session after no upload for this long. It defaults
-	// to 1.5 × the pushed playlist's target duration (at least 3 s), or
-	// DefaultIdleTimeout before a playlist gave one.
+	// to DefaultIdleTimeout. (A waiting redundant input takes over sooner:
+	// after 1.5 × the target duration without upload on the active one.)
 	IdleTimeout time.Duration
 	// Logger receives one line per refused request and per session. Required.
 	Logger *slog.Logger
 	// Now is the clock; it defaults to time.Now.
 	Now func() time.Time
+
+	// wmu guards written: per channel, the wall time of the last unit any
+	// session handed on, so a failover to the other input skips what the
+	// first one already delivered. Taken under a session's lock.
+	wmu     sync.Mutex
+	written map[string]time.Time
 
 	mu       sync.Mutex
 	sessions map[sessionKey]*session
@@ -114,6 +120,7 @@ func (s *Server) Initialize() error {
 	}
 	s.sessions = map[sessionKey]*session{}
 	s.rates = map[sessionKey]*rateWindow{}
+	s.written = map[string]time.Time{}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan struct{})
 	go s.reap(ctx)
@@ -147,22 +154,25 @@ func (s *Server) reap(ctx context.Context) {
 		case <-t.C:
 		}
 		now := s.Now()
-		var idle []*session
 		s.mu.Lock()
-		for k, ss := range s.sessions {
-			if ss.idleSince(now) > ss.idleTimeout() {
-				idle = append(idle, ss)
-				delete(s.sessions, k)
-			}
-		}
+		all := make(map[sessionKey]*session, len(s.sessions))
+		maps.Copy(all, s.sessions)
 		for k, r := range s.rates {
 			if now.Sub(r.start) > 10*time.Second {
 				delete(s.rates, k)
 			}
 		}
 		s.mu.Unlock()
-		for _, ss := range idle {
-			ss.end("no upload for " + ss.idleTimeout().String())
+		// A session's lock is never taken under s.mu (sessions take wmu only).
+		for k, ss := range all {
+			if timeout := ss.idleTimeout(); ss.idleSince(now) > timeout {
+				ss.end("no upload for " + timeout.String())
+				s.mu.Lock()
+				if s.sessions[k] == ss {
+					delete(s.sessions, k)
+				}
+				s.mu.Unlock()
+			}
 		}
 	}
 }
@@ -217,7 +227,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, err)
 		return
 	}
-	if err := ss.upload(t.file, body, s.Now()); err != nil {
+	err = ss.upload(t.file, body, s.Now())
+	if errors.Is(err, errSessionEnded) {
+		// The encoder started over after EXT-X-ENDLIST: a new session.
+		err = s.replace(key, ss, t, inputType == InputCMAF).upload(t.file, body, s.Now())
+	}
+	if err != nil {
 		s.refuse(w, r, err)
 		return
 	}
@@ -232,11 +247,39 @@ func (s *Server) session(key sessionKey, t target, cmaf bool) (*session, error) 
 		return nil, &statusError{code: http.StatusServiceUnavailable, err: errors.New("server is shutting down")}
 	}
 	ss := s.sessions[key]
-	if ss == nil || ss.isEnded() {
+	if ss == nil {
 		ss = newSession(s, t, cmaf)
 		s.sessions[key] = ss
 	}
 	return ss, nil
+}
+
+// replace swaps an ended session of key for a new one.
+func (s *Server) replace(key sessionKey, old *session, t target, cmaf bool) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.sessions[key]
+	if ss == old || ss == nil {
+		ss = newSession(s, t, cmaf)
+		s.sessions[key] = ss
+	}
+	return ss
+}
+
+// noteWritten records that units up to wall time t were handed on for channel.
+func (s *Server) noteWritten(channel string, t time.Time) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if t.After(s.written[channel]) {
+		s.written[channel] = t
+	}
+}
+
+// lastWritten is the wall time of the last unit handed on for channel.
+func (s *Server) lastWritten(channel string) time.Time {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.written[channel]
 }
 
 // checkInputType refuses the push form a channel does not take.

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rewind-origin/rewind/ingest"
@@ -39,9 +40,11 @@ type session struct {
 	t   target
 	log *slog.Logger
 
+	// lastUploadNs and targetDurNs are read without mu (failover checks).
+	lastUploadNs atomic.Int64
+	targetDurNs  atomic.Int64
+
 	mu           sync.Mutex
-	lastUpload   time.Time
-	targetDur    time.Duration
 	uploads      map[string]*upload
 	inits        map[string]*fmp4Init
 	multivariant []string
@@ -58,6 +61,9 @@ type session struct {
 	// cmafInits maps a track stream to the file name of its init.
 	cmafInits map[string]string
 }
+
+// errSessionEnded: the session ended; the upload starts a new one.
+var errSessionEnded = errors.New("push session ended")
 
 // upload is a received file not yet archived.
 type upload struct {
@@ -90,35 +96,52 @@ func newSession(srv *Server, t target, cmaf bool) *session {
 		srv: srv, t: t, cmaf: cmaf, key: sessionKey{channel: t.key(), input: t.input},
 		log:     srv.Logger.With(slog.String("channel", t.key()), slog.Int("input", t.input)),
 		uploads: map[string]*upload{}, inits: map[string]*fmp4Init{}, rends: map[string]*rendition{},
-		lastUpload: srv.Now(),
 	}
+	ss.lastUploadNs.Store(srv.Now().UnixNano())
 	ss.log.Info("push session started")
 	return ss
 }
 
-func (ss *session) isEnded() bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	return ss.ended
-}
-
 func (ss *session) idleSince(now time.Time) time.Duration {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	return now.Sub(ss.lastUpload)
+	return now.Sub(time.Unix(0, ss.lastUploadNs.Load()))
 }
 
+// idleTimeout ends a session without uploads.
 func (ss *session) idleTimeout() time.Duration {
 	if ss.srv.IdleTimeout > 0 {
 		return ss.srv.IdleTimeout
 	}
-	ss.mu.Lock()
-	td := ss.targetDur
-	ss.mu.Unlock()
+	return DefaultIdleTimeout
+}
+
+// failoverAfter is how long an active input may go without an upload
+// before the other input, waiting with segments, takes the channel over:
+// 1.5 × the target duration (3 s before one is known).
+func (ss *session) failoverAfter() time.Duration {
+	td := time.Duration(ss.targetDurNs.Load())
 	if td <= 0 {
-		return DefaultIdleTimeout
+		return 3 * time.Second
 	}
-	return max(3*time.Second, td*3/2)
+	return td * 3 / 2
+}
+
+// takeOver ends the channel's session on the other input when it has been
+// silent for failoverAfter, so this one can publish. It reports whether it
+// ended one. The other session's lock is only tried: two waiting inputs
+// never wait for each other.
+func (ss *session) takeOver() bool {
+	ss.srv.mu.Lock()
+	other := ss.srv.sessions[sessionKey{channel: ss.key.channel, input: 3 - ss.key.input}]
+	ss.srv.mu.Unlock()
+	if other == nil || other.idleSince(ss.srv.Now()) < ss.failoverAfter() || !other.mu.TryLock() {
+		return false
+	}
+	defer other.mu.Unlock()
+	if other.ended || other.stream == nil {
+		return false
+	}
+	other.finish(fmt.Sprintf("input %d took over after %s without upload", ss.key.input, ss.failoverAfter()))
+	return true
 }
 
 // upload processes one completed upload of file.
@@ -126,9 +149,9 @@ func (ss *session) upload(file string, body []byte, now time.Time) error {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.ended {
-		return &statusError{code: http.StatusConflict, err: errors.New("push session ended; retry")}
+		return errSessionEnded
 	}
-	ss.lastUpload = now
+	ss.lastUploadNs.Store(now.UnixNano())
 	switch {
 	case strings.HasSuffix(file, ".m3u8"):
 		return ss.onPlaylist(file, body, now)
@@ -243,19 +266,24 @@ func (ss *session) onPlaylist(file string, body []byte, now time.Time) error {
 	}
 	r := ss.rendition(file)
 	if pl.targetDuration > 0 {
-		ss.targetDur = pl.targetDuration
+		ss.targetDurNs.Store(int64(pl.targetDuration))
 	}
 	r.listed = pl.segments
 	// Segments listed before one that arrived, but never uploaded, are holes.
+	// (Only after the first segment this session received: a new session
+	// joins a playlist that lists older segments.)
 	var missing []string
-	last := -1
+	first, last := -1, -1
 	for i, s := range pl.segments {
 		if ss.uploads[s.uri] != nil || r.done[s.uri] {
+			if first < 0 {
+				first = i
+			}
 			last = i
 		}
 	}
-	for i := 0; i < last; i++ {
-		if s := pl.segments[i]; ss.uploads[s.uri] == nil && !r.done[s.uri] && r.ready > 0 {
+	for i := first + 1; first >= 0 && i < last; i++ {
+		if s := pl.segments[i]; ss.uploads[s.uri] == nil && !r.done[s.uri] {
 			missing = append(missing, s.uri)
 		}
 	}
@@ -459,6 +487,12 @@ func (ss *session) start() bool {
 		Group: ss.t.group, Channel: ss.t.channel, Tracks: tracks,
 		RemoteAddr: fmt.Sprintf("input %d", ss.t.input), Protocol: "hls-push",
 	})
+	if errors.Is(err, ingest.ErrBusy) && ss.takeOver() {
+		stream, err = ss.srv.Handler.Publish(ingest.Publication{
+			Group: ss.t.group, Channel: ss.t.channel, Tracks: tracks,
+			RemoteAddr: fmt.Sprintf("input %d", ss.t.input), Protocol: "hls-push",
+		})
+	}
 	if err != nil {
 		for _, r := range rs {
 			r.base = -1
@@ -470,6 +504,12 @@ func (ss *session) start() bool {
 		return false
 	}
 	ss.stream, ss.published = stream, rs
+	// After a failover, what the other input already delivered is skipped.
+	if lw := ss.srv.lastWritten(ss.key.channel); !lw.IsZero() {
+		for _, r := range rs {
+			r.pending = slices.DeleteFunc(r.pending, func(u ingest.Unit) bool { return !u.ReceivedAt.After(lw) })
+		}
+	}
 	ss.log.Info("push publishing", slog.Int("renditions", len(rs)), slog.String("codecs", describeTracks(tracks)))
 	return true
 }
@@ -503,9 +543,16 @@ func (ss *session) flush(final bool) {
 		r.pending, r.held = keep, 0
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].t < out[j].t })
+	var last time.Time
 	for _, it := range out {
 		it.u.Track += it.r.base
+		if it.u.ReceivedAt.After(last) {
+			last = it.u.ReceivedAt
+		}
 		ss.stream.WriteUnit(it.u)
+	}
+	if !last.IsZero() {
+		ss.srv.noteWritten(ss.key.channel, last)
 	}
 	for _, r := range ss.rends {
 		if r.base < 0 && len(r.pending) > 0 && ss.stream != nil {
