@@ -229,3 +229,26 @@ func recoverCorrupt(err *error) {
 		*err = fmt.Errorf("%w: malformed boxes (%v)", errCorrupt, r)
 	}
 }
+
+// checkFMP4 checks the structure of a media segment whose init is not known
+// yet: boxes that parse, and at least one moof with its mdat.
+func checkFMP4(body []byte) (err error) {
+	defer recoverCorrupt(&err)
+	f, err := mp4.DecodeFile(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%w: fMP4 segment: %v", errCorrupt, err)
+	}
+	n := 0
+	for _, seg := range f.Segments {
+		for _, frag := range seg.Fragments {
+			if frag.Moof == nil || frag.Mdat == nil {
+				return fmt.Errorf("%w: fragment without moof or mdat", errCorrupt)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: no moof/mdat fragment", errCorrupt)
+	}
+	return nil
+}

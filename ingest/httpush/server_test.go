@@ -23,6 +23,8 @@ type fakeHandler struct {
 	mu   sync.Mutex
 	pubs []*fakeStream
 	busy map[string]bool
+	// exclusive: a channel with an open stream is busy (like the archive writer).
+	exclusive bool
 }
 
 type fakeStream struct {
@@ -36,6 +38,11 @@ func (h *fakeHandler) Publish(p ingest.Publication) (ingest.Stream, error) {
 	defer h.mu.Unlock()
 	if h.busy[p.Channel] {
 		return nil, fmt.Errorf("%s: %w", p.Channel, ingest.ErrBusy)
+	}
+	for _, s := range h.pubs {
+		if h.exclusive && s.pub.Channel == p.Channel && !s.closed {
+			return nil, fmt.Errorf("%s: %w", p.Channel, ingest.ErrBusy)
+		}
 	}
 	s := &fakeStream{pub: p}
 	h.pubs = append(h.pubs, s)
@@ -329,7 +336,10 @@ func TestPushBadInput(t *testing.T) {
 			req: req{"PUT", "/in/v1/g/1/ftrunc/fmp40.m4s", fixture(t, "fmp40.m4s")[:5000]}, code: 400, reason: "corrupt segment", channel: "ftrunc"},
 		{name: "corrupt init", req: req{"PUT", "/in/v1/g/1/finit/init.mp4", append([]byte{0, 0, 0, 16, 'f', 't', 'y', 'p'}, bytes.Repeat([]byte{0xff}, 40)...)},
 			code: 400, reason: "corrupt segment", channel: "finit"},
-		{name: "unknown track", setup: []req{{"PUT", "/in/v1/g/1/track/init.mp4", fixture(t, "init.mp4")}},
+		{name: "unknown track", setup: []req{
+			{"PUT", "/in/v1/g/1/track/init.mp4", fixture(t, "init.mp4")},
+			{"PUT", "/in/v1/g/1/track/fmp4.m3u8", []byte(fmp4Playlist)},
+		},
 			req: req{"PUT", "/in/v1/g/1/track/fmp40.m4s", tfhdTrackID(fixture(t, "fmp40.m4s"), 9)}, code: 400, reason: "unknown track", channel: "track"},
 		{name: "missing segments", setup: []req{
 			{"PUT", "/in/v1/g/1/miss/ts0.ts", ts0},
@@ -442,4 +452,53 @@ func TestPushCMAF(t *testing.T) {
 		t.Fatalf("%d publications, want 1 closed", len(ss))
 	}
 	checkUnits(t, ss[0])
+}
+
+// TestPushFailover: input 2 waits while input 1 publishes; after 1.5 ×
+// the target duration without upload on input 1, input 2 takes over and
+// hands on only what input 1 had not delivered.
+func TestPushFailover(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 2, 15, 4, 20, 0, time.UTC)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	e := newPushEnv(t, func(s *httpush.Server) { s.Now = clock })
+	e.h.exclusive = true
+	e.mustPut("/in/v1/g/1/c/ts0.ts", fixture(t, "ts0.ts"))
+	e.mustPut("/in/v1/g/1/c/ts1.ts", fixture(t, "ts1.ts"))
+	e.mustPut("/in/v1/g/1/c/ts.m3u8", []byte(tsPlaylist))
+	// Input 2's encoder started 1.5 s later (same content, later program date time).
+	two := strings.Replace(tsPlaylist, "15:04:15.474", "15:04:16.974", 1)
+	e.mustPut("/in/v1/g/2/c/ts0.ts", fixture(t, "ts0.ts"))
+	e.mustPut("/in/v1/g/2/c/ts1.ts", fixture(t, "ts1.ts"))
+	e.mustPut("/in/v1/g/2/c/ts.m3u8", []byte(two))
+	if ss := e.h.streams("c"); len(ss) != 1 || ss[0].closed {
+		t.Fatalf("%d publications while input 1 is active, want its 1", len(ss))
+	}
+	mu.Lock()
+	now = now.Add(1400 * time.Millisecond) // < 1.5 × 1 s target
+	mu.Unlock()
+	e.mustPut("/in/v1/g/2/c/ts.m3u8", []byte(two))
+	if ss := e.h.streams("c"); len(ss) != 1 {
+		t.Fatalf("input 2 took over after 1.4 s of silence: %d publications", len(ss))
+	}
+	mu.Lock()
+	now = now.Add(200 * time.Millisecond)
+	mu.Unlock()
+	e.mustPut("/in/v1/g/2/c/ts.m3u8", []byte(two))
+	ss := e.h.streams("c")
+	if len(ss) != 2 || !ss[0].closed || ss[1].pub.RemoteAddr != "input 2" {
+		t.Fatalf("publications after 1.6 s of silence on input 1: %d", len(ss))
+	}
+	last := ss[0].units[len(ss[0].units)-1].ReceivedAt
+	if len(ss[1].units) == 0 || !ss[1].units[0].ReceivedAt.After(last) {
+		t.Fatalf("input 2 repeats what input 1 delivered: %d units, first at %v, input 1's last at %v",
+			len(ss[1].units), ss[1].units, last)
+	}
+	if n := len(ss[1].units); n >= len(ss[0].units) {
+		t.Errorf("input 2 handed on %d units, input 1 %d: the overlap was not skipped", n, len(ss[0].units))
+	}
 }

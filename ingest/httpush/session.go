@@ -202,6 +202,8 @@ func (ss *session) upload(file string, body []byte, now time.Time) error {
 				return fmt.Errorf("%s: %w", file, err)
 			}
 			u.seg = seg
+		} else if err := checkFMP4(body); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
 		}
 	}
 	ss.uploads[file] = u
@@ -231,19 +233,15 @@ func (ss *session) owner(file string) *rendition {
 	return nil
 }
 
-// initFor returns the init segment file's segments use when it is known:
-// the EXT-X-MAP of its listing, or the session's only init.
+// initFor returns the init segment of file when a playlist listed file
+// with an EXT-X-MAP that arrived; else nil (the segment waits: in a ladder
+// another rendition's init would misread it).
 func (ss *session) initFor(file string) *fmp4Init {
 	if r := ss.owner(file); r != nil {
 		for _, s := range r.listed {
 			if s.uri == file && s.init != "" {
 				return ss.inits[s.init]
 			}
-		}
-	}
-	if len(ss.inits) == 1 {
-		for _, in := range ss.inits {
-			return in
 		}
 	}
 	return nil
