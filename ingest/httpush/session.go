@@ -1,7 +1,6 @@
 package httpush
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -156,13 +155,8 @@ func (ss *session) upload(file string, body []byte, now time.Time) error {
 	case strings.HasSuffix(file, ".m3u8"):
 		return ss.onPlaylist(file, body, now)
 	case strings.HasSuffix(file, ".mpd"):
-		// CMAF push: the tracks describe themselves; a static MPD is the end.
-		if bytes.Contains(body, []byte(`type="static"`)) {
-			for _, r := range ss.rends {
-				r.ended = true
-			}
-			ss.process(now)
-		}
+		// CMAF push: the tracks describe themselves. (A static MPD does not
+		// end the session: ffmpeg writes it before its last segments.)
 		return nil
 	}
 	if ss.cmaf {
