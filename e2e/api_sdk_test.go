@@ -113,8 +113,9 @@ func TestAPIGoSDK(t *testing.T) {
 
 	// Channel get/update (tags answered "Tags" by Get and "tags" by Update).
 	ch, err := cli.GetChannel(ctx, &mediapackagev2.GetChannelInput{ChannelGroupName: aws.String("sdk"), ChannelName: aws.String("ch03")})
-	if err != nil || ch.Tags["n"] != "3" || ch.InputType != types.InputTypeHls || len(ch.IngestEndpoints) == 0 ||
-		*ch.IngestEndpoints[0].Url != "rtsp://"+rw.rtspAddr+"/sdk/ch03" {
+	if err != nil || ch.Tags["n"] != "3" || ch.InputType != types.InputTypeHls || len(ch.IngestEndpoints) != 3 ||
+		*ch.IngestEndpoints[0].Url != rw.url("/in/v1/sdk/1/ch03/index") || *ch.IngestEndpoints[1].Url != rw.url("/in/v1/sdk/2/ch03/index") ||
+		*ch.IngestEndpoints[2].Url != "rtsp://"+rw.rtspAddr+"/sdk/ch03" || *ch.IngestEndpoints[2].Id != "3" {
 		t.Fatalf("GetChannel: %+v, %v", ch, err)
 	}
 	uc, err := cli.UpdateChannel(ctx, &mediapackagev2.UpdateChannelInput{ChannelGroupName: aws.String("sdk"), ChannelName: aws.String("ch03"), Description: aws.String("d")})

@@ -236,6 +236,12 @@ func publish(t *testing.T, url string, args ...string) *publisher {
 	t.Helper()
 	full := append([]string{"-hide_banner", "-loglevel", "error", "-re"}, args...)
 	full = append(full, "-f", "rtsp", "-rtsp_transport", "tcp", url)
+	return startFFmpeg(t, full...)
+}
+
+// startFFmpeg starts ffmpeg with args; it is killed at the end of the test.
+func startFFmpeg(t *testing.T, full ...string) *publisher {
+	t.Helper()
 	p := &publisher{logs: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command("ffmpeg", full...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs

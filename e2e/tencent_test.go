@@ -108,7 +108,8 @@ func TestTencentSDK(t *testing.T) {
 		}
 	}
 	mustTC(t, cc, "CreateStreamPackageChannel", map[string]any{"Name": "tc", "Protocol": "HLS"}, &ch)
-	if ch.Info.Id != "tc" || len(ch.Info.Points.Inputs) != 2 || ch.Info.Points.Inputs[0].Url != rw.rtsp("tencent", "tc") {
+	if ch.Info.Id != "tc" || len(ch.Info.Points.Inputs) != 2 ||
+		ch.Info.Points.Inputs[0].Url != rw.url("/in/v1/tencent/1/tc/index") || ch.Info.Points.Inputs[1].Url != rw.url("/in/v1/tencent/2/tc/index") {
 		t.Fatalf("CreateStreamPackageChannel: %+v", ch.Info)
 	}
 	var ep struct{ Info tcEndpoint }
@@ -122,9 +123,10 @@ func TestTencentSDK(t *testing.T) {
 		"AuthInfo": map[string]any{"AuthKey": "k3y"}, "Protocol": "HLS"}, &locked)
 	mustTC(t, cc, "CreateStreamPackageChannelEndpoint", map[string]any{"Id": "tc", "Name": "noshift", "AuthInfo": map[string]any{}}, nil)
 
-	// The feed: 40 s, 2 s GOPs, to the input URL the API answered.
+	// The feed: 40 s, 2 s GOPs, over RTSP (the channel's third ingest URL
+	// in the MediaPackage API; the HTTP push inputs are tested in httpush_test.go).
 	t0 := time.Now()
-	publish(t, ch.Info.Points.Inputs[0].Url,
+	publish(t, rw.rtsp("tencent", "tc"),
 		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
 		"-t", "40", "-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-c:a", "aac")
 	waitFor(t, 20*time.Second, "the endpoint playlist", func() bool {

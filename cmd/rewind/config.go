@@ -40,10 +40,12 @@ type Config struct {
 	MinFreeSpace      FreeSpace
 	RetentionMaxBytes int64
 	PartDuration      time.Duration
-	LogLevel          string
-	LogFormat         string
-	Insecure          bool
-	SyncWrites        bool
+	// IngestMaxBody bounds one HTTP push upload (playlist or segment).
+	IngestMaxBody int64
+	LogLevel      string
+	LogFormat     string
+	Insecure      bool
+	SyncWrites    bool
 	// Control plane (MediaPackage v2 API).
 	Region      string
 	AccountID   string
@@ -150,6 +152,7 @@ func (c *Config) settings() []setting {
 		{"min-free-space", "free space kept on the data folder's file system: below it recording pauses, API writes get 503, the oldest unpinned media is evicted and a start opens the archive read-only; auto = the smaller of 1GiB and 5%, or a size (2GiB), a percentage (10%), 0 = off", freeSpaceValue{&c.MinFreeSpace}},
 		{"retention-max-bytes", "cap on the archive's media size (e.g. 500GiB); above it the oldest unpinned media is evicted whatever its age; 0 = no cap", byteSize{&c.RetentionMaxBytes}},
 		{"part-duration", "chunk duration inside segments for LL-HLS parts (0 = one chunk per segment)", durationValue{&c.PartDuration}},
+		{"ingest-max-body", "largest HTTP push upload (playlist or segment) accepted under /in/v1/, e.g. 64MiB", byteSize{&c.IngestMaxBody}},
 		{"log-level", "debug, info, warn or error", str(&c.LogLevel)},
 		{"log-format", "text or json", str(&c.LogFormat)},
 		{"insecure", "allow binding HTTP to a non-loopback address without credentials", boo(&c.Insecure)},
@@ -216,6 +219,7 @@ func defaultConfig() Config {
 		Retention:     24 * time.Hour,
 		MinFreeSpace:  FreeSpace{Auto: true},
 		PartDuration:  500 * time.Millisecond, // LL-HLS parts out of the box
+		IngestMaxBody: 64 << 20,
 		LogLevel:      "info",
 		LogFormat:     "text",
 		Region:        mpv2.DefaultRegion,
@@ -449,6 +453,9 @@ func (c *Config) validate() error {
 	}
 	if c.PartDuration < 0 || c.PartDuration > 10*time.Second {
 		bad("part-duration", "must be between 0 and 10s, got %s", c.PartDuration)
+	}
+	if c.IngestMaxBody < 1024 {
+		bad("ingest-max-body", "must be at least 1KiB, got %d bytes", c.IngestMaxBody)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

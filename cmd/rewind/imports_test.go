@@ -30,6 +30,12 @@ var importRules = []importRule{
 		denyExternal: []string{"github.com/gin-gonic/..."},
 	},
 	{
+		pkgs:         []string{"ingest/httpush"},
+		why:          "HTTP push ingest is the one ingest package that serves HTTP (net/http, no gin): it hands units to an ingest.Handler and knows no later stage",
+		allow:        []string{"ingest/..."},
+		denyExternal: []string{"github.com/gin-gonic/..."},
+	},
+	{
 		pkgs:         []string{"ingest/..."},
 		why:          "ingest hands access units on through a narrow interface and touches no HTTP",
 		allow:        []string{"ingest/..."},

@@ -27,6 +27,7 @@ import (
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/harvest"
 	"github.com/rewind-origin/rewind/ingest"
+	"github.com/rewind-origin/rewind/ingest/httpush"
 	"github.com/rewind-origin/rewind/origin"
 	"github.com/rewind-origin/rewind/origin/mediapackage"
 	"github.com/rewind-origin/rewind/origin/sigv4"
@@ -220,6 +221,13 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		harv.Wake()
 	})...)
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: tencent.Routes(), Handler: newTencentAPI(cfg, cat, harv, store, api, log.With("component", "tencent-api"))})
+	// HTTP push ingest (MediaPackage v2's /in/v1/) too, into the same router as RTSP.
+	push := newPushIngest(cfg, cat, router, log.With("component", "ingest", "protocol", "http-push"))
+	if err := push.Initialize(); err != nil {
+		return err
+	}
+	defer push.Close()
+	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: httpush.Routes(), Handler: push})
 	if err := httpSrv.Initialize(); err != nil {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
 	}
@@ -253,6 +261,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	log.Info("shutting down")
 	rtsp.Close()   // every publication's Stream is closed
 	closeDemo()    // and the demo channels'
+	push.Close()   // every push session's Stream is closed
 	router.Close() // segments in flight are completed and indexed
 	httpSrv.Close()
 	log.Info("stopped")
@@ -276,18 +285,7 @@ func newControlPlane(cfg *Config, cat *catalog.Catalog, httpSrv *origin.Server, 
 			return "http://" + httpSrv.Addr()
 		},
 		IngestURLs: func(group, channel string) []string {
-			addr := cfg.RTSPAddr
-			if p := rtspBound.Load(); p != nil {
-				addr = *p
-			}
-			host, port, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil
-			}
-			if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" && u.Hostname() != "" {
-				host = u.Hostname()
-			}
-			return []string{"rtsp://" + net.JoinHostPort(host, port) + "/" + group + "/" + channel}
+			return ingestURLs(cfg, cat, httpSrv, rtspBound.Load(), group, channel)
 		},
 	}
 	if creds := cfg.APICredentials(); len(creds) > 0 {
@@ -319,6 +317,58 @@ func newTencentAPI(cfg *Config, cat *catalog.Catalog, harv *harvest.Service, sto
 		api.Verifier = &tc3.Verifier{Service: tencent.Service, Credentials: map[string]string{}}
 	}
 	return api
+}
+
+// ingestURLs are a channel's ingest endpoints, in the order of their Ids:
+// the MediaPackage v2 push URLs of inputs 1 and 2 (HLS: ".../index", CMAF:
+// ".../"; on the HTTP address or the public URL), then the RTSP URL (the
+// bound RTSP address, with the public URL's host when one is set). It is
+// the one place that shapes ingest URLs.
+func ingestURLs(cfg *Config, cat *catalog.Catalog, httpSrv *origin.Server, rtspBound *string, group, channel string) []string {
+	base := "http://" + httpSrv.Addr()
+	if cfg.PublicURL != "" {
+		base = strings.TrimSuffix(cfg.PublicURL, "/")
+	}
+	inputType := httpush.InputHLS
+	if ch, err := cat.Channel(group, channel); err == nil && ch.InputType != "" {
+		inputType = ch.InputType
+	}
+	urls := httpush.URLs(base, group, channel, inputType)
+	addr := cfg.RTSPAddr
+	if rtspBound != nil {
+		addr = *rtspBound
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return urls
+	}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	return append(urls, "rtsp://"+net.JoinHostPort(host, port)+"/"+group+"/"+channel)
+}
+
+// newPushIngest builds the HTTP push ingest: channels must exist unless
+// auto-provisioning is on, and take the push form of their InputType.
+func newPushIngest(cfg *Config, cat *catalog.Catalog, h ingest.Handler, log *slog.Logger) *httpush.Server {
+	return &httpush.Server{
+		Handler: h,
+		MaxBody: cfg.IngestMaxBody,
+		Logger:  log,
+		Lookup: func(group, channel string) (string, error) {
+			ch, err := cat.Channel(group, channel)
+			switch {
+			case err == nil:
+				return ch.InputType, nil
+			case !errors.Is(err, catalog.ErrNotFound):
+				return "", err
+			case cfg.AutoProvision:
+				return "", nil
+			default:
+				return "", fmt.Errorf("%s/%s: %w", group, channel, ingest.ErrNotFound)
+			}
+		},
+	}
 }
 
 // runIndex runs `rewind index rebuild`.

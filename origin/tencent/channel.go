@@ -125,8 +125,8 @@ func (a *API) channelInfo(ch *catalog.Channel) (*ChannelInfo, error) {
 	}
 	urls := a.IngestURLs(ch.ChannelGroupName, ch.ChannelName)
 	for i := 0; len(urls) > 0 && i < 2; i++ {
-		// StreamPackage gives every channel two inputs; Rewind has one
-		// ingest per channel, answered as both (docs/tencent.md).
+		// StreamPackage gives every channel two inputs: Rewind's HTTP push
+		// inputs 1 and 2 (redundant; docs/tencent.md, docs/ingest.md).
 		info.Points.Inputs = append(info.Points.Inputs, InputInfo{Url: urls[min(i, len(urls)-1)]})
 	}
 	eps, _, err := a.Catalog.Endpoints(ch.ChannelGroupName, ch.ChannelName, catalog.Page{})

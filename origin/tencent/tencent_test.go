@@ -49,10 +49,12 @@ var now = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 
 func newAPI(h Harvester) *API {
 	return &API{
-		Catalog:    catalog.New(&catalogtest.MemStore{}),
-		Harvester:  h,
-		PublicURL:  func() string { return "http://127.0.0.1:8080" },
-		IngestURLs: func(g, c string) []string { return []string{"rtsp://127.0.0.1:8554/" + g + "/" + c} },
+		Catalog:   catalog.New(&catalogtest.MemStore{}),
+		Harvester: h,
+		PublicURL: func() string { return "http://127.0.0.1:8080" },
+		IngestURLs: func(g, c string) []string {
+			return []string{"http://127.0.0.1:8080/in/v1/" + g + "/1/" + c + "/index", "http://127.0.0.1:8080/in/v1/" + g + "/2/" + c + "/index", "rtsp://127.0.0.1:8554/" + g + "/" + c}
+		},
 		FirstMedia: func(string) (time.Time, bool) { return now.Add(-time.Hour), true },
 		Now:        func() time.Time { return now },
 	}
@@ -193,7 +195,8 @@ func TestChannelEndpointJob(t *testing.T) {
 	api := newAPI(h)
 	var ch struct{ Info ChannelInfo }
 	mustOK(t, api, "CreateStreamPackageChannel", `{"Name":"c1","Protocol":"HLS"}`, &ch)
-	if len(ch.Info.Points.Inputs) != 2 || ch.Info.Points.Inputs[1].Url != "rtsp://127.0.0.1:8554/tencent/c1" {
+	if len(ch.Info.Points.Inputs) != 2 || ch.Info.Points.Inputs[0].Url != "http://127.0.0.1:8080/in/v1/tencent/1/c1/index" ||
+		ch.Info.Points.Inputs[1].Url != "http://127.0.0.1:8080/in/v1/tencent/2/c1/index" {
 		t.Errorf("inputs: %+v", ch.Info.Points.Inputs)
 	}
 	for body, code := range map[string]string{

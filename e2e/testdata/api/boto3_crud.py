@@ -48,7 +48,7 @@ assert len(first["Items"]) == 10 and "NextToken" in first, first
 expect_error("ValidationException", "ValidationExceptionType", "INVALID_PAGINATION_TOKEN", mp.list_channels, ChannelGroupName="py", NextToken="!!")
 
 ch = mp.get_channel(ChannelGroupName="py", ChannelName="c01")
-assert ch["Tags"] == {"i": "1"} and ch["IngestEndpoints"][0]["Url"].endswith("/py/c01"), ch
+assert ch["Tags"] == {"i": "1"} and ch["IngestEndpoints"][0]["Url"].endswith("/in/v1/py/1/c01/index") and ch["IngestEndpoints"][2]["Url"].endswith("/py/c01"), ch
 uc = mp.update_channel(ChannelGroupName="py", ChannelName="c01", Description="d")
 assert uc["Tags"] == {"i": "1"} and uc["Description"] == "d", uc  # wire key "tags"
 expect_error("ResourceNotFoundException", "ResourceTypeNotFound", "CHANNEL", mp.get_channel, ChannelGroupName="py", ChannelName="nope")

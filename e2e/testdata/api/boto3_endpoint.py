@@ -25,7 +25,7 @@ stale = mp.create_origin_endpoint(
     ForceEndpointErrorConfiguration={"EndpointErrorConditions": ["STALE_MANIFEST"]},
 )
 print(json.dumps({
-    "ingest": ch["IngestEndpoints"][0]["Url"],
+    "ingest": ch["IngestEndpoints"][2]["Url"],  # Id "3": RTSP (1 and 2: HTTP push)
     "hls": ep["HlsManifests"][0]["Url"],
     "ll": ep["LowLatencyHlsManifests"][0]["Url"],
     "dash": ep["DashManifests"][0]["Url"],
