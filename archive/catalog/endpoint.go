@@ -9,14 +9,14 @@ import (
 
 // Endpoint returns an origin endpoint.
 func (c *Catalog) Endpoint(group, channel, endpoint string) (*Endpoint, error) {
-	var e Endpoint
-	if err := c.get(kindEndpoint, endpointID(group, channel, endpoint), &e); err != nil {
+	e, err := getCached(c, kindEndpoint, endpointID(group, channel, endpoint), (*Endpoint).clone)
+	if err != nil {
 		if _, cerr := c.Channel(group, channel); cerr != nil {
 			return nil, cerr
 		}
 		return nil, notFound(err, TypeOriginEndpoint, endpointID(group, channel, endpoint))
 	}
-	return &e, nil
+	return e, nil
 }
 
 // CreateEndpoint stores a new origin endpoint of an existing channel,
@@ -62,7 +62,8 @@ func (c *Catalog) createEndpoint(e Endpoint, idem Idempotency, now time.Time) (*
 
 // UpdateEndpoint applies update to the endpoint when ifMatch is empty or
 // its current ETag, then sets ModifiedAt and a new ETag. The data plane
-// reads the endpoint on every request, so the change applies at once.
+// reads the endpoint on every request (from the catalog's cache, which
+// this write invalidates), so the change applies from the next request.
 func (c *Catalog) UpdateEndpoint(group, channel, endpoint, ifMatch string, now time.Time, update func(*Endpoint) error) (*Endpoint, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
