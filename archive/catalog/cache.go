@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -29,7 +30,29 @@ type docCache struct {
 	docs map[docKey]any // *ChannelGroup, *Channel or *Endpoint
 }
 
-type docKey struct{ kind, id string }
+// docKey names a document by its kind and the parts of its id ("group",
+// "group/channel", "group/channel/endpoint"), so that a hit builds no id
+// string.
+type docKey struct{ kind, group, channel, endpoint string }
+
+// keyOf returns the key of the document kind/id.
+func keyOf(kind, id string) docKey {
+	k := docKey{kind: kind}
+	k.group, id, _ = strings.Cut(id, "/")
+	k.channel, k.endpoint, _ = strings.Cut(id, "/")
+	return k
+}
+
+// id is the store id of k's document.
+func (k docKey) id() string {
+	switch {
+	case k.channel == "":
+		return k.group
+	case k.endpoint == "":
+		return channelID(k.group, k.channel)
+	}
+	return endpointID(k.group, k.channel, k.endpoint)
+}
 
 // cachedKind reports whether documents of kind go through the cache.
 func cachedKind(kind string) bool {
@@ -72,20 +95,29 @@ func (dc *docCache) invalidate(k docKey) {
 	delete(dc.docs, k)
 }
 
-// getCached returns a private copy of the document kind/id of type T,
+// getCached returns a private copy of the document k of type T,
 // decoded from the store at most once per write.
-func getCached[T any](c *Catalog, kind, id string, clone func(*T) *T) (*T, error) {
-	k := docKey{kind, id}
+func getCached[T any](c *Catalog, k docKey, clone func(*T) *T) (*T, error) {
+	v, err := getShared[T](c, k)
+	if err != nil {
+		return nil, err
+	}
+	return clone(v), nil
+}
+
+// getShared returns the cached document k of type T itself: callers
+// must not modify it.
+func getShared[T any](c *Catalog, k docKey) (*T, error) {
 	if v, ok := c.cache.lookup(k); ok {
-		return clone(v.(*T)), nil
+		return v.(*T), nil
 	}
 	gen := c.cache.generation()
 	v := new(T)
-	if err := c.get(kind, id, v); err != nil {
+	if err := c.get(k.kind, k.id(), v); err != nil {
 		return nil, err
 	}
 	c.cache.fill(k, v, gen)
-	return clone(v), nil
+	return v, nil
 }
 
 // ptr returns a copy of *p in new memory (nil for nil).

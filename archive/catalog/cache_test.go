@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -260,5 +261,38 @@ func TestCacheConcurrentWritesAndReads(t *testing.T) {
 	wg.Wait()
 	if e, err := c.Endpoint("live", "cam", "default"); err != nil || e.StartoverWindowSeconds != writes {
 		t.Errorf("after the writes: %+v, %v", e, err)
+	}
+}
+
+// TestEndpointView: the data plane's view is shared (no copy, no store
+// read), replaced on a write, and a view already handed out keeps its values.
+func TestEndpointView(t *testing.T) {
+	c, st := provisioned(t)
+	v1, err := c.EndpointView("live", "cam", "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := st.gets.Load()
+	if again, err := c.EndpointView("live", "cam", "default"); err != nil || again != v1 || st.gets.Load() != n {
+		t.Errorf("second view: %p vs %p, %v, %d store reads", again, v1, err, st.gets.Load()-n)
+	}
+	if _, err := c.UpdateEndpoint("live", "cam", "default", "", cacheT0.Add(time.Hour), func(e *Endpoint) error {
+		e.HlsManifests[0].ManifestWindowSeconds = 30
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := c.EndpointView("live", "cam", "default")
+	if err != nil || v2.HlsManifests[0].ManifestWindowSeconds != 30 {
+		t.Errorf("view after update: %+v, %v", v2, err)
+	}
+	if v1.HlsManifests[0].ManifestWindowSeconds == 30 || v1.ETag == v2.ETag {
+		t.Errorf("the update changed a view handed out before it: %+v", v1)
+	}
+	if _, err := c.EndpointView("live", "cam", "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown endpoint: %v", err)
+	}
+	if _, err := c.EndpointView("live", "nope", "default"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "CHANNEL") {
+		t.Errorf("unknown channel: %v", err)
 	}
 }

@@ -135,7 +135,7 @@ func (c *Catalog) put(kind, id string, v any) error {
 		return err
 	}
 	if cachedKind(kind) {
-		defer c.cache.invalidate(docKey{kind, id})
+		defer c.cache.invalidate(keyOf(kind, id))
 	}
 	return c.store.PutResource(kind, id, b)
 }
@@ -143,7 +143,7 @@ func (c *Catalog) put(kind, id string, v any) error {
 // del deletes a document; a missing one is not an error.
 func (c *Catalog) del(kind, id string) error {
 	if cachedKind(kind) {
-		defer c.cache.invalidate(docKey{kind, id})
+		defer c.cache.invalidate(keyOf(kind, id))
 	}
 	if err := c.store.DeleteResource(kind, id); err != nil && !errors.Is(err, archive.ErrNotFound) {
 		return err

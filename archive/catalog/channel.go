@@ -9,7 +9,7 @@ import (
 
 // Channel returns a channel.
 func (c *Catalog) Channel(group, channel string) (*Channel, error) {
-	ch, err := getCached(c, kindChannel, channelID(group, channel), (*Channel).clone)
+	ch, err := getCached(c, docKey{kind: kindChannel, group: group, channel: channel}, (*Channel).clone)
 	if err != nil {
 		if _, gerr := c.Group(group); gerr != nil {
 			return nil, gerr

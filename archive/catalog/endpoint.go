@@ -7,9 +7,22 @@ import (
 	"github.com/rewind-origin/rewind/ingest/name"
 )
 
-// Endpoint returns an origin endpoint.
+// Endpoint returns an origin endpoint: a copy the caller may modify.
 func (c *Catalog) Endpoint(group, channel, endpoint string) (*Endpoint, error) {
-	e, err := getCached(c, kindEndpoint, endpointID(group, channel, endpoint), (*Endpoint).clone)
+	e, err := c.EndpointView(group, channel, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return e.clone(), nil
+}
+
+// EndpointView is Endpoint without the copy, for the data plane's
+// per-request lookup: the endpoint returned is shared with other callers
+// and the catalog's cache, so it must not be modified (not even its
+// slices, maps or pointed-to values). A write through the catalog
+// replaces it for later calls; a view already returned stays as it was.
+func (c *Catalog) EndpointView(group, channel, endpoint string) (*Endpoint, error) {
+	e, err := getShared[Endpoint](c, docKey{kindEndpoint, group, channel, endpoint})
 	if err != nil {
 		if _, cerr := c.Channel(group, channel); cerr != nil {
 			return nil, cerr

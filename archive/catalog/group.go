@@ -10,7 +10,7 @@ import (
 
 // Group returns a channel group.
 func (c *Catalog) Group(group string) (*ChannelGroup, error) {
-	g, err := getCached(c, kindGroup, group, (*ChannelGroup).clone)
+	g, err := getCached(c, docKey{kind: kindGroup, group: group}, (*ChannelGroup).clone)
 	if err != nil {
 		return nil, notFound(err, TypeChannelGroup, group)
 	}
