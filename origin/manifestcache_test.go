@@ -322,19 +322,31 @@ func TestManifestCacheConcurrentMissesRenderOnce(t *testing.T) {
 // BenchmarkManifestCacheHit is the origin's cost of a live media playlist
 // served from the cache (routing, endpoint lookup, cache, response).
 func BenchmarkManifestCacheHit(b *testing.B) {
+	benchmarkGet(b, "index_video.m3u8")
+}
+
+// BenchmarkSegmentGet is the origin's cost of a segment request (routing,
+// endpoint lookup, index lookup, open, copy into a recorder, close): the
+// alloc profile of the segment path.
+func BenchmarkSegmentGet(b *testing.B) {
+	benchmarkGet(b, "video/"+strconv.FormatInt(benchT0.Unix()*90000, 10)+".m4s")
+}
+
+var benchT0 = time.Now().UTC().Truncate(time.Second).Add(-100 * time.Second)
+
+func benchmarkGet(b *testing.B, file string) {
 	store, err := archive.Open(archive.Config{Dir: b.TempDir(), PruneInterval: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer store.Close()
 	cat := catalog.New(store)
-	t0 := time.Now().UTC().Truncate(time.Second).Add(-100 * time.Second)
-	if err := cat.AutoProvision("live", "ts", t0); err != nil {
+	if err := cat.AutoProvision("live", "ts", benchT0); err != nil {
 		b.Fatal(err)
 	}
-	writeSession(b, store, t0, 30, 1)
+	writeSession(b, store, benchT0, 30, 1)
 	e := (&origin.Server{Archive: store, Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now}).Engine()
-	req := httptest.NewRequest(http.MethodGet, "/out/v1/live/ts/default/index_video.m3u8", nil)
+	req := httptest.NewRequest(http.MethodGet, "/out/v1/live/ts/default/"+file, nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()
