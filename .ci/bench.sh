@@ -148,6 +148,7 @@ log_counts() { printf '%s %s\n' "$(grep -c 'level=WARN' "$1" || true)" "$(grep -
 log "work dir $work"
 log "building cmd/loadgen"
 go build -o "$work/loadgen" ./cmd/loadgen
+go build -o "$work/nethttp_floor" .ci/nethttp_floor.go
 
 src=$work/src.mp4
 src_cmd="ffmpeg -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine=frequency=1000:sample_rate=48000 -t 20 -c:v libx264 -preset veryfast -b:v 3M -maxrate 3M -bufsize 3M -g 60 -pix_fmt yuv420p -c:a aac -b:a 128k -f mp4 src.mp4"
@@ -319,25 +320,33 @@ median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "%.0f\n", 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "?"}'; }
 
 rewind_cpu() { cpu_ticks "$rw_pid"; }
+floor_cpu() { cpu_ticks "$fl_pid"; }
 
 # compare LABEL BYTES REWIND_URL NGINX_URL CONNS TARGET: a 2 s warm-up of
 # each, then WRK_ROUNDS alternating wrk runs; appends the rounds to
 # round_rows and one line to summary_rows (medians, their ratio, the ratio
 # of requests per server CPU-second, and whether TARGET is met).
+# FLOOR_URL (optional 7th argument): the same bytes from bare net/http
+# (.ci/nethttp_floor.go), measured in the same rounds: how close Go's HTTP
+# server itself comes to nginx.
 round_rows=() summary_rows=() summary_lines=()
 compare() {
-  local label=$1 bytes=$2 rw_url=$3 ng_url=$4 conns=$5 target=$6 r rws=() ngs=() rwe=() nge=() rw ng q eff met
+  local label=$1 bytes=$2 rw_url=$3 ng_url=$4 conns=$5 target=$6 floor_url=${7:-} r rws=() ngs=() fls=() rwe=() nge=() rw ng q eff met fl=– flq=–
   wrk -t"$wrk_threads" -c"$conns" -d2s "$rw_url" >/dev/null 2>&1 || true
   wrk -t"$wrk_threads" -c"$conns" -d2s "$ng_url" >/dev/null 2>&1 || true
   for r in $(seq "$wrk_rounds"); do
     run_wrk "$label, Rewind #$r" "$rw_url" rewind_cpu "$conns"; rws+=("$w_rps") rwe+=("$w_eff") round_rows+=("$w_row")
     run_wrk "$label, nginx #$r" "$ng_url" nginx_cpu_ticks "$conns"; ngs+=("$w_rps") nge+=("$w_eff") round_rows+=("$w_row")
+    if [ -n "$floor_url" ]; then
+      run_wrk "$label, net/http floor #$r" "$floor_url" floor_cpu "$conns"; fls+=("$w_rps") round_rows+=("$w_row")
+    fi
   done
   rw=$(median "${rws[@]}") ng=$(median "${ngs[@]}")
   q=$(ratio "$rw" "$ng") eff=$(ratio "$(median "${rwe[@]}")" "$(median "${nge[@]}")")
+  if [ -n "$floor_url" ]; then fl=$(median "${fls[@]}"); flq=$(ratio "$fl" "$ng"); fi
   met=$(awk -v r="$q" -v t="$target" 'BEGIN {print (r+0 >= t) ? "met" : "NOT met"}')
-  summary_rows+=("| $label | $bytes | $conns | $rw | $ng | **$q** | $eff | ≥ $target: **$met** |")
-  summary_lines+=("SERVE $label ($bytes B, $conns connections): Rewind $rw req/s, nginx $ng req/s, ratio $q (per server CPU-s: $eff), target $target $met")
+  summary_rows+=("| $label | $bytes | $conns | $rw | $ng | **$q** | $eff | $fl ($flq) | ≥ $target: **$met** |")
+  summary_lines+=("SERVE $label ($bytes B, $conns connections): Rewind $rw req/s, nginx $ng req/s, ratio $q (per server CPU-s: $eff; net/http floor $fl req/s, $flq), target $target $met")
   log "${summary_lines[-1]}"
 }
 
@@ -382,8 +391,18 @@ if want manifest; then
     curl -sf -o "$www/live/$f" "$live_base/$f" || die "no manifest at $live_base/$f"
     chmod 644 "$www/live/$f"
     curl -sf "http://127.0.0.1:$nginx_port/live/$f" | cmp -s - "$www/live/$f" || die "nginx serves different bytes of $f"
+    mime=$(curl -sf -o /dev/null -w '%{content_type}' "$live_base/$f")
+    fl_port=$((20000 + RANDOM % 40000))
+    "$work/nethttp_floor" "127.0.0.1:$fl_port" "$www/live/$f" "$mime" 2>"$work/serve/floor-$f.log" &
+    fl_pid=$!
+    pids+=("$fl_pid")
+    for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$fl_port/" && break; sleep 0.1; done
+    curl -sf "http://127.0.0.1:$fl_port/" | cmp -s - "$www/live/$f" || die "net/http floor serves different bytes of $f"
     compare "${manifest_labels[$i]}" "$(stat -c %s "$www/live/$f")" "$live_base/$f" \
-      "http://127.0.0.1:$nginx_port/live/$f" "$wrk_conns" 0.8
+      "http://127.0.0.1:$nginx_port/live/$f" "$wrk_conns" 0.8 "http://127.0.0.1:$fl_port/"
+    kill -TERM "$fl_pid" 2>/dev/null || true
+    wait "$fl_pid" 2>/dev/null || true
+    forget_pid "$fl_pid"
     i=$((i + 1))
   done
   pl_hits=$(( $(metric_sum "$rw_http" rewind_manifest_cache_hits_total) - hits0 ))
@@ -449,10 +468,10 @@ gen=$work/results.md
   echo
   echo "### Serving: Rewind against nginx, same bytes, same run"
   echo
-  echo "nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'): \`worker_processes auto\` (${nginx_workers:-?} workers), sendfile, files with the bytes Rewind served. Rewind: the 2 s segment \`/out/v1/bench/serve001/default/$seg\` (${seg_bytes} B, \`$seg_type\`), and the manifests of \`/out/v1/bench/live001/default/\` while loadgen publishes that channel (they change every 2 s segment, LL-HLS every part; the manifest cache renders once per change). Medians of $wrk_rounds alternating ${wrk_seconds} s wrk rounds; \"per CPU-s\" is the ratio of requests per server CPU-second (less sensitive to neighbours on the machine than requests/s). wrk runs on the same CPUs as the servers."
+  echo "nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'): \`worker_processes auto\` (${nginx_workers:-?} workers), sendfile, files with the bytes Rewind served. Rewind: the 2 s segment \`/out/v1/bench/serve001/default/$seg\` (${seg_bytes} B, \`$seg_type\`), and the manifests of \`/out/v1/bench/live001/default/\` while loadgen publishes that channel (they change every 2 s segment, LL-HLS every part; the manifest cache renders once per change). Medians of $wrk_rounds alternating ${wrk_seconds} s wrk rounds; \"per CPU-s\" is the ratio of requests per server CPU-second (less sensitive to neighbours on the machine than requests/s); \"bare net/http\" is \`.ci/nethttp_floor.go\` serving the manifest's bytes with Rewind's headers from Go's HTTP server alone, in the same rounds: the floor an origin on net/http can reach. wrk runs on the same CPUs as the servers."
   echo
-  echo "| path | bytes | connections | Rewind req/s | nginx req/s | Rewind / nginx | per CPU-s, Rewind / nginx | target |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---|"
+  echo "| path | bytes | connections | Rewind req/s | nginx req/s | Rewind / nginx | per CPU-s, Rewind / nginx | bare net/http req/s (/ nginx) | target |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
   printf '%s\n' "${summary_rows[@]}"
   echo
   echo "Manifest cache during the manifest rounds (warm-ups included): $pl_hits hits, $pl_misses misses. Rewind log during the serving runs: $s_warns warnings, $s_errs errors."
