@@ -121,6 +121,9 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 	if _, err := b.section.File.Seek(b.section.Offset+start, io.SeekStart); err != nil {
 		return err
 	}
+	// The header (still in net/http's buffer) and the start of the
+	// sendfile leave in full packets; uncorking sends the tail.
+	defer corkConn(c.Request.Context())()
 	// gin's writer has no ReadFrom: copy into net/http's writer, whose
 	// ReadFrom uses sendfile for an *io.LimitedReader over an *os.File.
 	w := http.ResponseWriter(c.Writer)

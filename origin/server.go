@@ -110,6 +110,7 @@ func (s *Server) Initialize() error {
 		Handler:           s.Engine(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		ConnContext:       withConn, // media responses cork it (cork.go)
 	}
 	s.done = make(chan struct{})
 	go func() {
