@@ -7,16 +7,19 @@
 #       BENCH_SECONDS; we record Rewind's CPU (utime+stime), peak RSS (VmHWM),
 #       frames received/dropped (its /metrics) and loadgen's late frames.
 #   (b) serving: one 2 s video segment, fetched from Rewind and copied byte for
-#       byte into an nginx root; the same wrk run against both. Then the live
-#       HLS media playlist of a channel being published, against nginx serving
-#       a copy of its bytes as a file.
+#       byte into an nginx root (worker_processes auto); the same wrk runs
+#       against both at 32 and 256 connections. Then the four live manifests
+#       (HLS multivariant and media, LL-HLS media, DASH) of a channel being
+#       published, against nginx serving a copy of each one's bytes as a file.
 #   (f) the demo channel: CPU of an idle Rewind with the built-in demo channel
 #       (the default) against --demo=false (.ci/bench_demo.sh). The other
 #       runs use --demo=false.
 #
 # Knobs (environment): BENCH_SECONDS (60), BENCH_PUBLISHERS ("1 10 50 100"),
-# WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32), WRK_ROUNDS (3:
-# Rewind and nginx alternate, the medians are compared), REWIND_BIN
+# WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32, manifests),
+# WRK_SEGMENT_CONNECTIONS ("32 256"), WRK_ROUNDS (3: Rewind and nginx
+# alternate, the medians are compared), BENCH_SECTIONS ("ingest segment
+# manifest render llhls harvest demo": the parts to run), REWIND_BIN
 # (bin/rewind), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1 keeps the temp dir.
 set -euo pipefail
 export LC_ALL=C
@@ -29,9 +32,14 @@ publishers=${BENCH_PUBLISHERS:-"1 10 50 100"}
 wrk_seconds=${WRK_SECONDS:-15}
 wrk_threads=${WRK_THREADS:-2}
 wrk_conns=${WRK_CONNECTIONS:-32}
+seg_conns=${WRK_SEGMENT_CONNECTIONS:-"32 256"}
+sections=${BENCH_SECTIONS:-"ingest segment manifest render llhls harvest demo"}
 wrk_rounds=${WRK_ROUNDS:-3}
 out=${BENCH_OUT:-$root/docs/BENCHMARKS.md}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
+
+# want SECTION: SECTION is in BENCH_SECTIONS.
+want() { [[ " $sections " == *" $1 "* ]]; }
 
 log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -143,6 +151,7 @@ log_counts() { printf '%s %s\n' "$(grep -c 'level=WARN' "$1" || true)" "$(grep -
 log "work dir $work"
 log "building cmd/loadgen"
 go build -o "$work/loadgen" ./cmd/loadgen
+go build -o "$work/nethttp_floor" .ci/nethttp_floor.go
 
 src=$work/src.mp4
 src_cmd="ffmpeg -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine=frequency=1000:sample_rate=48000 -t 20 -c:v libx264 -preset veryfast -b:v 3M -maxrate 3M -bufsize 3M -g 60 -pix_fmt yuv420p -c:a aac -b:a 128k -f mp4 src.mp4"
@@ -155,6 +164,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- (a) ingest
 ingest_rows=()
+want ingest || publishers=""
 ingest_notes=()
 pass_ingest=unknown
 for n in $publishers; do
@@ -209,6 +219,8 @@ for n in $publishers; do
 done
 
 # ---------------------------------------------------------------- (b) serving
+# One Rewind and one nginx (worker_processes auto: on every CPU, the fair
+# baseline) serve the same bytes; every comparison alternates the two.
 log "serving: publishing one stream for 12 s"
 start_rewind serve
 "$work/loadgen" -source "$src" -target "$rw_rtsp" -publishers 1 -duration 12s \
@@ -240,18 +252,18 @@ nginx_port=
 for _ in $(seq 20); do
   port=$((20000 + RANDOM % 40000))
   cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes auto;
 daemon off;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections 4096; }
 http {
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
   access_log off;
   $temp_paths
-  types { video/iso.segment m4s; application/vnd.apple.mpegurl m3u8; }
+  types { video/iso.segment m4s; application/vnd.apple.mpegurl m3u8; application/dash+xml mpd; }
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:$port;
@@ -274,6 +286,7 @@ done
 [ -n "$nginx_port" ] || { cat "$work/nginx/error.log" >&2 || true; die "nginx did not start"; }
 nginx_url=http://127.0.0.1:$nginx_port/seg/segment.m4s
 curl -sf "$nginx_url" | cmp -s - "$www/seg/segment.m4s" || die "nginx serves different bytes"
+nginx_workers=$(grep -c . <(cat /proc/"$ng_pid"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .) || true)
 
 # nginx_cpu_ticks: master + workers.
 nginx_cpu_ticks() {
@@ -283,14 +296,13 @@ nginx_cpu_ticks() {
   echo "$s"
 }
 
-# run_wrk NAME URL CPUFN: one measured wrk run; sets w_row (a table row)
-# and w_rps.
-serve_rows=()
+# run_wrk NAME URL CPUFN CONNS: one measured wrk run; sets w_row (a table
+# row), w_rps and w_eff (requests per server CPU-second, 0 if unknown).
 run_wrk() {
-  local c0 c1 f=$work/wrk-$1.txt rps mbs err lat cpu eff load
+  local c0 c1 f=$work/wrk-${1//[^A-Za-z0-9]/_}.txt rps mbs err lat cpu eff load
   load=$(cut -d' ' -f1 /proc/loadavg)
   c0=$($3)
-  wrk -t"$wrk_threads" -c"$wrk_conns" -d"${wrk_seconds}s" --latency "$2" >"$f" 2>&1 ||
+  wrk -t"$wrk_threads" -c"$4" -d"${wrk_seconds}s" --latency "$2" >"$f" 2>&1 ||
     die "wrk $1 failed: $(cat "$f")"
   c1=$($3)
   rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2}' "$f")
@@ -299,96 +311,134 @@ run_wrk() {
   err=$(awk '/Non-2xx|Socket errors/{sub(/^ +/, ""); printf "%s; ", $0}' "$f")
   lat=$(awk '/^ +50%/{p50=$2} /^ +99%/{p99=$2} END {print p50 " / " p99}' "$f")
   cpu=$(awk -v a="$c0" -v b="$c1" -v t="$clk_tck" 'BEGIN {printf "%.1f", (b-a)/t}')
-  eff=$(awk -v r="$rps" -v c="$cpu" -v s="$wrk_seconds" 'BEGIN {if (c>0) printf "%.0f", r*s/c; else print "?"}')
-  w_row="| $1 | $rps | $mbs | $lat | $cpu | $eff | $load | ${err:-none} |"
-  w_rps=$rps
-  log "serving: $1: $rps req/s"
+  eff=$(awk -v r="$rps" -v c="$cpu" -v s="$wrk_seconds" 'BEGIN {if (c>0) printf "%.0f", r*s/c; else print 0}')
+  w_row="| $1 | $4 | $rps | $mbs | $lat | $cpu | $eff | $load | ${err:-none} |"
+  w_rps=$rps w_eff=$eff
+  log "serving: $1 ($4 connections): $rps req/s"
 }
 
 # median of the numbers given as arguments.
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "%.0f\n", (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+# ratio A B: A/B with two decimals ("?" when B is 0).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "?"}'; }
 
 rewind_cpu() { cpu_ticks "$rw_pid"; }
-log "serving: Rewind $rewind_url, nginx $nginx_url; $wrk_rounds rounds"
-wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$rewind_url" >/dev/null 2>&1 || true # warm-up
-wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$nginx_url" >/dev/null 2>&1 || true
-rw_all=() ng_all=()
-for r in $(seq "$wrk_rounds"); do
-  run_wrk "Rewind #$r" "$rewind_url" rewind_cpu; rw_all+=("$w_rps") serve_rows+=("$w_row")
-  run_wrk "nginx #$r" "$nginx_url" nginx_cpu_ticks; ng_all+=("$w_rps") serve_rows+=("$w_row")
-done
-rw_rps=$(median "${rw_all[@]}") ng_rps=$(median "${ng_all[@]}")
-ratio=$(awk -v a="$rw_rps" -v b="$ng_rps" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "?"}')
-pass_serve=$(awk -v r="$ratio" 'BEGIN {print (r+0 >= 0.8) ? "met" : "NOT met"}')
+floor_cpu() { cpu_ticks "$fl_pid"; }
 
-# ------------------------------------------------- (b2) live HLS media playlist
-# A channel published for the whole measurement, so the playlist is live and
-# changes every segment (Rewind renders once per change; the manifest cache
-# serves the rest). nginx serves a copy of the playlist's bytes as a file.
-pl_seconds=$((2 * wrk_rounds * wrk_seconds + 30))
-log "playlist: publishing one stream for ${pl_seconds}s"
-"$work/loadgen" -source "$src" -target "$rw_rtsp" -publishers 1 -duration "${pl_seconds}s" \
-  -group bench -prefix live >"$work/serve/loadgen-live.json" 2>"$work/serve/loadgen-live.log" &
-lg_pid=$!
-pids+=("$lg_pid")
-pl_url=$rw_http/out/v1/bench/live001/default/index_video.m3u8
-mkdir -p "$www/live"
-chmod 755 "$www/live"
-pl_ok=
-for _ in $(seq 100); do
-  # Two segments listed: the playlist has its steady shape.
-  if curl -sf -o "$www/live/index_video.m3u8" "$pl_url" &&
-    [ "$(grep -c '^#EXTINF' "$www/live/index_video.m3u8")" -ge 2 ]; then pl_ok=1; break; fi
-  kill -0 "$lg_pid" 2>/dev/null || break
-  sleep 0.2
-done
-[ -n "$pl_ok" ] || { cat "$work/serve/loadgen-live.log" >&2; die "no live playlist at $pl_url"; }
-chmod 644 "$www/live/index_video.m3u8"
-pl_bytes=$(stat -c %s "$www/live/index_video.m3u8")
-pl_nginx_url=http://127.0.0.1:$nginx_port/live/index_video.m3u8
-curl -sf "$pl_nginx_url" | cmp -s - "$www/live/index_video.m3u8" || die "nginx serves different playlist bytes"
-log "playlist: Rewind $pl_url (${pl_bytes} B when copied), nginx $pl_nginx_url; $wrk_rounds rounds"
-hits0=$(metric_sum "$rw_http" rewind_manifest_cache_hits_total)
-misses0=$(metric_sum "$rw_http" rewind_manifest_cache_misses_total)
-wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$pl_url" >/dev/null 2>&1 || true # warm-up
-wrk -t"$wrk_threads" -c"$wrk_conns" -d2s "$pl_nginx_url" >/dev/null 2>&1 || true
-pl_rows=() pl_rw_all=() pl_ng_all=()
-for r in $(seq "$wrk_rounds"); do
-  run_wrk "Rewind playlist #$r" "$pl_url" rewind_cpu; pl_rw_all+=("$w_rps") pl_rows+=("$w_row")
-  run_wrk "nginx playlist #$r" "$pl_nginx_url" nginx_cpu_ticks; pl_ng_all+=("$w_rps") pl_rows+=("$w_row")
-done
-pl_hits=$(( $(metric_sum "$rw_http" rewind_manifest_cache_hits_total) - hits0 ))
-pl_misses=$(( $(metric_sum "$rw_http" rewind_manifest_cache_misses_total) - misses0 ))
-kill -TERM "$lg_pid" 2>/dev/null || true
-wait "$lg_pid" 2>/dev/null || true
-forget_pid "$lg_pid"
-pl_rw_rps=$(median "${pl_rw_all[@]}") pl_ng_rps=$(median "${pl_ng_all[@]}")
-pl_ratio=$(awk -v a="$pl_rw_rps" -v b="$pl_ng_rps" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "?"}')
-pass_playlist=$(awk -v r="$pl_ratio" 'BEGIN {print (r+0 >= 0.8) ? "met" : "NOT met"}')
-log "playlist: rewind $pl_rw_rps req/s, nginx $pl_ng_rps req/s, ratio $pl_ratio (cache hits $pl_hits, misses $pl_misses)"
-echo "PLAYLIST live HLS media playlist GET: Rewind $pl_rw_rps req/s, nginx $pl_ng_rps req/s, ratio $pl_ratio"
+# compare LABEL BYTES REWIND_URL NGINX_URL CONNS TARGET: a 2 s warm-up of
+# each, then WRK_ROUNDS alternating wrk runs; appends the rounds to
+# round_rows and one line to summary_rows (medians, their ratio, the ratio
+# of requests per server CPU-second, and whether TARGET is met).
+# FLOOR_URL (optional 7th argument): the same bytes from bare net/http
+# (.ci/nethttp_floor.go), measured in the same rounds: how close Go's HTTP
+# server itself comes to nginx.
+round_rows=() summary_rows=() summary_lines=()
+compare() {
+  local label=$1 bytes=$2 rw_url=$3 ng_url=$4 conns=$5 target=$6 floor_url=${7:-} r rws=() ngs=() fls=() rwe=() nge=() rw ng q eff met fl=– flq=–
+  wrk -t"$wrk_threads" -c"$conns" -d2s "$rw_url" >/dev/null 2>&1 || true
+  wrk -t"$wrk_threads" -c"$conns" -d2s "$ng_url" >/dev/null 2>&1 || true
+  for r in $(seq "$wrk_rounds"); do
+    run_wrk "$label, Rewind #$r" "$rw_url" rewind_cpu "$conns"; rws+=("$w_rps") rwe+=("$w_eff") round_rows+=("$w_row")
+    run_wrk "$label, nginx #$r" "$ng_url" nginx_cpu_ticks "$conns"; ngs+=("$w_rps") nge+=("$w_eff") round_rows+=("$w_row")
+    if [ -n "$floor_url" ]; then
+      run_wrk "$label, net/http floor #$r" "$floor_url" floor_cpu "$conns"; fls+=("$w_rps") round_rows+=("$w_row")
+    fi
+  done
+  rw=$(median "${rws[@]}") ng=$(median "${ngs[@]}")
+  q=$(ratio "$rw" "$ng") eff=$(ratio "$(median "${rwe[@]}")" "$(median "${nge[@]}")")
+  if [ -n "$floor_url" ]; then fl=$(median "${fls[@]}"); flq=$(ratio "$fl" "$ng"); fi
+  met=$(awk -v r="$q" -v t="$target" 'BEGIN {print (r+0 >= t) ? "met" : "NOT met"}')
+  summary_rows+=("| $label | $bytes | $conns | $rw | $ng | **$q** | $eff | $fl ($flq) | ≥ $target: **$met** |")
+  summary_lines+=("SERVE $label ($bytes B, $conns connections): Rewind $rw req/s, nginx $ng req/s, ratio $q (per server CPU-s: $eff; net/http floor $fl req/s, $flq), target $target $met")
+  log "${summary_lines[-1]}"
+}
+
+if want segment; then
+  log "serving: Rewind $rewind_url, nginx $nginx_url; $wrk_rounds rounds at $seg_conns connections"
+  for c in $seg_conns; do
+    compare "2 s video segment" "$seg_bytes" "$rewind_url" "$nginx_url" "$c" 1.0
+  done
+fi
+
+# ------------------------------------------------------ (b2) live manifests
+# A channel published for the whole measurement, so the manifests are live
+# and change every segment (and LL-HLS every part): Rewind renders once per
+# change, the manifest cache serves the rest. nginx serves a copy of each
+# manifest's bytes as a file.
+manifest_files="index.m3u8 index_video.m3u8 low-latency_video.m3u8 index.mpd"
+manifest_labels=("HLS multivariant playlist" "HLS media playlist" "LL-HLS media playlist (non-blocking)" "DASH MPD")
+pl_hits=0 pl_misses=0
+if want manifest; then
+  pl_seconds=$((4 * (2 * wrk_rounds * wrk_seconds + 4) + 30))
+  log "manifests: publishing one stream for ${pl_seconds}s"
+  "$work/loadgen" -source "$src" -target "$rw_rtsp" -publishers 1 -duration "${pl_seconds}s" \
+    -group bench -prefix live >"$work/serve/loadgen-live.json" 2>"$work/serve/loadgen-live.log" &
+  lg_pid=$!
+  pids+=("$lg_pid")
+  live_base=$rw_http/out/v1/bench/live001/default
+  mkdir -p "$www/live"
+  chmod 755 "$www/live"
+  pl_ok=
+  for _ in $(seq 100); do
+    # Two segments listed: the playlist has its steady shape.
+    if curl -sf -o "$www/live/index_video.m3u8" "$live_base/index_video.m3u8" &&
+      [ "$(grep -c '^#EXTINF' "$www/live/index_video.m3u8")" -ge 2 ]; then pl_ok=1; break; fi
+    kill -0 "$lg_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  [ -n "$pl_ok" ] || { cat "$work/serve/loadgen-live.log" >&2; die "no live playlist at $live_base/index_video.m3u8"; }
+  hits0=$(metric_sum "$rw_http" rewind_manifest_cache_hits_total)
+  misses0=$(metric_sum "$rw_http" rewind_manifest_cache_misses_total)
+  i=0
+  for f in $manifest_files; do
+    curl -sf -o "$www/live/$f" "$live_base/$f" || die "no manifest at $live_base/$f"
+    chmod 644 "$www/live/$f"
+    curl -sf "http://127.0.0.1:$nginx_port/live/$f" | cmp -s - "$www/live/$f" || die "nginx serves different bytes of $f"
+    mime=$(curl -sf -o /dev/null -w '%{content_type}' "$live_base/$f")
+    fl_port=$((20000 + RANDOM % 40000))
+    "$work/nethttp_floor" "127.0.0.1:$fl_port" "$www/live/$f" "$mime" 2>"$work/serve/floor-$f.log" &
+    fl_pid=$!
+    pids+=("$fl_pid")
+    for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$fl_port/" && break; sleep 0.1; done
+    curl -sf "http://127.0.0.1:$fl_port/" | cmp -s - "$www/live/$f" || die "net/http floor serves different bytes of $f"
+    compare "${manifest_labels[$i]}" "$(stat -c %s "$www/live/$f")" "$live_base/$f" \
+      "http://127.0.0.1:$nginx_port/live/$f" "$wrk_conns" 0.8 "http://127.0.0.1:$fl_port/"
+    kill -TERM "$fl_pid" 2>/dev/null || true
+    wait "$fl_pid" 2>/dev/null || true
+    forget_pid "$fl_pid"
+    i=$((i + 1))
+  done
+  pl_hits=$(( $(metric_sum "$rw_http" rewind_manifest_cache_hits_total) - hits0 ))
+  pl_misses=$(( $(metric_sum "$rw_http" rewind_manifest_cache_misses_total) - misses0 ))
+  kill -TERM "$lg_pid" 2>/dev/null || true
+  wait "$lg_pid" 2>/dev/null || true
+  forget_pid "$lg_pid"
+fi
+printf '%s\n' "${summary_lines[@]}"
 
 stop_rewind
 read -r s_warns s_errs < <(log_counts "$rw_log")
-log "serving: rewind $rw_rps req/s, nginx $ng_rps req/s, ratio $ratio"
 
 # ---------------------------------------------------------------- (c) manifests, (d) LL-HLS
 render_cmd="go test -run '^\$' -bench 'BenchmarkRenderMPD|BenchmarkRenderMedia24h' -benchtime 2s -count 1 ./packager/dash/ ./packager/hls/"
 log "manifest rendering: $render_cmd"
-render_out=$(cd "$root" && eval "$render_cmd" 2>&1 | grep -E '^Benchmark' || true)
+render_out="(not run: BENCH_SECTIONS)"
+want render && render_out=$(cd "$root" && eval "$render_cmd" 2>&1 | grep -E '^Benchmark' || true)
 llhls_cmd="REWIND_BENCH_LLHLS_SECONDS=30 go test -count=1 -run TestLLHLSBlockedRequestsCPU -v ./origin/"
 log "LL-HLS blocked requests: $llhls_cmd"
-llhls_out=$(cd "$root" && eval "$llhls_cmd" 2>&1 | grep -E 'llhls-blocked-bench' || true)
+llhls_out="(not run: BENCH_SECTIONS)"
+want llhls && llhls_out=$(cd "$root" && eval "$llhls_cmd" 2>&1 | grep -E 'llhls-blocked-bench' || true)
 
 # ---------------------------------------------------------------- (e) harvest
 harvest_cmd="HOURS=\"${BENCH_HARVEST_HOURS:-1}\" bash .ci/bench_harvest.sh"
 log "harvest: $harvest_cmd"
-harvest_out=$(cd "$root" && eval "$harvest_cmd" 2>&1 | grep -E '^HARVEST' || true)
+harvest_out="(not run: BENCH_SECTIONS)"
+want harvest && harvest_out=$(cd "$root" && eval "$harvest_cmd" 2>&1 | grep -E '^HARVEST' || true)
 
 # ---------------------------------------------------------------- (f) demo channel
 demo_cmd="BENCH_DEMO_SECONDS=$seconds bash .ci/bench_demo.sh"
-log "demo channel: $demo_cmd"
-demo_out=$(cd "$root" && REWIND_BIN="$bin" eval "$demo_cmd" 2>&1 | grep -E '^DEMO' || true)
+demo_out="(not run: BENCH_SECTIONS)"
+want demo && { log "demo channel: $demo_cmd"; demo_out=$(cd "$root" && REWIND_BIN="$bin" eval "$demo_cmd" 2>&1 | grep -E '^DEMO' || true); }
 
 # ---------------------------------------------------------------- report
 cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
@@ -411,7 +461,8 @@ gen=$work/results.md
   echo "$src_cmd   # ${src_kbps} kbit/s incl. audio"
   echo "rewind serve --data-dir FRESH_TMP --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 --rtsp-udp-rtp-addr '' --rtsp-udp-rtcp-addr '' --demo=false"
   echo "loadgen -source src.mp4 -target RTSP_ADDR -publishers N -duration ${seconds}s   # N in: $publishers"
-  echo "wrk -t$wrk_threads -c$wrk_conns -d${wrk_seconds}s --latency URL   # after a 2 s warm-up; Rewind, nginx, repeated $wrk_rounds times"
+  echo "wrk -t$wrk_threads -cN -d${wrk_seconds}s --latency URL   # N: $seg_conns (segment), $wrk_conns (manifests); after a 2 s warm-up of each; Rewind, nginx, repeated $wrk_rounds times"
+  echo "BENCH_SECTIONS=\"$sections\"   # the parts run"
   echo '```'
   echo
   echo "### Ingest (${seconds} s per run, a fresh Rewind per row)"
@@ -423,26 +474,23 @@ gen=$work/results.md
   echo "Target (100 publishers, no dropped frames): **$pass_ingest**."
   if [ ${#ingest_notes[@]} -gt 0 ]; then echo; printf '%s\n' "${ingest_notes[@]}"; fi
   echo
-  echo "### Segment serving (one ${seg_bytes}-byte 2 s video segment, \`$seg_type\`)"
+  echo "### Serving: Rewind against nginx, same bytes, same run"
   echo
-  echo "Rewind: \`/out/v1/bench/serve001/default/$seg\`; nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'): the same bytes, sendfile, 1 worker. Rounds alternate, ${wrk_seconds} s each."
+  echo "nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'): \`worker_processes auto\` (${nginx_workers:-?} workers), sendfile, files with the bytes Rewind served. Rewind: the 2 s segment \`/out/v1/bench/serve001/default/$seg\` (${seg_bytes} B, \`$seg_type\`), and the manifests of \`/out/v1/bench/live001/default/\` while loadgen publishes that channel (they change every 2 s segment, LL-HLS every part; the manifest cache renders once per change). Medians of $wrk_rounds alternating ${wrk_seconds} s wrk rounds; \"per CPU-s\" is the ratio of requests per server CPU-second (less sensitive to neighbours on the machine than requests/s); \"bare net/http\" is \`.ci/nethttp_floor.go\` serving the manifest's bytes with Rewind's headers from Go's HTTP server alone, in the same rounds: the floor an origin on net/http can reach. wrk runs on the same CPUs as the servers."
   echo
-  echo "| run | requests/s | MiB/s | latency p50 / p99 | server CPU s | requests / server CPU s | load 1m before | errors |"
-  echo "|---|---:|---:|:---:|---:|---:|---:|---|"
-  printf '%s\n' "${serve_rows[@]}"
+  echo "| path | bytes | connections | Rewind req/s | nginx req/s | Rewind / nginx | per CPU-s, Rewind / nginx | bare net/http req/s (/ nginx) | target |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  printf '%s\n' "${summary_rows[@]}"
   echo
-  echo "Median requests/s: Rewind $rw_rps, nginx $ng_rps. Rewind / nginx = **$ratio** (target ≥ 0.8: **$pass_serve**). wrk runs on the same CPUs as the servers."
-  echo "Rewind log during the serving run: $s_warns warnings, $s_errs errors."
+  echo "Manifest cache during the manifest rounds (warm-ups included): $pl_hits hits, $pl_misses misses. Rewind log during the serving runs: $s_warns warnings, $s_errs errors."
   echo
-  echo "### Live HLS media playlist GET (${pl_bytes} B)"
+  echo "<details><summary>Every round</summary>"
   echo
-  echo "Rewind: \`/out/v1/bench/live001/default/index_video.m3u8\` while loadgen publishes the channel (the playlist changes every 2 s segment); nginx: a copy of its bytes as a file, same server as above. Rounds alternate, ${wrk_seconds} s each; the publisher runs during both."
+  echo "| run | connections | requests/s | MiB/s | latency p50 / p99 | server CPU s | requests / server CPU s | load 1m before | errors |"
+  echo "|---|---:|---:|---:|:---:|---:|---:|---:|---|"
+  printf '%s\n' "${round_rows[@]}"
   echo
-  echo "| run | requests/s | MiB/s | latency p50 / p99 | server CPU s | requests / server CPU s | load 1m before | errors |"
-  echo "|---|---:|---:|:---:|---:|---:|---:|---|"
-  printf '%s\n' "${pl_rows[@]}"
-  echo
-  echo "Median requests/s: Rewind $pl_rw_rps, nginx $pl_ng_rps. Rewind / nginx = **$pl_ratio** (target ≥ 0.8: **$pass_playlist**). Manifest cache during the playlist runs (warm-up included): $pl_hits hits, $pl_misses misses."
+  echo "</details>"
   echo
   echo "### Manifest rendering (synthetic index of 2 s segments; p50/p99 per render)"
   echo

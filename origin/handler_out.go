@@ -73,18 +73,19 @@ func (r *request) classify(file string) error {
 	if r.classifyLowLatency(file) {
 		return nil
 	}
-	notFound := fmt.Errorf("%q: %w", file, errNotFound)
+	// Built only when returned: classify runs on every request.
+	notFound := func() error { return fmt.Errorf("%q: %w", file, errNotFound) }
 	if dir, name, ok := strings.Cut(file, "/"); ok {
 		// {track}/init-{v}.mp4 or {track}/{decodeTime}.m4s
 		if !validTrackName(dir) || strings.Contains(name, "/") {
-			return notFound
+			return notFound()
 		}
 		r.track = dir
 		if v, ok := strings.CutPrefix(name, "init-"); ok {
 			v, ok = strings.CutSuffix(v, ".mp4")
 			n, isNum := parseDecimal(v, 32)
 			if !ok || !isNum {
-				return notFound
+				return notFound()
 			}
 			r.kind, r.initVersion = fileInit, uint32(n)
 			return nil
@@ -97,7 +98,7 @@ func (r *request) classify(file string) error {
 		}
 		n, isNum := parseDecimal(t, 64)
 		if !ok || !isNum {
-			return notFound
+			return notFound()
 		}
 		r.kind, r.decodeTime = fileSegment, n
 		return nil
@@ -105,7 +106,7 @@ func (r *request) classify(file string) error {
 	if base, ok := strings.CutSuffix(file, ".m3u8"); ok {
 		m, track, child := strings.Cut(base, "_")
 		if _, _, ok := r.endpoint.HLS(m); !ok {
-			return notFound
+			return notFound()
 		}
 		r.manifest = m
 		if !child {
@@ -113,19 +114,19 @@ func (r *request) classify(file string) error {
 			return nil
 		}
 		if !validTrackName(track) {
-			return notFound
+			return notFound()
 		}
 		r.kind, r.track = fileMediaPlaylist, track
 		return nil
 	}
 	if base, ok := strings.CutSuffix(file, ".mpd"); ok {
 		if _, ok := r.endpoint.DASH(base); !ok {
-			return notFound
+			return notFound()
 		}
 		r.kind, r.manifest = fileMPD, base
 		return nil
 	}
-	return notFound
+	return notFound()
 }
 
 // hlsManifest returns the HLS or LL-HLS manifest configuration of the request.

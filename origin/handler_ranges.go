@@ -151,19 +151,9 @@ func allowed(c *gin.Context, e *catalog.Endpoint) error {
 	return e.Access.Allow(ap.Addr(), c.GetHeader(catalog.AccessHeader))
 }
 
-// ctxEndpoint is the gin context key of the endpoint a request resolved.
-const ctxEndpoint = "rewind.endpoint"
-
-// endpoint reads an endpoint from the catalog once per request (a Badger
-// read and a JSON decode): forceEndpointErrors and the handler share it.
-func (s *Server) endpoint(c *gin.Context, group, channel, ep string) (*catalog.Endpoint, error) {
-	if v, ok := c.Get(ctxEndpoint); ok {
-		return v.(*catalog.Endpoint), nil
-	}
-	e, err := s.Catalog.Endpoint(group, channel, ep)
-	if err != nil {
-		return nil, err
-	}
-	c.Set(ctxEndpoint, e)
-	return e, nil
+// endpoint returns the endpoint from the catalog's cache of decoded
+// endpoints, shared and read-only (catalog.EndpointView): a map lookup,
+// so forceEndpointErrors and the handler each look it up.
+func (s *Server) endpoint(_ *gin.Context, group, channel, ep string) (*catalog.Endpoint, error) {
+	return s.Catalog.EndpointView(group, channel, ep)
 }

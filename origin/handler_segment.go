@@ -15,11 +15,21 @@ import (
 
 const immutable = "public, max-age=31536000, immutable"
 
-func mimeOf(track string) string {
+// Header values every media response shares (cap 1: an Add copies).
+var (
+	immutableHeader = []string{immutable}
+	bytesHeader     = []string{"bytes"}
+	audioMIMEHeader = []string{"audio/mp4"}
+	videoMIMEHeader = []string{"video/mp4"}
+)
+
+func mimeOf(track string) string { return mimeHeaderOf(track)[0] }
+
+func mimeHeaderOf(track string) []string {
 	if strings.HasPrefix(track, media.KindAudio) {
-		return "audio/mp4"
+		return audioMIMEHeader
 	}
-	return "video/mp4"
+	return videoMIMEHeader
 }
 
 // serveInit sends an init segment (small, from the index).
@@ -74,11 +84,11 @@ func (b mediaBody) size() int64 {
 func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody) error {
 	size := b.size()
 	h := c.Writer.Header()
-	h.Set("Content-Type", mimeOf(r.track))
-	h.Set("Cache-Control", immutable)
-	h.Set("ETag", etag)
-	h.Set("Accept-Ranges", "bytes")
-	if c.GetHeader("If-None-Match") == etag {
+	h["Content-Type"] = mimeHeaderOf(r.track)
+	h["Cache-Control"] = immutableHeader
+	h["Etag"] = []string{etag}
+	h["Accept-Ranges"] = bytesHeader
+	if c.Request.Header.Get("If-None-Match") == etag {
 		c.Status(http.StatusNotModified)
 		return nil
 	}
@@ -96,7 +106,7 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 			start, n, status = first, length, http.StatusPartialContent
 		}
 	}
-	h.Set("Content-Length", strconv.FormatInt(n, 10))
+	h["Content-Length"] = []string{strconv.FormatInt(n, 10)}
 	c.Status(status)
 	c.Writer.WriteHeaderNow()
 	if c.Request.Method == http.MethodHead {
@@ -111,6 +121,9 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 	if _, err := b.section.File.Seek(b.section.Offset+start, io.SeekStart); err != nil {
 		return err
 	}
+	// The header (still in net/http's buffer) and the start of the
+	// sendfile leave in full packets; uncorking sends the tail.
+	defer corkConn(c.Request.Context())()
 	// gin's writer has no ReadFrom: copy into net/http's writer, whose
 	// ReadFrom uses sendfile for an *io.LimitedReader over an *os.File.
 	w := http.ResponseWriter(c.Writer)

@@ -47,6 +47,10 @@ func (k *manifestKey) size() int64 {
 type cachedManifest struct {
 	mime, cacheControl, etag string
 	body                     []byte
+	// header holds the response header values, built once: a hit sets
+	// them into the response without allocating (each slice has cap 1,
+	// so an Add to the response's header copies instead of writing here).
+	header struct{ contentType, cacheControl, etag, contentLength []string }
 	// expires: the entry is not served at or after this instant.
 	expires time.Time
 	// changed, when not nil, are closed when the archive has something
@@ -60,10 +64,15 @@ type cachedManifest struct {
 func newCachedManifest(mime string, body []byte, cacheControl string) *cachedManifest {
 	h := fnv.New64a()
 	_, _ = h.Write(body)
-	return &cachedManifest{
+	m := &cachedManifest{
 		mime: mime, body: body, cacheControl: cacheControl,
 		etag: `"` + strconv.FormatUint(h.Sum64(), 36) + `"`,
 	}
+	m.header.contentType = []string{mime}
+	m.header.cacheControl = []string{cacheControl}
+	m.header.etag = []string{m.etag}
+	m.header.contentLength = []string{strconv.Itoa(len(body))}
+	return m
 }
 
 // fresh reports whether m may still be served at now.

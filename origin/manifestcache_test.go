@@ -176,6 +176,52 @@ func TestManifestCacheNewSegmentInvalidates(t *testing.T) {
 	}
 }
 
+// TestManifestCacheEndpointUpdate: an update or delete of the endpoint
+// through the catalog (whose decoded endpoints are cached too) changes the
+// very next response; nothing stale is served.
+func TestManifestCacheEndpointUpdate(t *testing.T) {
+	o := newCacheOrigin(t, nil)
+	count := func(path string) int {
+		t.Helper()
+		st, body, _ := o.get(t, path)
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, st, body)
+		}
+		return strings.Count(body, "#EXTINF")
+	}
+	before := count("index_video.m3u8")
+	_ = count("index_video.m3u8") // a cache hit
+	if _, err := o.cat.UpdateEndpoint("live", "ts", "default", "", time.Now(), func(e *catalog.Endpoint) error {
+		e.HlsManifests[0].ManifestWindowSeconds = 10
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if after := count("index_video.m3u8"); after >= before || after > 6 {
+		t.Errorf("after a 10 s manifest window: %d segments listed (before: %d)", after, before)
+	}
+	if _, err := o.cat.UpdateEndpoint("live", "ts", "default", "", time.Now(), func(e *catalog.Endpoint) error {
+		e.HlsManifests[0].ManifestName = "renamed"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := o.get(t, "index_video.m3u8"); st != http.StatusNotFound {
+		t.Errorf("a renamed manifest's old name: %d, want 404", st)
+	}
+	if st := count("renamed_video.m3u8"); st == 0 {
+		t.Errorf("the renamed manifest lists nothing")
+	}
+	if err := o.cat.DeleteEndpoint("live", "ts", "default"); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"renamed_video.m3u8", "index.mpd"} {
+		if st, _, _ := o.get(t, path); st != http.StatusNotFound {
+			t.Errorf("%s of a deleted endpoint: %d, want 404", path, st)
+		}
+	}
+}
+
 func TestManifestCacheLiveMaxAge(t *testing.T) {
 	o := newCacheOrigin(t, nil)
 	vod := "index_video.m3u8?start=" + strconv.FormatInt(o.t0.Unix()+10, 10) + "&end=" + strconv.FormatInt(o.t0.Unix()+40, 10)
@@ -276,19 +322,31 @@ func TestManifestCacheConcurrentMissesRenderOnce(t *testing.T) {
 // BenchmarkManifestCacheHit is the origin's cost of a live media playlist
 // served from the cache (routing, endpoint lookup, cache, response).
 func BenchmarkManifestCacheHit(b *testing.B) {
+	benchmarkGet(b, "index_video.m3u8")
+}
+
+// BenchmarkSegmentGet is the origin's cost of a segment request (routing,
+// endpoint lookup, index lookup, open, copy into a recorder, close): the
+// alloc profile of the segment path.
+func BenchmarkSegmentGet(b *testing.B) {
+	benchmarkGet(b, "video/"+strconv.FormatInt(benchT0.Unix()*90000, 10)+".m4s")
+}
+
+var benchT0 = time.Now().UTC().Truncate(time.Second).Add(-100 * time.Second)
+
+func benchmarkGet(b *testing.B, file string) {
 	store, err := archive.Open(archive.Config{Dir: b.TempDir(), PruneInterval: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer store.Close()
 	cat := catalog.New(store)
-	t0 := time.Now().UTC().Truncate(time.Second).Add(-100 * time.Second)
-	if err := cat.AutoProvision("live", "ts", t0); err != nil {
+	if err := cat.AutoProvision("live", "ts", benchT0); err != nil {
 		b.Fatal(err)
 	}
-	writeSession(b, store, t0, 30, 1)
+	writeSession(b, store, benchT0, 30, 1)
 	e := (&origin.Server{Archive: store, Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now}).Engine()
-	req := httptest.NewRequest(http.MethodGet, "/out/v1/live/ts/default/index_video.m3u8", nil)
+	req := httptest.NewRequest(http.MethodGet, "/out/v1/live/ts/default/"+file, nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()

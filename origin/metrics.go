@@ -45,8 +45,23 @@ func countRequests(requests *prometheus.CounterVec) gin.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		requests.WithLabelValues(route, strconv.Itoa(c.Writer.Status())).Inc()
+		requests.WithLabelValues(route, statusLabel(c.Writer.Status())).Inc()
 	}
+}
+
+// statusLabels are the decimal status codes 100–599, built once.
+var statusLabels = func() (l [500]string) {
+	for i := range l {
+		l[i] = strconv.Itoa(100 + i)
+	}
+	return l
+}()
+
+func statusLabel(code int) string {
+	if code >= 100 && code < 600 {
+		return statusLabels[code-100]
+	}
+	return strconv.Itoa(code)
 }
 
 // register registers c with reg, or returns the collector of the same

@@ -115,6 +115,7 @@ func (s *Server) Initialize() error {
 		Handler:           s.Engine(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		ConnContext:       withConn, // media responses cork it (cork.go)
 	}
 	s.done = make(chan struct{})
 	go func() {
@@ -187,14 +188,22 @@ func (s *Server) ClockChanged() {
 }
 
 // cors allows any origin to read the data plane (players on other sites).
+// The header values are shared by every response (cap 1: an Add copies).
 func cors(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Range, If-None-Match")
-	h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Range, ETag, Date")
+	h["Access-Control-Allow-Origin"] = corsOrigin
+	h["Access-Control-Allow-Methods"] = corsMethods
+	h["Access-Control-Allow-Headers"] = corsHeaders
+	h["Access-Control-Expose-Headers"] = corsExpose
 	c.Next()
 }
+
+var (
+	corsOrigin  = []string{"*"}
+	corsMethods = []string{"GET, HEAD, OPTIONS"}
+	corsHeaders = []string{"Range, If-None-Match"}
+	corsExpose  = []string{"Content-Length, Content-Range, ETag, Date"}
+)
 
 // handleTime answers the DASH UTCTiming (urn:mpeg:dash:utc:http-iso:2014) probe.
 func (s *Server) handleTime(c *gin.Context) {

@@ -9,9 +9,13 @@
 // imports it downward: cmd (auto-provisioning), the data plane (origin), the
 // control planes (origin/mediapackage...) and harvest.
 //
-// Reads are lock-free (each document is read atomically from the store);
-// every mutation runs under one mutex, so read-modify-write sequences never
-// interleave. It is safe for concurrent use.
+// Reads of groups, channels and endpoints come from a cache of decoded
+// documents that every write through the catalog invalidates (cache.go), so
+// the data plane's per-request lookup reads no store; other reads are
+// lock-free (each document is read atomically from the store). Every
+// mutation runs under one mutex, so read-modify-write sequences never
+// interleave. It is safe for concurrent use. Give each store one Catalog:
+// writes that bypass it are not seen by its cache.
 package catalog
 
 import (
@@ -100,6 +104,7 @@ var _ Store = (*archive.Store)(nil)
 type Catalog struct {
 	store Store
 	mu    sync.Mutex // serialises mutations
+	cache docCache
 }
 
 // New returns a catalog over store.
@@ -129,11 +134,17 @@ func (c *Catalog) put(kind, id string, v any) error {
 	if err != nil {
 		return err
 	}
+	if cachedKind(kind) {
+		defer c.cache.invalidate(keyOf(kind, id))
+	}
 	return c.store.PutResource(kind, id, b)
 }
 
 // del deletes a document; a missing one is not an error.
 func (c *Catalog) del(kind, id string) error {
+	if cachedKind(kind) {
+		defer c.cache.invalidate(keyOf(kind, id))
+	}
 	if err := c.store.DeleteResource(kind, id); err != nil && !errors.Is(err, archive.ErrNotFound) {
 		return err
 	}

@@ -9,14 +9,14 @@ import (
 
 // Channel returns a channel.
 func (c *Catalog) Channel(group, channel string) (*Channel, error) {
-	var ch Channel
-	if err := c.get(kindChannel, channelID(group, channel), &ch); err != nil {
+	ch, err := getCached(c, docKey{kind: kindChannel, group: group, channel: channel}, (*Channel).clone)
+	if err != nil {
 		if _, gerr := c.Group(group); gerr != nil {
 			return nil, gerr
 		}
 		return nil, notFound(err, TypeChannel, channelID(group, channel))
 	}
-	return &ch, nil
+	return ch, nil
 }
 
 // CreateChannel stores a new channel of an existing group, setting

@@ -7,16 +7,29 @@ import (
 	"github.com/rewind-origin/rewind/ingest/name"
 )
 
-// Endpoint returns an origin endpoint.
+// Endpoint returns an origin endpoint: a copy the caller may modify.
 func (c *Catalog) Endpoint(group, channel, endpoint string) (*Endpoint, error) {
-	var e Endpoint
-	if err := c.get(kindEndpoint, endpointID(group, channel, endpoint), &e); err != nil {
+	e, err := c.EndpointView(group, channel, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return e.clone(), nil
+}
+
+// EndpointView is Endpoint without the copy, for the data plane's
+// per-request lookup: the endpoint returned is shared with other callers
+// and the catalog's cache, so it must not be modified (not even its
+// slices, maps or pointed-to values). A write through the catalog
+// replaces it for later calls; a view already returned stays as it was.
+func (c *Catalog) EndpointView(group, channel, endpoint string) (*Endpoint, error) {
+	e, err := getShared[Endpoint](c, docKey{kindEndpoint, group, channel, endpoint})
+	if err != nil {
 		if _, cerr := c.Channel(group, channel); cerr != nil {
 			return nil, cerr
 		}
 		return nil, notFound(err, TypeOriginEndpoint, endpointID(group, channel, endpoint))
 	}
-	return &e, nil
+	return e, nil
 }
 
 // CreateEndpoint stores a new origin endpoint of an existing channel,
@@ -62,7 +75,8 @@ func (c *Catalog) createEndpoint(e Endpoint, idem Idempotency, now time.Time) (*
 
 // UpdateEndpoint applies update to the endpoint when ifMatch is empty or
 // its current ETag, then sets ModifiedAt and a new ETag. The data plane
-// reads the endpoint on every request, so the change applies at once.
+// reads the endpoint on every request (from the catalog's cache, which
+// this write invalidates), so the change applies from the next request.
 func (c *Catalog) UpdateEndpoint(group, channel, endpoint, ifMatch string, now time.Time, update func(*Endpoint) error) (*Endpoint, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -10,11 +10,11 @@ import (
 
 // Group returns a channel group.
 func (c *Catalog) Group(group string) (*ChannelGroup, error) {
-	var g ChannelGroup
-	if err := c.get(kindGroup, group, &g); err != nil {
+	g, err := getCached(c, docKey{kind: kindGroup, group: group}, (*ChannelGroup).clone)
+	if err != nil {
 		return nil, notFound(err, TypeChannelGroup, group)
 	}
-	return &g, nil
+	return g, nil
 }
 
 // CreateGroup stores a new channel group from g (name, description, tags),
