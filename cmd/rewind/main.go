@@ -28,6 +28,7 @@ import (
 	"github.com/rewind-origin/rewind/harvest"
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/origin"
+	"github.com/rewind-origin/rewind/origin/console"
 	"github.com/rewind-origin/rewind/origin/mediapackage"
 	"github.com/rewind-origin/rewind/origin/sigv4"
 	"github.com/rewind-origin/rewind/origin/tc3"
@@ -220,6 +221,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		harv.Wake()
 	})...)
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: tencent.Routes(), Handler: newTencentAPI(cfg, cat, harv, store, api, log.With("component", "tencent-api"))})
+	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: console.Routes(), Handler: newConsole(cfg, cat, harv, store, api, log.With("component", "console"))})
 	if err := httpSrv.Initialize(); err != nil {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
 	}
