@@ -640,8 +640,9 @@ function jobInfoPage(main, group, channel, idName) {
   const video = h('video', { id: 'harvest-preview', muted: true, controls: true, playsinline: true, 'aria-label': 'Harvested package player', hidden: true });
   video.muted = true;
   const label = h('div', { class: 'url' });
+  const links = h('div', {});
   main.append(h('p', {}, h('a', { href: '#/jobs', text: '← Harvest jobs' })), h('h2', { text: `Harvest job ${idName}` }), info,
-    h('section', { class: 'card' }, h('h3', { text: 'Harvested package' }), video, label));
+    h('section', { class: 'card' }, h('h3', { text: 'Harvested package' }), video, links, label));
   let played = false;
   every(async () => {
     const jl = await loadJobs();
@@ -665,7 +666,8 @@ function jobInfoPage(main, group, channel, idName) {
       video.hidden = false;
       const link = h('a', { href: j.play, id: 'job-play', text: 'Play the harvested package' });
       link.addEventListener('click', (ev) => { ev.preventDefault(); play(video, j.play, j.manifest.endsWith('.mpd') ? 'DASH' : 'HLS', label); });
-      label.replaceWith(h('div', {}, link, label));
+      links.replaceChildren(link);
+      label.textContent = '';
     } else if (!j.play && !played) {
       label.textContent = j.status === 'Completed' ? 'The package is in a bucket the console cannot read (S3).' : 'Playable once the job is Completed.';
     }
