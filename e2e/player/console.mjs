@@ -68,6 +68,10 @@ async function main() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--autoplay-policy=no-user-gesture-required'],
   });
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
   const tab = context.pages()[0] || await context.newPage();
   tab.on('request', (r) => {
     const u = new URL(r.url());
@@ -137,13 +141,13 @@ async function main() {
     (await tab.locator(`${jobRow} [data-testid=job-status]`).textContent({ timeout: 500 }).catch(() => '')) === 'Completed');
   step('harvest', { harvestCompleted: true, harvestDeletable: await tab.locator(`${jobRow} [data-action=delete]`).count() });
 
-  // 5. A job ending 8 s from now: Running without Delete, then Completed
+  // 5. A job ending 6 s from now: Running without Delete, then Completed
   // with Delete, in the same page.
   const now = Math.floor(Date.now() / 1000);
   const running = 'running-job';
   await tab.locator('#job-form-id').fill(running);
   await tab.locator('#job-form-start').fill(String(sel.from));
-  await tab.locator('#job-form-end').fill(String(now + 8));
+  await tab.locator('#job-form-end').fill(String(now + 6));
   await tab.locator('#job-form button[type=submit]').click();
   const runRow = `#jobs tr[data-job="${running}"]`;
   const seen = [];
@@ -185,7 +189,8 @@ async function main() {
   await tab.locator('#job-info [data-action=delete]').click();
   await until('the job to leave the table', 10000, async () =>
     (await tab.locator(jobRow).count()) === 0 && (await tab.locator('#jobs').count()) === 1);
-  step('delete', { deleted: true, noReload: await tab.evaluate(() => window.__noReload === true) });
+  step('delete', { deleted: true, noReload: await tab.evaluate(() => window.__noReload === true),
+    cspViolations: await tab.evaluate(() => window.__csp) });
 }
 
 main().then(async () => {
