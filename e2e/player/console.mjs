@@ -153,9 +153,14 @@ async function main() {
   const seen = [];
   let deleteWhileRunning = 0;
   await until('the running job to complete', 45000, async () => {
-    const s = await tab.locator(`${runRow} [data-testid=job-status]`).textContent({ timeout: 500 }).catch(() => '');
+    // Status and Delete button from one DOM snapshot (the table re-renders).
+    const { s, del } = await tab.evaluate((sel) => {
+      const row = document.querySelector(sel);
+      const st = row && row.querySelector('[data-testid=job-status]');
+      return { s: st ? st.textContent : '', del: row ? row.querySelectorAll('[data-action=delete]').length : 0 };
+    }, runRow);
     if (s && seen[seen.length - 1] !== s) seen.push(s);
-    if (s === 'Running') deleteWhileRunning += await tab.locator(`${runRow} [data-action=delete]`).count();
+    if (s === 'Running') deleteWhileRunning += del;
     return s === 'Completed';
   });
   step('running', { runningStatuses: seen, deleteWhileRunning, deleteWhenCompleted: await tab.locator(`${runRow} [data-action=delete]`).count() });

@@ -50,6 +50,33 @@ type trackJSON struct {
 	FrameRate  float64 `json:"frameRate,omitempty"`
 	SampleRate int     `json:"sampleRate,omitempty"`
 	Channels   int     `json:"channels,omitempty"`
+	// Bitrate is measured over the last segments, bits per second.
+	Bitrate int64 `json:"bitrate,omitempty"`
+}
+
+// bitrateSegments is how many recent segments the bitrate is measured
+// over.
+const bitrateSegments = 5
+
+// bitrate measures a track's bits per second over its last segments; 0
+// when unknown.
+func (a *API) bitrate(channel, track string) int64 {
+	segs, err := a.Archive.LastSegments(channel, track, bitrateSegments)
+	if err != nil {
+		return 0
+	}
+	var bytes int64
+	var secs float64
+	for _, s := range segs {
+		if s.Timescale > 0 {
+			bytes += s.Size
+			secs += float64(s.Duration) / float64(s.Timescale)
+		}
+	}
+	if secs <= 0 {
+		return 0
+	}
+	return int64(float64(bytes*8) / secs)
 }
 
 type endpointJSON struct {
@@ -104,7 +131,7 @@ func (a *API) channel(c catalog.Channel) (channelJSON, error) {
 	if tracks, err := a.Archive.Tracks(key); err == nil { // nothing recorded yet: no tracks
 		for _, t := range tracks {
 			cj.Tracks = append(cj.Tracks, trackJSON{Name: t.Name, Kind: t.Kind, Codec: t.Codec, Width: t.Width, Height: t.Height,
-				FrameRate: t.FrameRate, SampleRate: t.SampleRate, Channels: t.Channels})
+				FrameRate: t.FrameRate, SampleRate: t.SampleRate, Channels: t.Channels, Bitrate: a.bitrate(key, t.Name)})
 		}
 	}
 	eps, _, err := a.Catalog.Endpoints(c.ChannelGroupName, c.ChannelName, catalog.Page{})

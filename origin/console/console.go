@@ -41,6 +41,9 @@ type Archive interface {
 	Live(channel string) bool
 	// Tracks returns the tracks of the channel's latest session.
 	Tracks(channel string) ([]media.TrackInfo, error)
+	// LastSegments returns the track's last n segment records, oldest
+	// first (the bitrate is measured over them).
+	LastSegments(channel, track string, n int) ([]media.Segment, error)
 }
 
 // Bucket is a harvest destination offered by the bucket picker.

@@ -28,6 +28,11 @@ func (fakeArchive) Tracks(ch string) ([]media.TrackInfo, error) {
 	return []media.TrackInfo{{Name: "video", Kind: "video", Codec: "avc1.64001f", Width: 1280, Height: 720}}, nil
 }
 
+func (fakeArchive) LastSegments(ch, track string, n int) ([]media.Segment, error) {
+	// Two 2 s segments of 500 000 bytes: 2 Mbit/s.
+	return []media.Segment{{Duration: 180000, Timescale: 90000, Size: 500000}, {Duration: 180000, Timescale: 90000, Size: 500000}}, nil
+}
+
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
@@ -83,7 +88,7 @@ func TestOverviewShowsCatalogAndLiveState(t *testing.T) {
 		t.Fatalf("overview: %d %v", w.Code, err)
 	}
 	c := o.Groups[0].Channels[0]
-	if !c.Live || c.Tracks[0].Width != 1280 || c.Ingest[0] != "rtsp://127.0.0.1:8554/live/cam" {
+	if !c.Live || c.Tracks[0].Width != 1280 || c.Tracks[0].Bitrate != 2000000 || c.Ingest[0] != "rtsp://127.0.0.1:8554/live/cam" {
 		t.Fatalf("channel: %+v", c)
 	}
 	e := c.Endpoints[0]

@@ -200,9 +200,10 @@ function channelsPage(main) {
 }
 
 function describeTracks(tracks) {
-  return tracks.map((t) => t.kind === 'video'
+  const rate = (t) => (t.bitrate ? ` ${t.bitrate >= 1e6 ? (t.bitrate / 1e6).toFixed(1) + ' Mbit/s' : Math.round(t.bitrate / 1e3) + ' kbit/s'}` : '');
+  return tracks.map((t) => (t.kind === 'video'
     ? `${t.codec} ${t.width}×${t.height}${t.frameRate ? ' @' + Math.round(t.frameRate * 100) / 100 : ''}`
-    : `${t.codec}${t.sampleRate ? ' ' + t.sampleRate / 1000 + ' kHz' : ''}${t.channels ? ' ' + t.channels + ' ch' : ''}`).join(', ');
+    : `${t.codec}${t.sampleRate ? ' ' + t.sampleRate / 1000 + ' kHz' : ''}${t.channels ? ' ' + t.channels + ' ch' : ''}`) + rate(t)).join(', ');
 }
 
 function renderChannels(list, o) {
