@@ -535,7 +535,7 @@ function jobsPage(main) {
     h('p', { class: 'muted', text: 'A harvest job exports a past window of a channel as a VOD package to a bucket. Only Completed and Failed jobs can be deleted.' }),
     h('section', { class: 'card' }, table), form.el);
   every(async () => {
-    const [jl, o] = await Promise.all([loadJobs(), app.overview ? Promise.resolve(app.overview) : loadOverview()]);
+    const [jl, o] = await Promise.all([loadJobs(), loadOverview()]);
     renderJobTable(table, jl.jobs);
     form.refresh(o);
   });
