@@ -48,8 +48,16 @@ type consoleResult struct {
 	Progress       string   `json:"progress"`
 	PackageTime    float64  `json:"packageTime"`
 	PackageURL     string   `json:"packageURL"`
-	Deleted        bool     `json:"deleted"`
-	NoReload       bool     `json:"noReload"`
+	LoginError     string   `json:"loginError"`
+	GroupError     string   `json:"groupError"`
+	GroupCreated   bool     `json:"groupCreated"`
+	Cookies        []struct {
+		Name     string `json:"name"`
+		HTTPOnly bool   `json:"httpOnly"`
+		SameSite string `json:"sameSite"`
+	} `json:"cookies"`
+	Deleted  bool `json:"deleted"`
+	NoReload bool `json:"noReload"`
 }
 
 // TestConsoleBrowser drives the web console in headless Chromium against a
@@ -63,13 +71,7 @@ type consoleResult struct {
 func TestConsoleBrowser(t *testing.T) {
 	t.Parallel()
 	requireTools(t, "ffmpeg", "node", "chromium")
-	script, err := filepath.Abs("player/console.mjs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "playwright-core")); err != nil {
-		testtool.Missing(t, "e2e/player node modules (playwright-core)", err)
-	}
+	script := consoleScript(t)
 	rw := startRewind(t, t.TempDir())
 	pub := publish(t, rw.rtsp("live", "console"),
 		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
@@ -83,26 +85,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	out := t.ArtifactDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", script, "--base", rw.url(""), "--group", "live", "--channel", "console", "--out", out)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	var res consoleResult
-	sc := bufio.NewScanner(&stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var line struct {
-			Result *consoleResult `json:"result"`
-		}
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Result != nil {
-			res = *line.Result
-		}
-	}
-	if runErr != nil || res.Error != "" {
-		t.Fatalf("console.mjs: %v: %s\nstdout:\n%s\nstderr:\n%s", runErr, res.Error, stdout.String(), stderr.String())
-	}
+	res := runConsoleScript(t, script, "--base", rw.url(""), "--group", "live", "--channel", "console", "--out", out)
 	t.Logf("console steps %v; screenshots in %s", res.Steps, out)
 
 	if res.ChannelStatus != "Publishing" || !strings.Contains(res.Tracks, "320×240") {
@@ -306,5 +289,64 @@ func TestConsoleAccess(t *testing.T) {
 	}
 	if status, _, _ := c.do("GET", "/console/api/overview", "", nil); status != 401 {
 		t.Fatalf("overview after logout: %d, want 401", status)
+	}
+}
+
+// consoleScript returns the path of e2e/player/console.mjs after checking
+// its tools.
+func consoleScript(t *testing.T) string {
+	t.Helper()
+	script, err := filepath.Abs("player/console.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "playwright-core")); err != nil {
+		testtool.Missing(t, "e2e/player node modules (playwright-core)", err)
+	}
+	return script
+}
+
+// runConsoleScript runs console.mjs and returns its result; a failed step
+// fails the test.
+func runConsoleScript(t *testing.T, script string, args ...string) consoleResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var res consoleResult
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Result *consoleResult `json:"result"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Result != nil {
+			res = *line.Result
+		}
+	}
+	if runErr != nil || res.Error != "" {
+		t.Fatalf("console.mjs: %v: %s\nstdout:\n%s\nstderr:\n%s", runErr, res.Error, stdout.String(), stderr.String())
+	}
+	return res
+}
+
+// TestConsoleLogin: with credentials the browser gets the login form; a
+// wrong secret shows next to its field; after the login the session cookie
+// is HttpOnly and SameSite=Strict, forms work (their requests carry the
+// CSRF token) and Log out returns to the login form.
+func TestConsoleLogin(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "node", "chromium")
+	script := consoleScript(t)
+	rw := startRewind(t, t.TempDir(), "--access-key", "AKIDWEB", "--secret-key", "web-secret")
+	res := runConsoleScript(t, script, "--base", rw.url(""), "--group", "web", "--login", "AKIDWEB:web-secret", "--out", t.ArtifactDir())
+	if !strings.Contains(res.LoginError, "wrong secret") || !strings.Contains(res.GroupError, "must match") || !res.GroupCreated {
+		t.Errorf("login error %q, group error %q, group created %v", res.LoginError, res.GroupError, res.GroupCreated)
+	}
+	if len(res.Cookies) != 1 || res.Cookies[0].Name != "rewind_console" || !res.Cookies[0].HTTPOnly || res.Cookies[0].SameSite != "Strict" {
+		t.Errorf("cookies %+v", res.Cookies)
 	}
 }

@@ -3,6 +3,7 @@
 // prints one JSON line {"result": {...}} that e2e/console_test.go asserts on.
 //
 //   node console.mjs --base http://127.0.0.1:PORT --group G --channel C --out DIR
+//   node console.mjs --base … --group G --login KEY:SECRET --out DIR   (the login flow only)
 //
 // Steps: the channel shows as publishing on the channels page; its details
 // page plays the preview; a drag on the DVR timeline plays a past window;
@@ -18,7 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const opts = { base: '', group: '', channel: '', out: '.', chromium: process.env.CHROMIUM || '/usr/bin/chromium', limit: 150 };
+const opts = { base: '', group: '', channel: '', out: '.', chromium: process.env.CHROMIUM || '/usr/bin/chromium', limit: 150, login: '' };
 for (let i = 2; i < process.argv.length; i++) {
   const k = process.argv[i].replace(/^--/, '');
   if (!(k in opts)) { process.stderr.write(`console.mjs: unknown flag ${process.argv[i]}\n`); process.exit(2); }
@@ -79,6 +80,7 @@ async function main() {
   });
   tab.on('pageerror', (e) => result.pageErrors.push(String(e)));
   tab.on('dialog', (d) => d.accept());
+  if (opts.login) return loginFlow(tab);
   const key = `${opts.group}/${opts.channel}`;
 
   // 1. Channels page: the channel is publishing.
@@ -196,6 +198,33 @@ async function main() {
     (await tab.locator(jobRow).count()) === 0 && (await tab.locator('#jobs').count()) === 1);
   step('delete', { deleted: true, noReload: await tab.evaluate(() => window.__noReload === true),
     cspViolations: await tab.evaluate(() => window.__csp) });
+}
+
+// loginFlow (--login KEY:SECRET): a console with credentials asks for
+// them, shows a wrong secret next to its field, then works with the session
+// (a state-changing request carries the CSRF token) and logs out.
+async function loginFlow(tab) {
+  const [key, secret] = opts.login.split(':');
+  await tab.goto(`${opts.base}/console/#/channels`);
+  await tab.waitForSelector('#login', { timeout: 10000 });
+  await tab.locator('#login-accessKey').fill(key);
+  await tab.locator('#login-secret').fill('wrong');
+  await tab.locator('#login button[type=submit]').click();
+  const loginError = await until('the login error', 5000, () => tab.locator('#err-login-secret').textContent());
+  await tab.screenshot({ path: join(opts.out, 'login.png') });
+  await tab.locator('#login-secret').fill(secret);
+  await tab.keyboard.press('Enter');
+  await tab.waitForSelector('#group-form', { timeout: 10000 });
+  await tab.locator('#group-form-name').fill('bad name');
+  await tab.locator('#group-form-name').press('Enter');
+  const groupError = await until('the group name error', 5000, () => tab.locator('#err-group-form-name').textContent());
+  await tab.locator('#group-form-name').fill(opts.group);
+  await tab.locator('#group-form-name').press('Enter');
+  await until('the new group', 5000, async () => (await tab.locator('#channels').textContent()).includes(`Group ${opts.group}`));
+  const cookies = await tab.context().cookies();
+  await tab.locator('#logout').click();
+  await tab.waitForSelector('#login', { timeout: 10000 });
+  step('login', { loginError, groupError, groupCreated: true, cookies: cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite })) });
 }
 
 main().then(async () => {
