@@ -16,7 +16,9 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"strings"
@@ -97,7 +99,35 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every script and style comes from Rewind; media from this origin
 	// (blob: for MSE).
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; frame-ancestors 'none'")
+	if a.open() && !a.trustedHost(r.Host) {
+		// An open console answers only to names that cannot be rebound:
+		// a page of another site whose DNS name is made to point at
+		// 127.0.0.1 must not drive it.
+		a.writeErr(w, r, &apiError{Status: http.StatusMisdirectedRequest,
+			Message: "an open console (no credentials) answers only on an IP address, localhost or the public URL's host; configure credentials to serve it under another name"})
+		return
+	}
 	a.mux.ServeHTTP(w, r)
+}
+
+// trustedHost reports whether the Host header names this server in a way
+// DNS rebinding cannot fake: an IP literal, localhost, or the host of the
+// public URL.
+func (a *API) trustedHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" || net.ParseIP(host) != nil {
+		return true
+	}
+	if a.PublicURL != nil {
+		if u, err := url.Parse(a.PublicURL()); err == nil && u.Hostname() != "" && strings.EqualFold(u.Hostname(), host) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *API) init() {

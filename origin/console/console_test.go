@@ -55,6 +55,7 @@ func newAPI(t *testing.T, creds map[string]string) (*API, *clock) {
 func call(t *testing.T, a *API, method, path, csrf, body string, cookies ...*http.Cookie) (*httptest.ResponseRecorder, map[string]any) {
 	t.Helper()
 	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	r.Host = "127.0.0.1:8080"
 	if body != "" {
 		r.Header.Set("Content-Type", "application/json")
 	}
@@ -191,6 +192,7 @@ func TestPagesAndHeaders(t *testing.T) {
 		t.Errorf("index.html names an absolute URL:\n%s", w.Body)
 	}
 	r := httptest.NewRequest("GET", "/console/api/session", nil)
+	r.Host = "127.0.0.1:8080"
 	rec := httptest.NewRecorder()
 	rec.Header().Set("Access-Control-Allow-Origin", "*") // as the origin's middleware sets it
 	a.ServeHTTP(rec, r)
@@ -245,5 +247,38 @@ func TestHarvestErrorsLandOnTheirField(t *testing.T) {
 	if consoleStatus(harvest.StatusQueued) != statusRunning || consoleStatus("IN_PROGRESS") != statusRunning ||
 		consoleStatus(harvest.StatusCancelled) != statusFailed || consoleStatus(harvest.StatusCompleted) != statusCompleted {
 		t.Error("status mapping")
+	}
+}
+
+func TestOpenConsoleRefusesRebindableHosts(t *testing.T) {
+	a, _ := newAPI(t, nil)
+	for host, want := range map[string]int{
+		"127.0.0.1:8080": 200, "localhost:8080": 200, "[::1]:8080": 200, "127.0.0.1": 200,
+		"evil.example:8080": http.StatusMisdirectedRequest, "localhost.evil.example": http.StatusMisdirectedRequest,
+	} {
+		r := httptest.NewRequest("GET", "/console/api/overview", nil)
+		r.Host = host
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("Host %s: %d, want %d", host, w.Code, want)
+		}
+	}
+	// The public URL's host is trusted; with credentials any host is.
+	a.PublicURL = func() string { return "http://rewind.lan:8080" }
+	r := httptest.NewRequest("GET", "/console/api/overview", nil)
+	r.Host = "rewind.lan:8080"
+	w := httptest.NewRecorder()
+	a.ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Errorf("public URL host: %d", w.Code)
+	}
+	b, _ := newAPI(t, map[string]string{"K": "S"})
+	r = httptest.NewRequest("GET", "/console/api/session", nil)
+	r.Host = "evil.example"
+	w = httptest.NewRecorder()
+	b.ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Errorf("console with credentials, other host: %d", w.Code)
 	}
 }
