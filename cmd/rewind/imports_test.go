@@ -188,6 +188,8 @@ func TestImportRulesCatch(t *testing.T) {
 		{listedPackage{path: m + "/origin", deps: []string{m + "/origin/mediapackage"}}, "depends on origin/mediapackage"},
 		{listedPackage{path: m + "/origin/mediapackage", deps: []string{m + "/origin"}}, "depends on origin"},
 		{listedPackage{path: m + "/origin/tencent", deps: []string{m + "/origin"}}, "depends on origin"},
+		{listedPackage{path: m + "/origin/console", deps: []string{m + "/origin"}}, "depends on origin"},
+		{listedPackage{path: m + "/origin/console", deps: []string{"github.com/bluenviron/gortsplib/v4"}}, "depends on github.com/bluenviron/gortsplib/v4"},
 		{listedPackage{path: m + "/origin/tc3", deps: []string{m + "/archive"}}, "depends on archive"},
 		{listedPackage{path: m + "/origin", deps: []string{m + "/packager/live"}}, "depends on packager/live"},
 		{listedPackage{path: m + "/origin/fault", deps: []string{m + "/archive"}}, "depends on archive"},

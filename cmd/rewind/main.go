@@ -29,6 +29,7 @@ import (
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/ingest/httpush"
 	"github.com/rewind-origin/rewind/origin"
+	"github.com/rewind-origin/rewind/origin/console"
 	"github.com/rewind-origin/rewind/origin/mediapackage"
 	"github.com/rewind-origin/rewind/origin/sigv4"
 	"github.com/rewind-origin/rewind/origin/tc3"
@@ -228,6 +229,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	}
 	defer push.Close()
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: httpush.Routes(), Handler: push})
+	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: console.Routes(), Handler: newConsole(cfg, cat, harv, store, api, log.With("component", "console"))})
 	if err := httpSrv.Initialize(); err != nil {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
 	}
