@@ -100,7 +100,7 @@ func (c *Clip) moovNode(co64 bool) (node, error) {
 	mvhd.Timescale = MovieTimescale
 	var dur uint64
 	for _, tp := range c.tracks {
-		dur = max(dur, tp.editDuration)
+		dur = max(dur, tp.emptyEdit+tp.editDuration)
 	}
 	mvhd.Duration = dur
 	if dur > math.MaxUint32 {
@@ -119,14 +119,18 @@ func (tp *trackPlan) trakNode(id uint32, co64 bool) node {
 	tkhd := *src.Tkhd
 	tkhd.TrackID = id
 	tkhd.Flags = 3 // enabled, in movie
-	tkhd.Duration = tp.editDuration
+	tkhd.Duration = tp.emptyEdit + tp.editDuration
 	tkhd.Version = 0
 	if tkhd.Duration > math.MaxUint32 {
 		tkhd.Version = 1
 	}
-	elst := &mp4.ElstBox{Entries: []mp4.ElstEntry{{
+	elst := &mp4.ElstBox{}
+	if tp.emptyEdit > 0 {
+		elst.Entries = append(elst.Entries, mp4.ElstEntry{SegmentDuration: tp.emptyEdit, MediaTime: -1, MediaRateInteger: 1})
+	}
+	elst.Entries = append(elst.Entries, mp4.ElstEntry{
 		SegmentDuration: tp.editDuration, MediaTime: tp.editStart, MediaRateInteger: 1,
-	}}}
+	})
 	if tp.editDuration > math.MaxUint32 || tp.editStart > math.MaxInt32 {
 		elst.Version = 1
 	}

@@ -158,7 +158,7 @@ func ticksLess(a uint64, ta uint32, b uint64, tb uint32) bool {
 func (c *Clip) Duration() time.Duration {
 	var d uint64
 	for _, tp := range c.tracks {
-		d = max(d, tp.editDuration)
+		d = max(d, tp.emptyEdit+tp.editDuration)
 	}
 	return time.Duration(d) * time.Second / MovieTimescale
 }

@@ -37,9 +37,12 @@ type trackPlan struct {
 	// mediaDuration is the sum of sample durations (mdhd).
 	mediaDuration uint64
 	// editStart is the media time at which presentation starts (elst
-	// media_time), editDuration its length in MovieTimescale.
+	// media_time), editDuration its length in MovieTimescale. A track
+	// whose media starts after the clip start begins with an empty edit
+	// of emptyEdit (MovieTimescale) so that it stays in sync.
 	editStart    int64
 	editDuration uint64
+	emptyEdit    uint64
 
 	// Per chunk in track order: its samples and (once the header size is
 	// known) its offset in the file.
@@ -158,6 +161,9 @@ func planTrack(idx uint16, t Track, src Source, start, end time.Time) (*trackPla
 	tp.nStsc = len(stscNode{tp}.entries())
 	tp.editStart = presStart - int64(tp.firstDTS)
 	tp.editDuration = uint64(max(0, presEnd-presStart)) * MovieTimescale / uint64(tp.timescale)
+	if presStart > S {
+		tp.emptyEdit = uint64(presStart-S) * MovieTimescale / uint64(tp.timescale)
+	}
 	return tp, nil
 }
 
