@@ -142,6 +142,7 @@ func planTrack(idx uint16, t Track, src Source, start, end time.Time) (*trackPla
 			continue
 		}
 		if first {
+			tp.reserve(buf[from:to], len(t.Segments)-si)
 			tp.firstDTS = buf[from].dts
 			presStart = max(S, int64(buf[from].dts)+int64(buf[from].cto))
 		}
@@ -165,6 +166,21 @@ func planTrack(idx uint16, t Track, src Source, start, end time.Time) (*trackPla
 		tp.emptyEdit = uint64(presStart-S) * MovieTimescale / uint64(tp.timescale)
 	}
 	return tp, nil
+}
+
+// reserve sizes the sample tables for segments more segments like ss
+// (plus 5 %), so that they do not grow by doubling: appending to a full
+// slice of 2 M samples would hold the old and the new array at once.
+func (tp *trackPlan) reserve(ss []sample, segments int) {
+	n := len(ss)*segments + len(ss)*segments/20 + 16
+	tp.sizes = make([]uint32, 0, n)
+	var r runs
+	for _, s := range ss {
+		r.add(uint32(s.cto))
+	}
+	if len(r.counts) > len(ss)/2 { // composition offsets change at most samples
+		tp.ctos = runs{counts: make([]uint32, 0, n), values: make([]uint32, 0, n)}
+	}
 }
 
 // addSamples appends samples of segment seg: one chunk per contiguous run.
