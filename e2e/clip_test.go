@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// TestClip publishes 40 s of ffmpeg test feed (25 fps, a key frame every
+// TestClip publishes 32 s of ffmpeg test feed (25 fps, a key frame every
 // 2 s, B frames, AAC) and cuts clip.mp4 out of it, from a frame in the
 // middle of one GOP to a frame in the middle of another:
 //   - ffprobe's duration is end − start within one frame, and as many
@@ -25,7 +25,7 @@ import (
 //   - Range requests return the same bytes as the whole body; 416 beyond;
 //   - Chromium's <video> seeks to the middle of a clip through Range
 //     requests: "seeked" fires and frames advance (the clip is as long as
-//     the feed allows here, ~30 s; the mechanism is the same for 10 min);
+//     the feed allows here, ~20 s; the mechanism is the same for 10 min);
 //   - bad parameters get 400 with a reason, ranges outside what was
 //     recorded 404/410/425 like manifests.
 func TestClip(t *testing.T) {
@@ -34,7 +34,7 @@ func TestClip(t *testing.T) {
 	rw := startRewind(t, t.TempDir())
 	publish(t, rw.rtsp("live", "clip"),
 		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
-		"-t", "40", "-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
+		"-t", "32", "-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0",
 		"-bf", "2", "-pix_fmt", "yuv420p", "-c:a", "aac")
 	base := rw.url("/out/v1/live/clip/default/")
 	dir := t.TempDir()
@@ -42,7 +42,7 @@ func TestClip(t *testing.T) {
 	// The archived frames of the second and the last-but-one segments,
 	// from the live playlist, decoded: their wall-clock PTS and MD5.
 	var segs []hlsSegment
-	waitFor(t, 45*time.Second, "34 s of media", func() bool {
+	waitFor(t, 40*time.Second, "26 s of media", func() bool {
 		status, b := get(t, base+"index_video.m3u8")
 		if status != 200 {
 			return false
@@ -52,7 +52,7 @@ func TestClip(t *testing.T) {
 		for _, s := range segs {
 			total += s.duration
 		}
-		return total >= 34
+		return total >= 26
 	})
 	if len(segs) < 6 {
 		t.Fatalf("%d segments", len(segs))
@@ -132,7 +132,7 @@ func TestClip(t *testing.T) {
 		"&end=" + end
 	longDur := endFrame.sec() - segs[0].pdt.Add(100*time.Millisecond).Sub(time.Unix(0, 0)).Seconds()
 	mid := math.Floor(longDur / 2)
-	res := playInBrowser(t, long, "--engine", "mp4", "--start-at", ftoa(mid), "--seconds", "15", "--until-time", ftoa(mid+2))
+	res := playInBrowser(t, long, "--engine", "mp4", "--start-at", ftoa(mid), "--seconds", "12", "--until-time", ftoa(mid+2))
 	if res.Done.Fatal {
 		t.Fatalf("chromium: %s %s", res.Done.Reason, res.errorText())
 	}
