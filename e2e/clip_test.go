@@ -132,6 +132,18 @@ func TestClip(t *testing.T) {
 		"&end=" + end
 	longDur := endFrame.sec() - segs[0].pdt.Add(100*time.Millisecond).Sub(time.Unix(0, 0)).Seconds()
 	mid := math.Floor(longDur / 2)
+	partials := func() float64 { // 206 answers of the data plane so far
+		_, b, _ := jsonRequest(http.MethodGet, rw.url("/metrics"), "")
+		for _, m := range metricRE.FindAllStringSubmatch(b, -1) {
+			if m[1] == "rewind_http_requests_total" && m[2] == `{route="/out/v1/:group/:channel/:endpoint/*file",status="206"}` {
+				var v float64
+				_, _ = fmt.Sscan(m[3], &v)
+				return v
+			}
+		}
+		return 0
+	}
+	before := partials()
 	res := playInBrowser(t, long, "--engine", "mp4", "--start-at", ftoa(mid), "--seconds", "12", "--until-time", ftoa(mid+2))
 	if res.Done.Fatal {
 		t.Fatalf("chromium: %s %s", res.Done.Reason, res.errorText())
@@ -139,6 +151,9 @@ func TestClip(t *testing.T) {
 	seeked := false
 	for _, s := range res.Samples {
 		seeked = seeked || s.Seeked > 0
+	}
+	if after := partials(); after <= before {
+		t.Errorf("chromium made no Range request (206 answers %v before, %v after)", before, after)
 	}
 	if !seeked || res.Done.MaxCurrentTime < mid+1 {
 		t.Errorf("chromium in a %.1f s clip: seeked %v, reached %.2f s, want a seek to %.0f s and frames past %.0f s (%s)",
