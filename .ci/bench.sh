@@ -376,6 +376,12 @@ log "serving: rewind $rw_rps req/s, nginx $ng_rps req/s, ratio $ratio"
 render_cmd="go test -run '^\$' -bench 'BenchmarkRenderMPD|BenchmarkRenderMedia24h' -benchtime 2s -count 1 ./packager/dash/ ./packager/hls/"
 log "manifest rendering: $render_cmd"
 render_out=$(cd "$root" && eval "$render_cmd" 2>&1 | grep -E '^Benchmark' || true)
+# One process per case: the RSS growth is measured against the process's own peak.
+clip_cmd="go test -run '^\$' -bench 'BenchmarkClip24h/^CASE\$' -benchtime 1x -count 1 ./packager/mp4clip/   # CASE: no-B-frames, B-frames"
+log "MP4 clip (24 h): $clip_cmd"
+clip_out=$(cd "$root" && for c in no-B-frames B-frames; do
+  go test -run '^$' -bench "BenchmarkClip24h/^$c\$" -benchtime 1x -count 1 ./packager/mp4clip/ 2>&1 | grep -E '^Benchmark' || true
+done)
 llhls_cmd="REWIND_BENCH_LLHLS_SECONDS=30 go test -count=1 -run TestLLHLSBlockedRequestsCPU -v ./origin/"
 log "LL-HLS blocked requests: $llhls_cmd"
 llhls_out=$(cd "$root" && eval "$llhls_cmd" 2>&1 | grep -E 'llhls-blocked-bench' || true)
@@ -452,6 +458,16 @@ gen=$work/results.md
   echo
   echo '```'
   echo "${render_out:-(no output)}"
+  echo '```'
+  echo
+  echo "### MP4 clip of 24 h (2.16 M samples; peak RSS growth, heap held, header size)"
+  echo
+  echo '```sh'
+  echo "$clip_cmd"
+  echo '```'
+  echo
+  echo '```'
+  echo "${clip_out:-(no output)}"
   echo '```'
   echo
   echo "### LL-HLS: 1,000 blocked playlist requests for 30 s"
