@@ -110,6 +110,18 @@ func TestClip(t *testing.T) {
 		}
 	}
 
+	// HEAD and If-None-Match.
+	if head, err := http.Head(clipURL); err != nil || head.StatusCode != 200 || head.ContentLength != int64(len(full)) {
+		t.Errorf("HEAD: %v %v", head, err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, clipURL, nil)
+	req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+	if r304, err := http.DefaultClient.Do(req); err != nil || r304.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match %q: %v %v", resp.Header.Get("ETag"), r304, err)
+	} else {
+		r304.Body.Close()
+	}
+
 	// Ranges: across the moov/mdat boundary, a suffix, 416 beyond the end.
 	size := len(full)
 	moovEnd := boxEnd(full, "moov")
