@@ -19,7 +19,7 @@
 # WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32, manifests),
 # WRK_SEGMENT_CONNECTIONS ("32 256"), WRK_ROUNDS (3: Rewind and nginx
 # alternate, the medians are compared), BENCH_SECTIONS ("ingest segment
-# manifest render llhls harvest demo": the parts to run), REWIND_BIN
+# manifest render llhls harvest demo clip": the parts to run), REWIND_BIN
 # (bin/rewind), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1 keeps the temp dir.
 set -euo pipefail
 export LC_ALL=C
@@ -33,7 +33,7 @@ wrk_seconds=${WRK_SECONDS:-15}
 wrk_threads=${WRK_THREADS:-2}
 wrk_conns=${WRK_CONNECTIONS:-32}
 seg_conns=${WRK_SEGMENT_CONNECTIONS:-"32 256"}
-sections=${BENCH_SECTIONS:-"ingest segment manifest render llhls harvest demo"}
+sections=${BENCH_SECTIONS:-"ingest segment manifest render llhls harvest demo clip"}
 wrk_rounds=${WRK_ROUNDS:-3}
 out=${BENCH_OUT:-$root/docs/BENCHMARKS.md}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
@@ -424,6 +424,12 @@ render_cmd="go test -run '^\$' -bench 'BenchmarkRenderMPD|BenchmarkRenderMedia24
 log "manifest rendering: $render_cmd"
 render_out="(not run: BENCH_SECTIONS)"
 want render && render_out=$(cd "$root" && eval "$render_cmd" 2>&1 | grep -E '^Benchmark' || true)
+# One process per case: the RSS growth is measured against the process's own peak.
+clip_cmd="go test -run '^\$' -bench 'BenchmarkClip24h/^CASE\$' -benchtime 1x -count 1 ./packager/mp4clip/   # CASE: no-B-frames, B-frames"
+clip_out="(not run: BENCH_SECTIONS)"
+want clip && { log "MP4 clip (24 h): $clip_cmd"; clip_out=$(cd "$root" && for c in no-B-frames B-frames; do
+  go test -run '^$' -bench "BenchmarkClip24h/^$c\$" -benchtime 1x -count 1 ./packager/mp4clip/ 2>&1 | grep -E '^Benchmark' || true
+done); }
 llhls_cmd="REWIND_BENCH_LLHLS_SECONDS=30 go test -count=1 -run TestLLHLSBlockedRequestsCPU -v ./origin/"
 log "LL-HLS blocked requests: $llhls_cmd"
 llhls_out="(not run: BENCH_SECTIONS)"
@@ -500,6 +506,16 @@ gen=$work/results.md
   echo
   echo '```'
   echo "${render_out:-(no output)}"
+  echo '```'
+  echo
+  echo "### MP4 clip of 24 h (2.16 M samples; peak RSS growth, heap held, header size)"
+  echo
+  echo '```sh'
+  echo "$clip_cmd"
+  echo '```'
+  echo
+  echo '```'
+  echo "${clip_out:-(no output)}"
   echo '```'
   echo
   echo "### LL-HLS: 1,000 blocked playlist requests for 30 s"

@@ -162,6 +162,7 @@ type playerSample struct {
 	CurrentTime float64      `json:"currentTime"`
 	Paused      bool         `json:"paused"`
 	Buffered    [][2]float64 `json:"buffered"`
+	Seeked      int          `json:"seeked"` // "seeked" events so far
 }
 
 // errorText joins the player's error events for a message.

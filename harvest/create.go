@@ -54,6 +54,9 @@ func (s *Service) CreateWith(ctx context.Context, in *HarvestJob, opts CreateOpt
 	if err := validateManifests(in.HarvestedManifests, ep); err != nil {
 		return nil, err
 	}
+	if err := validateMP4(in.RewindMP4); err != nil {
+		return nil, err
+	}
 	if _, err := s.bucketOf(in.Destination.S3Destination.BucketName); err != nil {
 		return nil, err
 	}

@@ -29,7 +29,21 @@ type HarvestJob struct {
 	ModifiedAt            *Time             `json:",omitempty"`
 	ETag                  string            `json:",omitempty"`
 	Tags                  map[string]string `json:",omitempty"`
+	// RewindMP4, a Rewind extension (not in MediaPackage), also exports
+	// the range as one progressive, frame-accurate MP4 file beside the
+	// package (docs/harvest.md).
+	RewindMP4 *MP4Export `json:",omitempty"`
 }
+
+// MP4Export names the MP4 file of a job (RewindMP4).
+type MP4Export struct {
+	// FileName in the destination path: [A-Za-z0-9_-][A-Za-z0-9_.-]* ending
+	// in ".mp4", at most 255 characters; "clip.mp4" when empty.
+	FileName string `json:",omitempty"`
+}
+
+// defaultMP4FileName is MP4Export.FileName when empty.
+const defaultMP4FileName = "clip.mp4"
 
 // Destination is where a job writes its package.
 type Destination struct {

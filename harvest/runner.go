@@ -260,6 +260,11 @@ func (s *Service) export(ctx context.Context, r *record) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errDestination, err)
 	}
+	if m := j.RewindMP4; m != nil {
+		if err := plan.WriteMP4(ctx, s.Archive, dst, m.FileName); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

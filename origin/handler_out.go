@@ -30,6 +30,7 @@ const (
 	fileMPD
 	fileInit
 	fileSegment
+	fileClip // clip.mp4 (handler_clip.go)
 )
 
 // channelKey is the archive's name of a channel.
@@ -48,6 +49,8 @@ func (s *Server) handleOut(c *gin.Context) {
 		err = s.serveInit(c, r)
 	case fileSegment:
 		err = s.serveSegment(c, r)
+	case fileClip:
+		err = s.serveClip(c, r)
 	default:
 		err = s.serveLowLatency(c, r) // LL-HLS playlists and parts (handler_llhls.go)
 	}
@@ -71,6 +74,10 @@ func (s *Server) parseOut(c *gin.Context) (*request, error) {
 
 func (r *request) classify(file string) error {
 	if r.classifyLowLatency(file) {
+		return nil
+	}
+	if file == clipFile {
+		r.kind = fileClip
 		return nil
 	}
 	// Built only when returned: classify runs on every request.

@@ -43,8 +43,8 @@ var importRules = []importRule{
 		denyExternal: []string{"github.com/gin-gonic/..."},
 	},
 	{
-		pkgs:         []string{"packager/hls", "packager/dash", "packager/internal/..."},
-		why:          "manifest renderers are pure functions of media records: no protocol library",
+		pkgs:         []string{"packager/hls", "packager/dash", "packager/mp4clip", "packager/internal/..."},
+		why:          "renderers (manifests, MP4 clips) are functions of media records (and, for clips, mp4ff): no protocol library",
 		allow:        []string{"packager/media", "packager/internal/..."},
 		denyExternal: protocolLibraries,
 	},
@@ -116,7 +116,7 @@ var protocolLibraries = []string{"github.com/bluenviron/..."}
 var leaves = []string{"packager/media", "ingest/name", "archive/catalog/mpv2", "clock"}
 
 // renderers are what the readers of the archive may use of the packager.
-var renderers = []string{"packager/media", "packager/hls", "packager/dash", "packager/internal/..."}
+var renderers = []string{"packager/media", "packager/hls", "packager/dash", "packager/mp4clip", "packager/internal/..."}
 
 type importRule struct {
 	pkgs []string

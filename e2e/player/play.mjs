@@ -6,8 +6,11 @@
 //   node play.mjs [options] URL
 //
 // Options:
-//   --engine hls|dash|shaka   player library (default: dash for .mpd URLs,
-//                       else hls); shaka plays both HLS and DASH
+//   --engine hls|dash|shaka|mp4   player library (default: dash for .mpd URLs,
+//                       mp4 for .mp4 URLs, else hls); shaka plays both HLS and
+//                       DASH; mp4 is a plain <video src> (progressive MP4,
+//                       fetched by Range requests), --start-at seeks it once
+//                       metadata is loaded
 //   --seconds N         how long to sample once the page is loaded (default 30)
 //   --interval-ms N     sampling period (default 500)
 //   --start-at S        start position in seconds (hls.js startPosition /
@@ -18,7 +21,8 @@
 //
 // Output, one JSON object per line:
 //   {"sample":{"t":ms,"wall":epoch ms,"currentTime":s,"readyState":n,"paused":b,"buffered":[[s,e],...],
-//              "latency":s|null,"wallLatency":s|null,"videoWidth":n}}   every interval
+//              "latency":s|null,"wallLatency":s|null,"videoWidth":n,"seeked":n}}   every interval
+//   (seeked: how many times the video element fired "seeked")
 //   (latency: hls.js's estimate behind the live edge; wallLatency: the wall
 //   clock minus the program date time at the playhead, hls.playingDate)
 //   (currentTime and buffered are in the player's own timeline: seconds
@@ -60,7 +64,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     switch (a) {
-      case '--engine': o.engine = argv[++i]; if (!['hls', 'dash', 'shaka'].includes(o.engine)) usage('--engine is hls, dash or shaka'); break;
+      case '--engine': o.engine = argv[++i]; if (!['hls', 'dash', 'shaka', 'mp4'].includes(o.engine)) usage('--engine is hls, dash, shaka or mp4'); break;
       case '--seconds': o.seconds = num(a, argv[++i]); break;
       case '--interval-ms': o.intervalMs = Math.max(50, num(a, argv[++i])); break;
       case '--start-at': o.startAt = num(a, argv[++i]); break;
@@ -73,7 +77,7 @@ function parseArgs(argv) {
     }
   }
   if (!o.url) usage('missing URL');
-  if (!o.engine) o.engine = /\.mpd(\?|$)/.test(o.url) ? 'dash' : 'hls';
+  if (!o.engine) o.engine = /\.mpd(\?|$)/.test(o.url) ? 'dash' : /\.mp4(\?|$)/.test(o.url) ? 'mp4' : 'hls';
   return o;
 }
 
@@ -87,15 +91,19 @@ const libs = {
 };
 
 // The page exposes window.rewindPlayer = {errors: [], fatal: false}.
-const page = `<!doctype html><html><head><meta charset="utf-8"><script src="/${opts.engine}.js"></script></head>
+const page = `<!doctype html><html><head><meta charset="utf-8">${opts.engine === 'mp4' ? '' : `<script src="/${opts.engine}.js"></script>`}</head>
 <body><video id="v" muted autoplay playsinline width="320"></video><script>
 const cfg = ${JSON.stringify({ engine: opts.engine, url: opts.url, startAt: opts.startAt, rate: opts.rate })};
 const v = document.getElementById('v');
-const state = window.rewindPlayer = { errors: [], fatal: false, hls: null };
+const state = window.rewindPlayer = { errors: [], fatal: false, hls: null, seeked: 0 };
+v.addEventListener('seeked', () => { state.seeked++; });
 const report = (e) => { state.errors.push(e); if (e.fatal) state.fatal = true; };
 v.addEventListener('error', () => report({ source: 'video', fatal: true, code: v.error && v.error.code, message: v.error && v.error.message }));
 v.addEventListener('loadedmetadata', () => { v.playbackRate = cfg.rate; v.play().catch((e) => report({ source: 'play', fatal: false, message: String(e) })); });
-if (cfg.engine === 'hls') {
+if (cfg.engine === 'mp4') {
+  if (cfg.startAt !== null) v.addEventListener('loadedmetadata', () => { v.currentTime = cfg.startAt; }, { once: true });
+  v.src = cfg.url;
+} else if (cfg.engine === 'hls') {
   if (!Hls.isSupported()) report({ source: 'hls', fatal: true, message: 'MSE not supported' });
   const hls = state.hls = new Hls({ startPosition: cfg.startAt === null ? -1 : cfg.startAt });
   hls.on(Hls.Events.ERROR, (_, d) => report({ source: 'hls', fatal: !!d.fatal, type: d.type, details: d.details,
@@ -182,13 +190,13 @@ async function main() {
       const pd = st.hls && st.hls.playingDate;
       const wallLatency = pd && !v.paused ? (Date.now() - pd.getTime()) / 1000 : null;
       return { currentTime: v.currentTime, readyState: v.readyState, paused: v.paused, buffered, latency, wallLatency,
-        videoWidth: v.videoWidth, errors: st.errors, fatal: st.fatal };
+        videoWidth: v.videoWidth, errors: st.errors, fatal: st.fatal, seeked: st.seeked };
     });
     for (; seenErrors < s.errors.length; seenErrors++) out({ error: s.errors[seenErrors] });
     samples++;
     maxTime = Math.max(maxTime, s.currentTime);
     out({ sample: { t: Date.now() - started, wall: Date.now(), currentTime: s.currentTime, readyState: s.readyState, paused: s.paused,
-      buffered: s.buffered, latency: s.latency, wallLatency: s.wallLatency, videoWidth: s.videoWidth } });
+      buffered: s.buffered, latency: s.latency, wallLatency: s.wallLatency, videoWidth: s.videoWidth, seeked: s.seeked } });
     if (s.fatal) { reason = 'fatal player error'; break; }
     if (opts.untilTime !== null && s.currentTime >= opts.untilTime) { reason = 'reached --until-time'; break; }
   }
