@@ -242,7 +242,11 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 		vs.Add(t.info, t.segments, r.manifest+"_"+t.info.Name+".m3u8"+query)
 	}
 	var buf bytes.Buffer
-	if err := vs.Write(&buf); err != nil {
+	write := vs.Write
+	if r.isTS() {
+		write = vs.WriteMuxed // audio is muxed into the TS segments
+	}
+	if err := write(&buf); err != nil {
 		return nil, err
 	}
 	return &rendered{mimeHLS, buf.Bytes(), w}, nil
@@ -272,6 +276,9 @@ func (s *Server) renderMediaPlaylistOf(r *request, w *window) (*rendered, error)
 		AppendSegmentURI:        media.AppendSegmentURI,
 		InitURI:                 initURI(t.info.Name),
 		ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
+	}
+	if r.isTS() {
+		p.AppendSegmentURI, p.InitURI, p.NoInit = media.AppendTSSegmentURI, nil, true
 	}
 	switch w.ts.Kind {
 	case timeshift.Event:

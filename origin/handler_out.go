@@ -30,6 +30,7 @@ const (
 	fileMPD
 	fileInit
 	fileSegment
+	fileTSSegment // {track}/{decodeTime}.ts of a TS endpoint (handler_ts.go)
 )
 
 // channelKey is the archive's name of a channel.
@@ -48,6 +49,8 @@ func (s *Server) handleOut(c *gin.Context) {
 		err = s.serveInit(c, r)
 	case fileSegment:
 		err = s.serveSegment(c, r)
+	case fileTSSegment:
+		err = s.serveTS(c, r)
 	default:
 		err = s.serveLowLatency(c, r) // LL-HLS playlists and parts (handler_llhls.go)
 	}
@@ -88,6 +91,9 @@ func (r *request) classify(file string) error {
 			}
 			r.kind, r.initVersion = fileInit, uint32(n)
 			return nil
+		}
+		if isTS, err := r.classifyTS(name); isTS {
+			return err
 		}
 		t, ok := strings.CutSuffix(name, ".m4s")
 		if strings.HasPrefix(t, "gap-") && ok {

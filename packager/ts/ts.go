@@ -70,7 +70,7 @@ func Write(w io.Writer, tracks []Track, from, to time.Time) error {
 		tsTracks = append(tsTracks, m.track)
 	}
 	bw := bufio.NewWriterSize(w, 64*1024)
-	tw := &mpegts.Writer{W: bw, Tracks: tsTracks}
+	tw := &mpegts.Writer{W: &markFirst{w: bw, seen: map[uint16]bool{}}, Tracks: tsTracks}
 	if err := tw.Initialize(); err != nil {
 		return err
 	}
@@ -99,6 +99,46 @@ func Write(w io.Writer, tracks []Track, from, to time.Time) error {
 		next[best]++
 	}
 	return bw.Flush()
+}
+
+// markFirst sets the discontinuity_indicator in the adaptation field of
+// the first packet of each elementary stream of a segment: continuity
+// counters start at 0 in every segment (a segment is muxed alone), and a
+// demuxer reading consecutive segments as one stream (ffmpeg's HLS reader)
+// would otherwise count the jump as packet loss. The first packet of each
+// stream starts a key frame or an audio frame, which the writer always
+// gives an adaptation field. It passes packets on whole.
+type markFirst struct {
+	w       io.Writer
+	partial []byte
+	seen    map[uint16]bool
+}
+
+const packetSize = 188
+
+func (m *markFirst) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		take := min(packetSize-len(m.partial), len(b))
+		m.partial = append(m.partial, b[:take]...)
+		b = b[take:]
+		if len(m.partial) < packetSize {
+			break
+		}
+		p := m.partial
+		pid := uint16(p[1]&0x1f)<<8 | uint16(p[2])
+		if pid >= 0x100 && pid != 0x1fff && !m.seen[pid] {
+			m.seen[pid] = true
+			if p[3]&0x20 != 0 && p[4] > 0 { // adaptation field with flags
+				p[5] |= 0x80
+			}
+		}
+		if _, err := m.w.Write(p); err != nil {
+			return 0, err
+		}
+		m.partial = m.partial[:0]
+	}
+	return n, nil
 }
 
 // sample is one access unit, timestamps in 90 kHz ticks.
