@@ -13,7 +13,8 @@ import (
 // refused with a ValidationException; the multivariant playlist has one
 // variant with the audio codec muxed in; its segments are MPEG-TS that
 // ffprobe reads as mpegts with H.264 and AAC; a time-shifted window (VOD
-// playlist) decodes whole with ffmpeg; hls.js plays the live playlist.
+// playlist) decodes whole with ffmpeg, and so does the TS package a harvest
+// job of that window writes; hls.js plays the live playlist.
 func TestTSEndpoint(t *testing.T) {
 	requireTools(t, "aws", "ffmpeg", "ffprobe", "node", "chromium")
 	t.Parallel()
@@ -81,7 +82,37 @@ func TestTSEndpoint(t *testing.T) {
 		t.Errorf("ffprobe duration of the 6 s window: %q %v", out, err)
 	}
 
-	res := playInBrowser(t, base+"index.m3u8", "--engine", "hls", "--seconds", "12", "--interval-ms", "500")
+	// A harvest job of the same window writes a TS VOD package that decodes.
+	data := rw.dataDir
+	mustCLI(t, rw, env, append(append([]string{"create-harvest-job"}, ch...), "--origin-endpoint-name", "ts",
+		"--harvest-job-name", "tsjob",
+		"--destination", `{"S3Destination":{"BucketName":"tsbucket","DestinationPath":"pkg/"}}`,
+		"--harvested-manifests", `{"HlsManifests":[{"ManifestName":"index"}]}`,
+		"--schedule-configuration", `{"StartTime":"`+from.UTC().Format(time.RFC3339)+`","EndTime":"`+to.UTC().Format(time.RFC3339)+`"}`)...)
+	status := ""
+	waitFor(t, 60*time.Second, "the TS harvest job to finish", func() bool {
+		j := mustCLI(t, rw, env, append(append([]string{"get-harvest-job"}, ch...), "--origin-endpoint-name", "ts", "--harvest-job-name", "tsjob")...)
+		status, _ = j["Status"].(string)
+		return status == "COMPLETED" || status == "FAILED"
+	})
+	pkg := filepath.Join(data, "buckets", "tsbucket", "pkg")
+	if status != "COMPLETED" {
+		t.Fatalf("TS harvest job: %s", status)
+	}
+	if inits, _ := filepath.Glob(filepath.Join(pkg, "*", "init-*.mp4")); len(inits) != 0 {
+		t.Errorf("TS package has init segments: %v", inits)
+	}
+	tsFiles, _ := filepath.Glob(filepath.Join(pkg, "video", "*.ts"))
+	if len(tsFiles) < 3 {
+		t.Errorf("TS package: %d video/*.ts files, want >= 3", len(tsFiles))
+	} else if out, err := run(t, 30*time.Second, "ffprobe", "-v", "error", "-show_entries", "format=format_name", "-of", "default=nw=1", tsFiles[0]); err != nil || !strings.Contains(out, "mpegts") {
+		t.Errorf("ffprobe harvested segment: %v %s", err, out)
+	}
+	if out, err := run(t, 60*time.Second, "ffmpeg", "-v", "error", "-xerror", "-i", filepath.Join(pkg, "index.m3u8"), "-f", "null", "-"); err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("ffmpeg decode of the harvested TS package: %v\n%s", err, out)
+	}
+
+	res := playInBrowser(t, base+"index.m3u8", "--engine", "hls", "--seconds", "10", "--interval-ms", "500")
 	if res.Done.Fatal || res.Done.MaxCurrentTime < 6 {
 		t.Errorf("hls.js on the TS endpoint: fatal %v, reached %.1f s (%s): %s", res.Done.Fatal, res.Done.MaxCurrentTime, res.Done.Reason, res.errorText())
 	}
