@@ -15,12 +15,12 @@
 package ts
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math/bits"
+	"slices"
 	"time"
 
 	"github.com/Eyevinn/mp4ff/mp4"
@@ -69,8 +69,15 @@ func Write(w io.Writer, tracks []Track, from, to time.Time) error {
 		muxes = append(muxes, m)
 		tsTracks = append(tsTracks, m.track)
 	}
-	bw := bufio.NewWriterSize(w, 64*1024)
-	tw := &mpegts.Writer{W: &markFirst{w: bw, seen: map[uint16]bool{}}, Tracks: tsTracks}
+	size := 0
+	for _, t := range tracks {
+		for _, b := range t.Segments {
+			size += len(b)
+		}
+	}
+	var buf bytes.Buffer
+	buf.Grow(size + size/8 + 4*packetSize)
+	tw := &mpegts.Writer{W: &buf, Tracks: tsTracks}
 	if err := tw.Initialize(); err != nil {
 		return err
 	}
@@ -98,7 +105,9 @@ func Write(w io.Writer, tracks []Track, from, to time.Time) error {
 		}
 		next[best]++
 	}
-	return bw.Flush()
+	markFirst(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // markFirst sets the discontinuity_indicator in the adaptation field of
@@ -107,39 +116,25 @@ func Write(w io.Writer, tracks []Track, from, to time.Time) error {
 // demuxer reading consecutive segments as one stream (ffmpeg's HLS reader)
 // would otherwise count the jump as packet loss. The first packet of each
 // stream starts a key frame or an audio frame, which the writer always
-// gives an adaptation field. It passes packets on whole.
-type markFirst struct {
-	w       io.Writer
-	partial []byte
-	seen    map[uint16]bool
+// gives an adaptation field.
+func markFirst(b []byte) {
+	var seen [8]uint16 // PIDs 256… of at most a few streams
+	n := 0
+	for off := 0; off+packetSize <= len(b) && n < len(seen); off += packetSize {
+		p := b[off : off+packetSize]
+		pid := uint16(p[1]&0x1f)<<8 | uint16(p[2])
+		if pid < 0x100 || pid == 0x1fff || slices.Contains(seen[:n], pid) {
+			continue
+		}
+		seen[n] = pid
+		n++
+		if p[3]&0x20 != 0 && p[4] > 0 { // adaptation field with flags
+			p[5] |= 0x80
+		}
+	}
 }
 
 const packetSize = 188
-
-func (m *markFirst) Write(b []byte) (int, error) {
-	n := len(b)
-	for len(b) > 0 {
-		take := min(packetSize-len(m.partial), len(b))
-		m.partial = append(m.partial, b[:take]...)
-		b = b[take:]
-		if len(m.partial) < packetSize {
-			break
-		}
-		p := m.partial
-		pid := uint16(p[1]&0x1f)<<8 | uint16(p[2])
-		if pid >= 0x100 && pid != 0x1fff && !m.seen[pid] {
-			m.seen[pid] = true
-			if p[3]&0x20 != 0 && p[4] > 0 { // adaptation field with flags
-				p[5] |= 0x80
-			}
-		}
-		if _, err := m.w.Write(p); err != nil {
-			return 0, err
-		}
-		m.partial = m.partial[:0]
-	}
-	return n, nil
-}
 
 // sample is one access unit, timestamps in 90 kHz ticks.
 type sample struct {

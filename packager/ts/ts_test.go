@@ -104,6 +104,18 @@ func TestMuxedVideoAndAudio(t *testing.T) {
 	if buf.Len() == 0 || buf.Len()%188 != 0 || buf.Bytes()[0] != 0x47 {
 		t.Fatalf("not a TS stream: %d bytes, first byte %#x", buf.Len(), buf.Bytes()[0])
 	}
+	// The first packet of each stream flags the continuity counter reset.
+	marked := map[int]bool{}
+	for off := 0; off+188 <= buf.Len(); off += 188 {
+		p := buf.Bytes()[off : off+188]
+		pid := int(p[1]&0x1f)<<8 | int(p[2])
+		if _, ok := marked[pid]; pid >= 256 && pid < 0x1000 && !ok { // 0x1000: the PMT
+			marked[pid] = p[3]&0x20 != 0 && p[4] > 0 && p[5]&0x80 != 0
+		}
+	}
+	if len(marked) != 2 || !marked[256] || !marked[257] {
+		t.Errorf("discontinuity_indicator on the first packet per PID: %v, want 256 and 257 marked", marked)
+	}
 	counts, _ := demux(t, buf.Bytes())
 	// 2 s at 25 fps; 2 s of AAC at 48 kHz is ~94 frames of 1024.
 	if counts["h264"] != 50 {
