@@ -64,6 +64,10 @@ type MPD struct {
 	// UTCTimingURL (dynamic only): when set, a UTCTiming element of scheme
 	// urn:mpeg:dash:utc:http-iso:2014 with this value.
 	UTCTimingURL string
+	// UTCTimingScheme is the UTCTiming@schemeIdUri written with
+	// UTCTimingURL; it defaults to SchemeUTCHTTPISO. With SchemeUTCDirect
+	// the value is the time itself (the caller formats it).
+	UTCTimingScheme string
 	// Representations, the first of which decides the Period boundaries and
 	// must have segments.
 	Representations []Representation
@@ -188,7 +192,11 @@ func WriteMPD(w io.Writer, m MPD) error {
 	}
 	if m.Dynamic && m.UTCTimingURL != "" {
 		b = append(lw.B, "  <UTCTiming"...)
-		b = appendAttr(b, "schemeIdUri", SchemeUTCHTTPISO)
+		scheme := m.UTCTimingScheme
+		if scheme == "" {
+			scheme = SchemeUTCHTTPISO
+		}
+		b = appendAttr(b, "schemeIdUri", scheme)
 		b = appendAttr(b, "value", m.UTCTimingURL)
 		lw.B = append(b, "/>\n"...)
 	}

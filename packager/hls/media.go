@@ -38,6 +38,8 @@ type MediaPlaylist struct {
 	InitURI func(version uint32) string
 	// NoInit: the segments are self-initialising (MPEG-TS): no EXT-X-MAP.
 	NoInit bool
+	// Start, when set, writes EXT-X-START (MediaPackage's StartTag).
+	Start *Start
 	// TargetDuration in seconds. 0 uses TargetDuration(Segments), which
 	// is also the minimum RFC 8216 allows (largest EXTINF rounded to the
 	// nearest integer): a smaller value is raised to it. An empty playlist
@@ -108,6 +110,7 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 		b = append(b, '\n')
 	}
 	b = append(b, "#EXT-X-INDEPENDENT-SEGMENTS\n"...)
+	b = p.Start.append(b)
 
 	var (
 		lastPDT  time.Time

@@ -1,0 +1,22 @@
+package dash_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/rewind-origin/rewind/packager/dash"
+)
+
+// TestUTCTimingGolden: MediaPackage's UtcTiming modes pick the UTCTiming
+// scheme; the value is the timing source (or the time, for UTC_DIRECT).
+func TestUTCTimingGolden(t *testing.T) {
+	t.Parallel()
+	m := dynamicMPD(videoFixture(), audioFixture())
+	m.UTCTimingScheme, m.UTCTimingURL = dash.SchemeUTCHTTPHead, "https://time.example/"
+	checkGolden(t, "utctiming_http_head.mpd", renderMPD(t, m))
+	m.UTCTimingScheme, m.UTCTimingURL = dash.SchemeUTCDirect, "2023-11-14T22:14:00Z"
+	out := renderMPD(t, m)
+	if !bytes.Contains(out, []byte(`<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="2023-11-14T22:14:00Z"/>`)) {
+		t.Errorf("UTC_DIRECT: no direct UTCTiming:\n%s", out)
+	}
+}
