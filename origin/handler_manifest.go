@@ -318,6 +318,7 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 		UTCTimingURL:               scheme(c) + "://" + c.Request.Host + "/time",
 	}
 	mpd.UTCTimingScheme, mpd.UTCTimingURL = utcTiming(m.UtcTiming, mpd.UTCTimingURL, w.now)
+	mpd.ProgramInformation, mpd.BaseURLs = dashHeader(m)
 	switch w.ts.Kind {
 	case timeshift.Live:
 		mpd.TimeShiftBufferDepth = w.ts.To.Sub(w.ts.From) + w.ts.Delay

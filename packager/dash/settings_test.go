@@ -20,3 +20,20 @@ func TestUTCTimingGolden(t *testing.T) {
 		t.Errorf("UTC_DIRECT: no direct UTCTiming:\n%s", out)
 	}
 }
+
+// TestProgramInformationAndBaseURLsGolden: MediaPackage's ProgramInformation
+// and BaseUrls are the MPD's first children; dvb: attributes declare their
+// namespace.
+func TestProgramInformationAndBaseURLsGolden(t *testing.T) {
+	t.Parallel()
+	m := staticMPD(videoFixture(), audioFixture())
+	m.ProgramInformation = &dash.ProgramInformation{Title: "News & <weather>", Source: "Rewind", Copyright: "© 2026",
+		Lang: "en", MoreInformationURL: "https://example.com/news"}
+	m.BaseURLs = []dash.BaseURL{{URL: "https://cdn-a.example/live/", ServiceLocation: "a", DVBPriority: 1, DVBWeight: 10},
+		{URL: "https://cdn-b.example/live/", ServiceLocation: "b"}}
+	checkGolden(t, "static_program_information.mpd", renderMPD(t, m))
+	m.BaseURLs = m.BaseURLs[1:]
+	if out := renderMPD(t, m); bytes.Contains(out, []byte("xmlns:dvb")) {
+		t.Error("xmlns:dvb declared without dvb: attributes")
+	}
+}
