@@ -80,9 +80,10 @@ var importRules = []importRule{
 	{
 		pkgs:         []string{"origin/..."},
 		why:          "control planes and request signing sit beside the data plane, over the catalog and harvest; they do not import it",
-		allow:        slices.Concat([]string{"archive/...", "harvest/...", "origin/..."}, renderers, leaves),
+		allow:        slices.Concat([]string{"archive/...", "harvest/...", "origin/...", "packager/ts"}, renderers, leaves),
 		deny:         []string{"origin"},
-		denyExternal: protocolLibraries,
+		denyExternal: tsOnlyExternal, // mediacommon through harvest's packager/ts only
+		denyImports:  protocolLibraries,
 	},
 	{
 		pkgs:         []string{"harvest/..."},
@@ -112,8 +113,8 @@ var importRules = []importRule{
 // protocolLibraries are the RTSP/RTP and codec libraries of ingest.
 var protocolLibraries = []string{"github.com/bluenviron/..."}
 
-// tsOnlyExternal is what origin and harvest may not depend on: RTSP at
-// all; mediacommon reaches them only through packager/ts (their own
+// tsOnlyExternal is what origin, the control planes and harvest may not
+// depend on: RTSP at all; mediacommon reaches them only through packager/ts (their own
 // imports of it are denied by denyImports: protocolLibraries).
 var tsOnlyExternal = []string{"github.com/bluenviron/gortsplib/..."}
 
@@ -208,6 +209,7 @@ func TestImportRulesCatch(t *testing.T) {
 		{listedPackage{path: m + "/origin", imports: []string{"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"}}, "imports github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"},
 		{listedPackage{path: m + "/harvest/export", deps: []string{"github.com/bluenviron/gortsplib/v4"}}, "depends on github.com/bluenviron/gortsplib/v4"},
 		{listedPackage{path: m + "/packager/ts", deps: []string{m + "/archive"}}, "depends on archive"},
+		{listedPackage{path: m + "/origin/mediapackage", imports: []string{"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"}}, "imports github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"},
 		{listedPackage{path: m + "/packager/ts", deps: []string{"github.com/bluenviron/gortsplib/v4"}}, "depends on github.com/bluenviron/gortsplib/v4"},
 		{listedPackage{path: m + "/packager/hls", deps: []string{m + "/packager/ts"}}, "depends on packager/ts"},
 		{listedPackage{path: m + "/e2e", tests: []string{m + "/archive"}}, "its tests import archive"},
