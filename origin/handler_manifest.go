@@ -239,7 +239,7 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 	query := w.childQuery()
 	var vs hls.Variants
 	for _, t := range w.tracks {
-		vs.Add(t.info, t.segments, r.manifest+"_"+t.info.Name+".m3u8"+query)
+		vs.Add(t.info, t.segments, r.childPrefix()+"_"+t.info.Name+".m3u8"+query)
 	}
 	var buf bytes.Buffer
 	write := vs.Write

@@ -110,18 +110,19 @@ func (r *request) classify(file string) error {
 	}
 	if base, ok := strings.CutSuffix(file, ".m3u8"); ok {
 		m, track, child := strings.Cut(base, "_")
-		if _, _, ok := r.endpoint.HLS(m); !ok {
-			return notFound
-		}
-		r.manifest = m
 		if !child {
-			r.kind = fileMultivariant
+			if _, _, ok := r.endpoint.HLS(m); !ok {
+				return notFound
+			}
+			r.kind, r.manifest = fileMultivariant, m
 			return nil
 		}
-		if !validTrackName(track) {
+		// A child playlist is named by its manifest's ChildManifestName.
+		name, ok := manifestOfChild(r.endpoint, m, false)
+		if !ok || !validTrackName(track) {
 			return notFound
 		}
-		r.kind, r.track = fileMediaPlaylist, track
+		r.kind, r.manifest, r.track = fileMediaPlaylist, name, track
 		return nil
 	}
 	if base, ok := strings.CutSuffix(file, ".mpd"); ok {
