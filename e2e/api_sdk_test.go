@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -154,9 +153,10 @@ func TestAPIGoSDK(t *testing.T) {
 	}
 	_, err = cli.CreateOriginEndpoint(ctx, &mediapackagev2.CreateOriginEndpointInput{
 		ChannelGroupName: aws.String("sdk"), ChannelName: aws.String("ch03"), OriginEndpointName: aws.String("ts"), ContainerType: types.ContainerTypeTs,
+		DashManifests: []types.CreateDashManifestConfiguration{{ManifestName: aws.String("dash")}},
 	})
-	if e := asError[*types.ValidationException](t, "TS endpoint", err); !strings.Contains(aws.ToString(e.Message), "TS is not supported yet") {
-		t.Errorf("TS endpoint: %s", aws.ToString(e.Message))
+	if e := asError[*types.ValidationException](t, "TS endpoint with DASH", err); e.ValidationExceptionType != types.ValidationExceptionTypeTsContainerTypeWithDashManifest {
+		t.Errorf("TS endpoint with DASH: %s %s", e.ValidationExceptionType, aws.ToString(e.Message))
 	}
 	got, err := cli.GetOriginEndpoint(ctx, &mediapackagev2.GetOriginEndpointInput{ChannelGroupName: aws.String("sdk"), ChannelName: aws.String("ch03"), OriginEndpointName: aws.String("ep")})
 	if err != nil || *got.ETag != *ep.ETag || *got.StartoverWindowSeconds != 3600 || *got.DashManifests[0].MinBufferTimeSeconds != 4 {

@@ -17,6 +17,8 @@ type jobEndpoint struct {
 	// StartoverWindowSeconds bounds how far back a job may start; 0 means
 	// the Service's DefaultStartover.
 	StartoverWindowSeconds int
+	// TS: the endpoint's ContainerType is TS (MPEG-TS segments).
+	TS bool
 	// Manifests by type.
 	HLS, LowLatencyHLS, DASH []jobManifest
 }
@@ -39,7 +41,7 @@ func (s *Service) endpoint(group, channel, endpoint string) (*jobEndpoint, error
 	if err != nil {
 		return nil, err
 	}
-	out := &jobEndpoint{StartoverWindowSeconds: e.StartoverWindowSeconds}
+	out := &jobEndpoint{StartoverWindowSeconds: e.StartoverWindowSeconds, TS: e.ContainerType == "TS"}
 	for _, m := range e.HlsManifests {
 		out.HLS = append(out.HLS, hlsManifest(m))
 	}

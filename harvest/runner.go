@@ -208,6 +208,7 @@ func (s *Service) export(ctx context.Context, r *record) error {
 		From:    j.ScheduleConfiguration.StartTime.Time,
 		To:      j.ScheduleConfiguration.EndTime.Time,
 		Now:     s.Now(),
+		TS:      ep.TS,
 	}
 	hls, dash, llhls := j.HarvestedManifests.names()
 	out := func(n string) string { // the manifest's name in the package

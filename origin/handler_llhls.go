@@ -139,11 +139,9 @@ func (r *request) classifyLowLatency(file string) bool {
 	if !child || !validTrackName(track) {
 		return false
 	}
-	for _, ll := range r.endpoint.LowLatencyHlsManifests {
-		if ll.ManifestName == m {
-			r.kind, r.manifest, r.track = fileLLMediaPlaylist, m, track
-			return true
-		}
+	if name, ok := manifestOfChild(r.endpoint, m, true); ok {
+		r.kind, r.manifest, r.track = fileLLMediaPlaylist, name, track
+		return true
 	}
 	return false
 }
@@ -438,7 +436,7 @@ func (s *Server) renditionReports(ea Archive, r *request) []hls.RenditionReport 
 			continue
 		}
 		out = append(out, hls.RenditionReport{
-			URI: r.manifest + "_" + t.Name + ".m3u8", LastMSN: p.partSeq, LastPart: p.partIdx,
+			URI: r.childPrefix() + "_" + t.Name + ".m3u8", LastMSN: p.partSeq, LastPart: p.partIdx,
 		})
 	}
 	return out

@@ -239,10 +239,14 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 	query := w.childQuery()
 	var vs hls.Variants
 	for _, t := range w.tracks {
-		vs.Add(t.info, t.segments, r.manifest+"_"+t.info.Name+".m3u8"+query)
+		vs.Add(t.info, t.segments, r.childPrefix()+"_"+t.info.Name+".m3u8"+query)
 	}
 	var buf bytes.Buffer
-	if err := vs.Write(&buf); err != nil {
+	write := vs.Write
+	if r.isTS() {
+		write = vs.WriteMuxed // audio is muxed into the TS segments
+	}
+	if err := write(&buf); err != nil {
 		return nil, err
 	}
 	return &rendered{mimeHLS, buf.Bytes(), w}, nil
@@ -272,6 +276,12 @@ func (s *Server) renderMediaPlaylistOf(r *request, w *window) (*rendered, error)
 		AppendSegmentURI:        media.AppendSegmentURI,
 		InitURI:                 initURI(t.info.Name),
 		ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
+	}
+	if r.isTS() {
+		p.AppendSegmentURI, p.InitURI, p.NoInit = media.AppendTSSegmentURI, nil, true
+	}
+	if st := m.StartTag; st != nil && st.TimeOffset != nil {
+		p.Start = &hls.Start{TimeOffset: *st.TimeOffset, Precise: st.Precise != nil && *st.Precise}
 	}
 	switch w.ts.Kind {
 	case timeshift.Event:
@@ -307,6 +317,8 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 		SuggestedPresentationDelay: seconds(m.SuggestedPresentationDelaySeconds, 0) + w.ts.Delay,
 		UTCTimingURL:               scheme(c) + "://" + c.Request.Host + "/time",
 	}
+	mpd.UTCTimingScheme, mpd.UTCTimingURL = utcTiming(m.UtcTiming, mpd.UTCTimingURL, w.now)
+	mpd.ProgramInformation, mpd.BaseURLs = dashHeader(m)
 	switch w.ts.Kind {
 	case timeshift.Live:
 		mpd.TimeShiftBufferDepth = w.ts.To.Sub(w.ts.From) + w.ts.Delay
@@ -323,6 +335,28 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 		return nil, err
 	}
 	return &rendered{mimeDASH, buf.Bytes(), w}, nil
+}
+
+// utcTiming maps a DASH manifest's UtcTiming (MediaPackage modes) to the
+// UTCTiming scheme and value; without one, Rewind's own /time (http-iso).
+func utcTiming(u *catalog.DASHUtcTiming, own string, now time.Time) (scheme, value string) {
+	if u == nil {
+		return dash.SchemeUTCHTTPISO, own
+	}
+	src := u.TimingSource
+	if src == "" {
+		src = own
+	}
+	switch u.TimingMode {
+	case "HTTP_HEAD":
+		return dash.SchemeUTCHTTPHead, src
+	case "HTTP_XSDATE":
+		return dash.SchemeUTCHTTPXSDate, src
+	case "UTC_DIRECT":
+		return dash.SchemeUTCDirect, now.UTC().Format("2006-01-02T15:04:05.000Z")
+	default: // HTTP_ISO, or no mode
+		return dash.SchemeUTCHTTPISO, src
+	}
 }
 
 func seconds(n, def int) time.Duration {

@@ -23,6 +23,7 @@ import (
 type testOrigin struct {
 	t0  time.Time
 	srv *httptest.Server
+	cat *catalog.Catalog
 }
 
 func newTestOrigin(t *testing.T, devClock bool) *testOrigin {
@@ -49,7 +50,7 @@ func newTestOrigin(t *testing.T, devClock bool) *testOrigin {
 	}
 	srv := httptest.NewServer(s.Engine())
 	t.Cleanup(srv.Close)
-	return &testOrigin{t0: t0, srv: srv}
+	return &testOrigin{t0: t0, srv: srv, cat: cat}
 }
 
 func writeSession(t testing.TB, store *archive.Store, start time.Time, n int, version byte) {

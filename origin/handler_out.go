@@ -31,6 +31,7 @@ const (
 	fileInit
 	fileSegment
 	fileClip // clip.mp4 (handler_clip.go)
+	fileTSSegment // {track}/{decodeTime}.ts of a TS endpoint (handler_ts.go)
 )
 
 // channelKey is the archive's name of a channel.
@@ -51,6 +52,8 @@ func (s *Server) handleOut(c *gin.Context) {
 		err = s.serveSegment(c, r)
 	case fileClip:
 		err = s.serveClip(c, r)
+	case fileTSSegment:
+		err = s.serveTS(c, r)
 	default:
 		err = s.serveLowLatency(c, r) // LL-HLS playlists and parts (handler_llhls.go)
 	}
@@ -97,6 +100,9 @@ func (r *request) classify(file string) error {
 			r.kind, r.initVersion = fileInit, uint32(n)
 			return nil
 		}
+		if isTS, err := r.classifyTS(name); isTS {
+			return err
+		}
 		t, ok := strings.CutSuffix(name, ".m4s")
 		if strings.HasPrefix(t, "gap-") && ok {
 			// Players do not load EXT-X-GAP segments; a client that
@@ -112,18 +118,19 @@ func (r *request) classify(file string) error {
 	}
 	if base, ok := strings.CutSuffix(file, ".m3u8"); ok {
 		m, track, child := strings.Cut(base, "_")
-		if _, _, ok := r.endpoint.HLS(m); !ok {
-			return notFound()
-		}
-		r.manifest = m
 		if !child {
-			r.kind = fileMultivariant
+			if _, _, ok := r.endpoint.HLS(m); !ok {
+				return notFound()
+			}
+			r.kind, r.manifest = fileMultivariant, m
 			return nil
 		}
-		if !validTrackName(track) {
+		// A child playlist is named by its manifest's ChildManifestName.
+		name, ok := manifestOfChild(r.endpoint, m, false)
+		if !ok || !validTrackName(track) {
 			return notFound()
 		}
-		r.kind, r.track = fileMediaPlaylist, track
+		r.kind, r.manifest, r.track = fileMediaPlaylist, name, track
 		return nil
 	}
 	if base, ok := strings.CutSuffix(file, ".mpd"); ok {

@@ -74,10 +74,15 @@ type Server struct {
 	// keys and bookkeeping). It defaults to DefaultManifestCacheBytes; a
 	// negative value turns the cache off.
 	ManifestCacheBytes int64
+	// TSCacheBytes bounds the cache of MPEG-TS segments of TS endpoints
+	// (remuxed on request). It defaults to DefaultTSCacheBytes; a negative
+	// value turns the cache off.
+	TSCacheBytes int64
 
 	requestsOnce sync.Once
 	requests     *prometheus.CounterVec
 	manifests    *manifestCache
+	tsSegments   *tsCache
 	// onRender, when set, is called before every manifest render (tests).
 	onRender func()
 
@@ -153,6 +158,12 @@ func (s *Server) Engine() *gin.Engine {
 		}
 		if s.ManifestCacheBytes > 0 {
 			s.manifests = newManifestCache(s.ManifestCacheBytes, s.Registerer)
+		}
+		if s.TSCacheBytes == 0 {
+			s.TSCacheBytes = DefaultTSCacheBytes
+		}
+		if s.TSCacheBytes > 0 {
+			s.tsSegments = newTSCache(s.TSCacheBytes)
 		}
 	})
 	e.Use(gin.Recovery(), countRequests(s.requests), cors)

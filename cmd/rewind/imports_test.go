@@ -49,6 +49,12 @@ var importRules = []importRule{
 		denyExternal: protocolLibraries,
 	},
 	{
+		pkgs:         []string{"packager/ts"},
+		why:          "the MPEG-TS remuxer is the one exception to \"no protocol library above packaging\": a leaf over mediacommon's MPEG-TS writer (and mp4ff), so that origin and harvest serve TS without importing mediacommon themselves",
+		allow:        []string{},
+		denyExternal: []string{"github.com/bluenviron/gortsplib/..."},
+	},
+	{
 		pkgs:  []string{"packager", "packager/live"},
 		why:   "the packager engine reads ingest and writes media records to a sink; it knows no storage",
 		allow: []string{"ingest/...", "packager/..."},
@@ -62,8 +68,9 @@ var importRules = []importRule{
 	{
 		pkgs:         []string{"origin"},
 		why:          "the data plane reads the archive and the catalog and renders with packager/hls and packager/dash; control planes and harvest are mounted beside it by cmd",
-		allow:        slices.Concat([]string{"archive/...", "origin/timeshift", "origin/fault"}, renderers, leaves),
-		denyExternal: protocolLibraries,
+		allow:        slices.Concat([]string{"archive/...", "origin/timeshift", "origin/fault", "packager/ts"}, renderers, leaves),
+		denyExternal: tsOnlyExternal,
+		denyImports:  protocolLibraries,
 	},
 	{
 		pkgs:         []string{"origin/fault"},
@@ -79,15 +86,17 @@ var importRules = []importRule{
 	{
 		pkgs:         []string{"origin/..."},
 		why:          "control planes and request signing sit beside the data plane, over the catalog and harvest; they do not import it",
-		allow:        slices.Concat([]string{"archive/...", "harvest/...", "origin/..."}, renderers, leaves),
+		allow:        slices.Concat([]string{"archive/...", "harvest/...", "origin/...", "packager/ts"}, renderers, leaves),
 		deny:         []string{"origin"},
-		denyExternal: protocolLibraries,
+		denyExternal: tsOnlyExternal, // mediacommon through harvest's packager/ts only
+		denyImports:  protocolLibraries,
 	},
 	{
 		pkgs:         []string{"harvest/..."},
 		why:          "harvest reads the archive and the catalog and renders with the packager; it imports neither the data plane nor a control plane",
-		allow:        slices.Concat([]string{"archive/...", "harvest/..."}, renderers, leaves),
-		denyExternal: protocolLibraries,
+		allow:        slices.Concat([]string{"archive/...", "harvest/...", "packager/ts"}, renderers, leaves),
+		denyExternal: tsOnlyExternal,
+		denyImports:  protocolLibraries,
 	},
 	{
 		pkgs:  []string{"cmd/..."},
@@ -109,6 +118,11 @@ var importRules = []importRule{
 
 // protocolLibraries are the RTSP/RTP and codec libraries of ingest.
 var protocolLibraries = []string{"github.com/bluenviron/..."}
+
+// tsOnlyExternal is what origin, the control planes and harvest may not
+// depend on: RTSP at all; mediacommon reaches them only through packager/ts (their own
+// imports of it are denied by denyImports: protocolLibraries).
+var tsOnlyExternal = []string{"github.com/bluenviron/gortsplib/..."}
 
 // leaves import only the standard library, and every stage may import
 // them: the media records, the one name rule, the MediaPackage v2 wire
@@ -200,6 +214,12 @@ func TestImportRulesCatch(t *testing.T) {
 		{listedPackage{path: m + "/packager/media", deps: []string{"github.com/Eyevinn/mp4ff/mp4"}}, "depends on github.com/Eyevinn/mp4ff/mp4"},
 		{listedPackage{path: m + "/ingest/name", deps: []string{m + "/ingest"}}, "depends on ingest"},
 		{listedPackage{path: m + "/archive/catalog", deps: []string{m + "/ingest/name", m + "/ingest"}}, "depends on ingest"},
+		{listedPackage{path: m + "/origin", imports: []string{"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"}}, "imports github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"},
+		{listedPackage{path: m + "/harvest/export", deps: []string{"github.com/bluenviron/gortsplib/v4"}}, "depends on github.com/bluenviron/gortsplib/v4"},
+		{listedPackage{path: m + "/packager/ts", deps: []string{m + "/archive"}}, "depends on archive"},
+		{listedPackage{path: m + "/origin/mediapackage", imports: []string{"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"}}, "imports github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"},
+		{listedPackage{path: m + "/packager/ts", deps: []string{"github.com/bluenviron/gortsplib/v4"}}, "depends on github.com/bluenviron/gortsplib/v4"},
+		{listedPackage{path: m + "/packager/hls", deps: []string{m + "/packager/ts"}}, "depends on packager/ts"},
 		{listedPackage{path: m + "/e2e", tests: []string{m + "/archive"}}, "its tests import archive"},
 	}
 	for _, c := range cases {

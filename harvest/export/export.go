@@ -85,6 +85,11 @@ type Request struct {
 	DASH     []DASHManifest
 	// Now is the publishTime of MPDs.
 	Now time.Time
+	// TS writes an MPEG-TS package (a TS endpoint's): per video track
+	// (per audio track without video) one TS segment per archived segment,
+	// "{track}/{tfdt}.ts", with the first audio track muxed in; no init
+	// segments; HLS only (DASH manifests are not written).
+	TS bool
 }
 
 // Track is one track of a plan.
@@ -167,6 +172,17 @@ func NewPlan(src Source, req Request) (*Plan, error) {
 	if len(p.Tracks) == 0 {
 		return nil, ErrNoContent
 	}
+	if req.TS { // progress counts the segments written: the drivers'
+		p.Segments, p.Bytes = 0, 0
+		for _, t := range p.Tracks {
+			if p.tsDriver(t) {
+				p.Segments += len(t.Segments)
+				for _, s := range t.Segments {
+					p.Bytes += s.Size
+				}
+			}
+		}
+	}
 	return p, nil
 }
 
@@ -184,6 +200,9 @@ type Options struct {
 // the first error or when ctx ends; objects written so far stay.
 func (p *Plan) Write(ctx context.Context, src Source, dst Target, opt Options) error {
 	for _, t := range p.Tracks {
+		if p.Request.TS {
+			break // TS segments initialise themselves
+		}
 		for v, info := range t.Inits {
 			if err := dst.WriteBytes(ctx, media.InitURI(t.Info.Name, v), info.Init); err != nil {
 				return fmt.Errorf("export: init %s: %w", media.InitURI(t.Info.Name, v), err)
@@ -222,7 +241,11 @@ func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Opt
 	for range max(opt.Parallel, 1) {
 		wg.Go(func() {
 			for s := range work {
-				if err := copySegment(ctx, src, dst, p.Request.Channel, s); err != nil {
+				copy := copySegment
+				if p.Request.TS {
+					copy = p.writeTS
+				}
+				if err := copy(ctx, src, dst, p.Request.Channel, s); err != nil {
 					cancel(err)
 					continue
 				}
@@ -238,6 +261,9 @@ func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Opt
 	}
 feed:
 	for _, t := range p.Tracks {
+		if p.Request.TS && !p.tsDriver(t) {
+			continue // muxed into the video's TS segments
+		}
 		for _, s := range t.Segments {
 			select {
 			case work <- s:
@@ -284,15 +310,23 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 		var vs hls.Variants
 		for _, t := range p.Tracks {
 			name := m.Name + "_" + t.Info.Name + ".m3u8"
+			if p.Request.TS && !p.tsDriver(t) {
+				vs.Add(t.Info, t.Segments, name) // codec and bandwidth of the muxed audio
+				continue
+			}
 			var buf bytes.Buffer
-			err := hls.WriteMedia(&buf, hls.MediaPlaylist{
+			mp := hls.MediaPlaylist{
 				Segments:                t.Segments,
 				SegmentURI:              media.SegmentURI,
 				InitURI:                 func(v uint32) string { return media.InitURI(t.Info.Name, v) },
 				ProgramDateTimeInterval: m.ProgramDateTimeInterval,
 				PlaylistType:            hls.PlaylistTypeVOD,
 				Ended:                   true,
-			})
+			}
+			if p.Request.TS {
+				mp.SegmentURI, mp.AppendSegmentURI, mp.InitURI, mp.NoInit = nil, media.AppendTSSegmentURI, nil, true
+			}
+			err := hls.WriteMedia(&buf, mp)
 			if err != nil {
 				return nil, fmt.Errorf("export: render %s: %w", name, err)
 			}
@@ -300,12 +334,19 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 			vs.Add(t.Info, t.Segments, name)
 		}
 		var buf bytes.Buffer
-		if err := vs.Write(&buf); err != nil {
+		write := vs.Write
+		if p.Request.TS {
+			write = vs.WriteMuxed
+		}
+		if err := write(&buf); err != nil {
 			return nil, fmt.Errorf("export: render %s.m3u8: %w", m.Name, err)
 		}
 		out = append(out, Manifest{Name: m.Name + ".m3u8", Body: buf.Bytes()})
 	}
 	for _, m := range p.Request.DASH {
+		if p.Request.TS {
+			break // DASH has no MPEG-TS profile here (AWS refuses DASH on TS)
+		}
 		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime}
 		for _, t := range p.Tracks {
 			mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.Info, t.Segments))

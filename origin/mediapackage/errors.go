@@ -45,6 +45,8 @@ const (
 	vtNameCollision          = "MANIFEST_NAME_COLLISION"
 	vtManifestsHigh          = "NUM_MANIFESTS_HIGH"
 	vtCMAFWithMSS            = "CMAF_CONTAINER_TYPE_WITH_MSS_MANIFEST"
+	vtTSWithDASH             = "TS_CONTAINER_TYPE_WITH_DASH_MANIFEST"
+	vtTSWithMSS              = "TS_CONTAINER_TYPE_WITH_MSS_MANIFEST"
 	vtManifestFilter         = "INVALID_MANIFEST_FILTER"
 	vtDRMSettings            = "INVALID_DRM_SETTINGS"
 	vtTimeDelay              = "INVALID_TIME_DELAY_SECONDS"

@@ -159,14 +159,18 @@ func checkEndpoint(v *validator, e *catalog.Endpoint, in *endpointInput, inputTy
 	case "":
 		v.fail(validation(vtMemberMissing, "ContainerType is required"))
 	case "TS":
-		v.fail(validation(vtMemberInvalid, "ContainerType TS is not supported yet by Rewind: create a CMAF endpoint"))
+		checkTS(v, e)
 	case "ISM":
 		v.fail(validation(vtMemberInvalid, "ContainerType ISM (Microsoft Smooth Streaming) is not supported by Rewind: create a CMAF endpoint"))
 	default:
 		v.enum("ContainerType", e.ContainerType, enumContainer)
 	}
 	if len(in.MssManifests) > 0 && string(in.MssManifests) != "[]" && string(in.MssManifests) != "null" {
-		v.fail(validation(vtCMAFWithMSS, "MssManifests need an ISM container; this endpoint is %s", e.ContainerType))
+		vt := vtCMAFWithMSS
+		if e.ContainerType == "TS" {
+			vt = vtTSWithMSS
+		}
+		v.fail(validation(vt, "MssManifests need an ISM container; this endpoint is %s", e.ContainerType))
 	}
 	if in.Segment != nil && len(in.Segment.Encryption) > 0 && string(in.Segment.Encryption) != "null" {
 		v.fail(validation(vtMemberInvalid, "Segment.Encryption is not supported by Rewind: it packages clear CMAF only"))
@@ -225,6 +229,19 @@ func checkEndpoint(v *validator, e *catalog.Endpoint, in *endpointInput, inputTy
 		if len(f.EndpointErrorConditions) > 0 && inputType != "CMAF" {
 			v.fail(validation(vtCMAFOnlyForceError, "ForceEndpointErrorConfiguration needs a channel with InputType CMAF (this one is %s)", inputType))
 		}
+	}
+}
+
+// checkTS applies the manifest rules of a TS endpoint: HLS only. AWS
+// refuses DASH on TS (TS_CONTAINER_TYPE_WITH_DASH_MANIFEST); it accepts
+// LL-HLS on TS, but Rewind has no MPEG-TS parts (LL-HLS parts are CMAF
+// here), so it refuses them rather than serve a playlist it cannot honour.
+func checkTS(v *validator, e *catalog.Endpoint) {
+	if len(e.DashManifests) > 0 {
+		v.fail(validation(vtTSWithDASH, "DashManifests need a CMAF container; this endpoint is TS"))
+	}
+	if len(e.LowLatencyHlsManifests) > 0 {
+		v.fail(validation(vtMemberInvalid, "LowLatencyHlsManifests are not supported on a TS endpoint by Rewind (it has no MPEG-TS parts): use HlsManifests, or a CMAF endpoint for LL-HLS"))
 	}
 }
 

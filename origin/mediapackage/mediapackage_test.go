@@ -94,7 +94,9 @@ var casesErrors = []struct {
 	{"preferred input range", "POST", "/channelGroup/g/channel", `{"ChannelName":"x","InputType":"CMAF","InputSwitchConfiguration":{"PreferredInput":3}}`, nil, 400, "ValidationException", "ValidationExceptionType", "MEMBER_MAX_VALUE"},
 	{"container missing", "POST", "/channelGroup/g/channel/c/originEndpoint", `{"OriginEndpointName":"x"}`, nil, 400, "ValidationException", "ValidationExceptionType", "MEMBER_MISSING"},
 	{"container enum", "POST", "/channelGroup/g/channel/c/originEndpoint", `{"OriginEndpointName":"x","ContainerType":"MP4"}`, nil, 400, "ValidationException", "ValidationExceptionType", "MEMBER_INVALID_ENUM_VALUE"},
-	{"TS container", "POST", "/channelGroup/g/channel/c/originEndpoint", `{"OriginEndpointName":"x","ContainerType":"TS"}`, nil, 400, "ValidationException", "ValidationExceptionType", "MEMBER_INVALID"},
+	{"TS with DASH", "POST", "/channelGroup/g/channel/c/originEndpoint", `{"OriginEndpointName":"x","ContainerType":"TS","DashManifests":[{"ManifestName":"d"}]}`, nil, 400, "ValidationException", "ValidationExceptionType", "TS_CONTAINER_TYPE_WITH_DASH_MANIFEST"},
+	{"TS with LL-HLS", "POST", "/channelGroup/g/channel/c/originEndpoint", `{"OriginEndpointName":"x","ContainerType":"TS","LowLatencyHlsManifests":[{"ManifestName":"l"}]}`, nil, 400, "ValidationException", "ValidationExceptionType", "MEMBER_INVALID"},
+	{"TS with MSS", "POST", "/channelGroup/g/channel/c/originEndpoint", `{"OriginEndpointName":"x","ContainerType":"TS","MssManifests":[{"ManifestName":"m"}]}`, nil, 400, "ValidationException", "ValidationExceptionType", "TS_CONTAINER_TYPE_WITH_MSS_MANIFEST"},
 	{"start-over max", "POST", "/channelGroup/g/channel/c/originEndpoint", `{"OriginEndpointName":"x","ContainerType":"CMAF","StartoverWindowSeconds":1209601}`, nil, 400, "ValidationException", "ValidationExceptionType", "MEMBER_MAX_VALUE"},
 	{"start-over min", "POST", "/channelGroup/g/channel/c/originEndpoint", `{"OriginEndpointName":"x","ContainerType":"CMAF","StartoverWindowSeconds":-1}`, nil, 400, "ValidationException", "ValidationExceptionType", "MEMBER_MIN_VALUE"},
 	{"segment duration", "POST", "/channelGroup/g/channel/c/originEndpoint", `{"OriginEndpointName":"x","ContainerType":"CMAF","Segment":{"SegmentDurationSeconds":31}}`, nil, 400, "ValidationException", "ValidationExceptionType", "MEMBER_MAX_VALUE"},
@@ -162,6 +164,20 @@ func TestErrors(t *testing.T) {
 				t.Errorf("%s = %v, want %s (%v)", tc.field, r.body[tc.field], tc.value, r.body["message"])
 			}
 		})
+	}
+}
+
+// TestTSEndpoint: a TS endpoint with an HLS manifest is accepted and
+// returned as created.
+func TestTSEndpoint(t *testing.T) {
+	api := setup(t)
+	r := do(t, api, "POST", "/channelGroup/g/channel/c/originEndpoint", `{"OriginEndpointName":"ts","ContainerType":"TS","HlsManifests":[{"ManifestName":"h"}]}`)
+	if r.status != 200 || r.body["ContainerType"] != "TS" {
+		t.Fatalf("create TS endpoint: %d %v", r.status, r.body)
+	}
+	r = do(t, api, "GET", "/channelGroup/g/channel/c/originEndpoint/ts", ``)
+	if r.status != 200 || r.body["ContainerType"] != "TS" {
+		t.Fatalf("get TS endpoint: %d %v", r.status, r.body)
 	}
 }
 

@@ -27,6 +27,12 @@ const (
 	// SchemeUTCHTTPISO is the UTCTiming scheme of an HTTP resource returning
 	// an ISO-8601 time.
 	SchemeUTCHTTPISO = "urn:mpeg:dash:utc:http-iso:2014"
+	// SchemeUTCHTTPHead: the time is the Date header of a HEAD request.
+	SchemeUTCHTTPHead = "urn:mpeg:dash:utc:http-head:2014"
+	// SchemeUTCHTTPXSDate: an HTTP resource returning an xs:dateTime.
+	SchemeUTCHTTPXSDate = "urn:mpeg:dash:utc:http-xsdate:2014"
+	// SchemeUTCDirect: the value is the time (xs:dateTime) itself.
+	SchemeUTCDirect = "urn:mpeg:dash:utc:direct:2014"
 	// AvailabilityStartTime of every dynamic MPD: the epoch.
 	AvailabilityStartTime = "1970-01-01T00:00:00Z"
 )

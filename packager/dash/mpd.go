@@ -64,6 +64,14 @@ type MPD struct {
 	// UTCTimingURL (dynamic only): when set, a UTCTiming element of scheme
 	// urn:mpeg:dash:utc:http-iso:2014 with this value.
 	UTCTimingURL string
+	// UTCTimingScheme is the UTCTiming@schemeIdUri written with
+	// UTCTimingURL; it defaults to SchemeUTCHTTPISO. With SchemeUTCDirect
+	// the value is the time itself (the caller formats it).
+	UTCTimingScheme string
+	// ProgramInformation, when set, is written first in the MPD.
+	ProgramInformation *ProgramInformation
+	// BaseURLs are written after it, in order.
+	BaseURLs []BaseURL
 	// Representations, the first of which decides the Period boundaries and
 	// must have segments.
 	Representations []Representation
@@ -123,6 +131,9 @@ func WriteMPD(w io.Writer, m MPD) error {
 	b := lw.B
 	b = append(b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n<MPD"...)
 	b = appendAttr(b, "xmlns", Namespace)
+	if needsDVB(m.BaseURLs) {
+		b = appendAttr(b, "xmlns:dvb", NamespaceDVB)
+	}
 	b = appendAttr(b, "profiles", ProfileLive)
 	if m.Dynamic {
 		b = appendAttr(b, "type", "dynamic")
@@ -160,6 +171,7 @@ func WriteMPD(w io.Writer, m MPD) error {
 	b = append(b, ` minBufferTime="`...)
 	b = appendXSDuration(b, durationMS(orDefault(m.MinBufferTime, DefaultMinBufferTime)))
 	b = append(b, "\">\n"...)
+	b = appendHeaderElements(b, m.ProgramInformation, m.BaseURLs)
 	lw.B = b
 
 	var prevDisc uint64
@@ -188,7 +200,11 @@ func WriteMPD(w io.Writer, m MPD) error {
 	}
 	if m.Dynamic && m.UTCTimingURL != "" {
 		b = append(lw.B, "  <UTCTiming"...)
-		b = appendAttr(b, "schemeIdUri", SchemeUTCHTTPISO)
+		scheme := m.UTCTimingScheme
+		if scheme == "" {
+			scheme = SchemeUTCHTTPISO
+		}
+		b = appendAttr(b, "schemeIdUri", scheme)
 		b = appendAttr(b, "value", m.UTCTimingURL)
 		lw.B = append(b, "/>\n"...)
 	}

@@ -34,8 +34,12 @@ type MediaPlaylist struct {
 	// segments without allocating.
 	AppendSegmentURI func(dst []byte, s media.Segment) []byte
 	// InitURI returns the URI of the init segment of an init version.
-	// Required when there are segments.
+	// Required when there are segments, unless NoInit.
 	InitURI func(version uint32) string
+	// NoInit: the segments are self-initialising (MPEG-TS): no EXT-X-MAP.
+	NoInit bool
+	// Start, when set, writes EXT-X-START (MediaPackage's StartTag).
+	Start *Start
 	// TargetDuration in seconds. 0 uses TargetDuration(Segments), which
 	// is also the minimum RFC 8216 allows (largest EXTINF rounded to the
 	// nearest integer): a smaller value is raised to it. An empty playlist
@@ -106,6 +110,7 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 		b = append(b, '\n')
 	}
 	b = append(b, "#EXT-X-INDEPENDENT-SEGMENTS\n"...)
+	b = p.Start.append(b)
 
 	var (
 		lastPDT  time.Time
@@ -122,7 +127,7 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 		if i > 0 && s.Discontinuity {
 			b = append(b, "#EXT-X-DISCONTINUITY\n"...)
 		}
-		if i == 0 || s.InitVersion != prevInit {
+		if !p.NoInit && (i == 0 || s.InitVersion != prevInit) {
 			b = append(b, `#EXT-X-MAP:URI="`...)
 			b = append(b, p.InitURI(s.InitVersion)...)
 			b = append(b, "\"\n"...)
@@ -175,7 +180,7 @@ func (p *MediaPlaylist) validate() error {
 	if p.SegmentURI == nil && p.AppendSegmentURI == nil {
 		return fmt.Errorf("%w: no SegmentURI", ErrBadInput)
 	}
-	if p.InitURI == nil {
+	if p.InitURI == nil && !p.NoInit {
 		return fmt.Errorf("%w: no InitURI", ErrBadInput)
 	}
 	for i := range p.Segments {

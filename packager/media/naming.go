@@ -73,3 +73,13 @@ func ceilBits(bits int64, timescale, ticks uint64) int {
 	}
 	return int(min(q, math.MaxInt))
 }
+
+// AppendTSSegmentURI appends the URI of the MPEG-TS rendering of a segment
+// (TS endpoints): "{track}/{tfdt}.ts", s being the segment of the track
+// that drives the TS segment (video, or audio without video).
+func AppendTSSegmentURI(b []byte, s Segment) []byte {
+	b = append(b, s.Track...)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, s.DecodeTime, 10)
+	return append(b, ".ts"...)
+}

@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTSEndpoint drives a TS endpoint (ContainerType TS) on the demo channel
+// through the AWS CLI: the endpoint is created, LL-HLS and DASH on TS are
+// refused with a ValidationException; the multivariant playlist has one
+// variant with the audio codec muxed in; its segments are MPEG-TS that
+// ffprobe reads as mpegts with H.264 and AAC; a time-shifted window (VOD
+// playlist) decodes whole with ffmpeg, and so does the TS package a harvest
+// job of that window writes; hls.js plays the live playlist.
+func TestTSEndpoint(t *testing.T) {
+	requireTools(t, "aws", "ffmpeg", "ffprobe", "node", "chromium")
+	t.Parallel()
+	rw := startRewindDemo(t, t.TempDir(), true)
+	env := awsEnv(t, "AKIDTS", "SECRETTS")
+	ch := []string{"--channel-group-name", "demo", "--channel-name", "clock"}
+	create := func(args ...string) (map[string]any, string) {
+		return awsCLI(t, rw, env, append(append([]string{"create-origin-endpoint"}, ch...), args...)...)
+	}
+	if _, code := create("--origin-endpoint-name", "tsll", "--container-type", "TS",
+		"--low-latency-hls-manifests", "ManifestName=ll"); code != "ValidationException" {
+		t.Errorf("LL-HLS on TS: %q, want ValidationException", code)
+	}
+	if _, code := create("--origin-endpoint-name", "tsdash", "--container-type", "TS",
+		"--dash-manifests", "ManifestName=dash"); code != "ValidationException" {
+		t.Errorf("DASH on TS: %q, want ValidationException", code)
+	}
+	ep, code := create("--origin-endpoint-name", "ts", "--container-type", "TS",
+		"--hls-manifests", "ManifestName=index,ManifestWindowSeconds=60")
+	if code != "" || ep["ContainerType"] != "TS" {
+		t.Fatalf("create TS endpoint: %v %s", ep, code)
+	}
+
+	base := rw.url("/out/v1/demo/clock/ts/")
+	var pl mediaPlaylist
+	waitFor(t, 30*time.Second, "four TS segments", func() bool {
+		code, b := get(t, base+"index_video.m3u8")
+		if code != 200 {
+			return false
+		}
+		pl = parseMediaPlaylist(t, b)
+		return len(pl.segments) >= 4
+	})
+	if pl.segments[0].mapURI != "" || !strings.HasSuffix(pl.segments[0].uri, ".ts") {
+		t.Fatalf("TS media playlist: segment %q with map %q, want .ts and no EXT-X-MAP", pl.segments[0].uri, pl.segments[0].mapURI)
+	}
+	mv := string(mustGet(t, base+"index.m3u8"))
+	if !strings.Contains(mv, `CODECS="avc1.`) || !strings.Contains(mv, `,mp4a.40.2"`) || strings.Contains(mv, "EXT-X-MEDIA:") {
+		t.Errorf("TS multivariant playlist: want one variant with H.264 and AAC muxed, no renditions:\n%s", mv)
+	}
+	if code, _ := get(t, rw.url("/out/v1/demo/clock/default/video/1.ts")); code != 404 {
+		t.Errorf(".ts on a CMAF endpoint: %d, want 404", code)
+	}
+
+	// One segment: MPEG-TS with both streams.
+	seg := filepath.Join(t.TempDir(), "seg.ts")
+	if err := os.WriteFile(seg, mustGet(t, base+pl.segments[1].uri), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, 30*time.Second, "ffprobe", "-v", "error", "-show_entries", "format=format_name:stream=codec_name",
+		"-of", "default=nw=1", seg)
+	if err != nil || !strings.Contains(out, "format_name=mpegts") || !strings.Contains(out, "codec_name=h264") || !strings.Contains(out, "codec_name=aac") {
+		t.Errorf("ffprobe segment: %v\n%s", err, out)
+	}
+
+	// A time-shifted window of the segments listed: VOD, decodes whole.
+	from, to := pl.segments[0].pdt, pl.segments[3].pdt
+	vod := base + "index.m3u8?start=" + epoch(from) + "&end=" + epoch(to)
+	out, err = run(t, 60*time.Second, "ffmpeg", "-v", "error", "-xerror", "-i", vod, "-f", "null", "-")
+	if err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("ffmpeg decode of the time-shifted TS window: %v\n%s", err, out)
+	}
+	out, err = run(t, 30*time.Second, "ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", vod)
+	if d, perr := time.ParseDuration(strings.TrimSpace(out) + "s"); err != nil || perr != nil || d < 5*time.Second || d > 9*time.Second {
+		t.Errorf("ffprobe duration of the 6 s window: %q %v", out, err)
+	}
+
+	// A harvest job of the same window writes a TS VOD package that decodes.
+	data := rw.dataDir
+	mustCLI(t, rw, env, append(append([]string{"create-harvest-job"}, ch...), "--origin-endpoint-name", "ts",
+		"--harvest-job-name", "tsjob",
+		"--destination", `{"S3Destination":{"BucketName":"tsbucket","DestinationPath":"pkg/"}}`,
+		"--harvested-manifests", `{"HlsManifests":[{"ManifestName":"index"}]}`,
+		"--schedule-configuration", `{"StartTime":"`+from.UTC().Format(time.RFC3339)+`","EndTime":"`+to.UTC().Format(time.RFC3339)+`"}`)...)
+	status := ""
+	waitFor(t, 60*time.Second, "the TS harvest job to finish", func() bool {
+		j := mustCLI(t, rw, env, append(append([]string{"get-harvest-job"}, ch...), "--origin-endpoint-name", "ts", "--harvest-job-name", "tsjob")...)
+		status, _ = j["Status"].(string)
+		return status == "COMPLETED" || status == "FAILED"
+	})
+	pkg := filepath.Join(data, "buckets", "tsbucket", "pkg")
+	if status != "COMPLETED" {
+		t.Fatalf("TS harvest job: %s", status)
+	}
+	if inits, _ := filepath.Glob(filepath.Join(pkg, "*", "init-*.mp4")); len(inits) != 0 {
+		t.Errorf("TS package has init segments: %v", inits)
+	}
+	tsFiles, _ := filepath.Glob(filepath.Join(pkg, "video", "*.ts"))
+	if len(tsFiles) < 3 {
+		t.Errorf("TS package: %d video/*.ts files, want >= 3", len(tsFiles))
+	} else if out, err := run(t, 30*time.Second, "ffprobe", "-v", "error", "-show_entries", "format=format_name", "-of", "default=nw=1", tsFiles[0]); err != nil || !strings.Contains(out, "mpegts") {
+		t.Errorf("ffprobe harvested segment: %v %s", err, out)
+	}
+	if out, err := run(t, 60*time.Second, "ffmpeg", "-v", "error", "-xerror", "-i", filepath.Join(pkg, "index.m3u8"), "-f", "null", "-"); err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("ffmpeg decode of the harvested TS package: %v\n%s", err, out)
+	}
+
+	res := playInBrowser(t, base+"index.m3u8", "--engine", "hls", "--seconds", "10", "--interval-ms", "500")
+	if res.Done.Fatal || res.Done.MaxCurrentTime < 6 {
+		t.Errorf("hls.js on the TS endpoint: fatal %v, reached %.1f s (%s): %s", res.Done.Fatal, res.Done.MaxCurrentTime, res.Done.Reason, res.errorText())
+	}
+}

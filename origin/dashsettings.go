@@ -1,0 +1,35 @@
+package origin
+
+import (
+	"encoding/json"
+
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/packager/dash"
+)
+
+// dashHeader reads a DASH manifest's ProgramInformation and BaseUrls
+// (stored as given, validated by the control plane) for the MPD. A value
+// that does not decode is left out.
+func dashHeader(m catalog.DASHManifest) (*dash.ProgramInformation, []dash.BaseURL) {
+	var pi *dash.ProgramInformation
+	var in struct {
+		Title, Source, Copyright, LanguageCode, MoreInformationUrl string //nolint:revive // wire names
+	}
+	if len(m.ProgramInformation) > 0 && json.Unmarshal(m.ProgramInformation, &in) == nil {
+		pi = &dash.ProgramInformation{Title: in.Title, Source: in.Source, Copyright: in.Copyright,
+			Lang: in.LanguageCode, MoreInformationURL: in.MoreInformationUrl}
+	}
+	var urls []struct {
+		Url, ServiceLocation   string //nolint:revive // wire names
+		DvbPriority, DvbWeight int
+	}
+	var out []dash.BaseURL
+	if len(m.BaseUrls) > 0 && json.Unmarshal(m.BaseUrls, &urls) == nil {
+		for _, u := range urls {
+			if u.Url != "" {
+				out = append(out, dash.BaseURL{URL: u.Url, ServiceLocation: u.ServiceLocation, DVBPriority: u.DvbPriority, DVBWeight: u.DvbWeight})
+			}
+		}
+	}
+	return pi, out
+}

@@ -1,0 +1,73 @@
+package dash
+
+import "strconv"
+
+// NamespaceDVB is the DVB-DASH extensions namespace (dvb:priority,
+// dvb:weight of BaseURL).
+const NamespaceDVB = "urn:dvb:dash:dash-extensions:2014-1"
+
+// ProgramInformation is the MPD's ProgramInformation element
+// (MediaPackage's DASH ProgramInformation); empty fields are left out.
+type ProgramInformation struct {
+	Title, Source, Copyright string
+	// Lang is ProgramInformation@lang; MoreInformationURL its
+	// @moreInformationURL.
+	Lang, MoreInformationURL string
+}
+
+// BaseURL is one BaseURL element of the MPD (MediaPackage's DASH
+// BaseUrls). DVBPriority and DVBWeight (0: absent) are the DVB-DASH
+// attributes.
+type BaseURL struct {
+	URL, ServiceLocation   string
+	DVBPriority, DVBWeight int
+}
+
+// needsDVB reports whether a BaseURL uses the dvb: attributes.
+func needsDVB(urls []BaseURL) bool {
+	for _, u := range urls {
+		if u.DVBPriority > 0 || u.DVBWeight > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// appendHeaderElements appends ProgramInformation and the BaseURLs, the
+// first children of MPD.
+func appendHeaderElements(b []byte, pi *ProgramInformation, urls []BaseURL) []byte {
+	if pi != nil {
+		b = append(b, "  <ProgramInformation"...)
+		if pi.Lang != "" {
+			b = appendAttr(b, "lang", pi.Lang)
+		}
+		if pi.MoreInformationURL != "" {
+			b = appendAttr(b, "moreInformationURL", pi.MoreInformationURL)
+		}
+		b = append(b, ">\n"...)
+		for _, e := range [][2]string{{"Title", pi.Title}, {"Source", pi.Source}, {"Copyright", pi.Copyright}} {
+			if e[1] != "" {
+				b = append(b, "    <"+e[0]+">"...)
+				b = appendEscaped(b, e[1])
+				b = append(b, "</"+e[0]+">\n"...)
+			}
+		}
+		b = append(b, "  </ProgramInformation>\n"...)
+	}
+	for _, u := range urls {
+		b = append(b, "  <BaseURL"...)
+		if u.ServiceLocation != "" {
+			b = appendAttr(b, "serviceLocation", u.ServiceLocation)
+		}
+		if u.DVBPriority > 0 {
+			b = appendAttr(b, "dvb:priority", strconv.Itoa(u.DVBPriority))
+		}
+		if u.DVBWeight > 0 {
+			b = appendAttr(b, "dvb:weight", strconv.Itoa(u.DVBWeight))
+		}
+		b = append(b, '>')
+		b = appendEscaped(b, u.URL)
+		b = append(b, "</BaseURL>\n"...)
+	}
+	return b
+}

@@ -1,0 +1,39 @@
+package dash_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/rewind-origin/rewind/packager/dash"
+)
+
+// TestUTCTimingGolden: MediaPackage's UtcTiming modes pick the UTCTiming
+// scheme; the value is the timing source (or the time, for UTC_DIRECT).
+func TestUTCTimingGolden(t *testing.T) {
+	t.Parallel()
+	m := dynamicMPD(videoFixture(), audioFixture())
+	m.UTCTimingScheme, m.UTCTimingURL = dash.SchemeUTCHTTPHead, "https://time.example/"
+	checkGolden(t, "utctiming_http_head.mpd", renderMPD(t, m))
+	m.UTCTimingScheme, m.UTCTimingURL = dash.SchemeUTCDirect, "2023-11-14T22:14:00Z"
+	out := renderMPD(t, m)
+	if !bytes.Contains(out, []byte(`<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="2023-11-14T22:14:00Z"/>`)) {
+		t.Errorf("UTC_DIRECT: no direct UTCTiming:\n%s", out)
+	}
+}
+
+// TestProgramInformationAndBaseURLsGolden: MediaPackage's ProgramInformation
+// and BaseUrls are the MPD's first children; dvb: attributes declare their
+// namespace.
+func TestProgramInformationAndBaseURLsGolden(t *testing.T) {
+	t.Parallel()
+	m := staticMPD(videoFixture(), audioFixture())
+	m.ProgramInformation = &dash.ProgramInformation{Title: "News & <weather>", Source: "Rewind", Copyright: "© 2026",
+		Lang: "en", MoreInformationURL: "https://example.com/news"}
+	m.BaseURLs = []dash.BaseURL{{URL: "https://cdn-a.example/live/", ServiceLocation: "a", DVBPriority: 1, DVBWeight: 10},
+		{URL: "https://cdn-b.example/live/", ServiceLocation: "b"}}
+	checkGolden(t, "static_program_information.mpd", renderMPD(t, m))
+	m.BaseURLs = m.BaseURLs[1:]
+	if out := renderMPD(t, m); bytes.Contains(out, []byte("xmlns:dvb")) {
+		t.Error("xmlns:dvb declared without dvb: attributes")
+	}
+}
