@@ -27,12 +27,22 @@ import (
 // then flags. Keys are the flag names; the environment twin of "data-dir" is
 // REWIND_DATA_DIR; YAML uses the same keys.
 type Config struct {
-	ConfigFile    string
-	DataDir       string
-	HTTPAddr      string
-	RTSPAddr      string
-	RTSPUDPRTP    string
-	RTSPUDPRTCP   string
+	ConfigFile  string
+	DataDir     string
+	HTTPAddr    string
+	RTSPAddr    string
+	RTSPUDPRTP  string
+	RTSPUDPRTCP string
+	// RTMPAddr and SRTAddr are the RTMP (TCP) and SRT (UDP) publish
+	// listeners; empty disables one.
+	RTMPAddr string
+	SRTAddr  string
+	// PublishUser and PublishPass, when set, are required from every
+	// publisher (RTSP basic/digest, RTMP ?user=&pass=, SRT passphrase).
+	PublishUser string
+	PublishPass string
+	// IngestTimeout drops a publisher that sends nothing for that long.
+	IngestTimeout time.Duration
 	AutoProvision bool
 	Retention     time.Duration
 	// MinFreeSpace is the free-space headroom of the data folder's file
@@ -145,6 +155,11 @@ func (c *Config) settings() []setting {
 		{"rtsp-addr", "RTSP listen address for publishers (TCP); port 0 picks one", str(&c.RTSPAddr)},
 		{"rtsp-udp-rtp-addr", "RTSP UDP RTP listen address (even port); empty disables UDP", str(&c.RTSPUDPRTP)},
 		{"rtsp-udp-rtcp-addr", "RTSP UDP RTCP listen address (the RTP port + 1)", str(&c.RTSPUDPRTCP)},
+		{"rtmp-addr", "RTMP listen address for publishers (rtmp://HOST:PORT/{group}/{channel}); empty disables RTMP", str(&c.RTMPAddr)},
+		{"srt-addr", "SRT listen address (UDP) for publishers (srt://HOST:PORT?streamid=publish:{group}/{channel}); empty disables SRT", str(&c.SRTAddr)},
+		{"publish-user", "user every publisher must give (RTSP authentication, RTMP ?user=); empty = none", str(&c.PublishUser)},
+		{"publish-pass", "password every publisher must give (RTSP authentication, RTMP ?pass=, SRT passphrase of 10 to 79 characters); empty = none", str(&c.PublishPass)},
+		{"ingest-timeout", "drop a publisher that sends nothing for that long", durationValue{&c.IngestTimeout}},
 		{"auto-provision", "create group, channel and endpoint \"default\" on first publish", boo(&c.AutoProvision)},
 		{"retention", "start-over window kept in the archive (e.g. 24h)", durationValue{&c.Retention}},
 		{"min-free-space", "free space kept on the data folder's file system: below it recording pauses, API writes get 503, the oldest unpinned media is evicted and a start opens the archive read-only; auto = the smaller of 1GiB and 5%, or a size (2GiB), a percentage (10%), 0 = off", freeSpaceValue{&c.MinFreeSpace}},
@@ -212,6 +227,9 @@ func defaultConfig() Config {
 		RTSPAddr:      "127.0.0.1:8554",
 		RTSPUDPRTP:    "127.0.0.1:8000",
 		RTSPUDPRTCP:   "127.0.0.1:8001",
+		RTMPAddr:      "127.0.0.1:1935",
+		SRTAddr:       "127.0.0.1:8890",
+		IngestTimeout: 10 * time.Second,
 		AutoProvision: true,
 		Retention:     24 * time.Hour,
 		MinFreeSpace:  FreeSpace{Auto: true},
@@ -436,6 +454,17 @@ func (c *Config) validate() error {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			bad(key, "want host:port, got %q", addr)
 		}
+	}
+	for key, addr := range map[string]string{"rtmp-addr": c.RTMPAddr, "srt-addr": c.SRTAddr} {
+		if _, _, err := net.SplitHostPort(addr); addr != "" && err != nil {
+			bad(key, "want host:port or empty, got %q", addr)
+		}
+	}
+	if c.IngestTimeout < time.Second || c.IngestTimeout > 10*time.Minute {
+		bad("ingest-timeout", "must be between 1s and 10m, got %s", c.IngestTimeout)
+	}
+	if p := c.PublishPass; p != "" && c.SRTAddr != "" && (len(p) < 10 || len(p) > 79) {
+		bad("publish-pass", "is also the SRT passphrase and must have 10 to 79 characters (or set srt-addr empty)")
 	}
 	if (c.RTSPUDPRTP == "") != (c.RTSPUDPRTCP == "") {
 		bad("rtsp-udp-rtcp-addr", "set both rtsp-udp-rtp-addr and rtsp-udp-rtcp-addr, or neither")

@@ -237,21 +237,28 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	}
 	rtspAddr := rtsp.Addr()
 	rtspBound.Store(&rtspAddr)
+	pubs, err := startPublishListeners(cfg, router, metrics.registerer(), log.With("component", "ingest"))
+	if err != nil {
+		rtsp.Close()
+		return err
+	}
 	closeDemo := func() {}
 	if cfg.Demo {
 		stop, err := startDemo(cat, router, log.With("component", "demo"))
 		if err != nil {
 			rtsp.Close()
+			pubs.close()
 			return err
 		}
 		closeDemo = stop
 	}
-	log.Info("rewind started", "version", version, "http", httpSrv.Addr(), "rtsp", rtsp.Addr(),
-		"data_dir", cfg.DataDir, "auto_provision", cfg.AutoProvision, "demo", cfg.Demo)
+	log.Info("rewind started", append([]any{"version", version, "http", httpSrv.Addr(), "rtsp", rtsp.Addr()},
+		append(pubs.addrs(), "data_dir", cfg.DataDir, "auto_provision", cfg.AutoProvision, "demo", cfg.Demo)...)...)
 
 	<-ctx.Done()
 	log.Info("shutting down")
 	rtsp.Close()   // every publication's Stream is closed
+	pubs.close()   // and the RTMP and SRT ones'
 	closeDemo()    // and the demo channels'
 	router.Close() // segments in flight are completed and indexed
 	httpSrv.Close()

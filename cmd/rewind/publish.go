@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rewind-origin/rewind/ingest"
+)
+
+// publishListeners are the RTMP and SRT publish listeners (RTSP is wired in
+// serve); each is nil when its address is empty.
+type publishListeners struct {
+	rtmp *ingest.RTMPServer
+	srt  *ingest.SRTServer
+}
+
+// startPublishListeners binds the RTMP and SRT listeners of cfg, handing
+// their publications to h; refusals are counted in
+// rewind_ingest_refused_total{protocol,reason}.
+func startPublishListeners(cfg *Config, h ingest.Handler, reg prometheus.Registerer, log *slog.Logger) (*publishListeners, error) {
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rewind_ingest_refused_total",
+		Help: "Publishers refused, per protocol and reason (credentials, name, busy, other).",
+	}, []string{"protocol", "reason"})
+	if err := reg.Register(refused); err != nil {
+		return nil, err
+	}
+	count := func(protocol string) func(ingest.Refusal) {
+		return func(r ingest.Refusal) { refused.WithLabelValues(protocol, string(r)).Inc() }
+	}
+	creds := ingest.Credentials{User: cfg.PublishUser, Pass: cfg.PublishPass}
+	p := &publishListeners{}
+	if cfg.RTMPAddr != "" {
+		p.rtmp = &ingest.RTMPServer{Address: cfg.RTMPAddr, Handler: h, Logger: log, ReadTimeout: cfg.IngestTimeout,
+			Credentials: creds, OnRefused: count("rtmp")}
+		if err := p.rtmp.Initialize(); err != nil {
+			return nil, fmt.Errorf("setting \"rtmp-addr\": %w", err)
+		}
+	}
+	if cfg.SRTAddr != "" {
+		p.srt = &ingest.SRTServer{Address: cfg.SRTAddr, Handler: h, Logger: log, ReadTimeout: cfg.IngestTimeout,
+			Credentials: creds, OnRefused: count("srt")}
+		if err := p.srt.Initialize(); err != nil {
+			p.close()
+			return nil, fmt.Errorf("setting \"srt-addr\": %w", err)
+		}
+	}
+	return p, nil
+}
+
+// close closes the listeners; every publication's Stream is closed when it returns.
+func (p *publishListeners) close() {
+	if p.rtmp != nil {
+		p.rtmp.Close()
+	}
+	if p.srt != nil {
+		p.srt.Close()
+	}
+}
+
+// addrs names the bound addresses for the start log line.
+func (p *publishListeners) addrs() []any {
+	var a []any
+	if p.rtmp != nil {
+		a = append(a, "rtmp", p.rtmp.Addr())
+	}
+	if p.srt != nil {
+		a = append(a, "srt", p.srt.Addr())
+	}
+	return a
+}
