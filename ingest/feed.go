@@ -25,13 +25,19 @@ type feed struct {
 	units   []uint64
 
 	start        time.Time
+	mediaStart   time.Time     // when the first media bytes arrived
+	firstDTS     time.Duration // of the first delivered unit; valid when delivered
+	delivered    bool
 	decodeErrors *errorReporter
 	closed       bool
 }
 
 // newFeed starts delivering a publication whose Stream was returned by
-// Handler.Publish.
-func newFeed(logger *slog.Logger, pub Publication, stream Stream, now time.Time) *feed {
+// Handler.Publish. mediaStart is when its first media bytes arrived: the
+// units read while probing the tracks are delivered in a burst, and their
+// ReceivedAt is estimated from mediaStart and their DTS, so the packager's
+// wall-clock anchor is not shifted by the probe.
+func newFeed(logger *slog.Logger, pub Publication, stream Stream, mediaStart, now time.Time) *feed {
 	f := &feed{
 		logger:       logger,
 		pub:          pub,
@@ -41,6 +47,7 @@ func newFeed(logger *slog.Logger, pub Publication, stream Stream, now time.Time)
 		seenKey:      make([]bool, len(pub.Tracks)),
 		units:        make([]uint64, len(pub.Tracks)),
 		start:        now,
+		mediaStart:   mediaStart,
 		decodeErrors: newErrorReporter(logger, "decode errors"),
 	}
 	for i, t := range pub.Tracks {
@@ -93,6 +100,13 @@ func (f *feed) audio(idx int, pts int64, payload []byte, now time.Time) {
 }
 
 func (f *feed) write(u Unit) {
+	d := time.Duration(u.DTS) * time.Second / time.Duration(f.pub.Tracks[u.Track].ClockRate)
+	if !f.delivered {
+		f.delivered, f.firstDTS = true, d
+	}
+	if est := f.mediaStart.Add(d - f.firstDTS); est.Before(u.ReceivedAt) {
+		u.ReceivedAt = est
+	}
 	f.stream.WriteUnit(u)
 	f.units[u.Track]++
 }

@@ -30,7 +30,8 @@ type RTMPServer struct {
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// ReadTimeout drops a publisher that sends nothing for that long
-	// (default 10 s); it also bounds the handshake.
+	// (default 10 s), in the handshake too; the tracks must come within the
+	// larger of ReadTimeout and 10 s.
 	ReadTimeout time.Duration
 	// Credentials, when set, are required in the stream URL's query.
 	Credentials Credentials
@@ -119,9 +120,13 @@ func (s *RTMPServer) refused(logger *slog.Logger, kind Refusal, err error) {
 func (s *RTMPServer) serve(c net.Conn) {
 	remote := c.RemoteAddr().String()
 	logger := s.Logger.With("remote", remote)
-	_ = c.SetDeadline(time.Now().Add(s.ReadTimeout))
+	// Every read must bring data within ReadTimeout, and the tracks must be
+	// known within tracksTimeout, however the data trickles in.
+	ic := &idleConn{Conn: c, timeout: s.ReadTimeout}
+	tracksDeadline := time.AfterFunc(tracksTimeout(s.ReadTimeout), func() { _ = c.Close() })
+	defer tracksDeadline.Stop()
 
-	sc := &gortmplib.ServerConn{RW: c}
+	sc := &gortmplib.ServerConn{RW: ic}
 	if err := sc.Initialize(); err != nil {
 		logger.Debug("rtmp handshake failed", "error", err)
 		return
@@ -151,11 +156,13 @@ func (s *RTMPServer) serve(c net.Conn) {
 		}
 	}
 
+	mediaStart := time.Now()
 	r := &gortmplib.Reader{Conn: sc}
 	if err := r.Initialize(); err != nil {
 		s.refused(logger, RefusedOther, fmt.Errorf("reading the tracks: %w", err))
 		return
 	}
+	tracksDeadline.Stop()
 	rtracks, tracks, err := rtmpTracks(r.Tracks())
 	if err != nil {
 		s.refused(logger, RefusedOther, err)
@@ -171,11 +178,10 @@ func (s *RTMPServer) serve(c net.Conn) {
 		s.refused(logger, RefusedOther, errors.New("handler returned a nil Stream"))
 		return
 	}
-	f := newFeed(logger.With("protocol", "rtmp"), pub, stream, time.Now())
+	f := newFeed(logger.With("protocol", "rtmp"), pub, stream, mediaStart, time.Now())
 	rtmpCallbacks(r, rtracks, tracks, f)
 
 	for {
-		_ = c.SetDeadline(time.Now().Add(s.ReadTimeout))
 		if err = r.Read(); err != nil {
 			break
 		}
@@ -185,6 +191,23 @@ func (s *RTMPServer) serve(c net.Conn) {
 		err = fmt.Errorf("nothing received for %s", s.ReadTimeout)
 	}
 	f.close(time.Now(), err)
+}
+
+// idleConn is a connection whose every Read must bring data within timeout.
+type idleConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Read(p)
+}
+
+// tracksTimeout bounds the wait for a publication's tracks: ReadTimeout,
+// but at least 10 s (encoders send their first key frame late).
+func tracksTimeout(readTimeout time.Duration) time.Duration {
+	return max(readTimeout, 10*time.Second)
 }
 
 // rtmpTracks maps the announced tracks to contract tracks; it refuses

@@ -30,7 +30,8 @@ type SRTServer struct {
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// ReadTimeout drops a publisher that sends nothing for that long
-	// (default 10 s); it also bounds the wait for the program's tracks.
+	// (default 10 s); the program's tracks must come within the larger of
+	// ReadTimeout and 10 s.
 	ReadTimeout time.Duration
 	// Credentials: a non-empty Pass is the passphrase every publisher must
 	// encrypt with (SRT allows 10 to 79 characters). User is not used by SRT.
@@ -167,10 +168,11 @@ func (s *SRTServer) handshake(req srt.ConnRequest) {
 
 // serve reads one publication until the publisher leaves or is refused.
 func (s *SRTServer) serve(conn srt.Conn, group, channel, remote string, logger *slog.Logger) {
+	mediaStart := time.Now()
 	idle := newIdleReader(conn, conn, s.ReadTimeout)
 	defer idle.stop()
-	// The program must be found within ReadTimeout, however much arrives.
-	tracksDeadline := time.AfterFunc(s.ReadTimeout, func() { _ = conn.Close() })
+	// The program must be found within tracksTimeout, however much arrives.
+	tracksDeadline := time.AfterFunc(tracksTimeout(s.ReadTimeout), func() { _ = conn.Close() })
 	r := &mpegts.Reader{R: idle}
 	err := r.Initialize()
 	tracksDeadline.Stop()
@@ -193,7 +195,7 @@ func (s *SRTServer) serve(conn srt.Conn, group, channel, remote string, logger *
 		s.refused(logger, RefusedOther, errors.New("handler returned a nil Stream"))
 		return
 	}
-	f := newFeed(logger.With("protocol", "srt"), pub, stream, time.Now())
+	f := newFeed(logger.With("protocol", "srt"), pub, stream, mediaStart, time.Now())
 	tsCallbacks(r, tsTr, tracks, f, time.Now)
 	for {
 		if err = r.Read(); err != nil {
