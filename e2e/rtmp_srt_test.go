@@ -31,6 +31,12 @@ func (r *rewind) srtURL(streamID, extra string) []string {
 	return []string{"-f", "mpegts", "srt://" + r.srtAddr + "?latency=1000000&streamid=" + streamID + extra}
 }
 
+// rtspOut publishes over RTSP/TCP to rtsp://hostport/path (hostport may
+// carry user:pass@).
+func rtspOut(hostport, path string) []string {
+	return []string{"-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://" + hostport + "/" + path}
+}
+
 // lightFeed is a cheap feed for publishers that are to be refused.
 func lightFeed(seconds int) []string {
 	return []string{"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
@@ -79,7 +85,8 @@ func TestRTMPSRTPublish(t *testing.T) {
 	}
 }
 
-// TestRTMPSRTBadPublish: with publish credentials set, wrong credentials,
+// TestRTMPSRTBadPublish: with publish credentials set, wrong credentials
+// (RTMP, SRT and RTSP),
 // invalid names, a second publisher to a busy channel and garbage on both
 // ports are refused or ignored, each refusal logged with the remote address
 // and counted, and a good publisher on each protocol keeps publishing.
@@ -114,6 +121,9 @@ func TestRTMPSRTBadPublish(t *testing.T) {
 		{"srt invalid stream id", "name", rw.srtURL("live/s3", srtPass)},
 		{"srt invalid name", "name", rw.srtURL("publish:live/bad.name", srtPass)},
 		{"srt busy", "busy", rw.srtURL("publish:live/sgood", srtPass)},
+		{"rtsp wrong password", "credentials", rtspOut(user+":wrong@"+rw.rtspAddr, "live/t1")},
+		// No Authorization: a 401 challenge that ffmpeg cannot answer, not counted.
+		{"rtsp no credentials", "", rtspOut(rw.rtspAddr, "live/t2")},
 	}
 	pubs := make([]*publisher, len(refused))
 	for i, c := range refused {
@@ -170,7 +180,7 @@ func TestRTMPSRTBadPublish(t *testing.T) {
 		})
 	}
 	// No channel was created by a refused publisher.
-	for _, ch := range []string{"r1", "r2", "s1", "s2"} {
+	for _, ch := range []string{"r1", "r2", "s1", "s2", "t1", "t2"} {
 		if status, _ := get(t, rw.url("/out/v1/live/"+ch+"/default/index.m3u8")); status == 200 {
 			t.Errorf("refused publisher created channel %s", ch)
 		}
@@ -178,7 +188,18 @@ func TestRTMPSRTBadPublish(t *testing.T) {
 
 	logs := rw.logs.String()
 	metrics := string(mustGet(t, rw.url("/metrics")))
+	// The right credentials over RTSP publish.
+	if err, logs, _ := publishOut(t, rtspOut(user+":"+pass+"@"+rw.rtspAddr, "live/tgood"), lightFeed(3)...).wait(30 * time.Second); err != nil {
+		t.Errorf("RTSP publish with the right credentials: %v\n%s", err, logs)
+	}
+	if _, ok := getRanges(t, rw.url("/out/v1/live/tgood/default/")); !ok {
+		t.Error("RTSP publish with the right credentials: no channel live/tgood")
+	}
+
 	for _, c := range refused {
+		if c.reason == "" {
+			continue
+		}
 		proto := strings.Fields(c.name)[0]
 		if !logHas(logs, "publish refused", "protocol="+proto, "reason="+c.reason, "remote=127.0.0.1:") {
 			t.Errorf("%s: no refusal logged with protocol, reason %s and remote address", c.name, c.reason)

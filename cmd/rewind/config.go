@@ -463,6 +463,9 @@ func (c *Config) validate() error {
 	if c.IngestTimeout < time.Second || c.IngestTimeout > 10*time.Minute {
 		bad("ingest-timeout", "must be between 1s and 10m, got %s", c.IngestTimeout)
 	}
+	if (c.PublishUser == "") != (c.PublishPass == "") {
+		bad("publish-pass", "set both publish-user and publish-pass, or neither")
+	}
 	if p := c.PublishPass; p != "" && c.SRTAddr != "" && (len(p) < 10 || len(p) > 79) {
 		bad("publish-pass", "is also the SRT passphrase and must have 10 to 79 characters (or set srt-addr empty)")
 	}

@@ -231,17 +231,18 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		UDPRTCPAddress: cfg.RTSPUDPRTCP,
 		Handler:        router,
 		Logger:         log.With("component", "ingest"),
+		ReadTimeout:    cfg.IngestTimeout,
+	}
+	pubs, err := startPublishListeners(cfg, rtsp, router, metrics.registerer(), log.With("component", "ingest"))
+	if err != nil {
+		return err
 	}
 	if err := rtsp.Initialize(); err != nil {
+		pubs.close()
 		return fmt.Errorf("setting \"rtsp-addr\": %w", err)
 	}
 	rtspAddr := rtsp.Addr()
 	rtspBound.Store(&rtspAddr)
-	pubs, err := startPublishListeners(cfg, router, metrics.registerer(), log.With("component", "ingest"))
-	if err != nil {
-		rtsp.Close()
-		return err
-	}
 	closeDemo := func() {}
 	if cfg.Demo {
 		stop, err := startDemo(cat, router, log.With("component", "demo"))

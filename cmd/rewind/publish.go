@@ -17,9 +17,10 @@ type publishListeners struct {
 }
 
 // startPublishListeners binds the RTMP and SRT listeners of cfg, handing
-// their publications to h; refusals are counted in
+// their publications to h, and sets the publish credentials and refusal
+// counter of rtsp (not yet initialized); refusals are counted in
 // rewind_ingest_refused_total{protocol,reason}.
-func startPublishListeners(cfg *Config, h ingest.Handler, reg prometheus.Registerer, log *slog.Logger) (*publishListeners, error) {
+func startPublishListeners(cfg *Config, rtsp *ingest.RTSPServer, h ingest.Handler, reg prometheus.Registerer, log *slog.Logger) (*publishListeners, error) {
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rewind_ingest_refused_total",
 		Help: "Publishers refused, per protocol and reason (credentials, name, busy, other).",
@@ -31,6 +32,7 @@ func startPublishListeners(cfg *Config, h ingest.Handler, reg prometheus.Registe
 		return func(r ingest.Refusal) { refused.WithLabelValues(protocol, string(r)).Inc() }
 	}
 	creds := ingest.Credentials{User: cfg.PublishUser, Pass: cfg.PublishPass}
+	rtsp.Credentials, rtsp.OnRefused = creds, count("rtsp")
 	p := &publishListeners{}
 	if cfg.RTMPAddr != "" {
 		p.rtmp = &ingest.RTMPServer{Address: cfg.RTMPAddr, Handler: h, Logger: log, ReadTimeout: cfg.IngestTimeout,
