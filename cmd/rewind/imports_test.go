@@ -101,8 +101,8 @@ var importRules = []importRule{
 	},
 }
 
-// protocolLibraries are the RTSP/RTP and codec libraries of ingest.
-var protocolLibraries = []string{"github.com/bluenviron/..."}
+// protocolLibraries are the RTSP/RTP, RTMP, SRT and codec libraries of ingest.
+var protocolLibraries = []string{"github.com/bluenviron/...", "github.com/datarhei/..."}
 
 // leaves import only the standard library, and every stage may import
 // them: the media records, the one name rule, the MediaPackage v2 wire
