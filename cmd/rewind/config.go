@@ -19,6 +19,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest"
+	"github.com/rewind-origin/rewind/ingest/name"
 	"github.com/rewind-origin/rewind/origin/fault"
 )
 
@@ -74,6 +75,17 @@ type Config struct {
 	// Harvest holds the harvest-job destinations (YAML section "harvest":
 	// buckets and webhook_url; see docs/harvest.md).
 	Harvest harvest.Config
+	// Pull lists the channels Rewind pulls from RTSP sources (YAML section
+	// "pull": a list of {group, channel, source, transport}; docs/publish.md).
+	Pull []PullSource
+}
+
+// PullSource is one channel pulled from an RTSP source (a camera).
+type PullSource struct {
+	Group     string `yaml:"group"`
+	Channel   string `yaml:"channel"`
+	Source    string `yaml:"source"`
+	Transport string `yaml:"transport"` // tcp, udp or empty (UDP, then TCP)
 }
 
 // durationValue is a flag.Value for time.Duration that also accepts plain
@@ -396,6 +408,12 @@ func (c *Config) decodeFile(set []setting, fromFlags map[string]bool) error {
 			}
 			continue
 		}
+		if k == "pull" {
+			if err := decodeSection(v, &c.Pull); err != nil {
+				return fmt.Errorf("key %q: %w", k, err)
+			}
+			continue
+		}
 		if k == "harvest" {
 			if err := decodeSection(v, &c.Harvest); err != nil {
 				return fmt.Errorf("key %q: %w", k, err)
@@ -506,6 +524,21 @@ func (c *Config) validate() error {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 			bad("public-url", "want an http(s)://host[:port][/path] URL, got %q", c.PublicURL)
 		}
+	}
+	pulled := map[string]bool{}
+	for i, p := range c.Pull {
+		u, err := url.Parse(p.Source)
+		switch {
+		case name.Check(p.Group) != nil || name.Check(p.Channel) != nil:
+			bad("pull", "item %d: group and channel must be valid names, got %q/%q", i+1, p.Group, p.Channel)
+		case err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "":
+			bad("pull", "item %d: source must be an rtsp:// URL, got %q", i+1, p.Source)
+		case p.Transport != "" && p.Transport != "tcp" && p.Transport != "udp":
+			bad("pull", "item %d: transport must be tcp, udp or empty, got %q", i+1, p.Transport)
+		case pulled[p.Group+"/"+p.Channel]:
+			bad("pull", "item %d: channel %s/%s pulled twice", i+1, p.Group, p.Channel)
+		}
+		pulled[p.Group+"/"+p.Channel] = true
 	}
 	ids := map[string]bool{}
 	for i, f := range c.Faults {
