@@ -103,7 +103,7 @@ start_rewind() {
   mkdir -p "$dir/data"
   rw_log=$dir/rewind.log
   "$bin" serve --data-dir "$dir/data" --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 \
-    --rtsp-udp-rtp-addr "" --rtsp-udp-rtcp-addr "" --demo=false >"$rw_log" 2>&1 &
+    --rtsp-udp-rtp-addr "" --rtsp-udp-rtcp-addr "" --rtmp-addr "" --srt-addr "" --demo=false >"$rw_log" 2>&1 &
   rw_pid=$!
   pids+=("$rw_pid")
   for _ in $(seq 150); do
@@ -409,7 +409,7 @@ gen=$work/results.md
   echo
   echo '```sh'
   echo "$src_cmd   # ${src_kbps} kbit/s incl. audio"
-  echo "rewind serve --data-dir FRESH_TMP --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 --rtsp-udp-rtp-addr '' --rtsp-udp-rtcp-addr '' --demo=false"
+  echo "rewind serve --data-dir FRESH_TMP --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 --rtsp-udp-rtp-addr '' --rtsp-udp-rtcp-addr '' --rtmp-addr '' --srt-addr '' --demo=false"
   echo "loadgen -source src.mp4 -target RTSP_ADDR -publishers N -duration ${seconds}s   # N in: $publishers"
   echo "wrk -t$wrk_threads -c$wrk_conns -d${wrk_seconds}s --latency URL   # after a 2 s warm-up; Rewind, nginx, repeated $wrk_rounds times"
   echo '```'
