@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,56 @@ func TestRTMPSRTBadPublish(t *testing.T) {
 		if !strings.Contains(metrics, series) {
 			t.Errorf("%s: /metrics lacks %s", c.name, series)
 		}
+	}
+}
+
+// TestSRTResolutionChange publishes over SRT a feed whose resolution changes
+// mid-stream (two encodes, 320x240 then 640x360, joined as one TS with
+// continuous timestamps): the archive starts a new init version at the
+// change, ffmpeg decodes both sides and hls.js plays through it.
+func TestSRTResolutionChange(t *testing.T) {
+	requireTools(t, "ffmpeg")
+	t.Parallel()
+	dir := t.TempDir()
+	for i, size := range []string{"320x240", "640x360"} {
+		out, err := run(t, 60*time.Second, "ffmpeg", "-hide_banner", "-loglevel", "error",
+			"-f", "lavfi", "-i", "testsrc2=size="+size+":rate=25", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
+			"-t", "6", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac",
+			"-output_ts_offset", fmt.Sprint(6*i), "-f", "mpegts", filepath.Join(dir, fmt.Sprintf("%d.ts", i)))
+		if err != nil {
+			t.Fatalf("encoding part %d: %v\n%s", i, err, out)
+		}
+	}
+	rw := startRewind(t, filepath.Join(dir, "data"))
+	src := "concat:" + filepath.Join(dir, "0.ts") + "|" + filepath.Join(dir, "1.ts")
+	p := publishOut(t, append([]string{"-c", "copy"}, rw.srtURL("publish:live/res", "")...), "-i", src)
+	if err, logs, ok := p.wait(40 * time.Second); !ok || err != nil {
+		t.Fatalf("ffmpeg publish: exited %v, %v\n%s", ok, err, logs)
+	}
+	base := rw.url("/out/v1/live/res/default/")
+	var doc rangesDoc
+	waitFor(t, 10*time.Second, "the session in /ranges", func() bool {
+		d, ok := getRanges(t, base)
+		doc = d
+		return ok && len(d.Spans) >= 1 && d.Spans[len(d.Spans)-1].End.Sub(d.Spans[0].Start) >= 10*time.Second
+	})
+	query := "?start=" + epoch(doc.Spans[0].Start) + "&end=" + epoch(doc.Spans[len(doc.Spans)-1].End)
+	video := string(mustGet(t, base+"index_video.m3u8"+query))
+	if maps := strings.Count(video, "#EXT-X-MAP:"); maps < 2 {
+		t.Errorf("video playlist has %d EXT-X-MAP, want a new init at the resolution change:\n%s", maps, video)
+	}
+	// ffmpeg decodes each side of the change without error (across it, its
+	// HLS demuxer warns about the DTS at the discontinuity, as with any
+	// new init).
+	start, end := doc.Spans[0].Start, doc.Spans[len(doc.Spans)-1].End
+	for _, w := range [][2]time.Time{{start, start.Add(5 * time.Second)}, {start.Add(7 * time.Second), end}} {
+		if got := decodeAll(t, base+"index.m3u8?start="+epoch(w[0])+"&end="+epoch(w[1])); got < 3 {
+			t.Errorf("ffmpeg decoded %.2f s of %s–%s, want >= 3 s", got, w[0], w[1])
+		}
+	}
+	res := playInBrowser(t, base+"index.m3u8"+query, "--until-time", "9", "--seconds", "30")
+	if res.Done.Fatal || res.Done.MaxCurrentTime < 9 {
+		t.Errorf("hls.js reached %.2f s (change at 6 s), fatal %v, reason %q; errors: %s",
+			res.Done.MaxCurrentTime, res.Done.Fatal, res.Done.Reason, res.errorText())
 	}
 }
