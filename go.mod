@@ -23,8 +23,15 @@ require (
 require github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common v1.3.211
 
 require (
+	github.com/bluenviron/gortmplib v1.0.1
+	github.com/datarhei/gosrt v0.9.0
+)
+
+require (
+	github.com/abema/go-mp4 v1.7.3 // indirect
 	github.com/asticode/go-astikit v0.30.0 // indirect
 	github.com/asticode/go-astits v1.16.0 // indirect
+	github.com/benburkert/openpgp v0.0.0-20160410205803-c2471f86866c // indirect
 )
 
 require (

@@ -111,7 +111,7 @@ start_rewind() {
   mkdir -p "$dir/data"
   rw_log=$dir/rewind.log
   "$bin" serve --data-dir "$dir/data" --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 \
-    --rtsp-udp-rtp-addr "" --rtsp-udp-rtcp-addr "" --demo=false >"$rw_log" 2>&1 &
+    --rtsp-udp-rtp-addr "" --rtsp-udp-rtcp-addr "" --rtmp-addr "" --srt-addr "" --demo=false >"$rw_log" 2>&1 &
   rw_pid=$!
   pids+=("$rw_pid")
   for _ in $(seq 150); do
@@ -465,7 +465,7 @@ gen=$work/results.md
   echo
   echo '```sh'
   echo "$src_cmd   # ${src_kbps} kbit/s incl. audio"
-  echo "rewind serve --data-dir FRESH_TMP --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 --rtsp-udp-rtp-addr '' --rtsp-udp-rtcp-addr '' --demo=false"
+  echo "rewind serve --data-dir FRESH_TMP --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 --rtsp-udp-rtp-addr '' --rtsp-udp-rtcp-addr '' --rtmp-addr '' --srt-addr '' --demo=false"
   echo "loadgen -source src.mp4 -target RTSP_ADDR -publishers N -duration ${seconds}s   # N in: $publishers"
   echo "wrk -t$wrk_threads -cN -d${wrk_seconds}s --latency URL   # N: $seg_conns (segment), $wrk_conns (manifests); after a 2 s warm-up of each; Rewind, nginx, repeated $wrk_rounds times"
   echo "BENCH_SECTIONS=\"$sections\"   # the parts run"

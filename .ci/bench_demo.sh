@@ -44,7 +44,7 @@ start() {
   local name=$1; shift
   mkdir -p "$work/$name"
   "$bin" serve --data-dir "$work/$name" --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 \
-    --rtsp-udp-rtp-addr "" --rtsp-udp-rtcp-addr "" "$@" >"$work/$name.log" 2>&1 &
+    --rtsp-udp-rtp-addr "" --rtsp-udp-rtcp-addr "" --rtmp-addr "" --srt-addr "" "$@" >"$work/$name.log" 2>&1 &
   pids+=("$!")
 }
 start demo            # the default: demo on

@@ -63,7 +63,8 @@ func TestAPIRefusesOpenBind(t *testing.T) {
 	requireTools(t)
 	t.Parallel()
 	out, err := exec.Command(rewindBin, "serve", "--data-dir", t.TempDir(), "--http-addr", "0.0.0.0:0",
-		"--rtsp-addr", "127.0.0.1:0", "--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", "").CombinedOutput()
+		"--rtsp-addr", "127.0.0.1:0", "--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", "",
+		"--rtmp-addr", "", "--srt-addr", "", "--demo=false").CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(string(out), "no credentials are configured") {
 		t.Fatalf("rewind on 0.0.0.0 without credentials: %v\n%s", err, out)

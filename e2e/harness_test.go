@@ -87,12 +87,17 @@ type rewind struct {
 	dataDir  string
 	httpAddr string
 	rtspAddr string
+	rtmpAddr string // "" when RTMP is off
+	srtAddr  string // "" when SRT is off
 	logs     *syncBuffer
 	done     chan struct{}
 	exitErr  error
 }
 
-var startedRE = regexp.MustCompile(`msg="rewind started".* http=(\S+) rtsp=(\S+)`)
+var (
+	startedRE = regexp.MustCompile(`msg="rewind started".* http=(\S+) rtsp=(\S+)`)
+	rtmpSRTRE = regexp.MustCompile(`msg="rewind started".*? (rtmp|srt)=(\S+)(?: srt=(\S+))?`)
+)
 
 // startRewind starts the binary on free loopback ports with dataDir and
 // waits until it logs its bound addresses. The built-in demo channel is off
@@ -107,7 +112,8 @@ func startRewind(t *testing.T, dataDir string, extra ...string) *rewind {
 func startRewindDemo(t *testing.T, dataDir string, demo bool, extra ...string) *rewind {
 	t.Helper()
 	args := []string{"serve", "--data-dir", dataDir, "--http-addr", "127.0.0.1:0",
-		"--rtsp-addr", "127.0.0.1:0", "--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", ""}
+		"--rtsp-addr", "127.0.0.1:0", "--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", "",
+		"--rtmp-addr", "127.0.0.1:0", "--srt-addr", "127.0.0.1:0"}
 	if !demo {
 		args = append(args, "--demo=false")
 	}
@@ -125,12 +131,19 @@ func startRewindDemo(t *testing.T, dataDir string, demo bool, extra ...string) *
 		pw.Close()
 		close(r.done)
 	}()
-	found := make(chan [2]string, 1)
+	found := make(chan [4]string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			if m := startedRE.FindStringSubmatch(sc.Text()); m != nil {
-				found <- [2]string{m[1], m[2]}
+				a := [4]string{m[1], m[2]}
+				if m2 := rtmpSRTRE.FindStringSubmatch(sc.Text()); m2 != nil {
+					a[2], a[3] = m2[2], m2[3]
+					if m2[1] == "srt" {
+						a[2], a[3] = "", m2[2]
+					}
+				}
+				found <- a
 				break
 			}
 		}
@@ -138,7 +151,7 @@ func startRewindDemo(t *testing.T, dataDir string, demo bool, extra ...string) *
 	}()
 	select {
 	case a := <-found:
-		r.httpAddr, r.rtspAddr = a[0], a[1]
+		r.httpAddr, r.rtspAddr, r.rtmpAddr, r.srtAddr = a[0], a[1], a[2], a[3]
 	case <-r.done:
 		t.Fatalf("rewind exited before starting: %v\n%s", r.exitErr, r.logs)
 	case <-time.After(30 * time.Second):
@@ -234,8 +247,15 @@ type publisher struct {
 // It is killed at the end of the test.
 func publish(t *testing.T, url string, args ...string) *publisher {
 	t.Helper()
+	return publishOut(t, []string{"-f", "rtsp", "-rtsp_transport", "tcp", url}, args...)
+}
+
+// publishOut starts ffmpeg -re with input args and the output args out
+// (format and URL), e.g. -f flv rtmp://…; it is killed at the end of the test.
+func publishOut(t *testing.T, out []string, args ...string) *publisher {
+	t.Helper()
 	full := append([]string{"-hide_banner", "-loglevel", "error", "-re"}, args...)
-	full = append(full, "-f", "rtsp", "-rtsp_transport", "tcp", url)
+	full = append(full, out...)
 	return startFFmpeg(t, full...)
 }
 

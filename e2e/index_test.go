@@ -241,7 +241,8 @@ func serveExpectingFailure(t *testing.T, dir string) (string, int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, rewindBin, "serve", "--data-dir", dir, "--http-addr", "127.0.0.1:0",
-		"--rtsp-addr", "127.0.0.1:0", "--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", "")
+		"--rtsp-addr", "127.0.0.1:0", "--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", "",
+		"--rtmp-addr", "", "--srt-addr", "", "--demo=false")
 	out, _ := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("rewind kept running with a damaged index:\n%s", out)

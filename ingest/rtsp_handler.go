@@ -9,6 +9,7 @@ import (
 
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
+	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
 )
 
 // Compile-time checks of the gortsplib callbacks rtspHandler implements.
@@ -117,9 +118,25 @@ func (h *rtspHandler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*ba
 		cs.refusalReported = true
 		cs.mu.Unlock()
 		logger.Warn("publish refused", "status", int(r.status), "reason", r.reason, "error", r.err.Error())
+		if h.s.OnRefused != nil {
+			h.s.OnRefused(refusalKind(r.err))
+		}
 		return r.response(), r
 	}
 
+	if c := h.s.Credentials; c.Required() && !ctx.Conn.VerifyCredentials(ctx.Request, c.User, c.Pass) {
+		// Without an Authorization header this is the challenge, not a refusal.
+		if _, sent := ctx.Request.Header["Authorization"]; sent {
+			logger.Warn("publish refused", "protocol", "rtsp", "reason", string(RefusedCredentials), "error", "wrong user or password")
+			if h.s.OnRefused != nil {
+				h.s.OnRefused(RefusedCredentials)
+			}
+			cs.mu.Lock()
+			cs.refusalReported = true
+			cs.mu.Unlock()
+		}
+		return &base.Response{StatusCode: base.StatusUnauthorized}, liberrors.ErrServerAuth{}
+	}
 	if ctx.Session.UserData() != nil {
 		return refuseWith(refuse(base.StatusBadRequest, "already publishing",
 			errors.New("session already has a publication")))

@@ -39,6 +39,12 @@ type RTSPServer struct {
 	// ReadTimeout closes a publisher that sends nothing for that long.
 	// It defaults to 10 seconds.
 	ReadTimeout time.Duration
+	// Credentials, when set, are required with RTSP basic or digest
+	// authentication on ANNOUNCE (401 with a challenge first).
+	Credentials Credentials
+	// OnRefused, when set, is called for every publisher refused for wrong
+	// credentials.
+	OnRefused func(Refusal)
 
 	server *gortsplib.Server
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest"
+	"github.com/rewind-origin/rewind/ingest/name"
 	"github.com/rewind-origin/rewind/origin/fault"
 )
 
@@ -27,12 +28,22 @@ import (
 // then flags. Keys are the flag names; the environment twin of "data-dir" is
 // REWIND_DATA_DIR; YAML uses the same keys.
 type Config struct {
-	ConfigFile    string
-	DataDir       string
-	HTTPAddr      string
-	RTSPAddr      string
-	RTSPUDPRTP    string
-	RTSPUDPRTCP   string
+	ConfigFile  string
+	DataDir     string
+	HTTPAddr    string
+	RTSPAddr    string
+	RTSPUDPRTP  string
+	RTSPUDPRTCP string
+	// RTMPAddr and SRTAddr are the RTMP (TCP) and SRT (UDP) publish
+	// listeners; empty disables one.
+	RTMPAddr string
+	SRTAddr  string
+	// PublishUser and PublishPass, when set, are required from every
+	// publisher (RTSP basic/digest, RTMP ?user=&pass=, SRT passphrase).
+	PublishUser string
+	PublishPass string
+	// IngestTimeout drops a publisher that sends nothing for that long.
+	IngestTimeout time.Duration
 	AutoProvision bool
 	Retention     time.Duration
 	// MinFreeSpace is the free-space headroom of the data folder's file
@@ -66,6 +77,17 @@ type Config struct {
 	// Harvest holds the harvest-job destinations (YAML section "harvest":
 	// buckets and webhook_url; see docs/harvest.md).
 	Harvest harvest.Config
+	// Pull lists the channels Rewind pulls from RTSP sources (YAML section
+	// "pull": a list of {group, channel, source, transport}; docs/publish.md).
+	Pull []PullSource
+}
+
+// PullSource is one channel pulled from an RTSP source (a camera).
+type PullSource struct {
+	Group     string `yaml:"group"`
+	Channel   string `yaml:"channel"`
+	Source    string `yaml:"source"`
+	Transport string `yaml:"transport"` // tcp, udp or empty (UDP, then TCP)
 }
 
 // durationValue is a flag.Value for time.Duration that also accepts plain
@@ -147,6 +169,11 @@ func (c *Config) settings() []setting {
 		{"rtsp-addr", "RTSP listen address for publishers (TCP); port 0 picks one", str(&c.RTSPAddr)},
 		{"rtsp-udp-rtp-addr", "RTSP UDP RTP listen address (even port); empty disables UDP", str(&c.RTSPUDPRTP)},
 		{"rtsp-udp-rtcp-addr", "RTSP UDP RTCP listen address (the RTP port + 1)", str(&c.RTSPUDPRTCP)},
+		{"rtmp-addr", "RTMP listen address for publishers (rtmp://HOST:PORT/{group}/{channel}); empty disables RTMP", str(&c.RTMPAddr)},
+		{"srt-addr", "SRT listen address (UDP) for publishers (srt://HOST:PORT?streamid=publish:{group}/{channel}); empty disables SRT", str(&c.SRTAddr)},
+		{"publish-user", "user every publisher must give (RTSP authentication, RTMP ?user=); empty = none", str(&c.PublishUser)},
+		{"publish-pass", "password every publisher must give (RTSP authentication, RTMP ?pass=, SRT passphrase of 10 to 79 characters); empty = none", str(&c.PublishPass)},
+		{"ingest-timeout", "drop a publisher that sends nothing for that long", durationValue{&c.IngestTimeout}},
 		{"auto-provision", "create group, channel and endpoint \"default\" on first publish", boo(&c.AutoProvision)},
 		{"retention", "start-over window kept in the archive (e.g. 24h)", durationValue{&c.Retention}},
 		{"min-free-space", "free space kept on the data folder's file system: below it recording pauses, API writes get 503, the oldest unpinned media is evicted and a start opens the archive read-only; auto = the smaller of 1GiB and 5%, or a size (2GiB), a percentage (10%), 0 = off", freeSpaceValue{&c.MinFreeSpace}},
@@ -215,6 +242,9 @@ func defaultConfig() Config {
 		RTSPAddr:      "127.0.0.1:8554",
 		RTSPUDPRTP:    "127.0.0.1:8000",
 		RTSPUDPRTCP:   "127.0.0.1:8001",
+		RTMPAddr:      "127.0.0.1:1935",
+		SRTAddr:       "127.0.0.1:8890",
+		IngestTimeout: 10 * time.Second,
 		AutoProvision: true,
 		Retention:     24 * time.Hour,
 		MinFreeSpace:  FreeSpace{Auto: true},
@@ -382,6 +412,12 @@ func (c *Config) decodeFile(set []setting, fromFlags map[string]bool) error {
 			}
 			continue
 		}
+		if k == "pull" {
+			if err := decodeSection(v, &c.Pull); err != nil {
+				return fmt.Errorf("key %q: %w", k, err)
+			}
+			continue
+		}
 		if k == "harvest" {
 			if err := decodeSection(v, &c.Harvest); err != nil {
 				return fmt.Errorf("key %q: %w", k, err)
@@ -441,6 +477,20 @@ func (c *Config) validate() error {
 			bad(key, "want host:port, got %q", addr)
 		}
 	}
+	for key, addr := range map[string]string{"rtmp-addr": c.RTMPAddr, "srt-addr": c.SRTAddr} {
+		if _, _, err := net.SplitHostPort(addr); addr != "" && err != nil {
+			bad(key, "want host:port or empty, got %q", addr)
+		}
+	}
+	if c.IngestTimeout < time.Second || c.IngestTimeout > 10*time.Minute {
+		bad("ingest-timeout", "must be between 1s and 10m, got %s", c.IngestTimeout)
+	}
+	if (c.PublishUser == "") != (c.PublishPass == "") {
+		bad("publish-pass", "set both publish-user and publish-pass, or neither")
+	}
+	if p := c.PublishPass; p != "" && c.SRTAddr != "" && (len(p) < 10 || len(p) > 79) {
+		bad("publish-pass", "is also the SRT passphrase and must have 10 to 79 characters (or set srt-addr empty)")
+	}
 	if (c.RTSPUDPRTP == "") != (c.RTSPUDPRTCP == "") {
 		bad("rtsp-udp-rtcp-addr", "set both rtsp-udp-rtp-addr and rtsp-udp-rtcp-addr, or neither")
 	} else if c.RTSPUDPRTP != "" {
@@ -481,6 +531,21 @@ func (c *Config) validate() error {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 			bad("public-url", "want an http(s)://host[:port][/path] URL, got %q", c.PublicURL)
 		}
+	}
+	pulled := map[string]bool{}
+	for i, p := range c.Pull {
+		u, err := url.Parse(p.Source)
+		switch {
+		case name.Check(p.Group) != nil || name.Check(p.Channel) != nil:
+			bad("pull", "item %d: group and channel must be valid names, got %q/%q", i+1, p.Group, p.Channel)
+		case err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "":
+			bad("pull", "item %d: source must be an rtsp:// URL, got %q", i+1, p.Source)
+		case p.Transport != "" && p.Transport != "tcp" && p.Transport != "udp":
+			bad("pull", "item %d: transport must be tcp, udp or empty, got %q", i+1, p.Transport)
+		case pulled[p.Group+"/"+p.Channel]:
+			bad("pull", "item %d: channel %s/%s pulled twice", i+1, p.Group, p.Channel)
+		}
+		pulled[p.Group+"/"+p.Channel] = true
 	}
 	ids := map[string]bool{}
 	for i, f := range c.Faults {

@@ -173,7 +173,7 @@ func TestServeStartsAndStops(t *testing.T) {
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"serve", "--data-dir", t.TempDir(), "--http-addr", "127.0.0.1:0", "--rtsp-addr", "127.0.0.1:0",
-			"--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", ""}, envOf(nil), &bytes.Buffer{}, &logs)
+			"--rtsp-udp-rtp-addr", "", "--rtsp-udp-rtcp-addr", "", "--rtmp-addr", "127.0.0.1:0", "--srt-addr", "127.0.0.1:0"}, envOf(nil), &bytes.Buffer{}, &logs)
 	}()
 	time.Sleep(500 * time.Millisecond)
 	cancel()
@@ -344,5 +344,34 @@ func TestConfigTencentCredentials(t *testing.T) {
 	_, err = loadConfig([]string{"--tencent-secret-id", "AKIDonly"}, envOf(nil), &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), `setting "tencent-secret-key": set both tencent-secret-id and tencent-secret-key`) {
 		t.Errorf("id without key: %v", err)
+	}
+}
+
+func TestConfigPublishListeners(t *testing.T) {
+	c, err := loadConfig(nil, envOf(nil), &bytes.Buffer{})
+	if err != nil || c.RTMPAddr != "127.0.0.1:1935" || c.SRTAddr != "127.0.0.1:8890" || c.IngestTimeout != 10*time.Second {
+		t.Errorf("defaults: %+v %v", c, err)
+	}
+	yml := writeYAML(t, "rtmp-addr: \"\"\nsrt-addr: 127.0.0.1:9999\ningest-timeout: 5\npublish-user: enc\n")
+	c, err = loadConfig([]string{"--config", yml}, envOf(map[string]string{"REWIND_PUBLISH_PASS": "0123456789"}), &bytes.Buffer{})
+	if err != nil || c.RTMPAddr != "" || c.SRTAddr != "127.0.0.1:9999" || c.IngestTimeout != 5*time.Second ||
+		c.PublishUser != "enc" || c.PublishPass != "0123456789" {
+		t.Errorf("YAML and env: %+v %v", c, err)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rtmp-addr", "nope"}, `setting "rtmp-addr": want host:port or empty`},
+		{[]string{"--ingest-timeout", "0"}, `setting "ingest-timeout": must be between 1s and 10m`},
+		{[]string{"--publish-user", "enc"}, `setting "publish-pass": set both publish-user and publish-pass`},
+		{[]string{"--publish-user", "enc", "--publish-pass", "short"}, `setting "publish-pass": is also the SRT passphrase`},
+	} {
+		if _, err := loadConfig(bad.args, envOf(nil), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%v: %v, want %q", bad.args, err, bad.want)
+		}
+	}
+	if _, err := loadConfig([]string{"--publish-user", "enc", "--publish-pass", "short", "--srt-addr", ""}, envOf(nil), &bytes.Buffer{}); err != nil {
+		t.Errorf("a short password without SRT: %v", err)
 	}
 }

@@ -116,8 +116,8 @@ var importRules = []importRule{
 	},
 }
 
-// protocolLibraries are the RTSP/RTP and codec libraries of ingest.
-var protocolLibraries = []string{"github.com/bluenviron/..."}
+// protocolLibraries are the RTSP/RTP, RTMP, SRT and codec libraries of ingest.
+var protocolLibraries = []string{"github.com/bluenviron/...", "github.com/datarhei/..."}
 
 // tsOnlyExternal is what origin, the control planes and harvest may not
 // depend on: RTSP at all; mediacommon reaches them only through packager/ts (their own

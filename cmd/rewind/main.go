@@ -241,8 +241,14 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		UDPRTCPAddress: cfg.RTSPUDPRTCP,
 		Handler:        router,
 		Logger:         log.With("component", "ingest"),
+		ReadTimeout:    cfg.IngestTimeout,
+	}
+	pubs, err := startPublishListeners(cfg, rtsp, router, metrics.registerer(), log.With("component", "ingest"))
+	if err != nil {
+		return err
 	}
 	if err := rtsp.Initialize(); err != nil {
+		pubs.close()
 		return fmt.Errorf("setting \"rtsp-addr\": %w", err)
 	}
 	rtspAddr := rtsp.Addr()
@@ -252,16 +258,18 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		stop, err := startDemo(cat, router, log.With("component", "demo"))
 		if err != nil {
 			rtsp.Close()
+			pubs.close()
 			return err
 		}
 		closeDemo = stop
 	}
-	log.Info("rewind started", "version", version, "http", httpSrv.Addr(), "rtsp", rtsp.Addr(),
-		"data_dir", cfg.DataDir, "auto_provision", cfg.AutoProvision, "demo", cfg.Demo)
+	log.Info("rewind started", append([]any{"version", version, "http", httpSrv.Addr(), "rtsp", rtsp.Addr()},
+		append(pubs.addrs(), "data_dir", cfg.DataDir, "auto_provision", cfg.AutoProvision, "demo", cfg.Demo)...)...)
 
 	<-ctx.Done()
 	log.Info("shutting down")
 	rtsp.Close()   // every publication's Stream is closed
+	pubs.close()   // and the RTMP and SRT ones'
 	closeDemo()    // and the demo channels'
 	push.Close()   // every push session's Stream is closed
 	router.Close() // segments in flight are completed and indexed
