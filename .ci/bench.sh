@@ -14,12 +14,15 @@
 #   (f) the demo channel: CPU of an idle Rewind with the built-in demo channel
 #       (the default) against --demo=false (.ci/bench_demo.sh). The other
 #       runs use --demo=false.
+#   (g) push: CPU per stream-minute of HTTP push (HLS/TS, ffmpeg -c copy)
+#       against RTSP publish of the same source, BENCH_PUSH_STREAMS streams
+#       (50) each (.ci/bench_push.sh).
 #
 # Knobs (environment): BENCH_SECONDS (60), BENCH_PUBLISHERS ("1 10 50 100"),
 # WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32, manifests),
 # WRK_SEGMENT_CONNECTIONS ("32 256"), WRK_ROUNDS (3: Rewind and nginx
 # alternate, the medians are compared), BENCH_SECTIONS ("ingest segment
-# manifest render llhls harvest demo clip": the parts to run), REWIND_BIN
+# manifest render llhls harvest demo clip push": the parts to run), REWIND_BIN
 # (bin/rewind), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1 keeps the temp dir.
 set -euo pipefail
 export LC_ALL=C
@@ -33,7 +36,7 @@ wrk_seconds=${WRK_SECONDS:-15}
 wrk_threads=${WRK_THREADS:-2}
 wrk_conns=${WRK_CONNECTIONS:-32}
 seg_conns=${WRK_SEGMENT_CONNECTIONS:-"32 256"}
-sections=${BENCH_SECTIONS:-"ingest segment manifest render llhls harvest demo clip"}
+sections=${BENCH_SECTIONS:-"ingest segment manifest render llhls harvest demo clip push"}
 wrk_rounds=${WRK_ROUNDS:-3}
 out=${BENCH_OUT:-$root/docs/BENCHMARKS.md}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
@@ -446,6 +449,11 @@ demo_cmd="BENCH_DEMO_SECONDS=$seconds bash .ci/bench_demo.sh"
 demo_out="(not run: BENCH_SECTIONS)"
 want demo && { log "demo channel: $demo_cmd"; demo_out=$(cd "$root" && REWIND_BIN="$bin" eval "$demo_cmd" 2>&1 | grep -E '^DEMO' || true); }
 
+# ---------------------------------------------------------------- (g) push vs RTSP
+push_cmd="BENCH_PUSH_STREAMS=${BENCH_PUSH_STREAMS:-50} BENCH_PUSH_SECONDS=$seconds bash .ci/bench_push.sh"
+push_out="(not run: BENCH_SECTIONS)"
+want push && { log "push vs RTSP: $push_cmd"; push_out=$(cd "$root" && REWIND_BIN="$bin" BENCH_PUSH_SOURCE="$src" eval "$push_cmd" 2>&1 | grep -E '^PUSH' || true); }
+
 # ---------------------------------------------------------------- report
 cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 gen=$work/results.md
@@ -546,6 +554,16 @@ gen=$work/results.md
   echo
   echo '```'
   echo "${demo_out:-(no output)}"
+  echo '```'
+  echo
+  echo "### Ingest: HTTP push (HLS/TS) against RTSP publish, CPU per stream-minute, ${seconds} s"
+  echo
+  echo '```sh'
+  echo "$push_cmd"
+  echo '```'
+  echo
+  echo '```'
+  echo "${push_out:-(no output)}"
   echo '```'
 } >"$gen"
 
