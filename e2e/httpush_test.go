@@ -69,6 +69,21 @@ func checkPlays(t *testing.T, url, engine string) {
 
 // checkPlaysFor is checkPlays requiring the playhead to advance at least
 // minAdvance seconds of the 12 s played.
+// checkBothPlay plays the HLS URL in hls.js and the DASH URL in dash.js at
+// the same time (so neither starts after a bounded push has ended on a
+// loaded machine); hls.js must advance 3 s, dash.js dashMin seconds.
+func checkBothPlay(t *testing.T, hls, dash string, dashMin float64) {
+	t.Helper()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		checkPlays(t, hls, "hls")
+	}()
+	checkPlaysFor(t, dash, "dash", dashMin)
+	wg.Wait()
+}
+
 func checkPlaysFor(t *testing.T, url, engine string, minAdvance float64) {
 	t.Helper()
 	res := playInBrowser(t, url, "--engine", engine, "--seconds", "12", "--interval-ms", "500")
@@ -112,8 +127,7 @@ func TestHTTPPushHLSTS(t *testing.T) {
 		status, b := get(t, media)
 		return status == 200 && strings.Count(string(b), "#EXTINF") >= 3
 	})
-	checkPlays(t, hls, "hls")
-	checkPlays(t, dash, "dash")
+	checkBothPlay(t, hls, dash, 3)
 
 	if err, logs, ok := pub.wait(45 * time.Second); !ok || err != nil {
 		t.Fatalf("ffmpeg push: exited %v, %v\n%s", ok, err, logs)
@@ -196,8 +210,7 @@ func TestHTTPPushHLSLadder(t *testing.T) {
 			t.Errorf("MPD lacks %s:\n%s", want, mpd)
 		}
 	}
-	checkPlays(t, hls, "hls")
-	checkPlaysFor(t, dash, "dash", 8)
+	checkBothPlay(t, hls, dash, 8)
 	probeDecodes(t, dash)
 	if err, logs, ok := pub.wait(45 * time.Second); !ok || err != nil {
 		t.Fatalf("ffmpeg push: exited %v, %v\n%s", ok, err, logs)
@@ -284,8 +297,7 @@ func TestHTTPPushCMAF(t *testing.T) {
 		status, b := get(t, media)
 		return status == 200 && strings.Count(string(b), "#EXTINF") >= 3
 	})
-	checkPlays(t, hls, "hls")
-	checkPlaysFor(t, dash, "dash", 8)
+	checkBothPlay(t, hls, dash, 8)
 	probeDecodes(t, dash)
 	if err, logs, ok := pub.wait(45 * time.Second); !ok || err != nil {
 		t.Fatalf("ffmpeg push: exited %v, %v\n%s", ok, err, logs)
