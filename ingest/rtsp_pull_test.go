@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,18 +20,30 @@ import (
 type camera struct {
 	srv    *gortsplib.Server
 	stream *gortsplib.ServerStream
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	// ready holds stream once initialised: the server accepts connections
+	// (and calls the handler on its goroutines) before that.
+	ready atomic.Pointer[gortsplib.ServerStream]
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
 type cameraHandler struct{ c *camera }
 
 func (h cameraHandler) OnDescribe(*gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	return &base.Response{StatusCode: base.StatusOK}, h.c.stream, nil
+	return h.c.response()
 }
 
 func (h cameraHandler) OnSetup(*gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	return &base.Response{StatusCode: base.StatusOK}, h.c.stream, nil
+	return h.c.response()
+}
+
+// response answers DESCRIBE and SETUP: 404 until the stream is ready.
+func (c *camera) response() (*base.Response, *gortsplib.ServerStream, error) {
+	st := c.ready.Load()
+	if st == nil {
+		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
+	}
+	return &base.Response{StatusCode: base.StatusOK}, st, nil
 }
 
 func (h cameraHandler) OnPlay(*gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
@@ -53,6 +66,7 @@ func startCamera(t *testing.T, addr string) *camera {
 	if err := c.stream.Initialize(); err != nil {
 		t.Fatal(err)
 	}
+	c.ready.Store(c.stream)
 	enc, err := forma.CreateEncoder()
 	if err != nil {
 		t.Fatal(err)
