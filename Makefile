@@ -21,7 +21,10 @@ run: build ## build and start Rewind with its embedded defaults (data in ./data)
 test: export REWIND_REQUIRE_TOOLS = 1
 test: test-deps ## install missing test tools (ffmpeg...), then run every test and each fuzz target briefly
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 40m ./...
+	# Unit packages first, then the end-to-end tests alone: the players in e2e
+	# measure real-time playback and must not share the 2 cores with -race builds.
+	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/e2e')
+	$(GO) test -race -count=1 -timeout 40m ./e2e/...
 	$(MAKE) fuzz
 
 test-deps: ## install what the tests need and is missing (apt-get)
