@@ -30,7 +30,7 @@ const (
 	fileMPD
 	fileInit
 	fileSegment
-	fileClip // clip.mp4 (handler_clip.go)
+	fileClip      // clip.mp4 (handler_clip.go)
 	fileTSSegment // {track}/{decodeTime}.ts of a TS endpoint (handler_ts.go)
 )
 
