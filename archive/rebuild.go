@@ -183,7 +183,6 @@ func (s *Store) replayJournal(recs []journalRecord) error {
 
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	defer s.segs.clear() // after the flush: see segmentCache
 	for _, r := range recs {
 		switch r.Op {
 		case opChannel:
