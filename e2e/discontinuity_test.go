@@ -165,6 +165,22 @@ type playerSample struct {
 	Seeked      int          `json:"seeked"` // "seeked" events so far
 }
 
+// recoveries counts the errors play.mjs recovered from (recovered: true):
+// hls.js's SourceBuffer-queue race, which the page recovers with
+// recoverMediaError() as hls.js documents.
+func (r playerResult) recoveries() int {
+	n := 0
+	for _, e := range r.Errors {
+		var v struct {
+			Recovered bool `json:"recovered"`
+		}
+		if json.Unmarshal(e, &v) == nil && v.Recovered {
+			n++
+		}
+	}
+	return n
+}
+
 // errorText joins the player's error events for a message.
 func (r playerResult) errorText() string {
 	var b strings.Builder

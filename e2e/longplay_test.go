@@ -187,8 +187,12 @@ func TestLongPlay(t *testing.T) {
 			gaps = final.Gaps
 		}
 		rate, played := playRate(res.Samples, gaps, recStart)
-		t.Logf("%s: %.1f s played in %.0f s (%.3f× real time), %d error events, reason %q",
-			c.name, played, c.dur.Seconds(), rate, len(res.Errors), res.Done.Reason)
+		t.Logf("%s: %.1f s played in %.0f s (%.3f× real time), %d error events (%d recovered), reason %q",
+			c.name, played, c.dur.Seconds(), rate, len(res.Errors), res.recoveries(), res.Done.Reason)
+		if n := res.recoveries(); n > 2 {
+			t.Errorf("%s: the page recovered hls.js %d times from its SourceBuffer-queue race, want at most 2: %s",
+				c.name, n, res.errorText())
+		}
 		if res.Done.Fatal {
 			t.Errorf("%s: fatal player error after %.1f s: %s", c.name, played, res.errorText())
 			continue

@@ -19,6 +19,10 @@
 //   --until-time T      stop early once currentTime >= T
 //   --chromium PATH     browser binary (default /usr/bin/chromium, or $CHROMIUM)
 //
+// With REWIND_PLAYER_LOG=PREFIX set, hls.js logs in debug mode and its last
+// 400 lines are written to PREFIX-hls-PID.log at the end (for diagnosing a
+// player error; the other engines write an empty file).
+//
 // Output, one JSON object per line:
 //   {"sample":{"t":ms,"wall":epoch ms,"currentTime":s,"readyState":n,"paused":b,"buffered":[[s,e],...],
 //              "latency":s|null,"wallLatency":s|null,"videoWidth":n,"seeked":n}}   every interval
@@ -29,6 +33,8 @@
 //   from the start of the presentation for hls.js and Shaka, the MPD's
 //   timeline for dash.js)
 //   {"error":{...}}                                every player or page error, as it happens
+//   (an hls.js error the page recovered from with recoverMediaError() has
+//   "recovered":true; see the ERROR handler for the one error it recovers)
 //   {"done":{"maxCurrentTime":s,"samples":n,"fatal":b,"errors":n,"reason":"..."}}   last line
 // Exit status: 0 when sampling ran to the end (or --until-time was reached)
 // without a fatal player error; 1 on a fatal error or a failure to start;
@@ -40,7 +46,7 @@
 // removed at the end. Install with `npm ci` in this folder.
 
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,9 +99,12 @@ const libs = {
 // The page exposes window.rewindPlayer = {errors: [], fatal: false}.
 const page = `<!doctype html><html><head><meta charset="utf-8">${opts.engine === 'mp4' ? '' : `<script src="/${opts.engine}.js"></script>`}</head>
 <body><video id="v" muted autoplay playsinline width="320"></video><script>
-const cfg = ${JSON.stringify({ engine: opts.engine, url: opts.url, startAt: opts.startAt, rate: opts.rate })};
+const cfg = ${JSON.stringify({ engine: opts.engine, url: opts.url, startAt: opts.startAt, rate: opts.rate, debug: !!process.env.REWIND_PLAYER_LOG })};
 const v = document.getElementById('v');
-const state = window.rewindPlayer = { errors: [], fatal: false, hls: null, seeked: 0 };
+const state = window.rewindPlayer = { errors: [], fatal: false, hls: null, seeked: 0, log: [], recoveries: 0 };
+// REWIND_PLAYER_LOG: the player's last 400 debug lines, kept for the log file.
+const keep = (level) => (...a) => { state.log.push(performance.now().toFixed(0) + ' ' + level + ' ' + a.map(String).join(' ')); if (state.log.length > 400) state.log.shift(); };
+const debugLogger = { trace: keep('trace'), debug: keep('debug'), log: keep('log'), info: keep('info'), warn: keep('warn'), error: keep('error') };
 v.addEventListener('seeked', () => { state.seeked++; });
 const report = (e) => { state.errors.push(e); if (e.fatal) state.fatal = true; };
 v.addEventListener('error', () => report({ source: 'video', fatal: true, code: v.error && v.error.code, message: v.error && v.error.message }));
@@ -105,9 +114,27 @@ if (cfg.engine === 'mp4') {
   v.src = cfg.url;
 } else if (cfg.engine === 'hls') {
   if (!Hls.isSupported()) report({ source: 'hls', fatal: true, message: 'MSE not supported' });
-  const hls = state.hls = new Hls({ startPosition: cfg.startAt === null ? -1 : cfg.startAt });
-  hls.on(Hls.Events.ERROR, (_, d) => report({ source: 'hls', fatal: !!d.fatal, type: d.type, details: d.details,
-    url: d.frag ? d.frag.url : (d.url || (d.context && d.context.url) || '') }));
+  const hls = state.hls = new Hls({ startPosition: cfg.startAt === null ? -1 : cfg.startAt, debug: cfg.debug ? debugLogger : false });
+  hls.on(Hls.Events.ERROR, (_, d) => {
+    const e = { source: 'hls', fatal: !!d.fatal, type: d.type, details: d.details,
+      url: d.frag ? d.frag.url : (d.url || (d.context && d.context.url) || ''),
+      part: d.part ? d.part.url : undefined, buffer: d.sourceBufferName,
+      message: d.error ? String(d.error.name || '') + ': ' + String(d.error.message || d.error).slice(0, 300) : undefined };
+    // hls.js 1.7's SourceBuffer queue can call appendBuffer while the
+    // buffer is still updating (a player race independent of the bytes,
+    // seen with LL-HLS parts and an alternate audio playlist in Chromium
+    // 156). A page recovers as hls.js documents, with recoverMediaError();
+    // only that error is recovered, at most 5 times, and each recovery is
+    // reported (recovered: true) so a test can count them.
+    if (d.fatal && d.details === 'bufferAppendError' && state.recoveries < 5 && d.error &&
+        /still processing an 'appendBuffer' or 'remove' operation/.test(String(d.error.message))) {
+      state.recoveries++;
+      report({ ...e, fatal: false, recovered: true });
+      hls.recoverMediaError();
+      return;
+    }
+    report(e);
+  });
   hls.loadSource(cfg.url);
   hls.attachMedia(v);
 } else if (cfg.engine === 'shaka') {
@@ -201,6 +228,10 @@ async function main() {
     if (opts.untilTime !== null && s.currentTime >= opts.untilTime) { reason = 'reached --until-time'; break; }
   }
   const fatal = reason === 'fatal player error';
+  if (process.env.REWIND_PLAYER_LOG) {
+    const lines = await tab.evaluate(() => window.rewindPlayer.log).catch((e) => [String(e)]);
+    writeFileSync(process.env.REWIND_PLAYER_LOG + '-' + opts.engine + '-' + process.pid + '.log', lines.join('\n') + '\n');
+  }
   out({ done: { maxCurrentTime: maxTime, samples, fatal, errors: seenErrors, reason } });
   return fatal ? 1 : 0;
 }

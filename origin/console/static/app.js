@@ -502,6 +502,13 @@ function play(video, url, type, label) {
     p.loadSource(url);
     p.attachMedia(video);
     p.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
+    // A fatal media error is recovered as hls.js documents (a few times):
+    // hls.js 1.7 can trip over its own SourceBuffer queue on LL-HLS parts
+    // ("still processing an 'appendBuffer'"), which recoverMediaError clears.
+    let recoveries = 0;
+    p.on(Hls.Events.ERROR, (_, d) => {
+      if (d.fatal && d.type === Hls.ErrorTypes.MEDIA_ERROR && recoveries++ < 3) p.recoverMediaError();
+    });
     app.player = p;
   } else {
     video.src = url;
