@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"net/http"
 	"os"
 	"strconv"
 	"time"
@@ -158,36 +157,11 @@ func (s *Server) writeClip(c *gin.Context, clip *mp4clip.Clip, etag string) erro
 	h.Set("Cache-Control", "public, max-age=3600")
 	h.Set("ETag", etag)
 	h.Set("Accept-Ranges", "bytes")
-	if c.GetHeader("If-None-Match") == etag {
-		c.Status(http.StatusNotModified)
+	start, n, send := writeRangeHeader(c, etag, size)
+	if !send {
 		return nil
 	}
-	start, n, status := int64(0), size, http.StatusOK
-	rng, ifRange := c.GetHeader("Range"), c.GetHeader("If-Range")
-	if rng != "" && (ifRange == "" || ifRange == etag) {
-		first, length, ok := parseRange(rng, size)
-		if !ok {
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			c.Status(http.StatusRequestedRangeNotSatisfiable)
-			return nil
-		}
-		if length >= 0 {
-			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, first+length-1, size))
-			start, n, status = first, length, http.StatusPartialContent
-		}
-	}
-	h.Set("Content-Length", strconv.FormatInt(n, 10))
-	c.Status(status)
-	c.Writer.WriteHeaderNow()
-	if c.Request.Method == http.MethodHead {
-		return nil
-	}
-	// net/http's own writer: its ReadFrom sends segment bytes with sendfile.
-	w := http.ResponseWriter(c.Writer)
-	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
-		w = u.Unwrap()
-	}
-	if err := clip.WriteRange(w, start, n); err != nil {
+	if err := clip.WriteRange(netHTTPWriter(c), start, n); err != nil {
 		s.Logger.Debug("clip write ended early", "path", c.Request.URL.Path, "error", err)
 		c.Abort()
 	}

@@ -23,8 +23,6 @@ var (
 	videoMIMEHeader = []string{"video/mp4"}
 )
 
-func mimeOf(track string) string { return mimeHeaderOf(track)[0] }
-
 func mimeHeaderOf(track string) []string {
 	if strings.HasPrefix(track, media.KindAudio) {
 		return audioMIMEHeader
@@ -32,22 +30,15 @@ func mimeHeaderOf(track string) []string {
 	return videoMIMEHeader
 }
 
-// serveInit sends an init segment (small, from the index).
+// serveInit sends an init segment (small, from the index) like any
+// immutable media body (see serveMedia).
 func (s *Server) serveInit(c *gin.Context, r *request) error {
 	b, err := s.Archive.Init(r.channelKey(), r.track, r.initVersion)
 	if err != nil {
 		return fmt.Errorf("init segment %s/init-%d.mp4: %w", r.track, r.initVersion, err)
 	}
 	etag := fmt.Sprintf(`"i%d-%d"`, r.initVersion, len(b))
-	h := c.Writer.Header()
-	h.Set("Cache-Control", immutable)
-	h.Set("ETag", etag)
-	if c.GetHeader("If-None-Match") == etag {
-		c.Status(http.StatusNotModified)
-		return nil
-	}
-	c.Data(http.StatusOK, mimeOf(r.track), b)
-	return nil
+	return s.serveMedia(c, r, etag, mediaBody{data: b})
 }
 
 // serveSegment sends one segment straight from its media log (see
@@ -88,28 +79,8 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 	h["Cache-Control"] = immutableHeader
 	h["Etag"] = []string{etag}
 	h["Accept-Ranges"] = bytesHeader
-	if c.Request.Header.Get("If-None-Match") == etag {
-		c.Status(http.StatusNotModified)
-		return nil
-	}
-	start, n, status := int64(0), size, http.StatusOK
-	rng, ifRange := c.GetHeader("Range"), c.GetHeader("If-Range")
-	if rng != "" && (ifRange == "" || ifRange == etag) {
-		first, length, ok := parseRange(rng, size)
-		if !ok {
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			c.Status(http.StatusRequestedRangeNotSatisfiable)
-			return nil
-		}
-		if length >= 0 {
-			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, first+length-1, size))
-			start, n, status = first, length, http.StatusPartialContent
-		}
-	}
-	h["Content-Length"] = []string{strconv.FormatInt(n, 10)}
-	c.Status(status)
-	c.Writer.WriteHeaderNow()
-	if c.Request.Method == http.MethodHead {
+	start, n, send := writeRangeHeader(c, etag, size)
+	if !send {
 		return nil
 	}
 	if b.section == nil {
@@ -124,16 +95,55 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 	// The header (still in net/http's buffer) and the start of the
 	// sendfile leave in full packets; uncorking sends the tail.
 	defer corkConn(c.Request.Context())()
-	// gin's writer has no ReadFrom: copy into net/http's writer, whose
-	// ReadFrom uses sendfile for an *io.LimitedReader over an *os.File.
+	if _, err := io.Copy(netHTTPWriter(c), io.LimitReader(b.section.File, n)); err != nil {
+		s.Logger.Debug("media copy ended early", "path", c.Request.URL.Path, "error", err)
+	}
+	return nil
+}
+
+// writeRangeHeader answers the conditional and range headers of a request
+// for an immutable body of size bytes whose ETag is etag, after the caller
+// has set its other headers: 304 on a matching If-None-Match; 416 with
+// Content-Range when a single byte Range cannot be satisfied; 206 with
+// Content-Range for one satisfiable range (If-Range honoured; other Range
+// forms get the whole body, 200). It writes the status line and headers
+// (Content-Length included) and reports the byte range [start, start+n)
+// to send; send is false when no body follows (304, 416, HEAD).
+func writeRangeHeader(c *gin.Context, etag string, size int64) (start, n int64, send bool) {
+	h := c.Writer.Header()
+	if c.Request.Header.Get("If-None-Match") == etag {
+		c.Status(http.StatusNotModified)
+		return 0, 0, false
+	}
+	start, n, status := int64(0), size, http.StatusOK
+	rng, ifRange := c.Request.Header.Get("Range"), c.Request.Header.Get("If-Range")
+	if rng != "" && (ifRange == "" || ifRange == etag) {
+		first, length, ok := parseRange(rng, size)
+		if !ok {
+			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+			c.Status(http.StatusRequestedRangeNotSatisfiable)
+			return 0, 0, false
+		}
+		if length >= 0 {
+			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, first+length-1, size))
+			start, n, status = first, length, http.StatusPartialContent
+		}
+	}
+	h["Content-Length"] = []string{strconv.FormatInt(n, 10)}
+	c.Status(status)
+	c.Writer.WriteHeaderNow()
+	return start, n, c.Request.Method != http.MethodHead
+}
+
+// netHTTPWriter returns net/http's own ResponseWriter under gin's: gin's
+// has no ReadFrom, net/http's sends an *io.LimitedReader over an *os.File
+// with sendfile.
+func netHTTPWriter(c *gin.Context) http.ResponseWriter {
 	w := http.ResponseWriter(c.Writer)
 	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
 		w = u.Unwrap()
 	}
-	if _, err := io.Copy(w, io.LimitReader(b.section.File, n)); err != nil {
-		s.Logger.Debug("media copy ended early", "path", c.Request.URL.Path, "error", err)
-	}
-	return nil
+	return w
 }
 
 // parseRange parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range of a
