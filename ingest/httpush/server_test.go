@@ -466,14 +466,8 @@ func TestPushCMAF(t *testing.T) {
 // the target duration without upload on input 1, input 2 takes over and
 // hands on only what input 1 had not delivered.
 func TestPushFailover(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Date(2026, 12, 2, 15, 4, 20, 0, time.UTC)
-	clock := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}
-	e := newPushEnv(t, func(s *httpush.Server) { s.Now = clock })
+	clock := &fakeClock{now: time.Date(2026, 12, 2, 15, 4, 20, 0, time.UTC)}
+	e := newPushEnv(t, func(s *httpush.Server) { s.Now = clock.Now })
 	e.h.exclusive = true
 	e.mustPut("/in/v1/g/1/c/ts0.ts", fixture(t, "ts0.ts"))
 	e.mustPut("/in/v1/g/1/c/ts1.ts", fixture(t, "ts1.ts"))
@@ -486,16 +480,12 @@ func TestPushFailover(t *testing.T) {
 	if ss := e.h.streams("c"); len(ss) != 1 || ss[0].closed {
 		t.Fatalf("%d publications while input 1 is active, want its 1", len(ss))
 	}
-	mu.Lock()
-	now = now.Add(1400 * time.Millisecond) // < 1.5 × 1 s target
-	mu.Unlock()
+	clock.advance(1400 * time.Millisecond) // < 1.5 × 1 s target
 	e.mustPut("/in/v1/g/2/c/ts.m3u8", []byte(two))
 	if ss := e.h.streams("c"); len(ss) != 1 {
 		t.Fatalf("input 2 took over after 1.4 s of silence: %d publications", len(ss))
 	}
-	mu.Lock()
-	now = now.Add(200 * time.Millisecond)
-	mu.Unlock()
+	clock.advance(200 * time.Millisecond)
 	e.mustPut("/in/v1/g/2/c/ts.m3u8", []byte(two))
 	ss := e.h.streams("c")
 	if len(ss) != 2 || !ss[0].closed || ss[1].pub.RemoteAddr != "input 2" {
@@ -509,6 +499,24 @@ func TestPushFailover(t *testing.T) {
 	if n := len(ss[1].units); n >= len(ss[0].units) {
 		t.Errorf("input 2 handed on %d units, input 1 %d: the overlap was not skipped", n, len(ss[0].units))
 	}
+}
+
+// fakeClock is a test clock that moves only when told to.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // putScored uploads a CMAF segment with its MQCS in a CMSD-Static header
@@ -553,20 +561,10 @@ func mqcsRounds(t *testing.T, e *pushEnv, advance func(), next *int, scores ...[
 // publishing input's latest score. Without switching, scores change nothing.
 func TestPushMQCSSwitching(t *testing.T) {
 	for _, on := range []bool{true, false} {
-		var mu sync.Mutex
-		now := time.Date(2026, 12, 2, 20, 0, 0, 0, time.UTC)
-		clock := func() time.Time {
-			mu.Lock()
-			defer mu.Unlock()
-			return now
-		}
-		advance := func() {
-			mu.Lock()
-			now = now.Add(time.Second)
-			mu.Unlock()
-		}
+		clock := &fakeClock{now: time.Date(2026, 12, 2, 20, 0, 0, 0, time.UTC)}
+		advance := func() { clock.advance(time.Second) }
 		e := newPushEnv(t, func(s *httpush.Server) {
-			s.Now = clock
+			s.Now = clock.Now
 			s.Switching = func(group, channel string) httpush.Switching {
 				if group != "g" || channel != "cmafm" {
 					t.Errorf("Switching(%q, %q)", group, channel)
