@@ -12,6 +12,7 @@
 # one second after the last one ends, per stream-minute; the ratio push/rtsp
 # (target <= 1.5). Prints lines starting with PUSH.
 #
+# Usage: bash .ci/bench_push.sh [STREAMS]  (STREAMS, else BENCH_PUSH_STREAMS, else 50)
 # Knobs (environment): BENCH_PUSH_STREAMS (50), BENCH_PUSH_SECONDS (60),
 # BENCH_PUSH_SOURCE (an MP4 with a 2 s GOP; default: encoded here like
 # bench.sh's source), REWIND_BIN (bin/rewind). Loopback only; every process
@@ -22,11 +23,11 @@ export LC_ALL=C
 cd "$(dirname "$0")/.."
 root=$PWD
 bin=${REWIND_BIN:-$root/bin/rewind}
-streams=${BENCH_PUSH_STREAMS:-50}
+streams=${1:-${BENCH_PUSH_STREAMS:-50}}
 seconds=${BENCH_PUSH_SECONDS:-60}
 [ -x "$bin" ] || { echo "bench_push: $bin missing: run make build (or set REWIND_BIN)" >&2; exit 1; }
 [[ $streams =~ ^[0-9]+$ ]] && [ "$streams" -ge 1 ] && [ "$streams" -le 500 ] ||
-  { echo "bench_push: BENCH_PUSH_STREAMS=$streams: want 1..500" >&2; exit 1; }
+  { echo "bench_push: $streams streams: want 1..500" >&2; exit 1; }
 [[ $seconds =~ ^[0-9]+$ ]] && [ "$seconds" -ge 10 ] && [ "$seconds" -le 600 ] ||
   { echo "bench_push: BENCH_PUSH_SECONDS=$seconds: want 10..600" >&2; exit 1; }
 command -v ffmpeg >/dev/null || { echo "bench_push: ffmpeg missing (apt-get install ffmpeg)" >&2; exit 1; }

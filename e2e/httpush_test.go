@@ -20,14 +20,21 @@ import (
 // endpoint's manifest URLs.
 func pushChannel(t *testing.T, rw *rewind, group, channel string, inputType types.InputType) (ingest []string, hls, dash string) {
 	t.Helper()
+	return pushChannelWith(t, rw, &mediapackagev2.CreateChannelInput{
+		ChannelGroupName: aws.String(group), ChannelName: aws.String(channel), InputType: inputType,
+	})
+}
+
+// pushChannelWith is pushChannel creating the channel with in.
+func pushChannelWith(t *testing.T, rw *rewind, in *mediapackagev2.CreateChannelInput) (ingest []string, hls, dash string) {
+	t.Helper()
 	cli := sdkClient(t, rw, "AKIDPUSH", "SECRETPUSH")
 	ctx := context.Background()
+	group, channel := *in.ChannelGroupName, *in.ChannelName
 	if _, err := cli.CreateChannelGroup(ctx, &mediapackagev2.CreateChannelGroupInput{ChannelGroupName: aws.String(group)}); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := cli.CreateChannel(ctx, &mediapackagev2.CreateChannelInput{
-		ChannelGroupName: aws.String(group), ChannelName: aws.String(channel), InputType: inputType,
-	})
+	ch, err := cli.CreateChannel(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,7 @@ func (s *Server) serveSegment(c *gin.Context, r *request) error {
 	}
 	defer sec.File.Close()
 	etag := `"s` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(sec.Size, 36) + `"`
+	s.setMQCSHeaders(c.Writer.Header(), r)
 	return s.serveMedia(c, r, etag, mediaBody{section: sec})
 }
 

@@ -78,6 +78,13 @@ type Server struct {
 	// (remuxed on request). It defaults to DefaultTSCacheBytes; a negative
 	// value turns the cache off.
 	TSCacheBytes int64
+	// MQCS, when set, returns the media quality confidence score (0..100)
+	// of the latest segment pushed for a channel ("group/channel") by its
+	// publishing input, and that input (1 or 2); ok is false when none is
+	// known (see ingest/httpush). Segment responses of channels whose
+	// OutputHeaderConfiguration.PublishMQCS is on carry the score in a
+	// CMSD-Static header (mqcs.go). Called concurrently.
+	MQCS func(channel string) (score, input int, ok bool)
 
 	requestsOnce sync.Once
 	requests     *prometheus.CounterVec

@@ -229,6 +229,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	}
 	defer push.Close()
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: httpush.Routes(), Handler: push})
+	httpSrv.MQCS = push.MQCS
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: console.Routes(), Handler: newConsole(cfg, cat, harv, store, api, log.With("component", "console"))})
 	if err := httpSrv.Initialize(); err != nil {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
@@ -359,12 +360,27 @@ func ingestURLs(cfg *Config, cat *catalog.Catalog, httpSrv *origin.Server, rtspB
 }
 
 // newPushIngest builds the HTTP push ingest: channels must exist unless
-// auto-provisioning is on, and take the push form of their InputType.
+// auto-provisioning is on, and take the push form of their InputType; a
+// CMAF-input channel's InputSwitchConfiguration drives MQCS input switching.
 func newPushIngest(cfg *Config, cat *catalog.Catalog, h ingest.Handler, log *slog.Logger) *httpush.Server {
 	return &httpush.Server{
 		Handler: h,
 		MaxBody: cfg.IngestMaxBody,
 		Logger:  log,
+		Switching: func(group, channel string) httpush.Switching {
+			ch, err := cat.Channel(group, channel)
+			if err != nil || ch.InputSwitchConfiguration == nil {
+				return httpush.Switching{}
+			}
+			sw := httpush.Switching{}
+			if p := ch.InputSwitchConfiguration.MQCSInputSwitching; p != nil {
+				sw.MQCS = *p
+			}
+			if p := ch.InputSwitchConfiguration.PreferredInput; p != nil {
+				sw.Preferred = *p
+			}
+			return sw
+		},
 		Lookup: func(group, channel string) (string, error) {
 			ch, err := cat.Channel(group, channel)
 			switch {

@@ -65,12 +65,20 @@ type Server struct {
 	Logger *slog.Logger
 	// Now is the clock; it defaults to time.Now.
 	Now func() time.Time
+	// Switching returns the MQCS input switching of a CMAF-input channel
+	// (read at each switching decision, so an update applies at once). Nil
+	// switches on silence only.
+	Switching func(group, channel string) Switching
 
 	// wmu guards written: per channel, the wall time of the last unit any
 	// session handed on, so a failover to the other input skips what the
 	// first one already delivered. Taken under a session's lock.
 	wmu     sync.Mutex
 	written map[string]time.Time
+	// scores: per channel, the latest segment score of inputs 1 and 2
+	// (CMAF push); active: the input that publishes the channel. Under wmu.
+	scores map[string][3]inputScore
+	active map[string]int
 
 	mu       sync.Mutex
 	sessions map[sessionKey]*session
@@ -121,6 +129,8 @@ func (s *Server) Initialize() error {
 	s.sessions = map[sessionKey]*session{}
 	s.rates = map[sessionKey]*rateWindow{}
 	s.written = map[string]time.Time{}
+	s.scores = map[string][3]inputScore{}
+	s.active = map[string]int{}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan struct{})
 	go s.reap(ctx)
@@ -227,6 +237,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, err)
 		return
 	}
+	if inputType == InputCMAF && !strings.HasSuffix(t.file, ".mpd") && !isInit(body) {
+		// Before the upload: a waiting input decides on it whether to take over.
+		score, ok := parseMQCS(r.Header)
+		if !ok {
+			score = UnscoredMQCS
+		}
+		s.noteScore(key.channel, key.input, score, s.Now())
+	}
 	err = ss.upload(t.file, body, s.Now())
 	if errors.Is(err, errSessionEnded) {
 		// The encoder started over after EXT-X-ENDLIST: a new session.
@@ -256,11 +274,23 @@ func (s *Server) session(key sessionKey, t target, cmaf bool) (*session, error) 
 
 // replace swaps an ended session of key for a new one.
 func (s *Server) replace(key sessionKey, old *session, t target, cmaf bool) *session {
+	// A CMAF encoder sends its inits once per connection: the session that
+	// follows (its input lost the channel to the other) keeps them. Read
+	// before s.mu: a session's lock is never taken under it.
+	var inits map[string]*fmp4Init
+	var cmafInits map[string]string
+	if cmaf {
+		old.mu.Lock()
+		inits, cmafInits = maps.Clone(old.inits), maps.Clone(old.cmafInits)
+		old.mu.Unlock()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.sessions[key]
 	if ss == old || ss == nil {
 		ss = newSession(s, t, cmaf)
+		maps.Copy(ss.inits, inits)
+		ss.cmafInits = cmafInits
 		s.sessions[key] = ss
 	}
 	return ss

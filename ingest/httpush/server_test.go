@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -465,14 +466,8 @@ func TestPushCMAF(t *testing.T) {
 // the target duration without upload on input 1, input 2 takes over and
 // hands on only what input 1 had not delivered.
 func TestPushFailover(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Date(2026, 12, 2, 15, 4, 20, 0, time.UTC)
-	clock := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}
-	e := newPushEnv(t, func(s *httpush.Server) { s.Now = clock })
+	clock := &fakeClock{now: time.Date(2026, 12, 2, 15, 4, 20, 0, time.UTC)}
+	e := newPushEnv(t, func(s *httpush.Server) { s.Now = clock.Now })
 	e.h.exclusive = true
 	e.mustPut("/in/v1/g/1/c/ts0.ts", fixture(t, "ts0.ts"))
 	e.mustPut("/in/v1/g/1/c/ts1.ts", fixture(t, "ts1.ts"))
@@ -485,16 +480,12 @@ func TestPushFailover(t *testing.T) {
 	if ss := e.h.streams("c"); len(ss) != 1 || ss[0].closed {
 		t.Fatalf("%d publications while input 1 is active, want its 1", len(ss))
 	}
-	mu.Lock()
-	now = now.Add(1400 * time.Millisecond) // < 1.5 × 1 s target
-	mu.Unlock()
+	clock.advance(1400 * time.Millisecond) // < 1.5 × 1 s target
 	e.mustPut("/in/v1/g/2/c/ts.m3u8", []byte(two))
 	if ss := e.h.streams("c"); len(ss) != 1 {
 		t.Fatalf("input 2 took over after 1.4 s of silence: %d publications", len(ss))
 	}
-	mu.Lock()
-	now = now.Add(200 * time.Millisecond)
-	mu.Unlock()
+	clock.advance(200 * time.Millisecond)
 	e.mustPut("/in/v1/g/2/c/ts.m3u8", []byte(two))
 	ss := e.h.streams("c")
 	if len(ss) != 2 || !ss[0].closed || ss[1].pub.RemoteAddr != "input 2" {
@@ -507,5 +498,125 @@ func TestPushFailover(t *testing.T) {
 	}
 	if n := len(ss[1].units); n >= len(ss[0].units) {
 		t.Errorf("input 2 handed on %d units, input 1 %d: the overlap was not skipped", n, len(ss[0].units))
+	}
+}
+
+// fakeClock is a test clock that moves only when told to.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// putScored uploads a CMAF segment with its MQCS in a CMSD-Static header
+// (the way an encoder scores its segments) and requires 201.
+func (e *pushEnv) putScored(path string, body []byte, score int) {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.http.URL+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("CMSD-Static", fmt.Sprintf("ot=v,com.example-mqcs=%d", score))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusCreated {
+		e.t.Fatalf("POST %s: %d %s", path, resp.StatusCode, b)
+	}
+}
+
+// mqcsRounds pushes, for each round, one segment to input 1 then one to
+// input 2 of channel cmafm with the given scores, one second apart on the
+// test clock (the segment numbers go on from *next).
+func mqcsRounds(t *testing.T, e *pushEnv, advance func(), next *int, scores ...[2]int) {
+	t.Helper()
+	for _, sc := range scores {
+		seg := fixture(t, fmt.Sprintf("fmp4%d.m4s", *next%2))
+		for in := 1; in <= 2; in++ {
+			e.putScored(fmt.Sprintf("/in/v1/g/%d/cmafm/chunk-stream0-%05d.m4s", in, *next), seg, sc[in-1])
+		}
+		*next++
+		advance()
+	}
+}
+
+// TestPushMQCSSwitching: with MQCS input switching on, a CMAF channel
+// follows the input whose latest segment scores higher: input 1 publishes
+// while it scores better, input 2 takes over when input 1's score drops
+// below its own, input 1 takes the channel back when its score recovers
+// (its inits, pushed once, still apply). Server.MQCS reports the
+// publishing input's latest score. Without switching, scores change nothing.
+func TestPushMQCSSwitching(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		clock := &fakeClock{now: time.Date(2026, 12, 2, 20, 0, 0, 0, time.UTC)}
+		advance := func() { clock.advance(time.Second) }
+		e := newPushEnv(t, func(s *httpush.Server) {
+			s.Now = clock.Now
+			s.Switching = func(group, channel string) httpush.Switching {
+				if group != "g" || channel != "cmafm" {
+					t.Errorf("Switching(%q, %q)", group, channel)
+				}
+				return httpush.Switching{MQCS: on}
+			}
+		})
+		e.h.exclusive = true
+		e.mustPut("/in/v1/g/1/cmafm/init-stream0.m4s", fixture(t, "init.mp4"))
+		e.mustPut("/in/v1/g/2/cmafm/init-stream0.m4s", fixture(t, "init.mp4"))
+		next := 0
+		inputs := func() []string {
+			var out []string
+			for _, s := range e.h.streams("cmafm") {
+				out = append(out, s.pub.RemoteAddr)
+			}
+			return out
+		}
+		mqcsRounds(t, e, advance, &next, [2]int{90, 80}, [2]int{90, 80}, [2]int{90, 80})
+		if got := inputs(); len(got) != 1 || got[0] != "input 1" {
+			t.Fatalf("switching %v: publications %v while input 1 scores better, want [input 1]", on, got)
+		}
+		if score, in, ok := e.srv.MQCS("g/cmafm"); !ok || score != 90 || in != 1 {
+			t.Errorf("switching %v: MQCS = %d, input %d, %v; want 90 from input 1", on, score, in, ok)
+		}
+		mqcsRounds(t, e, advance, &next, [2]int{40, 80})
+		want := []string{"input 1", "input 2"}
+		if !on {
+			want = want[:1]
+		}
+		if got := inputs(); !slices.Equal(got, want) {
+			t.Fatalf("switching %v: publications %v after input 1's score fell to 40, want %v", on, got, want)
+		}
+		if score, in, ok := e.srv.MQCS("g/cmafm"); on && (!ok || score != 80 || in != 2) {
+			t.Errorf("MQCS after the switch = %d, input %d, %v; want 80 from input 2", score, in, ok)
+		}
+		// Input 1 recovers: its next session holds two segments, then takes the channel back.
+		mqcsRounds(t, e, advance, &next, [2]int{95, 80}, [2]int{95, 80}, [2]int{95, 80})
+		if on {
+			want = append(want, "input 1")
+		}
+		if got := inputs(); !slices.Equal(got, want) {
+			t.Fatalf("switching %v: publications %v after input 1 recovered to 95, want %v\n%s", on, got, want, e.log())
+		}
+		ss := e.h.streams("cmafm")
+		for i, s := range ss[:len(ss)-1] {
+			if !s.closed {
+				t.Errorf("publication %d (%s) still open after the switch", i, s.pub.RemoteAddr)
+			}
+		}
+		if on && !strings.Contains(e.log(), "input 2 took over on MQCS: 80 against 40") {
+			t.Errorf("no log line for the switch:\n%s", e.log())
+		}
 	}
 }

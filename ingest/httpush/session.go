@@ -125,21 +125,38 @@ func (ss *session) failoverAfter() time.Duration {
 }
 
 // takeOver ends the channel's session on the other input when it has been
-// silent for failoverAfter, so this one can publish. It reports whether it
-// ended one. The other session's lock is only tried: two waiting inputs
-// never wait for each other.
+// silent for failoverAfter, or, with MQCS input switching on (CMAF), when
+// this input's latest segment scored higher (see [prefers]), so this one
+// can publish. It reports whether it ended one. The other session's lock
+// is only tried: two waiting inputs never wait for each other.
 func (ss *session) takeOver() bool {
 	ss.srv.mu.Lock()
 	other := ss.srv.sessions[sessionKey{channel: ss.key.channel, input: 3 - ss.key.input}]
 	ss.srv.mu.Unlock()
-	if other == nil || other.idleSince(ss.srv.Now()) < ss.failoverAfter() || !other.mu.TryLock() {
+	if other == nil {
+		return false
+	}
+	now := ss.srv.Now()
+	reason := ""
+	switch {
+	case other.idleSince(now) >= ss.failoverAfter():
+		reason = fmt.Sprintf("input %d took over after %s without upload", ss.key.input, ss.failoverAfter())
+	case ss.cmaf && ss.srv.Switching != nil:
+		sw := ss.srv.Switching(ss.t.group, ss.t.channel)
+		sc := ss.srv.scoresOf(ss.key.channel)
+		if prefers(sw, ss.key.input, sc, now, ss.idleTimeout()) {
+			reason = fmt.Sprintf("input %d took over on MQCS: %d against %d", ss.key.input,
+				sc[ss.key.input].score, sc[other.key.input].score)
+		}
+	}
+	if reason == "" || !other.mu.TryLock() {
 		return false
 	}
 	defer other.mu.Unlock()
 	if other.ended || other.stream == nil {
 		return false
 	}
-	other.finish(fmt.Sprintf("input %d took over after %s without upload", ss.key.input, ss.failoverAfter()))
+	other.finish(reason)
 	return true
 }
 
@@ -496,6 +513,7 @@ func (ss *session) start() bool {
 		return false
 	}
 	ss.stream, ss.published = stream, rs
+	ss.srv.noteActive(ss.key.channel, ss.key.input)
 	// After a failover, what the other input already delivered is skipped.
 	if lw := ss.srv.lastWritten(ss.key.channel); !lw.IsZero() {
 		for _, r := range rs {
