@@ -124,6 +124,17 @@ func (ps *Pulls) State(group, channel string) (PullState, bool) {
 	return rp.pull.State(), true
 }
 
+// Spec returns what the channel is pulled from and whether it is pulled.
+func (ps *Pulls) Spec(group, channel string) (PullSpec, bool) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	rp := ps.pulls[pullKey{group, channel}]
+	if rp == nil {
+		return PullSpec{}, false
+	}
+	return rp.spec, true
+}
+
 // Close stops every pull and waits: each publication's Stream is closed
 // when it returns. Later Sets do nothing.
 func (ps *Pulls) Close() {

@@ -38,7 +38,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, t target) boo
 		reason = "basic authentication required"
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="rewind publish", charset="UTF-8"`)
-	s.Logger.Warn("publish refused", slog.String("protocol", "http-push"), slog.String("reason", string(ingest.RefusedCredentials)),
+	s.Logger.Warn("publish refused", slog.String("reason", string(ingest.RefusedCredentials)),
 		slog.String("group", t.group), slog.String("channel", t.channel), slog.String("remote", r.RemoteAddr), slog.String("error", reason))
 	s.refused(ingest.RefusedCredentials)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -91,7 +91,7 @@ func TestPushCredentials(t *testing.T) {
 		t.Errorf("channel lookups %v: a refused request reached the lookup (auto-provisioning)", looked)
 	}
 	logs := e.log()
-	if n := strings.Count(logs, `msg="publish refused" protocol=http-push reason=credentials`); n != 4 {
+	if n := strings.Count(logs, `msg="publish refused" reason=credentials`); n != 4 {
 		t.Errorf("%d credentials refusals logged, want 4:\n%s", n, logs)
 	}
 	if !strings.Contains(logs, "remote=127.0.0.1:") {
