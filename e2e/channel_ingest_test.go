@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -232,12 +231,7 @@ func TestChannelCredentials(t *testing.T) {
 func TestRTSPPullAPI(t *testing.T) {
 	requireTools(t, "ffmpeg", "node", "chromium")
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	camAddr := ln.Addr().String()
-	ln.Close()
+	camAddr := freeLoopbackAddr(t)
 	startCamera(t, camAddr, "90")
 	rw := startRewind(t, t.TempDir(), "--auto-provision=false")
 
