@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -45,11 +46,19 @@ func TestRTMPChannelCredentials(t *testing.T) {
 			t.Errorf("publish with key %q was accepted", key)
 		}
 	}
-	mu.Lock()
-	if refused[ingest.RefusedCredentials] != 4 || refused[ingest.RefusedOther] != 1 {
-		t.Errorf("refusals %v, want 4 credentials and 1 other", refused)
+	// The server counts a refusal right after answering it: wait a little.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		got := refused[ingest.RefusedCredentials] == 4 && refused[ingest.RefusedOther] == 1
+		counts := fmt.Sprint(refused)
+		mu.Unlock()
+		if got {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("refusals %s, want 4 credentials and 1 other", counts)
+		}
 	}
-	mu.Unlock()
 	if n := len(h.publications()); n != 0 {
 		t.Errorf("%d publications reached the Handler before the credentials passed", n)
 	}

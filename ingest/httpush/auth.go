@@ -18,8 +18,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, t target) boo
 	if s.ChannelCredentials != nil {
 		c, ok, err := s.ChannelCredentials(t.group, t.channel)
 		if err != nil {
-			s.refuse(w, r, &statusError{code: http.StatusServiceUnavailable, err: errors.Join(errNoCredentials, err)})
 			s.refused(ingest.RefusedOther)
+			s.refuse(w, r, &statusError{code: http.StatusServiceUnavailable, err: errors.Join(errNoCredentials, err)})
 			return false
 		}
 		if ok {
