@@ -35,25 +35,9 @@ for tool in ffmpeg curl go getconf; do
   command -v "$tool" >/dev/null || { echo "bench_publish: $tool missing" >&2; exit 1; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rewind-bench-publish.XXXXXX")
-pids=()
-cleanup() {
-  local rc=$? p
-  trap - EXIT INT TERM
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-clk_tck=$(getconf CLK_TCK)
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# shellcheck source=.ci/bench_lib.sh
+. .ci/bench_lib.sh
+bench_init publish
 
 src=${BENCH_PUBLISH_SOURCE:-}
 if [ -z "$src" ]; then
