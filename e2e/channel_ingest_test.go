@@ -227,7 +227,8 @@ func TestChannelCredentials(t *testing.T) {
 // (RewindSource) is pulled from the camera TestRTSPPull uses: it records
 // (appears in /ranges) and plays in hls.js; GetChannel shows the pull
 // connected without the camera's credentials; clearing the source stops
-// the pull; a source that is not rtsp:// is refused.
+// the pull, and so does deleting the channel; a source that is not
+// rtsp:// is refused.
 func TestRTSPPullAPI(t *testing.T) {
 	requireTools(t, "ffmpeg", "node", "chromium")
 	t.Parallel()
@@ -299,5 +300,27 @@ func TestRTSPPullAPI(t *testing.T) {
 	}
 	if !logHas(rw.logs.String(), "rtsp pull started", "channel=cam") {
 		t.Error("no pull start logged")
+	}
+
+	// Set again, then delete the channel: the pull stops with it.
+	mustAPI(t, rw, "PUT", "/channelGroup/live/channel/cam/", map[string]any{"RewindSource": map[string]any{"Url": src}})
+	gauge := `rewind_pull_connected{channel="live/cam"} 1`
+	waitFor(t, 30*time.Second, "the pull connected again", func() bool {
+		return strings.Contains(string(mustGet(t, rw.url("/metrics"))), gauge)
+	})
+	if status, _, b := apiJSON(t, rw, "DELETE", "/channelGroup/live/channel/cam/originEndpoint/default", nil); status != 200 {
+		t.Fatalf("DeleteOriginEndpoint: %d %s", status, b)
+	}
+	if status, _, b := apiJSON(t, rw, "DELETE", "/channelGroup/live/channel/cam/", nil); status != 200 {
+		t.Fatalf("DeleteChannel: %d %s", status, b)
+	}
+	waitFor(t, 15*time.Second, "the pull of the deleted channel to stop", func() bool {
+		return !strings.Contains(string(mustGet(t, rw.url("/metrics"))), `rewind_pull_connected{channel="live/cam"}`)
+	})
+	// Auto-provisioning is off: a pull still running would be refused
+	// (channel not found) and retry; none is logged after the delete.
+	time.Sleep(2 * time.Second)
+	if logHas(rw.logs.String(), "rtsp pull failed", "channel=cam", "channel not found") {
+		t.Error("the pull kept running after the channel was deleted")
 	}
 }
