@@ -14,6 +14,9 @@
 #   (f) the demo channel: CPU of an idle Rewind with the built-in demo channel
 #       (the default) against --demo=false (.ci/bench_demo.sh). The other
 #       runs use --demo=false.
+#   (h) publish: CPU per stream-minute of RTMP and SRT publish (ffmpeg -c copy)
+#       against RTSP publish of the same source, BENCH_PUBLISH_STREAMS (50)
+#       streams each (.ci/bench_publish.sh); rows below the ingest table.
 #   (g) push: CPU per stream-minute of HTTP push (HLS/TS, ffmpeg -c copy)
 #       against RTSP publish of the same source, BENCH_PUSH_STREAMS streams
 #       (50) each (.ci/bench_push.sh).
@@ -22,7 +25,7 @@
 # WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32, manifests),
 # WRK_SEGMENT_CONNECTIONS ("32 256"), WRK_ROUNDS (3: Rewind and nginx
 # alternate, the medians are compared), BENCH_SECTIONS ("ingest segment
-# manifest render llhls harvest demo clip push": the parts to run), REWIND_BIN
+# manifest render llhls harvest demo clip push", plus "publish": the parts to run), REWIND_BIN
 # (bin/rewind), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1 keeps the temp dir.
 set -euo pipefail
 export LC_ALL=C
@@ -36,7 +39,7 @@ wrk_seconds=${WRK_SECONDS:-15}
 wrk_threads=${WRK_THREADS:-2}
 wrk_conns=${WRK_CONNECTIONS:-32}
 seg_conns=${WRK_SEGMENT_CONNECTIONS:-"32 256"}
-sections=${BENCH_SECTIONS:-"ingest segment manifest render llhls harvest demo clip push"}
+sections=${BENCH_SECTIONS:-"ingest publish segment manifest render llhls harvest demo clip push"}
 wrk_rounds=${WRK_ROUNDS:-3}
 out=${BENCH_OUT:-$root/docs/BENCHMARKS.md}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
@@ -438,6 +441,11 @@ log "LL-HLS blocked requests: $llhls_cmd"
 llhls_out="(not run: BENCH_SECTIONS)"
 want llhls && llhls_out=$(cd "$root" && eval "$llhls_cmd" 2>&1 | grep -E 'llhls-blocked-bench' || true)
 
+# ---------------------------------------------------------------- (h) RTMP and SRT vs RTSP
+publish_cmd="BENCH_PUBLISH_STREAMS=${BENCH_PUBLISH_STREAMS:-50} BENCH_PUBLISH_SECONDS=$seconds bash .ci/bench_publish.sh"
+publish_out="(not run: BENCH_SECTIONS)"
+want publish && { log "RTMP and SRT vs RTSP: $publish_cmd"; publish_out=$(cd "$root" && REWIND_BIN="$bin" BENCH_PUBLISH_SOURCE="$src" eval "$publish_cmd" 2>&1 | grep -E '^PUBLISH' || true); }
+
 # ---------------------------------------------------------------- (e) harvest
 harvest_cmd="HOURS=\"${BENCH_HARVEST_HOURS:-1}\" bash .ci/bench_harvest.sh"
 log "harvest: $harvest_cmd"
@@ -487,6 +495,18 @@ gen=$work/results.md
   echo
   echo "Target (100 publishers, no dropped frames): **$pass_ingest**."
   if [ ${#ingest_notes[@]} -gt 0 ]; then echo; printf '%s\n' "${ingest_notes[@]}"; fi
+  echo
+  echo "### Ingest by protocol: RTMP and SRT against RTSP, CPU per stream-minute, ${seconds} s"
+  echo
+  echo '```sh'
+  echo "$publish_cmd"
+  echo '```'
+  echo
+  sed -n 's/^PUBLISH |/|/p' <<<"${publish_out:-}"
+  echo
+  echo '```'
+  grep -v '^PUBLISH |' <<<"${publish_out:-(no output)}" || true
+  echo '```'
   echo
   echo "### Serving: Rewind against nginx, same bytes, same run"
   echo

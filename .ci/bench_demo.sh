@@ -19,25 +19,9 @@ warmup=${BENCH_DEMO_WARMUP:-10}
 [[ $seconds =~ ^[0-9]+$ ]] && [ "$seconds" -ge 10 ] && [ "$seconds" -le 600 ] ||
   { echo "bench_demo: BENCH_DEMO_SECONDS=$seconds: want 10..600" >&2; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rewind-bench-demo.XXXXXX")
-pids=()
-cleanup() {
-  local rc=$? p
-  trap - EXIT INT TERM
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-clk_tck=$(getconf CLK_TCK)
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# shellcheck source=.ci/bench_lib.sh
+. .ci/bench_lib.sh
+bench_init demo
 
 # start NAME ARGS...: a fresh Rewind; prints its pid, log in $work/NAME.log.
 start() {

@@ -87,6 +87,17 @@ func (c *cameraServer) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
+// freeLoopbackAddr returns a loopback TCP address that was free a moment ago.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
 // startCamera serves the camera on addr and has ffmpeg publish seconds of a
 // clip into it; stop ends both.
 func startCamera(t *testing.T, addr string, seconds string) (stop func()) {
@@ -117,12 +128,7 @@ func startCamera(t *testing.T, addr string, seconds string) (stop func()) {
 func TestRTSPPull(t *testing.T) {
 	requireTools(t, "ffmpeg")
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	camAddr := ln.Addr().String()
-	ln.Close()
+	camAddr := freeLoopbackAddr(t)
 
 	stopCam := startCamera(t, camAddr, "60")
 	dir := t.TempDir()

@@ -35,6 +35,9 @@ type RTMPServer struct {
 	ReadTimeout time.Duration
 	// Credentials, when set, are required in the stream URL's query.
 	Credentials Credentials
+	// ChannelCredentials, when set, gives channels their own credentials,
+	// which replace Credentials for them; looked up before any media is read.
+	ChannelCredentials ChannelCredentials
 	// OnRefused, when set, is called for every refused publisher.
 	OnRefused func(Refusal)
 
@@ -147,9 +150,15 @@ func (s *RTMPServer) serve(c net.Conn) {
 		return
 	}
 	logger = logger.With("group", group, "channel", channel)
-	if s.Credentials.Required() {
+	creds, err := credentialsFor(s.Credentials, s.ChannelCredentials, group, channel)
+	if err != nil {
+		_ = sc.RejectAction()
+		s.refused(logger, RefusedOther, err)
+		return
+	}
+	if creds.Required() {
 		q := sc.URL.Query()
-		if !s.Credentials.match(q.Get("user"), q.Get("pass")) {
+		if !creds.Match(q.Get("user"), q.Get("pass")) {
 			_ = sc.RejectAction()
 			s.refused(logger, RefusedCredentials, errors.New("wrong or missing user/pass in the stream URL"))
 			return

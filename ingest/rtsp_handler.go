@@ -124,7 +124,17 @@ func (h *rtspHandler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*ba
 		return r.response(), r
 	}
 
-	if c := h.s.Credentials; c.Required() && !ctx.Conn.VerifyCredentials(ctx.Request, c.User, c.Pass) {
+	// The channel's own credentials replace the default; an invalid path is
+	// refused for its name after the default credentials are checked.
+	group, channel, pathErr := parsePublishPath(ctx.Path)
+	c := h.s.Credentials
+	if pathErr == nil {
+		var err error
+		if c, err = credentialsFor(h.s.Credentials, h.s.ChannelCredentials, group, channel); err != nil {
+			return refuseWith(refuse(base.StatusInternalServerError, "credentials unavailable", err))
+		}
+	}
+	if c.Required() && !ctx.Conn.VerifyCredentials(ctx.Request, c.User, c.Pass) {
 		// Without an Authorization header this is the challenge, not a refusal.
 		if _, sent := ctx.Request.Header["Authorization"]; sent {
 			logger.Warn("publish refused", "protocol", "rtsp", "reason", string(RefusedCredentials), "error", "wrong user or password")
@@ -141,9 +151,8 @@ func (h *rtspHandler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*ba
 		return refuseWith(refuse(base.StatusBadRequest, "already publishing",
 			errors.New("session already has a publication")))
 	}
-	group, channel, err := parsePublishPath(ctx.Path)
-	if err != nil {
-		return refuseWith(refuse(base.StatusBadRequest, err.Error(), err))
+	if pathErr != nil {
+		return refuseWith(refuse(base.StatusBadRequest, pathErr.Error(), pathErr))
 	}
 	specs, r := buildTracks(ctx.Description)
 	if r != nil {

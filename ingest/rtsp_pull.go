@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,10 +49,12 @@ type RTSPPull struct {
 	// OnState, when set, is called on every state change from the pull's goroutine.
 	OnState func(PullState)
 
-	url   *base.URL
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	url  *base.URL
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	mu    sync.Mutex // guards state: written by the pull's goroutine, read by State
 	state PullState
 }
 
@@ -101,9 +104,21 @@ func (p *RTSPPull) Close() {
 	<-p.done
 }
 
-func (p *RTSPPull) report() {
+// State returns the pull's current state. It is safe for concurrent use.
+func (p *RTSPPull) State() PullState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state
+}
+
+// setState changes the state under the lock and reports it.
+func (p *RTSPPull) setState(f func(*PullState)) {
+	p.mu.Lock()
+	f(&p.state)
+	st := p.state
+	p.mu.Unlock()
 	if p.OnState != nil {
-		p.OnState(p.state)
+		p.OnState(st)
 	}
 }
 
@@ -119,16 +134,18 @@ func (p *RTSPPull) run() {
 			return
 		default:
 		}
-		p.state.Connected = false
-		p.state.Retries++
-		if err != nil {
-			p.state.LastError = err.Error()
-		}
-		p.report()
+		p.setState(func(st *PullState) {
+			st.Connected = false
+			st.Retries++
+			if err != nil {
+				st.LastError = redact(err.Error(), p.url)
+			}
+		})
 		if time.Since(started) >= p.MaxBackoff {
 			backoff = p.MinBackoff
 		}
-		logger.Warn("rtsp pull failed; retrying", "error", p.state.LastError, "retry_in", backoff.String(), "retries", p.state.Retries)
+		st := p.State()
+		logger.Warn("rtsp pull failed; retrying", "error", st.LastError, "retry_in", backoff.String(), "retries", st.Retries)
 		select {
 		case <-p.stop:
 			return
@@ -136,6 +153,18 @@ func (p *RTSPPull) run() {
 		}
 		backoff = min(backoff*2, p.MaxBackoff)
 	}
+}
+
+// redact removes the source's credentials from an error text.
+func redact(msg string, u *base.URL) string {
+	if u.User == nil {
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, u.User.String()+"@", "")
+	if pass, ok := u.User.Password(); ok && pass != "" {
+		msg = strings.ReplaceAll(msg, pass, "xxxxx")
+	}
+	return msg
 }
 
 // session runs one connection to the source until it fails, drops or the
@@ -207,8 +236,7 @@ func (p *RTSPPull) session(logger *slog.Logger) error {
 	pb.mu.Lock()
 	pb.recordStart = time.Now()
 	pb.mu.Unlock()
-	p.state.Connected = true
-	p.report()
+	p.setState(func(st *PullState) { st.Connected = true })
 	logger.Info("rtsp pull started", "codecs", codecList(tracks))
 	err = c.Wait()
 	pb.close(time.Now(), err)

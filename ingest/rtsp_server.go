@@ -42,6 +42,9 @@ type RTSPServer struct {
 	// Credentials, when set, are required with RTSP basic or digest
 	// authentication on ANNOUNCE (401 with a challenge first).
 	Credentials Credentials
+	// ChannelCredentials, when set, gives channels their own credentials,
+	// which replace Credentials for them (looked up from the ANNOUNCE path).
+	ChannelCredentials ChannelCredentials
 	// OnRefused, when set, is called for every publisher refused for wrong
 	// credentials.
 	OnRefused func(Refusal)

@@ -36,6 +36,10 @@ type SRTServer struct {
 	// Credentials: a non-empty Pass is the passphrase every publisher must
 	// encrypt with (SRT allows 10 to 79 characters). User is not used by SRT.
 	Credentials Credentials
+	// ChannelCredentials, when set, gives channels their own passphrase
+	// (their Pass), which replaces Credentials for them; looked up from the
+	// stream id in the handshake, before the passphrase is set on it.
+	ChannelCredentials ChannelCredentials
 	// OnRefused, when set, is called for every refused publisher.
 	OnRefused func(Refusal)
 
@@ -142,7 +146,13 @@ func (s *SRTServer) handshake(req srt.ConnRequest) {
 		return
 	}
 	logger = logger.With("group", group, "channel", channel)
-	if pass := s.Credentials.Pass; pass != "" {
+	creds, err := credentialsFor(s.Credentials, s.ChannelCredentials, group, channel)
+	if err != nil {
+		req.Reject(srt.REJX_UNAUTHORIZED)
+		s.refused(logger, RefusedOther, err)
+		return
+	}
+	if pass := creds.Pass; pass != "" {
 		if !req.IsEncrypted() {
 			req.Reject(srt.REJX_UNAUTHORIZED)
 			s.refused(logger, RefusedCredentials, errors.New("no passphrase: the connection is not encrypted"))

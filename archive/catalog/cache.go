@@ -147,6 +147,8 @@ func (ch *Channel) clone() *Channel {
 	}
 	out.ResetAt = ptr(ch.ResetAt)
 	out.Tags = maps.Clone(ch.Tags)
+	out.Publish = ptr(ch.Publish)
+	out.Source = ptr(ch.Source)
 	return &out
 }
 

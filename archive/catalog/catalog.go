@@ -105,6 +105,34 @@ type Catalog struct {
 	store Store
 	mu    sync.Mutex // serialises mutations
 	cache docCache
+
+	wmu      sync.RWMutex
+	watchers []func(group, channel string)
+}
+
+// WatchChannels registers f, called after every write or delete of a
+// channel through this catalog (create, update, reset, delete,
+// auto-provisioning, tag changes) with the channel's names. f runs on the
+// writer's goroutine while the catalog's mutation lock is held: it must
+// return at once and must not call the catalog's mutating methods (record
+// the name and signal another goroutine). It is safe for concurrent use.
+func (c *Catalog) WatchChannels(f func(group, channel string)) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.watchers = append(c.watchers, f)
+}
+
+// channelChanged tells the watchers about a write of the channel kind/id.
+func (c *Catalog) channelChanged(kind, id string) {
+	if kind != kindChannel {
+		return
+	}
+	k := keyOf(kind, id)
+	c.wmu.RLock()
+	defer c.wmu.RUnlock()
+	for _, f := range c.watchers {
+		f(k.group, k.channel)
+	}
 }
 
 // New returns a catalog over store.
@@ -134,20 +162,28 @@ func (c *Catalog) put(kind, id string, v any) error {
 	if err != nil {
 		return err
 	}
+	err = c.store.PutResource(kind, id, b)
 	if cachedKind(kind) {
-		defer c.cache.invalidate(keyOf(kind, id))
+		c.cache.invalidate(keyOf(kind, id))
 	}
-	return c.store.PutResource(kind, id, b)
+	if err != nil {
+		return err
+	}
+	// After the invalidation: a watcher's reader sees the new document.
+	c.channelChanged(kind, id)
+	return nil
 }
 
 // del deletes a document; a missing one is not an error.
 func (c *Catalog) del(kind, id string) error {
+	err := c.store.DeleteResource(kind, id)
 	if cachedKind(kind) {
-		defer c.cache.invalidate(keyOf(kind, id))
+		c.cache.invalidate(keyOf(kind, id))
 	}
-	if err := c.store.DeleteResource(kind, id); err != nil && !errors.Is(err, archive.ErrNotFound) {
+	if err != nil && !errors.Is(err, archive.ErrNotFound) {
 		return err
 	}
+	c.channelChanged(kind, id)
 	return nil
 }
 

@@ -46,6 +46,12 @@ type Channel struct {
 	ResetAt                   *time.Time        `json:",omitempty"`
 	ETag                      string            `json:",omitempty"`
 	Tags                      map[string]string `json:",omitempty"`
+	// Publish, when set, are the channel's own publish credentials
+	// (Rewind extension RewindPublish; not part of the MediaPackage shape).
+	Publish *PublishCredentials `json:",omitempty"`
+	// Source, when set, is the RTSP source Rewind pulls the channel from
+	// (Rewind extension RewindSource; not part of the MediaPackage shape).
+	Source *PullSource `json:",omitempty"`
 }
 
 // Segment holds an endpoint's segment settings. Scte is kept verbatim.

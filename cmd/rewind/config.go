@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest"
 	"github.com/rewind-origin/rewind/ingest/name"
@@ -80,6 +81,18 @@ type Config struct {
 	// Pull lists the channels Rewind pulls from RTSP sources (YAML section
 	// "pull": a list of {group, channel, source, transport}; docs/publish.md).
 	Pull []PullSource
+	// PublishCredentials gives channels their own publish credentials
+	// (YAML section "publish-credentials": a list of {group, channel,
+	// user, pass}); a channel's credentials set through the API win.
+	PublishCredentials []ChannelCredentials
+}
+
+// ChannelCredentials are one channel's own publish credentials.
+type ChannelCredentials struct {
+	Group   string `yaml:"group"`
+	Channel string `yaml:"channel"`
+	User    string `yaml:"user"`
+	Pass    string `yaml:"pass"`
 }
 
 // PullSource is one channel pulled from an RTSP source (a camera).
@@ -418,6 +431,12 @@ func (c *Config) decodeFile(set []setting, fromFlags map[string]bool) error {
 			}
 			continue
 		}
+		if k == "publish-credentials" {
+			if err := decodeSection(v, &c.PublishCredentials); err != nil {
+				return fmt.Errorf("key %q: %w", k, err)
+			}
+			continue
+		}
 		if k == "harvest" {
 			if err := decodeSection(v, &c.Harvest); err != nil {
 				return fmt.Errorf("key %q: %w", k, err)
@@ -534,18 +553,29 @@ func (c *Config) validate() error {
 	}
 	pulled := map[string]bool{}
 	for i, p := range c.Pull {
-		u, err := url.Parse(p.Source)
-		switch {
+		src := catalog.PullSource{URL: p.Source, Transport: p.Transport}
+		switch err := src.Check(); {
 		case name.Check(p.Group) != nil || name.Check(p.Channel) != nil:
 			bad("pull", "item %d: group and channel must be valid names, got %q/%q", i+1, p.Group, p.Channel)
-		case err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "":
-			bad("pull", "item %d: source must be an rtsp:// URL, got %q", i+1, p.Source)
-		case p.Transport != "" && p.Transport != "tcp" && p.Transport != "udp":
-			bad("pull", "item %d: transport must be tcp, udp or empty, got %q", i+1, p.Transport)
+		case err != nil:
+			bad("pull", "item %d: %v", i+1, err)
 		case pulled[p.Group+"/"+p.Channel]:
 			bad("pull", "item %d: channel %s/%s pulled twice", i+1, p.Group, p.Channel)
 		}
 		pulled[p.Group+"/"+p.Channel] = true
+	}
+	credited := map[string]bool{}
+	for i, pc := range c.PublishCredentials {
+		p := catalog.PublishCredentials{User: pc.User, Password: pc.Pass}
+		switch err := p.Check(); {
+		case name.Check(pc.Group) != nil || name.Check(pc.Channel) != nil:
+			bad("publish-credentials", "item %d: group and channel must be valid names, got %q/%q", i+1, pc.Group, pc.Channel)
+		case err != nil:
+			bad("publish-credentials", "item %d: %v", i+1, err)
+		case credited[pc.Group+"/"+pc.Channel]:
+			bad("publish-credentials", "item %d: channel %s/%s given twice", i+1, pc.Group, pc.Channel)
+		}
+		credited[pc.Group+"/"+pc.Channel] = true
 	}
 	ids := map[string]bool{}
 	for i, f := range c.Faults {

@@ -375,3 +375,30 @@ func TestConfigPublishListeners(t *testing.T) {
 		t.Errorf("a short password without SRT: %v", err)
 	}
 }
+
+// TestConfigChannelIngest: the YAML sections "publish-credentials" and
+// "pull" are read and checked by the catalog's rules (the API's).
+func TestConfigChannelIngest(t *testing.T) {
+	yml := writeYAML(t, "publish-credentials:\n  - {group: live, channel: cam1, user: cam, pass: own-password}\n"+
+		"pull:\n  - {group: live, channel: cam2, source: \"rtsp://u:p@192.0.2.1/s\", transport: tcp}\n")
+	c, err := loadConfig([]string{"--config", yml}, envOf(nil), &bytes.Buffer{})
+	if err != nil || len(c.PublishCredentials) != 1 || c.PublishCredentials[0] != (ChannelCredentials{Group: "live", Channel: "cam1", User: "cam", Pass: "own-password"}) ||
+		len(c.Pull) != 1 || c.Pull[0].Source != "rtsp://u:p@192.0.2.1/s" {
+		t.Fatalf("config %+v %v", c, err)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{"publish-credentials:\n  - {group: live, channel: cam1, user: cam, pass: short}\n", `setting "publish-credentials": item 1: the publish password must have 10 to 79 characters`},
+		{"publish-credentials:\n  - {group: live, channel: a.b, user: cam, pass: own-password}\n", `setting "publish-credentials": item 1: group and channel must be valid names`},
+		{"publish-credentials:\n  - {group: l, channel: c, pass: own-password}\n  - {group: l, channel: c, pass: own-password}\n", `item 2: channel l/c given twice`},
+		{"publish-credentials:\n  - {group: l, channel: c, pwd: x}\n", `publish-credentials`},
+		{"pull:\n  - {group: l, channel: c, source: \"http://u:secret@cam/s\"}\n", `setting "pull": item 1: the source must be an rtsp:// or rtsps:// URL with a host, got "http://cam/s"`},
+	} {
+		_, err := loadConfig([]string{"--config", writeYAML(t, bad.yaml)}, envOf(nil), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: %v, want %q", bad.yaml, err, bad.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("%q: the error quotes a password: %v", bad.yaml, err)
+		}
+	}
+}

@@ -208,9 +208,22 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		}
 	}()
 	var rtspBound atomic.Pointer[string] // set once RTSP is listening
+	var pulls atomic.Pointer[pullSync]   // set once the pulls run
 	api := newControlPlane(cfg, cat, httpSrv, &rtspBound, log.With("component", "api"))
 	api.Harvester = harv
 	api.Now = now
+	api.PullStatus = func(group, channel string) (mediapackage.PullStatus, bool) {
+		ps := pulls.Load()
+		if ps == nil {
+			return mediapackage.PullStatus{}, false
+		}
+		st, ok := ps.state(group, channel)
+		return mediapackage.PullStatus{Connected: st.Connected, Retries: st.Retries, LastError: st.LastError}, ok
+	}
+	auth, err := newPublishAuth(cfg, cat, metrics.registerer())
+	if err != nil {
+		return err
+	}
 	// The control plane is served beside the data plane, on the same router.
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: mediapackage.Routes(), Handler: api})
 	httpSrv.Mounts = append(httpSrv.Mounts, simulationMounts(faults, sim, api.Verifier, func(now time.Time) {
@@ -224,6 +237,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: tencent.Routes(), Handler: newTencentAPI(cfg, cat, harv, store, api, log.With("component", "tencent-api"))})
 	// HTTP push ingest (MediaPackage v2's /in/v1/) too, into the same router as RTSP.
 	push := newPushIngest(cfg, cat, router, log.With("component", "ingest", "protocol", "http-push"))
+	push.Credentials, push.ChannelCredentials, push.OnRefused = auth.creds, auth.lookup, auth.count("http-push")
 	if err := push.Initialize(); err != nil {
 		return err
 	}
@@ -244,10 +258,11 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Logger:         log.With("component", "ingest"),
 		ReadTimeout:    cfg.IngestTimeout,
 	}
-	pubs, err := startPublishListeners(cfg, rtsp, router, metrics.registerer(), log.With("component", "ingest"))
+	pubs, err := startPublishListeners(cfg, cat, auth, rtsp, router, metrics.registerer(), log.With("component", "ingest"))
 	if err != nil {
 		return err
 	}
+	pulls.Store(pubs.pulls)
 	if err := rtsp.Initialize(); err != nil {
 		pubs.close()
 		return fmt.Errorf("setting \"rtsp-addr\": %w", err)

@@ -1,27 +1,29 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/ingest"
 )
 
-// publishListeners are the RTMP and SRT publish listeners (RTSP is wired in
-// serve); each is nil when its address is empty.
-type publishListeners struct {
-	rtmp  *ingest.RTMPServer
-	srt   *ingest.SRTServer
-	pulls []*ingest.RTSPPull
+// publishAuth is what every publish listener checks: the server-wide
+// credentials, each channel's own (which replace them), and the refusal
+// counter rewind_ingest_refused_total{protocol,reason}.
+type publishAuth struct {
+	creds   ingest.Credentials
+	lookup  ingest.ChannelCredentials
+	refused *prometheus.CounterVec
 }
 
-// startPublishListeners binds the RTMP and SRT listeners of cfg, handing
-// their publications to h, and sets the publish credentials and refusal
-// counter of rtsp (not yet initialized); refusals are counted in
-// rewind_ingest_refused_total{protocol,reason}.
-func startPublishListeners(cfg *Config, rtsp *ingest.RTSPServer, h ingest.Handler, reg prometheus.Registerer, log *slog.Logger) (*publishListeners, error) {
+// newPublishAuth registers the refusal counter and builds the lookup of a
+// channel's own credentials: the catalog's (set through the API), else the
+// config file's publish-credentials, else none (the server-wide ones apply).
+func newPublishAuth(cfg *Config, cat *catalog.Catalog, reg prometheus.Registerer) (*publishAuth, error) {
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rewind_ingest_refused_total",
 		Help: "Publishers refused, per protocol and reason (credentials, name, busy, other).",
@@ -29,80 +31,73 @@ func startPublishListeners(cfg *Config, rtsp *ingest.RTSPServer, h ingest.Handle
 	if err := reg.Register(refused); err != nil {
 		return nil, err
 	}
-	count := func(protocol string) func(ingest.Refusal) {
-		return func(r ingest.Refusal) { refused.WithLabelValues(protocol, string(r)).Inc() }
+	fromFile := map[string]ingest.Credentials{}
+	for _, c := range cfg.PublishCredentials {
+		fromFile[c.Group+"/"+c.Channel] = ingest.Credentials{User: c.User, Pass: c.Pass}
 	}
-	creds := ingest.Credentials{User: cfg.PublishUser, Pass: cfg.PublishPass}
-	rtsp.Credentials, rtsp.OnRefused = creds, count("rtsp")
+	lookup := func(group, channel string) (ingest.Credentials, bool, error) {
+		ch, err := cat.Channel(group, channel)
+		switch {
+		case err == nil && ch.Publish != nil:
+			return ingest.Credentials{User: ch.Publish.User, Pass: ch.Publish.Password}, true, nil
+		case err != nil && !errors.Is(err, catalog.ErrNotFound):
+			return ingest.Credentials{}, false, err
+		}
+		c, ok := fromFile[group+"/"+channel]
+		return c, ok, nil
+	}
+	return &publishAuth{creds: ingest.Credentials{User: cfg.PublishUser, Pass: cfg.PublishPass}, lookup: lookup, refused: refused}, nil
+}
+
+// count returns the OnRefused hook of one protocol's listener.
+func (a *publishAuth) count(protocol string) func(ingest.Refusal) {
+	return func(r ingest.Refusal) { a.refused.WithLabelValues(protocol, string(r)).Inc() }
+}
+
+// publishListeners are the RTMP and SRT publish listeners (RTSP is wired in
+// serve; each is nil when its address is empty) and the RTSP pulls.
+type publishListeners struct {
+	rtmp  *ingest.RTMPServer
+	srt   *ingest.SRTServer
+	pulls *pullSync
+}
+
+// startPublishListeners binds the RTMP and SRT listeners of cfg, handing
+// their publications to h, sets the publish credentials and refusal
+// counter of rtsp (not yet initialized), and starts the RTSP pulls of the
+// config file and the catalog.
+func startPublishListeners(cfg *Config, cat *catalog.Catalog, auth *publishAuth, rtsp *ingest.RTSPServer, h ingest.Handler, reg prometheus.Registerer, log *slog.Logger) (*publishListeners, error) {
+	rtsp.Credentials, rtsp.ChannelCredentials, rtsp.OnRefused = auth.creds, auth.lookup, auth.count("rtsp")
 	p := &publishListeners{}
 	if cfg.RTMPAddr != "" {
 		p.rtmp = &ingest.RTMPServer{Address: cfg.RTMPAddr, Handler: h, Logger: log, ReadTimeout: cfg.IngestTimeout,
-			Credentials: creds, OnRefused: count("rtmp")}
+			Credentials: auth.creds, ChannelCredentials: auth.lookup, OnRefused: auth.count("rtmp")}
 		if err := p.rtmp.Initialize(); err != nil {
 			return nil, fmt.Errorf("setting \"rtmp-addr\": %w", err)
 		}
 	}
 	if cfg.SRTAddr != "" {
 		p.srt = &ingest.SRTServer{Address: cfg.SRTAddr, Handler: h, Logger: log, ReadTimeout: cfg.IngestTimeout,
-			Credentials: creds, OnRefused: count("srt")}
+			Credentials: auth.creds, ChannelCredentials: auth.lookup, OnRefused: auth.count("srt")}
 		if err := p.srt.Initialize(); err != nil {
 			p.close()
 			return nil, fmt.Errorf("setting \"srt-addr\": %w", err)
 		}
 	}
-	if err := p.startPulls(cfg, h, reg, log); err != nil {
+	pulls, err := startPullSync(cfg, cat, h, reg, log.With("protocol", "rtsp-pull"))
+	if err != nil {
 		p.close()
 		return nil, err
 	}
+	p.pulls = pulls
 	return p, nil
 }
 
-// startPulls starts the RTSP pulls of cfg; their state is in
-// rewind_pull_connected{channel} and rewind_pull_retries_total{channel}.
-func (p *publishListeners) startPulls(cfg *Config, h ingest.Handler, reg prometheus.Registerer, log *slog.Logger) error {
-	if len(cfg.Pull) == 0 {
-		return nil
-	}
-	connected := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "rewind_pull_connected", Help: "1 while an RTSP pull is connected to its source and playing.",
-	}, []string{"channel"})
-	retries := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "rewind_pull_retries_total", Help: "RTSP pull connections that failed or dropped, retried with backoff (1 s to 30 s).",
-	}, []string{"channel"})
-	if err := reg.Register(connected); err != nil {
-		return err
-	}
-	if err := reg.Register(retries); err != nil {
-		return err
-	}
-	for _, src := range cfg.Pull {
-		ch := src.Group + "/" + src.Channel
-		conn, retry := connected.WithLabelValues(ch), retries.WithLabelValues(ch)
-		conn.Set(0)
-		var seen uint64
-		pull := &ingest.RTSPPull{Source: src.Source, Group: src.Group, Channel: src.Channel, Transport: src.Transport,
-			Handler: h, Logger: log.With("protocol", "rtsp-pull"), ReadTimeout: cfg.IngestTimeout,
-			OnState: func(s ingest.PullState) {
-				if s.Connected {
-					conn.Set(1)
-				} else {
-					conn.Set(0)
-				}
-				retry.Add(float64(s.Retries - seen))
-				seen = s.Retries
-			}}
-		if err := pull.Start(); err != nil {
-			return fmt.Errorf("setting \"pull\": %w", err)
-		}
-		p.pulls = append(p.pulls, pull)
-	}
-	return nil
-}
-
-// close closes the listeners; every publication's Stream is closed when it returns.
+// close closes the listeners and pulls; every publication's Stream is
+// closed when it returns.
 func (p *publishListeners) close() {
-	for _, pull := range p.pulls {
-		pull.Close()
+	if p.pulls != nil {
+		p.pulls.close()
 	}
 	if p.rtmp != nil {
 		p.rtmp.Close()

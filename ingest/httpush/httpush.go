@@ -69,6 +69,17 @@ type Server struct {
 	// (read at each switching decision, so an update applies at once). Nil
 	// switches on silence only.
 	Switching func(group, channel string) Switching
+	// Credentials, when set, are required with HTTP basic authentication
+	// on every request (401 with a challenge otherwise), before the
+	// channel is looked up.
+	Credentials ingest.Credentials
+	// ChannelCredentials, when set, gives channels their own credentials,
+	// which replace Credentials for them.
+	ChannelCredentials ingest.ChannelCredentials
+	// OnRefused, when set, is called for every request refused for its
+	// credentials (RefusedCredentials) or because they could not be looked
+	// up (RefusedOther).
+	OnRefused func(ingest.Refusal)
 
 	// wmu guards written: per channel, the wall time of the last unit any
 	// session handed on, so a failover to the other input skips what the
@@ -199,6 +210,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.Header().Set("Allow", "PUT, POST, DELETE")
 		s.refuse(w, r, &statusError{code: http.StatusMethodNotAllowed, err: errors.New("push ingest takes PUT, POST and DELETE")})
+		return
+	}
+	if !s.authorize(w, r, t) {
 		return
 	}
 	inputType := InputHLS

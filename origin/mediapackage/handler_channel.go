@@ -14,6 +14,9 @@ type channelInput struct {
 	InputSwitchConfiguration  *catalog.InputSwitchConfiguration
 	OutputHeaderConfiguration *catalog.OutputHeaderConfiguration
 	Tags                      map[string]string
+	// Rewind extensions (channel_ingest.go).
+	RewindPublish *publishInput
+	RewindSource  *sourceInput
 }
 
 type ingestEndpoint struct {
@@ -38,6 +41,9 @@ type channelOutput struct {
 	OutputHeaderConfiguration *catalog.OutputHeaderConfiguration `json:",omitempty"`
 	Tags                      map[string]string                  `json:"Tags,omitempty"`
 	TagsLower                 map[string]string                  `json:"tags,omitempty"`
+	// Rewind extensions (channel_ingest.go); the SDKs ignore unknown members.
+	RewindPublish *publishOutput `json:",omitempty"`
+	RewindSource  *sourceOutput  `json:",omitempty"`
 }
 
 type channelListItem struct {
@@ -72,6 +78,7 @@ func (a *API) channelOut(ch *catalog.Channel, upperTags bool) channelOutput {
 			o.IngestEndpoints = append(o.IngestEndpoints, ingestEndpoint{ID: strconv.Itoa(i + 1), URL: u})
 		}
 	}
+	a.ingestExtensions(&o, ch)
 	if upperTags {
 		o.Tags = ch.Tags
 	} else {
@@ -130,6 +137,14 @@ func (a *API) createChannel(c *call) error {
 		v.maxLen("Description", *in.Description, maxDescription)
 	}
 	checkCMAFOnly(&v, inputType, in.InputSwitchConfiguration, in.OutputHeaderConfiguration)
+	var publish *catalog.PublishCredentials
+	if in.RewindPublish != nil {
+		publish = publishOf(&v, in.RewindPublish)
+	}
+	var source *catalog.PullSource
+	if in.RewindSource != nil {
+		source = sourceOf(&v, in.RewindSource)
+	}
 	idem := c.idempotency(&v, in)
 	if err := v.result(); err != nil {
 		return err
@@ -141,6 +156,8 @@ func (a *API) createChannel(c *call) error {
 		InputSwitchConfiguration:  in.InputSwitchConfiguration,
 		OutputHeaderConfiguration: in.OutputHeaderConfiguration,
 		Tags:                      in.Tags,
+		Publish:                   publish,
+		Source:                    source,
 	}
 	if in.Description != nil {
 		ch.Description = *in.Description
@@ -176,6 +193,17 @@ func (a *API) updateChannel(c *call) error {
 	if in.Description != nil {
 		v.maxLen("Description", *in.Description, maxDescription)
 	}
+	var publish, source bool
+	var creds *catalog.PublishCredentials
+	var src *catalog.PullSource
+	if in.RewindPublish != nil {
+		creds = publishOf(&v, in.RewindPublish)
+		publish = true
+	}
+	if in.RewindSource != nil {
+		src = sourceOf(&v, in.RewindSource)
+		source = true
+	}
 	if err := v.result(); err != nil {
 		return err
 	}
@@ -193,6 +221,12 @@ func (a *API) updateChannel(c *call) error {
 		}
 		if in.OutputHeaderConfiguration != nil {
 			ch.OutputHeaderConfiguration = in.OutputHeaderConfiguration
+		}
+		if publish {
+			ch.Publish = creds
+		}
+		if source {
+			ch.Source = src
 		}
 		return nil
 	})

@@ -49,7 +49,11 @@ type API struct {
 	Verifier *sigv4.Verifier
 	// Harvester runs harvest jobs; nil refuses the harvest operations.
 	Harvester Harvester
-	Logger    *slog.Logger
+	// PullStatus, when set, returns the live state of a channel's RTSP
+	// pull (ok false while none runs), shown in the RewindSource member of
+	// channel responses. It must not block.
+	PullStatus func(group, channel string) (PullStatus, bool)
+	Logger     *slog.Logger
 	// Now returns the wall clock; it defaults to time.Now.
 	Now func() time.Time
 }
