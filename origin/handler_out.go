@@ -20,6 +20,8 @@ type request struct {
 	track          string // track name (media playlists, segments)
 	initVersion    uint32
 	decodeTime     uint64
+	// iframes: the media playlist is the track's I-frame-only playlist (iframes.go).
+	iframes bool
 }
 
 type fileKind int
@@ -117,6 +119,9 @@ func (r *request) classify(file string) error {
 		return nil
 	}
 	if base, ok := strings.CutSuffix(file, ".m3u8"); ok {
+		if r.classifyIFrames(base) {
+			return nil
+		}
 		m, track, child := strings.Cut(base, "_")
 		if !child {
 			if _, _, ok := r.endpoint.HLS(m); !ok {
