@@ -338,6 +338,13 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 	for _, t := range w.tracks {
 		mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.info, t.segments))
 	}
+	if hasIFrames(r.endpoint) {
+		for _, t := range w.tracks {
+			if t.info.Kind == media.KindVideo {
+				mpd.Representations = append(mpd.Representations, dash.TrickModeRepresentation(t.info, t.segments))
+			}
+		}
+	}
 	var buf bytes.Buffer
 	if err := dash.WriteMPD(&buf, mpd); err != nil {
 		return nil, err

@@ -34,6 +34,7 @@ const (
 	fileSegment
 	fileClip      // clip.mp4 (handler_clip.go)
 	fileTSSegment // {track}/{decodeTime}.ts of a TS endpoint (handler_ts.go)
+	fileIFrame    // {track}/iframe-{decodeTime}.m4s: a segment's key frame (iframes.go)
 )
 
 // channelKey is the archive's name of a channel.
@@ -56,6 +57,8 @@ func (s *Server) handleOut(c *gin.Context) {
 		err = s.serveClip(c, r)
 	case fileTSSegment:
 		err = s.serveTS(c, r)
+	case fileIFrame:
+		err = s.serveIFrame(c, r)
 	default:
 		err = s.serveLowLatency(c, r) // LL-HLS playlists and parts (handler_llhls.go)
 	}
@@ -104,6 +107,9 @@ func (r *request) classify(file string) error {
 		}
 		if isTS, err := r.classifyTS(name); isTS {
 			return err
+		}
+		if r.classifyIFrame(name) {
+			return nil
 		}
 		t, ok := strings.CutSuffix(name, ".m4s")
 		if strings.HasPrefix(t, "gap-") && ok {

@@ -1,7 +1,11 @@
 package origin
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
 )
@@ -40,4 +44,40 @@ func (r *request) classifyIFrames(base string) bool {
 	}
 	r.kind, r.manifest, r.track, r.iframes = fileMediaPlaylist, name, track, true
 	return true
+}
+
+// classifyIFrame recognises "iframe-{decodeTime}.m4s" (name: the file name
+// after the track folder), the key frame of a segment alone, which DASH
+// trick-mode representations list, on endpoints that list I-frames.
+func (r *request) classifyIFrame(name string) bool {
+	t, ok := strings.CutPrefix(name, "iframe-")
+	if !ok || !hasIFrames(r.endpoint) {
+		return false
+	}
+	t, ok = strings.CutSuffix(t, ".m4s")
+	n, isNum := parseDecimal(t, 64)
+	if !ok || !isNum {
+		return false
+	}
+	r.kind, r.decodeTime = fileIFrame, n
+	return true
+}
+
+// serveIFrame serves the first KeyFrameSize bytes of a segment (styp,
+// moof, mdat header and the key frame: one decodable frame after the init
+// segment) like a segment: immutable, Range, sendfile. A segment whose
+// key-frame size is unknown (archived before it was kept) is 404.
+func (s *Server) serveIFrame(c *gin.Context, r *request) error {
+	sec, err := s.Archive.OpenSegment(r.channelKey(), r.track, r.decodeTime)
+	if err != nil {
+		return fmt.Errorf("key frame %s/iframe-%d.m4s: %w", r.track, r.decodeTime, err)
+	}
+	defer sec.File.Close()
+	n := sec.Segment.KeyFrameSize
+	if n <= 0 || n > sec.Size {
+		return fmt.Errorf("segment %s/%d.m4s: its key frame's length was not recorded: %w", r.track, r.decodeTime, errNotFound)
+	}
+	sec.Size = n
+	etag := `"i` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(n, 36) + `"`
+	return s.serveMedia(c, r, etag, mediaBody{section: sec})
 }

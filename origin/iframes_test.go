@@ -23,6 +23,15 @@ func TestIFramePlaylists(t *testing.T) {
 	if status, _, _ := o.get(t, "index_video_iframes.m3u8", 100); status != 404 {
 		t.Fatalf("I-frame playlist without IncludeIframeOnlyStreams: %d, want 404", status)
 	}
+	if status, body, _ := o.get(t, "index.mpd", 100); status != 200 || strings.Contains(body, "trickmode") {
+		t.Fatalf("MPD without IncludeIframeOnlyStreams: %d\n%s", status, body)
+	}
+	_, body, _ := o.get(t, "index_video.m3u8", 100)
+	last := strings.TrimSpace(body[strings.LastIndex(body, "video/"):])
+	iframeURI := strings.Replace(last, "video/", "video/iframe-", 1)
+	if status, _, _ := o.get(t, iframeURI, 100); status != 404 {
+		t.Fatalf("%s without IncludeIframeOnlyStreams: %d, want 404", iframeURI, status)
+	}
 	if _, err := o.cat.UpdateEndpoint("live", "ts", "default", "", time.Now(), func(e *catalog.Endpoint) error {
 		e.Segment.IncludeIframeOnlyStreams = true
 		return nil
@@ -63,8 +72,21 @@ func TestIFramePlaylists(t *testing.T) {
 		t.Errorf("audio I-frame playlist: %d, want 404", status)
 	}
 
+	// DASH: a trick-mode AdaptationSet per Period, whose segments are the
+	// key frames alone.
+	_, mpd, _ := o.get(t, "index.mpd", 100)
+	want := `<EssentialProperty schemeIdUri="http://dashif.org/guidelines/trickmode" value="0"/>` + "\n" +
+		`      <Representation id="video_iframes" bandwidth="1600" codecs="avc1.64001f" width="640" height="360" codingDependency="false">`
+	if n := strings.Count(mpd, want); n != 2 || !strings.Contains(mpd, `media="video/iframe-$Time$.m4s"`) {
+		t.Errorf("MPD: %d trick-mode AdaptationSets %q (want one per Period, 2):\n%s", n, want, mpd)
+	}
+	status, frame, h := o.get(t, iframeURI, 100)
+	if status != 200 || len(frame) != testKeyFrameEnd || h.Get("Content-Length") != "400" {
+		t.Errorf("%s: %d, %d bytes, want the %d bytes of the key frame", iframeURI, status, len(frame), testKeyFrameEnd)
+	}
+
 	// The byte range is served by the segment's URL.
-	_, body, _ := o.get(t, "index_video_iframes.m3u8", 100)
+	_, body, _ = o.get(t, "index_video_iframes.m3u8", 100)
 	uri := body[strings.LastIndex(body, "video/"):]
 	uri = strings.TrimSpace(uri)
 	req, _ := http.NewRequest(http.MethodGet, o.srv.URL+"/out/v1/live/ts/default/"+uri, nil)

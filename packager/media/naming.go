@@ -12,6 +12,11 @@ func SegmentURI(s Segment) string {
 	return s.Track + "/" + strconv.FormatUint(s.DecodeTime, 10) + ".m4s"
 }
 
+// IFrameTemplate is the DASH SegmentTemplate@media of the segments' key
+// frames alone (their first KeyFrameSize bytes), what trick-mode
+// representations list: "{track}/iframe-$Time$.m4s".
+func IFrameTemplate(track string) string { return track + "/iframe-$Time$.m4s" }
+
 // InitURI is the relative URI (and object name) of an init segment version:
 // "{track}/init-{version}.mp4".
 func InitURI(track string, version uint32) string {
