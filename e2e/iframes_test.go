@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +22,11 @@ import (
 //   - for several entries, the init segment followed by the byte range
 //     (fetched with a Range header) decodes with ffmpeg to exactly one
 //     video frame, a key frame, the same pixels as the segment's frame
-//     with the same presentation time.
+//     with the same presentation time;
+//   - the DASH manifest has a trick-mode AdaptationSet whose segments
+//     ({track}/iframe-{t}.m4s) are those same bytes;
+//   - dash.js and hls.js still play the window (the trick-mode streams
+//     are not picked for normal playback).
 func TestIFramePlaylist(t *testing.T) {
 	requireTools(t, "aws", "ffmpeg", "ffprobe")
 	t.Parallel()
@@ -32,7 +37,7 @@ func TestIFramePlaylist(t *testing.T) {
 	ep := mustCLI(t, rw, env, "create-origin-endpoint", "--channel-group-name", "live", "--channel-name", "iframes",
 		"--origin-endpoint-name", "trick", "--container-type", "CMAF",
 		"--segment", "SegmentDurationSeconds=2,IncludeIframeOnlyStreams=true",
-		"--hls-manifests", "ManifestName=index")
+		"--hls-manifests", "ManifestName=index", "--dash-manifests", "ManifestName=dash")
 	if seg, _ := ep["Segment"].(map[string]any); seg["IncludeIframeOnlyStreams"] != true {
 		t.Fatalf("create-origin-endpoint returned Segment %v, want IncludeIframeOnlyStreams true", ep["Segment"])
 	}
@@ -98,6 +103,29 @@ func TestIFramePlaylist(t *testing.T) {
 		}
 	}
 
+	// DASH: the MPD of the same window has a trick-mode AdaptationSet
+	// pointing at the video's, over the key frames alone.
+	mpd := string(mustGet(t, base+"dash.mpd"+window))
+	for _, want := range []string{`<EssentialProperty schemeIdUri="http://dashif.org/guidelines/trickmode" value="0"/>`,
+		`<Representation id="video_iframes"`, `codingDependency="false"`, `media="video/iframe-$Time$.m4s"`} {
+		if !strings.Contains(mpd, want) {
+			t.Errorf("MPD lacks %s:\n%s", want, mpd)
+		}
+	}
+
+	// The trick-mode stream leaves normal playback alone: dash.js and
+	// hls.js play the window.
+	for _, engine := range []string{"dash", "hls"} {
+		url := base + "dash.mpd" + window
+		if engine == "hls" {
+			url = base + "index.m3u8" + window
+		}
+		res := playInBrowser(t, url, "--engine", engine, "--seconds", "10", "--until-time", "5")
+		if res.Done.Fatal || res.Done.MaxCurrentTime < 5 {
+			t.Errorf("%s.js on the window: fatal %v, reached %.1f s (%s): %s", engine, res.Done.Fatal, res.Done.MaxCurrentTime, res.Done.Reason, res.errorText())
+		}
+	}
+
 	// Each byte range, after the init segment, is one decodable key frame:
 	// the segment's key frame.
 	dir := t.TempDir()
@@ -108,6 +136,10 @@ func TestIFramePlaylist(t *testing.T) {
 		status, part, cr := getRange(t, base+e.uri, fmt.Sprintf("bytes=0-%d", sizes[i]-1))
 		if status != 206 || len(part) != sizes[i] {
 			t.Fatalf("entry %d: Range of %d bytes: %d, %d bytes (%s)", i, sizes[i], status, len(part), cr)
+		}
+		// DASH's trick-mode segment of the same key frame: the same bytes.
+		if dashFrame := mustGet(t, base+strings.Replace(e.uri, "video/", "video/iframe-", 1)); !bytes.Equal(dashFrame, part) {
+			t.Errorf("entry %d: DASH trick-mode segment (%d bytes) differs from the HLS byte range (%d bytes)", i, len(dashFrame), len(part))
 		}
 		whole := mustGet(t, base+e.uri)
 		if len(whole) <= sizes[i] {
