@@ -42,13 +42,7 @@ func TestClip(t *testing.T) {
 
 	// The archived frames of the second and the last-but-one segments,
 	// from the live playlist, decoded: their wall-clock PTS and MD5.
-	var segs []hlsSegment
-	waitFor(t, 40*time.Second, "26 s of media", func() bool {
-		status, b := get(t, base+"index_video.m3u8")
-		if status != 200 {
-			return false
-		}
-		segs = parseMediaPlaylist(t, b).segments
+	segs := waitSegments(t, base+"index_video.m3u8", 40*time.Second, "26 s of media", func(segs []hlsSegment) bool {
 		total := 0.0
 		for _, s := range segs {
 			total += s.duration

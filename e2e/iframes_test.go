@@ -47,13 +47,7 @@ func TestIFramePlaylist(t *testing.T) {
 		"-bf", "2", "-pix_fmt", "yuv420p", "-c:a", "aac")
 	base := rw.url("/out/v1/live/iframes/trick/")
 
-	var segs []hlsSegment
-	waitFor(t, 40*time.Second, "seven segments", func() bool {
-		status, b := get(t, base+"index_video.m3u8")
-		if status != 200 {
-			return false
-		}
-		segs = parseMediaPlaylist(t, b).segments
+	segs := waitSegments(t, base+"index_video.m3u8", 40*time.Second, "seven segments", func(segs []hlsSegment) bool {
 		return len(segs) >= 7
 	})
 

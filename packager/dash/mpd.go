@@ -387,14 +387,7 @@ func TrackRepresentation(info media.TrackInfo, segs []media.Segment) Representat
 // frame alone: its first KeyFrameSize bytes), and the peak bit rate of
 // those key frames.
 func TrickModeRepresentation(info media.TrackInfo, segs []media.Segment) Representation {
-	keys := make([]media.Segment, 0, len(segs))
-	for _, s := range segs {
-		if s.KeyFrameSize > 0 {
-			s.Size = s.KeyFrameSize
-			keys = append(keys, s)
-		}
-	}
-	peak, _ := media.Bandwidth(keys)
+	peak, _ := media.KeyFrameBandwidth(segs)
 	return Representation{
 		Track:         info,
 		ID:            info.Name + "_iframes",

@@ -222,14 +222,7 @@ func (vs *Variants) AddIFrames(info media.TrackInfo, segs []media.Segment, uri s
 	if info.Kind != media.KindVideo {
 		return
 	}
-	keys := make([]media.Segment, 0, len(segs))
-	for _, s := range segs {
-		if s.KeyFrameSize > 0 {
-			s.Size = s.KeyFrameSize
-			keys = append(keys, s)
-		}
-	}
-	peak, avg := media.Bandwidth(keys)
+	peak, avg := media.KeyFrameBandwidth(segs)
 	vs.iframes = append(vs.iframes, Variant{Track: info, URI: uri, Bandwidth: peak, AvgBandwidth: avg})
 }
 

@@ -44,6 +44,21 @@ func Bandwidth(segs []Segment) (peak, avg int) {
 	return peak, avg
 }
 
+// KeyFrameBandwidth is Bandwidth of the segments' key frames alone (their
+// KeyFrameSize bytes each, over the segment's duration: one key frame per
+// segment), what an I-frame-only stream or a trick-mode representation
+// announces. Segments whose key-frame size is unknown are not counted.
+func KeyFrameBandwidth(segs []Segment) (peak, avg int) {
+	keys := make([]Segment, 0, len(segs))
+	for _, s := range segs {
+		if s.KeyFrameSize > 0 {
+			s.Size = s.KeyFrameSize
+			keys = append(keys, s)
+		}
+	}
+	return Bandwidth(keys)
+}
+
 // AppendSegmentURI appends SegmentURI(s) to b without allocating.
 func AppendSegmentURI(b []byte, s Segment) []byte {
 	b = append(b, s.Track...)
