@@ -68,6 +68,13 @@ func TestIFramePlaylists(t *testing.T) {
 			t.Errorf("%s: %d byte ranges", q, n)
 		}
 	}
+	// An LL-HLS manifest lists the I-frame playlist of its own children.
+	if status, body, _ := o.get(t, "low-latency.m3u8", 100); status != 200 || !strings.Contains(body, `URI="low-latency_video_iframes.m3u8"`) {
+		t.Errorf("LL-HLS multivariant: %d\n%s", status, body)
+	}
+	if status, body, _ := o.get(t, "low-latency_video_iframes.m3u8", 100); status != 200 || !strings.Contains(body, "#EXT-X-BYTERANGE:400@0\n") {
+		t.Errorf("LL-HLS manifest's I-frame playlist: %d\n%s", status, body)
+	}
 	if status, _, _ := o.get(t, "index_audio_iframes.m3u8", 100); status != 404 {
 		t.Errorf("audio I-frame playlist: %d, want 404", status)
 	}
