@@ -99,6 +99,10 @@ func writeSegment(t testing.TB, w *archive.Writer, track int, ts uint32, start t
 	return data
 }
 
+// keyFrameEnd is the KeyFrameEnd the test writers give a segment's first
+// chunk d.
+func keyFrameEnd(d []byte) int { return len(d)/2 + 1 }
+
 // writeChunks writes the chunks of a segment without ending it.
 func writeChunks(t testing.TB, w *archive.Writer, track int, ts uint32, start time.Time, nChunks int) []byte {
 	t.Helper()
@@ -106,10 +110,14 @@ func writeChunks(t testing.TB, w *archive.Writer, track int, ts uint32, start ti
 	for j := range nChunks {
 		d := segChunk(track, start, j)
 		all = append(all, d...)
-		err := w.WriteChunk(media.Chunk{
+		c := media.Chunk{
 			Track: track, Data: d, DecodeTime: ticks(start, ts) + uint64(j),
 			Duration: 1, SegmentStart: j == 0, Independent: j == 0,
-		})
+		}
+		if j == 0 {
+			c.KeyFrameEnd = keyFrameEnd(d)
+		}
+		err := w.WriteChunk(c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -171,7 +171,7 @@ func TestSegmentRecordRoundTrip(t *testing.T) {
 	r := segmentRecord{
 		FileUs: 1_700_000_000_000_000, Audio: true, Offset: 8192, Size: 12345,
 		DecodeTime: 153_000_000_000_000, Duration: 180000, Timescale: 90000,
-		Seq: 42, DiscSeq: 3, Disc: true, InitVersion: 2, Session: 9,
+		Seq: 42, DiscSeq: 3, Disc: true, InitVersion: 2, Session: 9, KeyFrameSize: 4321,
 	}
 	var got segmentRecord
 	if err := got.unmarshal(r.marshal()); err != nil {
@@ -179,6 +179,15 @@ func TestSegmentRecordRoundTrip(t *testing.T) {
 	}
 	if got != r {
 		t.Fatalf("round trip: %+v, want %+v", got, r)
+	}
+	// A version 1 record (written before KeyFrameSize was kept) still
+	// reads, with the key-frame size unknown.
+	v1 := r.marshal()[:segmentRecordV1Len]
+	v1[0] = segmentRecordV1Version
+	want := r
+	want.KeyFrameSize = 0
+	if err := got.unmarshal(v1); err != nil || got != want {
+		t.Fatalf("version 1 record: %+v %v, want %+v", got, err, want)
 	}
 	if err := got.unmarshal(r.marshal()[:10]); err == nil {
 		t.Fatal("short record accepted")

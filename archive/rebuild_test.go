@@ -65,8 +65,12 @@ func rSegment(t testing.TB, w *Writer, track int, ts uint32, start time.Time, n 
 	dt := media.TimeToTicks(start, ts)
 	for j := range n {
 		d := bytes.Repeat([]byte{byte(start.Unix()) + byte(j), byte(track)}, 700+int(start.Unix()%13)*91+j*37)
-		if err := w.WriteChunk(media.Chunk{Track: track, Data: d, DecodeTime: dt + uint64(j), Duration: 1,
-			SegmentStart: j == 0, Independent: j == 0}); err != nil {
+		c := media.Chunk{Track: track, Data: d, DecodeTime: dt + uint64(j), Duration: 1,
+			SegmentStart: j == 0, Independent: j == 0}
+		if j == 0 {
+			c.KeyFrameEnd = len(d) / 3 // carried by the trailer, so rebuilt
+		}
+		if err := w.WriteChunk(c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -226,7 +230,7 @@ func copyDir(t testing.TB, src string) string {
 // TestRebuildIsIdentical: an index rebuilt from the logs and the journal
 // holds exactly the keys and values of the original one (segment records:
 // Seq, DiscSeq, Discontinuity, DecodeTime, Duration, Timescale,
-// InitVersion, Size, offsets; log records; inits; track and channel
+// InitVersion, Size, KeyFrameSize, offsets; log records; inits; track and channel
 // states; resources and pins), and the media files are untouched.
 func TestRebuildIsIdentical(t *testing.T) {
 	fixture := t.TempDir()

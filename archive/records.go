@@ -25,11 +25,19 @@ type segmentRecord struct {
 	Disc         bool
 	InitVersion  uint32
 	Session      uint64
+	// KeyFrameSize is the length of the segment's leading bytes that
+	// decode its key frame (media.Segment.KeyFrameSize); 0 when unknown
+	// (version 1 records, written before it was kept).
+	KeyFrameSize uint32
 }
 
+// Segment record versions: version 1 (74 bytes) lacks KeyFrameSize;
+// version 2 (78 bytes) appends it. Both are read; version 2 is written.
 const (
-	segmentRecordVersion = 1
-	segmentRecordLen     = 74
+	segmentRecordVersion   = 2
+	segmentRecordLen       = 78
+	segmentRecordV1Version = 1
+	segmentRecordV1Len     = 74
 
 	flagDiscontinuity = 1 << 0
 	flagAudio         = 1 << 1
@@ -55,11 +63,13 @@ func (r *segmentRecord) marshal() []byte {
 	be.PutUint64(b[54:], r.DiscSeq)
 	be.PutUint32(b[62:], r.InitVersion)
 	be.PutUint64(b[66:], r.Session)
+	be.PutUint32(b[74:], r.KeyFrameSize)
 	return b
 }
 
 func (r *segmentRecord) unmarshal(b []byte) error {
-	if len(b) != segmentRecordLen || b[0] != segmentRecordVersion {
+	v2 := len(b) == segmentRecordLen && b[0] == segmentRecordVersion
+	if !v2 && (len(b) != segmentRecordV1Len || b[0] != segmentRecordV1Version) {
 		return fmt.Errorf("archive: malformed segment record (%d bytes)", len(b))
 	}
 	be := binary.BigEndian
@@ -76,6 +86,9 @@ func (r *segmentRecord) unmarshal(b []byte) error {
 		DiscSeq:     be.Uint64(b[54:]),
 		InitVersion: be.Uint32(b[62:]),
 		Session:     be.Uint64(b[66:]),
+	}
+	if v2 {
+		r.KeyFrameSize = be.Uint32(b[74:])
 	}
 	if r.Timescale == 0 {
 		return fmt.Errorf("archive: segment record with zero timescale")
@@ -95,6 +108,7 @@ func (r *segmentRecord) segment(track string) media.Segment {
 		Timescale:     r.Timescale,
 		InitVersion:   r.InitVersion,
 		Size:          r.Size,
+		KeyFrameSize:  int64(r.KeyFrameSize),
 	}
 }
 

@@ -24,7 +24,8 @@ import (
 // so a log is a plain sequence of boxes (styp moof mdat ... rwnd free styp
 // moof mdat ... rwnd free ...) that players and box dumpers skip through.
 //
-// rwnd payload (big-endian), version 1:
+// rwnd payload (big-endian), version 2 (version 1, still read, lacks the
+// key-frame size and its channel length follows the segment CRC at 80):
 //
 //	 8 u8  version
 //	 9 u8  flags: 1 discontinuity, 2 audio, 4 has info
@@ -34,15 +35,17 @@ import (
 //	28 u64 decode time        36 u64 duration        44 u32 timescale
 //	48 u64 seq                56 u64 disc seq        64 u32 init version
 //	68 u64 session            76 u32 CRC-32C of the segment's bytes
-//	80 u16 channel length, channel; u8 track length, track;
+//	80 u32 key-frame size (bytes of the segment that decode its key frame, 0 unknown)
+//	84 u16 channel length, channel; u8 track length, track;
 //	   u32 info length, info (JSON initRecord, or empty)
 //	end-4 u32 CRC-32C of the box up to here
 var trailerType = [4]byte{'r', 'w', 'n', 'd'}
 
 const (
-	trailerVersion  = 1
-	trailerFixedLen = 80
-	flagHasInfo     = 1 << 2
+	trailerVersion    = 2
+	trailerFixedLen   = 84
+	trailerV1FixedLen = 80
+	flagHasInfo       = 1 << 2
 	// maxTrailerLen bounds a trailer (names and one init segment).
 	maxTrailerLen = 1 << 20
 )
@@ -87,6 +90,7 @@ func appendTrailer(b []byte, t *trailer, end int64) []byte {
 	b = be.AppendUint32(b, t.rec.InitVersion)
 	b = be.AppendUint64(b, t.rec.Session)
 	b = be.AppendUint32(b, t.crc)
+	b = be.AppendUint32(b, t.rec.KeyFrameSize)
 	b = be.AppendUint16(b, uint16(len(t.channel)))
 	b = append(b, t.channel...)
 	b = append(b, byte(len(t.track)))
@@ -116,14 +120,22 @@ var errBadTrailer = errors.New("archive: malformed segment trailer")
 
 // parseTrailer decodes a whole rwnd box (header included).
 func parseTrailer(b []byte) (*trailer, error) {
-	if len(b) < trailerFixedLen+2+1+4+4 || binary.BigEndian.Uint32(b) != uint32(len(b)) ||
+	if len(b) < trailerV1FixedLen+2+1+4+4 || binary.BigEndian.Uint32(b) != uint32(len(b)) ||
 		[4]byte(b[4:8]) != trailerType {
 		return nil, errBadTrailer
 	}
 	if sum := binary.BigEndian.Uint32(b[len(b)-4:]); crc32.Checksum(b[:len(b)-4], castagnoli) != sum {
 		return nil, fmt.Errorf("%w: checksum mismatch", errBadTrailer)
 	}
-	if b[8] != trailerVersion {
+	fixed := trailerFixedLen
+	switch b[8] {
+	case trailerVersion:
+		if len(b) < trailerFixedLen+2+1+4+4 {
+			return nil, errBadTrailer
+		}
+	case 1:
+		fixed = trailerV1FixedLen
+	default:
 		return nil, fmt.Errorf("%w: version %d", errBadTrailer, b[8])
 	}
 	be := binary.BigEndian
@@ -141,7 +153,10 @@ func parseTrailer(b []byte) (*trailer, error) {
 		InitVersion: be.Uint32(b[64:]),
 		Session:     be.Uint64(b[68:]),
 	}, crc: be.Uint32(b[76:])}
-	rest := b[80 : len(b)-4]
+	if fixed == trailerFixedLen {
+		t.rec.KeyFrameSize = be.Uint32(b[80:])
+	}
+	rest := b[fixed : len(b)-4]
 	str := func(n int) (string, bool) {
 		if len(rest) < n {
 			return "", false

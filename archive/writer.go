@@ -50,6 +50,9 @@ type trackWriter struct {
 	inSeg  bool
 	segOff int64
 	crc    uint32
+	// keyFrameSize of the segment in progress (its first chunk's
+	// KeyFrameEnd), 0 when unknown.
+	keyFrameSize uint32
 }
 
 // OpenWriter opens the writer of a channel ("group/channel"). Only one
@@ -252,6 +255,10 @@ func (w *Writer) WriteChunk(c media.Chunk) error {
 			t.gapDone = true
 		}
 		t.inSeg = true
+		t.keyFrameSize = 0
+		if c.Independent && c.KeyFrameEnd > 0 && c.KeyFrameEnd <= len(c.Data) {
+			t.keyFrameSize = uint32(c.KeyFrameEnd)
+		}
 		t.segOff = alignUp(t.file.committed)
 		t.crc = crc32.Checksum(c.Data, castagnoli)
 		if err := w.s.writeLog(t.file, c.Data, t.segOff); err != nil {
@@ -379,6 +386,8 @@ func (w *Writer) nextRecord(t *trackWriter, e media.SegmentEnd) (segmentRecord, 
 		Disc:        t.disc,
 		InitVersion: st.InitVersion,
 		Session:     w.session,
+		// The first chunk starts the segment: its key frame is the segment's.
+		KeyFrameSize: t.keyFrameSize,
 	}
 	if t.disc && st.NextSeq > 0 {
 		st.DiscSeq++ // the track's very first segment starts the numbering at 0

@@ -57,6 +57,10 @@ func TestWriteReadBack(t *testing.T) {
 				seg.Size != int64(len(want[tc.track][i])) {
 				t.Fatalf("%s segment %d: %+v", tc.track, i, seg)
 			}
+			first := segChunk(map[string]int{"video": 0, "audio": 1}[tc.track], seg.Start(), 0)
+			if seg.KeyFrameSize != int64(keyFrameEnd(first)) {
+				t.Fatalf("%s segment %d: KeyFrameSize %d, want the first chunk's KeyFrameEnd %d", tc.track, i, seg.KeyFrameSize, keyFrameEnd(first))
+			}
 			sec, err := s.OpenSegment(ch, tc.track, seg.DecodeTime)
 			if err != nil {
 				t.Fatal(err)

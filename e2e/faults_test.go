@@ -260,17 +260,7 @@ func TestFaultsPlayer(t *testing.T) {
 		status, b := get(t, rw.url("/out/v1/live/fp/default/index_video.m3u8"))
 		return status == 200 && len(parseMediaPlaylist(t, b).segments) >= 3
 	})
-	served := func() float64 {
-		_, b, _ := jsonRequest(http.MethodGet, rw.url("/metrics"), "")
-		for _, m := range metricRE.FindAllStringSubmatch(b, -1) {
-			if m[1] == "rewind_http_requests_total" && m[2] == `{route="/out/v1/:group/:channel/:endpoint/*file",status="200"}` {
-				var v float64
-				_, _ = fmt.Sscan(m[3], &v)
-				return v
-			}
-		}
-		return 0
-	}
+	served := func() float64 { return dataPlaneAnswers(rw, "200") }
 	type window struct {
 		removed time.Time
 		err     error

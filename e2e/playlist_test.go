@@ -33,6 +33,22 @@ type hlsSegment struct {
 	gapBefore float64
 }
 
+// waitSegments polls the media playlist at url until enough holds for its
+// segments (what names the wait in the failure) and returns them.
+func waitSegments(t *testing.T, url string, timeout time.Duration, what string, enough func([]hlsSegment) bool) []hlsSegment {
+	t.Helper()
+	var segs []hlsSegment
+	waitFor(t, timeout, what, func() bool {
+		status, b := get(t, url)
+		if status != 200 {
+			return false
+		}
+		segs = parseMediaPlaylist(t, b).segments
+		return enough(segs)
+	})
+	return segs
+}
+
 func parseMediaPlaylist(t *testing.T, b []byte) mediaPlaylist {
 	t.Helper()
 	var p mediaPlaylist

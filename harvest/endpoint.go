@@ -19,6 +19,9 @@ type jobEndpoint struct {
 	StartoverWindowSeconds int
 	// TS: the endpoint's ContainerType is TS (MPEG-TS segments).
 	TS bool
+	// IFrames: the endpoint lists I-frame-only playlists
+	// (IncludeIframeOnlyStreams, CMAF only).
+	IFrames bool
 	// Manifests by type.
 	HLS, LowLatencyHLS, DASH []jobManifest
 }
@@ -42,6 +45,7 @@ func (s *Service) endpoint(group, channel, endpoint string) (*jobEndpoint, error
 		return nil, err
 	}
 	out := &jobEndpoint{StartoverWindowSeconds: e.StartoverWindowSeconds, TS: e.ContainerType == "TS"}
+	out.IFrames = e.Segment.IncludeIframeOnlyStreams && !out.TS
 	for _, m := range e.HlsManifests {
 		out.HLS = append(out.HLS, hlsManifest(m))
 	}

@@ -209,6 +209,7 @@ func (s *Service) export(ctx context.Context, r *record) error {
 		To:      j.ScheduleConfiguration.EndTime.Time,
 		Now:     s.Now(),
 		TS:      ep.TS,
+		IFrames: ep.IFrames,
 	}
 	hls, dash, llhls := j.HarvestedManifests.names()
 	out := func(n string) string { // the manifest's name in the package

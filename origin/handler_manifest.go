@@ -238,8 +238,12 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 	}
 	query := w.childQuery()
 	var vs hls.Variants
+	iframes := hasIFrames(r.endpoint)
 	for _, t := range w.tracks {
 		vs.Add(t.info, t.segments, r.childPrefix()+"_"+t.info.Name+".m3u8"+query)
+		if iframes {
+			vs.AddIFrames(t.info, t.segments, r.childPrefix()+"_"+t.info.Name+iframesSuffix+".m3u8"+query)
+		}
 	}
 	var buf bytes.Buffer
 	write := vs.Write
@@ -271,11 +275,15 @@ func (s *Server) renderMediaPlaylistOf(r *request, w *window) (*rendered, error)
 		return nil, err
 	}
 	t := w.tracks[0]
+	if r.iframes && t.info.Kind != media.KindVideo {
+		return nil, fmt.Errorf("track %s has no I-frames: %w", t.info.Name, errNotFound)
+	}
 	p := hls.MediaPlaylist{
 		Segments:                t.segments,
 		AppendSegmentURI:        media.AppendSegmentURI,
 		InitURI:                 initURI(t.info.Name),
 		ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
+		IFramesOnly:             r.iframes,
 	}
 	if r.isTS() {
 		p.AppendSegmentURI, p.InitURI, p.NoInit = media.AppendTSSegmentURI, nil, true
@@ -329,6 +337,13 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 	}
 	for _, t := range w.tracks {
 		mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.info, t.segments))
+	}
+	if hasIFrames(r.endpoint) {
+		for _, t := range w.tracks {
+			if t.info.Kind == media.KindVideo {
+				mpd.Representations = append(mpd.Representations, dash.TrickModeRepresentation(t.info, t.segments))
+			}
+		}
 	}
 	var buf bytes.Buffer
 	if err := dash.WriteMPD(&buf, mpd); err != nil {

@@ -53,6 +53,9 @@ func newTestOrigin(t *testing.T, devClock bool) *testOrigin {
 	return &testOrigin{t0: t0, srv: srv, cat: cat}
 }
 
+// testKeyFrameEnd is the key frame's byte length in every test segment.
+const testKeyFrameEnd = 400
+
 func writeSession(t testing.TB, store *archive.Store, start time.Time, n int, version byte) {
 	t.Helper()
 	w, err := store.OpenWriter("live/ts")
@@ -72,7 +75,7 @@ func writeSession(t testing.TB, store *archive.Store, start time.Time, n int, ve
 		for k, tr := range tracks {
 			dt := media.TimeToTicks(at, tr.Timescale)
 			if err := w.WriteChunk(media.Chunk{Track: k, Data: make([]byte, 1000), DecodeTime: dt, Duration: 2 * uint64(tr.Timescale),
-				SegmentStart: true, Independent: true}); err != nil {
+				SegmentStart: true, Independent: true, KeyFrameEnd: testKeyFrameEnd}); err != nil {
 				t.Fatal(err)
 			}
 			if err := w.EndSegment(media.SegmentEnd{Track: k, DecodeTime: dt, Duration: 2 * uint64(tr.Timescale)}); err != nil {

@@ -20,6 +20,8 @@ type request struct {
 	track          string // track name (media playlists, segments)
 	initVersion    uint32
 	decodeTime     uint64
+	// iframes: the media playlist is the track's I-frame-only playlist (iframes.go).
+	iframes bool
 }
 
 type fileKind int
@@ -32,6 +34,7 @@ const (
 	fileSegment
 	fileClip      // clip.mp4 (handler_clip.go)
 	fileTSSegment // {track}/{decodeTime}.ts of a TS endpoint (handler_ts.go)
+	fileIFrame    // {track}/iframe-{decodeTime}.m4s: a segment's key frame (iframes.go)
 )
 
 // channelKey is the archive's name of a channel.
@@ -54,6 +57,8 @@ func (s *Server) handleOut(c *gin.Context) {
 		err = s.serveClip(c, r)
 	case fileTSSegment:
 		err = s.serveTS(c, r)
+	case fileIFrame:
+		err = s.serveIFrame(c, r)
 	default:
 		err = s.serveLowLatency(c, r) // LL-HLS playlists and parts (handler_llhls.go)
 	}
@@ -103,6 +108,9 @@ func (r *request) classify(file string) error {
 		if isTS, err := r.classifyTS(name); isTS {
 			return err
 		}
+		if r.classifyIFrame(name) {
+			return nil
+		}
 		t, ok := strings.CutSuffix(name, ".m4s")
 		if strings.HasPrefix(t, "gap-") && ok {
 			// Players do not load EXT-X-GAP segments; a client that
@@ -117,6 +125,9 @@ func (r *request) classify(file string) error {
 		return nil
 	}
 	if base, ok := strings.CutSuffix(file, ".m3u8"); ok {
+		if r.classifyIFrames(base) {
+			return nil
+		}
 		m, track, child := strings.Cut(base, "_")
 		if !child {
 			if _, _, ok := r.endpoint.HLS(m); !ok {

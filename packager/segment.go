@@ -81,6 +81,14 @@ func (s *segmenter) flush(sink media.Sink) error {
 		SegmentStart: s.startPending,
 		Independent:  s.chunk[0].key,
 	}
+	if c.Independent {
+		// The mdat payload is the samples in order: the first one ends
+		// where the others' bytes begin.
+		c.KeyFrameEnd = len(data)
+		for _, smp := range s.chunk[1:] {
+			c.KeyFrameEnd -= len(smp.data)
+		}
+	}
 	s.seq++
 	s.startPending = false
 	clear(s.chunk) // drop data references

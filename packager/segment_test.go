@@ -1,6 +1,7 @@
 package packager_test
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"time"
@@ -97,6 +98,7 @@ func checkContiguous(t *testing.T, segs []segment) []mp4.FullSample {
 			if c.Independent != samples[0].IsSync() {
 				t.Errorf("track %d segment %d chunk %d: Independent=%v but first sample sync=%v", s.track, i, j, c.Independent, samples[0].IsSync())
 			}
+			checkKeyFrameEnd(t, c, samples[0])
 			at += d
 			sum += d
 			all = append(all, samples...)
@@ -106,6 +108,27 @@ func checkContiguous(t *testing.T, segs []segment) []mp4.FullSample {
 		}
 	}
 	return all
+}
+
+// checkKeyFrameEnd checks that an independent chunk's KeyFrameEnd ends its
+// first sample, whose bytes follow the mdat header directly: the chunk's
+// first KeyFrameEnd bytes are what decodes that key frame (I-frame
+// playlists).
+func checkKeyFrameEnd(t *testing.T, c media.Chunk, first mp4.FullSample) {
+	t.Helper()
+	if !c.Independent {
+		if c.KeyFrameEnd != 0 {
+			t.Errorf("chunk at %d: not independent but KeyFrameEnd %d", c.DecodeTime, c.KeyFrameEnd)
+		}
+		return
+	}
+	start := c.KeyFrameEnd - len(first.Data)
+	if start < 8 || c.KeyFrameEnd > len(c.Data) {
+		t.Fatalf("chunk at %d: KeyFrameEnd %d outside the chunk (%d bytes, first sample %d)", c.DecodeTime, c.KeyFrameEnd, len(c.Data), len(first.Data))
+	}
+	if string(c.Data[start-4:start]) != "mdat" || !bytes.Equal(c.Data[start:c.KeyFrameEnd], first.Data) {
+		t.Errorf("chunk at %d: bytes before KeyFrameEnd %d are not the mdat header and the first sample", c.DecodeTime, c.KeyFrameEnd)
+	}
 }
 
 func TestSegmentsCutOnKeyFrames(t *testing.T) {

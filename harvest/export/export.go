@@ -90,6 +90,11 @@ type Request struct {
 	// "{track}/{tfdt}.ts", with the first audio track muxed in; no init
 	// segments; HLS only (DASH manifests are not written).
 	TS bool
+	// IFrames adds to each HLS manifest the I-frame-only playlist of each
+	// video track, "{manifest}_{track}_iframes.m3u8" (byte ranges of the
+	// exported segments), listed in the multivariant playlist. Ignored
+	// with TS.
+	IFrames bool
 }
 
 // Track is one track of a plan.
@@ -332,6 +337,16 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 			}
 			out = append(out, Manifest{Name: name, Body: buf.Bytes()})
 			vs.Add(t.Info, t.Segments, name)
+			if p.Request.IFrames && !p.Request.TS && t.Info.Kind == media.KindVideo {
+				iname := m.Name + "_" + t.Info.Name + "_iframes.m3u8"
+				mp.IFramesOnly = true
+				buf = bytes.Buffer{}
+				if err := hls.WriteMedia(&buf, mp); err != nil {
+					return nil, fmt.Errorf("export: render %s: %w", iname, err)
+				}
+				out = append(out, Manifest{Name: iname, Body: buf.Bytes()})
+				vs.AddIFrames(t.Info, t.Segments, iname)
+			}
 		}
 		var buf bytes.Buffer
 		write := vs.Write

@@ -33,6 +33,9 @@ const (
 	SchemeUTCHTTPXSDate = "urn:mpeg:dash:utc:http-xsdate:2014"
 	// SchemeUTCDirect: the value is the time (xs:dateTime) itself.
 	SchemeUTCDirect = "urn:mpeg:dash:utc:direct:2014"
+	// SchemeTrickMode marks a trick-mode AdaptationSet (DASH-IF IOP
+	// §3.2.9); its value is the id of the AdaptationSet it serves.
+	SchemeTrickMode = "http://dashif.org/guidelines/trickmode"
 	// AvailabilityStartTime of every dynamic MPD: the epoch.
 	AvailabilityStartTime = "1970-01-01T00:00:00Z"
 )

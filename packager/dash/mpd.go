@@ -44,6 +44,23 @@ type Representation struct {
 	// MediaTemplate is SegmentTemplate@media, written verbatim
 	// (e.g. "video/$Time$.m4s"); $Time$ is the segment's DecodeTime.
 	MediaTemplate string
+	// ID is the Representation@id. It defaults to Track.Name.
+	ID string
+	// TrickModeOf, when set, makes this the trick-mode (I-frame only)
+	// Representation of the representation whose Track.Name it names,
+	// which must come earlier in MPD.Representations: its AdaptationSet
+	// carries the DASH-IF trick-mode EssentialProperty whose value is that
+	// representation's AdaptationSet@id, and the Representation has
+	// codingDependency="false" and no frameRate (one frame per segment).
+	TrickModeOf string
+}
+
+// id is the Representation@id of rep.
+func (rep *Representation) id() string {
+	if rep.ID != "" {
+		return rep.ID
+	}
+	return rep.Track.Name
 }
 
 // MPD is the input of WriteMPD.
@@ -192,7 +209,7 @@ func WriteMPD(w io.Writer, m MPD) error {
 			if lo == hi {
 				continue
 			}
-			if err := writeAdaptationSet(lw, r, &reps[r], reps[r].Segments[lo:hi], anchors[k], !m.Dynamic); err != nil {
+			if err := writeAdaptationSet(lw, r, reps, reps[r].Segments[lo:hi], anchors[k], !m.Dynamic); err != nil {
 				return err
 			}
 		}
@@ -217,13 +234,20 @@ func WriteMPD(w io.Writer, m MPD) error {
 // a ProducerReferenceTime maps the Period's first presentation time to
 // its wall clock (static MPDs: their timeline starts at zero, so players
 // learn the real time from it, as DASH-IF IOP describes).
-func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []media.Segment, anchorMS uint64, anchor bool) error {
+func writeAdaptationSet(lw *lines.Writer, r int, reps []Representation, segs []media.Segment, anchorMS uint64, anchor bool) error {
+	rep := &reps[r]
 	t := &rep.Track
 	b := append(lw.B, "    <AdaptationSet"...)
 	b = appendUintAttr(b, "id", uint64(r))
 	b = appendAttr(b, "contentType", t.Kind)
 	b = appendAttr(b, "mimeType", t.Kind+"/mp4")
 	b = append(b, ` segmentAlignment="true" startWithSAP="1">`+"\n"...)
+	if rep.TrickModeOf != "" {
+		b = append(b, "      <EssentialProperty"...)
+		b = appendAttr(b, "schemeIdUri", SchemeTrickMode)
+		b = appendUintAttr(b, "value", uint64(repIndex(reps, rep.TrickModeOf)))
+		b = append(b, "/>\n"...)
+	}
 	if anchor {
 		b = append(b, `      <ProducerReferenceTime id="0" type="captured" wallClockTime="`...)
 		b = time.UnixMilli(int64(anchorMS)).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
@@ -232,7 +256,7 @@ func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []med
 		b = append(b, "/>\n"...)
 	}
 	b = append(b, "      <Representation"...)
-	b = appendAttr(b, "id", t.Name)
+	b = appendAttr(b, "id", rep.id())
 	b = appendUintAttr(b, "bandwidth", uint64(max(rep.Bandwidth, 0)))
 	b = appendAttr(b, "codecs", t.Codec)
 	switch t.Kind {
@@ -241,7 +265,9 @@ func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []med
 			b = appendUintAttr(b, "width", uint64(t.Width))
 			b = appendUintAttr(b, "height", uint64(t.Height))
 		}
-		if t.FrameRate > 0 {
+		if rep.TrickModeOf != "" {
+			b = append(b, ` codingDependency="false"`...)
+		} else if t.FrameRate > 0 {
 			b = append(b, ` frameRate="`...)
 			b = appendFrameRate(b, t.FrameRate)
 			b = append(b, '"')
@@ -280,6 +306,17 @@ func writeAdaptationSet(lw *lines.Writer, r int, rep *Representation, segs []med
 	return lw.Err
 }
 
+// repIndex returns the index of the representation of track name (not a
+// trick-mode one), or -1.
+func repIndex(reps []Representation, name string) int {
+	for i := range reps {
+		if reps[i].Track.Name == name && reps[i].TrickModeOf == "" {
+			return i
+		}
+	}
+	return -1
+}
+
 // validate checks m before anything is written.
 func (m *MPD) validate() error {
 	if len(m.Representations) == 0 {
@@ -302,6 +339,8 @@ func (m *MPD) validate() error {
 			return fmt.Errorf("%w: track %q has no media template", ErrBadInput, t.Name)
 		case r.InitTemplate == "" && r.InitURI == nil:
 			return fmt.Errorf("%w: track %q has no init template", ErrBadInput, t.Name)
+		case r.TrickModeOf != "" && repIndex(m.Representations[:i], r.TrickModeOf) < 0:
+			return fmt.Errorf("%w: trick mode of %q, which is not an earlier representation", ErrBadInput, r.TrickModeOf)
 		}
 		for j := range r.Segments {
 			s := &r.Segments[j]
@@ -339,5 +378,23 @@ func TrackRepresentation(info media.TrackInfo, segs []media.Segment) Representat
 		Segments:      segs,
 		InitURI:       func(v uint32) string { return media.InitURI(info.Name, v) },
 		MediaTemplate: info.Name + "/$Time$.m4s",
+	}
+}
+
+// TrickModeRepresentation returns the trick-mode Representation of a video
+// track over segs (MediaPackage's IncludeIframeOnlyStreams): id
+// "{track}_iframes", media "{track}/iframe-$Time$.m4s" (each segment's key
+// frame alone: its first KeyFrameSize bytes), and the peak bit rate of
+// those key frames.
+func TrickModeRepresentation(info media.TrackInfo, segs []media.Segment) Representation {
+	peak, _ := media.KeyFrameBandwidth(segs)
+	return Representation{
+		Track:         info,
+		ID:            info.Name + "_iframes",
+		Bandwidth:     peak,
+		Segments:      segs,
+		InitURI:       func(v uint32) string { return media.InitURI(info.Name, v) },
+		MediaTemplate: media.IFrameTemplate(info.Name),
+		TrickModeOf:   info.Name,
 	}
 }

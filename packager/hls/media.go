@@ -55,6 +55,16 @@ type MediaPlaylist struct {
 	PlaylistType string
 	// Ended writes #EXT-X-ENDLIST.
 	Ended bool
+	// IFramesOnly renders the I-frame-only playlist of the segments (RFC
+	// 8216 §4.3.3.6, MediaPackage's IncludeIframeOnlyStreams): the header
+	// gets EXT-X-I-FRAMES-ONLY and each segment is its key frame, an
+	// EXT-X-BYTERANGE of KeyFrameSize bytes at offset 0 of the segment's
+	// URI (styp, moof, mdat header and the key frame: with the EXT-X-MAP
+	// init segment, one decodable frame), lasting until the next key frame
+	// (the segment's EXTINF: segments start on key frames). A segment
+	// whose KeyFrameSize is unknown is listed as an EXT-X-GAP segment, so
+	// that numbering and timeline stay those of the media playlist.
+	IFramesOnly bool
 }
 
 // WriteMedia writes the media playlist p to w and flushes it.
@@ -89,7 +99,7 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 		mediaSeq, discSeq = p.Segments[0].Seq, p.Segments[0].DiscSeq
 	}
 	version := Version
-	if hasGaps(p.Segments) {
+	if hasGaps(p.Segments) || p.IFramesOnly && unknownKeyFrame(p.Segments) {
 		version = GapVersion
 	}
 
@@ -110,6 +120,9 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 		b = append(b, '\n')
 	}
 	b = append(b, "#EXT-X-INDEPENDENT-SEGMENTS\n"...)
+	if p.IFramesOnly {
+		b = append(b, "#EXT-X-I-FRAMES-ONLY\n"...)
+	}
 	b = p.Start.append(b)
 
 	var (
@@ -142,10 +155,20 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 			b = append(b, '\n')
 			lastPDT = start
 		}
+		if p.IFramesOnly && s.KeyFrameSize <= 0 {
+			b = append(b, "#EXT-X-GAP\n"...)
+		}
 		b = append(b, "#EXTINF:"...)
 		b = appendSeconds(b, *s)
 		b = append(b, ",\n"...)
-		if p.AppendSegmentURI != nil {
+		if p.IFramesOnly && s.KeyFrameSize > 0 {
+			b = append(b, "#EXT-X-BYTERANGE:"...)
+			b = strconv.AppendInt(b, s.KeyFrameSize, 10)
+			b = append(b, "@0\n"...)
+		}
+		if p.IFramesOnly && s.KeyFrameSize <= 0 {
+			b = media.AppendGapURI(b, *s)
+		} else if p.AppendSegmentURI != nil {
 			b = p.AppendSegmentURI(b, *s)
 		} else {
 			b = append(b, p.SegmentURI(*s)...)
@@ -165,6 +188,16 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 	}
 	lw.B = b
 	return lw.Close()
+}
+
+// unknownKeyFrame reports whether a segment's key-frame size is unknown.
+func unknownKeyFrame(segs []media.Segment) bool {
+	for i := range segs {
+		if segs[i].KeyFrameSize <= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // validate checks p before anything is written.

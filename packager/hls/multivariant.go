@@ -42,10 +42,16 @@ type Variant struct {
 // audio-only stream). It returns ErrBadInput when both lists are empty or a
 // value cannot be quoted.
 func WriteMultivariant(w io.Writer, video, audio []Variant) error {
+	return writeMultivariant(w, video, audio, nil)
+}
+
+// writeMultivariant is WriteMultivariant followed by one
+// EXT-X-I-FRAME-STREAM-INF per I-frame variant (see Variants.AddIFrames).
+func writeMultivariant(w io.Writer, video, audio, iframes []Variant) error {
 	if len(video) == 0 && len(audio) == 0 {
 		return fmt.Errorf("%w: no variants", ErrBadInput)
 	}
-	for _, vs := range [][]Variant{video, audio} {
+	for _, vs := range [][]Variant{video, audio, iframes} {
 		for _, v := range vs {
 			if v.URI == "" {
 				return fmt.Errorf("%w: variant %q has no URI", ErrBadInput, v.Track.Name)
@@ -136,8 +142,35 @@ func WriteMultivariant(w io.Writer, video, audio []Variant) error {
 		b = append(b, v.URI...)
 		b = append(b, '\n')
 	}
+	if len(iframes) > 0 {
+		b = append(b, '\n')
+	}
+	for _, v := range iframes {
+		b = appendIFrameStreamInf(b, v)
+	}
 	lw.B = b
 	return lw.Close()
+}
+
+// appendIFrameStreamInf appends the EXT-X-I-FRAME-STREAM-INF line of an
+// I-frame variant (RFC 8216 §4.3.4.3): BANDWIDTH, AVERAGE-BANDWIDTH when
+// known, CODECS, RESOLUTION when known, URI.
+func appendIFrameStreamInf(b []byte, v Variant) []byte {
+	b = append(b, "#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH="...)
+	b = strconv.AppendInt(b, int64(v.Bandwidth), 10)
+	if v.AvgBandwidth > 0 {
+		b = append(b, ",AVERAGE-BANDWIDTH="...)
+		b = strconv.AppendInt(b, int64(v.AvgBandwidth), 10)
+	}
+	b = appendQuotedAttr(b, false, "CODECS", v.Track.Codec)
+	if v.Track.Width > 0 && v.Track.Height > 0 {
+		b = append(b, ",RESOLUTION="...)
+		b = strconv.AppendInt(b, int64(v.Track.Width), 10)
+		b = append(b, 'x')
+		b = strconv.AppendInt(b, int64(v.Track.Height), 10)
+	}
+	b = appendQuotedAttr(b, false, "URI", v.URI)
+	return append(b, '\n')
 }
 
 // appendStreamInf appends the EXT-X-STREAM-INF tag up to and including
@@ -165,7 +198,7 @@ func appendStreamInf(b []byte, bw, avg int, codec string, more []string) []byte 
 // multivariant playlists this way. The zero value is ready; not safe for
 // concurrent use.
 type Variants struct {
-	video, audio []Variant
+	video, audio, iframes []Variant
 }
 
 // Add adds a track whose media playlist is at uri, over segs.
@@ -179,6 +212,27 @@ func (vs *Variants) Add(info media.TrackInfo, segs []media.Segment, uri string) 
 	}
 }
 
+// AddIFrames adds the I-frame-only playlist of a video track, at uri
+// (MediaPackage's IncludeIframeOnlyStreams): Write lists it as an
+// EXT-X-I-FRAME-STREAM-INF, with CODECS and RESOLUTION of the track and a
+// BANDWIDTH measured from the key frames' byte ranges (KeyFrameSize over
+// each segment's duration); segments whose key-frame size is unknown are
+// not counted. Audio tracks are ignored: they have no I-frames.
+func (vs *Variants) AddIFrames(info media.TrackInfo, segs []media.Segment, uri string) {
+	if info.Kind != media.KindVideo {
+		return
+	}
+	peak, avg := media.KeyFrameBandwidth(segs)
+	vs.iframes = append(vs.iframes, Variant{Track: info, URI: uri, Bandwidth: peak, AvgBandwidth: avg})
+}
+
 // Write writes the multivariant playlist of the tracks added (see
-// WriteMultivariant).
-func (vs *Variants) Write(w io.Writer) error { return WriteMultivariant(w, vs.video, vs.audio) }
+// WriteMultivariant), then the EXT-X-I-FRAME-STREAM-INF of the I-frame
+// playlists added, if any, when there is video.
+func (vs *Variants) Write(w io.Writer) error {
+	var iframes []Variant
+	if len(vs.video) > 0 {
+		iframes = vs.iframes
+	}
+	return writeMultivariant(w, vs.video, vs.audio, iframes)
+}

@@ -58,6 +58,11 @@ type Chunk struct {
 	SegmentStart bool
 	// Independent: the chunk starts with a random access point.
 	Independent bool
+	// KeyFrameEnd, when Independent, is the number of bytes of Data up to
+	// the end of the first sample (styp, moof, mdat header and the key
+	// frame itself): what a player needs, with the init segment, to decode
+	// that frame alone (HLS I-frame playlists). 0 when unknown.
+	KeyFrameEnd int
 }
 
 // SegmentEnd closes the segment in progress of one track: every chunk since
@@ -101,6 +106,13 @@ type Segment struct {
 	InitVersion uint32
 	// Size of the segment in bytes.
 	Size int64
+	// KeyFrameSize is the length of the segment's first bytes that hold its
+	// key frame: styp, the first moof, the mdat header and the first sample,
+	// so that the init segment followed by the byte range [0, KeyFrameSize)
+	// decodes to exactly that frame (the EXT-X-BYTERANGE of an HLS I-frame
+	// playlist entry). 0 when unknown: segments archived before it was
+	// recorded, and segments that do not start with a key frame.
+	KeyFrameSize int64
 }
 
 // Start returns the wall-clock start of the segment.

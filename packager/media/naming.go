@@ -12,6 +12,11 @@ func SegmentURI(s Segment) string {
 	return s.Track + "/" + strconv.FormatUint(s.DecodeTime, 10) + ".m4s"
 }
 
+// IFrameTemplate is the DASH SegmentTemplate@media of the segments' key
+// frames alone (their first KeyFrameSize bytes), what trick-mode
+// representations list: "{track}/iframe-$Time$.m4s".
+func IFrameTemplate(track string) string { return track + "/iframe-$Time$.m4s" }
+
 // InitURI is the relative URI (and object name) of an init segment version:
 // "{track}/init-{version}.mp4".
 func InitURI(track string, version uint32) string {
@@ -37,6 +42,21 @@ func Bandwidth(segs []Segment) (peak, avg int) {
 		avg = ceilBits(size*8, uint64(segs[0].Timescale), ticks)
 	}
 	return peak, avg
+}
+
+// KeyFrameBandwidth is Bandwidth of the segments' key frames alone (their
+// KeyFrameSize bytes each, over the segment's duration: one key frame per
+// segment), what an I-frame-only stream or a trick-mode representation
+// announces. Segments whose key-frame size is unknown are not counted.
+func KeyFrameBandwidth(segs []Segment) (peak, avg int) {
+	keys := make([]Segment, 0, len(segs))
+	for _, s := range segs {
+		if s.KeyFrameSize > 0 {
+			s.Size = s.KeyFrameSize
+			keys = append(keys, s)
+		}
+	}
+	return Bandwidth(keys)
 }
 
 // AppendSegmentURI appends SegmentURI(s) to b without allocating.
