@@ -12,6 +12,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/origin/timeshift"
 	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/hls"
@@ -57,7 +58,10 @@ type window struct {
 	query string
 	// devClock: the request set its own now.
 	devClock bool
-	tracks   []trackWindow
+	// filter keeps renditions of multivariant playlists and MPDs (nil:
+	// all); see manifestFilter.
+	filter *mpv2.Filter
+	tracks []trackWindow
 }
 
 type trackWindow struct {
@@ -79,6 +83,10 @@ func (s *Server) resolveWindow(c *gin.Context, r *request, manifestWindow time.D
 	if p, err = applyFilter(p, r.filterConfiguration()); err != nil {
 		return nil, err
 	}
+	flt, err := manifestFilter(c.Request.URL.RawQuery, r.filterConfiguration())
+	if err != nil {
+		return nil, err
+	}
 	ts, err := timeshift.Resolve(p, now, timeshift.Limits{
 		StartoverWindow: s.startoverWindow(r.endpoint),
 		ManifestWindow:  manifestWindow,
@@ -86,7 +94,7 @@ func (s *Server) resolveWindow(c *gin.Context, r *request, manifestWindow time.D
 	if err != nil {
 		return nil, err
 	}
-	return &window{ts: ts, params: p, now: now, query: c.Request.URL.RawQuery, devClock: dev}, nil
+	return &window{ts: ts, params: p, now: now, query: c.Request.URL.RawQuery, devClock: dev, filter: flt}, nil
 }
 
 // requestNow is the wall clock, or with DevClock on the instant a request
@@ -236,6 +244,9 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 	if err := s.load(r, w, limit); err != nil {
 		return nil, err
 	}
+	if err := w.filterRenditions(); err != nil {
+		return nil, err
+	}
 	query := w.childQuery()
 	var vs hls.Variants
 	for _, t := range w.tracks {
@@ -307,6 +318,9 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 		return nil, err
 	}
 	if err := s.load(r, w, 0); err != nil {
+		return nil, err
+	}
+	if err := w.filterRenditions(); err != nil {
 		return nil, err
 	}
 	mpd := dash.MPD{

@@ -1,0 +1,173 @@
+package origin_test
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/origin"
+	"github.com/rewind-origin/rewind/packager/media"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden_* files")
+
+// checkGolden compares got with testdata/golden_<name>, rewriting it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden_"+name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, bytes.ReplaceAll(want, []byte("\r\n"), []byte("\n"))) {
+		t.Errorf("%s differs from golden file; got:\n%s", path, got)
+	}
+}
+
+// ladderOrigin serves channel live/ladder: a three-rung video ladder
+// (360p ~0.4 Mbit/s, 720p ~2 Mbit/s, 1080p H.265 ~6 Mbit/s) and one audio
+// track, 20 segments of 2 s, as HTTP push of an ABR ladder records it.
+func ladderOrigin(t *testing.T) (*httptest.Server, *catalog.Catalog) {
+	t.Helper()
+	store, err := archive.Open(archive.Config{Dir: t.TempDir(), PruneInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	cat := catalog.New(store)
+	start := time.Now().UTC().Truncate(time.Second).Add(-time.Minute)
+	if err := cat.AutoProvision("live", "ladder", start); err != nil {
+		t.Fatal(err)
+	}
+	w, err := store.OpenWriter("live/ladder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracks := []media.TrackInfo{
+		{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001e", Timescale: 90000, Width: 640, Height: 360, FrameRate: 30, Init: []byte{'v'}},
+		{Name: "video2", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 1280, Height: 720, FrameRate: 30, Init: []byte{'w'}},
+		{Name: "video3", Kind: media.KindVideo, Codec: "hvc1.1.6.L120.90", Timescale: 90000, Width: 1920, Height: 1080, FrameRate: 30, Init: []byte{'x'}},
+		{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: []byte{'a'}},
+	}
+	sizes := []int{100_000, 500_000, 1_500_000, 32_000}
+	if err := w.StartSession(tracks); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		at := start.Add(time.Duration(i) * 2 * time.Second)
+		for k, tr := range tracks {
+			dt := media.TimeToTicks(at, tr.Timescale)
+			if err := w.WriteChunk(media.Chunk{Track: k, Data: make([]byte, sizes[k]), DecodeTime: dt, Duration: 2 * uint64(tr.Timescale),
+				SegmentStart: true, Independent: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.EndSegment(media.SegmentEnd{Track: k, DecodeTime: dt, Duration: 2 * uint64(tr.Timescale)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := &origin.Server{Archive: store, Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+	srv := httptest.NewServer(s.Engine())
+	t.Cleanup(srv.Close)
+	return srv, cat
+}
+
+func getLadder(t *testing.T, srv *httptest.Server, file string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/out/v1/live/ladder/default/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestManifestFilterQuery: aws.manifestfilter keeps the renditions that
+// match in the multivariant playlist and the MPD; a bad expression is a
+// 400 that names the fault; no match is a 404.
+func TestManifestFilterQuery(t *testing.T) {
+	srv, _ := ladderOrigin(t)
+	status, body := getLadder(t, srv, "index.m3u8")
+	if status != 200 || strings.Count(body, "#EXT-X-STREAM-INF") != 3 {
+		t.Fatalf("unfiltered multivariant: %d\n%s", status, body)
+	}
+	// 360p to 720p, H.264 only (percent-encoded as AWS requires).
+	q := "?aws.manifestfilter=video_height%3A240-720%3Bvideo_codec%3Ah264"
+	status, body = getLadder(t, srv, "index.m3u8"+q)
+	if status != 200 {
+		t.Fatalf("filtered multivariant: %d %s", status, body)
+	}
+	checkGolden(t, "manifestfilter_multivariant.m3u8", []byte(body))
+
+	status, body = getLadder(t, srv, "index.mpd?aws.manifestfilter=video_bitrate%3A1000000-3000000")
+	if status != 200 || strings.Count(body, "<AdaptationSet") != 2 || !strings.Contains(body, `<Representation id="video2"`) ||
+		strings.Contains(body, `<Representation id="video"`) || strings.Contains(body, `id="video3"`) ||
+		!strings.Contains(body, `<Representation id="audio"`) {
+		t.Errorf("filtered MPD (video2 and audio only): %d\n%s", status, body)
+	}
+	status, body = getLadder(t, srv, "index.mpd?aws.manifestfilter=audio_language%3Aeng")
+	if status != 200 || strings.Contains(body, `contentType="audio"`) || strings.Count(body, "<AdaptationSet") != 3 {
+		t.Errorf("audio_language:eng (the audio is und): %d\n%s", status, body)
+	}
+
+	for _, c := range []struct {
+		query, msg string
+		status     int
+	}{
+		{"video_height%3A0", "outside 1-32767", 400},
+		{"colour%3Ared", `unknown filter key "colour"`, 400},
+		{"video_bitrate%3A9-1", "ends before it starts", 400},
+		{"video_height%3A4320", "\nindex_audio.m3u8?", 200}, // no video left: audio only
+		{"video_height%3A4320%3Baudio_bitrate%3A0-1000", "no rendition matches", 404},
+	} {
+		status, body := getLadder(t, srv, "index.m3u8?aws.manifestfilter="+c.query)
+		if status != c.status || !strings.Contains(body, c.msg) {
+			t.Errorf("%s: %d %q, want %d with %q", c.query, status, body, c.status, c.msg)
+		}
+	}
+}
+
+// TestManifestFilterConfigured: a FilterConfiguration.ManifestFilter set
+// on the endpoint filters every request of that manifest; a query filter
+// on top of it is a 404, as MediaPackage answers it.
+func TestManifestFilterConfigured(t *testing.T) {
+	srv, cat := ladderOrigin(t)
+	if _, err := cat.UpdateEndpoint("live", "ladder", "default", "", time.Now(), func(e *catalog.Endpoint) error {
+		e.HlsManifests[0].FilterConfiguration = &catalog.FilterConfiguration{ManifestFilter: "video_height:1080"}
+		e.DashManifests[0].FilterConfiguration = &catalog.FilterConfiguration{ManifestFilter: "video_height:360"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	status, body := getLadder(t, srv, "index.m3u8")
+	if status != 200 || strings.Count(body, "#EXT-X-STREAM-INF") != 1 || !strings.Contains(body, "index_video3.m3u8") {
+		t.Errorf("HLS with ManifestFilter video_height:1080: %d\n%s", status, body)
+	}
+	status, body = getLadder(t, srv, "index.mpd")
+	if status != 200 || !strings.Contains(body, `<Representation id="video"`) || strings.Contains(body, `id="video2"`) {
+		t.Errorf("DASH with ManifestFilter video_height:360: %d\n%s", status, body)
+	}
+	if status, body := getLadder(t, srv, "index.m3u8?aws.manifestfilter=video_height%3A720"); status != 404 {
+		t.Errorf("query filter over a configured one: %d %s, want 404", status, body)
+	}
+}
