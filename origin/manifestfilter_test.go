@@ -171,3 +171,33 @@ func TestManifestFilterConfigured(t *testing.T) {
 		t.Errorf("query filter over a configured one: %d %s, want 404", status, body)
 	}
 }
+
+// TestDASHManifestSettings: the DASH timing settings, Profiles DVB_DASH
+// and Compactness STANDARD set on the endpoint change the served MPD.
+func TestDASHManifestSettings(t *testing.T) {
+	srv, cat := ladderOrigin(t)
+	status, body := getLadder(t, srv, "index.mpd")
+	if status != 200 || !strings.Contains(body, `profiles="urn:mpeg:dash:profile:isoff-live:2011"`) ||
+		!strings.Contains(body, `minimumUpdatePeriod="PT2S"`) || strings.Contains(body, "suggestedPresentationDelay") ||
+		!strings.Contains(body, "\">\n        <SegmentTemplate") {
+		t.Fatalf("default MPD: %d\n%s", status, body)
+	}
+	if _, err := cat.UpdateEndpoint("live", "ladder", "default", "", time.Now(), func(e *catalog.Endpoint) error {
+		m := &e.DashManifests[0]
+		m.MinUpdatePeriodSeconds, m.MinBufferTimeSeconds, m.SuggestedPresentationDelaySeconds = 4, 8, 15
+		m.Profiles, m.Compactness = []string{"DVB_DASH"}, "STANDARD"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	status, body = getLadder(t, srv, "index.mpd")
+	for _, want := range []string{
+		`xmlns:dvb="urn:dvb:dash:dash-extensions:2014-1"`, `profiles="` + "urn:dvb:dash:profile:dvb-dash:2014,urn:dvb:dash:profile:dvb-dash:isoff-ext-live:2014" + `"`,
+		`minimumUpdatePeriod="PT4S"`, `minBufferTime="PT8S"`, `suggestedPresentationDelay="PT15S"`,
+		"startWithSAP=\"1\">\n      <SegmentTemplate", `<Representation id="video2" bandwidth="2000000" codecs="avc1.64001f" width="1280" height="720" frameRate="30"/>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("MPD lacks %s: %d\n%s", want, status, body)
+		}
+	}
+}

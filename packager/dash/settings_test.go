@@ -3,6 +3,7 @@ package dash_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/rewind-origin/rewind/packager/dash"
 )
@@ -36,4 +37,17 @@ func TestProgramInformationAndBaseURLsGolden(t *testing.T) {
 	if out := renderMPD(t, m); bytes.Contains(out, []byte("xmlns:dvb")) {
 		t.Error("xmlns:dvb declared without dvb: attributes")
 	}
+}
+
+// TestDVBCompactGolden: MediaPackage's Profiles DVB_DASH gives the DVB-DASH
+// profile URNs (and the dvb: namespace); Compactness STANDARD writes each
+// AdaptationSet's SegmentTemplate once, before its Representation; the
+// timing settings become minimumUpdatePeriod, minBufferTime and
+// suggestedPresentationDelay.
+func TestDVBCompactGolden(t *testing.T) {
+	t.Parallel()
+	m := dynamicMPD(videoFixture(), audioFixture())
+	m.Profiles, m.Compact = dash.ProfilesDVB, true
+	m.MinimumUpdatePeriod, m.MinBufferTime, m.SuggestedPresentationDelay = 6*time.Second, 10*time.Second, 12*time.Second
+	checkGolden(t, "dynamic_dvb_compact.mpd", renderMPD(t, m))
 }
