@@ -343,7 +343,7 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 		mpd.TimeShiftBufferDepth = w.now.Sub(first).Truncate(time.Second) + time.Second
 	}
 	for _, t := range w.tracks {
-		mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.info, t.segments))
+		mpd.Representations = append(mpd.Representations, dashRepresentation(m, t.info, t.segments))
 	}
 	var buf bytes.Buffer
 	if err := dash.WriteMPD(&buf, mpd); err != nil {

@@ -20,6 +20,10 @@ type request struct {
 	track          string // track name (media playlists, segments)
 	initVersion    uint32
 	decodeTime     uint64
+	// seq and byNumber: a segment asked for by number (segnumber.go);
+	// decodeTime is resolved when it is served.
+	seq      uint64
+	byNumber bool
 }
 
 type fileKind int
@@ -101,6 +105,9 @@ func (r *request) classify(file string) error {
 			return nil
 		}
 		if isTS, err := r.classifyTS(name); isTS {
+			return err
+		}
+		if isNum, err := r.classifyNumber(name); isNum {
 			return err
 		}
 		t, ok := strings.CutSuffix(name, ".m4s")

@@ -42,7 +42,11 @@ type Representation struct {
 	// version instead of InitTemplate.
 	InitURI func(version uint32) string
 	// MediaTemplate is SegmentTemplate@media, written verbatim
-	// (e.g. "video/$Time$.m4s"); $Time$ is the segment's DecodeTime.
+	// (e.g. "video/$Time$.m4s"); $Time$ is the segment's DecodeTime. With
+	// $Number$ (MediaPackage's NUMBER_WITH_TIMELINE) the number is the
+	// segment's Seq: SegmentTemplate@startNumber is the Seq of the Period's
+	// first segment, and the Seq of the segments of one Period must follow
+	// each other (WriteMPD returns ErrBadInput otherwise).
 	MediaTemplate string
 }
 
@@ -107,7 +111,8 @@ type MPD struct {
 // each AdaptationSet of a static MPD carries a ProducerReferenceTime
 // (type "captured") that maps its Period's start to the wall clock.
 //
-// Validation happens before anything is written: ErrBadInput for missing
+// Validation happens before anything is written (except the $Number$ check
+// of each Period, see Representation.MediaTemplate): ErrBadInput for missing
 // templates, unknown kinds or timescale mismatches, ErrNoSegments when the
 // first representation is empty, ErrNotAscending for decode times that do
 // not increase. Representations without segments in a Period are left out
@@ -309,6 +314,15 @@ func writeSegmentTemplate(lw *lines.Writer, indent string, rep *Representation, 
 	b = appendUintAttr(b, "presentationTimeOffset", rescale(anchorMS, 1000, t.Timescale, false))
 	b = appendAttr(b, "initialization", init)
 	b = appendAttr(b, "media", rep.MediaTemplate)
+	if strings.Contains(rep.MediaTemplate, "$Number$") {
+		for i := range segs {
+			if segs[i].Seq != segs[0].Seq+uint64(i) {
+				return fmt.Errorf("%w: track %q: segment %d follows %d in one Period ($Number$ needs consecutive numbers)",
+					ErrBadInput, t.Name, segs[i].Seq, segs[i-1].Seq)
+			}
+		}
+		b = appendUintAttr(b, "startNumber", segs[0].Seq)
+	}
 	b = append(b, ">\n"...)
 	b = append(b, indent...)
 	lw.B = append(b, "  <SegmentTimeline>\n"...)

@@ -2,6 +2,8 @@ package dash_test
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -50,4 +52,23 @@ func TestDVBCompactGolden(t *testing.T) {
 	m.Profiles, m.Compact = dash.ProfilesDVB, true
 	m.MinimumUpdatePeriod, m.MinBufferTime, m.SuggestedPresentationDelay = 6*time.Second, 10*time.Second, 12*time.Second
 	checkGolden(t, "dynamic_dvb_compact.mpd", renderMPD(t, m))
+}
+
+// TestNumberWithTimelineGolden: MediaPackage's SegmentTemplateFormat
+// NUMBER_WITH_TIMELINE: $Number$ media URLs, startNumber the Seq of each
+// Period's first segment, the full SegmentTimeline kept. A Period whose
+// numbers do not follow each other cannot be addressed by number.
+func TestNumberWithTimelineGolden(t *testing.T) {
+	t.Parallel()
+	m := dynamicMPD(videoFixture(), audioFixture())
+	m.Representations[0].MediaTemplate = "video/num-$Number$.m4s"
+	m.Representations[1].MediaTemplate = "audio/num-$Number$.m4s"
+	checkGolden(t, "dynamic_number_with_timeline.mpd", renderMPD(t, m))
+
+	segs := videoFixture()
+	segs[3].Seq += 5 // a hole in the numbers inside the first Period
+	m.Representations[0].Segments = segs
+	if err := dash.WriteMPD(io.Discard, m); !errors.Is(err, dash.ErrBadInput) {
+		t.Errorf("numbers 100, 101, 102, 108 in one Period: %v, want ErrBadInput", err)
+	}
 }
