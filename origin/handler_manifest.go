@@ -211,10 +211,14 @@ func (w *window) cacheControl() string {
 
 // childQuery is the query appended to child playlist URIs: "?" + the
 // request's query, with characters that cannot appear in a playlist URI
-// percent-encoded; "" when there is none.
-func (w *window) childQuery() string {
+// percent-encoded, or with encode (UrlEncodeChildManifest) the query in
+// SigV4's canonical form (sigv4Query); "" when there is none.
+func (w *window) childQuery(encode bool) string {
 	if w.query == "" {
 		return ""
+	}
+	if encode {
+		return "?" + sigv4Query(w.query)
 	}
 	return "?" + strings.NewReplacer(`"`, "%22", "\r", "%0D", "\n", "%0A", " ", "%20").Replace(w.query)
 }
@@ -247,7 +251,7 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 	if err := w.filterRenditions(); err != nil {
 		return nil, err
 	}
-	query := w.childQuery()
+	query := w.childQuery(m.UrlEncodeChildManifest != nil && *m.UrlEncodeChildManifest)
 	var vs hls.Variants
 	for _, t := range w.tracks {
 		vs.Add(t.info, t.segments, r.childPrefix()+"_"+t.info.Name+".m3u8"+query)

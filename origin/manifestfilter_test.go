@@ -201,3 +201,31 @@ func TestDASHManifestSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestUrlEncodeChildManifest: with UrlEncodeChildManifest the query copied
+// into the child playlist URIs is SigV4-canonical (sorted, percent-encoded),
+// and the child playlists answer those URIs.
+func TestUrlEncodeChildManifest(t *testing.T) {
+	srv, cat := ladderOrigin(t)
+	q := "?z=1&aws.manifestsettings=time_delay:10&aws.manifestfilter=video_height:720-1080"
+	_, before := getLadder(t, srv, "index.m3u8"+q)
+	if !strings.Contains(before, "index_video2.m3u8"+q+"\n") {
+		t.Fatalf("without UrlEncodeChildManifest the query is copied as sent:\n%s", before)
+	}
+	on := true
+	if _, err := cat.UpdateEndpoint("live", "ladder", "default", "", time.Now(), func(e *catalog.Endpoint) error {
+		e.HlsManifests[0].UrlEncodeChildManifest = &on
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	status, body := getLadder(t, srv, "index.m3u8"+q)
+	if status != 200 {
+		t.Fatalf("multivariant: %d %s", status, body)
+	}
+	checkGolden(t, "urlencode_multivariant.m3u8", []byte(body))
+	if status, body := getLadder(t, srv, "index_video2.m3u8?aws.manifestfilter=video_height%3A720-1080&aws.manifestsettings=time_delay%3A10&z=1"); status != 200 ||
+		!strings.Contains(body, "#EXTINF") {
+		t.Errorf("child playlist at the encoded URI: %d\n%s", status, body)
+	}
+}
