@@ -288,12 +288,12 @@ func (s *Server) renderMediaPlaylistOf(r *request, w *window) (*rendered, error)
 	t := w.tracks[0]
 	p := hls.MediaPlaylist{
 		Segments:                t.segments,
-		AppendSegmentURI:        media.AppendSegmentURI,
+		AppendSegmentURI:        withPrefix(segmentPrefix(r.endpoint), media.AppendSegmentURI),
 		InitURI:                 initURI(t.info.Name),
 		ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
 	}
 	if r.isTS() {
-		p.AppendSegmentURI, p.InitURI, p.NoInit = media.AppendTSSegmentURI, nil, true
+		p.AppendSegmentURI, p.InitURI, p.NoInit = withPrefix(segmentPrefix(r.endpoint), media.AppendTSSegmentURI), nil, true
 	}
 	if st := m.StartTag; st != nil && st.TimeOffset != nil {
 		p.Start = &hls.Start{TimeOffset: *st.TimeOffset, Precise: st.Precise != nil && *st.Precise}
@@ -347,7 +347,7 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 		mpd.TimeShiftBufferDepth = w.now.Sub(first).Truncate(time.Second) + time.Second
 	}
 	for _, t := range w.tracks {
-		mpd.Representations = append(mpd.Representations, dashRepresentation(m, t.info, t.segments))
+		mpd.Representations = append(mpd.Representations, dashRepresentation(m, segmentPrefix(r.endpoint), t.info, t.segments))
 	}
 	var buf bytes.Buffer
 	if err := dash.WriteMPD(&buf, mpd); err != nil {

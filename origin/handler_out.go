@@ -95,7 +95,8 @@ func (r *request) classify(file string) error {
 			return notFound()
 		}
 		r.track = dir
-		if v, ok := strings.CutPrefix(name, "init-"); ok {
+		name, named := r.stripSegmentPrefix(name)
+		if v, ok := strings.CutPrefix(name, "init-"); ok && !named {
 			v, ok = strings.CutSuffix(v, ".mp4")
 			n, isNum := parseDecimal(v, 32)
 			if !ok || !isNum {

@@ -23,11 +23,13 @@ const segmentTemplateNumber = "NUMBER_WITH_TIMELINE"
 
 // dashRepresentation is the Representation of a track in the MPD of m:
 // Rewind's $Time$ URLs, or $Number$ URLs when m asks for
-// NUMBER_WITH_TIMELINE.
-func dashRepresentation(m catalog.DASHManifest, info media.TrackInfo, segs []media.Segment) dash.Representation {
+// NUMBER_WITH_TIMELINE, their file names after prefix (segmentPrefix).
+func dashRepresentation(m catalog.DASHManifest, prefix string, info media.TrackInfo, segs []media.Segment) dash.Representation {
 	rep := dash.TrackRepresentation(info, segs)
 	if m.SegmentTemplateFormat == segmentTemplateNumber {
-		rep.MediaTemplate = info.Name + "/" + numberPrefix + "$Number$.m4s"
+		rep.MediaTemplate = info.Name + "/" + prefix + numberPrefix + "$Number$.m4s"
+	} else if prefix != "" {
+		rep.MediaTemplate = info.Name + "/" + prefix + "$Time$.m4s"
 	}
 	return rep
 }
