@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
-	"github.com/rewind-origin/rewind/origin"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 
@@ -45,50 +43,15 @@ func checkGolden(t *testing.T, name string, got []byte) {
 // track, 20 segments of 2 s, as HTTP push of an ABR ladder records it.
 func ladderOrigin(t *testing.T) (*httptest.Server, *catalog.Catalog) {
 	t.Helper()
-	store, err := archive.Open(archive.Config{Dir: t.TempDir(), PruneInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	cat := catalog.New(store)
 	start := time.Now().UTC().Truncate(time.Second).Add(-time.Minute)
-	if err := cat.AutoProvision("live", "ladder", start); err != nil {
-		t.Fatal(err)
-	}
-	w, err := store.OpenWriter("live/ladder")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tracks := []media.TrackInfo{
-		{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001e", Timescale: 90000, Width: 640, Height: 360, FrameRate: 30, Init: []byte{'v'}},
-		{Name: "video2", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 1280, Height: 720, FrameRate: 30, Init: []byte{'w'}},
-		{Name: "video3", Kind: media.KindVideo, Codec: "hvc1.1.6.L120.90", Timescale: 90000, Width: 1920, Height: 1080, FrameRate: 30, Init: []byte{'x'}},
-		{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: []byte{'a'}},
-	}
-	sizes := []int{100_000, 500_000, 1_500_000, 32_000}
-	if err := w.StartSession(tracks); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 20 {
-		at := start.Add(time.Duration(i) * 2 * time.Second)
-		for k, tr := range tracks {
-			dt := media.TimeToTicks(at, tr.Timescale)
-			if err := w.WriteChunk(media.Chunk{Track: k, Data: make([]byte, sizes[k]), DecodeTime: dt, Duration: 2 * uint64(tr.Timescale),
-				SegmentStart: true, Independent: true}); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.EndSegment(media.SegmentEnd{Track: k, DecodeTime: dt, Duration: 2 * uint64(tr.Timescale)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s := &origin.Server{Archive: store, Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
-	srv := httptest.NewServer(s.Engine())
-	t.Cleanup(srv.Close)
-	return srv, cat
+	return openOrigin(t, "live/ladder", start, false, func(store *archive.Store) {
+		writeTracks(t, store, "live/ladder", []media.TrackInfo{
+			{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001e", Timescale: 90000, Width: 640, Height: 360, FrameRate: 30, Init: []byte{'v'}},
+			{Name: "video2", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 1280, Height: 720, FrameRate: 30, Init: []byte{'w'}},
+			{Name: "video3", Kind: media.KindVideo, Codec: "hvc1.1.6.L120.90", Timescale: 90000, Width: 1920, Height: 1080, FrameRate: 30, Init: []byte{'x'}},
+			{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: []byte{'a'}},
+		}, []int{100_000, 500_000, 1_500_000, 32_000}, start, 20)
+	})
 }
 
 func getLadder(t *testing.T, srv *httptest.Server, file string) (int, string) {
