@@ -1,6 +1,11 @@
 package harvest
 
-import "github.com/rewind-origin/rewind/archive/catalog"
+import (
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
+	"github.com/rewind-origin/rewind/harvest/export"
+	"github.com/rewind-origin/rewind/packager/media"
+)
 
 // EndpointLookup is what harvest reads of the catalog: *catalog.Catalog
 // implements it.
@@ -33,6 +38,9 @@ type jobManifest struct {
 	// HasTimeFilter: the manifest's FilterConfiguration sets Start, End,
 	// ClipStartTime or TimeDelaySeconds; such a manifest can't be harvested.
 	HasTimeFilter bool
+	// ManifestFilter of the FilterConfiguration ("" when none): applied
+	// to the harvested manifest, as MediaPackage does.
+	ManifestFilter string
 }
 
 // endpoint returns the job's view of an origin endpoint from the catalog.
@@ -51,6 +59,7 @@ func (s *Service) endpoint(group, channel, endpoint string) (*jobEndpoint, error
 	for _, m := range e.DashManifests {
 		out.DASH = append(out.DASH, jobManifest{
 			Name: m.ManifestName, MinBufferTimeSeconds: m.MinBufferTimeSeconds, HasTimeFilter: timeFilter(m.FilterConfiguration),
+			ManifestFilter: manifestFilter(m.FilterConfiguration),
 		})
 	}
 	return out, nil
@@ -59,8 +68,16 @@ func (s *Service) endpoint(group, channel, endpoint string) (*jobEndpoint, error
 func hlsManifest(m catalog.HLSManifest) jobManifest {
 	return jobManifest{
 		Name: m.ManifestName, ProgramDateTimeIntervalSeconds: m.ProgramDateTimeIntervalSeconds,
-		HasTimeFilter: timeFilter(m.FilterConfiguration),
+		HasTimeFilter: timeFilter(m.FilterConfiguration), ManifestFilter: manifestFilter(m.FilterConfiguration),
 	}
+}
+
+// manifestFilter is the filter's ManifestFilter, "" when none.
+func manifestFilter(f *catalog.FilterConfiguration) string {
+	if f == nil {
+		return ""
+	}
+	return f.ManifestFilter
 }
 
 // timeFilter: the filter sets Start, End, ClipStartTime or TimeDelaySeconds.
@@ -76,4 +93,20 @@ func find(ms []jobManifest, name string) (jobManifest, bool) {
 		}
 	}
 	return jobManifest{}, false
+}
+
+// keep is the export filter of the manifest's ManifestFilter (nil: every
+// track). The control plane validated the expression; one that no longer
+// parses keeps every track.
+func (m jobManifest) keep() export.Keep {
+	if m.ManifestFilter == "" {
+		return nil
+	}
+	f, err := mpv2.ParseFilter(m.ManifestFilter)
+	if err != nil {
+		return nil
+	}
+	return func(info media.TrackInfo, segs []media.Segment) bool {
+		return f.Match(catalog.Rendition(info, segs))
+	}
 }

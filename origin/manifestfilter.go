@@ -7,7 +7,6 @@ import (
 
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
-	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // paramManifestFilter is MediaPackage's rendition filter query parameter.
@@ -52,22 +51,6 @@ func manifestFilter(rawQuery string, f *catalog.FilterConfiguration) (*mpv2.Filt
 	return &flt, nil
 }
 
-// rendition is what the manifest filter sees of a track over the segments
-// a manifest lists: the bit rate is the peak the manifest states
-// (BANDWIDTH, @bandwidth); audio is "und" as the multivariant playlist
-// labels it (the archive keeps no language).
-func rendition(info media.TrackInfo, segs []media.Segment) mpv2.Rendition {
-	peak, _ := media.Bandwidth(segs)
-	r := mpv2.Rendition{Kind: info.Kind, Bitrate: peak, Codec: info.Codec}
-	switch info.Kind {
-	case media.KindVideo:
-		r.Height, r.FrameRate = info.Height, info.FrameRate
-	case media.KindAudio:
-		r.Language, r.Channels, r.SampleRate = "und", info.Channels, info.SampleRate
-	}
-	return r
-}
-
 // filterRenditions keeps the tracks of w that its manifest filter keeps;
 // none left is a 404 (MediaPackage serves an empty manifest; players and
 // CDNs get a clearer answer here).
@@ -77,7 +60,7 @@ func (w *window) filterRenditions() error {
 	}
 	kept := w.tracks[:0]
 	for _, t := range w.tracks {
-		if w.filter.Match(rendition(t.info, t.segments)) {
+		if w.filter.Match(catalog.Rendition(t.info, t.segments)) {
 			kept = append(kept, t)
 		}
 	}
