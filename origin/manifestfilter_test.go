@@ -1,19 +1,17 @@
 package origin_test
 
 import (
-	"bytes"
 	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 
@@ -22,20 +20,7 @@ var update = flag.Bool("update", false, "rewrite testdata/golden_* files")
 // checkGolden compares got with testdata/golden_<name>, rewriting it with -update.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden_"+name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, bytes.ReplaceAll(want, []byte("\r\n"), []byte("\n"))) {
-		t.Errorf("%s differs from golden file; got:\n%s", path, got)
-	}
+	golden.Check(t, name, got, *update)
 }
 
 // ladderOrigin serves channel live/ladder: a three-rung video ladder
