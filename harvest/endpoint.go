@@ -1,9 +1,12 @@
 package harvest
 
 import (
+	"slices"
+
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest/export"
+	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 
@@ -41,6 +44,9 @@ type jobManifest struct {
 	// ManifestFilter of the FilterConfiguration ("" when none): applied
 	// to the harvested manifest, as MediaPackage does.
 	ManifestFilter string
+	// DVB (Profiles DVB_DASH) and Compact (Compactness STANDARD) of a
+	// DASH manifest.
+	DVB, Compact bool
 }
 
 // endpoint returns the job's view of an origin endpoint from the catalog.
@@ -57,12 +63,17 @@ func (s *Service) endpoint(group, channel, endpoint string) (*jobEndpoint, error
 		out.LowLatencyHLS = append(out.LowLatencyHLS, hlsManifest(m))
 	}
 	for _, m := range e.DashManifests {
-		out.DASH = append(out.DASH, jobManifest{
-			Name: m.ManifestName, MinBufferTimeSeconds: m.MinBufferTimeSeconds, HasTimeFilter: timeFilter(m.FilterConfiguration),
-			ManifestFilter: manifestFilter(m.FilterConfiguration),
-		})
+		out.DASH = append(out.DASH, dashManifest(m))
 	}
 	return out, nil
+}
+
+func dashManifest(m catalog.DASHManifest) jobManifest {
+	return jobManifest{
+		Name: m.ManifestName, MinBufferTimeSeconds: m.MinBufferTimeSeconds, HasTimeFilter: timeFilter(m.FilterConfiguration),
+		ManifestFilter: manifestFilter(m.FilterConfiguration),
+		DVB:            slices.Contains(m.Profiles, "DVB_DASH"), Compact: m.Compactness == "STANDARD",
+	}
 }
 
 func hlsManifest(m catalog.HLSManifest) jobManifest {
@@ -109,4 +120,13 @@ func (m jobManifest) keep() export.Keep {
 	return func(info media.TrackInfo, segs []media.Segment) bool {
 		return f.Match(catalog.Rendition(info, segs))
 	}
+}
+
+// profiles is the MPD@profiles of a harvested DASH manifest ("": the
+// live profile).
+func (m jobManifest) profiles() string {
+	if m.DVB {
+		return dash.ProfilesDVB
+	}
+	return ""
 }

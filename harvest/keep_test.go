@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 
@@ -32,5 +33,18 @@ func TestManifestFilterKeep(t *testing.T) {
 	}
 	if hlsManifest(catalog.HLSManifest{ManifestName: "index"}).keep() != nil {
 		t.Error("no ManifestFilter: a Keep that filters")
+	}
+}
+
+// TestDASHLayout: a harvested DASH manifest keeps the endpoint's Profiles
+// DVB_DASH and Compactness STANDARD.
+func TestDASHLayout(t *testing.T) {
+	m := dashManifest(catalog.DASHManifest{ManifestName: "d", Profiles: []string{"DVB_DASH"}, Compactness: "STANDARD"})
+	if m.profiles() != dash.ProfilesDVB || !m.Compact {
+		t.Errorf("DVB_DASH, STANDARD: profiles %q, compact %v", m.profiles(), m.Compact)
+	}
+	m = dashManifest(catalog.DASHManifest{ManifestName: "d", Compactness: "NONE"})
+	if m.profiles() != "" || m.Compact {
+		t.Errorf("no profile, NONE: profiles %q, compact %v", m.profiles(), m.Compact)
 	}
 }

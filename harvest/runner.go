@@ -230,7 +230,7 @@ func (s *Service) export(ctx context.Context, r *record) error {
 	for _, n := range dash {
 		m, _ := find(ep.DASH, n)
 		req.DASH = append(req.DASH, export.DASHManifest{Name: out(n), MinBufferTime: time.Duration(m.MinBufferTimeSeconds) * time.Second,
-			Keep: m.keep()})
+			Keep: m.keep(), Profiles: m.profiles(), Compact: m.Compact})
 	}
 	plan, err := export.NewPlan(s.Archive, req)
 	if err != nil {

@@ -76,6 +76,10 @@ type DASHManifest struct {
 	MinBufferTime time.Duration
 	// Keep, when set, says which tracks the MPD lists.
 	Keep Keep
+	// Profiles and Compact are dash.MPD's (the manifest's Profiles and
+	// Compactness); "" and false keep Rewind's layout.
+	Profiles string
+	Compact  bool
 }
 
 // Keep reports whether a manifest lists a track, given its segments in
@@ -385,7 +389,7 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 		if kerr != nil {
 			return nil, kerr
 		}
-		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime}
+		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime, Profiles: m.Profiles, Compact: m.Compact}
 		for _, t := range tracks {
 			mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.Info, t.Segments))
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/harvest/export"
+	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 
@@ -54,6 +55,20 @@ func TestManifestKeep(t *testing.T) {
 	}
 	if b := got["hd.mpd"]; strings.Contains(b, `<Representation id="video"`) || !strings.Contains(b, `<Representation id="video2"`) {
 		t.Errorf("hd.mpd keeps video2 and audio only:\n%s", b)
+	}
+	if b := got["hd.mpd"]; !strings.Contains(b, `profiles="urn:mpeg:dash:profile:isoff-live:2011"`) || !strings.Contains(b, "\">\n        <SegmentTemplate") {
+		t.Errorf("hd.mpd without Profiles and Compact: Rewind's layout expected:\n%s", b)
+	}
+	p.Request.DASH[0].Profiles, p.Request.DASH[0].Compact = dash.ProfilesDVB, true
+	if ms, err = p.Manifests(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Name == "hd.mpd" && (!strings.Contains(string(m.Body), `profiles="`+dash.ProfilesDVB+`"`) ||
+			!strings.Contains(string(m.Body), "startWithSAP=\"1\">\n      <ProducerReferenceTime") ||
+			!strings.Contains(string(m.Body), "/>\n      <SegmentTemplate")) {
+			t.Errorf("hd.mpd with DVB_DASH and STANDARD compactness:\n%s", m.Body)
+		}
 	}
 	p.Request.DASH[0].Keep = none
 	if _, err := p.Manifests(); !errors.Is(err, export.ErrFilteredOut) {
