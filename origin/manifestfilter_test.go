@@ -1,7 +1,6 @@
 package origin_test
 
 import (
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,14 +13,6 @@ import (
 	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/packager/media"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden_* files")
-
-// checkGolden compares got with testdata/golden_<name>, rewriting it with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	golden.Check(t, name, got, *update)
-}
 
 // ladderOrigin serves channel live/ladder: a three-rung video ladder
 // (360p ~0.4 Mbit/s, 720p ~2 Mbit/s, 1080p H.265 ~6 Mbit/s) and one audio
@@ -65,7 +56,7 @@ func TestManifestFilterQuery(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("filtered multivariant: %d %s", status, body)
 	}
-	checkGolden(t, "manifestfilter_multivariant.m3u8", []byte(body))
+	golden.Check(t, "manifestfilter_multivariant.m3u8", []byte(body))
 
 	status, body = getLadder(t, srv, "index.mpd?aws.manifestfilter=video_bitrate%3A1000000-3000000")
 	if status != 200 || strings.Count(body, "<AdaptationSet") != 2 || !strings.Contains(body, `<Representation id="video2"`) ||
@@ -171,7 +162,7 @@ func TestUrlEncodeChildManifest(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("multivariant: %d %s", status, body)
 	}
-	checkGolden(t, "urlencode_multivariant.m3u8", []byte(body))
+	golden.Check(t, "urlencode_multivariant.m3u8", []byte(body))
 	if status, body := getLadder(t, srv, "index_video2.m3u8?aws.manifestfilter=video_height%3A720-1080&aws.manifestsettings=time_delay%3A10&z=1"); status != 200 ||
 		!strings.Contains(body, "#EXTINF") {
 		t.Errorf("child playlist at the encoded URI: %d\n%s", status, body)

@@ -7,15 +7,24 @@ package golden
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
+// update is the -update flag of every test binary that imports golden.
+var update = flag.Bool("update", false, "rewrite testdata/golden_* files")
+
 // Check compares got with testdata/golden_<name> (CRLF line endings in
-// the file are read as LF), or writes got there when update is set. A
-// missing file fails the test with a hint to run -update.
-func Check(t testing.TB, name string, got []byte, update bool) {
+// the file are read as LF), or writes got there when the test runs with
+// -update. A missing file fails the test with a hint to run -update.
+func Check(t testing.TB, name string, got []byte) {
+	t.Helper()
+	check(t, name, got, *update)
+}
+
+func check(t testing.TB, name string, got []byte, update bool) {
 	t.Helper()
 	path := filepath.Join("testdata", "golden_"+name)
 	if update {

@@ -1,11 +1,9 @@
-package golden_test
+package golden
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/rewind-origin/rewind/internal/golden"
 )
 
 // TestCheck: equal bytes pass (a CRLF file equals LF output), other bytes
@@ -16,17 +14,17 @@ func TestCheck(t *testing.T) {
 	if err := os.Mkdir("testdata", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	golden.Check(t, "a.txt", []byte("x\ny\n"), true)
+	check(t, "a.txt", []byte("x\ny\n"), true)
 	if b, err := os.ReadFile(filepath.Join("testdata", "golden_a.txt")); err != nil || string(b) != "x\ny\n" {
 		t.Fatalf("update wrote %q, %v", b, err)
 	}
-	golden.Check(t, "a.txt", []byte("x\ny\n"), false)
+	check(t, "a.txt", []byte("x\ny\n"), false)
 	if err := os.WriteFile(filepath.Join("testdata", "golden_a.txt"), []byte("x\r\ny\r\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	golden.Check(t, "a.txt", []byte("x\ny\n"), false)
+	check(t, "a.txt", []byte("x\ny\n"), false)
 	var ft fakeT
-	golden.Check(&ft, "a.txt", []byte("x\nz\n"), false)
+	check(&ft, "a.txt", []byte("x\nz\n"), false)
 	if !ft.failed {
 		t.Error("different bytes did not fail")
 	}

@@ -1,20 +1,8 @@
 package dash_test
 
 import (
-	"flag"
-	"testing"
-
-	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/packager/media"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden_* files")
-
-// checkGolden compares got with testdata/golden_<name>, rewriting it with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	golden.Check(t, name, got, *update)
-}
 
 // fixtureBase is the wall clock start of the fixtures: 2023-11-14T22:13:20Z.
 const fixtureBase = 1_700_000_000
