@@ -49,6 +49,23 @@ func TestNumberWithTimeline(t *testing.T) {
 			}
 		}
 	}
+	// The numbers just before the second session's are the gap's
+	// (EXT-X-GAP in HLS): no segment has them.
+	var video [][]string
+	for _, p := range periods {
+		if p[1] == "video" {
+			video = append(video, p)
+		}
+	}
+	first, _ := strconv.ParseUint(video[0][2], 10, 64)
+	r1, _ := strconv.ParseUint(video[0][5]+"0", 10, 64)
+	n, _ := strconv.ParseUint(video[1][2], 10, 64)
+	if last := first + r1/10; n-1 <= last {
+		t.Fatalf("second Period starts at number %d, first ends at %d: no gap numbers", n, last)
+	}
+	if status, _, _ := o.get(t, "video/num-"+strconv.FormatUint(n-1, 10)+".m4s", 200); status != 404 {
+		t.Errorf("gap number %d: %d, want 404", n-1, status)
+	}
 	for _, bad := range []string{"video/num-999999.m4s", "video/num-01.m4s", "video/num-x.m4s"} {
 		if status, _, _ := o.get(t, bad, 200); status != 404 {
 			t.Errorf("%s: %d, want 404", bad, status)
