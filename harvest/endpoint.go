@@ -1,6 +1,14 @@
 package harvest
 
-import "github.com/rewind-origin/rewind/archive/catalog"
+import (
+	"slices"
+
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
+	"github.com/rewind-origin/rewind/harvest/export"
+	"github.com/rewind-origin/rewind/packager/dash"
+	"github.com/rewind-origin/rewind/packager/media"
+)
 
 // EndpointLookup is what harvest reads of the catalog: *catalog.Catalog
 // implements it.
@@ -36,6 +44,12 @@ type jobManifest struct {
 	// HasTimeFilter: the manifest's FilterConfiguration sets Start, End,
 	// ClipStartTime or TimeDelaySeconds; such a manifest can't be harvested.
 	HasTimeFilter bool
+	// ManifestFilter of the FilterConfiguration ("" when none): applied
+	// to the harvested manifest, as MediaPackage does.
+	ManifestFilter string
+	// DVB (Profiles DVB_DASH) and Compact (Compactness STANDARD) of a
+	// DASH manifest.
+	DVB, Compact bool
 }
 
 // endpoint returns the job's view of an origin endpoint from the catalog.
@@ -53,18 +67,32 @@ func (s *Service) endpoint(group, channel, endpoint string) (*jobEndpoint, error
 		out.LowLatencyHLS = append(out.LowLatencyHLS, hlsManifest(m))
 	}
 	for _, m := range e.DashManifests {
-		out.DASH = append(out.DASH, jobManifest{
-			Name: m.ManifestName, MinBufferTimeSeconds: m.MinBufferTimeSeconds, HasTimeFilter: timeFilter(m.FilterConfiguration),
-		})
+		out.DASH = append(out.DASH, dashManifest(m))
 	}
 	return out, nil
+}
+
+func dashManifest(m catalog.DASHManifest) jobManifest {
+	return jobManifest{
+		Name: m.ManifestName, MinBufferTimeSeconds: m.MinBufferTimeSeconds, HasTimeFilter: timeFilter(m.FilterConfiguration),
+		ManifestFilter: manifestFilter(m.FilterConfiguration),
+		DVB:            slices.Contains(m.Profiles, "DVB_DASH"), Compact: m.Compactness == "STANDARD",
+	}
 }
 
 func hlsManifest(m catalog.HLSManifest) jobManifest {
 	return jobManifest{
 		Name: m.ManifestName, ProgramDateTimeIntervalSeconds: m.ProgramDateTimeIntervalSeconds,
-		HasTimeFilter: timeFilter(m.FilterConfiguration),
+		HasTimeFilter: timeFilter(m.FilterConfiguration), ManifestFilter: manifestFilter(m.FilterConfiguration),
 	}
+}
+
+// manifestFilter is the filter's ManifestFilter, "" when none.
+func manifestFilter(f *catalog.FilterConfiguration) string {
+	if f == nil {
+		return ""
+	}
+	return f.ManifestFilter
 }
 
 // timeFilter: the filter sets Start, End, ClipStartTime or TimeDelaySeconds.
@@ -80,4 +108,29 @@ func find(ms []jobManifest, name string) (jobManifest, bool) {
 		}
 	}
 	return jobManifest{}, false
+}
+
+// keep is the export filter of the manifest's ManifestFilter (nil: every
+// track). The control plane validated the expression; one that no longer
+// parses keeps every track.
+func (m jobManifest) keep() export.Keep {
+	if m.ManifestFilter == "" {
+		return nil
+	}
+	f, err := mpv2.ParseFilter(m.ManifestFilter)
+	if err != nil {
+		return nil
+	}
+	return func(info media.TrackInfo, segs []media.Segment) bool {
+		return f.Match(catalog.Rendition(info, segs))
+	}
+}
+
+// profiles is the MPD@profiles of a harvested DASH manifest ("": the
+// live profile).
+func (m jobManifest) profiles() string {
+	if m.DVB {
+		return dash.ProfilesDVB
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/packager/dash"
@@ -32,4 +33,15 @@ func dashHeader(m catalog.DASHManifest) (*dash.ProgramInformation, []dash.BaseUR
 		}
 	}
 	return pi, out
+}
+
+// dashLayout reads a DASH manifest's Profiles and Compactness: DVB_DASH
+// gives the DVB-DASH profile URNs, STANDARD one SegmentTemplate per
+// AdaptationSet. Without Compactness Rewind keeps the SegmentTemplate in
+// the Representation (MediaPackage's NONE layout, as before).
+func dashLayout(m catalog.DASHManifest) (profiles string, compact bool) {
+	if slices.Contains(m.Profiles, "DVB_DASH") {
+		profiles = dash.ProfilesDVB
+	}
+	return profiles, m.Compactness == "STANDARD"
 }

@@ -26,8 +26,8 @@ func (r *request) filterConfiguration() *catalog.FilterConfiguration {
 // applyFilter merges a manifest's FilterConfiguration into the request's
 // time-shift parameters the way MediaPackage does: configured values are
 // defaults for every request, and a query parameter that repeats a
-// configured one is answered 404. ManifestFilter and DrmSettings are stored
-// but not applied (docs/api.md).
+// configured one is answered 404. ManifestFilter is applied by
+// manifestFilter; DrmSettings has nothing to act on (no DRM).
 func applyFilter(p timeshift.Params, f *catalog.FilterConfiguration) (timeshift.Params, error) {
 	if f == nil {
 		return p, nil

@@ -392,6 +392,10 @@ func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, err
 		TargetDuration: max(hls.TargetDuration(segs), int(r.endpoint.SegmentDuration()/time.Second)),
 		Skip:           skip,
 	}
+	if prefix := segmentPrefix(r.endpoint); prefix != "" {
+		uri := withPrefix(prefix, media.AppendSegmentURI)
+		p.SegmentURI = func(s media.Segment) string { return string(uri(nil, s)) }
+	}
 	for i, sg := range segs {
 		p.Segments[i] = hls.LowLatencySegment{Segment: sg, Parts: toParts(partsOf[sg.Seq])}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/origin/timeshift"
 	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/hls"
@@ -57,7 +58,10 @@ type window struct {
 	query string
 	// devClock: the request set its own now.
 	devClock bool
-	tracks   []trackWindow
+	// filter keeps renditions of multivariant playlists and MPDs (nil:
+	// all); see manifestFilter.
+	filter *mpv2.Filter
+	tracks []trackWindow
 }
 
 type trackWindow struct {
@@ -79,6 +83,10 @@ func (s *Server) resolveWindow(c *gin.Context, r *request, manifestWindow time.D
 	if p, err = applyFilter(p, r.filterConfiguration()); err != nil {
 		return nil, err
 	}
+	flt, err := manifestFilter(c.Request.URL.RawQuery, r.filterConfiguration())
+	if err != nil {
+		return nil, err
+	}
 	ts, err := timeshift.Resolve(p, now, timeshift.Limits{
 		StartoverWindow: s.startoverWindow(r.endpoint),
 		ManifestWindow:  manifestWindow,
@@ -86,7 +94,7 @@ func (s *Server) resolveWindow(c *gin.Context, r *request, manifestWindow time.D
 	if err != nil {
 		return nil, err
 	}
-	return &window{ts: ts, params: p, now: now, query: c.Request.URL.RawQuery, devClock: dev}, nil
+	return &window{ts: ts, params: p, now: now, query: c.Request.URL.RawQuery, devClock: dev, filter: flt}, nil
 }
 
 // requestNow is the wall clock, or with DevClock on the instant a request
@@ -203,10 +211,14 @@ func (w *window) cacheControl() string {
 
 // childQuery is the query appended to child playlist URIs: "?" + the
 // request's query, with characters that cannot appear in a playlist URI
-// percent-encoded; "" when there is none.
-func (w *window) childQuery() string {
+// percent-encoded, or with encode (UrlEncodeChildManifest) the query in
+// SigV4's canonical form (sigv4Query); "" when there is none.
+func (w *window) childQuery(encode bool) string {
 	if w.query == "" {
 		return ""
+	}
+	if encode {
+		return "?" + sigv4Query(w.query)
 	}
 	return "?" + strings.NewReplacer(`"`, "%22", "\r", "%0D", "\n", "%0A", " ", "%20").Replace(w.query)
 }
@@ -236,7 +248,10 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 	if err := s.load(r, w, limit); err != nil {
 		return nil, err
 	}
-	query := w.childQuery()
+	if err := w.filterRenditions(); err != nil {
+		return nil, err
+	}
+	query := w.childQuery(m.UrlEncodeChildManifest != nil && *m.UrlEncodeChildManifest)
 	var vs hls.Variants
 	iframes := hasIFrames(r.endpoint)
 	for _, t := range w.tracks {
@@ -280,13 +295,13 @@ func (s *Server) renderMediaPlaylistOf(r *request, w *window) (*rendered, error)
 	}
 	p := hls.MediaPlaylist{
 		Segments:                t.segments,
-		AppendSegmentURI:        media.AppendSegmentURI,
+		AppendSegmentURI:        withPrefix(segmentPrefix(r.endpoint), media.AppendSegmentURI),
 		InitURI:                 initURI(t.info.Name),
 		ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
 		IFramesOnly:             r.iframes,
 	}
 	if r.isTS() {
-		p.AppendSegmentURI, p.InitURI, p.NoInit = media.AppendTSSegmentURI, nil, true
+		p.AppendSegmentURI, p.InitURI, p.NoInit = withPrefix(segmentPrefix(r.endpoint), media.AppendTSSegmentURI), nil, true
 	}
 	if st := m.StartTag; st != nil && st.TimeOffset != nil {
 		p.Start = &hls.Start{TimeOffset: *st.TimeOffset, Precise: st.Precise != nil && *st.Precise}
@@ -317,6 +332,9 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 	if err := s.load(r, w, 0); err != nil {
 		return nil, err
 	}
+	if err := w.filterRenditions(); err != nil {
+		return nil, err
+	}
 	mpd := dash.MPD{
 		Dynamic:                    w.ts.Kind != timeshift.VOD,
 		Now:                        w.now,
@@ -327,6 +345,7 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 	}
 	mpd.UTCTimingScheme, mpd.UTCTimingURL = utcTiming(m.UtcTiming, mpd.UTCTimingURL, w.now)
 	mpd.ProgramInformation, mpd.BaseURLs = dashHeader(m)
+	mpd.Profiles, mpd.Compact = dashLayout(m)
 	switch w.ts.Kind {
 	case timeshift.Live:
 		mpd.TimeShiftBufferDepth = w.ts.To.Sub(w.ts.From) + w.ts.Delay
@@ -336,7 +355,7 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 		mpd.TimeShiftBufferDepth = w.now.Sub(first).Truncate(time.Second) + time.Second
 	}
 	for _, t := range w.tracks {
-		mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.info, t.segments))
+		mpd.Representations = append(mpd.Representations, dashRepresentation(m, segmentPrefix(r.endpoint), t.info, t.segments))
 	}
 	if hasIFrames(r.endpoint) {
 		for _, t := range w.tracks {

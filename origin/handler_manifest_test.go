@@ -28,19 +28,30 @@ type testOrigin struct {
 
 func newTestOrigin(t *testing.T, devClock bool) *testOrigin {
 	t.Helper()
+	// A recent t0: the endpoint's 24 h start-over window holds it.
+	t0 := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	srv, cat := openOrigin(t, "live/ts", t0, devClock, func(store *archive.Store) {
+		writeSession(t, store, t0, 30, 1)
+		writeSession(t, store, t0.Add(70*time.Second), 15, 2)
+	})
+	return &testOrigin{t0: t0, srv: srv, cat: cat}
+}
+
+// openOrigin serves an in-process origin over a new archive where the
+// channel ("group/name") was auto-provisioned at t0 and record wrote it.
+func openOrigin(t *testing.T, channel string, t0 time.Time, devClock bool, record func(*archive.Store)) (*httptest.Server, *catalog.Catalog) {
+	t.Helper()
 	store, err := archive.Open(archive.Config{Dir: t.TempDir(), PruneInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	cat := catalog.New(store)
-	// A recent t0: the endpoint's 24 h start-over window holds it.
-	t0 := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
-	if err := cat.AutoProvision("live", "ts", t0); err != nil {
+	group, name, _ := strings.Cut(channel, "/")
+	if err := cat.AutoProvision(group, name, t0); err != nil {
 		t.Fatal(err)
 	}
-	writeSession(t, store, t0, 30, 1)
-	writeSession(t, store, t0.Add(70*time.Second), 15, 2)
+	record(store)
 	s := &origin.Server{
 		Archive:  store,
 		Catalog:  cat,
@@ -50,23 +61,32 @@ func newTestOrigin(t *testing.T, devClock bool) *testOrigin {
 	}
 	srv := httptest.NewServer(s.Engine())
 	t.Cleanup(srv.Close)
-	return &testOrigin{t0: t0, srv: srv, cat: cat}
+	return srv, cat
 }
 
 // testKeyFrameEnd is the key frame's byte length in every test segment.
 const testKeyFrameEnd = 400
 
+// writeSession records one session of channel live/ts from start: n
+// segments of 2 s of a 360p video and a stereo audio track (1000 bytes
+// each), init segments of the given version.
 func writeSession(t testing.TB, store *archive.Store, start time.Time, n int, version byte) {
 	t.Helper()
-	w, err := store.OpenWriter("live/ts")
+	writeTracks(t, store, "live/ts", []media.TrackInfo{
+		{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', version}},
+		{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: []byte{'a', version}},
+	}, []int{1000, 1000}, start, n)
+}
+
+// writeTracks records one session of channel: n segments of 2 s of each
+// track, sizes[k] bytes each for track k.
+func writeTracks(t testing.TB, store *archive.Store, channel string, tracks []media.TrackInfo, sizes []int, start time.Time, n int) {
+	t.Helper()
+	w, err := store.OpenWriter(channel)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	tracks := []media.TrackInfo{
-		{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', version}},
-		{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: []byte{'a', version}},
-	}
 	if err := w.StartSession(tracks); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +94,7 @@ func writeSession(t testing.TB, store *archive.Store, start time.Time, n int, ve
 		at := start.Add(time.Duration(i) * 2 * time.Second)
 		for k, tr := range tracks {
 			dt := media.TimeToTicks(at, tr.Timescale)
-			if err := w.WriteChunk(media.Chunk{Track: k, Data: make([]byte, 1000), DecodeTime: dt, Duration: 2 * uint64(tr.Timescale),
+			if err := w.WriteChunk(media.Chunk{Track: k, Data: make([]byte, sizes[k]), DecodeTime: dt, Duration: 2 * uint64(tr.Timescale),
 				SegmentStart: true, Independent: true, KeyFrameEnd: testKeyFrameEnd}); err != nil {
 				t.Fatal(err)
 			}

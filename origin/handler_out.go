@@ -22,6 +22,10 @@ type request struct {
 	decodeTime     uint64
 	// iframes: the media playlist is the track's I-frame-only playlist (iframes.go).
 	iframes bool
+	// seq and byNumber: a segment asked for by number (segnumber.go);
+	// decodeTime is resolved when it is served.
+	seq      uint64
+	byNumber bool
 }
 
 type fileKind int
@@ -96,7 +100,8 @@ func (r *request) classify(file string) error {
 			return notFound()
 		}
 		r.track = dir
-		if v, ok := strings.CutPrefix(name, "init-"); ok {
+		name, named := r.stripSegmentPrefix(name)
+		if v, ok := strings.CutPrefix(name, "init-"); ok && !named {
 			v, ok = strings.CutSuffix(v, ".mp4")
 			n, isNum := parseDecimal(v, 32)
 			if !ok || !isNum {
@@ -110,6 +115,9 @@ func (r *request) classify(file string) error {
 		}
 		if r.classifyIFrame(name) {
 			return nil
+		}
+		if isNum, err := r.classifyNumber(name); isNum {
+			return err
 		}
 		t, ok := strings.CutSuffix(name, ".m4s")
 		if strings.HasPrefix(t, "gap-") && ok {

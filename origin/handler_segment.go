@@ -44,6 +44,13 @@ func (s *Server) serveInit(c *gin.Context, r *request) error {
 // serveSegment sends one segment straight from its media log (see
 // serveMedia).
 func (s *Server) serveSegment(c *gin.Context, r *request) error {
+	if r.byNumber {
+		dt, err := s.segmentBySeq(r.channelKey(), r.track, r.seq)
+		if err != nil {
+			return err
+		}
+		r.decodeTime = dt
+	}
 	sec, err := s.Archive.OpenSegment(r.channelKey(), r.track, r.decodeTime)
 	if err != nil {
 		return fmt.Errorf("segment %s/%d.m4s: %w", r.track, r.decodeTime, err)

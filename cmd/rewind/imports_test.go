@@ -104,6 +104,11 @@ var importRules = []importRule{
 		allow: []string{"..."},
 	},
 	{
+		pkgs:    []string{"internal/golden"},
+		why:     "the tests' one golden-file comparison: a leaf every test package may import",
+		stdOnly: true,
+	},
+	{
 		pkgs:    []string{"e2e/testtool"},
 		why:     "the tests' one rule for a missing external tool: a leaf every test package may import",
 		stdOnly: true,

@@ -64,6 +64,9 @@ type HLSManifest struct {
 	Name string
 	// ProgramDateTimeInterval: 0 writes a program date time on every segment.
 	ProgramDateTimeInterval time.Duration
+	// Keep, when set, says which tracks the manifest lists (its
+	// ManifestFilter); the others' media playlists are not written.
+	Keep Keep
 }
 
 // DASHManifest is a DASH manifest to write.
@@ -71,6 +74,37 @@ type DASHManifest struct {
 	Name string
 	// MinBufferTime defaults to 2 s.
 	MinBufferTime time.Duration
+	// Keep, when set, says which tracks the MPD lists.
+	Keep Keep
+	// Profiles and Compact are dash.MPD's (the manifest's Profiles and
+	// Compactness); "" and false keep Rewind's layout.
+	Profiles string
+	Compact  bool
+}
+
+// Keep reports whether a manifest lists a track, given its segments in
+// the package.
+type Keep func(info media.TrackInfo, segs []media.Segment) bool
+
+// ErrFilteredOut: a manifest's Keep lists no track of the package.
+var ErrFilteredOut = errors.New("export: the manifest filter keeps no rendition")
+
+// kept returns the tracks k keeps (all when k is nil); none is
+// ErrFilteredOut.
+func (p *Plan) kept(k Keep, manifest string) ([]Track, error) {
+	if k == nil {
+		return p.Tracks, nil
+	}
+	var out []Track
+	for _, t := range p.Tracks {
+		if k(t.Info, t.Segments) {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrFilteredOut, manifest)
+	}
+	return out, nil
 }
 
 // Request says what to export.
@@ -312,8 +346,12 @@ type Manifest struct {
 func (p *Plan) Manifests() ([]Manifest, error) {
 	var out []Manifest
 	for _, m := range p.Request.HLS {
+		tracks, kerr := p.kept(m.Keep, m.Name+".m3u8")
+		if kerr != nil {
+			return nil, kerr
+		}
 		var vs hls.Variants
-		for _, t := range p.Tracks {
+		for _, t := range tracks {
 			name := m.Name + "_" + t.Info.Name + ".m3u8"
 			if p.Request.TS && !p.tsDriver(t) {
 				vs.Add(t.Info, t.Segments, name) // codec and bandwidth of the muxed audio
@@ -362,8 +400,12 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 		if p.Request.TS {
 			break // DASH has no MPEG-TS profile here (AWS refuses DASH on TS)
 		}
-		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime}
-		for _, t := range p.Tracks {
+		tracks, kerr := p.kept(m.Keep, m.Name+".mpd")
+		if kerr != nil {
+			return nil, kerr
+		}
+		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime, Profiles: m.Profiles, Compact: m.Compact}
+		for _, t := range tracks {
 			mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.Info, t.Segments))
 		}
 		var buf bytes.Buffer

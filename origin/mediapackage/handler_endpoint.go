@@ -303,12 +303,24 @@ func checkDASH(v *validator, member string, m *catalog.DASHManifest, startover i
 	} {
 		v.rawObject(member+"."+raw.name, raw.v)
 	}
+	dvb := slices.Contains(m.Profiles, "DVB_DASH")
+	if dvb && m.UtcTiming != nil && m.UtcTiming.TimingMode == "UTC_DIRECT" {
+		v.fail(validation(vtDVBProfile, "%s: the DVB_DASH profile does not allow UtcTiming UTC_DIRECT", member))
+	}
+	if !dvb && len(m.DvbSettings) > 0 && string(m.DvbSettings) != "null" {
+		v.fail(validation(vtDVBWithoutProfile, "%s.DvbSettings needs Profiles [DVB_DASH]", member))
+	}
 	if len(m.BaseUrls) > 0 {
-		var list []json.RawMessage
+		var list []struct{ DvbPriority, DvbWeight *int }
 		if err := json.Unmarshal(m.BaseUrls, &list); err != nil {
 			v.fail(validation(vtMemberInvalid, "%s.BaseUrls must be a list", member))
 		} else if len(list) > 20 {
 			v.fail(validation(vtMaxLength, "%s.BaseUrls has more than 20 items", member))
+		}
+		for _, u := range list {
+			if !dvb && (u.DvbPriority != nil || u.DvbWeight != nil) {
+				v.fail(validation(vtDVBWithoutProfile, "%s.BaseUrls: DvbPriority and DvbWeight need Profiles [DVB_DASH]", member))
+			}
 		}
 	}
 	v.checkFilter(member+".FilterConfiguration", m.FilterConfiguration, startover)

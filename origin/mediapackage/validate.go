@@ -5,11 +5,11 @@ import (
 	"errors"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/ingest/name"
 )
 
@@ -58,12 +58,6 @@ var (
 	enumAdMarkerHls   = []string{"DATERANGE", "SCTE35_ENHANCED"}
 	enumScteInMan     = []string{"ALL", "MATCHES_FILTER"}
 	enumAdMarkerDash  = []string{"BINARY", "XML"}
-	// manifestFilterKeys are the keys of aws.manifestfilter.
-	manifestFilterKeys = []string{
-		"audio_bitrate", "audio_channels", "audio_codec", "audio_language", "audio_sample_rate",
-		"subtitle_language", "trickplay_height", "trickplay_type", "video_bitrate", "video_codec",
-		"video_dynamic_range", "video_framerate", "video_height",
-	}
 )
 
 // validator collects the first violation (a sticky error).
@@ -225,26 +219,6 @@ func (v *validator) rawEnum(member string, m map[string]json.RawMessage, key str
 	v.enum(member+"."+key, s, values)
 }
 
-// manifestFilter checks aws.manifestfilter syntax: key:values pairs joined
-// by ';', values joined by ',', numeric ranges min-max.
-func manifestFilterError(f string) string {
-	for part := range strings.SplitSeq(f, ";") {
-		key, values, ok := strings.Cut(part, ":")
-		if !ok || values == "" {
-			return "want key:value[,value...] pairs separated by ';', got " + strconv.Quote(part)
-		}
-		if !slices.Contains(manifestFilterKeys, key) {
-			return "unknown filter key " + strconv.Quote(key)
-		}
-		for val := range strings.SplitSeq(values, ",") {
-			if val == "" {
-				return "empty value for " + key
-			}
-		}
-	}
-	return ""
-}
-
 // checkFilter validates a FilterConfiguration against the endpoint's
 // start-over window.
 func (v *validator) checkFilter(member string, f *catalog.FilterConfiguration, startover int) {
@@ -253,8 +227,8 @@ func (v *validator) checkFilter(member string, f *catalog.FilterConfiguration, s
 	}
 	if f.ManifestFilter != "" {
 		v.lenRange(member+".ManifestFilter", f.ManifestFilter, 1, maxFilterLen)
-		if msg := manifestFilterError(f.ManifestFilter); msg != "" {
-			v.fail(validation(vtManifestFilter, "%s.ManifestFilter: %s", member, msg))
+		if _, err := mpv2.ParseFilter(f.ManifestFilter); err != nil {
+			v.fail(validation(vtManifestFilter, "%s.ManifestFilter: %v", member, err))
 		}
 	}
 	if f.DrmSettings != "" {

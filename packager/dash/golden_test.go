@@ -1,36 +1,8 @@
 package dash_test
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
-	"testing"
-
 	"github.com/rewind-origin/rewind/packager/media"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden_* files")
-
-// checkGolden compares got with testdata/golden_<name>, rewriting it with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden_"+name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	want = bytes.ReplaceAll(want, []byte("\r\n"), []byte("\n"))
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file; got:\n%s", path, got)
-	}
-}
 
 // fixtureBase is the wall clock start of the fixtures: 2023-11-14T22:13:20Z.
 const fixtureBase = 1_700_000_000

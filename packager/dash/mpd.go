@@ -42,7 +42,11 @@ type Representation struct {
 	// version instead of InitTemplate.
 	InitURI func(version uint32) string
 	// MediaTemplate is SegmentTemplate@media, written verbatim
-	// (e.g. "video/$Time$.m4s"); $Time$ is the segment's DecodeTime.
+	// (e.g. "video/$Time$.m4s"); $Time$ is the segment's DecodeTime. With
+	// $Number$ (MediaPackage's NUMBER_WITH_TIMELINE) the number is the
+	// segment's Seq: SegmentTemplate@startNumber is the Seq of the Period's
+	// first segment, and the Seq of the segments of one Period must follow
+	// each other (WriteMPD returns ErrBadInput otherwise).
 	MediaTemplate string
 	// ID is the Representation@id. It defaults to Track.Name.
 	ID string
@@ -89,6 +93,13 @@ type MPD struct {
 	ProgramInformation *ProgramInformation
 	// BaseURLs are written after it, in order.
 	BaseURLs []BaseURL
+	// Profiles is MPD@profiles. It defaults to ProfileLive; with
+	// ProfilesDVB the MPD also declares the dvb: namespace.
+	Profiles string
+	// Compact writes the SegmentTemplate of each AdaptationSet once, as
+	// its child, for its Representations to inherit (MediaPackage's
+	// Compactness STANDARD); otherwise it is inside the Representation.
+	Compact bool
 	// Representations, the first of which decides the Period boundaries and
 	// must have segments.
 	Representations []Representation
@@ -117,7 +128,8 @@ type MPD struct {
 // each AdaptationSet of a static MPD carries a ProducerReferenceTime
 // (type "captured") that maps its Period's start to the wall clock.
 //
-// Validation happens before anything is written: ErrBadInput for missing
+// Validation happens before anything is written (except the $Number$ check
+// of each Period, see Representation.MediaTemplate): ErrBadInput for missing
 // templates, unknown kinds or timescale mismatches, ErrNoSegments when the
 // first representation is empty, ErrNotAscending for decode times that do
 // not increase. Representations without segments in a Period are left out
@@ -148,10 +160,14 @@ func WriteMPD(w io.Writer, m MPD) error {
 	b := lw.B
 	b = append(b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n<MPD"...)
 	b = appendAttr(b, "xmlns", Namespace)
-	if needsDVB(m.BaseURLs) {
+	profiles := m.Profiles
+	if profiles == "" {
+		profiles = ProfileLive
+	}
+	if needsDVB(m.BaseURLs) || profiles == ProfilesDVB {
 		b = appendAttr(b, "xmlns:dvb", NamespaceDVB)
 	}
-	b = appendAttr(b, "profiles", ProfileLive)
+	b = appendAttr(b, "profiles", profiles)
 	if m.Dynamic {
 		b = appendAttr(b, "type", "dynamic")
 		b = appendAttr(b, "availabilityStartTime", AvailabilityStartTime)
@@ -209,7 +225,7 @@ func WriteMPD(w io.Writer, m MPD) error {
 			if lo == hi {
 				continue
 			}
-			if err := writeAdaptationSet(lw, r, reps, reps[r].Segments[lo:hi], anchors[k], !m.Dynamic); err != nil {
+			if err := writeAdaptationSet(lw, r, reps, reps[r].Segments[lo:hi], anchors[k], !m.Dynamic, m.Compact); err != nil {
 				return err
 			}
 		}
@@ -233,8 +249,9 @@ func WriteMPD(w io.Writer, m MPD) error {
 // for one Period starting at anchorMS (ms since the epoch). With anchor,
 // a ProducerReferenceTime maps the Period's first presentation time to
 // its wall clock (static MPDs: their timeline starts at zero, so players
-// learn the real time from it, as DASH-IF IOP describes).
-func writeAdaptationSet(lw *lines.Writer, r int, reps []Representation, segs []media.Segment, anchorMS uint64, anchor bool) error {
+// learn the real time from it, as DASH-IF IOP describes). With compact the
+// SegmentTemplate is the AdaptationSet's, before the Representation.
+func writeAdaptationSet(lw *lines.Writer, r int, reps []Representation, segs []media.Segment, anchorMS uint64, anchor, compact bool) error {
 	rep := &reps[r]
 	t := &rep.Track
 	b := append(lw.B, "    <AdaptationSet"...)
@@ -255,7 +272,13 @@ func writeAdaptationSet(lw *lines.Writer, r int, reps []Representation, segs []m
 		b = appendUintAttr(b, "presentationTime", rescale(anchorMS, 1000, t.Timescale, false))
 		b = append(b, "/>\n"...)
 	}
-	b = append(b, "      <Representation"...)
+	lw.B = b
+	if compact {
+		if err := writeSegmentTemplate(lw, "      ", rep, segs, anchorMS); err != nil {
+			return err
+		}
+	}
+	b = append(lw.B, "      <Representation"...)
 	b = appendAttr(b, "id", rep.id())
 	b = appendUintAttr(b, "bandwidth", uint64(max(rep.Bandwidth, 0)))
 	b = appendAttr(b, "codecs", t.Codec)
@@ -272,6 +295,11 @@ func writeAdaptationSet(lw *lines.Writer, r int, reps []Representation, segs []m
 			b = appendFrameRate(b, t.FrameRate)
 			b = append(b, '"')
 		}
+		if compact { // nothing inside
+			lw.B = append(b, "/>\n    </AdaptationSet>\n"...)
+			lw.Flush()
+			return lw.Err
+		}
 		b = append(b, ">\n"...)
 	case media.KindAudio:
 		if t.SampleRate > 0 {
@@ -285,23 +313,53 @@ func writeAdaptationSet(lw *lines.Writer, r int, reps []Representation, segs []m
 			b = append(b, "/>\n"...)
 		}
 	}
+	lw.B = b
+	if !compact {
+		if err := writeSegmentTemplate(lw, "        ", rep, segs, anchorMS); err != nil {
+			return err
+		}
+	}
+	lw.B = append(lw.B, "      </Representation>\n    </AdaptationSet>\n"...)
+	lw.Flush()
+	return lw.Err
+}
+
+// writeSegmentTemplate writes the SegmentTemplate of rep over segs (one
+// Period starting at anchorMS), indented by indent.
+func writeSegmentTemplate(lw *lines.Writer, indent string, rep *Representation, segs []media.Segment, anchorMS uint64) error {
+	t := &rep.Track
 	var init string
 	if rep.InitURI != nil {
 		init = rep.InitURI(segs[0].InitVersion)
 	} else {
 		init = strings.ReplaceAll(rep.InitTemplate, "$v$", strconv.FormatUint(uint64(segs[0].InitVersion), 10))
 	}
-	b = append(b, "        <SegmentTemplate"...)
+	b := append(lw.B, indent...)
+	b = append(b, "<SegmentTemplate"...)
 	b = appendUintAttr(b, "timescale", uint64(t.Timescale))
 	b = appendUintAttr(b, "presentationTimeOffset", rescale(anchorMS, 1000, t.Timescale, false))
 	b = appendAttr(b, "initialization", init)
 	b = appendAttr(b, "media", rep.MediaTemplate)
-	lw.B = append(b, ">\n          <SegmentTimeline>\n"...)
+	if strings.Contains(rep.MediaTemplate, "$Number$") {
+		for i := range segs {
+			if segs[i].Seq != segs[0].Seq+uint64(i) {
+				return fmt.Errorf("%w: track %q: segment %d follows %d in one Period ($Number$ needs consecutive numbers)",
+					ErrBadInput, t.Name, segs[i].Seq, segs[i-1].Seq)
+			}
+		}
+		b = appendUintAttr(b, "startNumber", segs[0].Seq)
+	}
+	b = append(b, ">\n"...)
+	b = append(b, indent...)
+	lw.B = append(b, "  <SegmentTimeline>\n"...)
 	lw.Flush()
-	if err := writeTimeline(lw, "            ", segs); err != nil {
+	if err := writeTimeline(lw, indent+"    ", segs); err != nil {
 		return err
 	}
-	lw.B = append(lw.B, "          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n    </AdaptationSet>\n"...)
+	b = append(lw.B, indent...)
+	b = append(b, "  </SegmentTimeline>\n"...)
+	b = append(b, indent...)
+	lw.B = append(b, "</SegmentTemplate>\n"...)
 	lw.Flush()
 	return lw.Err
 }

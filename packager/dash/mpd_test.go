@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/media"
 )
@@ -84,7 +85,7 @@ func TestWriteMPDGolden(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			checkGolden(t, c.name, renderMPD(t, c.m))
+			golden.Check(t, c.name, renderMPD(t, c.m))
 		})
 	}
 }

@@ -6,6 +6,10 @@ import "strconv"
 // dvb:weight of BaseURL).
 const NamespaceDVB = "urn:dvb:dash:dash-extensions:2014-1"
 
+// ProfilesDVB is MPD@profiles of a DVB-DASH MPD (MediaPackage's Profiles
+// DVB_DASH): the DVB-DASH profile and its ISO BMFF extended live profile.
+const ProfilesDVB = "urn:dvb:dash:profile:dvb-dash:2014,urn:dvb:dash:profile:dvb-dash:isoff-ext-live:2014"
+
 // ProgramInformation is the MPD's ProgramInformation element
 // (MediaPackage's DASH ProgramInformation); empty fields are left out.
 type ProgramInformation struct {

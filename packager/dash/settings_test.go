@@ -2,8 +2,12 @@ package dash_test
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"testing"
+	"time"
 
+	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/packager/dash"
 )
 
@@ -13,7 +17,7 @@ func TestUTCTimingGolden(t *testing.T) {
 	t.Parallel()
 	m := dynamicMPD(videoFixture(), audioFixture())
 	m.UTCTimingScheme, m.UTCTimingURL = dash.SchemeUTCHTTPHead, "https://time.example/"
-	checkGolden(t, "utctiming_http_head.mpd", renderMPD(t, m))
+	golden.Check(t, "utctiming_http_head.mpd", renderMPD(t, m))
 	m.UTCTimingScheme, m.UTCTimingURL = dash.SchemeUTCDirect, "2023-11-14T22:14:00Z"
 	out := renderMPD(t, m)
 	if !bytes.Contains(out, []byte(`<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="2023-11-14T22:14:00Z"/>`)) {
@@ -31,9 +35,41 @@ func TestProgramInformationAndBaseURLsGolden(t *testing.T) {
 		Lang: "en", MoreInformationURL: "https://example.com/news"}
 	m.BaseURLs = []dash.BaseURL{{URL: "https://cdn-a.example/live/", ServiceLocation: "a", DVBPriority: 1, DVBWeight: 10},
 		{URL: "https://cdn-b.example/live/", ServiceLocation: "b"}}
-	checkGolden(t, "static_program_information.mpd", renderMPD(t, m))
+	golden.Check(t, "static_program_information.mpd", renderMPD(t, m))
 	m.BaseURLs = m.BaseURLs[1:]
 	if out := renderMPD(t, m); bytes.Contains(out, []byte("xmlns:dvb")) {
 		t.Error("xmlns:dvb declared without dvb: attributes")
+	}
+}
+
+// TestDVBCompactGolden: MediaPackage's Profiles DVB_DASH gives the DVB-DASH
+// profile URNs (and the dvb: namespace); Compactness STANDARD writes each
+// AdaptationSet's SegmentTemplate once, before its Representation; the
+// timing settings become minimumUpdatePeriod, minBufferTime and
+// suggestedPresentationDelay.
+func TestDVBCompactGolden(t *testing.T) {
+	t.Parallel()
+	m := dynamicMPD(videoFixture(), audioFixture())
+	m.Profiles, m.Compact = dash.ProfilesDVB, true
+	m.MinimumUpdatePeriod, m.MinBufferTime, m.SuggestedPresentationDelay = 6*time.Second, 10*time.Second, 12*time.Second
+	golden.Check(t, "dynamic_dvb_compact.mpd", renderMPD(t, m))
+}
+
+// TestNumberWithTimelineGolden: MediaPackage's SegmentTemplateFormat
+// NUMBER_WITH_TIMELINE: $Number$ media URLs, startNumber the Seq of each
+// Period's first segment, the full SegmentTimeline kept. A Period whose
+// numbers do not follow each other cannot be addressed by number.
+func TestNumberWithTimelineGolden(t *testing.T) {
+	t.Parallel()
+	m := dynamicMPD(videoFixture(), audioFixture())
+	m.Representations[0].MediaTemplate = "video/num-$Number$.m4s"
+	m.Representations[1].MediaTemplate = "audio/num-$Number$.m4s"
+	golden.Check(t, "dynamic_number_with_timeline.mpd", renderMPD(t, m))
+
+	segs := videoFixture()
+	segs[3].Seq += 5 // a hole in the numbers inside the first Period
+	m.Representations[0].Segments = segs
+	if err := dash.WriteMPD(io.Discard, m); !errors.Is(err, dash.ErrBadInput) {
+		t.Errorf("numbers 100, 101, 102, 108 in one Period: %v, want ErrBadInput", err)
 	}
 }

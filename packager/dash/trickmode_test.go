@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/media"
 )
@@ -39,7 +40,7 @@ func TestTrickMode(t *testing.T) {
 	if n := strings.Count(string(out), want); n != 2 {
 		t.Errorf("want the trick-mode AdaptationSet head %q in both periods, found %d", want, n)
 	}
-	checkGolden(t, "dynamic_trickmode.mpd", out)
+	golden.Check(t, "dynamic_trickmode.mpd", out)
 
 	bad := dynamicMPD(video, audio)
 	tm := dash.TrickModeRepresentation(info, video)

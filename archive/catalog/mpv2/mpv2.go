@@ -1,6 +1,8 @@
 // Package mpv2 holds the MediaPackage v2 wire conventions shared by the
-// catalog, the MediaPackage control plane, harvest and cmd: the default
-// region and account of ARNs and the epoch-seconds JSON time. It imports
+// catalog, the MediaPackage control plane, the data plane, harvest and cmd:
+// the default region and account of ARNs, the epoch-seconds JSON time and
+// the manifest filter syntax (ParseFilter: one rule for the API's
+// validation and the origin's filtering). It imports
 // only the standard library, so harvest (and its S3 client) can use it
 // without pulling in the catalog.
 package mpv2
