@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/rewind-origin/rewind/origin/sigv4"
 )
 
 // sigv4Query rewrites a raw query string the way MediaPackage copies it
@@ -41,25 +43,9 @@ func sigv4Query(raw string) string {
 		if i > 0 {
 			b.WriteByte('&')
 		}
-		uriEncode(&b, p.k)
+		b.WriteString(sigv4.URIEncode(p.k))
 		b.WriteByte('=')
-		uriEncode(&b, p.v)
+		b.WriteString(sigv4.URIEncode(p.v))
 	}
 	return b.String()
-}
-
-// uriEncode writes s with SigV4's URI encoding (RFC 3986 unreserved
-// characters as they are, every other byte %XX).
-func uriEncode(b *strings.Builder, s string) {
-	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
 }

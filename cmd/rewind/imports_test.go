@@ -68,7 +68,7 @@ var importRules = []importRule{
 	{
 		pkgs:         []string{"origin"},
 		why:          "the data plane reads the archive and the catalog and renders with packager/hls and packager/dash; control planes and harvest are mounted beside it by cmd",
-		allow:        slices.Concat([]string{"archive/...", "origin/timeshift", "origin/fault", "packager/ts"}, renderers, leaves),
+		allow:        slices.Concat([]string{"archive/...", "origin/timeshift", "origin/fault", "origin/sigv4", "packager/ts"}, renderers, leaves),
 		denyExternal: tsOnlyExternal,
 		denyImports:  protocolLibraries,
 	},

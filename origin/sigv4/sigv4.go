@@ -250,6 +250,11 @@ func canonicalQueries(raw string) []string {
 	return []string{a, b}
 }
 
+// URIEncode is SigV4's URI encoding of a query name or value: RFC 3986
+// unreserved characters (A-Z a-z 0-9 - _ . ~) as they are, every other
+// byte %XX in upper-case hex.
+func URIEncode(s string) string { return escape(s, true) }
+
 // escape percent-encodes everything but RFC 3986 unreserved characters
 // (and '/', unless encodeSep).
 func escape(s string, encodeSep bool) string {
