@@ -44,20 +44,21 @@ func (s *Server) serveInit(c *gin.Context, r *request) error {
 // serveSegment sends one segment straight from its media log (see
 // serveMedia).
 func (s *Server) serveSegment(c *gin.Context, r *request) error {
+	ch := r.channelKey()
 	if r.byNumber {
-		dt, err := s.segmentBySeq(r.channelKey(), r.track, r.seq)
+		dt, err := s.segmentBySeq(ch, r.track, r.seq)
 		if err != nil {
 			return err
 		}
 		r.decodeTime = dt
 	}
-	sec, err := s.Archive.OpenSegment(r.channelKey(), r.track, r.decodeTime)
+	sec, err := s.Archive.OpenSegment(ch, r.track, r.decodeTime)
 	if err != nil {
 		return fmt.Errorf("segment %s/%d.m4s: %w", r.track, r.decodeTime, err)
 	}
 	defer sec.File.Close()
 	etag := `"s` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(sec.Size, 36) + `"`
-	s.setMQCSHeaders(c.Writer.Header(), r)
+	s.setMQCSHeaders(c.Writer.Header(), r, ch)
 	return s.serveMedia(c, r, etag, mediaBody{section: sec})
 }
 

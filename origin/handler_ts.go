@@ -75,7 +75,7 @@ func (s *Server) serveTS(c *gin.Context, r *request) error {
 	}
 	h := c.Writer.Header()
 	h.Set("Content-Type", "video/mp2t")
-	s.setMQCSHeaders(h, r)
+	s.setMQCSHeaders(h, r, ch)
 	if final {
 		h.Set("Cache-Control", immutable)
 		h.Set("ETag", etag)

@@ -20,12 +20,13 @@ const ActiveInputHeader = "X-Amzn-Mediapackage-Active-Input"
 // OutputHeaderConfiguration.PublishMQCS is on, the CMSD-Static MQCS. The
 // score is the publishing input's latest one at the time of the request,
 // not stored with the segment: exact at the live edge, which is what a CDN
-// comparing two origins reads.
-func (s *Server) setMQCSHeaders(h http.Header, r *request) {
+// comparing two origins reads. channel is r's channelKey, which the
+// caller already built.
+func (s *Server) setMQCSHeaders(h http.Header, r *request, channel string) {
 	if s.MQCS == nil {
 		return
 	}
-	score, input, ok := s.MQCS(r.channelKey())
+	score, input, ok := s.MQCS(channel)
 	if !ok {
 		return
 	}

@@ -86,8 +86,11 @@ type Server struct {
 	// first one already delivered. Taken under a session's lock.
 	wmu     sync.Mutex
 	written map[string]time.Time
-	// scores: per channel, the latest segment score of inputs 1 and 2
-	// (CMAF push); active: the input that publishes the channel. Under wmu.
+	// smu guards scores: per channel, the latest segment score of inputs
+	// 1 and 2 (CMAF push); active: the input that publishes the channel.
+	// Apart from wmu, and read-locked, because the origin reads them on
+	// every segment request (MQCS) while ingest takes wmu per unit.
+	smu    sync.RWMutex
 	scores map[string][3]inputScore
 	active map[string]int
 
@@ -184,7 +187,7 @@ func (s *Server) reap(ctx context.Context) {
 			}
 		}
 		s.mu.Unlock()
-		// A session's lock is never taken under s.mu (sessions take wmu only).
+		// A session's lock is never taken under s.mu (sessions take wmu and smu only).
 		for k, ss := range all {
 			if timeout := ss.idleTimeout(); ss.idleSince(now) > timeout {
 				ss.end("no upload for " + timeout.String())

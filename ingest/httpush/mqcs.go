@@ -78,8 +78,8 @@ func prefers(sw Switching, cand int, scores [3]inputScore, now time.Time, maxAge
 
 // noteScore records the score of a media segment input uploaded for channel.
 func (s *Server) noteScore(channel string, input, score int, now time.Time) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.smu.Lock()
+	defer s.smu.Unlock()
 	sc := s.scores[channel]
 	sc[input] = inputScore{score: score, at: now}
 	s.scores[channel] = sc
@@ -87,15 +87,15 @@ func (s *Server) noteScore(channel string, input, score int, now time.Time) {
 
 // noteActive records that input publishes channel.
 func (s *Server) noteActive(channel string, input int) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.smu.Lock()
+	defer s.smu.Unlock()
 	s.active[channel] = input
 }
 
 // scoresOf returns the latest scores of channel's inputs (index 1 and 2).
 func (s *Server) scoresOf(channel string) [3]inputScore {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.smu.RLock()
+	defer s.smu.RUnlock()
 	return s.scores[channel]
 }
 
@@ -104,8 +104,8 @@ func (s *Server) scoresOf(channel string) [3]inputScore {
 // CMAF push of that channel has published yet. A segment without a score
 // counts as [UnscoredMQCS]. Safe for concurrent use.
 func (s *Server) MQCS(channel string) (score, input int, ok bool) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.smu.RLock()
+	defer s.smu.RUnlock()
 	input = s.active[channel]
 	if input == 0 {
 		return 0, 0, false
