@@ -39,13 +39,7 @@ done
 . .ci/bench_lib.sh
 bench_init publish
 
-src=${BENCH_PUBLISH_SOURCE:-}
-if [ -z "$src" ]; then
-  src=$work/src.mp4
-  ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=30 \
-    -f lavfi -i sine=frequency=1000:sample_rate=48000 -t 20 -c:v libx264 -preset veryfast \
-    -b:v 3M -maxrate 3M -bufsize 3M -g 60 -pix_fmt yuv420p -c:a aac -b:a 128k -f mp4 "$src"
-fi
+bench_source "${BENCH_PUBLISH_SOURCE:-}"
 go build -o "$work/loadgen" ./cmd/loadgen
 
 # start NAME: a fresh Rewind with every listener on a free loopback port;

@@ -32,33 +32,11 @@ seconds=${BENCH_PUSH_SECONDS:-60}
   { echo "bench_push: BENCH_PUSH_SECONDS=$seconds: want 10..600" >&2; exit 1; }
 command -v ffmpeg >/dev/null || { echo "bench_push: ffmpeg missing (apt-get install ffmpeg)" >&2; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rewind-bench-push.XXXXXX")
-pids=()
-cleanup() {
-  local rc=$? p
-  trap - EXIT INT TERM
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=.ci/bench_lib.sh
+. .ci/bench_lib.sh
+bench_init push
 
-clk_tck=$(getconf CLK_TCK)
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
-
-src=${BENCH_PUSH_SOURCE:-}
-if [ -z "$src" ]; then
-  src=$work/src.mp4
-  ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=30 \
-    -f lavfi -i sine=frequency=1000:sample_rate=48000 -t 20 -c:v libx264 -preset veryfast \
-    -b:v 3M -maxrate 3M -bufsize 3M -g 60 -pix_fmt yuv420p -c:a aac -b:a 128k -f mp4 "$src"
-fi
+bench_source "${BENCH_PUSH_SOURCE:-}"
 go build -o "$work/loadgen" ./cmd/loadgen
 
 # start NAME: a fresh Rewind; sets rw_pid, rw_http, rw_rtsp, rw_log.
