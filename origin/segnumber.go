@@ -49,21 +49,38 @@ func (r *request) classifyNumber(name string) (bool, error) {
 	return true, nil
 }
 
+// recentNumbers is how many of a track's newest segments segmentBySeq
+// reads first.
+const recentNumbers = 8
+
 // segmentBySeq finds the decode time of the segment of track numbered seq
-// (its Seq, kept for life): a binary search over time, as numbers grow
-// with time, of at most ~log2(window / segment) index seeks. A number
-// with no segment (a gap, or out of the archive) is errNotFound.
+// (its Seq, kept for life): among the recentNumbers newest segments (one
+// index read: what live players ask for), else by a binary search over
+// time, as numbers grow with time, of at most ~log2(window / segment)
+// index seeks. A number with no segment (a gap, or out of the archive)
+// is errNotFound.
 func (s *Server) segmentBySeq(ch, track string, seq uint64) (uint64, error) {
 	notFound := func() error {
 		return fmt.Errorf("segment %s/%s%d.m4s: no segment has that number: %w", track, numberPrefix, seq, errNotFound)
 	}
-	last, err := s.Archive.LastSegments(ch, track, 1)
+	// Live players ask for the newest numbers: one read of the last few
+	// segments answers them (a number between two of them is a gap).
+	recent, err := s.Archive.LastSegments(ch, track, recentNumbers)
 	if err != nil {
 		return 0, err
 	}
-	if len(last) == 0 || last[0].Seq < seq {
+	if len(recent) == 0 || recent[len(recent)-1].Seq < seq {
 		return 0, notFound()
 	}
+	if seq >= recent[0].Seq {
+		for _, sg := range recent {
+			if sg.Seq == seq {
+				return sg.DecodeTime, nil
+			}
+		}
+		return 0, notFound()
+	}
+	last := recent[:1] // the oldest of them bounds the search below
 	first, err := s.Archive.Segments(ch, track, time.Unix(0, 0), last[0].End(), 1)
 	if err != nil {
 		return 0, err
