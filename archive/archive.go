@@ -112,6 +112,10 @@ type Config struct {
 	// each index commit, which protects against power loss. A process
 	// crash loses nothing committed either way. It defaults to false.
 	SyncWrites bool
+	// Packs, when set, uploads sealed media to an object store and reads
+	// it back from there once local logs are gone (packs.go). Nil keeps
+	// every byte on local disk only.
+	Packs *PackConfig
 }
 
 func (c *Config) setDefaults() error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -93,6 +94,10 @@ type prunePlan struct {
 	segments [][]byte
 	inits    [][]byte
 	logs     []logRef
+	// packs are the pack records to delete and objects the keys of their
+	// objects, deleted from the store after the records.
+	packs   [][]byte
+	objects []string
 }
 
 // Prune applies retention as of now: for each channel, it deletes the index
@@ -150,9 +155,10 @@ func (s *Store) pruneChannel(id uint32, cutoffUs uint64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := s.deleteKeys(append(plan.segments, plan.inits...)); err != nil {
+	if err := s.deleteKeys(slices.Concat(plan.segments, plan.inits, plan.packs)); err != nil {
 		return 0, err
 	}
+	s.deletePacks(plan.objects)
 	var logKeys [][]byte
 	for _, l := range plan.logs {
 		path := s.logPath(l.id, l.track, l.firstUs, l.rec.Audio)
@@ -212,14 +218,29 @@ func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackStat
 	}
 	it.Close()
 
+	// Packs whose last segment ended by the cutoff.
+	if err := planPacks(txn, id, track, cutoffUs, plan); err != nil {
+		return err
+	}
+
 	// Log files whose last segment ended by the cutoff hold no remaining
 	// segment.
-	lprefix := logFileTrackPrefix(id, track)
-	opt = badger.DefaultIteratorOptions
-	opt.Prefix = lprefix
-	it = txn.NewIterator(opt)
+	return trackLogs(txn, id, track, func(ref logRef) error {
+		if ref.rec.LastEndUs <= cutoffUs && !s.isHeld(s.logPath(id, track, ref.firstUs, ref.rec.Audio)) {
+			plan.logs = append(plan.logs, ref)
+		}
+		return nil
+	})
+}
+
+// trackLogs calls f with the log file records of one track, oldest first.
+func trackLogs(txn *badger.Txn, id uint32, track string, f func(logRef) error) error {
+	prefix := logFileTrackPrefix(id, track)
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix
+	it := txn.NewIterator(opt)
 	defer it.Close()
-	for it.Rewind(); it.ValidForPrefix(lprefix); it.Next() {
+	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
 		_, _, firstUs, err := parseLogFileKey(it.Item().Key())
 		if err != nil {
 			return err
@@ -228,10 +249,9 @@ func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackStat
 		if err := it.Item().Value(ref.rec.unmarshal); err != nil {
 			return err
 		}
-		if ref.rec.LastEndUs > cutoffUs || s.isHeld(s.logPath(id, track, firstUs, ref.rec.Audio)) {
-			continue
+		if err := f(ref); err != nil {
+			return err
 		}
-		plan.logs = append(plan.logs, ref)
 	}
 	return nil
 }

@@ -1,0 +1,438 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/rewind-origin/rewind/archive/pack"
+)
+
+// packer uploads sealed log ranges as packs. Its goroutine (run) is
+// started by Open and waited for by Close; the end of every segment wakes
+// it (wake never blocks the writer).
+type packer struct {
+	s     *Store
+	cfg   PackConfig
+	wakeC chan struct{}
+	done  chan struct{}
+	// retry is the backoff state of tracks whose last upload failed; only
+	// the packer goroutine touches it.
+	retry map[string]backoff
+	cache *packCache
+
+	uploaded, bytes, segments, failures atomic.Int64
+	reads, readBytes, evictedLogs       atomic.Int64
+}
+
+type backoff struct {
+	n    int
+	next time.Time
+}
+
+func newPacker(s *Store, cfg PackConfig) *packer {
+	return &packer{s: s, cfg: cfg, wakeC: make(chan struct{}, 1), done: make(chan struct{}),
+		retry: map[string]backoff{}}
+}
+
+// wake asks for a pass soon.
+func (p *packer) wake() {
+	select {
+	case p.wakeC <- struct{}{}:
+	default:
+	}
+}
+
+// run makes a pass every Interval or when woken until ctx ends, then a
+// final pass (bounded by packTimeout) that also closes the packs of logs
+// still open, so a clean shutdown leaves nothing unpacked.
+func (p *packer) run(ctx context.Context) {
+	defer close(p.done)
+	t := time.NewTicker(p.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), packTimeout)
+			p.pass(fctx, true)
+			cancel()
+			return
+		case <-t.C:
+		case <-p.wakeC:
+		}
+		p.pass(ctx, false)
+	}
+}
+
+// pass uploads every sealed pack of every track, then unlinks the local
+// logs packs hold past LocalRetention. final closes open logs' packs too.
+func (p *packer) pass(ctx context.Context, final bool) {
+	if err := p.s.enter(); err != nil {
+		return
+	}
+	defer p.s.leave()
+	channels, err := p.s.channelIDs()
+	if err != nil {
+		p.s.log.Error("packs: list channels", "err", err)
+		return
+	}
+	now := p.s.cfg.Now()
+	for id, channel := range channels {
+		var states map[string]trackState
+		if err := p.s.db.View(func(txn *badger.Txn) error {
+			states, err = readTrackStates(txn, id)
+			return err
+		}); err != nil {
+			p.s.log.Error("packs: read tracks", "channel", channel, "err", err)
+			continue
+		}
+		for track := range states {
+			if ctx.Err() != nil {
+				return
+			}
+			p.packTrack(ctx, id, channel, track, now, final)
+			if p.cfg.LocalRetention > 0 {
+				if err := p.evictLogs(id, track, now); err != nil {
+					p.s.log.Error("packs: evict local logs", "channel", channel, "track", track, "err", err)
+				}
+			}
+		}
+	}
+}
+
+// packTrack uploads the sealed packs of one track, oldest first, and stops
+// at the first failure (retried after a backoff).
+func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string, now time.Time, final bool) {
+	rk := fmt.Sprintf("%d/%s", id, track)
+	if b, ok := p.retry[rk]; ok && now.Before(b.next) && !final {
+		return
+	}
+	for ctx.Err() == nil {
+		plan, err := p.nextPack(id, track, final)
+		if err == nil && plan == nil {
+			return
+		}
+		if err == nil {
+			err = p.upload(ctx, id, channel, track, plan)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			b := p.retry[rk]
+			b.n++
+			wait := min(p.cfg.Interval<<min(b.n, 16), maxPackBackoff)
+			b.next = now.Add(wait)
+			p.retry[rk] = b
+			p.failures.Add(1)
+			p.s.log.Error("packs: upload failed; retrying", "channel", channel, "track", track,
+				"attempt", b.n, "retry_in", wait, "err", err)
+			return
+		}
+		delete(p.retry, rk)
+	}
+}
+
+// packPlan is one sealed pack: consecutive segments of one log file.
+type packPlan struct {
+	fileUs   uint64
+	audio    bool
+	starts   []uint64
+	segs     []segmentRecord
+	inits    []pack.Init
+	logStart int64
+	logEnd   int64
+}
+
+// nextPack returns the oldest sealed pack of a track that is not
+// recorded, or nil. A pack follows the track's last recorded pack and
+// closes at PackConfig.Size or MaxDuration, before a segment of another
+// log, or at the end of a log no writer holds (or of any log when final).
+func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, error) {
+	var plan *packPlan
+	err := p.s.db.View(func(txn *badger.Txn) error {
+		last, ok, err := lastPack(txn, id, track)
+		if err != nil {
+			return err
+		}
+		from := uint64(0)
+		if ok {
+			from = last.LastStartUs + 1
+		}
+		prefix := segmentTrackPrefix(id, track)
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		var cur *packPlan
+		sealed := false
+		for it.Seek(segmentKey(id, track, from)); it.ValidForPrefix(prefix); it.Next() {
+			_, _, us, err := parseSegmentKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			var r segmentRecord
+			if err := it.Item().Value(r.unmarshal); err != nil {
+				return err
+			}
+			if cur != nil && r.FileUs != cur.fileUs {
+				sealed = true
+				break
+			}
+			if cur == nil {
+				cur = &packPlan{fileUs: r.FileUs, audio: r.Audio, logStart: r.Offset}
+			}
+			cur.starts = append(cur.starts, us)
+			cur.segs = append(cur.segs, r)
+			cur.logEnd = r.Offset + r.Size
+			if cur.logEnd-cur.logStart >= p.cfg.Size ||
+				time.Duration(r.endUs()-cur.starts[0])*time.Microsecond >= p.cfg.MaxDuration {
+				sealed = true
+				break
+			}
+		}
+		if cur == nil {
+			return nil
+		}
+		if !sealed && !final && p.s.isHeld(p.s.logPath(id, track, cur.fileUs, cur.audio)) {
+			return nil
+		}
+		for _, r := range cur.segs {
+			if n := len(cur.inits); n > 0 && cur.inits[n-1].Version == r.InitVersion {
+				continue
+			}
+			item, err := txn.Get(initKey(id, track, r.InitVersion))
+			if err != nil {
+				return fmt.Errorf("init version %d: %w", r.InitVersion, err)
+			}
+			b, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			cur.inits = append(cur.inits, pack.Init{Version: r.InitVersion, Data: b})
+		}
+		plan = cur
+		return nil
+	})
+	return plan, err
+}
+
+// upload stores a planned pack and records it in the index.
+func (p *packer) upload(ctx context.Context, id uint32, channel, track string, plan *packPlan) error {
+	first := plan.starts[0]
+	last := plan.segs[len(plan.segs)-1]
+	ix := pack.Index{Channel: channel, Track: track, Epoch: p.cfg.Epoch, FirstUs: first, EndUs: last.endUs(),
+		BodySize: plan.logEnd - plan.logStart, Inits: plan.inits}
+	for i, r := range plan.segs {
+		ix.Segments = append(ix.Segments, pack.Segment{Offset: r.Offset - plan.logStart, Size: r.Size,
+			StartUs: plan.starts[i], DecodeTime: r.DecodeTime, Duration: r.Duration, Timescale: r.Timescale,
+			Seq: r.Seq, DiscSeq: r.DiscSeq, InitVersion: r.InitVersion, Session: r.Session,
+			KeyFrameSize: r.KeyFrameSize, Discontinuity: r.Disc, Audio: r.Audio})
+	}
+	tail, err := ix.Tail()
+	if err != nil {
+		return err
+	}
+	key, err := pack.Key(p.cfg.Prefix, channel, track, first, p.cfg.Epoch)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(p.s.logPath(id, track, plan.fileUs, plan.audio))
+	if err != nil {
+		return fmt.Errorf("open log: %w", err)
+	}
+	defer f.Close()
+	size := ix.BodySize + int64(len(tail))
+	body := io.NewSectionReader(bodyAndTail{f: f, off: plan.logStart, n: ix.BodySize, tail: tail}, 0, size)
+	uctx, cancel := context.WithTimeout(ctx, packTimeout)
+	defer cancel()
+	err = p.cfg.Store.PutNew(uctx, key, body, size)
+	if errors.Is(err, ErrPackExists) {
+		// Stored before a crash (or a lost response)? Then its tail is
+		// exactly ours; anything else under our key is an error.
+		if err = p.sameTail(uctx, key, ix.BodySize, tail); err == nil {
+			p.s.log.Info("packs: pack already stored; recording it", "key", key)
+		}
+	} else if err == nil {
+		p.uploaded.Add(1)
+		p.bytes.Add(size)
+		p.segments.Add(int64(len(plan.segs)))
+	}
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	rec := packRecord{Key: key, FileUs: plan.fileUs, Audio: plan.audio, LogOffset: plan.logStart,
+		BodySize: ix.BodySize, Size: size, Segments: len(plan.segs), LastStartUs: plan.starts[len(plan.starts)-1],
+		EndUs: ix.EndUs, Epoch: p.cfg.Epoch}
+	if err := p.s.space.check(true); err != nil {
+		return err
+	}
+	err = p.s.db.Update(func(txn *badger.Txn) error { return setJSON(txn, packKey(id, track, first), rec) })
+	if err != nil {
+		return fmt.Errorf("record pack %s: %w", key, p.s.space.noteErr(err))
+	}
+	p.s.log.Debug("packs: stored", "key", key, "bytes", size, "segments", len(plan.segs))
+	return nil
+}
+
+// sameTail checks that the object under key ends with tail at off.
+func (p *packer) sameTail(ctx context.Context, key string, off int64, tail []byte) error {
+	rc, err := p.cfg.Store.ReadRange(ctx, key, off, int64(len(tail)))
+	if err != nil {
+		return fmt.Errorf("%w, and reading its index failed: %w", ErrPackExists, err)
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(io.LimitReader(rc, int64(len(tail))+1))
+	if err != nil || !bytes.Equal(got, tail) {
+		return fmt.Errorf("%w with other content (read error: %v)", ErrPackExists, err)
+	}
+	return nil
+}
+
+// bodyAndTail reads n bytes of f from off, then tail.
+type bodyAndTail struct {
+	f    *os.File
+	off  int64
+	n    int64
+	tail []byte
+}
+
+func (b bodyAndTail) ReadAt(p []byte, off int64) (int, error) {
+	var n int
+	if off < b.n {
+		k, err := b.f.ReadAt(p[:min(int64(len(p)), b.n-off)], b.off+off)
+		n += k
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF // the log is shorter than its index says
+			}
+			return n, err
+		}
+		off += int64(k)
+	}
+	if n < len(p) {
+		t := off - b.n
+		if t >= int64(len(b.tail)) {
+			return n, io.EOF
+		}
+		n += copy(p[n:], b.tail[t:])
+		if n < len(p) {
+			return n, io.EOF
+		}
+	}
+	return n, nil
+}
+
+// lastPack returns the newest pack record of a track.
+func lastPack(txn *badger.Txn, id uint32, track string) (packRecord, bool, error) {
+	return packBefore(txn, id, track, packTrackEnd(id, track))
+}
+
+// packBefore returns the pack record with the greatest key at or before seek.
+func packBefore(txn *badger.Txn, id uint32, track string, seek []byte) (packRecord, bool, error) {
+	var r packRecord
+	prefix := packTrackPrefix(id, track)
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix
+	opt.Reverse = true
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	it.Seek(seek)
+	if !it.ValidForPrefix(prefix) {
+		return r, false, nil
+	}
+	found, err := getJSON(txn, it.Item().KeyCopy(nil), &r)
+	return r, found, err
+}
+
+// evictLogs unlinks the closed logs of a track that ended LocalRetention
+// ago and whose segments are all in recorded packs, and deletes their log
+// records (segment entries stay: reads go to the packs). The file goes
+// first: a crash in between leaves a record of a missing log, which
+// recovery recognizes as packed (packedLog).
+func (p *packer) evictLogs(id uint32, track string, now time.Time) error {
+	cutoff := timeToMicros(now.Add(-p.cfg.LocalRetention))
+	var evict []logRef
+	err := p.s.db.View(func(txn *badger.Txn) error {
+		last, ok, err := lastPack(txn, id, track)
+		if err != nil || !ok {
+			return err
+		}
+		return trackLogs(txn, id, track, func(ref logRef) error {
+			if ref.rec.LastEndUs <= cutoff && ref.rec.LastEndUs <= last.EndUs &&
+				!p.s.isHeld(p.s.logPath(id, track, ref.firstUs, ref.rec.Audio)) {
+				evict = append(evict, ref)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	var keys [][]byte
+	for _, l := range evict {
+		path := p.s.logPath(l.id, l.track, l.firstUs, l.rec.Audio)
+		if fi, err := os.Stat(path); err == nil {
+			p.s.bytes.Add(-fi.Size())
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		keys = append(keys, logFileKey(l.id, l.track, l.firstUs))
+		p.evictedLogs.Add(1)
+	}
+	return p.s.deleteKeys(keys)
+}
+
+// packedLog reports whether every segment of a log is in a recorded pack.
+func packedLog(txn *badger.Txn, ref *logRef) (bool, error) {
+	last, ok, err := lastPack(txn, ref.id, ref.track)
+	return ok && ref.rec.LastEndUs <= last.EndUs, err
+}
+
+// planPacks adds to plan the pack records of a track (and their objects)
+// whose segments all ended by cutoffUs.
+func planPacks(txn *badger.Txn, id uint32, track string, cutoffUs uint64, plan *prunePlan) error {
+	prefix := packTrackPrefix(id, track)
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+		var r packRecord
+		if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &r) }); err != nil {
+			return err
+		}
+		if r.EndUs > cutoffUs {
+			break
+		}
+		plan.packs = append(plan.packs, it.Item().KeyCopy(nil))
+		plan.objects = append(plan.objects, r.Key)
+	}
+	return nil
+}
+
+// deletePacks deletes the objects of pruned packs (their records are
+// already gone). A failure is logged: the object stays until a bucket
+// lifecycle rule removes it (docs/cluster.md).
+func (s *Store) deletePacks(keys []string) {
+	if s.packer == nil || len(keys) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), packTimeout)
+	defer cancel()
+	for _, k := range keys {
+		if err := s.packer.cfg.Store.Delete(ctx, k); err != nil {
+			s.log.Warn("packs: delete pruned pack failed; a lifecycle rule must remove it", "key", k, "err", err)
+		}
+	}
+}
