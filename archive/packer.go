@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"sync/atomic"
 	"time"
@@ -52,8 +53,9 @@ func (p *packer) wake() {
 }
 
 // run makes a pass every Interval or when woken until ctx ends, then a
-// final pass (bounded by packTimeout) that also closes the packs of logs
-// still open, so a clean shutdown leaves nothing unpacked.
+// final pass (bounded by finalPassTimeout) that also closes the packs of
+// logs still open, so a clean shutdown leaves nothing unpacked when the
+// store answers.
 func (p *packer) run(ctx context.Context) {
 	defer close(p.done)
 	t := time.NewTicker(p.cfg.Interval)
@@ -61,7 +63,7 @@ func (p *packer) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), packTimeout)
+			fctx, cancel := context.WithTimeout(context.Background(), finalPassTimeout)
 			p.pass(fctx, true)
 			cancel()
 			return
@@ -158,6 +160,9 @@ type packPlan struct {
 // log, or at the end of a log no writer holds (or of any log when final).
 func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, error) {
 	var plan *packPlan
+	// The logs held open before the snapshot: a log no writer held then
+	// has all its segments in the snapshot.
+	held := p.s.heldLogs()
 	err := p.s.db.View(func(txn *badger.Txn) error {
 		last, ok, err := lastPack(txn, id, track)
 		if err != nil {
@@ -203,7 +208,7 @@ func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, error
 		if cur == nil {
 			return nil
 		}
-		if !sealed && !final && p.s.isHeld(p.s.logPath(id, track, cur.fileUs, cur.audio)) {
+		if _, open := held[p.s.logPath(id, track, cur.fileUs, cur.audio)]; open && !sealed && !final {
 			return nil
 		}
 		for _, r := range cur.segs {
@@ -362,14 +367,15 @@ func packBefore(txn *badger.Txn, id uint32, track string, seek []byte) (packReco
 func (p *packer) evictLogs(id uint32, track string, now time.Time) error {
 	cutoff := timeToMicros(now.Add(-p.cfg.LocalRetention))
 	var evict []logRef
+	held := p.s.heldLogs() // before the snapshot, as in nextPack
 	err := p.s.db.View(func(txn *badger.Txn) error {
 		last, ok, err := lastPack(txn, id, track)
 		if err != nil || !ok {
 			return err
 		}
 		return trackLogs(txn, id, track, func(ref logRef) error {
-			if ref.rec.LastEndUs <= cutoff && ref.rec.LastEndUs <= last.EndUs &&
-				!p.s.isHeld(p.s.logPath(id, track, ref.firstUs, ref.rec.Audio)) {
+			_, open := held[p.s.logPath(id, track, ref.firstUs, ref.rec.Audio)]
+			if !open && ref.rec.LastEndUs <= cutoff && ref.rec.LastEndUs <= last.EndUs {
 				evict = append(evict, ref)
 			}
 			return nil
@@ -391,6 +397,13 @@ func (p *packer) evictLogs(id uint32, track string, now time.Time) error {
 		p.evictedLogs.Add(1)
 	}
 	return p.s.deleteKeys(keys)
+}
+
+// heldLogs returns a copy of the set of log paths writers hold open.
+func (s *Store) heldLogs() map[string]struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.openFiles)
 }
 
 // packedLog reports whether every segment of a log is in a recorded pack.

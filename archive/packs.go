@@ -55,6 +55,9 @@ const (
 	maxPackBackoff = time.Minute
 	// packTimeout bounds one upload or one range read.
 	packTimeout = 2 * time.Minute
+	// finalPassTimeout bounds the packer's last pass at Close: what it
+	// cannot upload by then stays local and is packed after the next Open.
+	finalPassTimeout = 10 * time.Second
 )
 
 // PackConfig turns packs on (Config.Packs).

@@ -293,3 +293,41 @@ func TestPacksRetentionDeletesObjects(t *testing.T) {
 		t.Fatalf("objects left after retention: %v", k)
 	}
 }
+
+// blockedPacks is a store whose PUTs hang until released.
+type blockedPacks struct {
+	*memPacks
+	release chan struct{}
+}
+
+func (b blockedPacks) PutNew(ctx context.Context, key string, body io.ReadSeeker, size int64) error {
+	select {
+	case <-b.release:
+		return errors.New("released")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestPacksNeverBlockIngest: a store that does not answer delays no
+// segment; nothing is recorded as packed, and the logs stay on disk.
+func TestPacksNeverBlockIngest(t *testing.T) {
+	store := blockedPacks{memPacks: newMemPacks(), release: make(chan struct{})}
+	dir := t.TempDir()
+	s := openStore(t, dir, packConfig(store, time.Nanosecond))
+	start := time.Now()
+	recordPackFeed(t, s, 60)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("recording 120 segments took %v with a hung store", d)
+	}
+	if st := s.PackStats(); st.Uploaded != 0 || st.Segments != 0 {
+		t.Fatalf("packs recorded with a hung store: %+v", st)
+	}
+	close(store.release)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countLogs(t, dir); n != 2 {
+		t.Fatalf("%d logs on disk, want both kept (nothing packed)", n)
+	}
+}
