@@ -9,6 +9,7 @@
 //	index/                                                          Badger
 //	index.journal                                                   journal.go
 //	lost+found/                                                     what recovery could not account for
+//	packcache/                                                      segments read back from packs (packs.go)
 //
 // The logs are the truth, the index is derived. Every segment starts on a
 // 4 KiB boundary of its log, so exports can share blocks (reflink) with the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -329,5 +330,34 @@ func TestPacksNeverBlockIngest(t *testing.T) {
 	}
 	if n := countLogs(t, dir); n != 2 {
 		t.Fatalf("%d logs on disk, want both kept (nothing packed)", n)
+	}
+}
+
+// TestPacksRecoveryKeepsPackedSegments: a packed log that vanished with
+// its record still in the index (a crash between the unlink and the
+// record's delete) keeps its segments at Open; they come from the packs.
+func TestPacksRecoveryKeepsPackedSegments(t *testing.T) {
+	dir := t.TempDir()
+	mem := newMemPacks()
+	s := openStore(t, dir, packConfig(mem, 0))
+	written := recordPackFeed(t, s, 10)
+	waitPacked(t, s, 20)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for p := range dirFiles(t, filepath.Join(dir, "media")) {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = openStore(t, dir, packConfig(mem, 0))
+	for i, want := range written["audio"] {
+		sec, err := s.OpenSegment(packChannel, "audio", ticks(t0.Add(time.Duration(i)*segDur), audioTS))
+		if err != nil {
+			t.Fatalf("segment %d after recovery: %v", i, err)
+		}
+		if got := readSection(t, sec); !bytes.Equal(got, want) {
+			t.Fatalf("segment %d differs", i)
+		}
 	}
 }
