@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -101,11 +103,11 @@ func (p *packer) pass(ctx context.Context, final bool) {
 				return
 			}
 			p.packTrack(ctx, id, channel, track, now, final)
-			if p.cfg.LocalRetention > 0 {
-				if err := p.evictLogs(id, track, now); err != nil {
-					p.s.log.Error("packs: evict local logs", "channel", channel, "track", track, "err", err)
-				}
-			}
+		}
+	}
+	if p.cfg.LocalRetention > 0 {
+		if err := p.evictLogs(now); err != nil {
+			p.s.log.Error("packs: unlink packed local logs", "err", err)
 		}
 	}
 }
@@ -359,44 +361,101 @@ func packBefore(txn *badger.Txn, id uint32, track string, seek []byte) (packReco
 	return r, found, err
 }
 
-// evictLogs unlinks the closed logs of a track that ended LocalRetention
-// ago and whose segments are all in recorded packs, and deletes their log
-// records (segment entries stay: reads go to the packs). The file goes
-// first: a crash in between leaves a record of a missing log, which
-// recovery recognizes as packed (packedLog).
-func (p *packer) evictLogs(id uint32, track string, now time.Time) error {
+// evictLogs unlinks the packed logs (packedLogs) whose last segment
+// ended LocalRetention ago.
+func (p *packer) evictLogs(now time.Time) error {
 	cutoff := timeToMicros(now.Add(-p.cfg.LocalRetention))
-	var evict []logRef
-	held := p.s.heldLogs() // before the snapshot, as in nextPack
-	err := p.s.db.View(func(txn *badger.Txn) error {
-		last, ok, err := lastPack(txn, id, track)
-		if err != nil || !ok {
-			return err
-		}
-		return trackLogs(txn, id, track, func(ref logRef) error {
-			_, open := held[p.s.logPath(id, track, ref.firstUs, ref.rec.Audio)]
-			if !open && ref.rec.LastEndUs <= cutoff && ref.rec.LastEndUs <= last.EndUs {
-				evict = append(evict, ref)
-			}
-			return nil
-		})
-	})
+	refs, err := p.s.packedLogs()
 	if err != nil {
 		return err
 	}
+	n := 0
+	for n < len(refs) && refs[n].rec.LastEndUs <= cutoff {
+		n++
+	}
+	_, err = p.unlink(refs[:n])
+	return err
+}
+
+// evictPacked unlinks the oldest packed logs until need bytes are freed
+// (or none is left) and returns the bytes freed: the first resort of
+// eviction for space, which loses nothing (their segments stay served
+// from the packs).
+func (p *packer) evictPacked(need int64) (int64, error) {
+	refs, err := p.s.packedLogs()
+	if err != nil {
+		return 0, err
+	}
+	n, sum := 0, int64(0)
+	for n < len(refs) && sum < need {
+		sum += refs[n].rec.End
+		n++
+	}
+	return p.unlink(refs[:n])
+}
+
+// unlink unlinks packed logs and deletes their log records (segment
+// entries stay: reads go to the packs) and returns the bytes freed. The
+// file goes first: a crash in between leaves a record of a missing log,
+// which recovery recognizes as packed (packedLog).
+func (p *packer) unlink(refs []logRef) (int64, error) {
 	var keys [][]byte
-	for _, l := range evict {
+	var freed int64
+	for _, l := range refs {
 		path := p.s.logPath(l.id, l.track, l.firstUs, l.rec.Audio)
 		if fi, err := os.Stat(path); err == nil {
 			p.s.bytes.Add(-fi.Size())
+			freed += fi.Size()
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+			return freed, err
 		}
 		keys = append(keys, logFileKey(l.id, l.track, l.firstUs))
 		p.evictedLogs.Add(1)
 	}
-	return p.s.deleteKeys(keys)
+	return freed, p.s.deleteKeys(keys)
+}
+
+// packedLogs returns the logs no writer holds whose segments are all in
+// recorded packs, oldest last segment first.
+func (s *Store) packedLogs() ([]logRef, error) {
+	held := s.heldLogs() // before the snapshot, as in nextPack
+	var out []logRef
+	err := s.db.View(func(txn *badger.Txn) error {
+		packedTo := map[string]uint64{} // "id/track" → end µs of its last pack
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = logFilePrefix()
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			id, track, firstUs, err := parseLogFileKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			ref := logRef{id: id, track: track, firstUs: firstUs}
+			if err := it.Item().Value(ref.rec.unmarshal); err != nil {
+				return err
+			}
+			k := fmt.Sprintf("%d/%s", id, track)
+			end, ok := packedTo[k]
+			if !ok {
+				last, found, err := lastPack(txn, id, track)
+				if err != nil {
+					return err
+				}
+				if found {
+					end = last.EndUs
+				}
+				packedTo[k] = end
+			}
+			if _, open := held[s.logPath(id, track, firstUs, ref.rec.Audio)]; !open && ref.rec.LastEndUs <= end {
+				out = append(out, ref)
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b logRef) int { return cmp.Compare(a.rec.LastEndUs, b.rec.LastEndUs) })
+	return out, err
 }
 
 // heldLogs returns a copy of the set of log paths writers hold open.
@@ -448,4 +507,23 @@ func (s *Store) deletePacks(keys []string) {
 			s.log.Warn("packs: delete pruned pack failed; a lifecycle rule must remove it", "key", k, "err", err)
 		}
 	}
+}
+
+// evictPackedOnly unlinks the oldest packed logs until need bytes are
+// freed, and nothing else (see evictPacked).
+func (s *Store) evictPackedOnly(need int64) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	s.pruneMu.Lock()
+	defer s.pruneMu.Unlock()
+	if s.space.status().ReadOnly {
+		return nil
+	}
+	freed, err := s.packer.evictPacked(need)
+	if freed > 0 {
+		s.log.Debug("unlinked packed local logs over retention-max-bytes", "bytes", freed)
+	}
+	return err
 }

@@ -361,3 +361,36 @@ func TestPacksRecoveryKeepsPackedSegments(t *testing.T) {
 		}
 	}
 }
+
+// TestPacksBoundLocalDisk: with packs, the archive's size cap unlinks the
+// packed logs instead of deleting media: every segment is still served.
+func TestPacksBoundLocalDisk(t *testing.T) {
+	dir := t.TempDir()
+	mem := newMemPacks()
+	s := openStore(t, dir, func(c *archive.Config) {
+		packConfig(mem, 0)(c)
+		c.RetentionMaxBytes = 64 << 10
+		c.SpaceCheckInterval = 5 * time.Millisecond
+	})
+	written := recordPackFeed(t, s, 20)
+	waitPacked(t, s, 40)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Stats().Bytes > 64<<10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("archive still holds %d bytes over a 64 KiB cap: %+v", s.Stats().Bytes, s.PackStats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st := s.Stats(); st.EvictedSegments != 0 {
+		t.Fatalf("%d segments evicted, want 0 (packed logs unlinked instead)", st.EvictedSegments)
+	}
+	for i, want := range written["video"] {
+		sec, err := s.OpenSegment(packChannel, "video", ticks(t0.Add(time.Duration(i)*segDur), videoTS))
+		if err != nil {
+			t.Fatalf("segment %d: %v", i, err)
+		}
+		if got := readSection(t, sec); !bytes.Equal(got, want) {
+			t.Fatalf("segment %d differs", i)
+		}
+	}
+}

@@ -129,7 +129,7 @@ func (s *Store) Prune(now time.Time) (removedSegments int, err error) {
 	var errs []error
 	for id, name := range channels {
 		cutoffUs := pinnedCutoff(pins, name, timeToMicros(now.Add(-s.cfg.retentionFor(name))))
-		n, err := s.pruneChannel(id, cutoffUs)
+		n, err := s.pruneChannel(id, cutoffUs, false)
 		removedSegments += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("archive: prune %q: %w", name, err))
@@ -138,7 +138,10 @@ func (s *Store) Prune(now time.Time) (removedSegments int, err error) {
 	return removedSegments, errors.Join(errs...)
 }
 
-func (s *Store) pruneChannel(id uint32, cutoffUs uint64) (int, error) {
+// pruneChannel deletes what ended by cutoffUs in one channel (see Prune);
+// keepPacks (eviction for space) leaves the packs in the bucket, for age
+// retention to delete.
+func (s *Store) pruneChannel(id uint32, cutoffUs uint64, keepPacks bool) (int, error) {
 	var plan prunePlan
 	err := s.db.View(func(txn *badger.Txn) error {
 		states, err := readTrackStates(txn, id)
@@ -146,7 +149,7 @@ func (s *Store) pruneChannel(id uint32, cutoffUs uint64) (int, error) {
 			return err
 		}
 		for track, st := range states {
-			if err := s.planTrack(txn, id, track, st, cutoffUs, &plan); err != nil {
+			if err := s.planTrack(txn, id, track, st, cutoffUs, keepPacks, &plan); err != nil {
 				return err
 			}
 		}
@@ -174,7 +177,7 @@ func (s *Store) pruneChannel(id uint32, cutoffUs uint64) (int, error) {
 }
 
 // planTrack collects the expired keys of one track.
-func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackState, cutoffUs uint64, plan *prunePlan) error {
+func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackState, cutoffUs uint64, keepPacks bool, plan *prunePlan) error {
 	// Segments, oldest first, go while they ended by the cutoff (so a log
 	// whose last segment ended by then has lost them all). The first
 	// survivor tells the oldest init version still needed.
@@ -219,8 +222,10 @@ func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackStat
 	it.Close()
 
 	// Packs whose last segment ended by the cutoff.
-	if err := planPacks(txn, id, track, cutoffUs, plan); err != nil {
-		return err
+	if !keepPacks {
+		if err := planPacks(txn, id, track, cutoffUs, plan); err != nil {
+			return err
+		}
 	}
 
 	// Log files whose last segment ended by the cutoff hold no remaining
