@@ -423,23 +423,11 @@ func (s *Store) packedLogs() ([]logRef, error) {
 	var out []logRef
 	err := s.db.View(func(txn *badger.Txn) error {
 		packedTo := map[string]uint64{} // "id/track" → end µs of its last pack
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = logFilePrefix()
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			id, track, firstUs, err := parseLogFileKey(it.Item().Key())
-			if err != nil {
-				return err
-			}
-			ref := logRef{id: id, track: track, firstUs: firstUs}
-			if err := it.Item().Value(ref.rec.unmarshal); err != nil {
-				return err
-			}
-			k := fmt.Sprintf("%d/%s", id, track)
+		return logFiles(txn, logFilePrefix(), func(ref logRef) error {
+			k := fmt.Sprintf("%d/%s", ref.id, ref.track)
 			end, ok := packedTo[k]
 			if !ok {
-				last, found, err := lastPack(txn, id, track)
+				last, found, err := lastPack(txn, ref.id, ref.track)
 				if err != nil {
 					return err
 				}
@@ -448,11 +436,11 @@ func (s *Store) packedLogs() ([]logRef, error) {
 				}
 				packedTo[k] = end
 			}
-			if _, open := held[s.logPath(id, track, firstUs, ref.rec.Audio)]; !open && ref.rec.LastEndUs <= end {
+			if _, open := held[s.logPath(ref.id, ref.track, ref.firstUs, ref.rec.Audio)]; !open && ref.rec.LastEndUs <= end {
 				out = append(out, ref)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	slices.SortFunc(out, func(a, b logRef) int { return cmp.Compare(a.rec.LastEndUs, b.rec.LastEndUs) })
 	return out, err

@@ -205,15 +205,7 @@ func TestPacksServeEvictedLogs(t *testing.T) {
 	}
 	check := func(s *archive.Store, wantReads int64) {
 		t.Helper()
-		for i, want := range written["video"] {
-			sec, err := s.OpenSegment(packChannel, "video", ticks(t0.Add(time.Duration(i)*segDur), videoTS))
-			if err != nil {
-				t.Fatalf("segment %d: %v", i, err)
-			}
-			if got := readSection(t, sec); !bytes.Equal(got, want) {
-				t.Fatalf("segment %d from its pack: %d bytes differ from the %d written", i, len(got), len(want))
-			}
-		}
+		checkServed(t, s, "video", videoTS, written["video"])
 		if st := s.PackStats(); st.Reads != wantReads {
 			t.Fatalf("%d range reads, want %d", st.Reads, wantReads)
 		}
@@ -351,15 +343,7 @@ func TestPacksRecoveryKeepsPackedSegments(t *testing.T) {
 		}
 	}
 	s = openStore(t, dir, packConfig(mem, 0))
-	for i, want := range written["audio"] {
-		sec, err := s.OpenSegment(packChannel, "audio", ticks(t0.Add(time.Duration(i)*segDur), audioTS))
-		if err != nil {
-			t.Fatalf("segment %d after recovery: %v", i, err)
-		}
-		if got := readSection(t, sec); !bytes.Equal(got, want) {
-			t.Fatalf("segment %d differs", i)
-		}
-	}
+	checkServed(t, s, "audio", audioTS, written["audio"])
 }
 
 // TestPacksBoundLocalDisk: with packs, the archive's size cap unlinks the
@@ -384,13 +368,19 @@ func TestPacksBoundLocalDisk(t *testing.T) {
 	if st := s.Stats(); st.EvictedSegments != 0 {
 		t.Fatalf("%d segments evicted, want 0 (packed logs unlinked instead)", st.EvictedSegments)
 	}
-	for i, want := range written["video"] {
-		sec, err := s.OpenSegment(packChannel, "video", ticks(t0.Add(time.Duration(i)*segDur), videoTS))
+	checkServed(t, s, "video", videoTS, written["video"])
+}
+
+// checkServed checks that every segment of a track reads back as written.
+func checkServed(t *testing.T, s *archive.Store, track string, ts uint32, written [][]byte) {
+	t.Helper()
+	for i, want := range written {
+		sec, err := s.OpenSegment(packChannel, track, ticks(t0.Add(time.Duration(i)*segDur), ts))
 		if err != nil {
-			t.Fatalf("segment %d: %v", i, err)
+			t.Fatalf("%s segment %d: %v", track, i, err)
 		}
 		if got := readSection(t, sec); !bytes.Equal(got, want) {
-			t.Fatalf("segment %d differs", i)
+			t.Fatalf("%s segment %d: %d bytes differ from the %d written", track, i, len(got), len(want))
 		}
 	}
 }

@@ -46,26 +46,7 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 // eachLogFile calls f with every log file record of the index, in key
 // order, in one read transaction; an error from f stops the scan.
 func (s *Store) eachLogFile(f func(logRef) error) error {
-	return s.db.View(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = logFilePrefix()
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			id, track, firstUs, err := parseLogFileKey(it.Item().Key())
-			if err != nil {
-				return err
-			}
-			ref := logRef{id: id, track: track, firstUs: firstUs}
-			if err := it.Item().Value(ref.rec.unmarshal); err != nil {
-				return err
-			}
-			if err := f(ref); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.db.View(func(txn *badger.Txn) error { return logFiles(txn, logFilePrefix(), f) })
 }
 
 // collectGarbage runs Badger's value log GC until it has nothing to rewrite.
@@ -240,13 +221,18 @@ func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackStat
 
 // trackLogs calls f with the log file records of one track, oldest first.
 func trackLogs(txn *badger.Txn, id uint32, track string, f func(logRef) error) error {
-	prefix := logFileTrackPrefix(id, track)
+	return logFiles(txn, logFileTrackPrefix(id, track), f)
+}
+
+// logFiles calls f with the log file records under prefix, in key order;
+// an error from f stops the scan.
+func logFiles(txn *badger.Txn, prefix []byte, f func(logRef) error) error {
 	opt := badger.DefaultIteratorOptions
 	opt.Prefix = prefix
 	it := txn.NewIterator(opt)
 	defer it.Close()
 	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
-		_, _, firstUs, err := parseLogFileKey(it.Item().Key())
+		id, track, firstUs, err := parseLogFileKey(it.Item().Key())
 		if err != nil {
 			return err
 		}
