@@ -130,7 +130,7 @@ func (s *Store) openPacked(id uint32, track string, startUs uint64, rec *segment
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), packTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
 	rc, err := p.cfg.Store.ReadRange(ctx, pr.Key, rec.Offset-pr.LogOffset, rec.Size)
 	if err != nil {
