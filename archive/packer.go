@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,9 @@ type packer struct {
 	// the packer goroutine touches it.
 	retry map[string]backoff
 	cache *packCache
+
+	mu     sync.Mutex
+	doomed []string // objects of pruned packs, to delete
 
 	uploaded, bytes, segments, failures atomic.Int64
 	reads, readBytes, evictedLogs       atomic.Int64
@@ -78,44 +82,67 @@ func (p *packer) run(ctx context.Context) {
 
 // pass uploads every sealed pack of every track, then unlinks the local
 // logs packs hold past LocalRetention. final closes open logs' packs too.
+// The index is entered (Store.enter) only around index work, never across
+// an upload: a slow store never holds up a reopen of the index.
 func (p *packer) pass(ctx context.Context, final bool) {
-	if err := p.s.enter(); err != nil {
-		return
-	}
-	defer p.s.leave()
-	channels, err := p.s.channelIDs()
+	tracks, err := p.tracks()
 	if err != nil {
-		p.s.log.Error("packs: list channels", "err", err)
+		if !errors.Is(err, ErrClosed) {
+			p.s.log.Error("packs: list tracks", "err", err)
+		}
 		return
 	}
-	now := p.s.cfg.Now()
-	for id, channel := range channels {
-		var states map[string]trackState
-		if err := p.s.db.View(func(txn *badger.Txn) error {
-			states, err = readTrackStates(txn, id)
-			return err
-		}); err != nil {
-			p.s.log.Error("packs: read tracks", "channel", channel, "err", err)
-			continue
+	for _, t := range tracks {
+		if ctx.Err() != nil {
+			return
 		}
-		for track := range states {
-			if ctx.Err() != nil {
-				return
-			}
-			p.packTrack(ctx, id, channel, track, now, final)
-		}
+		p.packTrack(ctx, t.id, t.channel, t.track, final)
 	}
+	p.deleteDoomed(ctx)
 	if p.cfg.LocalRetention > 0 {
-		if err := p.evictLogs(now); err != nil {
+		if err := p.evictLogs(p.s.cfg.Now()); err != nil && !errors.Is(err, ErrClosed) {
 			p.s.log.Error("packs: unlink packed local logs", "err", err)
 		}
 	}
 }
 
+type channelTrack struct {
+	id      uint32
+	channel string
+	track   string
+}
+
+// tracks lists every track of every channel.
+func (p *packer) tracks() ([]channelTrack, error) {
+	if err := p.s.enter(); err != nil {
+		return nil, err
+	}
+	defer p.s.leave()
+	channels, err := p.s.channelIDs()
+	if err != nil {
+		return nil, err
+	}
+	var out []channelTrack
+	err = p.s.db.View(func(txn *badger.Txn) error {
+		for id, channel := range channels {
+			states, err := readTrackStates(txn, id)
+			if err != nil {
+				return err
+			}
+			for track := range states {
+				out = append(out, channelTrack{id: id, channel: channel, track: track})
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // packTrack uploads the sealed packs of one track, oldest first, and stops
 // at the first failure (retried after a backoff).
-func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string, now time.Time, final bool) {
+func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string, final bool) {
 	rk := fmt.Sprintf("%d/%s", id, track)
+	now := time.Now() // real time, even under a simulated Config.Now
 	if b, ok := p.retry[rk]; ok && now.Before(b.next) && !final {
 		return
 	}
@@ -128,7 +155,7 @@ func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string
 			err = p.upload(ctx, id, channel, track, plan)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
 				return
 			}
 			b := p.retry[rk]
@@ -161,6 +188,10 @@ type packPlan struct {
 // closes at PackConfig.Size or MaxDuration, before a segment of another
 // log, or at the end of a log no writer holds (or of any log when final).
 func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, error) {
+	if err := p.s.enter(); err != nil {
+		return nil, err
+	}
+	defer p.s.leave()
 	var plan *packPlan
 	// The logs held open before the snapshot: a log no writer held then
 	// has all its segments in the snapshot.
@@ -280,15 +311,24 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 	rec := packRecord{Key: key, FileUs: plan.fileUs, Audio: plan.audio, LogOffset: plan.logStart,
 		BodySize: ix.BodySize, Size: size, Segments: len(plan.segs), LastStartUs: plan.starts[len(plan.starts)-1],
 		EndUs: ix.EndUs, Epoch: p.cfg.Epoch}
-	if err := p.s.space.check(true); err != nil {
-		return err
-	}
-	err = p.s.db.Update(func(txn *badger.Txn) error { return setJSON(txn, packKey(id, track, first), rec) })
-	if err != nil {
-		return fmt.Errorf("record pack %s: %w", key, p.s.space.noteErr(err))
+	if err := p.record(id, track, first, &rec); err != nil {
+		return fmt.Errorf("record pack %s: %w", key, err)
 	}
 	p.s.log.Debug("packs: stored", "key", key, "bytes", size, "segments", len(plan.segs))
 	return nil
+}
+
+// record commits a pack record.
+func (p *packer) record(id uint32, track string, first uint64, rec *packRecord) error {
+	if err := p.s.enter(); err != nil {
+		return err
+	}
+	defer p.s.leave()
+	if err := p.s.space.check(true); err != nil {
+		return err
+	}
+	err := p.s.db.Update(func(txn *badger.Txn) error { return setJSON(txn, packKey(id, track, first), rec) })
+	return p.s.space.noteErr(err)
 }
 
 // sameTail checks that the object under key ends with tail at off.
@@ -364,6 +404,12 @@ func packBefore(txn *badger.Txn, id uint32, track string, seek []byte) (packReco
 // evictLogs unlinks the packed logs (packedLogs) whose last segment
 // ended LocalRetention ago.
 func (p *packer) evictLogs(now time.Time) error {
+	if err := p.s.enter(); err != nil {
+		return err
+	}
+	defer p.s.leave()
+	p.s.pruneMu.Lock() // as the guard's eviction: one unlinker at a time
+	defer p.s.pruneMu.Unlock()
 	cutoff := timeToMicros(now.Add(-p.cfg.LocalRetention))
 	refs, err := p.s.packedLogs()
 	if err != nil {
@@ -380,7 +426,7 @@ func (p *packer) evictLogs(now time.Time) error {
 // evictPacked unlinks the oldest packed logs until need bytes are freed
 // (or none is left) and returns the bytes freed: the first resort of
 // eviction for space, which loses nothing (their segments stay served
-// from the packs).
+// from the packs). The caller holds Store.enter and Store.pruneMu.
 func (p *packer) evictPacked(need int64) (int64, error) {
 	refs, err := p.s.packedLogs()
 	if err != nil {
@@ -481,18 +527,28 @@ func planPacks(txn *badger.Txn, id uint32, track string, cutoffUs uint64, plan *
 	return nil
 }
 
-// deletePacks deletes the objects of pruned packs (their records are
-// already gone). A failure is logged: the object stays until a bucket
-// lifecycle rule removes it (docs/cluster.md).
-func (s *Store) deletePacks(keys []string) {
-	if s.packer == nil || len(keys) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), packTimeout)
-	defer cancel()
+// doom queues the objects of pruned packs (their records are gone) for
+// the packer goroutine to delete.
+func (p *packer) doom(keys []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.doomed = append(p.doomed, keys...)
+}
+
+// deleteDoomed deletes the queued objects. A failure is logged, not
+// retried: the object stays until a bucket lifecycle rule removes it
+// (docs/cluster.md).
+func (p *packer) deleteDoomed(ctx context.Context) {
+	p.mu.Lock()
+	keys := p.doomed
+	p.doomed = nil
+	p.mu.Unlock()
 	for _, k := range keys {
-		if err := s.packer.cfg.Store.Delete(ctx, k); err != nil {
-			s.log.Warn("packs: delete pruned pack failed; a lifecycle rule must remove it", "key", k, "err", err)
+		dctx, cancel := context.WithTimeout(ctx, readTimeout)
+		err := p.cfg.Store.Delete(dctx, k)
+		cancel()
+		if err != nil {
+			p.s.log.Warn("packs: delete pruned pack failed; a lifecycle rule must remove it", "key", k, "err", err)
 		}
 	}
 }

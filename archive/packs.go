@@ -53,9 +53,10 @@ const (
 	DefaultPackInterval    = time.Second
 	// maxPackBackoff bounds the wait between retries of a failed upload.
 	maxPackBackoff = time.Minute
-	// packTimeout bounds one upload (and the deletes of one prune pass).
+	// packTimeout bounds one upload.
 	packTimeout = 2 * time.Minute
-	// readTimeout bounds the range read behind one segment request.
+	// readTimeout bounds the range read behind one segment request, and
+	// one delete.
 	readTimeout = 30 * time.Second
 	// finalPassTimeout bounds the packer's last pass at Close: what it
 	// cannot upload by then stays local and is packed after the next Open.

@@ -142,7 +142,9 @@ func (s *Store) pruneChannel(id uint32, cutoffUs uint64, keepPacks bool) (int, e
 	if err := s.deleteKeys(slices.Concat(plan.segments, plan.inits, plan.packs)); err != nil {
 		return 0, err
 	}
-	s.deletePacks(plan.objects)
+	if s.packer != nil {
+		s.packer.doom(plan.objects)
+	}
 	var logKeys [][]byte
 	for _, l := range plan.logs {
 		path := s.logPath(l.id, l.track, l.firstUs, l.rec.Audio)
