@@ -9,6 +9,7 @@
 //	index/                                                          Badger
 //	index.journal                                                   journal.go
 //	lost+found/                                                     what recovery could not account for
+//	packcache/                                                      segments read back from packs (packs.go)
 //
 // The logs are the truth, the index is derived. Every segment starts on a
 // 4 KiB boundary of its log, so exports can share blocks (reflink) with the
@@ -112,6 +113,10 @@ type Config struct {
 	// each index commit, which protects against power loss. A process
 	// crash loses nothing committed either way. It defaults to false.
 	SyncWrites bool
+	// Packs, when set, uploads sealed media to an object store and reads
+	// it back from there once local logs are gone (packs.go). Nil keeps
+	// every byte on local disk only.
+	Packs *PackConfig
 }
 
 func (c *Config) setDefaults() error {

@@ -40,7 +40,11 @@ func (s *Store) GuardPass() error {
 		}
 	}
 	if maxBytes := s.cfg.RetentionMaxBytes; maxBytes > 0 {
-		if over := s.bytes.Load() - maxBytes; over > 0 {
+		if over := s.bytes.Load() - maxBytes; over > 0 && s.packer != nil {
+			// With packs the cap bounds the local copy: packed logs go,
+			// unpacked ones (the write buffer) wait for their packs.
+			errs = append(errs, s.evictPackedOnly(over))
+		} else if over > 0 {
 			errs = append(errs, s.evict(over, false, "retention-max-bytes"))
 		}
 	}
@@ -85,7 +89,9 @@ type evictCandidate struct {
 // onlyIfEnough, nothing is removed when all candidates together are fewer
 // than need bytes (the disk is filled by something else: deleting the
 // archive would not help). Logs a writer holds open and logs with a segment
-// pinned by a harvest job are never candidates.
+// pinned by a harvest job are never candidates. With packs, the logs that
+// packs hold go first, oldest first, and lose nothing: only their local
+// copy is unlinked, their segments stay indexed and served from the packs.
 func (s *Store) evict(need int64, onlyIfEnough bool, reason string) error {
 	if err := s.enter(); err != nil {
 		return err
@@ -93,6 +99,20 @@ func (s *Store) evict(need int64, onlyIfEnough bool, reason string) error {
 	defer s.leave()
 	s.pruneMu.Lock()
 	defer s.pruneMu.Unlock()
+
+	if s.packer != nil && !s.space.status().ReadOnly {
+		freed, err := s.packer.evictPacked(need)
+		if err != nil {
+			return fmt.Errorf("archive: evict: %w", err)
+		}
+		if freed > 0 {
+			s.log.Info("unlinked packed local logs; their segments are served from the packs", "reason", reason, "bytes", freed)
+		}
+		if freed >= need {
+			return nil
+		}
+		need -= freed
+	}
 
 	channels, err := s.channelIDs()
 	if err != nil {
@@ -158,7 +178,7 @@ func (s *Store) evict(need int64, onlyIfEnough bool, reason string) error {
 	} else {
 		var errs []error
 		for id, name := range channels {
-			k, err := s.pruneChannel(id, pinnedCutoff(pins, name, cutoffUs))
+			k, err := s.pruneChannel(id, pinnedCutoff(pins, name, cutoffUs), true)
 			segs += k
 			if err != nil {
 				errs = append(errs, fmt.Errorf("archive: evict %q: %w", name, err))

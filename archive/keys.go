@@ -20,6 +20,7 @@ import (
 //	init           05 | id u32 | len | track | version u32 → initRecord (JSON)
 //	segment        06 | id u32 | len | track | start µs u64 → segmentRecord (binary)
 //	log file       07 | id u32 | len | track | first µs u64 → logFileRecord (binary)
+//	pack           08 | id u32 | len | track | first µs u64 → packRecord (JSON)
 //	resource       10 | len | kind | id                    → opaque bytes
 const (
 	prefixMeta         byte = 0x00
@@ -30,6 +31,7 @@ const (
 	prefixInit         byte = 0x05
 	prefixSegment      byte = 0x06
 	prefixLogFile      byte = 0x07
+	prefixPack         byte = 0x08
 	prefixResource     byte = 0x10
 )
 
@@ -174,6 +176,19 @@ func parseLogFileKey(k []byte) (id uint32, track string, firstUs uint64, err err
 		return 0, "", 0, fmt.Errorf("%w: log file %x", errBadKey, k)
 	}
 	return id, track, binary.BigEndian.Uint64(rest), nil
+}
+
+func packKey(id uint32, track string, firstUs uint64) []byte {
+	return binary.BigEndian.AppendUint64(trackPrefix(prefixPack, id, track), firstUs)
+}
+
+// packTrackPrefix is the prefix of the pack records of one track.
+func packTrackPrefix(id uint32, track string) []byte { return trackPrefix(prefixPack, id, track) }
+
+// packTrackEnd is a key greater than every pack key of the track and
+// within its prefix (see segmentTrackEnd).
+func packTrackEnd(id uint32, track string) []byte {
+	return append(packTrackPrefix(id, track), 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF)
 }
 
 func resourceKey(kind, id string) []byte {

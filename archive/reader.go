@@ -214,14 +214,20 @@ func (s *Store) SegmentAt(channel, track string, t time.Time) (media.Segment, er
 
 // OpenSegment opens the segment of a track whose DecodeTime equals
 // decodeTime exactly (in the track's timescale at the time). ErrNotFound
-// if there is none or its log file is gone.
+// if there is none or its log file is gone and no pack holds it. A segment
+// whose log was unlinked because a pack holds it (Config.Packs) is read
+// from the pack store into the local pack cache: its Section is then the
+// whole cached file.
 func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section, error) {
 	var (
-		rec   segmentRecord
-		path  string
-		found bool
+		rec     segmentRecord
+		path    string
+		found   bool
+		id      uint32
+		startUs uint64
 	)
-	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
+	err := s.view(channel, func(txn *badger.Txn, cid uint32) error {
+		id = cid
 		var st trackState
 		ok, err := getJSON(txn, trackStateKey(id, track), &st)
 		if err != nil {
@@ -231,7 +237,8 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 			return ErrNotFound
 		}
 		for _, ts := range st.Timescales {
-			item, err := txn.Get(segmentKey(id, track, ticksToMicros(decodeTime, ts)))
+			startUs = ticksToMicros(decodeTime, ts)
+			item, err := txn.Get(segmentKey(id, track, startUs))
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				continue
 			}
@@ -257,7 +264,12 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, ErrNotFound // pruned meanwhile
+		// Pruned meanwhile, or unlinked locally because packs hold it.
+		pf, perr := s.openPacked(id, track, startUs, &rec)
+		if perr != nil {
+			return nil, perr
+		}
+		return &Section{File: pf, Offset: 0, Size: rec.Size, Segment: rec.segment(track)}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("archive: open segment: %w", err)

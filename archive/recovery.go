@@ -111,6 +111,18 @@ func (s *Store) recover() error {
 		return fmt.Errorf("scan media logs: %w", err)
 	}
 	for path, ref := range refs {
+		var packed bool
+		if err := s.db.View(func(txn *badger.Txn) (err error) { packed, err = packedLog(txn, ref); return err }); err != nil {
+			return err
+		}
+		if packed {
+			// Unlinked locally because packs hold it (packer.go): its
+			// segments stay indexed and are read from the packs.
+			if err := s.deleteKeys([][]byte{logFileKey(ref.id, ref.track, ref.firstUs)}); err != nil {
+				return err
+			}
+			continue
+		}
 		s.log.Warn("media log missing; dropping its segments from the index", "path", path)
 		if _, err := s.dropPastEOF(ref, path, 0); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -45,26 +46,7 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 // eachLogFile calls f with every log file record of the index, in key
 // order, in one read transaction; an error from f stops the scan.
 func (s *Store) eachLogFile(f func(logRef) error) error {
-	return s.db.View(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = logFilePrefix()
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			id, track, firstUs, err := parseLogFileKey(it.Item().Key())
-			if err != nil {
-				return err
-			}
-			ref := logRef{id: id, track: track, firstUs: firstUs}
-			if err := it.Item().Value(ref.rec.unmarshal); err != nil {
-				return err
-			}
-			if err := f(ref); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.db.View(func(txn *badger.Txn) error { return logFiles(txn, logFilePrefix(), f) })
 }
 
 // collectGarbage runs Badger's value log GC until it has nothing to rewrite.
@@ -93,6 +75,10 @@ type prunePlan struct {
 	segments [][]byte
 	inits    [][]byte
 	logs     []logRef
+	// packs are the pack records to delete and objects the keys of their
+	// objects, deleted from the store after the records.
+	packs   [][]byte
+	objects []string
 }
 
 // Prune applies retention as of now: for each channel, it deletes the index
@@ -124,7 +110,7 @@ func (s *Store) Prune(now time.Time) (removedSegments int, err error) {
 	var errs []error
 	for id, name := range channels {
 		cutoffUs := pinnedCutoff(pins, name, timeToMicros(now.Add(-s.cfg.retentionFor(name))))
-		n, err := s.pruneChannel(id, cutoffUs)
+		n, err := s.pruneChannel(id, cutoffUs, false)
 		removedSegments += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("archive: prune %q: %w", name, err))
@@ -133,7 +119,10 @@ func (s *Store) Prune(now time.Time) (removedSegments int, err error) {
 	return removedSegments, errors.Join(errs...)
 }
 
-func (s *Store) pruneChannel(id uint32, cutoffUs uint64) (int, error) {
+// pruneChannel deletes what ended by cutoffUs in one channel (see Prune);
+// keepPacks (eviction for space) leaves the packs in the bucket, for age
+// retention to delete.
+func (s *Store) pruneChannel(id uint32, cutoffUs uint64, keepPacks bool) (int, error) {
 	var plan prunePlan
 	err := s.db.View(func(txn *badger.Txn) error {
 		states, err := readTrackStates(txn, id)
@@ -141,7 +130,7 @@ func (s *Store) pruneChannel(id uint32, cutoffUs uint64) (int, error) {
 			return err
 		}
 		for track, st := range states {
-			if err := s.planTrack(txn, id, track, st, cutoffUs, &plan); err != nil {
+			if err := s.planTrack(txn, id, track, st, cutoffUs, keepPacks, &plan); err != nil {
 				return err
 			}
 		}
@@ -150,8 +139,11 @@ func (s *Store) pruneChannel(id uint32, cutoffUs uint64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := s.deleteKeys(append(plan.segments, plan.inits...)); err != nil {
+	if err := s.deleteKeys(slices.Concat(plan.segments, plan.inits, plan.packs)); err != nil {
 		return 0, err
+	}
+	if s.packer != nil {
+		s.packer.doom(plan.objects)
 	}
 	var logKeys [][]byte
 	for _, l := range plan.logs {
@@ -168,7 +160,7 @@ func (s *Store) pruneChannel(id uint32, cutoffUs uint64) (int, error) {
 }
 
 // planTrack collects the expired keys of one track.
-func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackState, cutoffUs uint64, plan *prunePlan) error {
+func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackState, cutoffUs uint64, keepPacks bool, plan *prunePlan) error {
 	// Segments, oldest first, go while they ended by the cutoff (so a log
 	// whose last segment ended by then has lost them all). The first
 	// survivor tells the oldest init version still needed.
@@ -212,15 +204,37 @@ func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackStat
 	}
 	it.Close()
 
+	// Packs whose last segment ended by the cutoff.
+	if !keepPacks {
+		if err := planPacks(txn, id, track, cutoffUs, plan); err != nil {
+			return err
+		}
+	}
+
 	// Log files whose last segment ended by the cutoff hold no remaining
 	// segment.
-	lprefix := logFileTrackPrefix(id, track)
-	opt = badger.DefaultIteratorOptions
-	opt.Prefix = lprefix
-	it = txn.NewIterator(opt)
+	return trackLogs(txn, id, track, func(ref logRef) error {
+		if ref.rec.LastEndUs <= cutoffUs && !s.isHeld(s.logPath(id, track, ref.firstUs, ref.rec.Audio)) {
+			plan.logs = append(plan.logs, ref)
+		}
+		return nil
+	})
+}
+
+// trackLogs calls f with the log file records of one track, oldest first.
+func trackLogs(txn *badger.Txn, id uint32, track string, f func(logRef) error) error {
+	return logFiles(txn, logFileTrackPrefix(id, track), f)
+}
+
+// logFiles calls f with the log file records under prefix, in key order;
+// an error from f stops the scan.
+func logFiles(txn *badger.Txn, prefix []byte, f func(logRef) error) error {
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix
+	it := txn.NewIterator(opt)
 	defer it.Close()
-	for it.Rewind(); it.ValidForPrefix(lprefix); it.Next() {
-		_, _, firstUs, err := parseLogFileKey(it.Item().Key())
+	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+		id, track, firstUs, err := parseLogFileKey(it.Item().Key())
 		if err != nil {
 			return err
 		}
@@ -228,10 +242,9 @@ func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackStat
 		if err := it.Item().Value(ref.rec.unmarshal); err != nil {
 			return err
 		}
-		if ref.rec.LastEndUs > cutoffUs || s.isHeld(s.logPath(id, track, firstUs, ref.rec.Audio)) {
-			continue
+		if err := f(ref); err != nil {
+			return err
 		}
-		plan.logs = append(plan.logs, ref)
 	}
 	return nil
 }

@@ -59,6 +59,9 @@ type Store struct {
 	// quarantined counts what recovery moved or copied to lost+found.
 	quarantined atomic.Int64
 
+	// packer uploads packs and reads them back (nil without Config.Packs).
+	packer *packer
+
 	cancel    context.CancelFunc
 	done      chan struct{}
 	guardDone chan struct{}
@@ -102,6 +105,18 @@ func open(cfg Config, rebuild bool) (*Store, error) {
 		done:      make(chan struct{}),
 		guardDone: make(chan struct{}),
 	}
+	if cfg.Packs != nil {
+		pc := *cfg.Packs
+		if err := pc.setDefaults(); err != nil {
+			return nil, err
+		}
+		s.packer = newPacker(s, pc)
+		cache, err := newPackCache(filepath.Join(cfg.Dir, "packcache"), pc.CacheBytes)
+		if err != nil {
+			return nil, err
+		}
+		s.packer.cache = cache
+	}
 	s.space = &spaceGuard{dir: cfg.Dir, probe: cfg.FreeSpace, minFree: cfg.MinFreeSpace, now: cfg.Now, log: s.log}
 	if err := os.MkdirAll(s.mediaDir, 0o755); err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
@@ -127,6 +142,9 @@ func open(cfg Config, rebuild bool) (*Store, error) {
 	s.cancel = cancel
 	go s.runPruner(ctx)
 	go s.runGuard(ctx)
+	if s.packer != nil {
+		go s.packer.run(ctx)
+	}
 	return s, nil
 }
 
@@ -204,6 +222,9 @@ func (s *Store) Close() error {
 	s.cancel()
 	<-s.done
 	<-s.guardDone
+	if s.packer != nil {
+		<-s.packer.done // after its final pass
+	}
 
 	s.life.Lock()
 	s.dbClosed = true
@@ -296,6 +317,17 @@ func (s *Store) signal(channel string) {
 func (s *Store) Stats() Stats {
 	return Stats{Bytes: s.bytes.Load(), Segments: s.segments.Load(),
 		EvictedSegments: s.evictedSegs.Load(), EvictedBytes: s.evictedBytes.Load()}
+}
+
+// PackStats returns the pack counters (zero without Config.Packs).
+func (s *Store) PackStats() PackStats {
+	p := s.packer
+	if p == nil {
+		return PackStats{}
+	}
+	return PackStats{Uploaded: p.uploaded.Load(), Bytes: p.bytes.Load(), Segments: p.segments.Load(),
+		Failures: p.failures.Load(), Reads: p.reads.Load(), ReadBytes: p.readBytes.Load(),
+		EvictedLogs: p.evictedLogs.Load()}
 }
 
 // Channels lists the channels that were ever opened for writing, sorted.

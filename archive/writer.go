@@ -342,6 +342,9 @@ func (w *Writer) EndSegment(e media.SegmentEnd) error {
 	w.s.segments.Add(1)
 	w.edge.endSegment(t, &rec, t.file.path)
 	w.s.signal(w.channel)
+	if w.s.packer != nil {
+		w.s.packer.wake()
+	}
 	return nil
 }
 
@@ -435,6 +438,9 @@ func (w *Writer) Close() error {
 	w.s.mu.Unlock()
 	w.edge.close()
 	w.s.signal(w.channel)
+	if w.s.packer != nil {
+		w.s.packer.wake() // its logs are closed: their last packs are sealed
+	}
 	return err
 }
 

@@ -54,18 +54,26 @@ func startVersityGW(t *testing.T, access, secret string) string {
 	return "http://" + addr
 }
 
+// startBucket starts versitygw (startVersityGW), creates a bucket and
+// returns the server's URL and a client of it.
+func startBucket(t *testing.T, access, secret, bucket string) (string, *s3.Client) {
+	t.Helper()
+	endpoint := startVersityGW(t, access, secret)
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(access, secret, "")})
+	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	return endpoint, c
+}
+
 // TestHarvestS3 harvests 30 s of a live feed to a real S3 server
 // (versitygw), downloads the package and decodes it.
 func TestHarvestS3(t *testing.T) {
 	requireTools(t, "ffmpeg", "ffprobe")
 	const ak, sk = "e2eaccess", "e2esecret1234"
-	endpoint := startVersityGW(t, ak, sk)
+	endpoint, s3c := startBucket(t, ak, sk, "harvest-e2e")
 	ctx := context.Background()
-	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")})
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("harvest-e2e")}); err != nil {
-		t.Fatal(err)
-	}
 	data := t.TempDir()
 	cfg := filepath.Join(t.TempDir(), "rewind.yaml")
 	yaml := fmt.Sprintf("harvest:\n  buckets:\n    harvest-e2e:\n      s3:\n        endpoint: %s\n        region: us-east-1\n"+

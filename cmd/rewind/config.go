@@ -85,6 +85,9 @@ type Config struct {
 	// (YAML section "publish-credentials": a list of {group, channel,
 	// user, pass}); a channel's credentials set through the API win.
 	PublishCredentials []ChannelCredentials
+	// Cluster, when set (YAML section "cluster"; docs/cluster.md), stores
+	// the archive's media as packs in an S3-compatible bucket.
+	Cluster *ClusterConfig
 }
 
 // ChannelCredentials are one channel's own publish credentials.
@@ -437,6 +440,13 @@ func (c *Config) decodeFile(set []setting, fromFlags map[string]bool) error {
 			}
 			continue
 		}
+		if k == "cluster" {
+			c.Cluster = &ClusterConfig{}
+			if err := decodeSection(v, c.Cluster); err != nil {
+				return fmt.Errorf("key %q: %w", k, err)
+			}
+			continue
+		}
 		if k == "harvest" {
 			if err := decodeSection(v, &c.Harvest); err != nil {
 				return fmt.Errorf("key %q: %w", k, err)
@@ -586,6 +596,11 @@ func (c *Config) validate() error {
 			bad("faults", "item %d: id %q given twice", i+1, f.ID)
 		}
 		ids[f.ID] = true
+	}
+	if c.Cluster != nil {
+		if err := c.Cluster.check(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) == 0 && !c.Insecure && !isLoopback(c.HTTPAddr) && len(c.APICredentials()) == 0 {
 		bad("http-addr", "%q is not a loopback address and no credentials are configured; pass --insecure to serve it anyway", c.HTTPAddr)

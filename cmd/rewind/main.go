@@ -109,7 +109,15 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	log := newLogger(cfg, logw)
 	now, sim := serverClock(cfg)
+	var packs *archive.PackConfig
+	if cfg.Cluster != nil {
+		var err error
+		if packs, err = cfg.Cluster.packConfig(ctx); err != nil {
+			return err
+		}
+	}
 	store, err := archive.Open(archive.Config{
+		Packs:      packs,
 		Now:        now,
 		Dir:        cfg.DataDir,
 		Logger:     log.With("component", "archive"),
@@ -140,6 +148,9 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 			EvictedSegments: st.EvictedSegments, EvictedBytes: st.EvictedBytes}
 	}
 	metrics.registerDisk(diskState)
+	if packs != nil {
+		metrics.registerPacks(store.PackStats)
+	}
 
 	router := &live.Router{
 		OpenWriter: func(channel string) (live.Writer, error) {

@@ -3,6 +3,11 @@
 // of the archive's media logs (io.SectionReader over the log file): a
 // single PutObject with a known ContentLength below PartSize, a multipart
 // upload of PartSize parts above it. No object is held whole in memory.
+//
+// The same Target stores the archive's packs (cmd wires it as an
+// archive.PackStore): PutNew writes an object only where none exists
+// (If-None-Match: *), ReadRange reads a byte range (Range GET), Delete
+// removes one.
 package s3
 
 import (
@@ -11,11 +16,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -23,6 +30,10 @@ import (
 
 	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 )
+
+// ErrExists is returned (errors.Is) by PutNew when an object exists
+// under the key (HTTP 412 Precondition Failed).
+var ErrExists = errors.New("s3: object exists")
 
 // Defaults.
 const (
@@ -82,6 +93,8 @@ func New(ctx context.Context, cfg Config, prefix string) (*Target, error) {
 		// A checksum only when the operation requires one: the SDK would
 		// otherwise read every body twice.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		// Range reads of packs: a part of an object has no checksum to check.
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
 	part := cfg.PartSize
 	if part <= 0 {
@@ -100,24 +113,30 @@ func (t *Target) Key(name string) string { return t.prefix + name }
 // WriteSection uploads size bytes of f from off as name.
 func (t *Target) WriteSection(ctx context.Context, name string, f *os.File, off, size int64) error {
 	if size <= t.partSize {
-		return t.put(ctx, name, io.NewSectionReader(f, off, size), size)
+		return t.put(ctx, name, io.NewSectionReader(f, off, size), size, nil)
 	}
 	return t.multipart(ctx, name, f, off, size)
 }
 
 // WriteBytes uploads b as name.
 func (t *Target) WriteBytes(ctx context.Context, name string, b []byte) error {
-	return t.put(ctx, name, bytes.NewReader(b), int64(len(b)))
+	return t.put(ctx, name, bytes.NewReader(b), int64(len(b)), nil)
 }
 
-func (t *Target) put(ctx context.Context, name string, body io.ReadSeeker, size int64) error {
+// put uploads body as name in one PutObject, with an If-None-Match
+// condition when ifNoneMatch is set (a 412 then gives ErrExists).
+func (t *Target) put(ctx context.Context, name string, body io.ReadSeeker, size int64, ifNoneMatch *string) error {
 	_, err := t.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(t.bucket),
 		Key:           aws.String(t.Key(name)),
 		Body:          body,
 		ContentLength: aws.Int64(size),
 		ContentType:   aws.String(contentType(name)),
+		IfNoneMatch:   ifNoneMatch,
 	})
+	if ifNoneMatch != nil && status(err) == http.StatusPreconditionFailed {
+		return fmt.Errorf("s3: put %s: %w", t.Key(name), ErrExists)
+	}
 	if err != nil {
 		return fmt.Errorf("s3: put %s: %w", t.Key(name), err)
 	}
@@ -164,6 +183,57 @@ func (t *Target) multipart(ctx context.Context, name string, f *os.File, off, si
 	return nil
 }
 
+// PutNew uploads size bytes of body as name with If-None-Match: *, so an
+// existing object is never overwritten: then it returns an error matching
+// ErrExists. Stores that ignore the condition (older S3-compatible
+// servers) overwrite; the object keys of packs never repeat, which keeps
+// that harmless. One PutObject: body must be under 5 GiB.
+func (t *Target) PutNew(ctx context.Context, name string, body io.ReadSeeker, size int64) error {
+	return t.put(ctx, name, body, size, aws.String("*"))
+}
+
+// ReadRange returns the n bytes of object name from off (one Range GET);
+// the caller closes the body. A server that answers with another range
+// (or the whole object) gives an error.
+func (t *Target) ReadRange(ctx context.Context, name string, off, n int64) (io.ReadCloser, error) {
+	if off < 0 || n <= 0 {
+		return nil, fmt.Errorf("s3: get %s: bad range [%d, +%d)", t.Key(name), off, n)
+	}
+	want := fmt.Sprintf("bytes %d-%d/", off, off+n-1)
+	out, err := t.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(t.bucket),
+		Key:    aws.String(t.Key(name)),
+		Range:  aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("s3: get %s: %w", t.Key(name), err)
+	}
+	if !strings.HasPrefix(aws.ToString(out.ContentRange), want) || aws.ToInt64(out.ContentLength) != n {
+		out.Body.Close()
+		return nil, fmt.Errorf("s3: get %s: asked for %s, got Content-Range %q and %d bytes",
+			t.Key(name), want, aws.ToString(out.ContentRange), aws.ToInt64(out.ContentLength))
+	}
+	return out.Body, nil
+}
+
+// Delete removes object name (S3 answers success for a missing one).
+func (t *Target) Delete(ctx context.Context, name string) error {
+	_, err := t.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(t.Key(name))})
+	if err != nil && status(err) != http.StatusNotFound {
+		return fmt.Errorf("s3: delete %s: %w", t.Key(name), err)
+	}
+	return nil
+}
+
+// status is the HTTP status of a failed S3 call, 0 if none.
+func status(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
 // contentType is the MIME type of a package object.
 func contentType(name string) string {
 	switch path.Ext(name) {
@@ -173,7 +243,7 @@ func contentType(name string) string {
 		return "application/dash+xml"
 	case ".mp4":
 		return "video/mp4"
-	case ".m4s":
+	case ".m4s", ".cmf":
 		return "video/iso.segment"
 	}
 	return "application/octet-stream"

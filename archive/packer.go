@@ -1,0 +1,573 @@
+package archive
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/rewind-origin/rewind/archive/pack"
+)
+
+// packer uploads sealed log ranges as packs. Its goroutine (run) is
+// started by Open and waited for by Close; the end of every segment wakes
+// it (wake never blocks the writer).
+type packer struct {
+	s     *Store
+	cfg   PackConfig
+	wakeC chan struct{}
+	done  chan struct{}
+	// retry is the backoff state of tracks whose last upload failed; only
+	// the packer goroutine touches it.
+	retry map[string]backoff
+	cache *packCache
+
+	mu     sync.Mutex
+	doomed []string // objects of pruned packs, to delete
+
+	uploaded, bytes, segments, failures atomic.Int64
+	reads, readBytes, evictedLogs       atomic.Int64
+}
+
+type backoff struct {
+	n    int
+	next time.Time
+}
+
+func newPacker(s *Store, cfg PackConfig) *packer {
+	return &packer{s: s, cfg: cfg, wakeC: make(chan struct{}, 1), done: make(chan struct{}),
+		retry: map[string]backoff{}}
+}
+
+// wake asks for a pass soon.
+func (p *packer) wake() {
+	select {
+	case p.wakeC <- struct{}{}:
+	default:
+	}
+}
+
+// run makes a pass every Interval or when woken until ctx ends, then a
+// final pass (bounded by finalPassTimeout) that also closes the packs of
+// logs still open, so a clean shutdown leaves nothing unpacked when the
+// store answers.
+func (p *packer) run(ctx context.Context) {
+	defer close(p.done)
+	t := time.NewTicker(p.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), finalPassTimeout)
+			p.pass(fctx, true)
+			cancel()
+			return
+		case <-t.C:
+		case <-p.wakeC:
+		}
+		p.pass(ctx, false)
+	}
+}
+
+// pass uploads every sealed pack of every track, then unlinks the local
+// logs packs hold past LocalRetention. final closes open logs' packs too.
+// The index is entered (Store.enter) only around index work, never across
+// an upload: a slow store never holds up a reopen of the index.
+func (p *packer) pass(ctx context.Context, final bool) {
+	tracks, err := p.tracks()
+	if err != nil {
+		if !errors.Is(err, ErrClosed) {
+			p.s.log.Error("packs: list tracks", "err", err)
+		}
+		return
+	}
+	for _, t := range tracks {
+		if ctx.Err() != nil {
+			return
+		}
+		p.packTrack(ctx, t.id, t.channel, t.track, final)
+	}
+	p.deleteDoomed(ctx)
+	if p.cfg.LocalRetention > 0 {
+		if err := p.evictLogs(p.s.cfg.Now()); err != nil && !errors.Is(err, ErrClosed) {
+			p.s.log.Error("packs: unlink packed local logs", "err", err)
+		}
+	}
+}
+
+type channelTrack struct {
+	id      uint32
+	channel string
+	track   string
+}
+
+// tracks lists every track of every channel.
+func (p *packer) tracks() ([]channelTrack, error) {
+	if err := p.s.enter(); err != nil {
+		return nil, err
+	}
+	defer p.s.leave()
+	channels, err := p.s.channelIDs()
+	if err != nil {
+		return nil, err
+	}
+	var out []channelTrack
+	err = p.s.db.View(func(txn *badger.Txn) error {
+		for id, channel := range channels {
+			states, err := readTrackStates(txn, id)
+			if err != nil {
+				return err
+			}
+			for track := range states {
+				out = append(out, channelTrack{id: id, channel: channel, track: track})
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// packTrack uploads the sealed packs of one track, oldest first, and stops
+// at the first failure (retried after a backoff).
+func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string, final bool) {
+	rk := fmt.Sprintf("%d/%s", id, track)
+	now := time.Now() // real time, even under a simulated Config.Now
+	if b, ok := p.retry[rk]; ok && now.Before(b.next) && !final {
+		return
+	}
+	for ctx.Err() == nil {
+		plan, err := p.nextPack(id, track, final)
+		if err == nil && plan == nil {
+			return
+		}
+		if err == nil {
+			err = p.upload(ctx, id, channel, track, plan)
+		}
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+				return
+			}
+			b := p.retry[rk]
+			b.n++
+			wait := min(p.cfg.Interval<<min(b.n, 16), maxPackBackoff)
+			b.next = now.Add(wait)
+			p.retry[rk] = b
+			p.failures.Add(1)
+			p.s.log.Error("packs: upload failed; retrying", "channel", channel, "track", track,
+				"attempt", b.n, "retry_in", wait, "err", err)
+			return
+		}
+		delete(p.retry, rk)
+	}
+}
+
+// packPlan is one sealed pack: consecutive segments of one log file.
+type packPlan struct {
+	fileUs   uint64
+	audio    bool
+	starts   []uint64
+	segs     []segmentRecord
+	inits    []pack.Init
+	logStart int64
+	logEnd   int64
+}
+
+// nextPack returns the oldest sealed pack of a track that is not
+// recorded, or nil. A pack follows the track's last recorded pack and
+// closes at PackConfig.Size or MaxDuration, before a segment of another
+// log, or at the end of a log no writer holds (or of any log when final).
+func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, error) {
+	if err := p.s.enter(); err != nil {
+		return nil, err
+	}
+	defer p.s.leave()
+	var plan *packPlan
+	// The logs held open before the snapshot: a log no writer held then
+	// has all its segments in the snapshot.
+	held := p.s.heldLogs()
+	err := p.s.db.View(func(txn *badger.Txn) error {
+		last, ok, err := lastPack(txn, id, track)
+		if err != nil {
+			return err
+		}
+		from := uint64(0)
+		if ok {
+			from = last.LastStartUs + 1
+		}
+		prefix := segmentTrackPrefix(id, track)
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		var cur *packPlan
+		sealed := false
+		for it.Seek(segmentKey(id, track, from)); it.ValidForPrefix(prefix); it.Next() {
+			_, _, us, err := parseSegmentKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			var r segmentRecord
+			if err := it.Item().Value(r.unmarshal); err != nil {
+				return err
+			}
+			if cur != nil && r.FileUs != cur.fileUs {
+				sealed = true
+				break
+			}
+			if cur == nil {
+				cur = &packPlan{fileUs: r.FileUs, audio: r.Audio, logStart: r.Offset}
+			}
+			cur.starts = append(cur.starts, us)
+			cur.segs = append(cur.segs, r)
+			cur.logEnd = r.Offset + r.Size
+			if cur.logEnd-cur.logStart >= p.cfg.Size ||
+				time.Duration(r.endUs()-cur.starts[0])*time.Microsecond >= p.cfg.MaxDuration {
+				sealed = true
+				break
+			}
+		}
+		if cur == nil {
+			return nil
+		}
+		if _, open := held[p.s.logPath(id, track, cur.fileUs, cur.audio)]; open && !sealed && !final {
+			return nil
+		}
+		for _, r := range cur.segs {
+			if n := len(cur.inits); n > 0 && cur.inits[n-1].Version == r.InitVersion {
+				continue
+			}
+			item, err := txn.Get(initKey(id, track, r.InitVersion))
+			if err != nil {
+				return fmt.Errorf("init version %d: %w", r.InitVersion, err)
+			}
+			b, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			cur.inits = append(cur.inits, pack.Init{Version: r.InitVersion, Data: b})
+		}
+		plan = cur
+		return nil
+	})
+	return plan, err
+}
+
+// upload stores a planned pack and records it in the index.
+func (p *packer) upload(ctx context.Context, id uint32, channel, track string, plan *packPlan) error {
+	first := plan.starts[0]
+	last := plan.segs[len(plan.segs)-1]
+	ix := pack.Index{Channel: channel, Track: track, Epoch: p.cfg.Epoch, FirstUs: first, EndUs: last.endUs(),
+		BodySize: plan.logEnd - plan.logStart, Inits: plan.inits}
+	for i, r := range plan.segs {
+		ix.Segments = append(ix.Segments, pack.Segment{Offset: r.Offset - plan.logStart, Size: r.Size,
+			StartUs: plan.starts[i], DecodeTime: r.DecodeTime, Duration: r.Duration, Timescale: r.Timescale,
+			Seq: r.Seq, DiscSeq: r.DiscSeq, InitVersion: r.InitVersion, Session: r.Session,
+			KeyFrameSize: r.KeyFrameSize, Discontinuity: r.Disc, Audio: r.Audio})
+	}
+	tail, err := ix.Tail()
+	if err != nil {
+		return err
+	}
+	key, err := pack.Key(p.cfg.Prefix, channel, track, first, p.cfg.Epoch)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(p.s.logPath(id, track, plan.fileUs, plan.audio))
+	if err != nil {
+		return fmt.Errorf("open log: %w", err)
+	}
+	defer f.Close()
+	size := ix.BodySize + int64(len(tail))
+	body := io.NewSectionReader(bodyAndTail{f: f, off: plan.logStart, n: ix.BodySize, tail: tail}, 0, size)
+	uctx, cancel := context.WithTimeout(ctx, packTimeout)
+	defer cancel()
+	err = p.cfg.Store.PutNew(uctx, key, body, size)
+	if errors.Is(err, ErrPackExists) {
+		// Stored before a crash (or a lost response)? Then its tail is
+		// exactly ours; anything else under our key is an error.
+		if err = p.sameTail(uctx, key, ix.BodySize, tail); err == nil {
+			p.s.log.Info("packs: pack already stored; recording it", "key", key)
+		}
+	} else if err == nil {
+		p.uploaded.Add(1)
+		p.bytes.Add(size)
+		p.segments.Add(int64(len(plan.segs)))
+	}
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	rec := packRecord{Key: key, FileUs: plan.fileUs, Audio: plan.audio, LogOffset: plan.logStart,
+		BodySize: ix.BodySize, Size: size, Segments: len(plan.segs), LastStartUs: plan.starts[len(plan.starts)-1],
+		EndUs: ix.EndUs, Epoch: p.cfg.Epoch}
+	if err := p.record(id, track, first, &rec); err != nil {
+		return fmt.Errorf("record pack %s: %w", key, err)
+	}
+	p.s.log.Debug("packs: stored", "key", key, "bytes", size, "segments", len(plan.segs))
+	return nil
+}
+
+// record commits a pack record.
+func (p *packer) record(id uint32, track string, first uint64, rec *packRecord) error {
+	if err := p.s.enter(); err != nil {
+		return err
+	}
+	defer p.s.leave()
+	if err := p.s.space.check(true); err != nil {
+		return err
+	}
+	err := p.s.db.Update(func(txn *badger.Txn) error { return setJSON(txn, packKey(id, track, first), rec) })
+	return p.s.space.noteErr(err)
+}
+
+// sameTail checks that the object under key ends with tail at off.
+func (p *packer) sameTail(ctx context.Context, key string, off int64, tail []byte) error {
+	rc, err := p.cfg.Store.ReadRange(ctx, key, off, int64(len(tail)))
+	if err != nil {
+		return fmt.Errorf("%w, and reading its index failed: %w", ErrPackExists, err)
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(io.LimitReader(rc, int64(len(tail))+1))
+	if err != nil || !bytes.Equal(got, tail) {
+		return fmt.Errorf("%w with other content (read error: %v)", ErrPackExists, err)
+	}
+	return nil
+}
+
+// bodyAndTail reads n bytes of f from off, then tail.
+type bodyAndTail struct {
+	f    *os.File
+	off  int64
+	n    int64
+	tail []byte
+}
+
+func (b bodyAndTail) ReadAt(p []byte, off int64) (int, error) {
+	var n int
+	if off < b.n {
+		k, err := b.f.ReadAt(p[:min(int64(len(p)), b.n-off)], b.off+off)
+		n += k
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF // the log is shorter than its index says
+			}
+			return n, err
+		}
+		off += int64(k)
+	}
+	if n < len(p) {
+		t := off - b.n
+		if t >= int64(len(b.tail)) {
+			return n, io.EOF
+		}
+		n += copy(p[n:], b.tail[t:])
+		if n < len(p) {
+			return n, io.EOF
+		}
+	}
+	return n, nil
+}
+
+// lastPack returns the newest pack record of a track.
+func lastPack(txn *badger.Txn, id uint32, track string) (packRecord, bool, error) {
+	return packBefore(txn, id, track, packTrackEnd(id, track))
+}
+
+// packBefore returns the pack record with the greatest key at or before seek.
+func packBefore(txn *badger.Txn, id uint32, track string, seek []byte) (packRecord, bool, error) {
+	var r packRecord
+	prefix := packTrackPrefix(id, track)
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix
+	opt.Reverse = true
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	it.Seek(seek)
+	if !it.ValidForPrefix(prefix) {
+		return r, false, nil
+	}
+	found, err := getJSON(txn, it.Item().KeyCopy(nil), &r)
+	return r, found, err
+}
+
+// evictLogs unlinks the packed logs (packedLogs) whose last segment
+// ended LocalRetention ago.
+func (p *packer) evictLogs(now time.Time) error {
+	if err := p.s.enter(); err != nil {
+		return err
+	}
+	defer p.s.leave()
+	p.s.pruneMu.Lock() // as the guard's eviction: one unlinker at a time
+	defer p.s.pruneMu.Unlock()
+	cutoff := timeToMicros(now.Add(-p.cfg.LocalRetention))
+	refs, err := p.s.packedLogs()
+	if err != nil {
+		return err
+	}
+	n := 0
+	for n < len(refs) && refs[n].rec.LastEndUs <= cutoff {
+		n++
+	}
+	_, err = p.unlink(refs[:n])
+	return err
+}
+
+// evictPacked unlinks the oldest packed logs until need bytes are freed
+// (or none is left) and returns the bytes freed: the first resort of
+// eviction for space, which loses nothing (their segments stay served
+// from the packs). The caller holds Store.enter and Store.pruneMu.
+func (p *packer) evictPacked(need int64) (int64, error) {
+	refs, err := p.s.packedLogs()
+	if err != nil {
+		return 0, err
+	}
+	n, sum := 0, int64(0)
+	for n < len(refs) && sum < need {
+		sum += refs[n].rec.End
+		n++
+	}
+	return p.unlink(refs[:n])
+}
+
+// unlink unlinks packed logs and deletes their log records (segment
+// entries stay: reads go to the packs) and returns the bytes freed. The
+// file goes first: a crash in between leaves a record of a missing log,
+// which recovery recognizes as packed (packedLog).
+func (p *packer) unlink(refs []logRef) (int64, error) {
+	var keys [][]byte
+	var freed int64
+	for _, l := range refs {
+		path := p.s.logPath(l.id, l.track, l.firstUs, l.rec.Audio)
+		if fi, err := os.Stat(path); err == nil {
+			p.s.bytes.Add(-fi.Size())
+			freed += fi.Size()
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return freed, err
+		}
+		keys = append(keys, logFileKey(l.id, l.track, l.firstUs))
+		p.evictedLogs.Add(1)
+	}
+	return freed, p.s.deleteKeys(keys)
+}
+
+// packedLogs returns the logs no writer holds whose segments are all in
+// recorded packs, oldest last segment first.
+func (s *Store) packedLogs() ([]logRef, error) {
+	held := s.heldLogs() // before the snapshot, as in nextPack
+	var out []logRef
+	err := s.db.View(func(txn *badger.Txn) error {
+		packedTo := map[string]uint64{} // "id/track" → end µs of its last pack
+		return logFiles(txn, logFilePrefix(), func(ref logRef) error {
+			k := fmt.Sprintf("%d/%s", ref.id, ref.track)
+			end, ok := packedTo[k]
+			if !ok {
+				last, found, err := lastPack(txn, ref.id, ref.track)
+				if err != nil {
+					return err
+				}
+				if found {
+					end = last.EndUs
+				}
+				packedTo[k] = end
+			}
+			if _, open := held[s.logPath(ref.id, ref.track, ref.firstUs, ref.rec.Audio)]; !open && ref.rec.LastEndUs <= end {
+				out = append(out, ref)
+			}
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(a, b logRef) int { return cmp.Compare(a.rec.LastEndUs, b.rec.LastEndUs) })
+	return out, err
+}
+
+// heldLogs returns a copy of the set of log paths writers hold open.
+func (s *Store) heldLogs() map[string]struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.openFiles)
+}
+
+// packedLog reports whether every segment of a log is in a recorded pack.
+func packedLog(txn *badger.Txn, ref *logRef) (bool, error) {
+	last, ok, err := lastPack(txn, ref.id, ref.track)
+	return ok && ref.rec.LastEndUs <= last.EndUs, err
+}
+
+// planPacks adds to plan the pack records of a track (and their objects)
+// whose segments all ended by cutoffUs.
+func planPacks(txn *badger.Txn, id uint32, track string, cutoffUs uint64, plan *prunePlan) error {
+	prefix := packTrackPrefix(id, track)
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+		var r packRecord
+		if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &r) }); err != nil {
+			return err
+		}
+		if r.EndUs > cutoffUs {
+			break
+		}
+		plan.packs = append(plan.packs, it.Item().KeyCopy(nil))
+		plan.objects = append(plan.objects, r.Key)
+	}
+	return nil
+}
+
+// doom queues the objects of pruned packs (their records are gone) for
+// the packer goroutine to delete.
+func (p *packer) doom(keys []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.doomed = append(p.doomed, keys...)
+}
+
+// deleteDoomed deletes the queued objects. A failure is logged, not
+// retried: the object stays until a bucket lifecycle rule removes it
+// (docs/cluster.md).
+func (p *packer) deleteDoomed(ctx context.Context) {
+	p.mu.Lock()
+	keys := p.doomed
+	p.doomed = nil
+	p.mu.Unlock()
+	for _, k := range keys {
+		dctx, cancel := context.WithTimeout(ctx, readTimeout)
+		err := p.cfg.Store.Delete(dctx, k)
+		cancel()
+		if err != nil {
+			p.s.log.Warn("packs: delete pruned pack failed; a lifecycle rule must remove it", "key", k, "err", err)
+		}
+	}
+}
+
+// evictPackedOnly unlinks the oldest packed logs until need bytes are
+// freed, and nothing else (see evictPacked).
+func (s *Store) evictPackedOnly(need int64) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	s.pruneMu.Lock()
+	defer s.pruneMu.Unlock()
+	if s.space.status().ReadOnly {
+		return nil
+	}
+	freed, err := s.packer.evictPacked(need)
+	if freed > 0 {
+		s.log.Debug("unlinked packed local logs over retention-max-bytes", "bytes", freed)
+	}
+	return err
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/pack"
+	"github.com/rewind-origin/rewind/harvest/s3"
+)
+
+// ClusterConfig is the YAML section "cluster" (docs/cluster.md): today,
+// the archive's packs in an S3-compatible bucket. Without the section
+// nothing changes: every byte stays on local disk.
+type ClusterConfig struct {
+	S3 ClusterS3 `yaml:"s3"`
+	// Epoch is this owner's epoch, part of every pack key; raise it when
+	// another process takes the channels over (default 1).
+	Epoch uint64 `yaml:"epoch"`
+	// PackSize closes a pack once its body reaches it (default 5.5MiB).
+	PackSize yamlSize `yaml:"pack-size"`
+	// PackMaxDuration closes a pack once it spans it (default 5m): audio.
+	PackMaxDuration yamlDuration `yaml:"pack-max-duration"`
+	// LocalRetention unlinks local logs that packs hold once they ended
+	// that long ago (0, the default: keep them for the whole retention).
+	LocalRetention yamlDuration `yaml:"local-retention"`
+	// CacheSize bounds the local cache of segments read back from packs
+	// (default 256MiB).
+	CacheSize yamlSize `yaml:"cache-size"`
+}
+
+// ClusterS3 is the bucket of the packs.
+type ClusterS3 struct {
+	Endpoint  string `yaml:"endpoint"` // empty: AWS S3
+	Bucket    string `yaml:"bucket"`
+	Region    string `yaml:"region"`
+	AccessKey string `yaml:"access-key"`
+	SecretKey string `yaml:"secret-key"`
+	// Prefix is prepended to every pack key.
+	Prefix    string `yaml:"prefix"`
+	PathStyle bool   `yaml:"path-style"`
+}
+
+// yamlSize and yamlDuration decode like the top-level settings: a number
+// (bytes, seconds) or a string ("1MiB", "90s").
+type (
+	yamlSize     int64
+	yamlDuration time.Duration
+)
+
+func (s *yamlSize) UnmarshalYAML(n *yaml.Node) error { return byteSize{(*int64)(s)}.decodeYAML(n) }
+
+func (d *yamlDuration) UnmarshalYAML(n *yaml.Node) error {
+	return durationValue{(*time.Duration)(d)}.decodeYAML(n)
+}
+
+// check validates the section; errors name the key.
+func (c *ClusterConfig) check() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("setting \"cluster.%s\": "+format, append([]any{key}, a...)...))
+	}
+	if c.S3.Bucket == "" {
+		bad("s3.bucket", "is required")
+	}
+	if c.S3.Endpoint != "" {
+		if u, err := url.Parse(c.S3.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("s3.endpoint", "want an http(s)://host[:port] URL, got %q", c.S3.Endpoint)
+		}
+	}
+	if (c.S3.AccessKey == "") != (c.S3.SecretKey == "") {
+		bad("s3.secret-key", "set both access-key and secret-key, or neither (the AWS default chain)")
+	}
+	if err := pack.CheckPrefix(c.S3.Prefix); err != nil {
+		bad("s3.prefix", "%v", err)
+	}
+	if c.PackSize != 0 && (c.PackSize < 64<<10 || c.PackSize > 1<<30) {
+		bad("pack-size", "must be between 64KiB and 1GiB, got %d bytes", c.PackSize)
+	}
+	if d := time.Duration(c.PackMaxDuration); d != 0 && (d < 10*time.Second || d > time.Hour) {
+		bad("pack-max-duration", "must be between 10s and 1h, got %s", d)
+	}
+	if c.LocalRetention < 0 {
+		bad("local-retention", "must not be negative")
+	}
+	return errors.Join(errs...)
+}
+
+// packConfig builds the archive's pack configuration over the bucket.
+func (c *ClusterConfig) packConfig(ctx context.Context) (*archive.PackConfig, error) {
+	tgt, err := s3.New(ctx, s3.Config{Endpoint: c.S3.Endpoint, Region: c.S3.Region, Bucket: c.S3.Bucket,
+		AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey, PathStyle: c.S3.PathStyle}, "")
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	epoch := c.Epoch
+	if epoch == 0 {
+		epoch = 1
+	}
+	return &archive.PackConfig{Store: packStore{tgt}, Prefix: c.S3.Prefix, Epoch: epoch,
+		Size: int64(c.PackSize), MaxDuration: time.Duration(c.PackMaxDuration),
+		LocalRetention: time.Duration(c.LocalRetention), CacheBytes: int64(c.CacheSize)}, nil
+}
+
+// packStore is the bucket as the archive's PackStore.
+type packStore struct{ t *s3.Target }
+
+var _ archive.PackStore = packStore{}
+
+func (p packStore) PutNew(ctx context.Context, key string, body io.ReadSeeker, size int64) error {
+	err := p.t.PutNew(ctx, key, body, size)
+	if errors.Is(err, s3.ErrExists) {
+		return fmt.Errorf("%w: %w", archive.ErrPackExists, err)
+	}
+	return err
+}
+
+func (p packStore) ReadRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	return p.t.ReadRange(ctx, key, off, n)
+}
+
+func (p packStore) Delete(ctx context.Context, key string) error { return p.t.Delete(ctx, key) }
+
+// registerPacks adds the pack metrics, read at scrape time.
+func (m *metrics) registerPacks(stats func() archive.PackStats) {
+	counter := func(name, help string, f func(archive.PackStats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(f(stats())) })
+	}
+	m.reg.MustRegister(
+		counter("rewind_packs_uploaded_total", "Packs stored in the bucket (one PUT each).",
+			func(s archive.PackStats) int64 { return s.Uploaded }),
+		counter("rewind_pack_bytes_total", "Bytes of the packs stored.",
+			func(s archive.PackStats) int64 { return s.Bytes }),
+		counter("rewind_pack_segments_total", "Segments in the packs stored.",
+			func(s archive.PackStats) int64 { return s.Segments }),
+		counter("rewind_pack_upload_failures_total", "Pack uploads that failed (each is retried with backoff).",
+			func(s archive.PackStats) int64 { return s.Failures }),
+		counter("rewind_pack_reads_total", "Range reads of segments from packs.",
+			func(s archive.PackStats) int64 { return s.Reads }),
+		counter("rewind_pack_read_bytes_total", "Bytes read from packs.",
+			func(s archive.PackStats) int64 { return s.ReadBytes }),
+		counter("rewind_pack_evicted_logs_total", "Local media logs unlinked because packs hold them.",
+			func(s archive.PackStats) int64 { return s.EvictedLogs }),
+	)
+}
