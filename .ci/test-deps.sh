@@ -29,6 +29,12 @@ install_player_deps() {
   dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/e2e/player
   # Reinstall when the lock file changed since the last install (a stamp
   # copy of it sits in node_modules).
+  # A symlinked node_modules (a git worktree sharing another checkout's
+  # modules) is left alone: npm ci would empty the shared folder.
+  if [ -L "$dir/node_modules" ]; then
+    echo "e2e/player/node_modules is a symlink: not reinstalling the modules it points to"
+    return 0
+  fi
   if [ -f "$dir/package-lock.json" ] && ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.rewind-lock"; then
     echo "installing e2e/player node modules (npm ci)"
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
