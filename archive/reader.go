@@ -216,6 +216,15 @@ func (s *Store) SegmentAt(channel, track string, t time.Time) (media.Segment, er
 // decodeTime exactly (in the track's timescale at the time). ErrNotFound
 // if there is none or its log file is gone.
 func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section, error) {
+	k := segmentCacheKey{channel, track, decodeTime}
+	if loc, ok := s.segs.lookup(k); ok {
+		if err := s.enter(); err != nil {
+			return nil, err
+		}
+		defer s.leave()
+		return openSection(loc.path, track, &loc.rec)
+	}
+	gen := s.segs.generation()
 	var (
 		rec   segmentRecord
 		path  string
@@ -255,6 +264,15 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 	if !found {
 		return nil, ErrNotFound
 	}
+	sec, err := openSection(path, track, &rec)
+	if err == nil {
+		s.segs.fill(k, segmentLocation{path: path, rec: rec}, gen)
+	}
+	return sec, err
+}
+
+// openSection opens the log at path for the segment rec.
+func openSection(path, track string, rec *segmentRecord) (*Section, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNotFound // pruned meanwhile
