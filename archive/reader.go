@@ -273,7 +273,7 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 
 // openSection opens the log at path for the segment rec.
 func openSection(path, track string, rec *segmentRecord) (*Section, error) {
-	f, err := os.Open(path)
+	f, err := openLog(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNotFound // pruned meanwhile
 	}
