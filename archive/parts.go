@@ -179,7 +179,7 @@ func (s *Store) OpenPart(channel, track string, decodeTime uint64) (*PartContent
 	if !found {
 		return nil, ErrNotFound
 	}
-	f, err := os.Open(es.path)
+	f, err := openLog(es.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNotFound
 	}

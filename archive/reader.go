@@ -1,10 +1,12 @@
 package archive
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -123,10 +125,14 @@ func (s *Store) Segments(channel, track string, from, to time.Time, limit int) (
 		defer it.Close()
 		toUs := timeToMicros(to)
 		for it.Seek(segmentKey(id, track, timeToMicros(from))); it.ValidForPrefix(prefix); it.Next() {
-			_, _, us, err := parseSegmentKey(it.Item().Key())
-			if err != nil {
-				return err
+			// The key is the prefix and the start (parseSegmentKey
+			// without the copy of the track name: a long window reads
+			// hundreds of thousands of keys).
+			k := it.Item().Key()
+			if len(k) != len(prefix)+8 {
+				return fmt.Errorf("%w: segment %x", errBadKey, k)
 			}
+			us := binary.BigEndian.Uint64(k[len(prefix):])
 			if us > toUs {
 				break
 			}
@@ -137,6 +143,9 @@ func (s *Store) Segments(channel, track string, from, to time.Time, limit int) (
 			seg := r.segment(track)
 			if st := seg.Start(); st.Before(from) || !st.Before(to) {
 				continue
+			}
+			if len(out) == 0 && limit == 0 && toUs-us > presizeAfterUs {
+				out = slices.Grow(out, segmentsUpTo(txn, prefix, toUs, r.Seq))
 			}
 			out = append(out, seg)
 			if limit > 0 && len(out) >= limit {
@@ -212,6 +221,28 @@ func (s *Store) SegmentAt(channel, track string, t time.Time) (media.Segment, er
 	return seg, wrapRead("segment at", err)
 }
 
+// presizeAfterUs: Segments sizes its result once for windows longer than
+// this (µs), instead of doubling it up to hundreds of thousands of
+// segments (a 14-day window of 2 s segments is 604,800).
+const presizeAfterUs = uint64(time.Hour / time.Microsecond)
+
+// segmentsUpTo returns how many segments of the track whose keys start
+// with prefix there are from the one numbered firstSeq to the last one
+// starting at or before toUs: their sequence numbers are consecutive
+// (media.Segment.Seq). It costs one reverse seek; 0 when unknown.
+func segmentsUpTo(txn *badger.Txn, prefix []byte, toUs, firstSeq uint64) int {
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix, opt.PrefetchValues, opt.Reverse = prefix, false, true
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	it.Seek(binary.BigEndian.AppendUint64(slices.Clip(prefix), toUs))
+	var last segmentRecord
+	if !it.ValidForPrefix(prefix) || it.Item().Value(last.unmarshal) != nil || last.Seq < firstSeq {
+		return 0
+	}
+	return int(min(last.Seq-firstSeq+1, 1<<22))
+}
+
 // OpenSegment opens the segment of a track whose DecodeTime equals
 // decodeTime exactly (in the track's timescale at the time). ErrNotFound
 // if there is none or its log file is gone and no pack holds it. A segment
@@ -219,6 +250,15 @@ func (s *Store) SegmentAt(channel, track string, t time.Time) (media.Segment, er
 // from the pack store into the local pack cache: its Section is then the
 // whole cached file.
 func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section, error) {
+	k := segmentCacheKey{channel, track, decodeTime}
+	if loc, ok := s.segs.lookup(k); ok {
+		if err := s.enter(); err != nil {
+			return nil, err
+		}
+		defer s.leave()
+		return openSection(loc.path, track, &loc.rec)
+	}
+	gen := s.segs.generation()
 	var (
 		rec     segmentRecord
 		path    string
@@ -262,7 +302,16 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 	if !found {
 		return nil, ErrNotFound
 	}
-	f, err := os.Open(path)
+	sec, err := openSection(path, track, &rec)
+	if err == nil {
+		s.segs.fill(k, segmentLocation{path: path, rec: rec}, gen)
+	}
+	return sec, err
+}
+
+// openSection opens the log at path for the segment rec.
+func openSection(path, track string, rec *segmentRecord) (*Section, error) {
+	f, err := openLog(path)
 	if errors.Is(err, os.ErrNotExist) {
 		// Pruned meanwhile, or unlinked locally because packs hold it.
 		pf, perr := s.openPacked(id, track, startUs, &rec)

@@ -413,6 +413,7 @@ func (s *Store) dropPastEOF(ref *logRef, path string, size int64) (int64, error)
 	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
+	defer s.segs.clear() // after the flush: see segmentCache
 	for _, k := range drop {
 		if err := wb.Delete(k); err != nil {
 			return 0, err

@@ -259,6 +259,7 @@ func (s *Store) deleteKeys(keys [][]byte) error {
 	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
+	defer s.segs.clear() // after the flush: see segmentCache
 	for _, k := range keys {
 		if err := wb.Delete(k); err != nil {
 			return err

@@ -36,6 +36,9 @@ type Store struct {
 	notify    map[string]chan struct{} // current notify generation by channel
 	openFiles map[string]struct{}      // log paths held open by writers
 
+	// segs remembers where recently opened segments are (segcache.go).
+	segs segmentCache
+
 	// pruneMu serializes Prune runs.
 	pruneMu sync.Mutex
 

@@ -419,14 +419,10 @@ func (s *Server) serveManifest(c *gin.Context, r *request) error {
 		if err != nil || rd == nil {
 			return err
 		}
-		writeManifest(c, newCachedManifest(rd.mime, rd.body, rd.w.cacheControl()))
+		writeManifest(c.Writer, c.Request, newCachedManifest(rd.mime, rd.body, rd.w.cacheControl()))
 		return nil
 	}
-	k := manifestKey{
-		kind: r.kind, endpointETag: r.endpoint.ETag, host: c.Request.Host, tls: c.Request.TLS != nil,
-		path: c.Request.URL.Path, query: c.Request.URL.RawQuery,
-	}
-	m, err := s.manifests.get(k, s.Now, func() (*cachedManifest, error) {
+	m, err := s.manifests.get(s.manifestKey(r, c.Request), s.Now, func() (*cachedManifest, error) {
 		// Before rendering: a change during the render is not missed.
 		ch := r.channelKey()
 		changed := []<-chan struct{}{s.Archive.Notify(ch)}
@@ -453,8 +449,16 @@ func (s *Server) serveManifest(c *gin.Context, r *request) error {
 	if err != nil {
 		return err
 	}
-	writeManifest(c, m)
+	writeManifest(c.Writer, c.Request, m)
 	return nil
+}
+
+// manifestKey is the cache key of the manifest a request asks for.
+func (s *Server) manifestKey(r *request, req *http.Request) manifestKey {
+	return manifestKey{
+		kind: r.kind, endpointETag: r.endpoint.ETag, host: req.Host, tls: req.TLS != nil,
+		path: req.URL.Path, query: req.URL.RawQuery,
+	}
 }
 
 // cacheable: the request has no clock of its own and is not an LL-HLS
@@ -463,7 +467,11 @@ func (s *Server) cacheable(c *gin.Context, r *request) bool {
 	if s.DevClock && c.GetHeader(headerNow) != "" {
 		return false
 	}
-	q := c.Request.URL.RawQuery
+	return cacheableQuery(r, c.Request.URL.RawQuery)
+}
+
+// cacheableQuery: the query q does not make r an LL-HLS blocking reload.
+func cacheableQuery(r *request, q string) bool {
 	return r.kind != fileLLMediaPlaylist || !strings.Contains(q, "_HLS_msn") && !strings.Contains(q, "_HLS_part")
 }
 
@@ -487,18 +495,19 @@ func (s *Server) renderManifest(c *gin.Context, r *request) (*rendered, error) {
 }
 
 // writeManifest sends a rendered manifest with its content hash ETag and
-// its length; the header values were built with the manifest (a cache
-// hit allocates nothing here).
-func writeManifest(c *gin.Context, m *cachedManifest) {
-	h := c.Writer.Header()
+// its length, and returns the status; the header values were built with
+// the manifest (a cache hit allocates nothing here).
+func writeManifest(w http.ResponseWriter, req *http.Request, m *cachedManifest) int {
+	h := w.Header()
 	h["Cache-Control"] = m.header.cacheControl
 	h["Etag"] = m.header.etag
-	if c.Request.Header.Get("If-None-Match") == m.etag {
-		c.Status(http.StatusNotModified)
-		return
+	if req.Header.Get("If-None-Match") == m.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return http.StatusNotModified
 	}
 	h["Content-Type"] = m.header.contentType
 	h["Content-Length"] = m.header.contentLength
-	c.Status(http.StatusOK)
-	_, _ = c.Writer.Write(m.body) // a client that left is not an error
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(m.body) // a client that left is not an error
+	return http.StatusOK
 }

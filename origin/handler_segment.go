@@ -104,7 +104,15 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 	// The header (still in net/http's buffer) and the start of the
 	// sendfile leave in full packets; uncorking sends the tail.
 	defer corkConn(c.Request.Context())()
-	if _, err := io.Copy(netHTTPWriter(c), io.LimitReader(b.section.File, n)); err != nil {
+	w := netHTTPWriter(c)
+	// Flushing the header first lets net/http sendfile the whole range:
+	// before its header is out, its ReadFrom reads and copies the first
+	// 512 bytes through user space (to sniff a Content-Type). Corked, the
+	// header still leaves with the body.
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	if _, err := io.Copy(w, io.LimitReader(b.section.File, n)); err != nil {
 		s.Logger.Debug("media copy ended early", "path", c.Request.URL.Path, "error", err)
 	}
 	return nil

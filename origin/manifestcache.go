@@ -180,6 +180,26 @@ func (mc *manifestCache) get(k manifestKey, now func() time.Time, render func() 
 	}
 }
 
+// fresh returns the manifest of k when the cache holds it fresh at now,
+// counted as a hit, or nil (nothing counted: the caller then calls get).
+func (mc *manifestCache) fresh(k manifestKey, now func() time.Time) *cachedManifest {
+	mc.mu.Lock()
+	el, ok := mc.entries[k]
+	if !ok {
+		mc.mu.Unlock()
+		return nil
+	}
+	e := el.Value.(*cacheEntry)
+	if !e.m.fresh(now()) {
+		mc.mu.Unlock()
+		return nil
+	}
+	mc.lru.MoveToFront(el)
+	mc.mu.Unlock()
+	mc.hits.Inc()
+	return e.m
+}
+
 // errRenderPanicked is what requests waiting on a render that panicked get.
 var errRenderPanicked = errors.New("manifest render panicked")
 

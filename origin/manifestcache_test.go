@@ -322,19 +322,21 @@ func TestManifestCacheConcurrentMissesRenderOnce(t *testing.T) {
 // BenchmarkManifestCacheHit is the origin's cost of a live media playlist
 // served from the cache (routing, endpoint lookup, cache, response).
 func BenchmarkManifestCacheHit(b *testing.B) {
-	benchmarkGet(b, "index_video.m3u8")
+	b.Run("engine", func(b *testing.B) { benchmarkGet(b, "index_video.m3u8", (*origin.Server).Engine) })
+	b.Run("handler", func(b *testing.B) { benchmarkGet(b, "index_video.m3u8", (*origin.Server).Handler) })
 }
 
 // BenchmarkSegmentGet is the origin's cost of a segment request (routing,
 // endpoint lookup, index lookup, open, copy into a recorder, close): the
 // alloc profile of the segment path.
 func BenchmarkSegmentGet(b *testing.B) {
-	benchmarkGet(b, "video/"+strconv.FormatInt(benchT0.Unix()*90000, 10)+".m4s")
+	benchmarkGet(b, "video/"+strconv.FormatInt(benchT0.Unix()*90000, 10)+".m4s", (*origin.Server).Handler)
 }
 
 var benchT0 = time.Now().UTC().Truncate(time.Second).Add(-100 * time.Second)
 
-func benchmarkGet(b *testing.B, file string) {
+// benchmarkGet times GET file through handler (Engine or Handler).
+func benchmarkGet[H http.Handler](b *testing.B, file string, handler func(*origin.Server) H) {
 	store, err := archive.Open(archive.Config{Dir: b.TempDir(), PruneInterval: time.Hour})
 	if err != nil {
 		b.Fatal(err)
@@ -345,7 +347,7 @@ func benchmarkGet(b *testing.B, file string) {
 		b.Fatal(err)
 	}
 	writeSession(b, store, benchT0, 30, 1)
-	e := (&origin.Server{Archive: store, Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now}).Engine()
+	e := handler(&origin.Server{Archive: store, Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now})
 	req := httptest.NewRequest(http.MethodGet, "/out/v1/live/ts/default/"+file, nil)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -124,7 +124,7 @@ func (s *Server) Initialize() error {
 	}
 	s.ln = ln
 	s.srv = &http.Server{
-		Handler:           s.Engine(),
+		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ConnContext:       withConn, // media responses cork it (cork.go)
@@ -191,7 +191,7 @@ func (s *Server) Engine() *gin.Engine {
 		outMiddleware = append([]gin.HandlerFunc{s.Faults.Handler()}, outMiddleware...)
 	}
 	out := e.Group("/out/v1/:group/:channel/:endpoint", outMiddleware...)
-	out.GET("/*file", s.routeRanges(s.handleOut))
+	out.GET("/*file", s.routeRanges(s.handleOut)) // manifest cache hits: Handler
 	out.HEAD("/*file", s.handleOut)
 	out.OPTIONS("/*file", func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	return e
@@ -208,12 +208,16 @@ func (s *Server) ClockChanged() {
 // cors allows any origin to read the data plane (players on other sites).
 // The header values are shared by every response (cap 1: an Add copies).
 func cors(c *gin.Context) {
-	h := c.Writer.Header()
+	setCORS(c.Writer.Header())
+	c.Next()
+}
+
+// setCORS sets the CORS headers of every response.
+func setCORS(h http.Header) {
 	h["Access-Control-Allow-Origin"] = corsOrigin
 	h["Access-Control-Allow-Methods"] = corsMethods
 	h["Access-Control-Allow-Headers"] = corsHeaders
 	h["Access-Control-Expose-Headers"] = corsExpose
-	c.Next()
 }
 
 var (

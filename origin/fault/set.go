@@ -183,6 +183,9 @@ func (s *Set) DeleteAll() int {
 	return n
 }
 
+// Active reports whether any fault is set (one atomic load).
+func (s *Set) Active() bool { return s.rules.Load() != nil }
+
 // store publishes rules; an empty set is a nil pointer (the fast path).
 func (s *Set) store(rules []*rule) {
 	if len(rules) == 0 {

@@ -1,0 +1,77 @@
+package origin
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/rewind-origin/rewind/ingest/name"
+)
+
+// outRoute is the gin route of the data plane, the route label of its
+// requests in rewind_http_requests_total.
+const outRoute = "/out/v1/:group/:channel/:endpoint/*file"
+
+// Handler is what the HTTP server runs: the gin engine (Engine), with
+// fresh cached manifests answered before it (serveManifestHit).
+func (s *Server) Handler() http.Handler {
+	e := s.Engine()
+	if s.manifests == nil {
+		return e
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !s.serveManifestHit(w, req) {
+			e.ServeHTTP(w, req)
+		}
+	})
+}
+
+// serveManifestHit answers a plain GET of a manifest that the cache holds
+// fresh, without gin's routing and middleware, and reports whether it did.
+// It answers exactly as the engine would (CORS headers, request counter,
+// conditional request, cache headers) and leaves every other case to the
+// engine, which then also renders on a miss: an endpoint with playback
+// restrictions or forced errors, injected faults, the dev clock, LL-HLS
+// blocking reloads, escaped paths, anything that is not a manifest, and
+// cache misses. It writes nothing before it knows it answers.
+func (s *Server) serveManifestHit(w http.ResponseWriter, req *http.Request) bool {
+	if req.Method != http.MethodGet || req.URL.RawPath != "" ||
+		(s.Faults != nil && s.Faults.Active()) || (s.DevClock && req.Header.Get(headerNow) != "") {
+		return false
+	}
+	rest, ok := strings.CutPrefix(req.URL.Path, "/out/v1/")
+	if !ok {
+		return false
+	}
+	group, rest, _ := strings.Cut(rest, "/")
+	channel, rest, _ := strings.Cut(rest, "/")
+	ep, file, _ := strings.Cut(rest, "/")
+	if !strings.HasSuffix(file, ".m3u8") && !strings.HasSuffix(file, ".mpd") ||
+		!name.Valid(group) || !name.Valid(channel) || !name.Valid(ep) {
+		return false
+	}
+	e, err := s.Catalog.EndpointView(group, channel, ep)
+	if err != nil || !e.Access.Empty() || len(e.ForcedErrors()) != 0 {
+		return false
+	}
+	r := &request{group: group, channel: channel, endpoint: e}
+	if r.classify(file) != nil || !isManifest(r.kind) || !cacheableQuery(r, req.URL.RawQuery) {
+		return false
+	}
+	m := s.manifests.fresh(s.manifestKey(r, req), s.Now)
+	if m == nil {
+		return false
+	}
+	setCORS(w.Header())
+	status := writeManifest(w, req, m)
+	s.requests.WithLabelValues(outRoute, statusLabel(status)).Inc()
+	return true
+}
+
+// isManifest: requests of this kind are answered by serveManifest.
+func isManifest(k fileKind) bool {
+	switch k {
+	case fileMultivariant, fileMediaPlaylist, fileMPD, fileLLMediaPlaylist:
+		return true
+	}
+	return false
+}
