@@ -255,8 +255,12 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 		if err := s.enter(); err != nil {
 			return nil, err
 		}
-		defer s.leave()
-		return openSection(loc.path, track, &loc.rec)
+		sec, err := openSection(loc.path, track, &loc.rec)
+		s.leave()
+		if !errors.Is(err, os.ErrNotExist) {
+			return sec, err
+		}
+		// Unlinked since (retention, or packs hold it): look it up again.
 	}
 	gen := s.segs.generation()
 	var (
@@ -303,22 +307,26 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 		return nil, ErrNotFound
 	}
 	sec, err := openSection(path, track, &rec)
-	if err == nil {
+	switch {
+	case err == nil:
 		s.segs.fill(k, segmentLocation{path: path, rec: rec}, gen)
-	}
-	return sec, err
-}
-
-// openSection opens the log at path for the segment rec.
-func openSection(path, track string, rec *segmentRecord) (*Section, error) {
-	f, err := openLog(path)
-	if errors.Is(err, os.ErrNotExist) {
+	case errors.Is(err, os.ErrNotExist):
 		// Pruned meanwhile, or unlinked locally because packs hold it.
 		pf, perr := s.openPacked(id, track, startUs, &rec)
 		if perr != nil {
 			return nil, perr
 		}
 		return &Section{File: pf, Offset: 0, Size: rec.Size, Segment: rec.segment(track)}, nil
+	}
+	return sec, err
+}
+
+// openSection opens the log at path for the segment rec. A missing log is
+// an error that matches os.ErrNotExist.
+func openSection(path, track string, rec *segmentRecord) (*Section, error) {
+	f, err := openLog(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("archive: open segment: %w", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("archive: open segment: %w", err)
