@@ -30,15 +30,10 @@ func (s *Server) groupDuration(r *request) time.Duration {
 	return s.endpointGroup(r)
 }
 
-// endpointGroup is the endpoint's SegmentDurationSeconds when longer than
-// the archived segments', else 0 (the archived segments as they are). TS
-// endpoints keep the archived segments.
+// endpointGroup is the duration of the groups of archived segments r's
+// endpoint is served (catalog.GroupDuration), 0 for none.
 func (s *Server) endpointGroup(r *request) time.Duration {
-	d := r.endpoint.SegmentDuration()
-	if r.isTS() || d <= time.Second || d <= s.Catalog.PackagingFor(r.group, r.channel) {
-		return 0
-	}
-	return d
+	return s.Catalog.GroupDuration(r.endpoint)
 }
 
 // archivedPrefix starts the name of an archived segment that serves it

@@ -136,7 +136,7 @@ func (c *Catalog) Endpoints(group, channel string, p Page) (endpoints []Endpoint
 // PackagingFor returns the segment duration a channel is packaged with:
 // the shortest SegmentDurationSeconds of its origin endpoints, or
 // MediaPackage's default 6 s when it has none. Endpoints with longer
-// segments are served the packaged segments.
+// segments are served groups of the packaged segments (GroupDuration).
 func (c *Catalog) PackagingFor(group, channel string) time.Duration {
 	res, err := c.store.ListResources(kindEndpoint, channelID(group, channel)+"/")
 	if err != nil {
@@ -149,6 +149,19 @@ func (c *Catalog) PackagingFor(group, channel string) time.Duration {
 	d := eps[0].SegmentDuration()
 	for _, e := range eps[1:] {
 		d = min(d, e.SegmentDuration())
+	}
+	return d
+}
+
+// GroupDuration returns the duration of the segments endpoint e is served
+// when they are groups of its channel's archived segments
+// (media.GroupSegments): its SegmentDurationSeconds when longer than the
+// channel's packaging (PackagingFor); 0 when e is served the archived
+// segments themselves, as TS endpoints always are.
+func (c *Catalog) GroupDuration(e *Endpoint) time.Duration {
+	d := e.SegmentDuration()
+	if e.ContainerType == "TS" || d <= c.PackagingFor(e.ChannelGroupName, e.ChannelName) {
+		return 0
 	}
 	return d
 }
