@@ -46,7 +46,11 @@ func (s *Server) serveInit(c *gin.Context, r *request) error {
 func (s *Server) serveSegment(c *gin.Context, r *request) error {
 	ch := r.channelKey()
 	if r.byNumber {
-		dt, err := s.segmentBySeq(ch, r.track, r.seq)
+		bySeq := s.segmentBySeq
+		if d := s.groupDuration(r); d > 0 {
+			bySeq = func(ch, track string, seq uint64) (uint64, error) { return s.groupBySeq(ch, track, seq, d) }
+		}
+		dt, err := bySeq(ch, r.track, r.seq)
 		if err != nil {
 			return err
 		}

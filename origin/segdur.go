@@ -151,3 +151,39 @@ func (s *Server) serveGroup(c *gin.Context, r *request, first *archive.Section, 
 	s.setMQCSHeaders(c.Writer.Header(), r, ch)
 	return true, s.serveMedia(c, r, etag, body)
 }
+
+// groupDiscTries bounds the discontinuity sequence numbers groupBySeq
+// tries, from the track's newest one back.
+const groupDiscTries = 8
+
+// groupBySeq finds the decode time of the group numbered seq of a track
+// on an endpoint served groups of duration d ($Number$ URLs): a group's
+// number is its slot plus its discontinuity sequence number
+// (media.GroupSegments), so for each discontinuity sequence number from
+// the track's newest back (at most groupDiscTries) one index read around
+// the slot's time tells whether a group there has that number. A number
+// with no group is errNotFound.
+func (s *Server) groupBySeq(ch, track string, seq uint64, d time.Duration) (uint64, error) {
+	last, err := s.Archive.LastSegments(ch, track, 1)
+	if err != nil {
+		return 0, err
+	}
+	if len(last) == 1 {
+		newest := last[0].DiscSeq
+		for disc := newest; disc+groupDiscTries > newest && disc <= newest && disc <= seq; disc-- {
+			at := time.Unix(0, 0).Add(time.Duration(seq-disc) * d)
+			segs, err := s.Archive.Segments(ch, track, at.Add(-2*d), at.Add(2*d), 0)
+			if err != nil {
+				return 0, err
+			}
+			for _, g := range media.GroupSegments(segs, d, true) {
+				// segs[0] starts a group unless a segment before it, in
+				// the 2d read, continues into it.
+				if g.Seq == seq && g.DiscSeq == disc && (g.From > 0 || segs[0].Start().After(at.Add(-d))) {
+					return g.DecodeTime, nil
+				}
+			}
+		}
+	}
+	return 0, fmt.Errorf("segment %s/%s%d.m4s: no segment has that number: %w", track, numberPrefix, seq, errNotFound)
+}

@@ -153,3 +153,36 @@ func TestSegmentDurationArchivedNames(t *testing.T) {
 		t.Errorf("the 2 s endpoint's LL-HLS playlist names segments seg-:\n%s", body)
 	}
 }
+
+// TestSegmentDurationNumbers: with NUMBER_WITH_TIMELINE the 6 s endpoint's
+// MPD numbers the groups, and num-{n}.m4s serves group n, before and
+// after the outage.
+func TestSegmentDurationNumbers(t *testing.T) {
+	o := newSegdurOrigin(t)
+	e, _ := o.cat.Endpoint("live", "ts", "long")
+	e.DashManifests[0].SegmentTemplateFormat = "NUMBER_WITH_TIMELINE"
+	if _, err := o.cat.UpdateEndpoint("live", "ts", "long", "", o.t0, func(u *catalog.Endpoint) error { *u = *e; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	_, mpd, _ := o.do(t, http.MethodGet, "long", "index.mpd?start="+o.epoch(9)+"&end="+o.epoch(70), 100)
+	if !strings.Contains(mpd, `media="video/num-$Number$.m4s" startNumber="294537601"`) ||
+		!strings.Contains(mpd, `media="video/num-$Number$.m4s" startNumber="294537611"`) {
+		t.Fatalf("MPD does not number the groups 294537601 (t0+6) and 294537611 (t0+60):\n%s", mpd)
+	}
+	for _, c := range []struct {
+		n    string
+		size int
+		same string // the group's name
+	}{{"294537601", 3000, o.segURI(6)}, {"294537605", 3000, o.segURI(30)}, {"294537611", 3000, o.segURI(60)}} {
+		status, body, _ := o.do(t, http.MethodGet, "long", "video/num-"+c.n+".m4s", 100)
+		_, byName, h := o.do(t, http.MethodGet, "long", c.same, 100)
+		if status != 200 || len(body) != c.size || body != byName {
+			t.Errorf("num-%s.m4s: %d, %d bytes, want the %d bytes of %s (%s)", c.n, status, len(body), c.size, c.same, h.Get("Etag"))
+		}
+	}
+	for _, n := range []string{"294537607", "294537609", "294537599"} { // in the outage, before the archive
+		if status, _, _ := o.do(t, http.MethodGet, "long", "video/num-"+n+".m4s", 100); status != 404 {
+			t.Errorf("num-%s.m4s: %d, want 404", n, status)
+		}
+	}
+}
