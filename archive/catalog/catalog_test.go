@@ -214,6 +214,9 @@ func TestPackagingForShortestEndpoint(t *testing.T) {
 	if err := c.AutoProvision("g", "c", t0); err != nil {
 		t.Fatal(err)
 	}
+	if got := c.PackagingFor("g", "c"); got != 2*time.Second { // cached until an endpoint changes
+		t.Errorf("PackagingFor = %s, want 2s (the auto-provisioned endpoint)", got)
+	}
 	for name, d := range map[string]int{"six": 6, "one": 1, "dflt": 0} {
 		e := catalog.Endpoint{ChannelGroupName: "g", ChannelName: "c", OriginEndpointName: name, Segment: catalog.Segment{SegmentDurationSeconds: d}}
 		if _, err := c.CreateEndpoint(e, catalog.Idempotency{}, t0); err != nil {

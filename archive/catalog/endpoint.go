@@ -138,18 +138,26 @@ func (c *Catalog) Endpoints(group, channel string, p Page) (endpoints []Endpoint
 // MediaPackage's default 6 s when it has none. Endpoints with longer
 // segments are served groups of the packaged segments (GroupDuration).
 func (c *Catalog) PackagingFor(group, channel string) time.Duration {
+	k := docKey{kind: kindPackaging, group: group, channel: channel}
+	if v, ok := c.cache.lookup(k); ok { // the data plane asks on every request
+		return v.(time.Duration)
+	}
+	gen := c.cache.generation()
 	res, err := c.store.ListResources(kindEndpoint, channelID(group, channel)+"/")
 	if err != nil {
 		return DefaultSegmentDurationSeconds * time.Second
 	}
 	eps, err := decodeAll[Endpoint](res)
-	if err != nil || len(eps) == 0 {
+	if err != nil {
 		return DefaultSegmentDurationSeconds * time.Second
 	}
-	d := eps[0].SegmentDuration()
-	for _, e := range eps[1:] {
-		d = min(d, e.SegmentDuration())
+	d := DefaultSegmentDurationSeconds * time.Second
+	for i, e := range eps {
+		if i == 0 || e.SegmentDuration() < d {
+			d = e.SegmentDuration()
+		}
 	}
+	c.cache.fill(k, d, gen)
 	return d
 }
 
