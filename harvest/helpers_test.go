@@ -232,7 +232,7 @@ func (e endpoints) GroupDuration(ep *catalog.Endpoint) time.Duration {
 	for _, o := range e {
 		shortest = min(shortest, o.SegmentDuration())
 	}
-	if ep.ContainerType == "TS" || ep.SegmentDuration() <= shortest {
+	if ep.SegmentDuration() <= shortest {
 		return 0
 	}
 	return ep.SegmentDuration()

@@ -22,7 +22,7 @@ import (
 // groupDuration is the duration of the segments r's endpoint is served
 // (endpointGroup), or 0 for what keeps the archived segments: I-frame
 // playlists, LL-HLS playlists and the archived segments' own names
-// (archivedPrefix).
+// (archivedPrefix). On a TS endpoint a group is one .ts segment.
 func (s *Server) groupDuration(r *request) time.Duration {
 	if r.iframes || r.kind == fileLLMediaPlaylist || r.archivedOnly {
 		return 0

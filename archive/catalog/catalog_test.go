@@ -233,15 +233,11 @@ func TestPackagingForShortestEndpoint(t *testing.T) {
 		t.Errorf("PackagingFor = %s, want 2s (the default endpoint)", got)
 	}
 	// Archived at 2 s: the 6 s endpoints ("six", and "dflt" with the 6 s
-	// default) are served 6 s groups, the 2 s one the archived segments; a
-	// TS endpoint never groups.
+	// default) are served 6 s groups, the 2 s one the archived segments.
 	for name, want := range map[string]time.Duration{"six": 6 * time.Second, "default": 0, "dflt": 6 * time.Second} {
 		e, _ := c.Endpoint("g", "c", name)
 		if got := c.GroupDuration(e); got != want {
 			t.Errorf("GroupDuration(%s) = %s, want %s", name, got, want)
-		}
-		if e.ContainerType = "TS"; c.GroupDuration(e) != 0 {
-			t.Errorf("GroupDuration(%s as TS) = %s, want 0", name, c.GroupDuration(e))
 		}
 	}
 }

@@ -165,10 +165,10 @@ func (c *Catalog) PackagingFor(group, channel string) time.Duration {
 // when they are groups of its channel's archived segments
 // (media.GroupSegments): its SegmentDurationSeconds when longer than the
 // channel's packaging (PackagingFor); 0 when e is served the archived
-// segments themselves, as TS endpoints always are.
+// segments themselves.
 func (c *Catalog) GroupDuration(e *Endpoint) time.Duration {
 	d := e.SegmentDuration()
-	if e.ContainerType == "TS" || d <= c.PackagingFor(e.ChannelGroupName, e.ChannelName) {
+	if d <= c.PackagingFor(e.ChannelGroupName, e.ChannelName) {
 		return 0
 	}
 	return d

@@ -175,8 +175,9 @@ type Request struct {
 	IFrames bool
 	// Group, when not 0, exports groups of archived segments of this
 	// duration (media.GroupSegments, an endpoint served longer segments
-	// than its channel's archive): one object per group, named after its
-	// first segment, and manifests that list the groups. Ignored with TS.
+	// than its channel's archive): one object per group (with TS, one TS
+	// segment), named after its first segment, and manifests that list
+	// the groups.
 	Group time.Duration
 }
 
@@ -263,7 +264,7 @@ func NewPlan(src Source, req Request) (*Plan, error) {
 			continue
 		}
 		t := Track{Inits: map[uint32]media.TrackInfo{}, Segments: segs}
-		if req.Group > 0 && !req.TS {
+		if req.Group > 0 {
 			if t.Segments, t.Groups, err = groupRange(src, req.Channel, name, segs, req.Group); err != nil {
 				return nil, fmt.Errorf("export: %s/%s: %w", req.Channel, name, err)
 			}
@@ -299,7 +300,7 @@ func NewPlan(src Source, req Request) (*Plan, error) {
 		p.Segments, p.Bytes = 0, 0
 		for _, t := range p.Tracks {
 			if p.tsDriver(t) {
-				p.Segments += len(t.Segments)
+				p.Segments += len(t.objects())
 				for _, s := range t.Segments {
 					p.Bytes += s.Size
 				}
@@ -366,9 +367,7 @@ func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Opt
 			for s := range work {
 				copy := copySegment
 				if p.Request.TS {
-					copy = func(ctx context.Context, src Source, dst Target, channel string, s ...media.Segment) error {
-						return p.writeTS(ctx, src, dst, channel, s[0])
-					}
+					copy = p.writeTS
 				}
 				if err := copy(ctx, src, dst, p.Request.Channel, s...); err != nil {
 					cancel(err)
