@@ -21,9 +21,10 @@ import (
 // sessions of channel live/ts: [t0, t0+60 s) and, after a 10 s gap,
 // [t0+70 s, t0+100 s), 2 s video and audio segments.
 type testOrigin struct {
-	t0  time.Time
-	srv *httptest.Server
-	cat *catalog.Catalog
+	t0    time.Time
+	srv   *httptest.Server
+	cat   *catalog.Catalog
+	store *archive.Store // set by newSegdurOrigin
 }
 
 func newTestOrigin(t *testing.T, devClock bool) *testOrigin {

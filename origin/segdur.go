@@ -65,9 +65,11 @@ func (s *Server) segmentAppender(r *request, grouped bool) func([]byte, media.Se
 
 // groupWindow returns the groups of segs, the archived segments a window
 // lists (ascending, at least one): from the group holding segs[0] (which
-// may start a little before it) to the group holding the last one. A VOD
-// window lists its last group whole; a live or event window leaves out a
-// group that may still grow (media.GroupSegments).
+// may start a little before it) to the group holding the last one, whole
+// (a VOD window reads past its end for it). A last group that may still
+// grow is left out: in a live or event window one not full, in a VOD
+// window one not full whose track is still being recorded after it
+// (growing).
 func (s *Server) groupWindow(ch, track string, segs []media.Segment, w *window) ([]media.Segment, error) {
 	d := w.group
 	// The archived segments of up to 2d before decide where the group of
@@ -87,8 +89,12 @@ func (s *Server) groupWindow(ch, track string, segs []media.Segment, w *window) 
 		all = append(all, after...)
 	}
 	first, end := len(before), len(before)+len(segs)
+	groups := media.GroupSegments(all, d)
+	if n := len(groups); n > 0 && !groups[n-1].Full(d) && (open || s.growing(ch, track, all[len(all)-1])) {
+		groups = groups[:n-1]
+	}
 	out := make([]media.Segment, 0, len(segs)/2+1)
-	for _, g := range media.GroupSegments(all, d, open) {
+	for _, g := range groups {
 		if g.To > first && g.From < end {
 			out = append(out, g.Segment)
 		}
@@ -96,10 +102,31 @@ func (s *Server) groupWindow(ch, track string, segs []media.Segment, w *window) 
 	return out, nil
 }
 
+// growing reports whether the track's writer is still recording the run
+// of segments that last ends: the live edge continues from its end (a
+// segment in progress or a part starting there, or a segment completed
+// after it that the index read did not see yet).
+func (s *Server) growing(ch, track string, last media.Segment) bool {
+	e, ok := s.Archive.Edge(ch, track)
+	if !ok || e.Timescale != last.Timescale {
+		return false
+	}
+	end := last.DecodeTime + last.Duration
+	if e.InProgress && e.Current.Segment.DecodeTime == end || e.HasNext && e.Next == end {
+		return true
+	}
+	for i := range e.Recent {
+		if e.Recent[i].Segment.DecodeTime == end {
+			return true
+		}
+	}
+	return false
+}
+
 // archivedGroup returns the archived segments of the group that the
 // archived segment seg starts on an endpoint with groups of duration d:
 // only seg when it is not a group's first segment or is a group of its
-// own; errTooEarly when its group may still grow.
+// own; errTooEarly when its group may still grow (growing).
 func (s *Server) archivedGroup(ch, track string, seg media.Segment, d time.Duration) ([]media.Segment, error) {
 	segs, err := s.Archive.Segments(ch, track, seg.Start().Add(-2*d), seg.End().Add(2*d), 0)
 	if err != nil {
@@ -112,11 +139,12 @@ func (s *Server) archivedGroup(ch, track string, seg media.Segment, d time.Durat
 	if i == len(segs) || i > 0 && !media.StartsGroup(&segs[i-1], &segs[i], d) {
 		return []media.Segment{seg}, nil
 	}
-	groups := media.GroupSegments(segs[i:], d, true)
-	if len(groups) == 0 {
+	segs = segs[i:]
+	g := media.GroupSegments(segs, d)[0]
+	if g.To == len(segs) && !g.Full(d) && s.growing(ch, track, segs[g.To-1]) {
 		return nil, fmt.Errorf("segment %s/%d.m4s: its %s group is still being recorded: %w", track, seg.DecodeTime, d, errTooEarly)
 	}
-	return segs[i+groups[0].From : i+groups[0].To], nil
+	return segs[:g.To], nil
 }
 
 // serveGroup answers a segment request on an endpoint with groups of
@@ -176,7 +204,7 @@ func (s *Server) groupBySeq(ch, track string, seq uint64, d time.Duration) (uint
 			if err != nil {
 				return 0, err
 			}
-			for _, g := range media.GroupSegments(segs, d, true) {
+			for _, g := range media.GroupSegments(segs, d) {
 				// segs[0] starts a group unless a segment before it, in
 				// the 2d read, continues into it.
 				if g.Seq == seq && g.DiscSeq == disc && (g.From > 0 || segs[0].Start().After(at.Add(-d))) {

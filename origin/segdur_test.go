@@ -1,6 +1,7 @@
 package origin_test
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/origin"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // newSegdurOrigin serves channel live/ts archived in 2 s segments (the
@@ -44,7 +46,7 @@ func newSegdurOrigin(t *testing.T) *testOrigin {
 	s := &origin.Server{Archive: store, Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now, DevClock: true, Retention: retention}
 	srv := httptest.NewServer(s.Engine())
 	t.Cleanup(srv.Close)
-	return &testOrigin{t0: t0, srv: srv, cat: cat}
+	return &testOrigin{t0: t0, srv: srv, cat: cat, store: store}
 }
 
 // segURI is the name of the video segment starting at t0+sec.
@@ -123,13 +125,54 @@ func TestSegmentDurationSegments(t *testing.T) {
 	if status, _, _ := o.do(t, http.MethodGet, "long", o.segURI(6), 100, "If-None-Match", etag); status != 304 {
 		t.Errorf("If-None-Match of the group's ETag: %d, want 304", status)
 	}
-	// The session's first group is two segments; the last one, [t0+72,
-	// t0+76), may still grow: the archive has nothing after it yet.
-	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(2), 100); status != 200 || len(body) != 2000 {
-		t.Errorf("first group: %d, %d bytes, want 2000", status, len(body))
+	// A session's first and last groups are shorter: [t0+2, t0+6) and,
+	// the recording having ended, [t0+72, t0+76).
+	for _, c := range []struct{ sec, size int }{{2, 2000}, {72, 2000}} {
+		if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(c.sec), 100); status != 200 || len(body) != c.size {
+			t.Errorf("group of t0+%d: %d, %d bytes, want %d", c.sec, status, len(body), c.size)
+		}
 	}
-	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(72), 100); status != http.StatusTooEarly {
+}
+
+// TestSegmentDurationLiveEdge: while a track is being recorded, its last
+// group is not full yet: the live playlist leaves it out and its name is
+// 425 (Too Early), not a shorter segment that would change later.
+func TestSegmentDurationLiveEdge(t *testing.T) {
+	o := newSegdurOrigin(t)
+	w, err := o.store.OpenWriter("live/ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	tracks := []media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', 3}}}
+	if err := w.StartSession(tracks); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 { // t0+204 … t0+212: the group of t0+210 is open
+		dt := media.TimeToTicks(o.t0.Add(time.Duration(204+2*i)*time.Second), 90000)
+		if err := w.WriteChunk(media.Chunk{Data: make([]byte, 1000), DecodeTime: dt, Duration: 2 * 90000, SegmentStart: true, Independent: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 2 * 90000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(210), 300); status != http.StatusTooEarly {
 		t.Errorf("open group at the live edge: %d %q, want 425", status, body)
+	}
+	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(204), 300); status != 200 || len(body) != 3000 {
+		t.Errorf("full group before it: %d, %d bytes, want 3000", status, len(body))
+	}
+	// A playlist of t0+200 to t0+260 (on the real clock: the writer says
+	// what is still being recorded) ends with the last full group.
+	resp, err := http.Get(o.srv.URL + "/out/v1/live/ts/long/index_video.m3u8?start=" + o.epoch(200) + "&end=" + o.epoch(260))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.HasSuffix(string(b), "\n"+o.segURI(204)+"\n#EXT-X-ENDLIST\n") {
+		t.Errorf("playlist does not end with the last full group (t0+204):\n%s", b)
 	}
 }
 

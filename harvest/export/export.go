@@ -450,7 +450,7 @@ func groupRange(src Source, channel, track string, segs []media.Segment, d time.
 	all := append(append(before, segs...), after...)
 	first, end := len(before), len(before)+len(segs)
 	var kept []media.Group
-	for _, g := range media.GroupSegments(all, d, false) {
+	for _, g := range media.GroupSegments(all, d) {
 		if g.To > first && g.From < end {
 			kept = append(kept, g)
 		}

@@ -2,9 +2,9 @@ package media
 
 import "time"
 
-// Grouping serves an endpoint whose segment duration d is longer than the
+// Grouping: an endpoint whose segment duration d is longer than the
 // archived segments' (a channel is archived at the shortest duration of its
-// endpoints) with groups of consecutive archived segments.
+// endpoints) is served groups of consecutive archived segments.
 //
 // The rule is a function of one archived segment and its predecessor only,
 // so every window that lists a segment puts it in the same group, under the
@@ -39,6 +39,7 @@ type Group struct {
 	Segment
 	// From and To index the members in the slice grouped: segs[From:To].
 	From, To int
+	slot     uint64
 }
 
 // Follows reports whether s continues prev in one run: same track,
@@ -54,7 +55,8 @@ func slotTicks(d time.Duration, timescale uint32) uint64 {
 	return max(uint64(d)*uint64(timescale)/uint64(time.Second), 1)
 }
 
-// Slot returns the slot of s for groups of duration d (see Grouping).
+// Slot returns the slot of s for groups of duration d: the d-long interval
+// of the epoch's timeline that holds its midpoint (see the rule above Group).
 func Slot(s *Segment, d time.Duration) uint64 {
 	return (s.DecodeTime + s.Duration/2) / slotTicks(d, s.Timescale)
 }
@@ -68,16 +70,15 @@ func StartsGroup(prev, s *Segment, d time.Duration) bool {
 // GroupSegments splits segs (one track, ascending) into groups of duration
 // d. segs[0] is taken to start a group: callers that list a window give a
 // few segments before it and keep the groups from the one holding the
-// window's first segment. With open (a live edge: what follows segs is not
-// known yet), the last group is left out unless it ends past its slot, so
-// a listed group never grows. Numbers (Seq) strictly increase.
-func GroupSegments(segs []Segment, d time.Duration, open bool) []Group {
+// window's first segment. Numbers (Seq) strictly increase. The last group
+// may still grow when more segments follow segs (see Group.Full).
+func GroupSegments(segs []Segment, d time.Duration) []Group {
 	var out []Group
 	for i := range segs {
 		s := &segs[i]
 		if i == 0 || StartsGroup(&segs[i-1], s, d) {
-			g := Group{Segment: *s, From: i, To: i + 1}
-			g.Seq = Slot(s, d) + s.DiscSeq
+			g := Group{Segment: *s, From: i, To: i + 1, slot: Slot(s, d)}
+			g.Seq = g.slot + s.DiscSeq
 			if n := len(out); n > 0 && g.Seq <= out[n-1].Seq {
 				g.Seq = out[n-1].Seq + 1
 			}
@@ -89,13 +90,14 @@ func GroupSegments(segs []Segment, d time.Duration, open bool) []Group {
 		g.Size += s.Size
 		g.To = i + 1
 	}
-	if n := len(out); open && n > 0 {
-		g := &out[n-1]
-		if g.DecodeTime+g.Duration < (Slot(&segs[g.From], d)+1)*slotTicks(d, g.Timescale) {
-			out = out[:n-1]
-		}
-	}
 	return out
+}
+
+// Full reports whether no segment can join g any more, whatever follows:
+// it ends past its slot (of groups of duration d), so the next segment's
+// midpoint is in another slot.
+func (g *Group) Full(d time.Duration) bool {
+	return g.DecodeTime+g.Duration >= (g.slot+1)*slotTicks(d, g.Timescale)
 }
 
 // GroupRecords returns the records of groups (their Segment fields).
