@@ -116,7 +116,11 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 	// The header (still in net/http's buffer) and the start of the
 	// sendfile leave in full packets; uncorking sends the tail.
 	defer corkConn(c.Request.Context())()
-	for _, sec := range append([]*archive.Section{b.section}, b.more...) {
+	for i := 0; i <= len(b.more); i++ { // no allocation: this is the hot path
+		sec := b.section
+		if i > 0 {
+			sec = b.more[i-1]
+		}
 		if start >= sec.Size {
 			start -= sec.Size
 			continue
