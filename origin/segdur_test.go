@@ -229,3 +229,29 @@ func TestSegmentDurationNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestSegmentDurationSegmentName: with a SegmentName, groups and archived
+// segments carry its prefix, and both names serve what they list.
+func TestSegmentDurationSegmentName(t *testing.T) {
+	o := newSegdurOrigin(t)
+	if _, err := o.cat.UpdateEndpoint("live", "ts", "long", "", o.t0, func(u *catalog.Endpoint) error {
+		u.Segment.SegmentName = "chunk"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	group := strings.Replace(o.segURI(6), "video/", "video/chunk_", 1)
+	archived := strings.Replace(o.segURI(6), "video/", "video/chunk_seg-", 1)
+	for _, c := range []struct {
+		playlist, uri string
+		size          int
+	}{{"index_video.m3u8", group, 3000}, {"low-latency_video.m3u8", archived, 1000}} {
+		_, body, _ := o.do(t, http.MethodGet, "long", c.playlist, 30)
+		if !strings.Contains(body, "\n"+c.uri+"\n") {
+			t.Errorf("%s does not list %s:\n%s", c.playlist, c.uri, body)
+		}
+		if status, seg, _ := o.do(t, http.MethodGet, "long", c.uri, 100); status != 200 || len(seg) != c.size {
+			t.Errorf("%s: %d, %d bytes, want %d", c.uri, status, len(seg), c.size)
+		}
+	}
+}
