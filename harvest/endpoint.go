@@ -2,6 +2,7 @@ package harvest
 
 import (
 	"slices"
+	"time"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
@@ -16,6 +17,9 @@ type EndpointLookup interface {
 	// Endpoint returns the endpoint, or an error matching
 	// *catalog.NotFoundError when it (or its channel or group) does not exist.
 	Endpoint(group, channel, endpoint string) (*catalog.Endpoint, error)
+	// GroupDuration is the duration of the groups of archived segments
+	// the endpoint is served, 0 for none (catalog.GroupDuration).
+	GroupDuration(e *catalog.Endpoint) time.Duration
 }
 
 var _ EndpointLookup = (*catalog.Catalog)(nil)
@@ -30,6 +34,9 @@ type jobEndpoint struct {
 	// IFrames: the endpoint lists I-frame-only playlists
 	// (IncludeIframeOnlyStreams, CMAF only).
 	IFrames bool
+	// SegmentDuration: the endpoint is served groups of archived segments
+	// of this duration (0: the archived segments).
+	SegmentDuration time.Duration
 	// Manifests by type.
 	HLS, LowLatencyHLS, DASH []jobManifest
 }
@@ -60,6 +67,7 @@ func (s *Service) endpoint(group, channel, endpoint string) (*jobEndpoint, error
 	}
 	out := &jobEndpoint{StartoverWindowSeconds: e.StartoverWindowSeconds, TS: e.ContainerType == "TS"}
 	out.IFrames = e.Segment.IncludeIframeOnlyStreams && !out.TS
+	out.SegmentDuration = s.Endpoints.GroupDuration(e)
 	for _, m := range e.HlsManifests {
 		out.HLS = append(out.HLS, hlsManifest(m))
 	}

@@ -193,6 +193,22 @@ func record(t testing.TB, s *archive.Store, fd *feed, base time.Time) {
 	}
 }
 
+// harvestPackage records the test feed from 5 minutes ago into e's
+// archive, runs a job over [base+from, base+to) into bucket "bkt", path
+// "pkg/", waits for it to complete and returns the package's folder.
+func (e *env) harvestPackage(t *testing.T, name string, from, to time.Duration) string {
+	t.Helper()
+	base := time.Now().Add(-5 * time.Minute).Truncate(time.Second)
+	record(t, e.store, testFeed(t), base)
+	if _, err := e.svc.Create(context.Background(), jobInput(name, "bkt", "pkg/", base.Add(from), base.Add(to)), "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if done := waitStatus(t, e.svc, name, 20*time.Second, harvest.StatusCompleted, harvest.StatusFailed); done.Status != harvest.StatusCompleted {
+		t.Fatalf("job failed: %s", done.ErrorMessage)
+	}
+	return filepath.Join(e.dir, "buckets", "bkt", "pkg")
+}
+
 // endpoints is a fixed EndpointLookup.
 type endpoints map[string]*catalog.Endpoint
 
@@ -208,6 +224,18 @@ func (e endpoints) Endpoint(g, c, ep string) (*catalog.Endpoint, error) {
 		return nil, &catalog.NotFoundError{Type: catalog.TypeOriginEndpoint, Name: g + "/" + c + "/" + ep}
 	}
 	return got, nil
+}
+
+// GroupDuration is catalog.GroupDuration over the endpoints of the map.
+func (e endpoints) GroupDuration(ep *catalog.Endpoint) time.Duration {
+	shortest := ep.SegmentDuration()
+	for _, o := range e {
+		shortest = min(shortest, o.SegmentDuration())
+	}
+	if ep.SegmentDuration() <= shortest {
+		return 0
+	}
+	return ep.SegmentDuration()
 }
 
 func defaultEndpoints() endpoints {

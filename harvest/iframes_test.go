@@ -1,7 +1,6 @@
 package harvest_test
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,20 +18,10 @@ import (
 // segment; the init segment and the first bytes of an exported segment
 // named by its range decode to exactly one key frame.
 func TestHarvestIFrames(t *testing.T) {
-	fd := testFeed(t)
 	eps := defaultEndpoints()
 	eps[epName].Segment.IncludeIframeOnlyStreams = true
 	e := newEnv(t, func(s *harvest.Service) { s.Endpoints = eps })
-	base := time.Now().Add(-5 * time.Minute).Truncate(time.Second)
-	record(t, e.store, fd, base)
-	start, end := base.Add(10*time.Second), base.Add(20*time.Second)
-	if _, err := e.svc.Create(context.Background(), jobInput("iframes", "bkt", "pkg/", start, end), "", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if done := waitStatus(t, e.svc, "iframes", 20*time.Second, harvest.StatusCompleted, harvest.StatusFailed); done.Status != harvest.StatusCompleted {
-		t.Fatalf("job failed: %s", done.ErrorMessage)
-	}
-	out := filepath.Join(e.dir, "buckets", "bkt", "pkg")
+	out := e.harvestPackage(t, "iframes", 10*time.Second, 20*time.Second)
 	mv, _ := os.ReadFile(filepath.Join(out, "index.m3u8"))
 	if !strings.Contains(string(mv), `#EXT-X-I-FRAME-STREAM-INF:`) || !strings.Contains(string(mv), `URI="index_video_iframes.m3u8"`) {
 		t.Fatalf("multivariant lists no I-frame playlist:\n%s", mv)

@@ -392,8 +392,7 @@ func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, err
 		TargetDuration: max(hls.TargetDuration(segs), int(r.endpoint.SegmentDuration()/time.Second)),
 		Skip:           skip,
 	}
-	if prefix := segmentPrefix(r.endpoint); prefix != "" {
-		uri := withPrefix(prefix, media.AppendSegmentURI)
+	if uri := s.segmentAppender(r, false); segmentPrefix(r.endpoint) != "" || s.endpointGroup(r) > 0 {
 		p.SegmentURI = func(s media.Segment) string { return string(uri(nil, s)) }
 	}
 	for i, sg := range segs {

@@ -61,6 +61,9 @@ type window struct {
 	// filter keeps renditions of multivariant playlists and MPDs (nil:
 	// all); see manifestFilter.
 	filter *mpv2.Filter
+	// group: the endpoint is served groups of archived segments of this
+	// duration (0: the archived segments); see groupDuration.
+	group  time.Duration
 	tracks []trackWindow
 }
 
@@ -94,7 +97,10 @@ func (s *Server) resolveWindow(c *gin.Context, r *request, manifestWindow time.D
 	if err != nil {
 		return nil, err
 	}
-	return &window{ts: ts, params: p, now: now, query: c.Request.URL.RawQuery, devClock: dev, filter: flt}, nil
+	return &window{
+		ts: ts, params: p, now: now, query: c.Request.URL.RawQuery, devClock: dev, filter: flt,
+		group: s.groupDuration(r),
+	}, nil
 }
 
 // requestNow is the wall clock, or with DevClock on the instant a request
@@ -156,7 +162,9 @@ func (s *Server) load(r *request, w *window, limit int) error {
 // window looks a little past now (see lookAhead), except on the dev clock
 // (a manifest as of an instant), where segments ending after now are not
 // visible yet. With a time delay, the edge is the end of the track's newest
-// segment (MediaPackage's "now"), or now if earlier, minus the delay.
+// segment (MediaPackage's "now"), or now if earlier, minus the delay. On an
+// endpoint served groups of archived segments (w.group), the segments
+// listed are the groups of those (groupWindow).
 func (s *Server) trackSegments(ch, track string, w *window, limit int) ([]media.Segment, error) {
 	from, to := w.ts.From, w.ts.To
 	if w.ts.Kind != timeshift.Live {
@@ -191,6 +199,9 @@ func (s *Server) trackSegments(ch, track string, w *window, limit int) ([]media.
 		for len(segs) > 0 && segs[len(segs)-1].End().After(edge) {
 			segs = segs[:len(segs)-1]
 		}
+	}
+	if w.group > 0 && len(segs) > 0 {
+		return s.groupWindow(ch, track, segs, w)
 	}
 	return segs, nil
 }
@@ -295,7 +306,7 @@ func (s *Server) renderMediaPlaylistOf(r *request, w *window) (*rendered, error)
 	}
 	p := hls.MediaPlaylist{
 		Segments:                t.segments,
-		AppendSegmentURI:        withPrefix(segmentPrefix(r.endpoint), media.AppendSegmentURI),
+		AppendSegmentURI:        s.segmentAppender(r, w.group > 0),
 		InitURI:                 initURI(t.info.Name),
 		ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
 		IFramesOnly:             r.iframes,

@@ -21,9 +21,10 @@ import (
 // sessions of channel live/ts: [t0, t0+60 s) and, after a 10 s gap,
 // [t0+70 s, t0+100 s), 2 s video and audio segments.
 type testOrigin struct {
-	t0  time.Time
-	srv *httptest.Server
-	cat *catalog.Catalog
+	t0    time.Time
+	srv   *httptest.Server
+	cat   *catalog.Catalog
+	store *archive.Store // set by newSegdurOrigin
 }
 
 func newTestOrigin(t *testing.T, devClock bool) *testOrigin {
@@ -109,11 +110,22 @@ func (o *testOrigin) epoch(sec int) string {
 	return strconv.FormatInt(o.t0.Unix()+int64(sec), 10)
 }
 
-// get fetches path at the instant t0+nowSec (X-Rewind-Now).
+// get fetches path of the endpoint "default" at the instant t0+nowSec
+// (X-Rewind-Now).
 func (o *testOrigin) get(t *testing.T, path string, nowSec int) (int, string, http.Header) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, o.srv.URL+"/out/v1/live/ts/default/"+path, nil)
+	return o.do(t, http.MethodGet, catalog.AutoEndpointName, path, nowSec)
+}
+
+// do requests path of endpoint ep at the instant t0+nowSec, with the
+// header name, value pairs given.
+func (o *testOrigin) do(t *testing.T, method, ep, path string, nowSec int, header ...string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(method, o.srv.URL+"/out/v1/live/ts/"+ep+"/"+path, nil)
 	req.Header.Set("X-Rewind-Now", o.epoch(nowSec))
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,9 @@ type request struct {
 	// decodeTime is resolved when it is served.
 	seq      uint64
 	byNumber bool
+	// archivedOnly: the segment was asked for as seg-{tfdt}.m4s, the
+	// archived segment alone (segdur.go).
+	archivedOnly bool
 }
 
 type fileKind int
@@ -124,6 +127,9 @@ func (r *request) classify(file string) error {
 			// Players do not load EXT-X-GAP segments; a client that
 			// does learns why there is nothing.
 			return fmt.Errorf("%q is an EXT-X-GAP segment: nothing was recorded there: %w", file, errNotFound)
+		}
+		if rest, single := strings.CutPrefix(t, archivedPrefix); single {
+			t, r.archivedOnly = rest, true
 		}
 		n, isNum := parseDecimal(t, 64)
 		if !ok || !isNum {

@@ -46,7 +46,11 @@ func (s *Server) serveInit(c *gin.Context, r *request) error {
 func (s *Server) serveSegment(c *gin.Context, r *request) error {
 	ch := r.channelKey()
 	if r.byNumber {
-		dt, err := s.segmentBySeq(ch, r.track, r.seq)
+		bySeq := s.segmentBySeq
+		if d := s.groupDuration(r); d > 0 {
+			bySeq = func(ch, track string, seq uint64) (uint64, error) { return s.groupBySeq(ch, track, seq, d) }
+		}
+		dt, err := bySeq(ch, r.track, r.seq)
 		if err != nil {
 			return err
 		}
@@ -57,30 +61,41 @@ func (s *Server) serveSegment(c *gin.Context, r *request) error {
 		return fmt.Errorf("segment %s/%d.m4s: %w", r.track, r.decodeTime, err)
 	}
 	defer sec.File.Close()
+	if d := s.groupDuration(r); d > 0 {
+		if sent, err := s.serveGroup(c, r, sec, d); sent || err != nil {
+			return err
+		}
+	}
 	etag := `"s` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(sec.Size, 36) + `"`
 	s.setMQCSHeaders(c.Writer.Header(), r, ch)
 	return s.serveMedia(c, r, etag, mediaBody{section: sec})
 }
 
 // mediaBody is the body of an immutable media file: a byte range of a
-// media log (section) or bytes in memory (data, when section is nil).
+// media log (section), followed by more ranges for a group of archived
+// segments (segdur.go), or bytes in memory (data, when section is nil).
 type mediaBody struct {
 	section *archive.Section
+	more    []*archive.Section
 	data    []byte
 }
 
 func (b mediaBody) size() int64 {
-	if b.section != nil {
-		return b.section.Size
+	if b.section == nil {
+		return int64(len(b.data))
 	}
-	return int64(len(b.data))
+	n := b.section.Size
+	for _, sec := range b.more {
+		n += sec.Size
+	}
+	return n
 }
 
 // serveMedia is the one serving path of segments and parts: immutable
 // caching, If-None-Match (304), a single byte Range (206, or 416 when it
 // cannot be satisfied; If-Range honoured; other Range forms get the whole
 // body), HEAD. A media log range is copied by the kernel (sendfile)
-// through net/http's own ResponseWriter.
+// through net/http's own ResponseWriter, one sendfile per range.
 func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody) error {
 	size := b.size()
 	h := c.Writer.Header()
@@ -98,9 +113,6 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 		}
 		return nil
 	}
-	if _, err := b.section.File.Seek(b.section.Offset+start, io.SeekStart); err != nil {
-		return err
-	}
 	// The header (still in net/http's buffer) and the start of the
 	// sendfile leave in full packets; uncorking sends the tail.
 	defer corkConn(c.Request.Context())()
@@ -112,8 +124,27 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
-	if _, err := io.Copy(w, io.LimitReader(b.section.File, n)); err != nil {
-		s.Logger.Debug("media copy ended early", "path", c.Request.URL.Path, "error", err)
+	for i := 0; i <= len(b.more); i++ { // no allocation: this is the hot path
+		sec := b.section
+		if i > 0 {
+			sec = b.more[i-1]
+		}
+		if start >= sec.Size {
+			start -= sec.Size
+			continue
+		}
+		if n <= 0 {
+			break
+		}
+		k := min(n, sec.Size-start)
+		if _, err := sec.File.Seek(sec.Offset+start, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, io.LimitReader(sec.File, k)); err != nil {
+			s.Logger.Debug("media copy ended early", "path", c.Request.URL.Path, "error", err)
+			return nil
+		}
+		start, n = 0, n-k
 	}
 	return nil
 }

@@ -54,18 +54,30 @@ func (s *Server) serveTS(c *gin.Context, r *request) error {
 		return fmt.Errorf("segment %s/%d.ts: %w", r.track, r.decodeTime, err)
 	}
 	seg := sec.Segment
-	etag := `"t` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(sec.Size, 36) + `"`
+	members := []media.Segment{seg}
+	if d := s.groupDuration(r); d > 0 {
+		if members, err = s.archivedGroup(ch, r.track, seg, d); err != nil {
+			sec.File.Close()
+			return err
+		}
+	}
+	size := sec.Size
+	for _, m := range members[1:] {
+		seg.Duration += m.Duration
+		size += m.Size
+	}
+	etag := `"t` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(size, 36) + `"`
 	key := ch + "/" + r.track + "/" + etag
 	data, cached := s.tsSegments.get(key)
 	final := true
 	if cached {
 		sec.File.Close()
 	} else {
-		video, err := readSection(sec)
+		video, err := s.readGroup(ch, sec, members)
 		if err != nil {
 			return err
 		}
-		data, final, err = s.remuxTS(ch, seg, video)
+		data, final, err = s.remuxTS(ch, seg, video...)
 		if err != nil {
 			return err
 		}
@@ -86,15 +98,37 @@ func (s *Server) serveTS(c *gin.Context, r *request) error {
 	return nil
 }
 
-// remuxTS muxes the segment seg (its bytes: data) and, for a video track,
-// the audio of the same span. final is false while that audio may still
-// grow (it is not archived to the segment's end yet, shortly after it).
-func (s *Server) remuxTS(ch string, seg media.Segment, data []byte) (out []byte, final bool, err error) {
+// readGroup reads the bytes of the archived segments members, the first
+// one opened as first (it closes every section it reads).
+func (s *Server) readGroup(ch string, first *archive.Section, members []media.Segment) ([][]byte, error) {
+	b, err := readSection(first)
+	if err != nil {
+		return nil, err
+	}
+	out := [][]byte{b}
+	for _, m := range members[1:] {
+		sec, err := s.Archive.OpenSegment(ch, m.Track, m.DecodeTime)
+		if err != nil {
+			return nil, fmt.Errorf("segment %s/%d of a group: %w", m.Track, m.DecodeTime, err)
+		}
+		if b, err = readSection(sec); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// remuxTS muxes the segment seg (its bytes: data, several archived
+// segments for a group, segdur.go) and, for a video track, the audio of
+// the same span. final is false while that audio may still grow (it is
+// not archived to the segment's end yet, shortly after it).
+func (s *Server) remuxTS(ch string, seg media.Segment, data ...[]byte) (out []byte, final bool, err error) {
 	init, err := s.Archive.Init(ch, seg.Track, seg.InitVersion)
 	if err != nil {
 		return nil, false, fmt.Errorf("segment %s/%d.ts: init: %w", seg.Track, seg.DecodeTime, err)
 	}
-	tracks := []ts.Track{{Init: init, Segments: [][]byte{data}}}
+	tracks := []ts.Track{{Init: init, Segments: data}}
 	from, to := seg.Start(), seg.End()
 	final = true
 	if strings.HasPrefix(seg.Track, media.KindVideo) {
@@ -107,8 +141,12 @@ func (s *Server) remuxTS(ch string, seg media.Segment, data []byte) (out []byte,
 		}
 		final = complete || s.Now().Sub(to) > tsSettle
 	}
+	n := 0
+	for _, b := range data {
+		n += len(b)
+	}
 	var buf bytes.Buffer
-	buf.Grow(len(data) + len(data)/8)
+	buf.Grow(n + n/8)
 	if err := ts.Write(&buf, tracks, from, to); err != nil {
 		return nil, false, fmt.Errorf("segment %s/%d.ts: %w", seg.Track, seg.DecodeTime, err)
 	}

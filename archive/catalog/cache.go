@@ -27,8 +27,12 @@ import (
 type docCache struct {
 	mu   sync.RWMutex
 	gen  uint64
-	docs map[docKey]any // *ChannelGroup, *Channel or *Endpoint
+	docs map[docKey]any // *ChannelGroup, *Channel or *Endpoint; a channel's packaging (time.Duration)
 }
+
+// kindPackaging names a derived value the cache holds beside documents: a
+// channel's PackagingFor, dropped with any write of one of its endpoints.
+const kindPackaging = "packaging"
 
 // docKey names a document by its kind and the parts of its id ("group",
 // "group/channel", "group/channel/endpoint"), so that a hit builds no id
@@ -93,6 +97,9 @@ func (dc *docCache) invalidate(k docKey) {
 	defer dc.mu.Unlock()
 	dc.gen++
 	delete(dc.docs, k)
+	if k.kind == kindEndpoint {
+		delete(dc.docs, docKey{kind: kindPackaging, group: k.group, channel: k.channel})
+	}
 }
 
 // getCached returns a private copy of the document k of type T,

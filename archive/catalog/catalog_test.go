@@ -214,6 +214,9 @@ func TestPackagingForShortestEndpoint(t *testing.T) {
 	if err := c.AutoProvision("g", "c", t0); err != nil {
 		t.Fatal(err)
 	}
+	if got := c.PackagingFor("g", "c"); got != 2*time.Second { // cached until an endpoint changes
+		t.Errorf("PackagingFor = %s, want 2s (the auto-provisioned endpoint)", got)
+	}
 	for name, d := range map[string]int{"six": 6, "one": 1, "dflt": 0} {
 		e := catalog.Endpoint{ChannelGroupName: "g", ChannelName: "c", OriginEndpointName: name, Segment: catalog.Segment{SegmentDurationSeconds: d}}
 		if _, err := c.CreateEndpoint(e, catalog.Idempotency{}, t0); err != nil {
@@ -228,6 +231,14 @@ func TestPackagingForShortestEndpoint(t *testing.T) {
 	}
 	if got := c.PackagingFor("g", "c"); got != 2*time.Second {
 		t.Errorf("PackagingFor = %s, want 2s (the default endpoint)", got)
+	}
+	// Archived at 2 s: the 6 s endpoints ("six", and "dflt" with the 6 s
+	// default) are served 6 s groups, the 2 s one the archived segments.
+	for name, want := range map[string]time.Duration{"six": 6 * time.Second, "default": 0, "dflt": 6 * time.Second} {
+		e, _ := c.Endpoint("g", "c", name)
+		if got := c.GroupDuration(e); got != want {
+			t.Errorf("GroupDuration(%s) = %s, want %s", name, got, want)
+		}
 	}
 }
 

@@ -136,19 +136,40 @@ func (c *Catalog) Endpoints(group, channel string, p Page) (endpoints []Endpoint
 // PackagingFor returns the segment duration a channel is packaged with:
 // the shortest SegmentDurationSeconds of its origin endpoints, or
 // MediaPackage's default 6 s when it has none. Endpoints with longer
-// segments are served the packaged segments.
+// segments are served groups of the packaged segments (GroupDuration).
 func (c *Catalog) PackagingFor(group, channel string) time.Duration {
+	k := docKey{kind: kindPackaging, group: group, channel: channel}
+	if v, ok := c.cache.lookup(k); ok { // the data plane asks on every request
+		return v.(time.Duration)
+	}
+	gen := c.cache.generation()
 	res, err := c.store.ListResources(kindEndpoint, channelID(group, channel)+"/")
 	if err != nil {
 		return DefaultSegmentDurationSeconds * time.Second
 	}
 	eps, err := decodeAll[Endpoint](res)
-	if err != nil || len(eps) == 0 {
+	if err != nil {
 		return DefaultSegmentDurationSeconds * time.Second
 	}
-	d := eps[0].SegmentDuration()
-	for _, e := range eps[1:] {
-		d = min(d, e.SegmentDuration())
+	d := DefaultSegmentDurationSeconds * time.Second
+	for i, e := range eps {
+		if i == 0 || e.SegmentDuration() < d {
+			d = e.SegmentDuration()
+		}
+	}
+	c.cache.fill(k, d, gen)
+	return d
+}
+
+// GroupDuration returns the duration of the segments endpoint e is served
+// when they are groups of its channel's archived segments
+// (media.GroupSegments): its SegmentDurationSeconds when longer than the
+// channel's packaging (PackagingFor); 0 when e is served the archived
+// segments themselves.
+func (c *Catalog) GroupDuration(e *Endpoint) time.Duration {
+	d := e.SegmentDuration()
+	if d <= c.PackagingFor(e.ChannelGroupName, e.ChannelName) {
+		return 0
 	}
 	return d
 }

@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -50,12 +51,55 @@ var _ Source = (*archive.Store)(nil)
 // leaves the previous one (if any): readers never see a partial object.
 // Methods may be called concurrently.
 type Target interface {
-	// WriteSection stores size bytes of f starting at off as name. It must
-	// not move f's offset in a way visible to other callers (each call
-	// gets its own *os.File) and must not buffer the range whole.
-	WriteSection(ctx context.Context, name string, f *os.File, off, size int64) error
+	// WriteSection stores the byte ranges secs, one after the other, as
+	// name (a segment is one; a group of archived segments, several). It
+	// must not move a file's offset in a way visible to other callers (each
+	// call gets its own *os.File) and must not buffer a range whole.
+	WriteSection(ctx context.Context, name string, secs ...Section) error
 	// WriteBytes stores b as name.
 	WriteBytes(ctx context.Context, name string, b []byte) error
+}
+
+// Section is a byte range of a file: Size bytes from Offset.
+type Section struct {
+	File         *os.File
+	Offset, Size int64
+}
+
+// Sections is secs read as one: an io.ReaderAt of Size bytes.
+type Sections []Section
+
+// Size is the total size of the sections.
+func (ss Sections) Size() int64 {
+	var n int64
+	for _, sec := range ss {
+		n += sec.Size
+	}
+	return n
+}
+
+// ReadAt reads the concatenation of the sections at off.
+func (ss Sections) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for _, sec := range ss {
+		if len(p) == 0 {
+			break
+		}
+		if off >= sec.Size {
+			off -= sec.Size
+			continue
+		}
+		k, err := sec.File.ReadAt(p[:min(int64(len(p)), sec.Size-off)], sec.Offset+off)
+		n += k
+		if err != nil {
+			return n, err
+		}
+		p, off = p[k:], 0
+	}
+	if len(p) > 0 {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 // HLSManifest is an HLS manifest to write (LL-HLS manifests are written as
@@ -129,6 +173,12 @@ type Request struct {
 	// exported segments), listed in the multivariant playlist. Ignored
 	// with TS.
 	IFrames bool
+	// Group, when not 0, exports groups of archived segments of this
+	// duration (media.GroupSegments, an endpoint served longer segments
+	// than its channel's archive): one object per group (with TS, one TS
+	// segment), named after its first segment, and manifests that list
+	// the groups.
+	Group time.Duration
 }
 
 // Track is one track of a plan.
@@ -139,6 +189,35 @@ type Track struct {
 	Inits map[uint32]media.TrackInfo
 	// Segments overlapping the range, ascending.
 	Segments []media.Segment
+	// Groups, with Request.Group, are the groups of Segments the package
+	// holds (members Segments[From:To]), from the one holding the
+	// range's start to the one holding its end.
+	Groups []media.Group
+}
+
+// objects returns the segments of each media object of the track: one
+// segment each, or a group's members.
+func (t *Track) objects() [][]media.Segment {
+	out := make([][]media.Segment, 0, len(t.Segments))
+	if t.Groups == nil {
+		for i := range t.Segments {
+			out = append(out, t.Segments[i:i+1])
+		}
+		return out
+	}
+	for _, g := range t.Groups {
+		out = append(out, t.Segments[g.From:g.To])
+	}
+	return out
+}
+
+// listed returns what the track's manifests list: its groups' records,
+// or its segments.
+func (t *Track) listed() []media.Segment {
+	if t.Groups != nil {
+		return media.GroupRecords(t.Groups)
+	}
+	return t.Segments
 }
 
 // Plan is the resolved content of a package.
@@ -185,6 +264,12 @@ func NewPlan(src Source, req Request) (*Plan, error) {
 			continue
 		}
 		t := Track{Inits: map[uint32]media.TrackInfo{}, Segments: segs}
+		if req.Group > 0 {
+			if t.Segments, t.Groups, err = groupRange(src, req.Channel, name, segs, req.Group); err != nil {
+				return nil, fmt.Errorf("export: %s/%s: %w", req.Channel, name, err)
+			}
+			segs = t.Segments
+		}
 		for _, s := range segs {
 			if _, ok := t.Inits[s.InitVersion]; ok {
 				continue
@@ -196,7 +281,7 @@ func NewPlan(src Source, req Request) (*Plan, error) {
 			t.Inits[s.InitVersion] = info
 		}
 		t.Info = t.Inits[segs[0].InitVersion]
-		for _, s := range segs {
+		for _, s := range t.listed() {
 			p.Segments++
 			p.Bytes += s.Size
 		}
@@ -215,7 +300,7 @@ func NewPlan(src Source, req Request) (*Plan, error) {
 		p.Segments, p.Bytes = 0, 0
 		for _, t := range p.Tracks {
 			if p.tsDriver(t) {
-				p.Segments += len(t.Segments)
+				p.Segments += len(t.objects())
 				for _, s := range t.Segments {
 					p.Bytes += s.Size
 				}
@@ -270,7 +355,7 @@ func (p *Plan) Write(ctx context.Context, src Source, dst Target, opt Options) e
 func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Options) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	work := make(chan media.Segment)
+	work := make(chan []media.Segment) // a segment, or a group's members
 	var (
 		wg       sync.WaitGroup
 		progMu   sync.Mutex
@@ -284,13 +369,15 @@ func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Opt
 				if p.Request.TS {
 					copy = p.writeTS
 				}
-				if err := copy(ctx, src, dst, p.Request.Channel, s); err != nil {
+				if err := copy(ctx, src, dst, p.Request.Channel, s...); err != nil {
 					cancel(err)
 					continue
 				}
 				progMu.Lock()
 				doneSegs++
-				doneB += s.Size
+				for _, m := range s {
+					doneB += m.Size
+				}
 				if opt.Progress != nil {
 					opt.Progress(doneSegs, doneB)
 				}
@@ -303,9 +390,9 @@ feed:
 		if p.Request.TS && !p.tsDriver(t) {
 			continue // muxed into the video's TS segments
 		}
-		for _, s := range t.Segments {
+		for _, item := range t.objects() {
 			select {
-			case work <- s:
+			case work <- item:
 			case <-ctx.Done():
 				break feed
 			}
@@ -319,20 +406,62 @@ feed:
 	return nil
 }
 
-// copySegment copies one segment from its log byte range.
-func copySegment(ctx context.Context, src Source, dst Target, channel string, s media.Segment) error {
-	sec, err := src.OpenSegment(channel, s.Track, s.DecodeTime)
-	if err != nil {
-		return fmt.Errorf("export: open segment %s: %w", media.SegmentURI(s), err)
+// copySegment copies one segment from its log byte range, or a group of
+// segments (its first one's name) from theirs, one after the other.
+func copySegment(ctx context.Context, src Source, dst Target, channel string, segs ...media.Segment) error {
+	name := media.SegmentURI(segs[0])
+	secs := make([]Section, 0, len(segs))
+	defer func() {
+		for _, sec := range secs {
+			_ = sec.File.Close()
+		}
+	}()
+	for _, s := range segs {
+		sec, err := src.OpenSegment(channel, s.Track, s.DecodeTime)
+		if err != nil {
+			return fmt.Errorf("export: open segment %s: %w", media.SegmentURI(s), err)
+		}
+		secs = append(secs, Section{sec.File, sec.Offset, sec.Size})
+		if sec.Size != s.Size {
+			return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", media.SegmentURI(s), sec.Size, s.Size)
+		}
 	}
-	defer sec.File.Close()
-	if sec.Size != s.Size {
-		return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", media.SegmentURI(s), sec.Size, s.Size)
-	}
-	if err := dst.WriteSection(ctx, media.SegmentURI(s), sec.File, sec.Offset, sec.Size); err != nil {
-		return fmt.Errorf("export: segment %s: %w", media.SegmentURI(s), err)
+	if err := dst.WriteSection(ctx, name, secs...); err != nil {
+		return fmt.Errorf("export: segment %s: %w", name, err)
 	}
 	return nil
+}
+
+// groupRange returns the segments of a track that the groups of duration
+// d holding segs (the archived segments overlapping the range) span, and
+// those groups: the groups are cut as on the live origin (the segments of
+// up to 2d before and after decide), and the package holds the first and
+// the last one whole.
+func groupRange(src Source, channel, track string, segs []media.Segment, d time.Duration) ([]media.Segment, []media.Group, error) {
+	before, err := src.Segments(channel, track, segs[0].Start().Add(-2*d), segs[0].Start(), 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	last := segs[len(segs)-1]
+	after, err := src.Segments(channel, track, last.End(), last.End().Add(2*d), 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	all := append(append(before, segs...), after...)
+	first, end := len(before), len(before)+len(segs)
+	var kept []media.Group
+	for _, g := range media.GroupSegments(all, d) {
+		if g.To > first && g.From < end {
+			kept = append(kept, g)
+		}
+	}
+	from := kept[0].From
+	out := all[from:kept[len(kept)-1].To]
+	for i := range kept {
+		kept[i].From -= from
+		kept[i].To -= from
+	}
+	return out, kept, nil
 }
 
 // Manifest is a rendered manifest and its object name.
@@ -357,9 +486,10 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 				vs.Add(t.Info, t.Segments, name) // codec and bandwidth of the muxed audio
 				continue
 			}
+			listed := t.listed()
 			var buf bytes.Buffer
 			mp := hls.MediaPlaylist{
-				Segments:                t.Segments,
+				Segments:                listed,
 				SegmentURI:              media.SegmentURI,
 				InitURI:                 func(v uint32) string { return media.InitURI(t.Info.Name, v) },
 				ProgramDateTimeInterval: m.ProgramDateTimeInterval,
@@ -374,7 +504,7 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 				return nil, fmt.Errorf("export: render %s: %w", name, err)
 			}
 			out = append(out, Manifest{Name: name, Body: buf.Bytes()})
-			vs.Add(t.Info, t.Segments, name)
+			vs.Add(t.Info, listed, name)
 			if p.Request.IFrames && !p.Request.TS && t.Info.Kind == media.KindVideo {
 				iname := m.Name + "_" + t.Info.Name + "_iframes.m3u8"
 				mp.IFramesOnly = true
@@ -383,7 +513,7 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 					return nil, fmt.Errorf("export: render %s: %w", iname, err)
 				}
 				out = append(out, Manifest{Name: iname, Body: buf.Bytes()})
-				vs.AddIFrames(t.Info, t.Segments, iname)
+				vs.AddIFrames(t.Info, listed, iname)
 			}
 		}
 		var buf bytes.Buffer
@@ -406,7 +536,7 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 		}
 		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime, Profiles: m.Profiles, Compact: m.Compact}
 		for _, t := range tracks {
-			mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.Info, t.Segments))
+			mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.Info, t.listed()))
 		}
 		var buf bytes.Buffer
 		if err := dash.WriteMPD(&buf, mpd); err != nil {

@@ -85,19 +85,24 @@ func CleanPrefix(prefix string) (string, error) {
 	return path.Clean(trimmed), nil
 }
 
-// WriteSection copies size bytes of f from off into name.
-func (l *Local) WriteSection(ctx context.Context, name string, f *os.File, off, size int64) error {
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return err
-	}
+// WriteSection copies the byte ranges secs, one after the other, into name.
+func (l *Local) WriteSection(ctx context.Context, name string, secs ...Section) error {
 	return l.write(ctx, name, func(dst *os.File) error {
-		// *os.File → *os.File through an io.LimitedReader: ReadFrom uses
-		// copy_file_range; no byte passes through this process.
-		n, err := io.Copy(dst, io.LimitReader(f, size))
-		if err == nil && n != size {
-			err = fmt.Errorf("copied %d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
+		for _, sec := range secs {
+			if _, err := sec.File.Seek(sec.Offset, io.SeekStart); err != nil {
+				return err
+			}
+			// *os.File → *os.File through an io.LimitedReader: ReadFrom
+			// uses copy_file_range; no byte passes through this process.
+			n, err := io.Copy(dst, io.LimitReader(sec.File, sec.Size))
+			if err == nil && n != sec.Size {
+				err = fmt.Errorf("copied %d of %d bytes: %w", n, sec.Size, io.ErrUnexpectedEOF)
+			}
+			if err != nil {
+				return err
+			}
 		}
-		return err
+		return nil
 	})
 }
 

@@ -59,7 +59,7 @@ func TestLocalCopiesInKernel(t *testing.T) {
 	defer l.Close()
 	const off, size = 4096, 30 << 20
 	r0, w0 := procIO(t)
-	if err := l.WriteSection(context.Background(), "video/1.m4s", f, off, size); err != nil {
+	if err := l.WriteSection(context.Background(), "video/1.m4s", export.Section{File: f, Offset: off, Size: size}); err != nil {
 		t.Fatal(err)
 	}
 	r1, w1 := procIO(t)

@@ -27,21 +27,28 @@ func (p *Plan) tsDriver(t Track) bool {
 	return t.Info.Kind == media.KindVideo || !p.hasVideo()
 }
 
-// writeTS writes the MPEG-TS rendering of segment s: its samples and, for
-// a video segment, those of the plan's first audio track in the same span
-// (of one init version).
-func (p *Plan) writeTS(ctx context.Context, src Source, dst Target, channel string, s media.Segment) error {
+// writeTS writes the MPEG-TS rendering of segment s (or of the group of
+// segments segs, named after the first): its samples and, for a video
+// segment, those of the plan's first audio track in the same span (of one
+// init version).
+func (p *Plan) writeTS(ctx context.Context, src Source, dst Target, channel string, segs ...media.Segment) error {
+	s := segs[0]
+	s.Duration = segs[len(segs)-1].DecodeTime + segs[len(segs)-1].Duration - s.DecodeTime
 	name := string(media.AppendTSSegmentURI(nil, s))
 	var tracks []ts.Track
 	audio := false // the first audio track is muxed in
 	for _, t := range p.Tracks {
 		switch {
 		case t.Info.Name == s.Track:
-			b, err := readSegment(src, channel, s)
-			if err != nil {
-				return err
+			tr := ts.Track{Init: t.Inits[s.InitVersion].Init}
+			for _, m := range segs {
+				b, err := readSegment(src, channel, m)
+				if err != nil {
+					return err
+				}
+				tr.Segments = append(tr.Segments, b)
 			}
-			tracks = append([]ts.Track{{Init: t.Inits[s.InitVersion].Init, Segments: [][]byte{b}}}, tracks...)
+			tracks = append([]ts.Track{tr}, tracks...)
 		case t.Info.Kind == media.KindAudio && !audio && strings.HasPrefix(s.Track, media.KindVideo):
 			audio = true
 			tr := ts.Track{}

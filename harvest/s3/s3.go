@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path"
 	"strings"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
+	"github.com/rewind-origin/rewind/harvest/export"
 )
 
 // ErrExists is returned (errors.Is) by PutNew when an object exists
@@ -110,12 +110,13 @@ func New(ctx context.Context, cfg Config, prefix string) (*Target, error) {
 // Key is the object key of a package object name.
 func (t *Target) Key(name string) string { return t.prefix + name }
 
-// WriteSection uploads size bytes of f from off as name.
-func (t *Target) WriteSection(ctx context.Context, name string, f *os.File, off, size int64) error {
-	if size <= t.partSize {
-		return t.put(ctx, name, io.NewSectionReader(f, off, size), size, nil)
+// WriteSection uploads the byte ranges secs, one after the other, as name.
+func (t *Target) WriteSection(ctx context.Context, name string, secs ...export.Section) error {
+	body := export.Sections(secs)
+	if size := body.Size(); size <= t.partSize {
+		return t.put(ctx, name, io.NewSectionReader(body, 0, size), size, nil)
 	}
-	return t.multipart(ctx, name, f, off, size)
+	return t.multipart(ctx, name, body)
 }
 
 // WriteBytes uploads b as name.
@@ -143,9 +144,10 @@ func (t *Target) put(ctx context.Context, name string, body io.ReadSeeker, size 
 	return nil
 }
 
-// multipart uploads [off, off+size) of f in PartSize parts, each streamed
-// from its own section reader, and aborts the upload on failure.
-func (t *Target) multipart(ctx context.Context, name string, f *os.File, off, size int64) (err error) {
+// multipart uploads body in PartSize parts, each streamed from its own
+// section reader, and aborts the upload on failure.
+func (t *Target) multipart(ctx context.Context, name string, body export.Sections) (err error) {
+	size := body.Size()
 	key := t.Key(name)
 	up, err := t.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(t.bucket), Key: aws.String(key), ContentType: aws.String(contentType(name)),
@@ -166,7 +168,7 @@ func (t *Target) multipart(ctx context.Context, name string, f *os.File, off, si
 		l := min(t.partSize, size-pos)
 		out, err := t.client.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket: aws.String(t.bucket), Key: aws.String(key), UploadId: up.UploadId,
-			PartNumber: aws.Int32(n), Body: io.NewSectionReader(f, off+pos, l), ContentLength: aws.Int64(l),
+			PartNumber: aws.Int32(n), Body: io.NewSectionReader(body, pos, l), ContentLength: aws.Int64(l),
 		})
 		if err != nil {
 			return fmt.Errorf("s3: upload part %d of %s: %w", n, key, err)

@@ -15,11 +15,13 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/rewind-origin/rewind/harvest/export"
 	"github.com/rewind-origin/rewind/harvest/s3"
 )
 
-// TestTargetStreamsSections uploads a small section (PutObject) and a large
-// one (multipart) of a file and reads them back.
+// TestTargetStreamsSections uploads a small section (PutObject), a large
+// one (multipart) of a file and three sections as one object (a group of
+// archived segments, parts crossing sections) and reads them back.
 func TestTargetStreamsSections(t *testing.T) {
 	srv := httptest.NewServer(gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)).Server())
 	defer srv.Close()
@@ -42,10 +44,18 @@ func TestTargetStreamsSections(t *testing.T) {
 	defer f.Close()
 	small := [2]int64{4096, 100_000}
 	large := [2]int64{8192, 12 << 20}
-	if err := tgt.WriteSection(ctx, "video/1.m4s", f, small[0], small[1]); err != nil {
+	if err := tgt.WriteSection(ctx, "video/1.m4s", export.Section{File: f, Offset: small[0], Size: small[1]}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tgt.WriteSection(ctx, "video/2.m4s", f, large[0], large[1]); err != nil {
+	if err := tgt.WriteSection(ctx, "video/2.m4s", export.Section{File: f, Offset: large[0], Size: large[1]}); err != nil {
+		t.Fatal(err)
+	}
+	group := []export.Section{{File: f, Offset: 4096, Size: 3 << 20}, {File: f, Offset: 1000, Size: 4 << 20}, {File: f, Offset: 7 << 20, Size: 5 << 20}}
+	var groupData []byte
+	for _, sec := range group {
+		groupData = append(groupData, data[sec.Offset:sec.Offset+sec.Size]...)
+	}
+	if err := tgt.WriteSection(ctx, "video/3.m4s", group...); err != nil {
 		t.Fatal(err)
 	}
 	if err := tgt.WriteBytes(ctx, "index.m3u8", []byte("#EXTM3U\n")); err != nil {
@@ -61,6 +71,7 @@ func TestTargetStreamsSections(t *testing.T) {
 	}{
 		{"harvests/job1/video/1.m4s", data[small[0] : small[0]+small[1]], "video/iso.segment"},
 		{"harvests/job1/video/2.m4s", data[large[0] : large[0]+large[1]], "video/iso.segment"},
+		{"harvests/job1/video/3.m4s", groupData, "video/iso.segment"},
 		{"harvests/job1/index.m3u8", []byte("#EXTM3U\n"), "application/vnd.apple.mpegurl"},
 	} {
 		out, err := cli.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String("vod"), Key: aws.String(c.key)})

@@ -1,0 +1,129 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSegmentDurationPerEndpoint creates, through the AWS CLI, one channel
+// with two endpoints of 2 s and 6 s segments and publishes a feed with a
+// key frame every 2 s (the channel is archived in 2 s segments):
+//   - the 2 s endpoint lists EXTINF 2.0 and S@d 180000 (90 kHz), the 6 s
+//     endpoint EXTINF 6.0 and S@d 540000 for video, and audio segments of
+//     the same lengths, with EXT-X-TARGETDURATION 2 and 6;
+//   - a 6 s segment is the three 2 s segments the other endpoint serves,
+//     one after the other (the first under the same name), and answers
+//     Range requests;
+//     with its init segment ffmpeg decodes 150 frames (6 s at 25 fps);
+//   - hls.js and dash.js play a time-shifted window of each endpoint.
+func TestSegmentDurationPerEndpoint(t *testing.T) {
+	requireTools(t, "aws", "ffmpeg", "ffprobe")
+	t.Parallel()
+	rw := startRewind(t, t.TempDir())
+	env := awsEnv(t, "AKIDSEGDUR", "SECRETSEGDUR")
+	mustCLI(t, rw, env, "create-channel-group", "--channel-group-name", "live")
+	mustCLI(t, rw, env, "create-channel", "--channel-group-name", "live", "--channel-name", "cam")
+	for _, ep := range []struct{ name, seconds string }{{"short", "2"}, {"long", "6"}} {
+		got := mustCLI(t, rw, env, "create-origin-endpoint", "--channel-group-name", "live", "--channel-name", "cam",
+			"--origin-endpoint-name", ep.name, "--container-type", "CMAF", "--segment", "SegmentDurationSeconds="+ep.seconds,
+			"--hls-manifests", "ManifestName=index", "--dash-manifests", "ManifestName=dash")
+		if seg, _ := got["Segment"].(map[string]any); fmt.Sprint(seg["SegmentDurationSeconds"]) != ep.seconds {
+			t.Fatalf("create-origin-endpoint %s returned Segment %v", ep.name, got["Segment"])
+		}
+	}
+	publish(t, rw.rtsp("live", "cam"), tsPushArgs("60")...)
+	short, long := rw.url("/out/v1/live/cam/short/"), rw.url("/out/v1/live/cam/long/")
+
+	longSegs := waitSegments(t, long+"index_video.m3u8", 60*time.Second, "five 6 s video segments", func(segs []hlsSegment) bool {
+		return len(segs) >= 5
+	})
+	// Every listed group but the first (a session's first group may be
+	// shorter: it starts with the feed) lasts 6 s.
+	checkDurations := func(url string, want, tolerance float64) []hlsSegment {
+		t.Helper()
+		p := parseMediaPlaylist(t, mustGet(t, url))
+		if p.targetDuration != int(want) {
+			t.Errorf("%s: EXT-X-TARGETDURATION %d, want %v", url, p.targetDuration, want)
+		}
+		for i, s := range p.segments[1:] {
+			if math.Abs(s.duration-want) > tolerance {
+				t.Errorf("%s: segment %d (%s) lasts %.5f s, want %v", url, i+1, s.uri, s.duration, want)
+			}
+		}
+		return p.segments
+	}
+	longSegs = checkDurations(long+"index_video.m3u8", 6, 0.001)
+	checkDurations(long+"index_audio.m3u8", 6, 0.05)
+	shortSegs := checkDurations(short+"index_video.m3u8", 2, 0.001)
+	checkDurations(short+"index_audio.m3u8", 2, 0.05)
+
+	for _, c := range []struct{ url, d string }{{short + "dash.mpd", "180000"}, {long + "dash.mpd", "540000"}} {
+		mpd := string(mustGet(t, c.url))
+		video := regexp.MustCompile(`(?s)<Representation id="video".*?</Representation>`).FindString(mpd)
+		if !strings.Contains(video, `d="`+c.d+`"`) {
+			t.Errorf("%s: video timeline has no S@d=%s:\n%s", c.url, c.d, mpd)
+		}
+		for _, d := range regexp.MustCompile(`<S t="\d+" d="(\d+)"`).FindAllStringSubmatch(video, -1)[1:] {
+			if d[1] != c.d {
+				t.Errorf("%s: video S@d=%s, want %s:\n%s", c.url, d[1], c.d, video)
+			}
+		}
+	}
+
+	// A 6 s segment is the 2 s segments of its time, one after the other;
+	// the first has the same name on the 2 s endpoint.
+	g := longSegs[1]
+	group := mustGet(t, long+g.uri)
+	first := -1
+	for i, s := range shortSegs {
+		if s.uri == g.uri {
+			first = i
+		}
+	}
+	if first < 0 || first+3 > len(shortSegs) {
+		t.Fatalf("6 s segment %s is not among the 2 s segments listed (or the last two): %v", g.uri, shortSegs)
+	}
+	var parts []byte
+	for _, s := range shortSegs[first : first+3] {
+		parts = append(parts, mustGet(t, short+s.uri)...)
+	}
+	if !bytes.Equal(group, parts) {
+		t.Errorf("6 s segment %s (%d bytes) is not the 2 s segments %v (%d bytes)", g.uri, len(group), shortSegs[first:first+3], len(parts))
+	}
+	if status, part, cr := getRange(t, long+g.uri, "bytes=100-4195"); status != 206 || !bytes.Equal(part, group[100:4196]) ||
+		cr != fmt.Sprintf("bytes 100-4195/%d", len(group)) {
+		t.Errorf("Range bytes=100-4195 of %s: %d, %d bytes, Content-Range %q", g.uri, status, len(part), cr)
+	}
+	path := filepath.Join(t.TempDir(), "group.mp4")
+	if err := os.WriteFile(path, append(mustGet(t, long+g.mapURI), group...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, time.Minute, "ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
+		"-show_entries", "stream=nb_read_frames", "-of", "default=nw=1:nk=1", path)
+	if err != nil || strings.TrimSpace(out) != "150" {
+		t.Errorf("ffprobe of init + 6 s segment %s: %v, %q frames, want 150", g.uri, err, out)
+	}
+
+	// Both endpoints play, in hls.js and dash.js, over a closed window
+	// that crosses segment boundaries.
+	window := "?start=" + epoch(longSegs[1].pdt) + "&end=" + epoch(longSegs[1].pdt.Add(18*time.Second))
+	for _, base := range []string{short, long} {
+		for _, engine := range []string{"hls", "dash"} {
+			url := base + "index.m3u8" + window
+			if engine == "dash" {
+				url = base + "dash.mpd" + window
+			}
+			res := playInBrowser(t, url, "--engine", engine, "--seconds", "14", "--until-time", "10")
+			if res.Done.Fatal || res.Done.MaxCurrentTime < 10 {
+				t.Errorf("%s.js on %s: fatal %v, reached %.1f s (%s): %s", engine, url, res.Done.Fatal, res.Done.MaxCurrentTime, res.Done.Reason, res.errorText())
+			}
+		}
+	}
+}

@@ -1,0 +1,257 @@
+package origin_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/internal/golden"
+	"github.com/rewind-origin/rewind/origin"
+	"github.com/rewind-origin/rewind/packager/media"
+)
+
+// newSegdurOrigin serves channel live/ts archived in 2 s segments (the
+// auto-provisioned endpoint "default" has 2 s segments) with a second
+// endpoint, "long", of 6 s segments and I-frame playlists. At a fixed t0 (a multiple of 6 s
+// since the epoch) it records a session of 20 segments from t0+2 s and,
+// after an outage, one of 8 segments from t0+60 s.
+func newSegdurOrigin(t *testing.T) *testOrigin {
+	t.Helper()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	retention := 100 * 365 * 24 * time.Hour
+	store, err := archive.Open(archive.Config{Dir: t.TempDir(), PruneInterval: time.Hour, Retention: retention})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	cat := catalog.New(store)
+	if err := cat.AutoProvision("live", "ts", t0); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := cat.Endpoint("live", "ts", catalog.AutoEndpointName)
+	e.OriginEndpointName, e.Segment.SegmentDurationSeconds, e.StartoverWindowSeconds = "long", 6, 0
+	e.Segment.IncludeIframeOnlyStreams = true
+	if _, err := cat.CreateEndpoint(*e, catalog.Idempotency{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	writeSession(t, store, t0.Add(2*time.Second), 20, 1)
+	writeSession(t, store, t0.Add(60*time.Second), 8, 2)
+	s := &origin.Server{Archive: store, Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now, DevClock: true, Retention: retention}
+	srv := httptest.NewServer(s.Engine())
+	t.Cleanup(srv.Close)
+	return &testOrigin{t0: t0, srv: srv, cat: cat, store: store}
+}
+
+// segURI is the name of the video segment starting at t0+sec.
+func (o *testOrigin) segURI(sec int) string {
+	return "video/" + strconv.FormatInt((o.t0.Unix()+int64(sec))*90000, 10) + ".m4s"
+}
+
+// TestSegmentDurationManifests: on the 6 s endpoint, playlists and MPDs
+// list groups of three 2 s archived segments (a session's first group is
+// shorter), live and time-shifted, EXTINF 6 and S@d 540000; the 2 s
+// endpoint still lists the archived segments.
+func TestSegmentDurationManifests(t *testing.T) {
+	o := newSegdurOrigin(t)
+	for _, c := range []struct{ name, ep, path string }{
+		{"segdur_live_video.m3u8", "long", "index_video.m3u8"},
+		{"segdur_live_audio.m3u8", "long", "index_audio.m3u8"},
+		{"segdur_live.mpd", "long", "index.mpd"},
+		// From inside the group [t0+6, t0+12) across the outage.
+		{"segdur_vod_video.m3u8", "long", "index_video.m3u8?start=" + o.epoch(9) + "&end=" + o.epoch(70)},
+		{"segdur_vod.mpd", "long", "index.mpd?start=" + o.epoch(9) + "&end=" + o.epoch(70)},
+	} {
+		now := 30
+		if strings.Contains(c.path, "start=") {
+			now = 100
+		}
+		status, body, _ := o.do(t, http.MethodGet, c.ep, c.path, now)
+		if status != 200 {
+			t.Fatalf("%s: %d %s", c.path, status, body)
+		}
+		golden.Check(t, c.name, []byte(strings.ReplaceAll(body, o.srv.URL, "http://origin")))
+	}
+	_, live, _ := o.do(t, http.MethodGet, "long", "index_video.m3u8", 30)
+	if n := strings.Count(live, "#EXTINF:6.00000,"); n != 4 || !strings.Contains(live, "#EXT-X-TARGETDURATION:6\n") {
+		t.Errorf("live playlist of the 6 s endpoint: %d EXTINF:6, want 4 (and target duration 6):\n%s", n, live)
+	}
+	_, short, _ := o.do(t, http.MethodGet, "default", "index_video.m3u8", 30)
+	if n := strings.Count(short, "#EXTINF:2.00000,"); n != 14 || !strings.Contains(short, "#EXT-X-TARGETDURATION:2\n") {
+		t.Errorf("live playlist of the 2 s endpoint: %d EXTINF:2, want 14:\n%s", n, short)
+	}
+	// A window sliding forward lists the same groups under the same names
+	// and numbers: at t0+40 a 30 s window starts at t0+10, inside the
+	// group of t0+6, which it lists whole with the number it had; the
+	// group of t0+36 may still grow and is not listed yet.
+	_, later, _ := o.do(t, http.MethodGet, "long", "index_video.m3u8?manifest_window_seconds=30", 40)
+	if !strings.Contains(later, "#EXT-X-MEDIA-SEQUENCE:294537601\n") || !strings.Contains(later, "\n#EXTINF:6.00000,\n"+o.segURI(6)+"\n") ||
+		!strings.HasSuffix(later, "\n"+o.segURI(30)+"\n") {
+		t.Errorf("30 s window at t0+40: not the groups of t0+6 (numbered 294537601) to t0+30:\n%s", later)
+	}
+}
+
+// TestSegmentDurationSegments: on the 6 s endpoint the name of a group's
+// first archived segment serves the group (Range, HEAD and ETag apply to
+// the whole), other names serve their archived segment, and a group the
+// live edge may still extend is 425.
+func TestSegmentDurationSegments(t *testing.T) {
+	o := newSegdurOrigin(t)
+	status, body, h := o.do(t, http.MethodGet, "long", o.segURI(6), 100)
+	if status != 200 || len(body) != 3000 || h.Get("Content-Length") != "3000" {
+		t.Fatalf("group of t0+6 on the 6 s endpoint: %d, %d bytes (Content-Length %s), want the three 1000-byte segments",
+			status, len(body), h.Get("Content-Length"))
+	}
+	etag := h.Get("Etag")
+	if status, body, sh := o.do(t, http.MethodGet, "default", o.segURI(6), 100); status != 200 || len(body) != 1000 || sh.Get("Etag") == etag {
+		t.Errorf("t0+6 on the 2 s endpoint: %d, %d bytes, ETag %s (group's %s)", status, len(body), sh.Get("Etag"), etag)
+	}
+	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(8), 100); status != 200 || len(body) != 1000 {
+		t.Errorf("t0+8 (inside a group) on the 6 s endpoint: %d, %d bytes, want its 1000-byte segment", status, len(body))
+	}
+	if status, body, rh := o.do(t, http.MethodGet, "long", o.segURI(6), 100, "Range", "bytes=900-2199"); status != 206 ||
+		len(body) != 1300 || rh.Get("Content-Range") != "bytes 900-2199/3000" {
+		t.Errorf("Range bytes=900-2199 of the group: %d, %d bytes, Content-Range %q", status, len(body), rh.Get("Content-Range"))
+	}
+	if status, body, hh := o.do(t, http.MethodHead, "long", o.segURI(6), 100); status != 200 || body != "" || hh.Get("Content-Length") != "3000" {
+		t.Errorf("HEAD of the group: %d, %q, Content-Length %s", status, body, hh.Get("Content-Length"))
+	}
+	if status, _, _ := o.do(t, http.MethodGet, "long", o.segURI(6), 100, "If-None-Match", etag); status != 304 {
+		t.Errorf("If-None-Match of the group's ETag: %d, want 304", status)
+	}
+	// A session's first and last groups are shorter: [t0+2, t0+6) and,
+	// the recording having ended, [t0+72, t0+76).
+	for _, c := range []struct{ sec, size int }{{2, 2000}, {72, 2000}} {
+		if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(c.sec), 100); status != 200 || len(body) != c.size {
+			t.Errorf("group of t0+%d: %d, %d bytes, want %d", c.sec, status, len(body), c.size)
+		}
+	}
+}
+
+// TestSegmentDurationLiveEdge: while a track is being recorded, its last
+// group is not full yet: the live playlist leaves it out and its name is
+// 425 (Too Early), not a shorter segment that would change later.
+func TestSegmentDurationLiveEdge(t *testing.T) {
+	o := newSegdurOrigin(t)
+	w, err := o.store.OpenWriter("live/ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	tracks := []media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', 3}}}
+	if err := w.StartSession(tracks); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 { // t0+204 … t0+212: the group of t0+210 is open
+		dt := media.TimeToTicks(o.t0.Add(time.Duration(204+2*i)*time.Second), 90000)
+		if err := w.WriteChunk(media.Chunk{Data: make([]byte, 1000), DecodeTime: dt, Duration: 2 * 90000, SegmentStart: true, Independent: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 2 * 90000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(210), 300); status != http.StatusTooEarly {
+		t.Errorf("open group at the live edge: %d %q, want 425", status, body)
+	}
+	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(204), 300); status != 200 || len(body) != 3000 {
+		t.Errorf("full group before it: %d, %d bytes, want 3000", status, len(body))
+	}
+	// A playlist of t0+200 to t0+260 (on the real clock: the writer says
+	// what is still being recorded) ends with the last full group.
+	resp, err := http.Get(o.srv.URL + "/out/v1/live/ts/long/index_video.m3u8?start=" + o.epoch(200) + "&end=" + o.epoch(260))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.HasSuffix(string(b), "\n"+o.segURI(204)+"\n#EXT-X-ENDLIST\n") {
+		t.Errorf("playlist does not end with the last full group (t0+204):\n%s", b)
+	}
+}
+
+// TestSegmentDurationArchivedNames: the playlists of the 6 s endpoint that
+// list archived segments (LL-HLS, I-frame playlists) name them
+// seg-{tfdt}.m4s, which serves the archived segment alone, also where its
+// plain name serves a group.
+func TestSegmentDurationArchivedNames(t *testing.T) {
+	o := newSegdurOrigin(t)
+	archived := strings.Replace(o.segURI(6), "video/", "video/seg-", 1)
+	for _, path := range []string{"low-latency_video.m3u8", "index_video_iframes.m3u8"} {
+		status, body, _ := o.do(t, http.MethodGet, "long", path, 30)
+		if status != 200 || !strings.Contains(body, "\n"+archived+"\n") || strings.Contains(body, "\n"+o.segURI(6)+"\n") {
+			t.Errorf("%s of the 6 s endpoint: %d, does not list %s by that name alone:\n%s", path, status, archived, body)
+		}
+	}
+	if status, body, _ := o.do(t, http.MethodGet, "long", archived, 100); status != 200 || len(body) != 1000 {
+		t.Errorf("%s on the 6 s endpoint: %d, %d bytes, want the 1000-byte archived segment", archived, status, len(body))
+	}
+	if _, body, _ := o.do(t, http.MethodGet, "default", "low-latency_video.m3u8", 30); strings.Contains(body, "seg-") {
+		t.Errorf("the 2 s endpoint's LL-HLS playlist names segments seg-:\n%s", body)
+	}
+}
+
+// TestSegmentDurationNumbers: with NUMBER_WITH_TIMELINE the 6 s endpoint's
+// MPD numbers the groups, and num-{n}.m4s serves group n, before and
+// after the outage.
+func TestSegmentDurationNumbers(t *testing.T) {
+	o := newSegdurOrigin(t)
+	e, _ := o.cat.Endpoint("live", "ts", "long")
+	e.DashManifests[0].SegmentTemplateFormat = "NUMBER_WITH_TIMELINE"
+	if _, err := o.cat.UpdateEndpoint("live", "ts", "long", "", o.t0, func(u *catalog.Endpoint) error { *u = *e; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	_, mpd, _ := o.do(t, http.MethodGet, "long", "index.mpd?start="+o.epoch(9)+"&end="+o.epoch(70), 100)
+	if !strings.Contains(mpd, `media="video/num-$Number$.m4s" startNumber="294537601"`) ||
+		!strings.Contains(mpd, `media="video/num-$Number$.m4s" startNumber="294537611"`) {
+		t.Fatalf("MPD does not number the groups 294537601 (t0+6) and 294537611 (t0+60):\n%s", mpd)
+	}
+	for _, c := range []struct {
+		n    string
+		size int
+		same string // the group's name
+	}{{"294537601", 3000, o.segURI(6)}, {"294537605", 3000, o.segURI(30)}, {"294537611", 3000, o.segURI(60)}} {
+		status, body, _ := o.do(t, http.MethodGet, "long", "video/num-"+c.n+".m4s", 100)
+		_, byName, h := o.do(t, http.MethodGet, "long", c.same, 100)
+		if status != 200 || len(body) != c.size || body != byName {
+			t.Errorf("num-%s.m4s: %d, %d bytes, want the %d bytes of %s (%s)", c.n, status, len(body), c.size, c.same, h.Get("Etag"))
+		}
+	}
+	for _, n := range []string{"294537607", "294537609", "294537599"} { // in the outage, before the archive
+		if status, _, _ := o.do(t, http.MethodGet, "long", "video/num-"+n+".m4s", 100); status != 404 {
+			t.Errorf("num-%s.m4s: %d, want 404", n, status)
+		}
+	}
+}
+
+// TestSegmentDurationSegmentName: with a SegmentName, groups and archived
+// segments carry its prefix, and both names serve what they list.
+func TestSegmentDurationSegmentName(t *testing.T) {
+	o := newSegdurOrigin(t)
+	if _, err := o.cat.UpdateEndpoint("live", "ts", "long", "", o.t0, func(u *catalog.Endpoint) error {
+		u.Segment.SegmentName = "chunk"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	group := strings.Replace(o.segURI(6), "video/", "video/chunk_", 1)
+	archived := strings.Replace(o.segURI(6), "video/", "video/chunk_seg-", 1)
+	for _, c := range []struct {
+		playlist, uri string
+		size          int
+	}{{"index_video.m3u8", group, 3000}, {"low-latency_video.m3u8", archived, 1000}} {
+		_, body, _ := o.do(t, http.MethodGet, "long", c.playlist, 30)
+		if !strings.Contains(body, "\n"+c.uri+"\n") {
+			t.Errorf("%s does not list %s:\n%s", c.playlist, c.uri, body)
+		}
+		if status, seg, _ := o.do(t, http.MethodGet, "long", c.uri, 100); status != 200 || len(seg) != c.size {
+			t.Errorf("%s: %d, %d bytes, want %d", c.uri, status, len(seg), c.size)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package media
+
+import "time"
+
+// Grouping: an endpoint whose segment duration d is longer than the
+// archived segments' (a channel is archived at the shortest duration of its
+// endpoints) is served groups of consecutive archived segments.
+//
+// The rule is a function of one archived segment and its predecessor only,
+// so every window that lists a segment puts it in the same group, under the
+// same name and number:
+//
+//   - the slot of a segment is ⌊(DecodeTime + Duration/2) / (d × Timescale)⌋:
+//     the d-long interval of the Unix epoch's timeline holding its midpoint.
+//     The midpoint, not the start, keeps a segment in its slot when its start
+//     jitters by a frame (audio segments are cut within one audio frame of
+//     the video's, so tracks group alike unless a slot boundary falls within
+//     that frame of a midpoint);
+//   - a segment starts a group when it does not follow its predecessor
+//     (Follows: a discontinuity, a gap, an init change) or when its slot
+//     differs from its predecessor's;
+//   - a group is named after its first segment (its DecodeTime), lasts the
+//     sum of its segments, and is numbered slot + DiscSeq of its first
+//     segment: +1 per group within a session, and past a discontinuity a
+//     number never reused (the session after it counts one more), skipping
+//     the slots of an outage like the archive's gap numbers.
+//
+// Groups last about d when the archived segments are much shorter than d.
+// A segment longer than d makes a longer group (it may share its slot with
+// the next one), and one covering more than a whole slot besides its own
+// makes the next group skip a number (an EXT-X-GAP entry of no duration in
+// HLS): that only happens when the feed's GOP is longer than d.
+
+// Group is one endpoint segment made of consecutive archived segments.
+type Group struct {
+	// Segment is the group's record: the first member's DecodeTime, Track,
+	// Timescale, InitVersion, DiscSeq, Discontinuity and KeyFrameSize, the
+	// members' total Duration and Size, and the group's number as Seq.
+	Segment
+	// From and To index the members in the slice grouped: segs[From:To].
+	From, To int
+	slot     uint64
+}
+
+// Follows reports whether s continues prev in one run: same track,
+// timescale and init version, the next Seq, starting where prev ends, and
+// no discontinuity.
+func Follows(prev, s *Segment) bool {
+	return !s.Discontinuity && s.Track == prev.Track && s.Timescale == prev.Timescale &&
+		s.InitVersion == prev.InitVersion && s.Seq == prev.Seq+1 && s.DecodeTime == prev.DecodeTime+prev.Duration
+}
+
+// slotTicks is d in ticks of a timescale (at least one tick).
+func slotTicks(d time.Duration, timescale uint32) uint64 {
+	return max(uint64(d)*uint64(timescale)/uint64(time.Second), 1)
+}
+
+// Slot returns the slot of s for groups of duration d: the d-long interval
+// of the epoch's timeline that holds its midpoint (see the rule above Group).
+func Slot(s *Segment, d time.Duration) uint64 {
+	return (s.DecodeTime + s.Duration/2) / slotTicks(d, s.Timescale)
+}
+
+// StartsGroup reports whether s starts a group of duration d when prev is
+// the archived segment before it (nil: none, or unknown).
+func StartsGroup(prev, s *Segment, d time.Duration) bool {
+	return prev == nil || !Follows(prev, s) || Slot(prev, d) != Slot(s, d)
+}
+
+// GroupSegments splits segs (one track, ascending) into groups of duration
+// d. segs[0] is taken to start a group: callers that list a window give a
+// few segments before it and keep the groups from the one holding the
+// window's first segment. Numbers (Seq) strictly increase. The last group
+// may still grow when more segments follow segs (see Group.Full).
+func GroupSegments(segs []Segment, d time.Duration) []Group {
+	var out []Group
+	for i := range segs {
+		s := &segs[i]
+		if i == 0 || StartsGroup(&segs[i-1], s, d) {
+			g := Group{Segment: *s, From: i, To: i + 1, slot: Slot(s, d)}
+			g.Seq = g.slot + s.DiscSeq
+			if n := len(out); n > 0 && g.Seq <= out[n-1].Seq {
+				g.Seq = out[n-1].Seq + 1
+			}
+			out = append(out, g)
+			continue
+		}
+		g := &out[len(out)-1]
+		g.Duration += s.Duration
+		g.Size += s.Size
+		g.To = i + 1
+	}
+	return out
+}
+
+// Full reports whether no segment can join g any more, whatever follows:
+// it ends past its slot (of groups of duration d), so the next segment's
+// midpoint is in another slot.
+func (g *Group) Full(d time.Duration) bool {
+	return g.DecodeTime+g.Duration >= (g.slot+1)*slotTicks(d, g.Timescale)
+}
+
+// GroupRecords returns the records of groups (their Segment fields).
+func GroupRecords(groups []Group) []Segment {
+	out := make([]Segment, len(groups))
+	for i := range groups {
+		out[i] = groups[i].Segment
+	}
+	return out
+}
