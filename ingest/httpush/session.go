@@ -492,15 +492,16 @@ func (ss *session) start() bool {
 		r.base = len(tracks)
 		tracks = append(tracks, r.tracks...)
 	}
-	stream, err := ss.srv.Handler.Publish(ingest.Publication{
-		Group: ss.t.group, Channel: ss.t.channel, Tracks: tracks,
-		RemoteAddr: fmt.Sprintf("input %d", ss.t.input), Protocol: "hls-push",
-	})
-	if errors.Is(err, ingest.ErrBusy) && ss.takeOver() {
-		stream, err = ss.srv.Handler.Publish(ingest.Publication{
+	publish := func() (ingest.Stream, error) {
+		return ss.srv.Handler.Publish(ingest.Publication{
 			Group: ss.t.group, Channel: ss.t.channel, Tracks: tracks,
 			RemoteAddr: fmt.Sprintf("input %d", ss.t.input), Protocol: "hls-push",
+			Takeover: ss.continues(rs),
 		})
+	}
+	stream, err := publish()
+	if errors.Is(err, ingest.ErrBusy) && ss.takeOver() {
+		stream, err = publish()
 	}
 	if err != nil {
 		for _, r := range rs {
@@ -522,6 +523,43 @@ func (ss *session) start() bool {
 	}
 	ss.log.Info("push publishing", slog.Int("renditions", len(rs)), slog.String("codecs", describeTracks(tracks)))
 	return true
+}
+
+// continues reports whether a publication of rs takes the channel over
+// from the other input with a timeline that follows it: the other input
+// published the channel last, and rs hold a unit due within
+// failoverAfter of the last one the other handed on, by their program
+// date times (the held segments reach where the other input stopped, at
+// most one segment later). The archive then judges the line-up on its own
+// timeline (archive.Writer.ContinueSession).
+func (ss *session) continues(rs []*rendition) bool {
+	ss.srv.smu.RLock()
+	last := ss.srv.active[ss.key.channel]
+	ss.srv.smu.RUnlock()
+	if last != 3-ss.key.input {
+		return false
+	}
+	pending := make([][]ingest.Unit, len(rs))
+	for i, r := range rs {
+		pending[i] = r.pending
+	}
+	return reaches(pending, ss.srv.lastWritten(ss.key.channel), ss.failoverAfter())
+}
+
+// reaches reports whether a unit of pending is due (ReceivedAt, the
+// program date time timeline) within d of written, before or after.
+func reaches(pending [][]ingest.Unit, written time.Time, d time.Duration) bool {
+	if written.IsZero() {
+		return false
+	}
+	for _, us := range pending {
+		for _, u := range us {
+			if u.ReceivedAt.Sub(written).Abs() <= d {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // flush hands on the pending units of the published renditions in decode
