@@ -135,7 +135,9 @@ func linesUp(st trackState, startUs, tolUs uint64) bool {
 
 // decideContinue decides, at the first segment of a session started by
 // ContinueSession, whether it continues the latest session; if not, it
-// starts a new one. It returns the writer of c's track. w.mu is held.
+// starts a new one. It returns the writer of c's track. w.mu is held; the
+// locks below it are StartSession's, in the same order (Store.enter, then
+// jmu in newSession, released before anything takes Store.mu).
 func (w *Writer) decideContinue(t *trackWriter, c media.Chunk) (*trackWriter, error) {
 	tracks := w.pending
 	w.pending = nil
@@ -156,6 +158,7 @@ func (w *Writer) decideContinue(t *trackWriter, c media.Chunk) (*trackWriter, er
 	}
 	defer w.s.leave()
 	if err := w.newSession(tracks); err != nil {
+		w.tracks = nil // no session: the tentative one is not the archive's
 		return nil, err
 	}
 	return w.track(c.Track)
