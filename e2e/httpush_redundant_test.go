@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"context"
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,9 +15,11 @@ import (
 )
 
 // inputGate stands between an encoder's output and Rewind's push ingest:
-// open, it forwards every request; closed, it swallows the upload and
-// answers 503 (ffmpeg's HLS muxer does not read the answers and goes on),
-// so Rewind sees that input stop or start while the encoder keeps running.
+// open, it forwards every upload (read whole first: ffmpeg closes its
+// connection as soon as an upload is sent, without reading the answer);
+// closed, it swallows the upload and answers 503 (ffmpeg's HLS muxer does
+// not read the answers and goes on), so Rewind sees that input stop or
+// start while the encoder keeps running.
 type inputGate struct {
 	srv  *httptest.Server
 	open atomic.Bool
@@ -27,22 +27,26 @@ type inputGate struct {
 
 func newInputGate(t *testing.T, rw *rewind, open bool) *inputGate {
 	t.Helper()
-	target, err := url.Parse(rw.url("/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
 	g := &inputGate{}
 	g.open.Store(open)
 	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if g.open.Load() {
-			// ffmpeg closes the connection as soon as its upload is sent,
-			// without reading the answer: forward the whole upload anyway.
-			proxy.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+		body, err := io.ReadAll(r.Body)
+		if err != nil || !g.open.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusServiceUnavailable)
+		req, err := http.NewRequest(r.Method, rw.url(r.URL.Path), bytes.NewReader(body))
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		_ = resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
 	}))
 	t.Cleanup(g.srv.Close)
 	return g

@@ -50,6 +50,13 @@ func (h *fakeHandler) Publish(p ingest.Publication) (ingest.Stream, error) {
 	return &lockedStream{h: h, s: s}, nil
 }
 
+// setBusy makes channel refuse publications (ErrBusy) or accept them again.
+func (h *fakeHandler) setBusy(channel string, busy bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.busy[channel] = busy
+}
+
 // streams returns the publications of channel.
 func (h *fakeHandler) streams(channel string) []fakeStream {
 	h.mu.Lock()
@@ -409,18 +416,14 @@ func TestPushBadInput(t *testing.T) {
 // holds its latest segments and publishes once the channel is free.
 func TestPushBusyHeld(t *testing.T) {
 	e := newPushEnv(t, nil)
-	e.h.mu.Lock()
-	e.h.busy["c"] = true
-	e.h.mu.Unlock()
+	e.h.setBusy("c", true)
 	e.mustPut("/in/v1/g/2/c/ts0.ts", fixture(t, "ts0.ts"))
 	e.mustPut("/in/v1/g/2/c/ts1.ts", fixture(t, "ts1.ts"))
 	e.mustPut("/in/v1/g/2/c/ts.m3u8", []byte(tsPlaylist))
 	if ss := e.h.streams("c"); len(ss) != 0 {
 		t.Fatal("published on a busy channel")
 	}
-	e.h.mu.Lock()
-	e.h.busy["c"] = false
-	e.h.mu.Unlock()
+	e.h.setBusy("c", false)
 	e.mustPut("/in/v1/g/2/c/ts.m3u8", []byte(tsPlaylist+"#EXT-X-ENDLIST\n"))
 	ss := e.h.streams("c")
 	if len(ss) != 1 || !ss[0].closed {

@@ -91,8 +91,8 @@ type rendition struct {
 	awaited map[string]time.Time
 	// pending are demuxed units not handed on yet (ReceivedAt set).
 	pending []ingest.Unit
-	// held counts the segments in pending.
-	held int
+	// held are the starts (ns of media time) of the segments in pending.
+	held []int64
 	// horizon is the end, in ns of media time, of the last demuxed segment.
 	horizon int64
 	ended   bool
@@ -468,14 +468,15 @@ func (ss *session) hold(r *rendition, seg *demuxed, s playlistSegment, now time.
 	}
 	r.horizon = max(r.horizon, end+max(int64(s.duration)/4, 1))
 	r.ready++
-	r.held++
-	if ss.stream == nil && r.held > maxHeldSegments {
-		// Waiting (channel busy): keep the latest segments only.
-		cut := r.horizon - int64(maxHeldSegments)*int64(max(s.duration, time.Second))
+	r.held = append(r.held, first)
+	if ss.stream == nil && len(r.held) > maxHeldSegments {
+		// Waiting (channel busy): keep the latest segments only, whole (a
+		// takeover starts on a segment's key frame).
+		r.held = r.held[len(r.held)-maxHeldSegments:]
+		cut := r.held[0]
 		r.pending = slices.DeleteFunc(r.pending, func(u ingest.Unit) bool {
 			return unitNanos(r.tracks, u.DTS, u.Track) < cut
 		})
-		r.held = maxHeldSegments
 	}
 }
 
@@ -626,7 +627,7 @@ func (ss *session) flush(final bool) {
 				keep = append(keep, u)
 			}
 		}
-		r.pending, r.held = keep, 0
+		r.pending, r.held = keep, nil
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].t < out[j].t })
 	var last time.Time

@@ -1,10 +1,12 @@
 package httpush_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/ingest/httpush"
 )
 
@@ -52,5 +54,36 @@ func TestPushTakeoverContinues(t *testing.T) {
 				t.Errorf("input 2's publication: takeover %v, want %v", ss[1].pub.Takeover, tc.takeover)
 			}
 		})
+	}
+}
+
+// TestPushHeldWholeSegments: an input waiting for the channel holds its
+// latest three segments whole, so that a takeover starts on a segment's
+// first key frame (a segment cut in the middle would be lost to the
+// archive, which waits for a key frame).
+func TestPushHeldWholeSegments(t *testing.T) {
+	e := newPushEnv(t, nil)
+	e.h.setBusy("c", true)
+	playlist := "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
+	for i := range 4 {
+		e.mustPut(fmt.Sprintf("/in/v1/g/2/c/seq%d.ts", i), fixture(t, fmt.Sprintf("seq%d.ts", i)))
+		playlist += fmt.Sprintf("#EXTINF:1,\nseq%d.ts\n", i)
+		e.mustPut("/in/v1/g/2/c/s.m3u8", []byte(playlist))
+	}
+	e.h.setBusy("c", false)
+	e.mustPut("/in/v1/g/2/c/s.m3u8", []byte(playlist+"#EXT-X-ENDLIST\n"))
+	ss := e.h.streams("c")
+	if len(ss) != 1 || !ss[0].closed {
+		t.Fatalf("%d publications, want 1 ended", len(ss))
+	}
+	var video []ingest.Unit
+	for _, u := range ss[0].units {
+		if u.Track == 0 {
+			video = append(video, u)
+		}
+	}
+	if len(video) != 30 || !video[0].Key {
+		t.Errorf("%d video units handed on, the first a key frame: %v; want the 30 of the last 3 segments",
+			len(video), len(video) > 0 && video[0].Key)
 	}
 }
