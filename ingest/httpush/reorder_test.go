@@ -105,3 +105,39 @@ func TestPushLostSegment(t *testing.T) {
 	}
 	checkUnits(t, ss[0]) // ts0 and ts1, each once
 }
+
+// TestPushEndsWhileWaiting: a session that ends (no upload for the idle
+// timeout) while segments wait for a missing earlier one archives them
+// without it.
+func TestPushEndsWhileWaiting(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 12, 2, 15, 4, 40, 0, time.UTC)}
+	e := newPushEnv(t, func(s *httpush.Server) {
+		s.Now = clock.Now
+		s.IdleTimeout = time.Second
+	})
+	playlist := "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
+	for i := range 4 {
+		playlist += fmt.Sprintf("#EXTINF:1,\nseq%d.ts\n", i)
+		if i != 2 { // seq2 never comes
+			e.mustPut(fmt.Sprintf("/in/v1/g/1/c/seq%d.ts", i), fixture(t, fmt.Sprintf("seq%d.ts", i)))
+		}
+		e.mustPut("/in/v1/g/1/c/s.m3u8", []byte(playlist))
+	}
+	clock.advance(2 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for ss := e.h.streams("c"); len(ss) != 1 || !ss[0].closed; ss = e.h.streams("c") {
+		if time.Now().After(deadline) {
+			t.Fatalf("session not ended 5 s after the idle timeout: %d publications", len(ss))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	video := 0
+	for _, u := range e.h.streams("c")[0].units {
+		if u.Track == 0 {
+			video++
+		}
+	}
+	if video != 30 {
+		t.Errorf("%d video units handed on, want the 30 of seq0, seq1 and seq3", video)
+	}
+}

@@ -655,10 +655,11 @@ func (ss *session) finish(reason string) {
 		return
 	}
 	ss.ended = true
+	// What was waiting for a missing segment is archived without it.
+	for _, r := range ss.sortedRenditions() {
+		ss.demuxListed(r, ss.srv.Now(), true)
+	}
 	if ss.stream == nil {
-		for _, r := range ss.rends {
-			ss.demuxListed(r, ss.srv.Now(), true)
-		}
 		ss.start()
 	}
 	if ss.stream != nil {
