@@ -193,3 +193,17 @@ func checkLogEnd(t testing.TB, what string, size, segEnd int64) {
 		t.Fatalf("%s: log size %d, want the 4 KiB boundary after the trailer of the segment ending at %d", what, size, segEnd)
 	}
 }
+
+// startWriter opens the writer of the test channel ch and starts a
+// session of ts.
+func startWriter(t testing.TB, s *archive.Store, ts []media.TrackInfo) *archive.Writer {
+	t.Helper()
+	w, err := s.OpenWriter(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartSession(ts); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}

@@ -640,17 +640,7 @@ func TestJournalCompaction(t *testing.T) {
 	if err := s.PutResource("channel", "live/after", []byte("{}")); err != nil { // appends still work
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	want := dumpIndex(t, dir)
-	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
-		t.Fatal(err)
-	}
-	if err := openClose(rebuildCfg(dir, nil)); err != nil {
-		t.Fatal(err)
-	}
-	diffMaps(t, "index", dumpIndex(t, dir), want)
+	checkRebuildIdentical(t, s, dir)
 }
 
 // TestJournalLockOrder: new channels (Store.mu, then the journal lock) and
@@ -745,4 +735,59 @@ func TestQuarantineFailureKeepsBytes(t *testing.T) {
 	if after, _ := os.Stat(log); after.Size() >= fi.Size() {
 		t.Errorf("tail still in the log: %d bytes", after.Size())
 	}
+}
+
+// TestRebuildContinuedIsIdentical: the index of a session continued by a
+// second writer (a redundant input's takeover), rebuilt from the logs and
+// the journal, holds exactly the keys and values of the original.
+func TestRebuildContinuedIsIdentical(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(rebuildCfg(dir, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i, start := range []func(*Writer) error{
+		func(w *Writer) error { return w.StartSession(rTracks(1, true)) },
+		func(w *Writer) error { return w.ContinueSession(rTracks(1, true)) },
+	} {
+		w, err := s.OpenWriter("live/a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := start(w); err != nil {
+			t.Fatal(err)
+		}
+		for j := range 4 { // 8 s per writer: the second rolls to new logs
+			at := rt0.Add(time.Duration(4*i+j) * 2 * time.Second)
+			rSegment(t, w, 0, 90000, at, 2)
+			rSegment(t, w, 1, 48000, at, 1)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segs, err := s.Segments("live/a", "video", rt0, rt0.Add(time.Hour), 0)
+	if err != nil || len(segs) != 8 || segs[4].Discontinuity || segs[4].InitVersion != 1 {
+		t.Fatalf("continued session: %+v %v", segs, err)
+	}
+	checkRebuildIdentical(t, s, dir)
+}
+
+// checkRebuildIdentical closes s, removes its index and requires the
+// index rebuilt from the logs and the journal to hold the same keys and
+// values.
+func checkRebuildIdentical(t *testing.T, s *Store, dir string) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := dumpIndex(t, dir)
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	if err := openClose(rebuildCfg(dir, nil)); err != nil {
+		t.Fatal(err)
+	}
+	diffMaps(t, "index", dumpIndex(t, dir), want)
 }

@@ -37,6 +37,11 @@ func TestCrashChild(t *testing.T) {
 	writeSegment(t, w, 1, audioTS, t0, segDur, 2)
 	writeChunks(t, w, 0, videoTS, t0.Add(3*segDur), 2)
 	writeChunks(t, w, 1, audioTS, t0.Add(time.Hour), 2) // rolls to a new log
+	killSelf(t)
+}
+
+// killSelf ends a crash child with SIGKILL.
+func killSelf(t *testing.T) {
 	p, err := os.FindProcess(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
@@ -46,18 +51,26 @@ func TestCrashChild(t *testing.T) {
 	t.Fatal("still alive")
 }
 
-func TestCrashRecovery(t *testing.T) {
-	if os.Getenv(crashEnv) != "" {
-		t.Skip("in the child")
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+// runCrashChild runs the test named child in a new process recording into
+// dir (named by the environment variable env) and requires it to die
+// killed, mid-segment.
+func runCrashChild(t *testing.T, child, env, dir string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+child+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"="+dir)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.Exited() || strings.Contains(string(out), "FAIL") {
 		t.Fatalf("child did not die mid-segment: %v\n%s", err, out)
 	}
+}
+
+func TestCrashRecovery(t *testing.T) {
+	if os.Getenv(crashEnv) != "" {
+		t.Skip("in the child")
+	}
+	dir := t.TempDir()
+	runCrashChild(t, "TestCrashChild", crashEnv, dir)
 
 	media := filepath.Join(dir, "media")
 	before := dirFiles(t, media)
@@ -133,13 +146,7 @@ func TestCrashRecovery(t *testing.T) {
 func TestRecoveryDropsEntriesPastEOF(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir, nil)
-	w, err := s.OpenWriter(ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.StartSession(tracks(1)[:1]); err != nil {
-		t.Fatal(err)
-	}
+	w := startWriter(t, s, tracks(1)[:1])
 	for i := range 3 {
 		writeSegment(t, w, 0, videoTS, t0.Add(time.Duration(i)*segDur), segDur, 2)
 	}
@@ -198,4 +205,81 @@ func TestRecoveryDropsEntriesPastEOF(t *testing.T) {
 	if _, err := os.Stat(stray); err != nil {
 		t.Fatal(fmt.Errorf("stray file removed: %w", err))
 	}
+}
+
+const crashContinueEnv = "ARCHIVE_TEST_CRASH_CONTINUE_DIR"
+
+// TestCrashContinueChild is the child process of
+// TestCrashRecoveryContinued: a first writer records 3 video segments, a
+// second one takes over and continues the session with 2 more, starts a
+// third and kills itself with SIGKILL mid-segment.
+func TestCrashContinueChild(t *testing.T) {
+	dir := os.Getenv(crashContinueEnv)
+	if dir == "" {
+		t.Skip("helper process of TestCrashRecoveryContinued")
+	}
+	s := openStore(t, dir, nil)
+	w := startWriter(t, s, tracks(1)[:1])
+	for i := range 3 {
+		writeSegment(t, w, 0, videoTS, t0.Add(time.Duration(i)*segDur), segDur, 2)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.OpenWriter(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ContinueSession(tracks(1)[:1]); err != nil {
+		t.Fatal(err)
+	}
+	for i := 3; i < 5; i++ {
+		writeSegment(t, w, 0, videoTS, t0.Add(time.Duration(i)*segDur), segDur, 2)
+	}
+	writeChunks(t, w, 0, videoTS, t0.Add(5*segDur), 2)
+	killSelf(t)
+}
+
+// TestCrashRecoveryContinued: after a crash during a continued session,
+// recovery, and a rebuild of the index from the logs and the journal (or
+// from the logs alone), give the continued segments back as one session: one discontinuity (the
+// first segment), init version 1 throughout, consecutive Seq numbers.
+func TestCrashRecoveryContinued(t *testing.T) {
+	if os.Getenv(crashContinueEnv) != "" {
+		t.Skip("in the child")
+	}
+	dir := t.TempDir()
+	runCrashChild(t, "TestCrashContinueChild", crashContinueEnv, dir)
+	check := func(what string) {
+		t.Helper()
+		s := openStore(t, dir, nil)
+		defer s.Close()
+		segs := mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 0)
+		if len(segs) != 5 {
+			t.Fatalf("%s: %d segments, want 5", what, len(segs))
+		}
+		for i, seg := range segs {
+			if seg.Seq != uint64(i) || seg.Discontinuity != (i == 0) || seg.InitVersion != 1 || seg.DiscSeq != 0 {
+				t.Errorf("%s: segment %d: %+v, want one session at init version 1", what, i, seg)
+			}
+		}
+		ts, err := s.Tracks(ch)
+		if err != nil || len(ts) != 1 || ts[0].InitVersion != 1 {
+			t.Errorf("%s: tracks %+v %v", what, ts, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("recovered")
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	check("rebuilt")
+	for _, f := range []string{"index", "index.journal"} {
+		if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("rebuilt without the journal")
 }

@@ -30,6 +30,12 @@ type Writer struct {
 	notBefore time.Time
 	// edge holds the parts of the segments in progress (LL-HLS, parts.go).
 	edge *edge
+	// pending, set by ContinueSession, are the tracks of a new session to
+	// start if the first segment does not continue the current one
+	// (continue.go); nil once decided.
+	pending []media.TrackInfo
+	// continueTolUs is the tolerance of that decision, in µs.
+	continueTolUs uint64
 }
 
 var _ media.Sink = (*Writer)(nil)
@@ -129,6 +135,17 @@ func (w *Writer) NotBefore() time.Time {
 func (w *Writer) StartSession(tracks []media.TrackInfo) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if err := w.prepareSession(tracks); err != nil {
+		return err
+	}
+	defer w.s.leave()
+	return w.newSession(tracks)
+}
+
+// prepareSession checks tracks, ends the previous session (discarding its
+// segments in progress, closing its logs) and checks the space. On success
+// the caller holds a Store.enter it must leave. w.mu is held.
+func (w *Writer) prepareSession(tracks []media.TrackInfo) error {
 	if w.closed {
 		return ErrClosed
 	}
@@ -151,16 +168,23 @@ func (w *Writer) StartSession(tracks []media.TrackInfo) error {
 	if err := w.s.enter(); err != nil {
 		return err
 	}
-	defer w.s.leave()
+	w.pending = nil
 	if err := w.closeFiles(); err != nil {
+		w.s.leave()
 		return err
 	}
 	if err := w.s.space.check(true); err != nil {
 		w.tracks = nil
+		w.s.leave()
 		return fmt.Errorf("archive: start session of %q: %w", w.channel, err)
 	}
 	w.tracks = nil
+	return nil
+}
 
+// newSession persists a new session of tracks: new init versions, the
+// journal first. w.mu is held, inside Store.enter.
+func (w *Writer) newSession(tracks []media.TrackInfo) error {
 	var cs channelState
 	tws := make([]*trackWriter, len(tracks))
 	// The journal learns the session and its init versions first. jmu is
@@ -224,6 +248,12 @@ func (w *Writer) WriteChunk(c media.Chunk) error {
 	if err != nil {
 		return err
 	}
+	if c.SegmentStart && w.pending != nil {
+		// The first segment of a takeover decides (continue.go).
+		if t, err = w.decideContinue(t, c); err != nil {
+			return err
+		}
+	}
 	if c.SegmentStart {
 		if err := w.s.space.check(false); err != nil {
 			return errors.Join(err, w.discard(t))
@@ -250,7 +280,7 @@ func (w *Writer) WriteChunk(c media.Chunk) error {
 			}
 			t.file = f
 		}
-		if t.disc && !t.gapDone {
+		if !t.gapDone { // the track's first segment of the session
 			t.state.NextSeq += gapSegments(t.state, startUs)
 			t.gapDone = true
 		}

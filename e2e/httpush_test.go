@@ -331,13 +331,17 @@ func tsPushArgs(seconds string) []string {
 // and 2; input 1 is archived while input 2 waits; when input 1's ffmpeg is
 // killed the channel continues from input 2: hls.js keeps playing through
 // the switch without a fatal error and the archive has no hole longer than
-// one segment.
+// one segment. Their timelines do not line up (input 2 started a second
+// later), so the switch is an EXT-X-DISCONTINUITY to a new init.
 func TestHTTPPushRedundant(t *testing.T) {
 	requireTools(t, "ffmpeg", "ffprobe", "node", "chromium")
 	t.Parallel()
 	rw := startRewind(t, t.TempDir(), "--auto-provision=false")
 	ingest, hls, _ := pushChannel(t, rw, "push", "red", types.InputTypeHls)
 	one := pushHLS(t, ingest[0]+".m3u8", tsPushArgs("60")...)
+	// Input 2's encoder starts a second later: its segments start half a
+	// segment after input 1's, so its timeline does not line up.
+	time.Sleep(time.Second)
 	two := pushHLS(t, ingest[1]+".m3u8", tsPushArgs("60")...)
 	media := strings.TrimSuffix(hls, "hls.m3u8") + "hls_video.m3u8"
 	waitFor(t, 30*time.Second, "3 pushed segments archived", func() bool {
@@ -362,13 +366,7 @@ func TestHTTPPushRedundant(t *testing.T) {
 	if err, logs, exited := two.wait(0); exited {
 		t.Fatalf("input 2's ffmpeg exited: %v\n%s", err, logs)
 	}
-	var before, after float64
-	for _, s := range res.Samples {
-		after = max(after, s.CurrentTime)
-		if s.T < 8000 {
-			before = max(before, s.CurrentTime)
-		}
-	}
+	before, after := res.playheadAround(8000)
 	if res.Done.Fatal || after-before < 10 {
 		t.Errorf("hls.js across the failover: %.2f s before the kill, %.2f s at the end, fatal %v %q; errors: %s",
 			before, after, res.Done.Fatal, res.Done.Reason, res.errorText())
@@ -377,7 +375,8 @@ func TestHTTPPushRedundant(t *testing.T) {
 	var maxHole float64
 	for i := 1; i < len(p.segments); i++ {
 		prev, s := p.segments[i-1], p.segments[i]
-		hole := s.pdt.Sub(prev.pdt).Seconds() - prev.duration + s.gapBefore
+		// The program date time after EXT-X-GAP segments already counts them.
+		hole := max(s.pdt.Sub(prev.pdt).Seconds()-prev.duration, s.gapBefore)
 		maxHole = max(maxHole, hole)
 	}
 	if last := p.segments[len(p.segments)-1]; last.pdt.Before(killed.Add(4 * time.Second)) {
@@ -385,6 +384,17 @@ func TestHTTPPushRedundant(t *testing.T) {
 	}
 	if maxHole > 2.1 {
 		t.Errorf("archive hole of %.2f s across the failover, want at most one segment (2 s)", maxHole)
+	}
+	// Misaligned timelines: the switch is one discontinuity, to a new init.
+	var discs []string
+	for _, s := range p.segments {
+		if s.discontinuity {
+			discs = append(discs, s.pdt.Format(time.StampMilli)+" "+s.mapURI)
+		}
+	}
+	if last := p.segments[len(p.segments)-1]; len(discs) != 1 || last.mapURI == p.segments[0].mapURI {
+		t.Errorf("discontinuities %q (init %s, then %s), want one at the switch, to a new init version",
+			discs, p.segments[0].mapURI, last.mapURI)
 	}
 	t.Logf("largest hole %.2f s; %d segments", maxHole, len(p.segments))
 }

@@ -77,6 +77,12 @@ type Publication struct {
 	RemoteAddr string
 	// Protocol is "rtsp" (later "srt", "hls-push"...).
 	Protocol string
+	// Takeover: the publication takes the channel over from a redundant
+	// input that stopped, and its timeline follows that input's. The
+	// archive then continues the channel's session when the tracks are the
+	// same and the first segment starts where the archive ended (or one
+	// segment later), instead of starting a new one (a discontinuity).
+	Takeover bool
 }
 
 // Handler receives publications. It is implemented downstream.

@@ -241,18 +241,20 @@ func TestAnchor(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		notBefore time.Time
-		want      time.Time
+		// want is the first video segment's start, in ticks.
+		want uint64
 	}{
-		{"receive time", time.Time{}, t0},
-		{"not before in the past", t0.Add(-time.Hour), t0},
-		{"not before later", t0.Add(time.Hour), t0.Add(time.Hour)},
+		{"receive time", time.Time{}, media.TimeToTicks(t0, 90000) + keyPTS},
+		{"not before in the past", t0.Add(-time.Hour), media.TimeToTicks(t0, 90000) + keyPTS},
+		// The first segment starts at NotBefore (rounded up to a tick of
+		// 48 kHz audio), where the archive ended: a takeover continues it.
+		{"not before later", t0.Add(time.Hour), media.TimeToTicks(t0.Add(time.Hour), 90000)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sink := runFeed(t, packager.Config{NotBefore: tc.notBefore}, fd, -1)
 			segs := sink.segments(t)
-			want := media.TimeToTicks(tc.want, 90000) + keyPTS
-			if got := segs[videoTrack][0].end.DecodeTime; got != want {
-				t.Errorf("first video segment at %d, want %d", got, want)
+			if got := segs[videoTrack][0].end.DecodeTime; got < tc.want || got > tc.want+2 {
+				t.Errorf("first video segment at %d, want %d (+2 ticks of rounding)", got, tc.want)
 			}
 			if tc.notBefore.After(t0) && segs[audioTrack][0].end.DecodeTime < media.TimeToTicks(tc.notBefore, aacRate) {
 				t.Error("audio starts before NotBefore")

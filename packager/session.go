@@ -34,8 +34,9 @@ const (
 // init segments, chunks and segment ends delivered to a [media.Sink].
 //
 // Time: the session origin is the earliest first DTS among the tracks, mapped
-// to the receive time of the first unit (moved to Config.NotBefore if
-// earlier); every decode time is base + (DTS - origin) in the track's
+// to the receive time of the first unit (moved later when the first
+// packaged sample would start before Config.NotBefore, so that it starts
+// there); every decode time is base + (DTS - origin) in the track's
 // timescale, base being the anchor in ticks since the Unix epoch. Video
 // decode times are shifted by a constant so the first key frame has a zero
 // composition offset. Decode times never go backwards and are contiguous
@@ -243,17 +244,11 @@ func (p *Packager) start() error {
 	// The first unit received was complete at its receive time.
 	u0 := p.pre[0]
 	o.anchor = u0.ReceivedAt.Add(-o.durationTo(u0.DTS, p.tracks[u0.Track].cfg.clockRate))
-	if o.anchor.Before(p.cfg.NotBefore) {
-		o.anchor = p.cfg.NotBefore
-	}
-	infos := make([]media.TrackInfo, len(p.tracks))
-	for i, t := range p.tracks {
+	var tick time.Duration // the longest tick of the tracks' timescales
+	for _, t := range p.tracks {
 		ts := t.cfg.info.Timescale
 		t.clk = clock{rate: t.cfg.clockRate, timescale: ts, origin: o.in(t.cfg.clockRate)}
-		t.seg.base = media.TimeToTicks(o.anchor, ts)
-		t.seg.partTicks = durationTicks(p.cfg.PartDuration, ts)
-		t.segTicks = durationTicks(p.cfg.SegmentDuration, ts)
-		infos[i] = t.cfg.info
+		tick = max(tick, (time.Second+time.Duration(ts)-1)/time.Duration(ts))
 	}
 	d := p.driver
 	if d.video {
@@ -266,6 +261,22 @@ func (p *Packager) start() error {
 				break
 			}
 		}
+	}
+	// The first packaged sample (the driver's, at driverStart: earlier
+	// samples are dropped) starts at NotBefore or later; within a tick, so
+	// that a session that takes over where the archive ended continues
+	// its timeline.
+	startDur := time.Duration(mulDiv(int64(p.driverStart), int64(time.Second), int64(d.cfg.info.Timescale)))
+	if first := o.anchor.Add(startDur); first.Before(p.cfg.NotBefore) {
+		o.anchor = p.cfg.NotBefore.Add(tick - startDur)
+	}
+	infos := make([]media.TrackInfo, len(p.tracks))
+	for i, t := range p.tracks {
+		ts := t.cfg.info.Timescale
+		t.seg.base = media.TimeToTicks(o.anchor, ts)
+		t.seg.partTicks = durationTicks(p.cfg.PartDuration, ts)
+		t.segTicks = durationTicks(p.cfg.SegmentDuration, ts)
+		infos[i] = t.cfg.info
 	}
 	p.log.Debug("packaging session starts", slog.Time("anchor", o.anchor), slog.Int("tracks", len(infos)))
 	if err := p.sink.StartSession(infos); err != nil {

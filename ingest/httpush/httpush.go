@@ -267,6 +267,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The encoder started over after EXT-X-ENDLIST: a new session.
 		err = s.replace(key, ss, t, inputType == InputCMAF).upload(t.file, body, s.Now())
 	}
+	if errors.Is(err, errDuplicate) {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if err != nil {
 		s.refuse(w, r, err)
 		return

@@ -3,6 +3,7 @@ package httpush
 import (
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -53,6 +54,8 @@ type session struct {
 	published    []*rendition
 	ended        bool
 	busyLogged   bool
+	// skipped collects the segments given up on by a playlist's processing.
+	skipped []string
 	// cmaf: CMAF ingest (DASH-IF Interface 1): no playlists; each upload is
 	// an init or media segment of the track stream named by its path
 	// (cmafStream), archived as soon as it is complete.
@@ -80,10 +83,16 @@ type rendition struct {
 	listed []playlistSegment
 	// done are the segment URIs archived, skipped or refused.
 	done map[string]bool
+	// sums are the checksums of the archived uploads (an identical
+	// re-upload is acknowledged, not refused).
+	sums map[string]uint64
+	// awaited: when a listed segment not uploaded was first seen with a
+	// later one uploaded (it is skipped reorderGrace after).
+	awaited map[string]time.Time
 	// pending are demuxed units not handed on yet (ReceivedAt set).
 	pending []ingest.Unit
-	// held counts the segments in pending.
-	held int
+	// held are the starts (ns of media time) of the segments in pending.
+	held []int64
 	// horizon is the end, in ns of media time, of the last demuxed segment.
 	horizon int64
 	ended   bool
@@ -179,7 +188,14 @@ func (ss *session) upload(file string, body []byte, now time.Time) error {
 	if ss.cmaf {
 		return ss.onCMAF(file, body, now)
 	}
-	if ss.isDone(file) {
+	if r := ss.doneIn(file); r != nil {
+		sum, archived := r.sums[file]
+		switch {
+		case archived && sum == checksum(body):
+			return fmt.Errorf("%s: %w", file, errDuplicate)
+		case archived:
+			return fmt.Errorf("%s: %w", file, errReupload)
+		}
 		return fmt.Errorf("%s: %w", file, errLate)
 	}
 	if len(ss.uploads) >= maxWaitingUploads {
@@ -222,15 +238,23 @@ func (ss *session) upload(file string, body []byte, now time.Time) error {
 	return nil
 }
 
-// isDone reports whether a segment of file's name was already handled.
-func (ss *session) isDone(file string) bool {
+// doneIn returns the rendition that already handled a segment of file's
+// name, or nil.
+func (ss *session) doneIn(file string) *rendition {
 	for _, r := range ss.rends {
 		if r.done[file] {
-			return true
+			return r
 		}
 	}
-	return false
+	return nil
 }
+
+// checksum identifies an upload's bytes (CRC-32C and length).
+func checksum(body []byte) uint64 {
+	return uint64(crc32.Checksum(body, castagnoli))<<32 | uint64(uint32(len(body)))
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // owner returns the rendition whose playlist lists file, or nil.
 func (ss *session) owner(file string) *rendition {
@@ -278,30 +302,14 @@ func (ss *session) onPlaylist(file string, body []byte, now time.Time) error {
 		ss.targetDurNs.Store(int64(pl.targetDuration))
 	}
 	r.listed = pl.segments
-	// Segments listed before one that arrived, but never uploaded, are holes.
-	// (Only after the first segment this session received: a new session
-	// joins a playlist that lists older segments.)
-	var missing []string
-	first, last := -1, -1
-	for i, s := range pl.segments {
-		if ss.uploads[s.uri] != nil || r.done[s.uri] {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	for i := first + 1; first >= 0 && i < last; i++ {
-		if s := pl.segments[i]; ss.uploads[s.uri] == nil && !r.done[s.uri] {
-			missing = append(missing, s.uri)
-		}
-	}
 	if pl.ended {
 		r.ended = true
 	}
+	// Segments this playlist's processing gave up waiting for are holes.
+	ss.skipped = ss.skipped[:0]
 	ss.process(now)
-	if len(missing) > 0 {
-		return fmt.Errorf("%s: %w: %s", file, errMissingSegments, strings.Join(missing, ", "))
+	if len(ss.skipped) > 0 {
+		return fmt.Errorf("%s: %w: %s", file, errMissingSegments, strings.Join(ss.skipped, ", "))
 	}
 	return nil
 }
@@ -309,7 +317,8 @@ func (ss *session) onPlaylist(file string, body []byte, now time.Time) error {
 func (ss *session) rendition(uri string) *rendition {
 	r := ss.rends[uri]
 	if r == nil {
-		r = &rendition{uri: uri, base: -1, done: map[string]bool{}}
+		r = &rendition{uri: uri, base: -1, done: map[string]bool{}, sums: map[string]uint64{},
+			awaited: map[string]time.Time{}}
 		ss.rends[uri] = r
 	}
 	return r
@@ -341,7 +350,7 @@ func (ss *session) allEnded() bool {
 // inits) in playlist order, then starts the publication or hands units on.
 func (ss *session) process(now time.Time) {
 	for _, r := range ss.sortedRenditions() {
-		ss.demuxListed(r, now)
+		ss.demuxListed(r, now, false)
 		if ss.cmaf {
 			// Track streams list each segment once, as it arrives.
 			r.listed = slices.DeleteFunc(r.listed, func(s playlistSegment) bool { return r.done[s.uri] })
@@ -356,21 +365,43 @@ func (ss *session) process(now time.Time) {
 	}
 }
 
-// demuxListed moves the listed, uploaded segments of r into r.pending.
-func (ss *session) demuxListed(r *rendition, now time.Time) {
+// demuxListed moves the listed, uploaded segments of r into r.pending, in
+// playlist order. A listed segment not uploaded while a later one is
+// waits reorderGrace (uploads of one encoder may complete out of order on
+// a loaded server), then is skipped for good; final (the session ends)
+// waits no more.
+func (ss *session) demuxListed(r *rendition, now time.Time, final bool) {
 	for i, s := range r.listed {
 		if r.done[s.uri] {
 			continue
 		}
 		u := ss.uploads[s.uri]
 		if u == nil {
-			// Not uploaded (yet): skipped for good once a later one is here.
 			later := slices.ContainsFunc(r.listed[i+1:], func(l playlistSegment) bool { return ss.uploads[l.uri] != nil })
-			if later && r.ready > 0 {
-				r.done[s.uri] = true
+			if !later {
+				continue
+			}
+			since, ok := r.awaited[s.uri]
+			if !ok {
+				r.awaited[s.uri], since = now, now
+			}
+			if !final && now.Sub(since) < ss.reorderGrace() {
+				return
+			}
+			r.done[s.uri] = true
+			delete(r.awaited, s.uri)
+			// (Before the first segment this session received, the listed
+			// ones are older than the session: not holes.)
+			if r.ready > 0 {
 				ss.log.Warn("segment listed but not uploaded: skipped", slog.String("segment", s.uri))
+				ss.skipped = append(ss.skipped, s.uri)
 			}
 			continue
+		}
+		if since, ok := r.awaited[s.uri]; ok {
+			delete(r.awaited, s.uri)
+			ss.log.Debug("segment completed after a later one: archived in playlist order",
+				slog.String("segment", s.uri), slog.Duration("waited", now.Sub(since)))
 		}
 		seg := u.seg
 		if seg == nil {
@@ -394,8 +425,15 @@ func (ss *session) demuxListed(r *rendition, now time.Time) {
 			continue
 		}
 		ss.hold(r, seg, s, now)
+		r.sums[s.uri] = checksum(u.body)
 		ss.drop(r, s.uri)
 	}
+}
+
+// reorderGrace is how long a listed segment not uploaded is waited for
+// once a later one is here: the target duration, at least a second.
+func (ss *session) reorderGrace() time.Duration {
+	return max(time.Duration(ss.targetDurNs.Load()), time.Second)
 }
 
 func (ss *session) drop(r *rendition, uri string) {
@@ -430,14 +468,15 @@ func (ss *session) hold(r *rendition, seg *demuxed, s playlistSegment, now time.
 	}
 	r.horizon = max(r.horizon, end+max(int64(s.duration)/4, 1))
 	r.ready++
-	r.held++
-	if ss.stream == nil && r.held > maxHeldSegments {
-		// Waiting (channel busy): keep the latest segments only.
-		cut := r.horizon - int64(maxHeldSegments)*int64(max(s.duration, time.Second))
+	r.held = append(r.held, first)
+	if ss.stream == nil && len(r.held) > maxHeldSegments {
+		// Waiting (channel busy): keep the latest segments only, whole (a
+		// takeover starts on a segment's key frame).
+		r.held = r.held[len(r.held)-maxHeldSegments:]
+		cut := r.held[0]
 		r.pending = slices.DeleteFunc(r.pending, func(u ingest.Unit) bool {
 			return unitNanos(r.tracks, u.DTS, u.Track) < cut
 		})
-		r.held = maxHeldSegments
 	}
 }
 
@@ -492,15 +531,16 @@ func (ss *session) start() bool {
 		r.base = len(tracks)
 		tracks = append(tracks, r.tracks...)
 	}
-	stream, err := ss.srv.Handler.Publish(ingest.Publication{
-		Group: ss.t.group, Channel: ss.t.channel, Tracks: tracks,
-		RemoteAddr: fmt.Sprintf("input %d", ss.t.input), Protocol: "hls-push",
-	})
-	if errors.Is(err, ingest.ErrBusy) && ss.takeOver() {
-		stream, err = ss.srv.Handler.Publish(ingest.Publication{
+	publish := func() (ingest.Stream, error) {
+		return ss.srv.Handler.Publish(ingest.Publication{
 			Group: ss.t.group, Channel: ss.t.channel, Tracks: tracks,
 			RemoteAddr: fmt.Sprintf("input %d", ss.t.input), Protocol: "hls-push",
+			Takeover: ss.continues(rs),
 		})
+	}
+	stream, err := publish()
+	if errors.Is(err, ingest.ErrBusy) && ss.takeOver() {
+		stream, err = publish()
 	}
 	if err != nil {
 		for _, r := range rs {
@@ -522,6 +562,43 @@ func (ss *session) start() bool {
 	}
 	ss.log.Info("push publishing", slog.Int("renditions", len(rs)), slog.String("codecs", describeTracks(tracks)))
 	return true
+}
+
+// continues reports whether a publication of rs takes the channel over
+// from the other input with a timeline that follows it: the other input
+// published the channel last, and rs hold a unit due within
+// failoverAfter of the last one the other handed on, by their program
+// date times (the held segments reach where the other input stopped, at
+// most one segment later). The archive then judges the line-up on its own
+// timeline (archive.Writer.ContinueSession).
+func (ss *session) continues(rs []*rendition) bool {
+	ss.srv.smu.RLock()
+	last := ss.srv.active[ss.key.channel]
+	ss.srv.smu.RUnlock()
+	if last != 3-ss.key.input {
+		return false
+	}
+	pending := make([][]ingest.Unit, len(rs))
+	for i, r := range rs {
+		pending[i] = r.pending
+	}
+	return reaches(pending, ss.srv.lastWritten(ss.key.channel), ss.failoverAfter())
+}
+
+// reaches reports whether a unit of pending is due (ReceivedAt, the
+// program date time timeline) within d of written, before or after.
+func reaches(pending [][]ingest.Unit, written time.Time, d time.Duration) bool {
+	if written.IsZero() {
+		return false
+	}
+	for _, us := range pending {
+		for _, u := range us {
+			if u.ReceivedAt.Sub(written).Abs() <= d {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // flush hands on the pending units of the published renditions in decode
@@ -550,7 +627,7 @@ func (ss *session) flush(final bool) {
 				keep = append(keep, u)
 			}
 		}
-		r.pending, r.held = keep, 0
+		r.pending, r.held = keep, nil
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].t < out[j].t })
 	var last time.Time
@@ -578,10 +655,11 @@ func (ss *session) finish(reason string) {
 		return
 	}
 	ss.ended = true
+	// What was waiting for a missing segment is archived without it.
+	for _, r := range ss.sortedRenditions() {
+		ss.demuxListed(r, ss.srv.Now(), true)
+	}
 	if ss.stream == nil {
-		for _, r := range ss.rends {
-			ss.demuxListed(r, ss.srv.Now())
-		}
 		ss.start()
 	}
 	if ss.stream != nil {

@@ -24,8 +24,17 @@ func (e *statusError) Unwrap() error { return e.err }
 // uploaded although later ones were.
 var errMissingSegments = errors.New("playlist references segments never uploaded")
 
-// errLate: a segment arrived after a later segment of its rendition was archived.
+// errLate: a segment arrived after a later segment of its rendition was
+// archived (it was waited for, then skipped).
 var errLate = errors.New("segment arrived after a later one was archived")
+
+// errReupload: a segment uploaded again with other bytes than the ones
+// archived under its name.
+var errReupload = errors.New("a segment of that name was already archived with other bytes")
+
+// errDuplicate: an upload identical to a segment already archived (an
+// encoder's retry after a failed close): acknowledged, nothing to do.
+var errDuplicate = errors.New("identical to the segment already archived")
 
 // statusOf maps an error to the HTTP status of the refusal, in one place.
 func statusOf(err error) int {
@@ -35,7 +44,7 @@ func statusOf(err error) int {
 		return se.code
 	case errors.Is(err, ingest.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ingest.ErrBusy), errors.Is(err, errLate):
+	case errors.Is(err, ingest.ErrBusy), errors.Is(err, errLate), errors.Is(err, errReupload):
 		return http.StatusConflict
 	case errors.Is(err, errUnsupported):
 		return http.StatusUnsupportedMediaType

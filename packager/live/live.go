@@ -124,9 +124,13 @@ func (r *Router) Publish(p ingest.Publication) (ingest.Stream, error) {
 		return nil, err
 	}
 	tracks := p.Tracks
+	var sink media.Sink = w
+	if c, ok := w.(Continuer); ok && p.Takeover {
+		sink = &takeoverSink{Writer: w, c: c}
+	}
 	newPackager := func() (*packager.Packager, error) {
 		cfg := packager.Config{SegmentDuration: segDur, PartDuration: r.PartDuration, NotBefore: w.NotBefore()}
-		return packager.New(cfg, tracks, w, log)
+		return packager.New(cfg, tracks, sink, log)
 	}
 	pk, err := newPackager()
 	if err != nil {
