@@ -189,6 +189,18 @@ func TestSegmentRecordRoundTrip(t *testing.T) {
 	if err := got.unmarshal(v1); err != nil || got != want {
 		t.Fatalf("version 1 record: %+v %v, want %+v", got, err, want)
 	}
+	// The contiguity flag (logs with skip trailers) round-trips; records
+	// written before it read as not contiguous.
+	r.Contiguous = true
+	b := r.marshal()
+	if err := got.unmarshal(b); err != nil || got != r {
+		t.Fatalf("contiguous record: %+v %v, want %+v", got, err, r)
+	}
+	b[1] &^= flagContiguous
+	r.Contiguous = false
+	if err := got.unmarshal(b); err != nil || got != r {
+		t.Fatalf("record without the contiguity flag: %+v %v, want %+v", got, err, r)
+	}
 	if err := got.unmarshal(r.marshal()[:10]); err == nil {
 		t.Fatal("short record accepted")
 	}

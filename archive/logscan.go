@@ -25,10 +25,11 @@ type logScan struct {
 }
 
 // scanLog finds the self-described segments of a log in [from, size): a
-// segment is the bytes between a 4 KiB boundary and an rwnd trailer that
-// names that start and that size, and whose CRC matches them. Trailers are
-// found by their box type, so the scan does not depend on the segments'
-// own box structure, and damaged bytes only lose the segments they touch.
+// segment is the bytes between a 4 KiB boundary and a trailer (skip, or
+// rwnd in old logs) that names that start and that size, and whose CRC
+// matches them. Trailers are found by their box type, so the scan does not
+// depend on the segments' own box structure, and damaged bytes only lose
+// the segments they touch.
 func scanLog(r io.ReaderAt, from, size int64) logScan {
 	sc := logScan{end: from}
 	const window = 1 << 20
@@ -40,7 +41,7 @@ func scanLog(r io.ReaderAt, from, size int64) logScan {
 		}
 		next := w + int64(max(n-7, 1)) // windows overlap by a box header
 		for i := 0; ; {
-			j := bytes.Index(buf[i:n], trailerType[:])
+			j := indexTrailerType(buf[i:n])
 			if j < 0 {
 				break
 			}
@@ -70,12 +71,22 @@ func scanLog(r io.ReaderAt, from, size int64) logScan {
 	return sc
 }
 
-// checkTrailer checks a candidate rwnd box at h: a valid trailer of a
+// indexTrailerType returns the index of the first trailer box type (of any
+// version) in b, or -1.
+func indexTrailerType(b []byte) int {
+	j := bytes.Index(b, trailerType[:])
+	if k := bytes.Index(b, oldTrailerType[:]); k >= 0 && (j < 0 || k < j) {
+		j = k
+	}
+	return j
+}
+
+// checkTrailer checks a candidate trailer box at h: a valid trailer of a
 // segment starting on a 4 KiB boundary at or after notBefore and ending at
 // h, whose bytes match its CRC.
 func checkTrailer(r io.ReaderAt, h, notBefore, size int64) *scannedSegment {
 	bs, typ, ok := boxHeader(r, h, size)
-	if !ok || typ != trailerType || bs > maxTrailerLen {
+	if !ok || !isTrailerType(typ) || bs > maxTrailerLen {
 		return nil
 	}
 	b := make([]byte, bs)
@@ -134,7 +145,7 @@ func paddingEnd(r io.ReaderAt, off, size int64) int64 {
 // segment ending at off (off itself if there is no valid trailer).
 func trailerEnd(r io.ReaderAt, off, size int64) int64 {
 	bs, typ, ok := boxHeader(r, off, size)
-	if !ok || typ != trailerType || bs > maxTrailerLen {
+	if !ok || !isTrailerType(typ) || bs > maxTrailerLen {
 		return off
 	}
 	b := make([]byte, bs)

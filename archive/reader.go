@@ -272,33 +272,17 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 	)
 	err := s.view(channel, func(txn *badger.Txn, cid uint32) error {
 		id = cid
-		var st trackState
-		ok, err := getJSON(txn, trackStateKey(id, track), &st)
+		st, err := segmentTrackState(txn, id, track)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return ErrNotFound
+		rec, startUs, err = findSegment(txn, id, track, &st, decodeTime)
+		if err != nil {
+			return err
 		}
-		for _, ts := range st.Timescales {
-			startUs = ticksToMicros(decodeTime, ts)
-			item, err := txn.Get(segmentKey(id, track, startUs))
-			if errors.Is(err, badger.ErrKeyNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if err := item.Value(rec.unmarshal); err != nil {
-				return err
-			}
-			if rec.DecodeTime == decodeTime && rec.Timescale == ts {
-				found = true
-				path = s.logPath(id, track, rec.FileUs, rec.Audio)
-				return nil
-			}
-		}
-		return ErrNotFound
+		found = true
+		path = s.logPath(id, track, rec.FileUs, rec.Audio)
+		return nil
 	})
 	if err != nil {
 		return nil, wrapRead("open segment", err)
@@ -319,6 +303,98 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 		return &Section{File: pf, Offset: 0, Size: rec.Size, Segment: rec.segment(track)}, nil
 	}
 	return sec, err
+}
+
+// segmentTrackState reads the state of a track (ErrNotFound if unknown).
+func segmentTrackState(txn *badger.Txn, id uint32, track string) (trackState, error) {
+	var st trackState
+	ok, err := getJSON(txn, trackStateKey(id, track), &st)
+	if err != nil {
+		return st, err
+	}
+	if !ok {
+		return st, ErrNotFound
+	}
+	return st, nil
+}
+
+// findSegment reads the record of the track's segment starting at
+// decodeTime (in one of the track's timescales), and its key's start µs.
+func findSegment(txn *badger.Txn, id uint32, track string, st *trackState, decodeTime uint64) (segmentRecord, uint64, error) {
+	var rec segmentRecord
+	for _, ts := range st.Timescales {
+		startUs := ticksToMicros(decodeTime, ts)
+		item, err := txn.Get(segmentKey(id, track, startUs))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return rec, 0, err
+		}
+		if err := item.Value(rec.unmarshal); err != nil {
+			return rec, 0, err
+		}
+		if rec.DecodeTime == decodeTime && rec.Timescale == ts {
+			return rec, startUs, nil
+		}
+	}
+	return rec, 0, ErrNotFound
+}
+
+// ErrNotContiguous is what OpenRun returns (errors.Is) when its segments
+// are not one contiguous run of one local log with skip trailers between
+// them: the caller opens them one by one (OpenSegment).
+var ErrNotContiguous = errors.New("archive: segments are not one contiguous run of a log")
+
+// OpenRun opens consecutive segments of a track, starting at decodeTimes
+// (in order, at least one), as one Section: the byte range of their log
+// from the first segment's first byte to the last segment's last byte,
+// with the trailers and padding between them (skip and free boxes, which
+// players ignore: trailer.go). It returns an error matching
+// ErrNotContiguous when that range would hold anything else: segments
+// not consecutive in time and numbering, in different logs (a log roll),
+// written before skip trailers (rwnd ones, segmentRecord.Contiguous), or
+// in a log no longer on local disk (packs). The Section's Segment is the
+// first segment's; its Size is the run's.
+func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, error) {
+	if len(decodeTimes) == 0 {
+		return nil, fmt.Errorf("%w: no segment", ErrNotContiguous)
+	}
+	recs := make([]segmentRecord, len(decodeTimes))
+	var path string
+	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
+		st, err := segmentTrackState(txn, id, track)
+		if err != nil {
+			return err
+		}
+		for i, dt := range decodeTimes {
+			if recs[i], _, err = findSegment(txn, id, track, &st, dt); err != nil {
+				return err
+			}
+		}
+		path = s.logPath(id, track, recs[0].FileUs, recs[0].Audio)
+		return nil
+	})
+	if err != nil {
+		return nil, wrapRead("open run", err)
+	}
+	for i := 1; i < len(recs); i++ {
+		p, r := &recs[i-1], &recs[i]
+		if !p.Contiguous || r.FileUs != p.FileUs || r.Audio != p.Audio || r.Seq != p.Seq+1 ||
+			r.Timescale != p.Timescale || r.DecodeTime != p.DecodeTime+p.Duration || r.Offset < p.Offset+p.Size {
+			return nil, fmt.Errorf("%w: %s/%d and %d", ErrNotContiguous, track, p.DecodeTime, r.DecodeTime)
+		}
+	}
+	sec, err := openSection(path, track, &recs[0])
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %w", ErrNotContiguous, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	last := &recs[len(recs)-1]
+	sec.Size = last.Offset + last.Size - sec.Offset
+	return sec, nil
 }
 
 // openSection opens the log at path for the segment rec. A missing log is

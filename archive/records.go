@@ -29,10 +29,18 @@ type segmentRecord struct {
 	// decode its key frame (media.Segment.KeyFrameSize); 0 when unknown
 	// (version 1 records, written before it was kept).
 	KeyFrameSize uint32
+	// Contiguous: the segment is followed by a version 3 trailer (skip)
+	// and its free padding, and the log's next segment, if any, starts
+	// right after them, so that the log's bytes from this segment through
+	// the next are only boxes players know or skip (trailer.go). Flag
+	// flagContiguous of the flags byte; false in records written before it (their logs
+	// have rwnd trailers).
+	Contiguous bool
 }
 
 // Segment record versions: version 1 (74 bytes) lacks KeyFrameSize;
 // version 2 (78 bytes) appends it. Both are read; version 2 is written.
+// Flags (byte 1) unknown to older readers are ignored by them.
 const (
 	segmentRecordVersion   = 2
 	segmentRecordLen       = 78
@@ -41,6 +49,9 @@ const (
 
 	flagDiscontinuity = 1 << 0
 	flagAudio         = 1 << 1
+	// flagContiguous is a record flag (segmentRecord.Contiguous); bit 2
+	// is left alone as it means "has info" in the trailer's flags.
+	flagContiguous = 1 << 3
 )
 
 func (r *segmentRecord) marshal() []byte {
@@ -51,6 +62,9 @@ func (r *segmentRecord) marshal() []byte {
 	}
 	if r.Audio {
 		b[1] |= flagAudio
+	}
+	if r.Contiguous {
+		b[1] |= flagContiguous
 	}
 	be := binary.BigEndian
 	be.PutUint64(b[2:], r.FileUs)
@@ -76,6 +90,7 @@ func (r *segmentRecord) unmarshal(b []byte) error {
 	*r = segmentRecord{
 		Disc:        b[1]&flagDiscontinuity != 0,
 		Audio:       b[1]&flagAudio != 0,
+		Contiguous:  b[1]&flagContiguous != 0,
 		FileUs:      be.Uint64(b[2:]),
 		Offset:      int64(be.Uint64(b[10:])),
 		Size:        int64(be.Uint64(b[18:])),

@@ -186,6 +186,7 @@ func (s *Store) recoverLog(lp logPathParts, path string, from, size int64) (int6
 		segs = append(segs, seg)
 		end = seg.end
 	}
+	markContiguous(segs)
 	if from == 0 && len(segs) == 0 {
 		f.Close()
 		if err := s.quarantineFile(path, "no self-described segment in the log"); err != nil {
@@ -219,6 +220,18 @@ func (s *Store) recoverLog(lp logPathParts, path string, from, size int64) (int6
 		}
 	}
 	return end, nil
+}
+
+// markContiguous sets segmentRecord.Contiguous on the segments of one log
+// (in log order) that have a version 3 trailer whose padding ends on a
+// 4 KiB boundary where the next segment, if any, starts: what the writer
+// records for the segments it writes, checked here on the bytes.
+func markContiguous(segs []scannedSegment) {
+	for k := range segs {
+		seg := &segs[k]
+		seg.t.rec.Contiguous = seg.t.version == trailerVersion && seg.end%segmentAlign == 0 &&
+			(k+1 == len(segs) || segs[k+1].t.rec.Offset == seg.end)
+	}
 }
 
 // registerChannel records a channel id found in the media folder and in a

@@ -11,21 +11,31 @@ import (
 // rebuilt from the logs alone (see rebuild.go).
 //
 // After the bytes of every segment, in the gap before the next 4 KiB
-// boundary (never part of a served byte range), the writer appends two
-// top-level ISO-BMFF boxes:
+// boundary, the writer appends two top-level ISO-BMFF boxes:
 //
-//	rwnd  the segment trailer: what the segment's index entry holds, the
-//	      channel and track names, a CRC-32C of the segment's bytes and
-//	      (in a log's first segment) the track's TrackInfo with its init
-//	      segment; the box ends with a CRC-32C of itself
+//	skip  the segment trailer (version 3): what the segment's index entry
+//	      holds, the channel and track names, a CRC-32C of the segment's
+//	      bytes and (in a log's first segment) the track's TrackInfo with
+//	      its init segment; the box ends with a CRC-32C of itself
 //	free  padding up to the next 4 KiB boundary, where the next segment
 //	      starts
 //
-// so a log is a plain sequence of boxes (styp moof mdat ... rwnd free styp
-// moof mdat ... rwnd free ...) that players and box dumpers skip through.
+// so a log is a plain sequence of boxes (styp moof mdat ... skip free styp
+// moof mdat ... skip free ...) that players and box dumpers skip through:
+// skip and free are the two box types ISO/IEC 14496-12 defines as ignorable
+// (same semantics), so a byte range of the log covering several segments
+// with the trailers and padding between them is itself a playable run of
+// segments (origin/segdur.go serves a longer segment as one such range when
+// the index marks its members contiguous, segmentRecord.Contiguous).
 //
-// rwnd payload (big-endian), version 2 (version 1, still read, lacks the
-// key-frame size and its channel length follows the segment CRC at 80):
+// Versions 1 and 2 (logs written before version 3, still read) used the box
+// type rwnd, which MSE in Chromium refuses inside a byte range. A skip box
+// is taken for a trailer only with version 3, a valid CRC-32C and sane
+// fields; a rwnd box only with version 1 or 2.
+//
+// Trailer payload (big-endian), versions 2 and 3 (same layout; version 1
+// lacks the key-frame size and its channel length follows the segment CRC
+// at 80):
 //
 //	 8 u8  version
 //	 9 u8  flags: 1 discontinuity, 2 audio, 4 has info
@@ -39,30 +49,39 @@ import (
 //	84 u16 channel length, channel; u8 track length, track;
 //	   u32 info length, info (JSON initRecord, or empty)
 //	end-4 u32 CRC-32C of the box up to here
-var trailerType = [4]byte{'r', 'w', 'n', 'd'}
+var (
+	trailerType    = [4]byte{'s', 'k', 'i', 'p'} // version 3
+	oldTrailerType = [4]byte{'r', 'w', 'n', 'd'} // versions 1 and 2
+)
 
 const (
-	trailerVersion    = 2
-	trailerFixedLen   = 84
+	trailerVersion    = 3
+	trailerV2Version  = 2
+	trailerFixedLen   = 84 // versions 2 and 3
 	trailerV1FixedLen = 80
 	flagHasInfo       = 1 << 2
 	// maxTrailerLen bounds a trailer (names and one init segment).
 	maxTrailerLen = 1 << 20
 )
 
+// isTrailerType reports whether typ is the box type of some trailer
+// version.
+func isTrailerType(typ [4]byte) bool { return typ == trailerType || typ == oldTrailerType }
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// trailer is the decoded rwnd box of one segment.
+// trailer is the decoded trailer box of one segment.
 type trailer struct {
 	rec     segmentRecord // FileUs is not stored (the file's name tells it)
 	channel string
 	track   string
 	crc     uint32 // of the segment's bytes
 	info    []byte // JSON initRecord, or nil
+	version byte   // as parsed (appendTrailer writes trailerVersion)
 }
 
-// appendTrailer appends the rwnd box of t and a free box that pads the log
-// from end (the offset of the rwnd box) to the next 4 KiB boundary.
+// appendTrailer appends the trailer box (skip, version 3) of t and a free box that pads the log
+// from end (the offset of the trailer box) to the next 4 KiB boundary.
 func appendTrailer(b []byte, t *trailer, end int64) []byte {
 	n := trailerFixedLen + 2 + len(t.channel) + 1 + len(t.track) + 4 + len(t.info) + 4
 	start := len(b)
@@ -118,25 +137,26 @@ func appendFree(b []byte, off int64) []byte {
 
 var errBadTrailer = errors.New("archive: malformed segment trailer")
 
-// parseTrailer decodes a whole rwnd box (header included).
+// parseTrailer decodes a whole trailer box (header included): skip with
+// version 3, or rwnd with version 1 or 2.
 func parseTrailer(b []byte) (*trailer, error) {
 	if len(b) < trailerV1FixedLen+2+1+4+4 || binary.BigEndian.Uint32(b) != uint32(len(b)) ||
-		[4]byte(b[4:8]) != trailerType {
+		!isTrailerType([4]byte(b[4:8])) {
 		return nil, errBadTrailer
 	}
 	if sum := binary.BigEndian.Uint32(b[len(b)-4:]); crc32.Checksum(b[:len(b)-4], castagnoli) != sum {
 		return nil, fmt.Errorf("%w: checksum mismatch", errBadTrailer)
 	}
 	fixed := trailerFixedLen
-	switch b[8] {
-	case trailerVersion:
+	switch v, typ := b[8], [4]byte(b[4:8]); {
+	case v == trailerVersion && typ == trailerType, v == trailerV2Version && typ == oldTrailerType:
 		if len(b) < trailerFixedLen+2+1+4+4 {
 			return nil, errBadTrailer
 		}
-	case 1:
+	case v == 1 && typ == oldTrailerType:
 		fixed = trailerV1FixedLen
 	default:
-		return nil, fmt.Errorf("%w: version %d", errBadTrailer, b[8])
+		return nil, fmt.Errorf("%w: version %d in a %s box", errBadTrailer, v, typ[:])
 	}
 	be := binary.BigEndian
 	flags := b[9]
@@ -152,7 +172,7 @@ func parseTrailer(b []byte) (*trailer, error) {
 		DiscSeq:     be.Uint64(b[56:]),
 		InitVersion: be.Uint32(b[64:]),
 		Session:     be.Uint64(b[68:]),
-	}, crc: be.Uint32(b[76:])}
+	}, crc: be.Uint32(b[76:]), version: b[8]}
 	if fixed == trailerFixedLen {
 		t.rec.KeyFrameSize = be.Uint32(b[80:])
 	}

@@ -421,6 +421,9 @@ func (w *Writer) nextRecord(t *trackWriter, e media.SegmentEnd) (segmentRecord, 
 		Session:     w.session,
 		// The first chunk starts the segment: its key frame is the segment's.
 		KeyFrameSize: t.keyFrameSize,
+		// writeTrailer follows it with a skip trailer and padding, and
+		// the log's next segment is appended right after them.
+		Contiguous: true,
 	}
 	if t.disc && st.NextSeq > 0 {
 		st.DiscSeq++ // the track's very first segment starts the numbering at 0

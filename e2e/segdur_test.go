@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -18,8 +19,9 @@ import (
 //   - the 2 s endpoint lists EXTINF 2.0 and S@d 180000 (90 kHz), the 6 s
 //     endpoint EXTINF 6.0 and S@d 540000 for video, and audio segments of
 //     the same lengths, with EXT-X-TARGETDURATION 2 and 6;
-//   - a 6 s segment is the three 2 s segments the other endpoint serves,
-//     one after the other (the first under the same name), and answers
+//   - a 6 s segment is the three 2 s segments the other endpoint serves
+//     (the first under the same name), one byte range of their log with
+//     the trailer and padding boxes (skip, free) between them, and answers
 //     Range requests;
 //     with its init segment ffmpeg decodes 150 frames (6 s at 25 fps);
 //   - hls.js and dash.js play a time-shifted window of each endpoint.
@@ -77,8 +79,10 @@ func TestSegmentDurationPerEndpoint(t *testing.T) {
 		}
 	}
 
-	// A 6 s segment is the 2 s segments of its time, one after the other;
-	// the first has the same name on the 2 s endpoint.
+	// A 6 s segment is the 2 s segments of its time, one after the other,
+	// each but the last followed by the archive's trailer and padding (a
+	// skip and a free box: one byte range of the log); the first has the
+	// same name on the 2 s endpoint.
 	g := longSegs[1]
 	group := mustGet(t, long+g.uri)
 	first := -1
@@ -90,12 +94,31 @@ func TestSegmentDurationPerEndpoint(t *testing.T) {
 	if first < 0 || first+3 > len(shortSegs) {
 		t.Fatalf("6 s segment %s is not among the 2 s segments listed (or the last two): %v", g.uri, shortSegs)
 	}
-	var parts []byte
-	for _, s := range shortSegs[first : first+3] {
-		parts = append(parts, mustGet(t, short+s.uri)...)
+	rest := group
+	for i, s := range shortSegs[first : first+3] {
+		part := mustGet(t, short+s.uri)
+		if !bytes.HasPrefix(rest, part) {
+			t.Fatalf("6 s segment %s (%d bytes): segment %d of it is not the 2 s segment %s (%d bytes)", g.uri, len(group), i, s.uri, len(part))
+		}
+		rest = rest[len(part):]
+		if i == 2 {
+			break
+		}
+		var gap []string
+		for len(gap) < 2 && len(rest) >= 8 {
+			n := int(binary.BigEndian.Uint32(rest))
+			if n < 8 || n > len(rest) {
+				break
+			}
+			gap = append(gap, string(rest[4:8]))
+			rest = rest[n:]
+		}
+		if strings.Join(gap, " ") != "skip free" {
+			t.Fatalf("6 s segment %s: boxes %v after its segment %d, want skip free (the trailer and padding)", g.uri, gap, i)
+		}
 	}
-	if !bytes.Equal(group, parts) {
-		t.Errorf("6 s segment %s (%d bytes) is not the 2 s segments %v (%d bytes)", g.uri, len(group), shortSegs[first:first+3], len(parts))
+	if len(rest) != 0 {
+		t.Errorf("6 s segment %s: %d bytes after its three 2 s segments", g.uri, len(rest))
 	}
 	if status, part, cr := getRange(t, long+g.uri, "bytes=100-4195"); status != 206 || !bytes.Equal(part, group[100:4196]) ||
 		cr != fmt.Sprintf("bytes 100-4195/%d", len(group)) {

@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -149,16 +150,34 @@ func (s *Server) archivedGroup(ch, track string, seg media.Segment, d time.Durat
 
 // serveGroup answers a segment request on an endpoint with groups of
 // duration d (see groupDuration) whose name is a group's first archived
-// segment, opened as first: the group's segments one after the other, one
-// sendfile each. (Not one byte range of the log: between two segments lie
-// the archive's trailer box, rwnd, and padding, and Chromium's MSE refuses
-// a top-level box it does not know.) It reports false, having sent
-// nothing, when the segment is served alone.
+// segment, opened as first. When the index marks the group's segments as
+// one contiguous run of their log (archive.Store.OpenRun: skip trailers
+// and free padding between them, boxes every player ignores), the group
+// is that one byte range of the log, one sendfile; otherwise (logs written
+// with rwnd trailers, which Chromium's MSE refuses, a log roll inside the
+// group, logs only in packs) it is the group's segments one after the
+// other, one sendfile each. It reports false, having sent nothing, when
+// the segment is served alone.
 func (s *Server) serveGroup(c *gin.Context, r *request, first *archive.Section, d time.Duration) (bool, error) {
 	ch := r.channelKey()
 	members, err := s.archivedGroup(ch, r.track, first.Segment, d)
 	if err != nil || len(members) < 2 {
 		return false, err
+	}
+	dts := make([]uint64, len(members))
+	for i := range members {
+		dts[i] = members[i].DecodeTime
+	}
+	run, err := s.Archive.OpenRun(ch, r.track, dts)
+	switch {
+	case err == nil:
+		defer run.File.Close()
+		etag := `"r` + strconv.FormatUint(first.Segment.DecodeTime, 36) + "-" + strconv.Itoa(len(members)) + "-" +
+			strconv.FormatInt(run.Size, 36) + `"`
+		s.setMQCSHeaders(c.Writer.Header(), r, ch)
+		return true, s.serveMedia(c, r, etag, mediaBody{section: run})
+	case !errors.Is(err, archive.ErrNotContiguous):
+		return false, fmt.Errorf("segment %s/%d.m4s: group of %d: %w", r.track, first.Segment.DecodeTime, len(members), err)
 	}
 	secs := []*archive.Section{first}
 	defer func() {

@@ -1,6 +1,7 @@
 package origin_test
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Eyevinn/mp4ff/mp4"
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/internal/golden"
@@ -24,9 +26,18 @@ import (
 // after an outage, one of 8 segments from t0+60 s.
 func newSegdurOrigin(t *testing.T) *testOrigin {
 	t.Helper()
+	o := newSegdurStore(t, 0, true)
+	writeSession(t, o.store, o.t0.Add(2*time.Second), 20, 1)
+	writeSession(t, o.store, o.t0.Add(60*time.Second), 8, 2)
+	return o.serve(t)
+}
+
+// newSegdurStore is newSegdurOrigin's channel and endpoints, not recorded
+// nor served yet (serve), with logs rolled every roll (0: the default).
+func newSegdurStore(t *testing.T, roll time.Duration, iframes bool) *testOrigin {
+	t.Helper()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	retention := 100 * 365 * 24 * time.Hour
-	store, err := archive.Open(archive.Config{Dir: t.TempDir(), PruneInterval: time.Hour, Retention: retention})
+	store, err := archive.Open(archive.Config{Dir: t.TempDir(), PruneInterval: time.Hour, Retention: segdurRetention, LogRollInterval: roll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,16 +48,21 @@ func newSegdurOrigin(t *testing.T) *testOrigin {
 	}
 	e, _ := cat.Endpoint("live", "ts", catalog.AutoEndpointName)
 	e.OriginEndpointName, e.Segment.SegmentDurationSeconds, e.StartoverWindowSeconds = "long", 6, 0
-	e.Segment.IncludeIframeOnlyStreams = true
+	e.Segment.IncludeIframeOnlyStreams = iframes
 	if _, err := cat.CreateEndpoint(*e, catalog.Idempotency{}, t0); err != nil {
 		t.Fatal(err)
 	}
-	writeSession(t, store, t0.Add(2*time.Second), 20, 1)
-	writeSession(t, store, t0.Add(60*time.Second), 8, 2)
-	s := &origin.Server{Archive: store, Catalog: cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now, DevClock: true, Retention: retention}
-	srv := httptest.NewServer(s.Engine())
-	t.Cleanup(srv.Close)
-	return &testOrigin{t0: t0, srv: srv, cat: cat, store: store}
+	return &testOrigin{t0: t0, cat: cat, store: store}
+}
+
+const segdurRetention = 100 * 365 * 24 * time.Hour
+
+// serve starts the origin of o's store and catalog.
+func (o *testOrigin) serve(t *testing.T) *testOrigin {
+	s := &origin.Server{Archive: o.store, Catalog: o.cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now, DevClock: true, Retention: segdurRetention}
+	o.srv = httptest.NewServer(s.Engine())
+	t.Cleanup(o.srv.Close)
+	return o
 }
 
 // segURI is the name of the video segment starting at t0+sec.
@@ -100,12 +116,14 @@ func TestSegmentDurationManifests(t *testing.T) {
 // TestSegmentDurationSegments: on the 6 s endpoint the name of a group's
 // first archived segment serves the group (Range, HEAD and ETag apply to
 // the whole), other names serve their archived segment, and a group the
-// live edge may still extend is 425.
+// live edge may still extend is 425. A group in one log is one byte range
+// of it: its 1000-byte segments with each one's trailer and padding up to
+// the next 4 KiB boundary between them (groupSize).
 func TestSegmentDurationSegments(t *testing.T) {
 	o := newSegdurOrigin(t)
 	status, body, h := o.do(t, http.MethodGet, "long", o.segURI(6), 100)
-	if status != 200 || len(body) != 3000 || h.Get("Content-Length") != "3000" {
-		t.Fatalf("group of t0+6 on the 6 s endpoint: %d, %d bytes (Content-Length %s), want the three 1000-byte segments",
+	if status != 200 || len(body) != groupSize(3) || h.Get("Content-Length") != strconv.Itoa(groupSize(3)) {
+		t.Fatalf("group of t0+6 on the 6 s endpoint: %d, %d bytes (Content-Length %s), want the three 1000-byte segments in their log",
 			status, len(body), h.Get("Content-Length"))
 	}
 	etag := h.Get("Etag")
@@ -116,10 +134,10 @@ func TestSegmentDurationSegments(t *testing.T) {
 		t.Errorf("t0+8 (inside a group) on the 6 s endpoint: %d, %d bytes, want its 1000-byte segment", status, len(body))
 	}
 	if status, body, rh := o.do(t, http.MethodGet, "long", o.segURI(6), 100, "Range", "bytes=900-2199"); status != 206 ||
-		len(body) != 1300 || rh.Get("Content-Range") != "bytes 900-2199/3000" {
+		len(body) != 1300 || rh.Get("Content-Range") != "bytes 900-2199/"+strconv.Itoa(groupSize(3)) {
 		t.Errorf("Range bytes=900-2199 of the group: %d, %d bytes, Content-Range %q", status, len(body), rh.Get("Content-Range"))
 	}
-	if status, body, hh := o.do(t, http.MethodHead, "long", o.segURI(6), 100); status != 200 || body != "" || hh.Get("Content-Length") != "3000" {
+	if status, body, hh := o.do(t, http.MethodHead, "long", o.segURI(6), 100); status != 200 || body != "" || hh.Get("Content-Length") != strconv.Itoa(groupSize(3)) {
 		t.Errorf("HEAD of the group: %d, %q, Content-Length %s", status, body, hh.Get("Content-Length"))
 	}
 	if status, _, _ := o.do(t, http.MethodGet, "long", o.segURI(6), 100, "If-None-Match", etag); status != 304 {
@@ -127,12 +145,17 @@ func TestSegmentDurationSegments(t *testing.T) {
 	}
 	// A session's first and last groups are shorter: [t0+2, t0+6) and,
 	// the recording having ended, [t0+72, t0+76).
-	for _, c := range []struct{ sec, size int }{{2, 2000}, {72, 2000}} {
+	for _, c := range []struct{ sec, size int }{{2, groupSize(2)}, {72, groupSize(2)}} {
 		if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(c.sec), 100); status != 200 || len(body) != c.size {
 			t.Errorf("group of t0+%d: %d, %d bytes, want %d", c.sec, status, len(body), c.size)
 		}
 	}
 }
+
+// groupSize is the size of a group of n of newSegdurOrigin's 1000-byte
+// segments served as one range of their log: each segment but the last is
+// followed by its trailer and padding up to the next 4 KiB boundary.
+func groupSize(n int) int { return (n-1)*4096 + 1000 }
 
 // TestSegmentDurationLiveEdge: while a track is being recorded, its last
 // group is not full yet: the live playlist leaves it out and its name is
@@ -160,8 +183,8 @@ func TestSegmentDurationLiveEdge(t *testing.T) {
 	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(210), 300); status != http.StatusTooEarly {
 		t.Errorf("open group at the live edge: %d %q, want 425", status, body)
 	}
-	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(204), 300); status != 200 || len(body) != 3000 {
-		t.Errorf("full group before it: %d, %d bytes, want 3000", status, len(body))
+	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(204), 300); status != 200 || len(body) != groupSize(3) {
+		t.Errorf("full group before it: %d, %d bytes, want %d", status, len(body), groupSize(3))
 	}
 	// A playlist of t0+200 to t0+260 (on the real clock: the writer says
 	// what is still being recorded) ends with the last full group.
@@ -216,7 +239,7 @@ func TestSegmentDurationNumbers(t *testing.T) {
 		n    string
 		size int
 		same string // the group's name
-	}{{"294537601", 3000, o.segURI(6)}, {"294537605", 3000, o.segURI(30)}, {"294537611", 3000, o.segURI(60)}} {
+	}{{"294537601", groupSize(3), o.segURI(6)}, {"294537605", groupSize(3), o.segURI(30)}, {"294537611", groupSize(3), o.segURI(60)}} {
 		status, body, _ := o.do(t, http.MethodGet, "long", "video/num-"+c.n+".m4s", 100)
 		_, byName, h := o.do(t, http.MethodGet, "long", c.same, 100)
 		if status != 200 || len(body) != c.size || body != byName {
@@ -245,7 +268,7 @@ func TestSegmentDurationSegmentName(t *testing.T) {
 	for _, c := range []struct {
 		playlist, uri string
 		size          int
-	}{{"index_video.m3u8", group, 3000}, {"low-latency_video.m3u8", archived, 1000}} {
+	}{{"index_video.m3u8", group, groupSize(3)}, {"low-latency_video.m3u8", archived, 1000}} {
 		_, body, _ := o.do(t, http.MethodGet, "long", c.playlist, 30)
 		if !strings.Contains(body, "\n"+c.uri+"\n") {
 			t.Errorf("%s does not list %s:\n%s", c.playlist, c.uri, body)
@@ -254,4 +277,115 @@ func TestSegmentDurationSegmentName(t *testing.T) {
 			t.Errorf("%s: %d, %d bytes, want %d", c.uri, status, len(seg), c.size)
 		}
 	}
+}
+
+// TestSegmentDurationOneRange: a group whose segments are contiguous in
+// one log is served as one byte range of it, the segments with the skip
+// trailers and free padding between them, whose top-level boxes are only
+// ones players know or ignore; a group across a log roll is served as its
+// segments one after the other.
+func TestSegmentDurationOneRange(t *testing.T) {
+	// Logs of 10 s: t0+2 … t0+10, t0+12 … t0+20, t0+22 …
+	o := newSegdurStore(t, 10*time.Second, false)
+	t0, store := o.t0, o.store
+	w, err := store.OpenWriter("live/ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracks := []media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', 1}}}
+	if err := w.StartSession(tracks); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 14 { // t0+2 … t0+28
+		dt := media.TimeToTicks(t0.Add(time.Duration(2+2*i)*time.Second), 90000)
+		// A segment of boxes: styp, then an mdat of 1000+i bytes in all.
+		data := append([]byte{0, 0, 0, 16, 's', 't', 'y', 'p', 'c', 'm', 'f', 's', 0, 0, 0, 0}, make([]byte, 1000+i-16)...)
+		copy(data[16:], []byte{0, 0, byte((1000 + i - 16) >> 8), byte(1000 + i - 16), 'm', 'd', 'a', 't'})
+		if err := w.WriteChunk(media.Chunk{Data: data, DecodeTime: dt, Duration: 2 * 90000, SegmentStart: true, Independent: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 2 * 90000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	o.serve(t)
+	dt := func(sec int) uint64 { return uint64(t0.Unix()+int64(sec)) * 90000 }
+	segment := func(sec int) []byte {
+		sec0, err := store.OpenSegment("live/ts", "video", dt(sec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sec0.File.Close()
+		b := make([]byte, sec0.Size)
+		if _, err := sec0.File.ReadAt(b, sec0.Offset); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	// [t0+6, t0+12) is in the first log: one range of it.
+	first, err := store.OpenSegment("live/ts", "video", dt(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.File.Close()
+	last, err := store.OpenSegment("live/ts", "video", dt(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer last.File.Close()
+	want := make([]byte, last.Offset+last.Size-first.Offset)
+	if _, err := first.File.ReadAt(want, first.Offset); err != nil {
+		t.Fatal(err)
+	}
+	status, body, h := o.do(t, http.MethodGet, "long", o.segURI(6), 100)
+	if status != 200 || body != string(want) || h.Get("Content-Length") != strconv.Itoa(len(want)) {
+		t.Fatalf("group of t0+6: %d, %d bytes (Content-Length %s), want the %d bytes of its log from its first segment to its last",
+			status, len(body), h.Get("Content-Length"), len(want))
+	}
+	types := topLevelBoxes(t, []byte(body))
+	if got := strings.Join(types, " "); got != "styp mdat skip free styp mdat skip free styp mdat" {
+		t.Errorf("top-level boxes of the group of t0+6: %s", got)
+	}
+	for _, seg := range []int{6, 8, 10} {
+		if !strings.Contains(body, string(segment(seg))) {
+			t.Errorf("group of t0+6 lacks the segment of t0+%d", seg)
+		}
+	}
+	if status, rb, rh := o.do(t, http.MethodGet, "long", o.segURI(6), 100, "Range", "bytes=4000-4199"); status != 206 ||
+		rb != string(want[4000:4200]) || rh.Get("Content-Range") != "bytes 4000-4199/"+strconv.Itoa(len(want)) {
+		t.Errorf("Range of the group of t0+6: %d, %d bytes, Content-Range %q", status, len(rb), rh.Get("Content-Range"))
+	}
+
+	// [t0+18, t0+24) spans the roll at t0+22: its segments in turn.
+	status, body, _ = o.do(t, http.MethodGet, "long", o.segURI(18), 100)
+	if members := string(segment(18)) + string(segment(20)) + string(segment(22)); status != 200 || body != members {
+		t.Errorf("group of t0+18 across a log roll: %d, %d bytes, want its three segments (%d bytes)", status, len(body), len(members))
+	}
+	if got := strings.Join(topLevelBoxes(t, []byte(body)), " "); got != "styp mdat styp mdat styp mdat" {
+		t.Errorf("top-level boxes of the group of t0+18: %s", got)
+	}
+	// A segment alone is still exactly its bytes.
+	if status, body, _ := o.do(t, http.MethodGet, "default", o.segURI(8), 100); status != 200 || body != string(segment(8)) {
+		t.Errorf("t0+8 on the 2 s endpoint: %d, %d bytes, want its segment", status, len(body))
+	}
+}
+
+// topLevelBoxes walks b as a sequence of ISO-BMFF boxes (mp4ff's header
+// decoder) and returns their types.
+func topLevelBoxes(t *testing.T, b []byte) []string {
+	t.Helper()
+	var types []string
+	for off := uint64(0); off < uint64(len(b)); {
+		h, err := mp4.DecodeHeader(bytes.NewReader(b[off:]))
+		if err != nil || h.Size < uint64(h.Hdrlen) || h.Size > uint64(len(b))-off {
+			t.Fatalf("box at %d of %d bytes: %+v %v", off, len(b), h, err)
+		}
+		types = append(types, h.Name)
+		off += h.Size
+	}
+	return types
 }

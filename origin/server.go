@@ -29,6 +29,9 @@ type Archive interface {
 	Segments(channel, track string, from, to time.Time, max int) ([]media.Segment, error)
 	Init(channel, track string, version uint32) ([]byte, error)
 	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
+	// OpenRun opens consecutive segments as one byte range of their log,
+	// or fails with archive.ErrNotContiguous (segdur.go).
+	OpenRun(channel, track string, decodeTimes []uint64) (*archive.Section, error)
 	// Notify returns a channel closed when the next segment of the channel
 	// is indexed (archive.Store.Notify): cached manifests watch it.
 	Notify(channel string) <-chan struct{}

@@ -3,10 +3,11 @@
 // describes itself. Standard library only.
 //
 // A pack is a byte range of a track's media log, copied as it is (so every
-// segment inside is one contiguous byte range, followed by its rwnd trailer
-// and free padding), then two top-level ISO-BMFF boxes:
+// segment inside is one contiguous byte range, followed by its skip trailer
+// (rwnd in logs written before trailer version 3) and free padding), then
+// two top-level ISO-BMFF boxes:
 //
-//	body    the log bytes: styp moof mdat ... rwnd free styp moof mdat ...
+//	body    the log bytes: styp moof mdat ... skip free styp moof mdat ...
 //	uuid    the index box (usertype [IndexUUID]), payload below
 //	free    the 24-byte footer: u32 24, "free", "rwpk", u32 index box
 //	        length, u64 index box offset
