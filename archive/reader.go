@@ -401,9 +401,6 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 // an error that matches os.ErrNotExist.
 func openSection(path, track string, rec *segmentRecord) (*Section, error) {
 	f, err := openLog(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("archive: open segment: %w", err)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("archive: open segment: %w", err)
 	}

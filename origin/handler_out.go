@@ -53,18 +53,18 @@ func (s *Server) handleOut(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	switch r.kind {
-	case fileMultivariant, fileMediaPlaylist, fileMPD, fileLLMediaPlaylist:
+	switch {
+	case isManifest(r.kind): // the same test as the cache-hit path (manifesthit.go)
 		err = s.serveManifest(c, r)
-	case fileInit:
+	case r.kind == fileInit:
 		err = s.serveInit(c, r)
-	case fileSegment:
+	case r.kind == fileSegment:
 		err = s.serveSegment(c, r)
-	case fileClip:
+	case r.kind == fileClip:
 		err = s.serveClip(c, r)
-	case fileTSSegment:
+	case r.kind == fileTSSegment:
 		err = s.serveTS(c, r)
-	case fileIFrame:
+	case r.kind == fileIFrame:
 		err = s.serveIFrame(c, r)
 	default:
 		err = s.serveLowLatency(c, r) // LL-HLS playlists and parts (handler_llhls.go)
