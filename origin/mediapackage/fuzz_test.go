@@ -70,7 +70,7 @@ func FuzzAPIDecode(f *testing.F) {
 			}
 		}
 	}
-	for _, s := range []string{
+	for j, s := range []string{
 		`{"ChannelGroupName":"g2","Description":"d","Tags":{"k":"v"}}`,
 		`{"ChannelName":"c2","InputType":"CMAF","InputSwitchConfiguration":{"MQCSInputSwitching":true,"PreferredInput":2}}`,
 		`{"OriginEndpointName":"e2","ContainerType":"CMAF","StartoverWindowSeconds":600,"HlsManifests":[{"ManifestName":"a","FilterConfiguration":{"Start":1716876000,"End":1716879600}}]}`,
@@ -80,8 +80,12 @@ func FuzzAPIDecode(f *testing.F) {
 		`{"ScheduleConfiguration":{"StartTime":"2024-05-28T06:00:00Z","EndTime":null}}`,
 		`{"tags":{"a b":"c/d"}}`, `null`, `[]`, `"x"`, `{"ChannelGroupName":"g2"}{"x":1}`, `{"ChannelGroupName":"g\u0000"}`,
 	} {
-		for i := range fuzzOps {
-			f.Add(uint8(i), []byte(s))
+		// Each body with three operations, not all of them: every seed
+		// runs setup (a catalog and four creates), and the baseline
+		// coverage pass counts against -fuzztime (182 seeds overran 3 s
+		// on a loaded CI machine). The fuzzer mutates the operation too.
+		for k := range 3 {
+			f.Add(uint8((j+5*k)%len(fuzzOps)), []byte(s))
 		}
 	}
 	f.Fuzz(func(t *testing.T, op uint8, body []byte) {
