@@ -223,13 +223,18 @@ func mustGet(t *testing.T, url string) []byte {
 	return b
 }
 
-// waitFor polls cond every 250 ms until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+// waitFor polls cond every 250 ms until it holds or timeout passes; on a
+// timeout the message ends with what each detail returns.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool, detail ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+			var more string
+			for _, d := range detail {
+				more += "; " + d()
+			}
+			t.Fatalf("timed out after %s waiting for %s%s", timeout, what, more)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}

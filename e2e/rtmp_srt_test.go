@@ -95,7 +95,7 @@ func TestRTMPSRTBadPublish(t *testing.T) {
 	requireTools(t, "ffmpeg")
 	t.Parallel()
 	const user, pass = "enc", "s3cret-passphrase"
-	rw := startRewind(t, t.TempDir(), "--publish-user", user, "--publish-pass", pass, "--ingest-timeout", "3s")
+	rw := startRewind(t, t.TempDir(), "--publish-user", user, "--publish-pass", pass, "--ingest-timeout", "5s")
 	good := "user=" + user + "&pass=" + pass
 	srtPass := "&passphrase=" + pass
 
@@ -163,7 +163,7 @@ func TestRTMPSRTBadPublish(t *testing.T) {
 	_ = silent.SetReadDeadline(time.Now().Add(10 * time.Second))
 	start := time.Now()
 	if _, err := silent.Read(make([]byte, 1)); err == nil || time.Since(start) > 8*time.Second {
-		t.Errorf("a silent RTMP connection: read %v after %s, want it closed after the 3 s ingest timeout", err, time.Since(start))
+		t.Errorf("a silent RTMP connection: read %v after %s, want it closed after the 5 s ingest timeout", err, time.Since(start))
 	}
 
 	// The good publishers were not disturbed: still publishing, the
@@ -175,10 +175,12 @@ func TestRTMPSRTBadPublish(t *testing.T) {
 	}
 	for _, ch := range []string{"rgood", "sgood"} {
 		before, _ := getRanges(t, rw.url("/out/v1/live/"+ch+"/default/"))
+		var last rangesDoc
 		waitFor(t, 10*time.Second, ch+" growing", func() bool {
 			d, ok := getRanges(t, rw.url("/out/v1/live/"+ch+"/default/"))
+			last = d
 			return ok && len(before.Spans) == 1 && len(d.Spans) == 1 && d.Spans[0].Duration > before.Spans[0].Duration
-		})
+		}, func() string { return fmt.Sprintf("spans before %+v, last %+v", before.Spans, last.Spans) })
 	}
 	// No channel was created by a refused publisher.
 	for _, ch := range []string{"r1", "r2", "s1", "s2", "t1", "t2"} {

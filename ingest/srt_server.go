@@ -29,9 +29,10 @@ type SRTServer struct {
 	Handler Handler
 	// Logger defaults to discarding.
 	Logger *slog.Logger
-	// ReadTimeout drops a publisher that sends nothing for that long
+	// ReadTimeout drops a publisher that sends no media for that long
 	// (default 10 s); the program's tracks must come within the larger of
-	// ReadTimeout and 10 s.
+	// ReadTimeout and 10 s. The SRT peer idle timeout (no packet at all,
+	// keepalives included) is the larger of ReadTimeout and 5 s.
 	ReadTimeout time.Duration
 	// Credentials: a non-empty Pass is the passphrase every publisher must
 	// encrypt with (SRT allows 10 to 79 characters). User is not used by SRT.
@@ -66,6 +67,11 @@ func (s *SRTServer) Initialize() error {
 		return errors.New("srt ingest: the publish password is the SRT passphrase and must have 10 to 79 characters")
 	}
 	conf := srt.DefaultConfig()
+	// gosrt drops a peer after 2 s without a packet (libsrt's default is
+	// 5 s): an encoder starved of CPU for 2 s lost its session under load.
+	// Silence is ReadTimeout's to judge; the SRT layer waits at least as
+	// long, and never less than libsrt would.
+	conf.PeerIdleTimeout = max(s.ReadTimeout, 5*time.Second)
 	ln, err := srt.Listen("srt", s.Address, conf)
 	if err != nil {
 		return fmt.Errorf("srt ingest: listen on %s: %w", s.Address, err)
