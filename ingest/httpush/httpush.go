@@ -97,6 +97,11 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[sessionKey]*session
 	rates    map[sessionKey]*rateWindow
+	// carried are the init segments of the last ended session of a key:
+	// encoders upload an init once per connection (ffmpeg's HLS muxer once
+	// per run), so a session that follows an idle end or a lost failover
+	// starts with them. Forgotten carryFor after that session ended.
+	carried map[sessionKey]carriedInits
 	closed   bool
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -142,6 +147,7 @@ func (s *Server) Initialize() error {
 	}
 	s.sessions = map[sessionKey]*session{}
 	s.rates = map[sessionKey]*rateWindow{}
+	s.carried = map[sessionKey]carriedInits{}
 	s.written = map[string]time.Time{}
 	s.scores = map[string][3]inputScore{}
 	s.active = map[string]int{}
@@ -186,14 +192,21 @@ func (s *Server) reap(ctx context.Context) {
 				delete(s.rates, k)
 			}
 		}
+		for k, c := range s.carried {
+			if now.Sub(c.at) > carryFor {
+				delete(s.carried, k)
+			}
+		}
 		s.mu.Unlock()
 		// A session's lock is never taken under s.mu (sessions take wmu and smu only).
 		for k, ss := range all {
 			if timeout := ss.idleTimeout(); ss.idleSince(now) > timeout {
 				ss.end("no upload for " + timeout.String())
+				c := ss.initsToCarry(now)
 				s.mu.Lock()
 				if s.sessions[k] == ss {
 					delete(s.sessions, k)
+					s.carried[k] = c
 				}
 				s.mu.Unlock()
 			}
@@ -288,30 +301,52 @@ func (s *Server) session(key sessionKey, t target, cmaf bool) (*session, error) 
 	ss := s.sessions[key]
 	if ss == nil {
 		ss = newSession(s, t, cmaf)
+		if c, ok := s.carried[key]; ok {
+			ss.carry(c)
+			delete(s.carried, key)
+		}
 		s.sessions[key] = ss
 	}
 	return ss, nil
 }
 
+// carryFor is how long the inits of an ended session wait for the next
+// session of its key.
+const carryFor = 10 * time.Minute
+
+// carriedInits are the init segments of an ended session.
+type carriedInits struct {
+	inits map[string]*fmp4Init
+	cmaf  map[string]string
+	at    time.Time
+}
+
+// initsToCarry copies the session's inits (it takes ss.mu).
+func (ss *session) initsToCarry(now time.Time) carriedInits {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return carriedInits{inits: maps.Clone(ss.inits), cmaf: maps.Clone(ss.cmafInits), at: now}
+}
+
+// carry seeds a new session, not yet shared, with carried inits.
+func (ss *session) carry(c carriedInits) {
+	maps.Copy(ss.inits, c.inits)
+	ss.cmafInits = maps.Clone(c.cmaf)
+}
+
 // replace swaps an ended session of key for a new one.
 func (s *Server) replace(key sessionKey, old *session, t target, cmaf bool) *session {
-	// A CMAF encoder sends its inits once per connection: the session that
+	// An encoder sends its inits once per connection: the session that
 	// follows (its input lost the channel to the other) keeps them. Read
 	// before s.mu: a session's lock is never taken under it.
-	var inits map[string]*fmp4Init
-	var cmafInits map[string]string
-	if cmaf {
-		old.mu.Lock()
-		inits, cmafInits = maps.Clone(old.inits), maps.Clone(old.cmafInits)
-		old.mu.Unlock()
-	}
+	c := old.initsToCarry(s.Now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.sessions[key]
 	if ss == old || ss == nil {
 		ss = newSession(s, t, cmaf)
-		maps.Copy(ss.inits, inits)
-		ss.cmafInits = cmafInits
+		ss.carry(c)
+		delete(s.carried, key)
 		s.sessions[key] = ss
 	}
 	return ss

@@ -617,3 +617,42 @@ func TestPushMQCSSwitching(t *testing.T) {
 		}
 	}
 }
+
+// TestPushIdleEndKeepsInit: ffmpeg's HLS muxer uploads an fMP4 init once
+// per run; a session that ended idle (an encoder stalled longer than the
+// idle timeout) hands it to the next session of the channel and input,
+// whose segments are then published, not held for an init that never
+// comes.
+func TestPushIdleEndKeepsInit(t *testing.T) {
+	e := newPushEnv(t, func(s *httpush.Server) { s.IdleTimeout = 300 * time.Millisecond })
+	e.mustPut("/in/v1/g/2/f/init.mp4", fixture(t, "init.mp4"))
+	e.mustPut("/in/v1/g/2/f/fmp40.m4s", fixture(t, "fmp40.m4s"))
+	e.mustPut("/in/v1/g/2/f/fmp41.m4s", fixture(t, "fmp41.m4s"))
+	e.mustPut("/in/v1/g/2/f/fmp4.m3u8", []byte(fmp4Playlist))
+	deadline := time.Now().Add(5 * time.Second)
+	for ss := e.h.streams("f"); len(ss) != 1 || !ss[0].closed; ss = e.h.streams("f") {
+		if time.Now().After(deadline) {
+			t.Fatalf("first session not ended idle: %d publications", len(ss))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The encoder goes on (no init upload): the next segment, its playlist.
+	e.mustPut("/in/v1/g/2/f/fmp42.m4s", fixture(t, "fmp40.m4s"))
+	e.mustPut("/in/v1/g/2/f/fmp4.m3u8", []byte("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:2\n"+
+		"#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:1.000000,\nfmp42.m4s\n#EXT-X-ENDLIST\n"))
+	ss := e.h.streams("f")
+	if len(ss) != 2 || !ss[1].closed {
+		t.Fatalf("publications %d, want 2 (the second closed by EXT-X-ENDLIST)", len(ss))
+	}
+	// (Units the first session already covered on the wall clock are
+	// trimmed, as after any takeover: the second half of the segment stays.)
+	var video []int64
+	for _, u := range ss[1].units {
+		if u.Track == 0 {
+			video = append(video, u.DTS)
+		}
+	}
+	if len(video) == 0 || video[len(video)-1] != 9216 {
+		t.Errorf("second session: video DTS %v, want its one segment's frames up to 9216", video)
+	}
+}
