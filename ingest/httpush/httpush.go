@@ -102,9 +102,9 @@ type Server struct {
 	// per run), so a session that follows an idle end or a lost failover
 	// starts with them. Forgotten carryFor after that session ended.
 	carried map[sessionKey]carriedInits
-	closed   bool
-	cancel   context.CancelFunc
-	done     chan struct{}
+	closed  bool
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 type sessionKey struct {
