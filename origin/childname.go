@@ -1,6 +1,10 @@
 package origin
 
-import "github.com/rewind-origin/rewind/archive/catalog"
+import (
+	"net/url"
+
+	"github.com/rewind-origin/rewind/archive/catalog"
+)
 
 // childName is the prefix of an HLS manifest's child (media) playlists,
 // "{child}_{track}.m3u8": its ChildManifestName, or its ManifestName when
@@ -33,4 +37,18 @@ func (r *request) childPrefix() string {
 		return childName(m)
 	}
 	return r.manifest
+}
+
+// childPrefixURI is the child playlist prefix as the multivariant playlist
+// writes it: relative ("{child}", UriPathType LEAF, the default) or, with
+// UriPathType ROOT, absolute from the host's root:
+// "/out/v1/{group}/{channel}/{endpoint}/{child}", so a playlist copied or
+// proxied under another path still names the endpoint's children.
+func (r *request) childPrefixURI() string {
+	m, ok := r.hlsManifest()
+	if !ok || m.UriPathType != "ROOT" {
+		return r.childPrefix()
+	}
+	return "/out/v1/" + url.PathEscape(r.group) + "/" + url.PathEscape(r.channel) + "/" +
+		url.PathEscape(r.endpoint.OriginEndpointName) + "/" + url.PathEscape(childName(m))
 }

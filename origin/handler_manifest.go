@@ -265,10 +265,11 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 	query := w.childQuery(m.UrlEncodeChildManifest != nil && *m.UrlEncodeChildManifest)
 	var vs hls.Variants
 	iframes := hasIFrames(r.endpoint)
+	child := r.childPrefixURI()
 	for _, t := range w.tracks {
-		vs.Add(t.info, t.segments, r.childPrefix()+"_"+t.info.Name+".m3u8"+query)
+		vs.Add(t.info, t.segments, child+"_"+t.info.Name+".m3u8"+query)
 		if iframes {
-			vs.AddIFrames(t.info, t.segments, r.childPrefix()+"_"+t.info.Name+iframesSuffix+".m3u8"+query)
+			vs.AddIFrames(t.info, t.segments, child+"_"+t.info.Name+iframesSuffix+".m3u8"+query)
 		}
 	}
 	var buf bytes.Buffer

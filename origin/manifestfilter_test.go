@@ -168,3 +168,38 @@ func TestUrlEncodeChildManifest(t *testing.T) {
 		t.Errorf("child playlist at the encoded URI: %d\n%s", status, body)
 	}
 }
+
+// TestUriPathTypeRoot: with UriPathType ROOT the multivariant playlist
+// names its child playlists by absolute path from the host's root (the
+// query still copied), and those paths serve them; LEAF (the default)
+// names them relatively.
+func TestUriPathTypeRoot(t *testing.T) {
+	srv, cat := ladderOrigin(t)
+	if _, leaf := getLadder(t, srv, "index.m3u8"); !strings.Contains(leaf, "\nindex_video.m3u8\n") {
+		t.Fatalf("LEAF: child playlists not relative:\n%s", leaf)
+	}
+	if _, err := cat.UpdateEndpoint("live", "ladder", "default", "", time.Now(), func(e *catalog.Endpoint) error {
+		e.HlsManifests[0].UriPathType = "ROOT"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	status, body := getLadder(t, srv, "index.m3u8?z=1")
+	if status != 200 {
+		t.Fatalf("multivariant: %d %s", status, body)
+	}
+	golden.Check(t, "uripathtype_root_multivariant.m3u8", []byte(body))
+	const child = "/out/v1/live/ladder/default/index_video2.m3u8?z=1"
+	if !strings.Contains(body, "\n"+child+"\n") {
+		t.Fatalf("ROOT: no absolute child URI %s:\n%s", child, body)
+	}
+	resp, err := http.Get(srv.URL + child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "#EXTINF") {
+		t.Errorf("GET %s: %d\n%s", child, resp.StatusCode, b)
+	}
+}
