@@ -17,7 +17,8 @@ import (
 // TestManifestSettingsPlay: manifest settings set with the Go SDK change
 // what the demo channel serves, and players still play it. The DASH
 // manifest asks for NUMBER_WITH_TIMELINE, STANDARD compactness, the
-// DVB-DASH profile and its own timing: the MPD has $Number$ URLs that
+// DVB-DASH profile, its own timing and a fixed availabilityStartTime: the
+// MPD has $Number$ URLs that
 // serve segments, and dash.js plays it. The HLS manifest's ManifestFilter
 // drops the audio rendition. A malformed filter is a ValidationException.
 func TestManifestSettingsPlay(t *testing.T) {
@@ -34,7 +35,9 @@ func TestManifestSettingsPlay(t *testing.T) {
 		DashManifests: []types.CreateDashManifestConfiguration{{ManifestName: aws.String("index"),
 			SegmentTemplateFormat: types.DashSegmentTemplateFormatNumberWithTimeline, Compactness: types.DashCompactnessStandard,
 			Profiles: []types.DashProfile{types.DashProfileDvbDash}, MinUpdatePeriodSeconds: aws.Int32(3),
-			MinBufferTimeSeconds: aws.Int32(4), SuggestedPresentationDelaySeconds: aws.Int32(8)}},
+			MinBufferTimeSeconds: aws.Int32(4), SuggestedPresentationDelaySeconds: aws.Int32(8),
+			AvailabilityStartTimeConfiguration: &types.DashAvailabilityStartTimeConfigurationMemberFixedAvailabilityStartTime{
+				Value: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}}},
 	}
 	bad := *in
 	bad.HlsManifests = []types.CreateHlsManifestConfiguration{{ManifestName: aws.String("index"),
@@ -64,7 +67,7 @@ func TestManifestSettingsPlay(t *testing.T) {
 		return n >= 5
 	})
 	for _, want := range []string{`media="video/num-$Number$.m4s" startNumber="`, "urn:dvb:dash:profile:dvb-dash:2014",
-		`minimumUpdatePeriod="PT3S"`, `minBufferTime="PT4S"`, `suggestedPresentationDelay="PT8S"`, "startWithSAP=\"1\">\n      <SegmentTemplate"} {
+		`minimumUpdatePeriod="PT3S"`, `minBufferTime="PT4S"`, `suggestedPresentationDelay="PT8S"`, `availabilityStartTime="2024-01-01T00:00:00Z"`, "startWithSAP=\"1\">\n      <SegmentTemplate"} {
 		if !strings.Contains(mpd, want) {
 			t.Errorf("MPD lacks %q:\n%s", want, mpd)
 		}

@@ -3,6 +3,7 @@ package origin
 import (
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/packager/dash"
@@ -44,4 +45,16 @@ func dashLayout(m catalog.DASHManifest) (profiles string, compact bool) {
 		profiles = dash.ProfilesDVB
 	}
 	return profiles, m.Compactness == "STANDARD"
+}
+
+// fixedAvailabilityStart is a DASH manifest's FixedAvailabilityStartTime
+// (validated by the control plane: a whole hour at least 14 days in the
+// past, so every window a start-over window allows begins after it); the
+// zero time (the epoch) when absent or unreadable.
+func fixedAvailabilityStart(m catalog.DASHManifest) time.Time {
+	t, ok, err := catalog.FixedAvailabilityStart(m.AvailabilityStartTimeConfiguration)
+	if !ok || err != nil {
+		return time.Time{}
+	}
+	return t
 }

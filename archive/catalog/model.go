@@ -207,3 +207,33 @@ type EndpointPolicy struct {
 	Policy               string
 	CdnAuthConfiguration json.RawMessage `json:",omitempty"`
 }
+
+// FixedAvailabilityStart reads a DASH manifest's
+// AvailabilityStartTimeConfiguration (stored as given): its
+// FixedAvailabilityStartTime, an ISO-8601 string as the SDKs send it or,
+// defensively, a JSON number of epoch seconds. ok is false when the
+// configuration or the member is absent; err when the member is there but
+// is not a time.
+func FixedAvailabilityStart(raw json.RawMessage) (t time.Time, ok bool, err error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return time.Time{}, false, nil
+	}
+	var in struct{ FixedAvailabilityStartTime json.RawMessage }
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return time.Time{}, false, err
+	}
+	v := in.FixedAvailabilityStartTime
+	if len(v) == 0 || string(v) == "null" {
+		return time.Time{}, false, nil
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		t, err := time.Parse(time.RFC3339, s)
+		return t.UTC(), err == nil, err
+	}
+	var secs float64
+	if err := json.Unmarshal(v, &secs); err != nil {
+		return time.Time{}, false, err
+	}
+	return time.UnixMilli(int64(secs * 1000)).UTC(), true, nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
 )
@@ -299,10 +300,11 @@ func checkDASH(v *validator, member string, m *catalog.DASHManifest, startover i
 		v    json.RawMessage
 	}{
 		{"ProgramInformation", m.ProgramInformation}, {"DvbSettings", m.DvbSettings},
-		{"SubtitleConfiguration", m.SubtitleConfiguration}, {"AvailabilityStartTimeConfiguration", m.AvailabilityStartTimeConfiguration},
+		{"SubtitleConfiguration", m.SubtitleConfiguration},
 	} {
 		v.rawObject(member+"."+raw.name, raw.v)
 	}
+	v.availabilityStart(member+".AvailabilityStartTimeConfiguration", m.AvailabilityStartTimeConfiguration)
 	dvb := slices.Contains(m.Profiles, "DVB_DASH")
 	if dvb && m.UtcTiming != nil && m.UtcTiming.TimingMode == "UTC_DIRECT" {
 		v.fail(validation(vtDVBProfile, "%s: the DVB_DASH profile does not allow UtcTiming UTC_DIRECT", member))
@@ -359,7 +361,7 @@ func (a *API) createEndpoint(c *call) error {
 	if err := c.decode(&in); err != nil {
 		return err
 	}
-	var v validator
+	v := validator{now: c.now}
 	group, channel := c.channelNames(&v)
 	name := ""
 	if in.OriginEndpointName != nil {
@@ -429,7 +431,7 @@ func (a *API) updateEndpoint(c *call) error {
 			return validation(vtContainerImmutable, "ContainerType cannot change (the endpoint is %s)", e.ContainerType)
 		}
 		in.apply(e)
-		var v validator
+		v := validator{now: c.now}
 		checkEndpoint(&v, e, &in, ch.InputType)
 		return v.result()
 	})
@@ -517,4 +519,32 @@ func (a *API) listEndpoints(c *call) error {
 		out.NextToken = nextToken(more, eps[len(eps)-1].OriginEndpointName)
 	}
 	return c.ok(out)
+}
+
+// earliestAvailabilityStart is the earliest FixedAvailabilityStartTime
+// MediaPackage accepts (its default availabilityStartTime).
+var earliestAvailabilityStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// availabilityStart checks AvailabilityStartTimeConfiguration as
+// MediaPackage documents it: FixedAvailabilityStartTime an ISO-8601 time on
+// a whole hour, at or after 2024-01-01T00:00:00Z and at least 14 days
+// before the request (so every window a start-over window allows begins
+// after it).
+func (v *validator) availabilityStart(member string, raw json.RawMessage) {
+	if v.rawObject(member, raw) == nil {
+		return
+	}
+	t, ok, err := catalog.FixedAvailabilityStart(raw)
+	s := t.Format(time.RFC3339)
+	switch {
+	case err != nil:
+		v.fail(validation(vtMemberInvalid, "%s.FixedAvailabilityStartTime is not an ISO-8601 time (2024-01-01T00:00:00Z): %v", member, err))
+	case !ok:
+	case !t.Equal(t.Truncate(time.Hour)):
+		v.fail(validation(vtMemberInvalid, "%s.FixedAvailabilityStartTime %s must be on a whole hour", member, s))
+	case t.Before(earliestAvailabilityStart):
+		v.fail(validation(vtMemberInvalid, "%s.FixedAvailabilityStartTime %s must not be before 2024-01-01T00:00:00Z", member, s))
+	case !v.now.IsZero() && t.After(v.now.Add(-14*24*time.Hour)):
+		v.fail(validation(vtMemberInvalid, "%s.FixedAvailabilityStartTime %s must be at least 14 days in the past", member, s))
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
@@ -61,7 +62,11 @@ var (
 )
 
 // validator collects the first violation (a sticky error).
-type validator struct{ err *apiError }
+type validator struct {
+	err *apiError
+	// now is the request's time, for rules relative to it (zero: skipped).
+	now time.Time
+}
 
 func (v *validator) fail(e *apiError) {
 	if v.err == nil {

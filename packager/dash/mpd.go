@@ -103,6 +103,12 @@ type MPD struct {
 	// Representations, the first of which decides the Period boundaries and
 	// must have segments.
 	Representations []Representation
+	// AvailabilityStart (dynamic only) is MPD@availabilityStartTime,
+	// whole milliseconds; the zero time means the epoch
+	// (AvailabilityStartTime). Period@start values count from it and
+	// presentation times stay wall-clock times (see WriteMPD). Every
+	// Period of the window must start at or after it (ErrBadInput).
+	AvailabilityStart time.Time
 }
 
 // WriteMPD writes the MPD m to w and flushes it.
@@ -115,13 +121,14 @@ type MPD struct {
 // the window slides.
 //
 // Period@start and presentationTimeOffset: for a dynamic MPD a Period
-// starts at the wall-clock millisecond (since the epoch, rounded down) of
-// its first segment, and presentationTimeOffset is that instant in each
-// track's timescale, so presentation time equals wall-clock time. The first
-// Period of a dynamic window that does not begin with a Discontinuity began
-// before the window and its real start is unknown: it gets start="PT0S"
-// and presentationTimeOffset 0 (same presentation times, no start that
-// moves as the window slides). For a static MPD the first Period starts at
+// starts at the wall-clock millisecond (since AvailabilityStart, the epoch
+// by default, rounded down) of its first segment, and presentationTimeOffset
+// is that instant (since the epoch) in each track's timescale, so
+// presentation time equals wall-clock time. The first Period of a dynamic
+// window that does not begin with a Discontinuity began before the window
+// and its real start is unknown: it gets start="PT0S" and
+// presentationTimeOffset AvailabilityStart (0 by default: same
+// presentation times, no start that moves as the window slides). For a static MPD the first Period starts at
 // PT0S and later ones relative to it, presentationTimeOffset is the period
 // start (its first decode time, rounded down to the millisecond) and
 // mediaPresentationDuration spans to the latest segment end of any track;
@@ -149,8 +156,20 @@ func WriteMPD(w io.Writer, m MPD) error {
 	}
 	var base uint64 // subtracted from anchors to get Period@start
 	if m.Dynamic {
+		if !m.AvailabilityStart.IsZero() {
+			ast := m.AvailabilityStart.UnixMilli()
+			if ast < 0 {
+				return fmt.Errorf("%w: availabilityStartTime %s before the epoch", ErrBadInput, m.AvailabilityStart)
+			}
+			base = uint64(ast)
+		}
 		if !segs0[0].Discontinuity {
-			anchors[0] = 0
+			anchors[0] = base
+		}
+		for _, a := range anchors {
+			if a < base {
+				return fmt.Errorf("%w: a Period starts before availabilityStartTime %s", ErrBadInput, m.AvailabilityStart.UTC().Format(time.RFC3339))
+			}
 		}
 	} else {
 		base = anchors[0]
@@ -170,7 +189,13 @@ func WriteMPD(w io.Writer, m MPD) error {
 	b = appendAttr(b, "profiles", profiles)
 	if m.Dynamic {
 		b = appendAttr(b, "type", "dynamic")
-		b = appendAttr(b, "availabilityStartTime", AvailabilityStartTime)
+		if m.AvailabilityStart.IsZero() {
+			b = appendAttr(b, "availabilityStartTime", AvailabilityStartTime)
+		} else {
+			b = append(b, ` availabilityStartTime="`...)
+			b = m.AvailabilityStart.UTC().AppendFormat(b, publishLayout)
+			b = append(b, '"')
+		}
 		b = append(b, ` publishTime="`...)
 		b = m.Now.UTC().AppendFormat(b, publishLayout)
 		b = append(b, `" minimumUpdatePeriod="`...)

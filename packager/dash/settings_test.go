@@ -73,3 +73,28 @@ func TestNumberWithTimelineGolden(t *testing.T) {
 		t.Errorf("numbers 100, 101, 102, 108 in one Period: %v, want ErrBadInput", err)
 	}
 }
+
+// TestAvailabilityStartGolden: MediaPackage's FixedAvailabilityStartTime is
+// MPD@availabilityStartTime; Period@start counts from it while
+// presentationTimeOffset and the SegmentTimeline keep wall-clock times,
+// so every segment is available at the same wall-clock instant as with the
+// epoch. A Period before it is refused.
+func TestAvailabilityStartGolden(t *testing.T) {
+	t.Parallel()
+	m := dynamicMPD(videoFixture(), audioFixture())
+	epoch := renderMPD(t, m)
+	ast := time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
+	m.AvailabilityStart = ast
+	out := renderMPD(t, m)
+	golden.Check(t, "dynamic_fixed_ast.mpd", out)
+	if !bytes.Contains(out, []byte(`availabilityStartTime="2023-11-01T00:00:00Z"`)) {
+		t.Errorf("no fixed availabilityStartTime:\n%s", out)
+	}
+	if bytes.Equal(epoch, out) {
+		t.Error("the fixed availabilityStartTime changed nothing")
+	}
+	m.AvailabilityStart = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := dash.WriteMPD(io.Discard, m); !errors.Is(err, dash.ErrBadInput) {
+		t.Errorf("periods before availabilityStartTime: %v, want ErrBadInput", err)
+	}
+}
