@@ -2,6 +2,7 @@ package origin
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
 )
@@ -51,4 +52,37 @@ func (r *request) childPrefixURI() string {
 	}
 	return "/out/v1/" + url.PathEscape(r.group) + "/" + url.PathEscape(r.channel) + "/" +
 		url.PathEscape(r.endpoint.OriginEndpointName) + "/" + url.PathEscape(childName(m))
+}
+
+// uriSeparator is what joins the parts of the endpoint's child playlist
+// and segment names: "-" with UriSeparator HYPHEN, else "_" (UNDERSCORE,
+// MediaPackage's default).
+func uriSeparator(e *catalog.Endpoint) string {
+	if e.UriSeparator == "HYPHEN" {
+		return "-"
+	}
+	return "_"
+}
+
+// cutChild splits a child playlist's base name (without ".m3u8") into the
+// child prefix and the track: at the last separator of the endpoint, or,
+// failing that, at the last "_" (names written before UriSeparator
+// changed keep serving). Track names have neither separator.
+func cutChild(e *catalog.Endpoint, base string) (child, track string, ok bool) {
+	for _, sep := range []string{uriSeparator(e), "_"} {
+		if i := strings.LastIndex(base, sep); i > 0 && validTrackName(base[i+1:]) {
+			return base[:i], base[i+1:], true
+		}
+	}
+	return "", "", false
+}
+
+// childURI is the name of the child playlist of track (with suffix, e.g.
+// iframesSuffix) under the child prefix, joined by the endpoint's separator.
+func (r *request) childURI(child, track, suffix string) string {
+	sep := uriSeparator(r.endpoint)
+	if suffix != "" {
+		suffix = sep + suffix
+	}
+	return child + sep + track + suffix + ".m3u8"
 }

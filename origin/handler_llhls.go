@@ -135,8 +135,8 @@ func (r *request) classifyLowLatency(file string) bool {
 	if !ok {
 		return false
 	}
-	m, track, child := strings.Cut(base, "_")
-	if !child || !validTrackName(track) {
+	m, track, child := cutChild(r.endpoint, base)
+	if !child {
 		return false
 	}
 	if name, ok := manifestOfChild(r.endpoint, m, true); ok {
@@ -439,7 +439,7 @@ func (s *Server) renditionReports(ea Archive, r *request) []hls.RenditionReport 
 			continue
 		}
 		out = append(out, hls.RenditionReport{
-			URI: r.childPrefix() + "_" + t.Name + ".m3u8", LastMSN: p.partSeq, LastPart: p.partIdx,
+			URI: r.childURI(r.childPrefix(), t.Name, ""), LastMSN: p.partSeq, LastPart: p.partIdx,
 		})
 	}
 	return out

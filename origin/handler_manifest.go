@@ -267,9 +267,9 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 	iframes := hasIFrames(r.endpoint)
 	child := r.childPrefixURI()
 	for _, t := range w.tracks {
-		vs.Add(t.info, t.segments, child+"_"+t.info.Name+".m3u8"+query)
+		vs.Add(t.info, t.segments, r.childURI(child, t.info.Name, "")+query)
 		if iframes {
-			vs.AddIFrames(t.info, t.segments, child+"_"+t.info.Name+iframesSuffix+".m3u8"+query)
+			vs.AddIFrames(t.info, t.segments, r.childURI(child, t.info.Name, iframesSuffix)+query)
 		}
 	}
 	var buf bytes.Buffer

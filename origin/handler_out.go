@@ -142,8 +142,9 @@ func (r *request) classify(file string) error {
 		if r.classifyIFrames(base) {
 			return nil
 		}
-		m, track, child := strings.Cut(base, "_")
+		m, track, child := cutChild(r.endpoint, base)
 		if !child {
+			m = base
 			if _, _, ok := r.endpoint.HLS(m); !ok {
 				return notFound()
 			}

@@ -10,10 +10,11 @@ import (
 	"github.com/rewind-origin/rewind/archive/catalog"
 )
 
-// iframesSuffix ends the name of an I-frame-only playlist:
-// "{child}_{track}_iframes.m3u8" beside the track's "{child}_{track}.m3u8"
-// (track names have no '_', so the two never collide).
-const iframesSuffix = "_iframes"
+// iframesSuffix ends the name of an I-frame-only playlist, after the
+// endpoint's separator: "{child}_{track}_iframes.m3u8" beside the track's
+// "{child}_{track}.m3u8" ("-" for "_" with UriSeparator HYPHEN; track names
+// have neither, so the two never collide).
+const iframesSuffix = "iframes"
 
 // hasIFrames reports whether the endpoint lists I-frame-only playlists:
 // MediaPackage's Segment.IncludeIframeOnlyStreams, on CMAF endpoints (the
@@ -23,16 +24,20 @@ func hasIFrames(e *catalog.Endpoint) bool {
 	return e.Segment.IncludeIframeOnlyStreams && e.ContainerType != containerTS
 }
 
-// classifyIFrames recognises "{child}_{track}_iframes" (base: the file name
+// classifyIFrames recognises "{child}_{track}_iframes" (or with "-", see
+// uriSeparator; base: the file name
 // without ".m3u8") as the I-frame-only playlist of a track of an HLS or
 // LL-HLS manifest of an endpoint that lists them.
 func (r *request) classifyIFrames(base string) bool {
-	base, ok := strings.CutSuffix(base, iframesSuffix)
-	if !ok || !hasIFrames(r.endpoint) {
+	if !hasIFrames(r.endpoint) {
 		return false
 	}
-	m, track, child := strings.Cut(base, "_")
-	if !child || !validTrackName(track) {
+	rest, suffix, ok := cutChild(r.endpoint, base)
+	if !ok || suffix != iframesSuffix {
+		return false
+	}
+	m, track, child := cutChild(r.endpoint, rest)
+	if !child {
 		return false
 	}
 	name, ok := manifestOfChild(r.endpoint, m, false)

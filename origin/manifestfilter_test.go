@@ -203,3 +203,49 @@ func TestUriPathTypeRoot(t *testing.T) {
 		t.Errorf("GET %s: %d\n%s", child, resp.StatusCode, b)
 	}
 }
+
+// TestUriSeparatorHyphen: with UriSeparator HYPHEN the multivariant
+// playlist names child playlists "{child}-{track}.m3u8" and media playlists
+// name prefixed segments "{SegmentName}-{tfdt}.m4s"; both serve, and so do
+// the underscore names of before.
+func TestUriSeparatorHyphen(t *testing.T) {
+	srv, cat := ladderOrigin(t)
+	if _, err := cat.UpdateEndpoint("live", "ladder", "default", "", time.Now(), func(e *catalog.Endpoint) error {
+		e.UriSeparator = "HYPHEN"
+		e.Segment.SegmentName = "chunk"
+		e.HlsManifests[0].ChildManifestName = "my-kids"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	status, body := getLadder(t, srv, "index.m3u8")
+	if status != 200 {
+		t.Fatalf("multivariant: %d %s", status, body)
+	}
+	golden.Check(t, "urisep_hyphen_multivariant.m3u8", []byte(body))
+	if !strings.Contains(body, "\nmy-kids-video2.m3u8\n") || !strings.Contains(body, `URI="my-kids-audio.m3u8"`) {
+		t.Fatalf("HYPHEN: child playlists not joined by '-':\n%s", body)
+	}
+	status, media := getLadder(t, srv, "my-kids-video2.m3u8")
+	if status != 200 {
+		t.Fatalf("my-kids-video2.m3u8: %d %s", status, media)
+	}
+	var seg string
+	for line := range strings.SplitSeq(media, "\n") {
+		if strings.HasPrefix(line, "video2/") {
+			seg = line
+			break
+		}
+	}
+	if !strings.HasPrefix(seg, "video2/chunk-") {
+		t.Fatalf("segment URI %q, want video2/chunk-{tfdt}.m4s:\n%s", seg, media)
+	}
+	for _, f := range []string{seg, "my-kids_video2.m3u8"} {
+		if status, b := getLadder(t, srv, f); status != 200 {
+			t.Errorf("GET %s: %d %s", f, status, b)
+		}
+	}
+	if status, _ := getLadder(t, srv, "my-kids-nosuch.m3u8"); status != 404 {
+		t.Errorf("unknown track: %d, want 404", status)
+	}
+}

@@ -17,7 +17,7 @@ func segmentPrefix(e *catalog.Endpoint) string {
 	if n == "" || n == catalog.DefaultSegmentName {
 		return ""
 	}
-	return n + "_"
+	return n + uriSeparator(e)
 }
 
 // withPrefix returns an appender of segment URIs that puts prefix before
