@@ -20,7 +20,9 @@ import (
 // DVB-DASH profile, its own timing and a fixed availabilityStartTime: the
 // MPD has $Number$ URLs that
 // serve segments, and dash.js plays it. The HLS manifest's ManifestFilter
-// drops the audio rendition. A malformed filter is a ValidationException.
+// drops the audio rendition; with UriSeparator HYPHEN and UriPathType ROOT
+// it names its child playlists /out/v1/.../index-video.m3u8, and hls.js
+// plays it. A malformed filter is a ValidationException.
 func TestManifestSettingsPlay(t *testing.T) {
 	requireTools(t, "node", "chromium")
 	t.Parallel()
@@ -30,7 +32,8 @@ func TestManifestSettingsPlay(t *testing.T) {
 	in := &mediapackagev2.UpdateOriginEndpointInput{
 		ChannelGroupName: aws.String("demo"), ChannelName: aws.String("clock"), OriginEndpointName: aws.String("default"),
 		ContainerType: types.ContainerTypeCmaf,
-		HlsManifests: []types.CreateHlsManifestConfiguration{{ManifestName: aws.String("index"),
+		UriSeparator:  types.UriSeparatorHyphen,
+		HlsManifests: []types.CreateHlsManifestConfiguration{{ManifestName: aws.String("index"), UriPathType: types.UriPathTypeRoot,
 			FilterConfiguration: &types.FilterConfiguration{ManifestFilter: aws.String("audio_bitrate:0-1;video_codec:h264")}}},
 		DashManifests: []types.CreateDashManifestConfiguration{{ManifestName: aws.String("index"),
 			SegmentTemplateFormat: types.DashSegmentTemplateFormatNumberWithTimeline, Compactness: types.DashCompactnessStandard,
@@ -79,10 +82,15 @@ func TestManifestSettingsPlay(t *testing.T) {
 			t.Errorf("video/num-%s.m4s: %d, %d bytes", m[1], code, len(b))
 		}
 	}
-	if _, b := get(t, base+"index.m3u8"); strings.Contains(string(b), "TYPE=AUDIO") || !strings.Contains(string(b), "index_video.m3u8") {
-		t.Errorf("HLS with ManifestFilter audio_bitrate:0-1 still lists audio, or no video:\n%s", b)
+	if _, b := get(t, base+"index.m3u8"); strings.Contains(string(b), "TYPE=AUDIO") || !strings.Contains(string(b), "\n/out/v1/demo/clock/default/index-video.m3u8\n") {
+		t.Errorf("HLS with ManifestFilter audio_bitrate:0-1, UriSeparator HYPHEN and UriPathType ROOT: audio listed, or no video at its absolute hyphenated path:\n%s", b)
 	}
 
+	hres := playInBrowser(t, base+"index.m3u8", "--engine", "hls", "--seconds", "12", "--interval-ms", "500")
+	if played := advanced(hres.Samples); hres.Done.Fatal || played < 6 {
+		t.Errorf("hls.js: currentTime advanced %.2f s in 12 s, want >= 6; fatal %v %q; errors: %s",
+			played, hres.Done.Fatal, hres.Done.Reason, hres.errorText())
+	}
 	res := playInBrowser(t, base+"index.mpd", "--engine", "dash", "--seconds", "16", "--interval-ms", "500")
 	if played := advanced(res.Samples); res.Done.Fatal || played < 8 {
 		t.Errorf("dash.js: currentTime advanced %.2f s in 16 s, want >= 8; fatal %v %q; errors: %s",
