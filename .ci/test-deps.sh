@@ -9,8 +9,10 @@ need+=(chromium:chromium node:nodejs npm:npm)
 need+=(aws:awscli python3:python3)
 # The disk-full test (e2e/diskfull_test.go): a loop-mounted ext4 (root only).
 need+=(mkfs.ext4:e2fsprogs mount:mount umount:mount)
+# The shield test (e2e/shield_test.go): docs/deploy/nginx-shield.conf in nginx.
+need+=(nginx:nginx-light)
 if [ "${1:-}" = bench ]; then
-  need+=(nginx:nginx-light wrk:wrk)
+  need+=(wrk:wrk)
 fi
 missing=()
 for pair in "${need[@]}"; do
