@@ -131,3 +131,87 @@ func TestTSEndpoint(t *testing.T) {
 		t.Errorf("hls.js on the TS endpoint: fatal %v, reached %.1f s (%s): %s", res.Done.Fatal, res.Done.MaxCurrentTime, res.Done.Reason, res.errorText())
 	}
 }
+
+// TestTSAudioRenditionGroup: a TS endpoint created through the AWS CLI with
+// Segment TsUseAudioRenditionGroup lists its audio as an HLS rendition group
+// (EXT-X-MEDIA TYPE=AUDIO) instead of muxing it: video segments carry H.264
+// alone, the audio playlist's segments AAC alone, both MPEG-TS; the live
+// playlist plays in hls.js and a harvested package of it decodes with both
+// streams.
+func TestTSAudioRenditionGroup(t *testing.T) {
+	requireTools(t, "aws", "ffmpeg", "ffprobe", "node", "chromium")
+	t.Parallel()
+	rw := startRewindDemo(t, t.TempDir(), true)
+	env := awsEnv(t, "AKIDTSA", "SECRETTSA")
+	ch := []string{"--channel-group-name", "demo", "--channel-name", "clock"}
+	ep, code := awsCLI(t, rw, env, append(append([]string{"create-origin-endpoint"}, ch...),
+		"--origin-endpoint-name", "tsa", "--container-type", "TS", "--segment", "TsUseAudioRenditionGroup=true",
+		"--hls-manifests", "ManifestName=index,ManifestWindowSeconds=60")...)
+	if code != "" || ep["ContainerType"] != "TS" {
+		t.Fatalf("create TS endpoint: %v %s", ep, code)
+	}
+	base := rw.url("/out/v1/demo/clock/tsa/")
+	var video, audio mediaPlaylist
+	waitFor(t, 60*time.Second, "three TS segments of video and audio", func() bool {
+		c1, v := get(t, base+"index_video.m3u8")
+		c2, a := get(t, base+"index_audio.m3u8")
+		if c1 != 200 || c2 != 200 {
+			return false
+		}
+		video, audio = parseMediaPlaylist(t, v), parseMediaPlaylist(t, a)
+		return len(video.segments) >= 3 && len(audio.segments) >= 3
+	})
+	mv := string(mustGet(t, base+"index.m3u8"))
+	if !strings.Contains(mv, `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio"`) || !strings.Contains(mv, `URI="index_audio.m3u8"`) || !strings.Contains(mv, `AUDIO="audio"`) {
+		t.Errorf("multivariant playlist: want the audio as a rendition group:\n%s", mv)
+	}
+	probe := func(uri string) string {
+		f := filepath.Join(t.TempDir(), "seg.ts")
+		if err := os.WriteFile(f, mustGet(t, base+uri), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := run(t, 30*time.Second, "ffprobe", "-v", "error", "-show_entries", "format=format_name:stream=codec_name", "-of", "default=nw=1", f)
+		if err != nil {
+			t.Errorf("ffprobe %s: %v %s", uri, err, out)
+		}
+		return out
+	}
+	if out := probe(video.segments[1].uri); !strings.Contains(out, "format_name=mpegts") || !strings.Contains(out, "codec_name=h264") || strings.Contains(out, "aac") {
+		t.Errorf("video segment %s: want MPEG-TS with H.264 alone:\n%s", video.segments[1].uri, out)
+	}
+	if out := probe(audio.segments[1].uri); !strings.HasSuffix(audio.segments[1].uri, ".ts") || !strings.Contains(out, "format_name=mpegts") || !strings.Contains(out, "codec_name=aac") || strings.Contains(out, "h264") {
+		t.Errorf("audio segment %s: want MPEG-TS with AAC alone:\n%s", audio.segments[1].uri, out)
+	}
+
+	from, to := video.segments[1].pdt, video.segments[2].pdt
+	mustCLI(t, rw, env, append(append([]string{"create-harvest-job"}, ch...), "--origin-endpoint-name", "tsa",
+		"--harvest-job-name", "tsajob",
+		"--destination", `{"S3Destination":{"BucketName":"tsabucket","DestinationPath":"pkg/"}}`,
+		"--harvested-manifests", `{"HlsManifests":[{"ManifestName":"index"}]}`,
+		"--schedule-configuration", `{"StartTime":"`+from.UTC().Format(time.RFC3339)+`","EndTime":"`+to.UTC().Format(time.RFC3339)+`"}`)...)
+	status := ""
+	waitFor(t, 60*time.Second, "the TS harvest job to finish", func() bool {
+		j := mustCLI(t, rw, env, append(append([]string{"get-harvest-job"}, ch...), "--origin-endpoint-name", "tsa", "--harvest-job-name", "tsajob")...)
+		status, _ = j["Status"].(string)
+		return status == "COMPLETED" || status == "FAILED"
+	})
+	if status != "COMPLETED" {
+		t.Fatalf("TS harvest job: %s", status)
+	}
+	pkg := filepath.Join(rw.dataDir, "buckets", "tsabucket", "pkg")
+	if a, _ := filepath.Glob(filepath.Join(pkg, "audio", "*.ts")); len(a) == 0 {
+		t.Errorf("harvested package without audio/*.ts")
+	}
+	out, err := run(t, 60*time.Second, "ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "default=nw=1", filepath.Join(pkg, "index.m3u8"))
+	if err != nil || !strings.Contains(out, "h264") || !strings.Contains(out, "aac") {
+		t.Errorf("ffprobe of the harvested package: want H.264 and AAC: %v\n%s", err, out)
+	}
+	if out, err := run(t, 60*time.Second, "ffmpeg", "-v", "error", "-xerror", "-i", filepath.Join(pkg, "index.m3u8"), "-f", "null", "-"); err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("ffmpeg decode of the harvested package: %v\n%s", err, out)
+	}
+
+	res := playInBrowser(t, base+"index.m3u8", "--engine", "hls", "--seconds", "10", "--interval-ms", "500")
+	if res.Done.Fatal || res.Done.MaxCurrentTime < 6 {
+		t.Errorf("hls.js on the TS endpoint with an audio group: fatal %v, reached %.1f s (%s): %s", res.Done.Fatal, res.Done.MaxCurrentTime, res.Done.Reason, res.errorText())
+	}
+}

@@ -31,6 +31,9 @@ type jobEndpoint struct {
 	StartoverWindowSeconds int
 	// TS: the endpoint's ContainerType is TS (MPEG-TS segments).
 	TS bool
+	// TSAudioGroup: TS with Segment.TsUseAudioRenditionGroup (audio in
+	// TS segments of its own, an HLS audio rendition group).
+	TSAudioGroup bool
 	// IFrames: the endpoint lists I-frame-only playlists
 	// (IncludeIframeOnlyStreams, CMAF only).
 	IFrames bool
@@ -67,6 +70,7 @@ func (s *Service) endpoint(group, channel, endpoint string) (*jobEndpoint, error
 	}
 	out := &jobEndpoint{StartoverWindowSeconds: e.StartoverWindowSeconds, TS: e.ContainerType == "TS"}
 	out.IFrames = e.Segment.IncludeIframeOnlyStreams && !out.TS
+	out.TSAudioGroup = out.TS && e.Segment.TsUseAudioRenditionGroup
 	out.SegmentDuration = s.Endpoints.GroupDuration(e)
 	for _, m := range e.HlsManifests {
 		out.HLS = append(out.HLS, hlsManifest(m))

@@ -210,6 +210,7 @@ func (s *Service) export(ctx context.Context, r *record) error {
 		Now:     s.Now(),
 		TS:      ep.TS,
 		IFrames: ep.IFrames,
+		TSAudio: ep.TSAudioGroup,
 		Group:   ep.SegmentDuration,
 	}
 	hls, dash, llhls := j.HarvestedManifests.names()

@@ -274,7 +274,7 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 	}
 	var buf bytes.Buffer
 	write := vs.Write
-	if r.isTS() {
+	if r.isTS() && !r.tsAudioGroup() {
 		write = vs.WriteMuxed // audio is muxed into the TS segments
 	}
 	if err := write(&buf); err != nil {

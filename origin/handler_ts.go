@@ -28,6 +28,13 @@ const tsSettle = 10 * time.Second
 // isTS reports whether the request's endpoint serves MPEG-TS segments.
 func (r *request) isTS() bool { return r.endpoint.ContainerType == containerTS }
 
+// tsAudioGroup reports whether the TS endpoint keeps audio out of the
+// video's segments: Segment.TsUseAudioRenditionGroup, its audio tracks are
+// an HLS rendition group with TS segments of their own.
+func (r *request) tsAudioGroup() bool {
+	return r.isTS() && r.endpoint.Segment.TsUseAudioRenditionGroup
+}
+
 // classifyTS recognises "{decodeTime}.ts" (a segment of a TS endpoint).
 func (r *request) classifyTS(name string) (bool, error) {
 	t, ok := strings.CutSuffix(name, ".ts")
@@ -66,7 +73,12 @@ func (s *Server) serveTS(c *gin.Context, r *request) error {
 		seg.Duration += m.Duration
 		size += m.Size
 	}
-	etag := `"t` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(size, 36) + `"`
+	mux := !r.tsAudioGroup()
+	etag := `"t` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(size, 36)
+	if !mux {
+		etag += "-v" // the same name without the muxed audio
+	}
+	etag += `"`
 	key := ch + "/" + r.track + "/" + etag
 	data, cached := s.tsSegments.get(key)
 	final := true
@@ -77,7 +89,7 @@ func (s *Server) serveTS(c *gin.Context, r *request) error {
 		if err != nil {
 			return err
 		}
-		data, final, err = s.remuxTS(ch, seg, video...)
+		data, final, err = s.remuxTS(ch, seg, mux, video...)
 		if err != nil {
 			return err
 		}
@@ -120,10 +132,10 @@ func (s *Server) readGroup(ch string, first *archive.Section, members []media.Se
 }
 
 // remuxTS muxes the segment seg (its bytes: data, several archived
-// segments for a group, segdur.go) and, for a video track, the audio of
-// the same span. final is false while that audio may still grow (it is
-// not archived to the segment's end yet, shortly after it).
-func (s *Server) remuxTS(ch string, seg media.Segment, data ...[]byte) (out []byte, final bool, err error) {
+// segments for a group, segdur.go) and, for a video track with muxAudio,
+// the audio of the same span. final is false while that audio may still
+// grow (it is not archived to the segment's end yet, shortly after it).
+func (s *Server) remuxTS(ch string, seg media.Segment, muxAudio bool, data ...[]byte) (out []byte, final bool, err error) {
 	init, err := s.Archive.Init(ch, seg.Track, seg.InitVersion)
 	if err != nil {
 		return nil, false, fmt.Errorf("segment %s/%d.ts: init: %w", seg.Track, seg.DecodeTime, err)
@@ -131,7 +143,7 @@ func (s *Server) remuxTS(ch string, seg media.Segment, data ...[]byte) (out []by
 	tracks := []ts.Track{{Init: init, Segments: data}}
 	from, to := seg.Start(), seg.End()
 	final = true
-	if strings.HasPrefix(seg.Track, media.KindVideo) {
+	if muxAudio && strings.HasPrefix(seg.Track, media.KindVideo) {
 		audio, complete, err := s.audioFor(ch, from, to)
 		if err != nil {
 			return nil, false, err

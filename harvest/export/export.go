@@ -168,6 +168,11 @@ type Request struct {
 	// "{track}/{tfdt}.ts", with the first audio track muxed in; no init
 	// segments; HLS only (DASH manifests are not written).
 	TS bool
+	// TSAudio (with TS): audio is not muxed into the video's segments;
+	// every track gets TS segments and a media playlist of its own, and
+	// the multivariant playlist lists the audio as a rendition group
+	// (MediaPackage's TsUseAudioRenditionGroup).
+	TSAudio bool
 	// IFrames adds to each HLS manifest the I-frame-only playlist of each
 	// video track, "{manifest}_{track}_iframes.m3u8" (byte ranges of the
 	// exported segments), listed in the multivariant playlist. Ignored
@@ -518,7 +523,7 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 		}
 		var buf bytes.Buffer
 		write := vs.Write
-		if p.Request.TS {
+		if p.Request.TS && !p.Request.TSAudio {
 			write = vs.WriteMuxed
 		}
 		if err := write(&buf); err != nil {

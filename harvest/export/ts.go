@@ -22,15 +22,15 @@ func (p *Plan) hasVideo() bool {
 }
 
 // tsDriver: t gets TS segments and a media playlist of its own (video
-// tracks; audio tracks only when there is no video).
+// tracks; audio tracks only when there is no video or with TSAudio).
 func (p *Plan) tsDriver(t Track) bool {
-	return t.Info.Kind == media.KindVideo || !p.hasVideo()
+	return t.Info.Kind == media.KindVideo || p.Request.TSAudio || !p.hasVideo()
 }
 
 // writeTS writes the MPEG-TS rendering of segment s (or of the group of
 // segments segs, named after the first): its samples and, for a video
-// segment, those of the plan's first audio track in the same span (of one
-// init version).
+// segment without TSAudio, those of the plan's first audio track in the
+// same span (of one init version).
 func (p *Plan) writeTS(ctx context.Context, src Source, dst Target, channel string, segs ...media.Segment) error {
 	s := segs[0]
 	s.Duration = segs[len(segs)-1].DecodeTime + segs[len(segs)-1].Duration - s.DecodeTime
@@ -49,7 +49,7 @@ func (p *Plan) writeTS(ctx context.Context, src Source, dst Target, channel stri
 				tr.Segments = append(tr.Segments, b)
 			}
 			tracks = append([]ts.Track{tr}, tracks...)
-		case t.Info.Kind == media.KindAudio && !audio && strings.HasPrefix(s.Track, media.KindVideo):
+		case t.Info.Kind == media.KindAudio && !audio && !p.Request.TSAudio && strings.HasPrefix(s.Track, media.KindVideo):
 			audio = true
 			tr := ts.Track{}
 			for _, a := range t.Segments {
