@@ -163,15 +163,7 @@ func groupSize(n int) int { return (n-1)*4096 + 1000 }
 // 425 (Too Early), not a shorter segment that would change later.
 func TestSegmentDurationLiveEdge(t *testing.T) {
 	o := newSegdurOrigin(t)
-	w, err := o.store.OpenWriter("live/ts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.Close() })
-	tracks := []media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', 3}}}
-	if err := w.StartSession(tracks); err != nil {
-		t.Fatal(err)
-	}
+	w := startVideoSession(t, o.store, 3)
 	for i := range 4 { // t0+204 … t0+212: the group of t0+210 is open
 		writeVideoSegment(t, w, o.t0.Add(time.Duration(204+2*i)*time.Second), make([]byte, 1000))
 	}
@@ -191,6 +183,34 @@ func TestSegmentDurationLiveEdge(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if !strings.HasSuffix(string(b), "\n"+o.segURI(204)+"\n#EXT-X-ENDLIST\n") {
 		t.Errorf("playlist does not end with the last full group (t0+204):\n%s", b)
+	}
+}
+
+// TestSegmentDurationHoleAtLiveEdge: a segment recorded after a hole
+// inside its slot joins the group before the hole, so while it is in
+// progress that group may still grow: its name is 425, not the group
+// before the hole served short and then longer under the same name.
+func TestSegmentDurationHoleAtLiveEdge(t *testing.T) {
+	o := newSegdurOrigin(t)
+	w := startVideoSession(t, o.store, 3)
+	writeVideoSegment(t, w, o.t0.Add(204*time.Second), make([]byte, 1000))
+	// t0+206 is missing; t0+208, in the same slot [t0+204, t0+210), is in progress.
+	dt := media.TimeToTicks(o.t0.Add(208*time.Second), 90000)
+	if err := w.WriteChunk(media.Chunk{Data: make([]byte, 1000), DecodeTime: dt, Duration: 90000, SegmentStart: true, Independent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(204), 300); status != http.StatusTooEarly {
+		t.Errorf("group of t0+204 while t0+208 is recorded after a hole: %d (%d bytes), want 425", status, len(body))
+	}
+	if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 2 * 90000}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Not one run of the log (archive.Store.OpenRun): its segments in turn.
+	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(204), 300); status != 200 || len(body) != 2000 {
+		t.Errorf("group of t0+204 over the hole: %d, %d bytes, want its two 1000-byte segments", status, len(body))
 	}
 }
 
@@ -361,6 +381,23 @@ func TestSegmentDurationOneRange(t *testing.T) {
 	if status, body, _ := o.do(t, http.MethodGet, "default", o.segURI(8), 100); status != 200 || body != string(segment(8)) {
 		t.Errorf("t0+8 on the 2 s endpoint: %d, %d bytes, want its segment", status, len(body))
 	}
+}
+
+// startVideoSession opens a writer of channel live/ts (closed at the end
+// of the test) and starts a session of one 90 kHz video track, init
+// version byte version.
+func startVideoSession(t *testing.T, store *archive.Store, version byte) *archive.Writer {
+	t.Helper()
+	w, err := store.OpenWriter("live/ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	tracks := []media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', version}}}
+	if err := w.StartSession(tracks); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 // writeVideoSegment records one 2 s segment of the 90 kHz video track,
