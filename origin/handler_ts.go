@@ -70,9 +70,11 @@ func (s *Server) serveTS(c *gin.Context, r *request) error {
 	}
 	size := sec.Size
 	for _, m := range members[1:] {
-		seg.Duration += m.Duration
 		size += m.Size
 	}
+	// The group's span, over any hole inside it (media.GroupSegments).
+	last := members[len(members)-1]
+	seg.Duration = max(seg.Duration, last.DecodeTime+last.Duration-seg.DecodeTime)
 	mux := !r.tsAudioGroup()
 	etag := `"t` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(size, 36)
 	if !mux {

@@ -91,7 +91,7 @@ func (s *Server) groupWindow(ch, track string, segs []media.Segment, w *window) 
 	}
 	first, end := len(before), len(before)+len(segs)
 	groups := media.GroupSegments(all, d)
-	if n := len(groups); n > 0 && !groups[n-1].Full(d) && (open || s.growing(ch, track, all[len(all)-1])) {
+	if n := len(groups); n > 0 && !groups[n-1].Full(d) && (open || s.growing(ch, track, all[len(all)-1], d)) {
 		groups = groups[:n-1]
 	}
 	out := make([]media.Segment, 0, len(segs)/2+1)
@@ -104,21 +104,26 @@ func (s *Server) groupWindow(ch, track string, segs []media.Segment, w *window) 
 }
 
 // growing reports whether the track's writer is still recording the run
-// of segments that last ends: the live edge continues from its end (a
-// segment in progress or a part starting there, or a segment completed
-// after it that the index read did not see yet).
-func (s *Server) growing(ch, track string, last media.Segment) bool {
+// of segments that last ends, on an endpoint served groups of duration d:
+// the live edge continues from its end (a segment in progress or a part
+// starting there, or a segment completed after it that the index read did
+// not see yet), or has a segment after a hole that joins last's group
+// (media.StartsGroup; one in progress is judged on its parts so far).
+func (s *Server) growing(ch, track string, last media.Segment, d time.Duration) bool {
 	e, ok := s.Archive.Edge(ch, track)
 	if !ok || e.Timescale != last.Timescale {
 		return false
 	}
 	end := last.DecodeTime + last.Duration
-	if e.InProgress && e.Current.Segment.DecodeTime == end || e.HasNext && e.Next == end {
+	joins := func(next *media.Segment) bool {
+		return next.DecodeTime == end || next.DecodeTime > last.DecodeTime && !media.StartsGroup(&last, next, d)
+	}
+	if e.InProgress && joins(&e.Current.Segment) || e.HasNext && e.Next == end {
 		return true
 	}
 	for i := range e.Recent {
-		if e.Recent[i].Segment.DecodeTime == end {
-			return true
+		if next := &e.Recent[i].Segment; next.DecodeTime > last.DecodeTime {
+			return joins(next)
 		}
 	}
 	return false
@@ -142,7 +147,7 @@ func (s *Server) archivedGroup(ch, track string, seg media.Segment, d time.Durat
 	}
 	segs = segs[i:]
 	g := media.GroupSegments(segs, d)[0]
-	if g.To == len(segs) && !g.Full(d) && s.growing(ch, track, segs[g.To-1]) {
+	if g.To == len(segs) && !g.Full(d) && s.growing(ch, track, segs[g.To-1], d) {
 		return nil, fmt.Errorf("segment %s/%d.m4s: its %s group is still being recorded: %w", track, seg.DecodeTime, d, errTooEarly)
 	}
 	return segs[:g.To], nil

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -162,23 +163,9 @@ func groupSize(n int) int { return (n-1)*4096 + 1000 }
 // 425 (Too Early), not a shorter segment that would change later.
 func TestSegmentDurationLiveEdge(t *testing.T) {
 	o := newSegdurOrigin(t)
-	w, err := o.store.OpenWriter("live/ts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.Close() })
-	tracks := []media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', 3}}}
-	if err := w.StartSession(tracks); err != nil {
-		t.Fatal(err)
-	}
+	w := startVideoSession(t, o.store, 3)
 	for i := range 4 { // t0+204 … t0+212: the group of t0+210 is open
-		dt := media.TimeToTicks(o.t0.Add(time.Duration(204+2*i)*time.Second), 90000)
-		if err := w.WriteChunk(media.Chunk{Data: make([]byte, 1000), DecodeTime: dt, Duration: 2 * 90000, SegmentStart: true, Independent: true}); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 2 * 90000}); err != nil {
-			t.Fatal(err)
-		}
+		writeVideoSegment(t, w, o.t0.Add(time.Duration(204+2*i)*time.Second), make([]byte, 1000))
 	}
 	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(210), 300); status != http.StatusTooEarly {
 		t.Errorf("open group at the live edge: %d %q, want 425", status, body)
@@ -196,6 +183,34 @@ func TestSegmentDurationLiveEdge(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if !strings.HasSuffix(string(b), "\n"+o.segURI(204)+"\n#EXT-X-ENDLIST\n") {
 		t.Errorf("playlist does not end with the last full group (t0+204):\n%s", b)
+	}
+}
+
+// TestSegmentDurationHoleAtLiveEdge: a segment recorded after a hole
+// inside its slot joins the group before the hole, so while it is in
+// progress that group may still grow: its name is 425, not the group
+// before the hole served short and then longer under the same name.
+func TestSegmentDurationHoleAtLiveEdge(t *testing.T) {
+	o := newSegdurOrigin(t)
+	w := startVideoSession(t, o.store, 3)
+	writeVideoSegment(t, w, o.t0.Add(204*time.Second), make([]byte, 1000))
+	// t0+206 is missing; t0+208, in the same slot [t0+204, t0+210), is in progress.
+	dt := media.TimeToTicks(o.t0.Add(208*time.Second), 90000)
+	if err := w.WriteChunk(media.Chunk{Data: make([]byte, 1000), DecodeTime: dt, Duration: 90000, SegmentStart: true, Independent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(204), 300); status != http.StatusTooEarly {
+		t.Errorf("group of t0+204 while t0+208 is recorded after a hole: %d (%d bytes), want 425", status, len(body))
+	}
+	if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 2 * 90000}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Not one run of the log (archive.Store.OpenRun): its segments in turn.
+	if status, body, _ := o.do(t, http.MethodGet, "long", o.segURI(204), 300); status != 200 || len(body) != 2000 {
+		t.Errorf("group of t0+204 over the hole: %d, %d bytes, want its two 1000-byte segments", status, len(body))
 	}
 }
 
@@ -297,16 +312,10 @@ func TestSegmentDurationOneRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 14 { // t0+2 … t0+28
-		dt := media.TimeToTicks(t0.Add(time.Duration(2+2*i)*time.Second), 90000)
 		// A segment of boxes: styp, then an mdat of 1000+i bytes in all.
 		data := append([]byte{0, 0, 0, 16, 's', 't', 'y', 'p', 'c', 'm', 'f', 's', 0, 0, 0, 0}, make([]byte, 1000+i-16)...)
 		copy(data[16:], []byte{0, 0, byte((1000 + i - 16) >> 8), byte(1000 + i - 16), 'm', 'd', 'a', 't'})
-		if err := w.WriteChunk(media.Chunk{Data: data, DecodeTime: dt, Duration: 2 * 90000, SegmentStart: true, Independent: true}); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 2 * 90000}); err != nil {
-			t.Fatal(err)
-		}
+		writeVideoSegment(t, w, t0.Add(time.Duration(2+2*i)*time.Second), data)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -374,6 +383,36 @@ func TestSegmentDurationOneRange(t *testing.T) {
 	}
 }
 
+// startVideoSession opens a writer of channel live/ts (closed at the end
+// of the test) and starts a session of one 90 kHz video track, init
+// version byte version.
+func startVideoSession(t *testing.T, store *archive.Store, version byte) *archive.Writer {
+	t.Helper()
+	w, err := store.OpenWriter("live/ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	tracks := []media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', version}}}
+	if err := w.StartSession(tracks); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// writeVideoSegment records one 2 s segment of the 90 kHz video track,
+// data in one chunk, starting at at.
+func writeVideoSegment(t *testing.T, w *archive.Writer, at time.Time, data []byte) {
+	t.Helper()
+	dt := media.TimeToTicks(at, 90000)
+	if err := w.WriteChunk(media.Chunk{Data: data, DecodeTime: dt, Duration: 2 * 90000, SegmentStart: true, Independent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 2 * 90000}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // topLevelBoxes walks b as a sequence of ISO-BMFF boxes (mp4ff's header
 // decoder) and returns their types.
 func topLevelBoxes(t *testing.T, b []byte) []string {
@@ -388,4 +427,134 @@ func topLevelBoxes(t *testing.T, b []byte) []string {
 		off += h.Size
 	}
 	return types
+}
+
+// TestSegmentDurationNumbersAcrossHoles is the regression test of the
+// defect where a hole inside a slot (an archived segment missing, no
+// discontinuity) made the 6 s endpoint number the groups after it one
+// more only while a window still read back to the group before it: as a
+// live window slid past that group, EXT-X-MEDIA-SEQUENCE and the MPD's
+// startNumber stepped back and groups changed numbers. Over a session of
+// 2 s segments missing t0+8 (inside [t0+6, t0+12)) and t0+32 (inside
+// [t0+30, t0+36)), live playlists and $Number$ MPDs rendered every 2 s
+// must keep every group's number, never decrease the first number, and
+// num-{n}.m4s must serve the group numbered n.
+func TestSegmentDurationNumbersAcrossHoles(t *testing.T) {
+	o := newSegdurStore(t, 0, false)
+	if _, err := o.cat.UpdateEndpoint("live", "ts", "long", "", o.t0, func(e *catalog.Endpoint) error {
+		e.DashManifests[0].SegmentTemplateFormat = "NUMBER_WITH_TIMELINE"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := o.store.OpenWriter("live/ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracks := []media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', 1}}}
+	if err := w.StartSession(tracks); err != nil {
+		t.Fatal(err)
+	}
+	for sec := 0; sec < 60; sec += 2 {
+		if sec == 8 || sec == 32 {
+			continue // skipped: a hole inside a slot
+		}
+		writeVideoSegment(t, w, o.t0.Add(time.Duration(sec)*time.Second), make([]byte, 1000))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	o.serve(t)
+
+	hlsSeen, dashSeen := map[string]uint64{}, map[string]uint64{}
+	seen := func(kind string, now int, m map[string]uint64, name string, n uint64) {
+		t.Helper()
+		if prev, ok := m[name]; ok && prev != n {
+			t.Errorf("%s at t0+%d: %s numbered %d, was %d", kind, now, name, n, prev)
+		}
+		m[name] = n
+	}
+	var lastMSN, lastStart uint64
+	const window = "?manifest_window_seconds=12"
+	for now := 14; now <= 70; now += 2 {
+		status, pl, _ := o.do(t, http.MethodGet, "long", "index_video.m3u8"+window, now)
+		if status != 200 {
+			t.Fatalf("playlist at t0+%d: %d %s", now, status, pl)
+		}
+		_, tail, _ := strings.Cut(pl, "#EXT-X-MEDIA-SEQUENCE:")
+		value, _, _ := strings.Cut(tail, "\n")
+		msn, err := strconv.ParseUint(value, 10, 64)
+		if err != nil {
+			t.Fatalf("playlist at t0+%d: %v\n%s", now, err, pl)
+		}
+		if msn < lastMSN {
+			t.Errorf("playlist at t0+%d: EXT-X-MEDIA-SEQUENCE %d after %d:\n%s", now, msn, lastMSN, pl)
+		}
+		lastMSN = msn
+		n := msn
+		for line := range strings.SplitSeq(pl, "\n") {
+			if strings.HasPrefix(line, "video/") { // gap entries are numbered too
+				seen("playlist", now, hlsSeen, line, n)
+				n++
+			}
+		}
+
+		status, mpd, _ := o.do(t, http.MethodGet, "long", "index.mpd"+window, now)
+		if status != 200 {
+			t.Fatalf("MPD at t0+%d: %d %s", now, status, mpd)
+		}
+		start, times := numberTimeline(t, mpd, "video")
+		if start < lastStart {
+			t.Errorf("MPD at t0+%d: startNumber %d after %d:\n%s", now, start, lastStart, mpd)
+		}
+		lastStart = start
+		for i, tt := range times {
+			seen("MPD", now, dashSeen, o.segURIAt(tt), start+uint64(i))
+		}
+	}
+	// The playlists and MPDs agree, and $Number$ URLs serve the groups.
+	if len(dashSeen) < 8 {
+		t.Fatalf("only %d groups listed", len(dashSeen))
+	}
+	for name, n := range dashSeen {
+		if hlsSeen[name] != n {
+			t.Errorf("%s: number %d in the MPDs, %d in the playlists", name, n, hlsSeen[name])
+		}
+		status, body, _ := o.do(t, http.MethodGet, "long", "video/num-"+strconv.FormatUint(n, 10)+".m4s", 100)
+		_, byName, _ := o.do(t, http.MethodGet, "long", name, 100)
+		if status != 200 || body != byName {
+			t.Errorf("num-%d.m4s: %d, %d bytes, want the %d bytes of %s", n, status, len(body), len(byName), name)
+		}
+	}
+}
+
+// segURIAt is the name of the video segment starting at decode time tt.
+func (o *testOrigin) segURIAt(tt uint64) string {
+	return "video/" + strconv.FormatUint(tt, 10) + ".m4s"
+}
+
+// numberTimeline reads the $Number$ SegmentTemplate of track in a
+// one-Period MPD: its startNumber and the start times of its segments.
+func numberTimeline(t *testing.T, mpd, track string) (uint64, []uint64) {
+	t.Helper()
+	head := regexp.MustCompile(`media="` + track + `/num-\$Number\$\.m4s" startNumber="(\d+)">\s*<SegmentTimeline>(?s:(.*?))</SegmentTimeline>`)
+	m := head.FindStringSubmatch(mpd)
+	if m == nil || strings.Count(mpd, "<Period") != 1 {
+		t.Fatalf("no one-Period $Number$ timeline of %s:\n%s", track, mpd)
+	}
+	start, _ := strconv.ParseUint(m[1], 10, 64)
+	var times []uint64
+	var next uint64
+	for _, s := range regexp.MustCompile(`<S(?: t="(\d+)")? d="(\d+)"(?: r="(\d+)")?/>`).FindAllStringSubmatch(m[2], -1) {
+		if s[1] != "" {
+			next, _ = strconv.ParseUint(s[1], 10, 64)
+		}
+		d, _ := strconv.ParseUint(s[2], 10, 64)
+		r, _ := strconv.ParseUint("0"+s[3], 10, 64)
+		for range r + 1 {
+			times = append(times, next)
+			next += d
+		}
+	}
+	return start, times
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,6 +207,114 @@ func TestPlaylistNumberingStableAcrossReloads(t *testing.T) {
 			}
 			if want := int(math.Ceil(9.5/c.dur) + math.Ceil(0.3/c.dur)); gaps != want {
 				t.Errorf("%d gap segments, want %d", gaps, want)
+			}
+		})
+	}
+}
+
+// withHoles removes the segments at the given indexes of segs, as holes
+// inside a session (no discontinuity): with renumber the segments after
+// each hole keep consecutive Seq (a push segment skipped: the archive
+// numbers what it archives), else the hole keeps its Seq (a redundant
+// input taking over one segment late: the archive lists it as a gap).
+func withHoles(segs []media.Segment, renumber bool, idx ...int) []media.Segment {
+	var out []media.Segment
+	var shift uint64
+	for i, s := range segs {
+		if slices.Contains(idx, i) {
+			if renumber {
+				shift++
+			}
+			continue
+		}
+		s.Seq -= shift
+		out = append(out, s)
+	}
+	return out
+}
+
+// groupedWindow is what the origin lists on an endpoint served groups of
+// duration d for a window of the archived segments segs[from:to]: the
+// segments of up to 2d before segs[from] decide where its group starts,
+// the groups holding segs[from:to] are listed whole, and an open (live)
+// window leaves out a last group that may still grow.
+func groupedWindow(segs []media.Segment, from, to int, d time.Duration, open bool) []media.Segment {
+	lo := from
+	for lo > 0 && !segs[lo-1].Start().Before(segs[from].Start().Add(-2*d)) {
+		lo--
+	}
+	gs := media.GroupSegments(segs[lo:to], d)
+	if n := len(gs); open && n > 0 && !gs[n-1].Full(d) {
+		gs = gs[:n-1]
+	}
+	var out []media.Segment
+	for _, g := range gs {
+		if lo+g.To > from {
+			out = append(out, g.Segment)
+		}
+	}
+	return out
+}
+
+// TestGroupedPlaylistNumberingStableAcrossReloads is the regression test
+// of the defect where, on an endpoint served 6 s groups of 2 s archived
+// segments, a hole inside a slot (a push segment skipped, a takeover one
+// segment late) renumbered the groups after it as a live window slid past
+// the group before the hole. For tracks with such holes and a reconnect,
+// every live window (each one archived segment later) and growing EVENT
+// window is rendered as the origin groups it: every group keeps its media
+// sequence number, discontinuity number and program date time across
+// reloads, and EXT-X-MEDIA-SEQUENCE never decreases (RFC 8216 §6.2.2).
+func TestGroupedPlaylistNumberingStableAcrossReloads(t *testing.T) {
+	t.Parallel()
+	const d = 6 * time.Second
+	for _, c := range []struct {
+		name     string
+		ts       uint32
+		dur      float64
+		renumber bool
+	}{{"video", 90000, 2, true}, {"video", 90000, 2, false}, {"audio", 48000, 2.0053333333, true}} {
+		t.Run(fmt.Sprintf("%s/renumber=%v", c.name, c.renumber), func(t *testing.T) {
+			t.Parallel()
+			// fixtureBase is 2 s past a slot boundary: segments 2-4 and
+			// 8-10 share a slot, and after the reconnect (at about 0.2 s
+			// into a slot) 19-21: 3, 9 and 20 are holes inside a slot.
+			segs := withHoles(track(c.name, c.ts, []int{16, 18}, []float64{9.5}, c.dur), c.renumber, 3, 9, 20)
+			seen := map[string]listed{}
+			var lastMSN uint64
+			for end := 1; end <= len(segs); end++ {
+				for _, w := range []struct {
+					kind string
+					segs []media.Segment
+				}{
+					{"live", groupedWindow(segs, max(0, end-8), end, d, true)},
+					{"event", groupedWindow(segs, 0, end, d, true)},
+				} {
+					if len(w.segs) == 0 {
+						continue
+					}
+					body := renderTo(t, func(b *bytes.Buffer) error {
+						return hls.WriteMedia(b, hls.MediaPlaylist{Segments: w.segs, AppendSegmentURI: media.AppendSegmentURI, InitURI: initURI(c.name)})
+					})
+					got, _ := parsePlaylist(t, body, nil)
+					for uri, l := range got {
+						if prev, ok := seen[uri]; !ok {
+							seen[uri] = l
+						} else if prev.msn != l.msn || prev.disc != l.disc || prev.gap != l.gap || prev.pdt.Sub(l.pdt).Abs() > 2*time.Millisecond {
+							t.Errorf("%s window to segment %d: %s was %+v, now %+v:\n%s", w.kind, end, uri, prev, l, body)
+						}
+					}
+					if w.kind == "live" {
+						msn, _ := strconv.ParseUint(headerValue(body, "#EXT-X-MEDIA-SEQUENCE:"), 10, 64)
+						if msn < lastMSN {
+							t.Errorf("live window to segment %d: EXT-X-MEDIA-SEQUENCE %d after %d:\n%s", end, msn, lastMSN, body)
+						}
+						lastMSN = msn
+					}
+				}
+			}
+			if len(seen) < 10 {
+				t.Errorf("only %d groups listed", len(seen))
 			}
 		})
 	}

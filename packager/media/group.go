@@ -8,7 +8,7 @@ import "time"
 //
 // The rule is a function of one archived segment and its predecessor only,
 // so every window that lists a segment puts it in the same group, under the
-// same name and number:
+// same name and number, however far back the window reads:
 //
 //   - the slot of a segment is ⌊(DecodeTime + Duration/2) / (d × Timescale)⌋:
 //     the d-long interval of the Unix epoch's timeline holding its midpoint.
@@ -16,14 +16,23 @@ import "time"
 //     jitters by a frame (audio segments are cut within one audio frame of
 //     the video's, so tracks group alike unless a slot boundary falls within
 //     that frame of a midpoint);
-//   - a segment starts a group when it does not follow its predecessor
-//     (Follows: a discontinuity, a gap, an init change) or when its slot
-//     differs from its predecessor's;
-//   - a group is named after its first segment (its DecodeTime), lasts the
-//     sum of its segments, and is numbered slot + DiscSeq of its first
+//   - a segment starts a group when it does not continue its predecessor's
+//     session (a discontinuity, another init version or DiscSeq) or when its
+//     slot differs from its predecessor's. A hole without a discontinuity
+//     (a push segment skipped, a redundant input taking over one segment
+//     late) does not start a group: inside a slot it stays inside the
+//     group, which then lasts from its first segment's start to its last
+//     one's end, over the hole, so that one slot never holds two groups of
+//     a session;
+//   - a group is named after its first segment (its DecodeTime), lasts from
+//     its start to the end of its last segment (the sum of its segments
+//     without a hole), and is numbered slot + DiscSeq of its first
 //     segment: +1 per group within a session, and past a discontinuity a
 //     number never reused (the session after it counts one more), skipping
-//     the slots of an outage like the archive's gap numbers.
+//     the slots of an outage like the archive's gap numbers. The number
+//     depends on the group's first segment alone, so it is the same in
+//     every window, sliding or time-shifted, in $Number$ URLs and in
+//     harvest exports.
 //
 // Groups last about d when the archived segments are much shorter than d.
 // A segment longer than d makes a longer group (it may share its slot with
@@ -35,19 +44,21 @@ import "time"
 type Group struct {
 	// Segment is the group's record: the first member's DecodeTime, Track,
 	// Timescale, InitVersion, DiscSeq, Discontinuity and KeyFrameSize, the
-	// members' total Duration and Size, and the group's number as Seq.
+	// Duration from its start to the end of its last member (over any hole
+	// inside it), the members' total Size, and the group's number as Seq.
 	Segment
 	// From and To index the members in the slice grouped: segs[From:To].
 	From, To int
 	slot     uint64
 }
 
-// Follows reports whether s continues prev in one run: same track,
-// timescale and init version, the next Seq, starting where prev ends, and
-// no discontinuity.
-func Follows(prev, s *Segment) bool {
+// sameSession reports whether s may share a group with prev, the archived
+// segment before it: same track, timescale, init version and
+// discontinuity sequence number, s starting after prev, and no
+// discontinuity at s. A hole between them does not matter.
+func sameSession(prev, s *Segment) bool {
 	return !s.Discontinuity && s.Track == prev.Track && s.Timescale == prev.Timescale &&
-		s.InitVersion == prev.InitVersion && s.Seq == prev.Seq+1 && s.DecodeTime == prev.DecodeTime+prev.Duration
+		s.InitVersion == prev.InitVersion && s.DiscSeq == prev.DiscSeq && s.DecodeTime > prev.DecodeTime
 }
 
 // slotTicks is d in ticks of a timescale (at least one tick).
@@ -64,14 +75,17 @@ func Slot(s *Segment, d time.Duration) uint64 {
 // StartsGroup reports whether s starts a group of duration d when prev is
 // the archived segment before it (nil: none, or unknown).
 func StartsGroup(prev, s *Segment, d time.Duration) bool {
-	return prev == nil || !Follows(prev, s) || Slot(prev, d) != Slot(s, d)
+	return prev == nil || !sameSession(prev, s) || Slot(prev, d) != Slot(s, d)
 }
 
 // GroupSegments splits segs (one track, ascending) into groups of duration
 // d. segs[0] is taken to start a group: callers that list a window give a
 // few segments before it and keep the groups from the one holding the
-// window's first segment. Numbers (Seq) strictly increase. The last group
-// may still grow when more segments follow segs (see Group.Full).
+// window's first segment. Numbers (Seq) strictly increase: they are slot +
+// DiscSeq, except where overlapping segments (a midpoint earlier than its
+// predecessor's) would number a group no higher than the one before it,
+// which is then numbered one more than that. The last group may still grow
+// when more segments follow segs (see Group.Full).
 func GroupSegments(segs []Segment, d time.Duration) []Group {
 	var out []Group
 	for i := range segs {
@@ -86,7 +100,7 @@ func GroupSegments(segs []Segment, d time.Duration) []Group {
 			continue
 		}
 		g := &out[len(out)-1]
-		g.Duration += s.Duration
+		g.Duration = max(g.Duration, s.DecodeTime+s.Duration-g.DecodeTime)
 		g.Size += s.Size
 		g.To = i + 1
 	}

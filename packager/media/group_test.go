@@ -36,6 +36,8 @@ func TestGroupSegments(t *testing.T) {
 	// The first session ends at 13 s, the second starts at 14 s, both in
 	// the slot [12 s, 18 s).
 	twoSessions := append(run(6_000, 0, 0, false, 2000, 2000, 2000, 1000), run(14_000, 5, 1, true, 2000, 2000, 2000, 2000)...)
+	// The segment of [62 s, 64 s) is missing: a push segment skipped.
+	holed := append(run(60_000, 0, 0, false, 2000), run(64_000, 1, 0, false, 2000, 2000, 2000, 2000)...)
 	for _, c := range []struct {
 		name string
 		segs []media.Segment
@@ -52,6 +54,12 @@ func TestGroupSegments(t *testing.T) {
 		{"discontinuity inside a slot", twoSessions, false, "6000+6000#1 12000+1000#2 14000+4000#3 18000+4000#4 "},
 		{"a segment longer than d joins the next", run(60_000, 0, 0, false, 2000, 8000, 2000), false, "60000+2000#10 62000+10000#11 "},
 		{"a segment longer than 2d skips a number", run(60_000, 0, 0, false, 2000, 16000, 2000), false, "60000+2000#10 62000+16000#11 78000+2000#13 "},
+		// A segment missing inside a slot (no discontinuity): the slot's
+		// group spans the hole, so the next slot keeps its number.
+		{"a hole inside a slot stays in its group", holed, false, "60000+6000#10 66000+6000#11 "},
+		// A hole at a slot boundary ends the group before it.
+		{"a hole at a slot boundary", append(run(60_000, 0, 0, false, 2000, 2000), run(66_000, 3, 0, false, 2000, 2000, 2000)...), false,
+			"60000+4000#10 66000+6000#11 "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			gs := media.GroupSegments(c.segs, d)
@@ -90,5 +98,65 @@ func TestStartsGroup(t *testing.T) {
 		if sub := media.GroupSegments(segs[i-1:], 6*time.Second); len(sub) > 1 && !starts[sub[1].DecodeTime] {
 			t.Errorf("window from segment %d: its second group starts at %d, not a group start of the whole list", i-1, sub[1].DecodeTime)
 		}
+	}
+}
+
+// holedTrack is a track of 2 s segments from 60 s with what can break a
+// session's run of segments: a segment missing inside a slot whose
+// successor keeps consecutive Seq (a push segment skipped) and one whose
+// successor skips a Seq (a redundant input taking over one segment late),
+// a hole at a slot boundary, a segment longer than 2d, a discontinuity
+// inside a slot and a frame of jitter.
+func holedTrack() []media.Segment {
+	var segs []media.Segment
+	add := func(r []media.Segment) { segs = append(segs, r...) }
+	add(run(60_000, 0, 0, false, 2000, 2000, 2000, 2000))        // [60, 68)
+	add(run(70_000, 4, 0, false, 2000, 2000, 2000, 2000, 2000))  // [68, 70) skipped: [70, 80)
+	add(run(82_000, 10, 0, false, 2010, 1990, 2000, 2000))       // [80, 82) taken over late (Seq 9 a gap): [82, 90)
+	add(run(92_000, 14, 0, false, 2000, 2000, 16000))            // a hole at 90 s, a slot boundary; 16 s
+	add(run(112_000, 17, 0, false, 2000, 2000, 1000))            // the session ends at 117 s
+	add(run(118_000, 20, 1, true, 2000, 2000, 2000, 2000, 2000)) // a new one in the slot [114, 120)
+	return segs
+}
+
+// TestGroupNumbersStableAcrossWindows is the regression test of the defect
+// where a hole inside a slot made two groups share it: the later one and
+// every group of the session after it were numbered one more, but only in
+// windows that read back as far as the group before the hole, so a live
+// window sliding past it renumbered them (EXT-X-MEDIA-SEQUENCE and
+// $Number$ stepped back). Every window, from every archived segment on,
+// must cut and number the groups it holds as the whole track does (the
+// first group of a window is whole only where its first segment starts a
+// group), and numbers must be slot + DiscSeq, strictly increasing.
+func TestGroupNumbersStableAcrossWindows(t *testing.T) {
+	d := 6 * time.Second
+	segs := holedTrack()
+	whole := media.GroupSegments(segs, d)
+	byStart := map[uint64]media.Group{}
+	for i, g := range whole {
+		byStart[g.DecodeTime] = g
+		if want := media.Slot(&segs[g.From], d) + g.DiscSeq; g.Seq != want {
+			t.Errorf("group at %d ms: number %d, want slot + DiscSeq = %d", g.DecodeTime/90, g.Seq, want)
+		}
+		if i > 0 && g.Seq <= whole[i-1].Seq {
+			t.Errorf("group at %d ms: number %d after %d", g.DecodeTime/90, g.Seq, whole[i-1].Seq)
+		}
+	}
+	for i := 1; i < len(segs); i++ {
+		sub := media.GroupSegments(segs[i:], d)
+		if !media.StartsGroup(&segs[i-1], &segs[i], d) {
+			sub = sub[1:] // the tail of a group that starts before the window
+		}
+		for _, g := range sub {
+			w, ok := byStart[g.DecodeTime]
+			if !ok || w.Seq != g.Seq || w.Duration != g.Duration || w.To-w.From != g.To-g.From {
+				t.Errorf("window from %d ms: group %d+%d#%d, the whole track has %d+%d#%d (found %v)", segs[i].DecodeTime/90,
+					g.DecodeTime/90, g.Duration/90, g.Seq, w.DecodeTime/90, w.Duration/90, w.Seq, ok)
+			}
+		}
+	}
+	if got, want := describe(whole), "60000+6000#10 66000+6000#11 72000+6000#12 78000+6010#13 84010+5990#14 "+
+		"92000+4000#15 96000+16000#17 112000+2000#18 114000+3000#19 118000+2000#20 120000+6000#21 126000+2000#22 "; got != want {
+		t.Errorf("groups %q, want %q", got, want)
 	}
 }
