@@ -35,3 +35,13 @@ func TimelineLen(s *Store, channel, track string) int {
 	}
 	return len(sn.entries)
 }
+
+// DropIdleTimelines runs the idle count of the retention loop n times.
+func DropIdleTimelines(s *Store, n int) {
+	for range n {
+		s.lines.dropIdle()
+	}
+}
+
+// TimelineIdlePasses is timelineIdlePasses.
+const TimelineIdlePasses = timelineIdlePasses

@@ -23,6 +23,7 @@ func (s *Store) runPruner(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Debug("retention pass", "removed_segments", n)
 		}
+		s.lines.dropIdle()
 		s.collectGarbage()
 		s.maybeCompactJournal()
 	})

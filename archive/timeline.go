@@ -19,21 +19,30 @@ import (
 // of a track without a timeline scan the index.
 const timelineAfter = time.Hour
 
+// timelineIdlePasses: a timeline not read for more retention passes than
+// this is dropped (dropIdle).
+const timelineIdlePasses = 10
+
 // timelines holds, per channel track that was asked a long window, an
 // in-memory copy of the track's segment index (a timeline), so that a
 // long window is a binary search and a copy instead of a scan of up to
 // millions of index keys.
 //
-// A timeline answers exactly what the index holds as of some instant
-// after the request began, as a read transaction would: it is loaded by
-// one scan of the track's keys and then kept current by the Writer (each
-// committed segment is appended after its transaction commits) and by
-// every delete of segment keys (applied after its batch is flushed).
+// A timeline answers what the index holds: a read sees every change whose
+// call (EndSegment, Prune, an eviction) returned before the read began,
+// and nothing that was not committed. It is loaded by one scan of the
+// track's keys and then kept current by the Writer (each committed
+// segment is appended after its transaction commits) and by every delete
+// of segment keys (applied after its batch is flushed).
 // Retention deletes a track's oldest segments, which trims the timeline's
 // front; any other change (a delete inside the timeline, recovery,
 // rebuild, a record a timeline cannot hold) drops it (failed), and the
 // next long window loads it again. Changes that arrive while a timeline
 // loads are queued and applied, idempotently, once the scan is done.
+//
+// A timeline not read for timelineIdlePasses retention passes (10 minutes
+// by default) is dropped, so only the tracks that are asked long windows
+// hold one.
 //
 // Memory: 32 bytes per segment (timelineEntry) plus 16 per run of
 // segments sharing a timescale, init version and discontinuity sequence;
@@ -62,6 +71,8 @@ type timeline struct {
 	// record, a change it cannot apply, or cleared).
 	failed atomic.Bool
 	snap   atomic.Pointer[timelineSnap]
+	// idle counts the retention passes since the timeline was last read.
+	idle atomic.Int32
 
 	mu      sync.Mutex
 	loading bool
@@ -310,9 +321,31 @@ func (ts *timelines) clear() {
 	ts.m = nil
 	ts.mu.Unlock()
 	for _, tl := range m {
-		tl.mu.Lock()
-		tl.fail()
-		tl.mu.Unlock()
+		tl.drop()
+	}
+}
+
+// drop fails tl, which its registry no longer holds.
+func (tl *timeline) drop() {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.fail()
+}
+
+// dropIdle counts a retention pass and drops the timelines not read for
+// more than timelineIdlePasses of them.
+func (ts *timelines) dropIdle() {
+	ts.mu.Lock()
+	var idle []*timeline
+	for k, tl := range ts.m {
+		if tl.idle.Add(1) > timelineIdlePasses {
+			delete(ts.m, k)
+			idle = append(idle, tl)
+		}
+	}
+	ts.mu.Unlock()
+	for _, tl := range idle {
+		tl.drop()
 	}
 }
 
@@ -334,6 +367,7 @@ func (s *Store) timelineSegments(channel, track string, from, to time.Time, limi
 	if tl == nil {
 		return nil, false, nil
 	}
+	tl.idle.Store(0)
 	if created {
 		s.loadTimeline(tl, id, track)
 	} else if long {

@@ -119,8 +119,8 @@ func firstDiff(a, b []media.Segment) int {
 // TestTimelineMatchesIndex: once a long window loaded a track's timeline,
 // Segments returns exactly what the index scan returns, for any window,
 // across sessions (discontinuities, timescale changes, gap numbering),
-// after retention deleted the oldest segments and after the writer
-// appended more.
+// after retention deleted the oldest segments, after the writer appended
+// more, and after it was dropped for being idle and loaded again.
 func TestTimelineMatchesIndex(t *testing.T) {
 	s := openStore(t, t.TempDir(), func(c *archive.Config) {
 		c.Retention = time.Hour
@@ -176,6 +176,21 @@ func TestTimelineMatchesIndex(t *testing.T) {
 		t.Fatalf("after appending: timeline of %d segments, the track has %d", n, len(left))
 	}
 	checkTimeline(t, s, rng, "appended", t0, end)
+
+	// Not read for more than TimelineIdlePasses retention passes: dropped,
+	// and loaded again by the next long window.
+	archive.DropIdleTimelines(s, archive.TimelineIdlePasses)
+	if n := archive.TimelineLen(s, ch, "video"); n != len(left) {
+		t.Fatalf("after %d idle passes: timeline of %d segments, the track has %d", archive.TimelineIdlePasses, n, len(left))
+	}
+	archive.DropIdleTimelines(s, 1)
+	if n := archive.TimelineLen(s, ch, "video"); n != -1 {
+		t.Fatalf("after %d idle passes: timeline of %d segments, want none", archive.TimelineIdlePasses+1, n)
+	}
+	checkTimeline(t, s, rng, "reloaded", t0, end)
+	if n := archive.TimelineLen(s, ch, "video"); n != len(left) {
+		t.Fatalf("reloaded: timeline of %d segments, the track has %d", n, len(left))
+	}
 
 	// Unknown track or channel: empty, as the scan says.
 	if got := mustSegments(t, s, ch, "nope", t0, end, 0); len(got) != 0 || got == nil {
