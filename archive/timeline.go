@@ -144,30 +144,41 @@ func (sn *timelineSnap) search(us uint64) int {
 }
 
 // appended returns sn with the segment rec, keyed startUs, appended, or
-// false if the timeline cannot hold it: it does not follow the last entry,
-// its key is not its start, or a field does not fit.
+// false if the timeline cannot hold it (see push).
 func (sn *timelineSnap) appended(startUs uint64, rec *segmentRecord) (*timelineSnap, bool) {
+	next := *sn
+	if !next.push(startUs, rec) {
+		return nil, false
+	}
+	return &next, true
+}
+
+// push appends the segment rec, keyed startUs, to sn, which no reader
+// sees yet, or returns false if the timeline cannot hold it: it does not
+// follow the last entry, its key is not its start, or a field does not
+// fit.
+func (sn *timelineSnap) push(startUs uint64, rec *segmentRecord) bool {
 	if rec.Duration > math.MaxUint32 || rec.Size < 0 || rec.Size > math.MaxUint32 || rec.Timescale == 0 ||
 		ticksToMicros(rec.DecodeTime, rec.Timescale) != startUs ||
 		len(sn.entries) > 0 && startUs <= sn.startUs(len(sn.entries)-1) {
-		return nil, false
+		return false
 	}
 	run := timelineRun{timescale: rec.Timescale, initVersion: rec.InitVersion, discSeq: rec.DiscSeq}
-	runs := sn.runs
-	if len(runs) == 0 || runs[len(runs)-1] != run {
-		if len(runs) >= runDisc {
-			return nil, false
+	if len(sn.runs) == 0 || sn.runs[len(sn.runs)-1] != run {
+		if len(sn.runs) >= runDisc {
+			return false
 		}
-		runs = append(runs, run)
+		sn.runs = append(sn.runs, run)
 	}
 	e := timelineEntry{
 		decodeTime: rec.DecodeTime, seq: rec.Seq, duration: uint32(rec.Duration),
-		size: uint32(rec.Size), keyFrame: rec.KeyFrameSize, run: uint32(len(runs) - 1),
+		size: uint32(rec.Size), keyFrame: rec.KeyFrameSize, run: uint32(len(sn.runs) - 1),
 	}
 	if rec.Disc {
 		e.run |= runDisc
 	}
-	return &timelineSnap{entries: append(sn.entries, e), runs: runs}, true
+	sn.entries = append(sn.entries, e)
+	return true
 }
 
 // without returns sn without the segments starting at del (ascending);
@@ -408,7 +419,7 @@ func (s *Store) loadTimeline(tl *timeline, id uint32, track string) {
 			if sn.entries == nil {
 				sn.entries = make([]timelineEntry, 0, segmentsUpTo(txn, prefix, math.MaxUint64, r.Seq))
 			}
-			if sn, ok = sn.appended(binary.BigEndian.Uint64(k[len(prefix):]), &r); !ok {
+			if ok = sn.push(binary.BigEndian.Uint64(k[len(prefix):]), &r); !ok {
 				return nil
 			}
 		}
@@ -425,6 +436,11 @@ func (s *Store) loadTimeline(tl *timeline, id uint32, track string) {
 		}
 		tl.fail()
 		return
+	}
+	if n := len(sn.entries); cap(sn.entries) > n+n/4+1024 {
+		// Sized by sequence numbers, which gaps also take: give back the
+		// excess (the slice lives as long as the timeline).
+		sn.entries = slices.Clone(sn.entries)
 	}
 	tl.snap.Store(sn)
 	for i := range pending {
