@@ -109,11 +109,24 @@ func (s *Store) TrackInfo(channel, track string, version uint32) (media.TrackInf
 // Segments returns the segments of a track whose Start() is in [from, to),
 // ascending, at most limit of them (limit <= 0: no limit). It returns an empty
 // slice when there are none, including for an unknown channel or track.
+// The first window longer than an hour loads the track's in-memory
+// timeline (timeline.go, one scan of its index keys); from then on every
+// window of the track is served from it with a binary search: the same
+// segments, without scanning the index.
 func (s *Store) Segments(channel, track string, from, to time.Time, limit int) ([]media.Segment, error) {
 	out := []media.Segment{}
 	if !from.Before(to) {
 		return out, nil
 	}
+	if segs, ok, err := s.timelineSegments(channel, track, from, to, limit); ok || err != nil {
+		return segs, err
+	}
+	return s.scanSegments(channel, track, from, to, limit)
+}
+
+// scanSegments is Segments by a scan of the index.
+func (s *Store) scanSegments(channel, track string, from, to time.Time, limit int) ([]media.Segment, error) {
+	out := []media.Segment{}
 	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
 		prefix := segmentTrackPrefix(id, track)
 		opt := badger.DefaultIteratorOptions

@@ -184,6 +184,7 @@ func (s *Store) replayJournal(recs []journalRecord) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	defer s.segs.clear() // after the flush: see segmentCache
+	defer s.lines.clear()
 	for _, r := range recs {
 		switch r.Op {
 		case opChannel:

@@ -47,6 +47,8 @@ type recoveryStats struct {
 // Nothing is deleted that the index or a trailer does not account for. It
 // also initializes the byte counter.
 func (s *Store) recover() error {
+	// It adds and drops segment keys anywhere: no timeline follows that.
+	defer s.lines.clear()
 	refs := map[string]*logRef{}
 	err := s.eachLogFile(func(ref logRef) error {
 		refs[s.logPath(ref.id, ref.track, ref.firstUs, ref.rec.Audio)] = &ref

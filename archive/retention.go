@@ -23,6 +23,7 @@ func (s *Store) runPruner(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Debug("retention pass", "removed_segments", n)
 		}
+		s.lines.dropIdle()
 		s.collectGarbage()
 		s.maybeCompactJournal()
 	})
@@ -260,12 +261,19 @@ func (s *Store) deleteKeys(keys [][]byte) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	defer s.segs.clear() // after the flush: see segmentCache
+	// After the flush too; a batch that failed may have committed a part.
+	flushed := false
+	defer func() { s.lines.deleted(keys, flushed) }()
 	for _, k := range keys {
 		if err := wb.Delete(k); err != nil {
 			return err
 		}
 	}
-	return s.space.noteErr(wb.Flush())
+	if err := wb.Flush(); err != nil {
+		return s.space.noteErr(err)
+	}
+	flushed = true
+	return nil
 }
 
 // isHeld reports whether a writer holds the log open.

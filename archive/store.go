@@ -38,6 +38,9 @@ type Store struct {
 
 	// segs remembers where recently opened segments are (segcache.go).
 	segs segmentCache
+	// lines are the in-memory timelines of tracks asked long windows
+	// (timeline.go).
+	lines timelines
 
 	// pruneMu serializes Prune runs.
 	pruneMu sync.Mutex
@@ -172,6 +175,7 @@ func (s *Store) badgerOptions() badger.Options {
 // byte counter is taken from the media folder; otherwise it is checked,
 // recovered or rebuilt (openWritableIndex).
 func (s *Store) openIndex(rebuild, readOnly bool) error {
+	s.lines.clear() // recovery changes the index: no timeline follows it
 	if !readOnly || rebuild {
 		if err := s.openWritableIndex(rebuild); err != nil {
 			return err

@@ -362,6 +362,7 @@ func (w *Writer) EndSegment(e media.SegmentEnd) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("archive: index segment: %w", w.s.space.noteErr(err)), w.discard(t))
 	}
+	w.s.lines.appended(w.id, t.info.Name, startUs, rec)
 	t.state = st
 	t.disc = false
 	t.inSeg = false

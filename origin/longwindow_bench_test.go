@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +68,7 @@ func BenchmarkLongWindow(b *testing.B) {
 	filled := time.Now()
 	fillLongWindow(b, store, now.Add(-window), int(window/(2*time.Second)))
 	b.Logf("%d days of 2 s segments, 2 tracks, written in %s", days, time.Since(filled).Round(time.Second))
+	logMemory(b, "after the fill")
 
 	serve := func(cacheBytes int64) string {
 		s := &origin.Server{
@@ -77,6 +80,7 @@ func BenchmarkLongWindow(b *testing.B) {
 		return srv.URL + "/out/v1/live/ts/default/"
 	}
 	uncached, cached := serve(-1), serve(0)
+	defer logMemory(b, "after the requests")
 	for _, bc := range []struct{ name, file string }{
 		{strconv.Itoa(int(mpdWindow/24/time.Hour)) + "d-mpd", "index.mpd?manifest_window_seconds=" + strconv.Itoa(int(mpdWindow/time.Second))},
 		{"24h-hls", "index_video.m3u8?manifest_window_seconds=86400"},
@@ -103,6 +107,23 @@ func BenchmarkLongWindow(b *testing.B) {
 			})
 		}
 	}
+}
+
+// logMemory logs the heap in use after a collection and the process's
+// peak resident size (VmHWM, Linux only).
+func logMemory(b *testing.B, when string) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	hwm := "unknown"
+	if st, err := os.ReadFile("/proc/self/status"); err == nil {
+		for line := range strings.Lines(string(st)) {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				hwm = strings.TrimSpace(v)
+			}
+		}
+	}
+	b.Logf("memory %s: heap in use %d MiB, peak RSS %s", when, ms.HeapInuse>>20, hwm)
 }
 
 // getAll GETs url, reads the whole body and returns its size.
