@@ -28,16 +28,18 @@ type packer struct {
 	cfg   PackConfig
 	wakeC chan struct{}
 	done  chan struct{}
-	// retry is the backoff state of tracks whose last upload failed; only
-	// the packer goroutine touches it.
-	retry map[string]backoff
-	cache *packCache
+	// retry is the backoff state of tracks whose last upload failed, and
+	// conflicted the first segment start (µs) of each track's pack whose
+	// key holds another object; only the packer goroutine touches them.
+	retry      map[string]backoff
+	conflicted map[string]uint64
+	cache      *packCache
 
 	mu     sync.Mutex
 	doomed []string // objects of pruned packs, to delete
 
-	uploaded, bytes, segments, failures atomic.Int64
-	reads, readBytes, evictedLogs       atomic.Int64
+	uploaded, bytes, segments, failures, conflicts atomic.Int64
+	reads, readBytes, evictedLogs                  atomic.Int64
 }
 
 type backoff struct {
@@ -47,7 +49,7 @@ type backoff struct {
 
 func newPacker(s *Store, cfg PackConfig) *packer {
 	return &packer{s: s, cfg: cfg, wakeC: make(chan struct{}, 1), done: make(chan struct{}),
-		retry: map[string]backoff{}}
+		retry: map[string]backoff{}, conflicted: map[string]uint64{}}
 }
 
 // wake asks for a pass soon.
@@ -152,7 +154,20 @@ func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string
 			return
 		}
 		if err == nil {
+			if first, ok := p.conflicted[rk]; ok && first == plan.starts[0] {
+				return // stopped here until the next Open
+			}
 			err = p.upload(ctx, id, channel, track, plan)
+		}
+		var conflict *conflictError
+		if errors.As(err, &conflict) {
+			p.conflicted[rk] = plan.starts[0]
+			delete(p.retry, rk)
+			p.conflicts.Add(1)
+			p.s.log.Error("packs: another object holds this pack's key; not overwritten, not retried: "+
+				"the track's packing stops here until the next start (is another writer using this epoch?)",
+				"channel", channel, "track", track, "key", conflict.key, "err", conflict.err)
+			return
 		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
@@ -295,9 +310,10 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 	defer cancel()
 	err = p.cfg.Store.PutNew(uctx, key, body, size)
 	if errors.Is(err, ErrPackExists) {
-		// Stored before a crash (or a lost response)? Then its tail is
-		// exactly ours; anything else under our key is an error.
-		if err = p.sameTail(uctx, key, ix.BodySize, tail); err == nil {
+		// Stored before a crash (or a lost response)? Then it has our
+		// size and ends with exactly our index box and footer; anything
+		// else under our key is a conflict.
+		if err = p.sameTail(uctx, key, size, ix.BodySize, tail); err == nil {
 			p.s.log.Info("packs: pack already stored; recording it", "key", key)
 		}
 	} else if err == nil {
@@ -331,19 +347,41 @@ func (p *packer) record(id uint32, track string, first uint64, rec *packRecord) 
 	return p.s.space.noteErr(err)
 }
 
-// sameTail checks that the object under key ends with tail at off.
-func (p *packer) sameTail(ctx context.Context, key string, off int64, tail []byte) error {
+// sameTail checks that the object under key has size bytes and ends with
+// tail at off. It returns a *conflictError when the object is another
+// one, and a plain error when the store could not tell (retried).
+func (p *packer) sameTail(ctx context.Context, key string, size, off int64, tail []byte) error {
+	n, err := p.cfg.Store.Size(ctx, key)
+	if err != nil {
+		return fmt.Errorf("%w, and reading its size failed: %w", ErrPackExists, err)
+	}
+	if n != size {
+		return &conflictError{key: key, err: fmt.Errorf("%w of %d bytes, this pack has %d", ErrPackExists, n, size)}
+	}
 	rc, err := p.cfg.Store.ReadRange(ctx, key, off, int64(len(tail)))
 	if err != nil {
 		return fmt.Errorf("%w, and reading its index failed: %w", ErrPackExists, err)
 	}
 	defer rc.Close()
 	got, err := io.ReadAll(io.LimitReader(rc, int64(len(tail))+1))
-	if err != nil || !bytes.Equal(got, tail) {
-		return fmt.Errorf("%w with other content (read error: %v)", ErrPackExists, err)
+	if err != nil {
+		return fmt.Errorf("%w, and reading its index failed: %w", ErrPackExists, err)
+	}
+	if !bytes.Equal(got, tail) {
+		return &conflictError{key: key, err: fmt.Errorf("%w with another index", ErrPackExists)}
 	}
 	return nil
 }
+
+// conflictError is an object under a pack's key that is not that pack.
+type conflictError struct {
+	key string
+	err error
+}
+
+func (e *conflictError) Error() string { return fmt.Sprintf("put %s: %v", e.key, e.err) }
+
+func (e *conflictError) Unwrap() error { return e.err }
 
 // bodyAndTail reads n bytes of f from off, then tail.
 type bodyAndTail struct {

@@ -24,10 +24,13 @@ type memPacks struct {
 	objects  map[string][]byte
 	puts     int
 	reads    int
-	failPuts int // the next failPuts PutNew calls fail
+	failPuts int            // the next failPuts PutNew calls fail
+	attempts map[string]int // PutNew calls per key
 }
 
-func newMemPacks() *memPacks { return &memPacks{objects: map[string][]byte{}} }
+func newMemPacks() *memPacks {
+	return &memPacks{objects: map[string][]byte{}, attempts: map[string]int{}}
+}
 
 func (m *memPacks) PutNew(_ context.Context, key string, body io.ReadSeeker, size int64) error {
 	b, err := io.ReadAll(body)
@@ -39,6 +42,7 @@ func (m *memPacks) PutNew(_ context.Context, key string, body io.ReadSeeker, siz
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.attempts[key]++
 	if m.failPuts > 0 {
 		m.failPuts--
 		return errors.New("injected: 503 slow down")
@@ -60,6 +64,16 @@ func (m *memPacks) ReadRange(_ context.Context, key string, off, n int64) (io.Re
 	}
 	m.reads++
 	return io.NopCloser(bytes.NewReader(b[off : off+n])), nil
+}
+
+func (m *memPacks) Size(_ context.Context, key string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.objects[key]
+	if !ok {
+		return 0, fmt.Errorf("no object %q", key)
+	}
+	return int64(len(b)), nil
 }
 
 func (m *memPacks) Delete(_ context.Context, key string) error {
@@ -244,29 +258,49 @@ func TestPacksRetryAndAdopt(t *testing.T) {
 	want := mem.keys()
 
 	// The same feed recorded again (same keys): objects stored before a
-	// crash are adopted without a second PUT; an object with other bytes
-	// under a key is never recorded.
-	clash := want[0]
-	mem.objects[clash] = []byte("not this pack")
+	// crash are adopted without a second PUT. An object with other bytes
+	// under a key (shorter; or of the same size with another index) is
+	// never overwritten nor retried: its track stops packing there.
+	short, other := want[0], want[len(want)-1] // the first audio pack, the last video pack
+	mem.objects[short] = []byte("not this pack")
+	b := bytes.Clone(mem.objects[other])
+	b[len(b)-pack.FooterSize-5] ^= 0xFF // in the index box
+	mem.objects[other] = b
 	puts := mem.puts
+	clear(mem.attempts)
 	dir := t.TempDir()
 	s2 := openStore(t, dir, packConfig(mem, time.Nanosecond))
 	recordPackFeed(t, s2, 10)
 	deadline := time.Now().Add(10 * time.Second)
-	for s2.PackStats().Failures == 0 || countLogs(t, dir) > 1 {
+	for s2.PackStats().Conflicts < 2 {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 10 s: %+v, %d logs", s2.PackStats(), countLogs(t, dir))
+			t.Fatalf("after 10 s: %+v", s2.PackStats())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if mem.puts != puts || s2.PackStats().Uploaded != 0 {
-		t.Fatalf("%d new PUTs, want 0 (all adopted)", mem.puts-puts)
+	// Close makes a final pass that skips every backoff: the conflicting
+	// packs are still not tried again.
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st2 := s2.PackStats()
+	if mem.puts != puts || st2.Uploaded != 0 || st2.Conflicts != 2 || st2.Failures != 0 {
+		t.Fatalf("%d new PUTs, want 0 (all adopted); stats %+v, want 2 conflicts, no failure", mem.puts-puts, st2)
+	}
+	for _, k := range []string{short, other} {
+		if n := mem.attempts[k]; n != 1 {
+			t.Errorf("%d PUTs tried for the conflicting key %s, want 1", n, k)
+		}
 	}
 	if !slices.Equal(mem.keys(), want) {
 		t.Fatalf("objects %v, want %v", mem.keys(), want)
 	}
-	if string(mem.objects[clash]) != "not this pack" {
+	if string(mem.objects[short]) != "not this pack" || !bytes.Equal(mem.objects[other], b) {
 		t.Fatal("an existing object was overwritten")
+	}
+	// The logs of the tracks that stopped packing stay on local disk.
+	if n := countLogs(t, dir); n != 2 {
+		t.Fatalf("%d logs on local disk, want 2 (neither track wholly packed)", n)
 	}
 }
 
