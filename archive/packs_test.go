@@ -209,14 +209,7 @@ func TestPacksServeEvictedLogs(t *testing.T) {
 	mem := newMemPacks()
 	s := openStore(t, dir, packConfig(mem, time.Nanosecond))
 	written := recordPackFeed(t, s, 20)
-	waitPacked(t, s, 40)
-	deadline := time.Now().Add(10 * time.Second)
-	for countLogs(t, dir) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d logs still on local disk: %+v", countLogs(t, dir), s.PackStats())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitEvicted(t, s, dir, 40)
 	check := func(s *archive.Store, wantReads int64) {
 		t.Helper()
 		checkServed(t, s, "video", videoTS, written["video"])
@@ -233,6 +226,150 @@ func TestPacksServeEvictedLogs(t *testing.T) {
 	// packed logs, and they come from the packs again.
 	s = openStore(t, dir, packConfig(mem, time.Nanosecond))
 	check(s, 20)
+}
+
+// waitEvicted waits (bounded) until segs segments are packed and every
+// log is unlinked from local disk.
+func waitEvicted(t *testing.T, s *archive.Store, dir string, segs int64) {
+	t.Helper()
+	waitPacked(t, s, segs)
+	deadline := time.Now().Add(10 * time.Second)
+	for countLogs(t, dir) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d logs still on local disk: %+v", countLogs(t, dir), s.PackStats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// gatedPacks is a store whose range reads wait, while a gate is set,
+// until it is closed or their context ends.
+type gatedPacks struct {
+	*memPacks
+	gmu       sync.Mutex
+	gate      chan struct{}
+	entered   int // range reads that waited at the gate
+	cancelled int // range reads that ended with their context
+}
+
+func (g *gatedPacks) setGate(c chan struct{}) {
+	g.gmu.Lock()
+	defer g.gmu.Unlock()
+	g.gate = c
+}
+
+func (g *gatedPacks) counts() (entered, cancelled int) {
+	g.gmu.Lock()
+	defer g.gmu.Unlock()
+	return g.entered, g.cancelled
+}
+
+func (g *gatedPacks) ReadRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	g.gmu.Lock()
+	gate := g.gate
+	if gate != nil {
+		g.entered++
+	}
+	g.gmu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			g.gmu.Lock()
+			g.cancelled++
+			g.gmu.Unlock()
+			return nil, ctx.Err()
+		}
+	}
+	return g.memPacks.ReadRange(ctx, key, off, n)
+}
+
+// evictedFeed records 4 segments per track over a gated store and waits
+// until their logs are unlinked locally (packs hold them).
+func evictedFeed(t *testing.T) (*gatedPacks, *archive.Store, map[string][][]byte) {
+	t.Helper()
+	dir := t.TempDir()
+	g := &gatedPacks{memPacks: newMemPacks()}
+	s := openStore(t, dir, packConfig(g, time.Nanosecond))
+	written := recordPackFeed(t, s, 4)
+	waitEvicted(t, s, dir, 8)
+	return g, s, written
+}
+
+// TestPacksCacheOneReadPerSegment: concurrent requests for a segment
+// whose log is gone share one range read of the store.
+func TestPacksCacheOneReadPerSegment(t *testing.T) {
+	g, s, written := evictedFeed(t)
+	gate := make(chan struct{})
+	g.setGate(gate)
+	const n = 8
+	var wg sync.WaitGroup
+	got := make([][]byte, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			sec, err := s.OpenSegment(t.Context(), packChannel, "video", ticks(t0, videoTS))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer sec.File.Close()
+			got[i] = make([]byte, sec.Size)
+			_, errs[i] = sec.File.ReadAt(got[i], sec.Offset)
+		})
+	}
+	// Let the requests pile up at the gate (without the fix, all of them
+	// reach the store: this only gives them the time to).
+	for start := time.Now(); time.Since(start) < 200*time.Millisecond; time.Sleep(time.Millisecond) {
+		if e, _ := g.counts(); e == n {
+			break
+		}
+	}
+	close(gate)
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || !bytes.Equal(got[i], written["video"][0]) {
+			t.Fatalf("request %d: %d bytes, %v; want the %d written", i, len(got[i]), errs[i], len(written["video"][0]))
+		}
+	}
+	if st := s.PackStats(); st.Reads != 1 || g.reads != 1 {
+		t.Fatalf("%d range reads counted, %d made, want 1 for %d concurrent requests", st.Reads, g.reads, n)
+	}
+}
+
+// TestPacksCacheCancel: a request that goes away cancels the range read
+// nobody else waits for, and a later request reads the segment again.
+func TestPacksCacheCancel(t *testing.T) {
+	g, s, written := evictedFeed(t)
+	g.setGate(make(chan struct{})) // never opens
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		sec, err := s.OpenSegment(ctx, packChannel, "video", ticks(t0, videoTS))
+		if err == nil {
+			sec.File.Close()
+		}
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for e, _ := g.counts(); e == 0; e, _ = g.counts() {
+		if time.Now().After(deadline) {
+			t.Fatal("no range read after 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("OpenSegment of a cancelled request: %v, want context.Canceled", err)
+	}
+	if _, c := g.counts(); c != 1 {
+		t.Fatalf("%d range reads cancelled, want 1", c)
+	}
+	g.setGate(nil)
+	checkServed(t, s, "video", videoTS, written["video"][:1])
+	if st := s.PackStats(); st.Reads != 1 {
+		t.Fatalf("%d range reads completed, want 1", st.Reads)
+	}
 }
 
 func countLogs(t *testing.T, dir string) int {
@@ -413,7 +550,7 @@ func TestPacksBoundLocalDisk(t *testing.T) {
 func checkServed(t *testing.T, s *archive.Store, track string, ts uint32, written [][]byte) {
 	t.Helper()
 	for i, want := range written {
-		sec, err := s.OpenSegment(packChannel, track, ticks(t0.Add(time.Duration(i)*segDur), ts))
+		sec, err := s.OpenSegment(t.Context(), packChannel, track, ticks(t0.Add(time.Duration(i)*segDur), ts))
 		if err != nil {
 			t.Fatalf("%s segment %d: %v", track, i, err)
 		}

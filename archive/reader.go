@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -248,8 +249,10 @@ func segmentsUpTo(txn *badger.Txn, prefix []byte, toUs, firstSeq uint64) int {
 // if there is none or its log file is gone and no pack holds it. A segment
 // whose log was unlinked because a pack holds it (Config.Packs) is read
 // from the pack store into the local pack cache: its Section is then the
-// whole cached file.
-func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section, error) {
+// whole cached file. ctx bounds only that read (a segment on local disk
+// never waits): when it ends, OpenSegment returns its error, and the read
+// is cancelled once no request waits for it any more.
+func (s *Store) OpenSegment(ctx context.Context, channel, track string, decodeTime uint64) (*Section, error) {
 	k := segmentCacheKey{channel, track, decodeTime}
 	if loc, ok := s.segs.lookup(k); ok {
 		if err := s.enter(); err != nil {
@@ -296,7 +299,7 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 		s.segs.fill(k, segmentLocation{path: path, rec: rec}, gen)
 	case errors.Is(err, os.ErrNotExist):
 		// Pruned meanwhile, or unlinked locally because packs hold it.
-		pf, perr := s.openPacked(id, track, startUs, &rec)
+		pf, perr := s.openPacked(ctx, id, track, startUs, &rec)
 		if perr != nil {
 			return nil, perr
 		}
