@@ -91,8 +91,11 @@ type PackConfig struct {
 	// CacheBytes bounds the local cache of segments read from packs
 	// (default 256 MiB).
 	CacheBytes int64
-	// Interval is the period of the packer's pass (default 1 second); the
-	// end of every segment wakes it too.
+	// Interval is the period of the packer's pass (default 1 second): it
+	// retries failed uploads, unlinks packed logs and deletes the objects
+	// retention pruned. A pack is uploaded sooner: the end of the segment
+	// that seals it (by Size, MaxDuration or a log roll) wakes the packer,
+	// and so does a writer's Close; other segment ends do not.
 	Interval time.Duration
 }
 

@@ -372,6 +372,42 @@ func TestPacksCacheCancel(t *testing.T) {
 	}
 }
 
+// TestPacksWakeWhenSealed: with the ticker out of the way, the packer
+// uploads each pack as the segment that seals it ends, and is not woken
+// by the segment ends in between.
+func TestPacksWakeWhenSealed(t *testing.T) {
+	mem := newMemPacks()
+	s := openStore(t, t.TempDir(), func(c *archive.Config) {
+		packConfig(mem, 0)(c)
+		c.Packs.Interval = time.Hour
+	})
+	w, err := s.OpenWriter(packChannel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartSession(tracks(1)); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	for i := range n {
+		st := t0.Add(time.Duration(i) * segDur)
+		writeSegment(t, w, 0, videoTS, st, segDur, 6)
+		writeSegment(t, w, 1, audioTS, st, segDur, 1)
+	}
+	// Sealed while the writer is open: video by size (~24 KiB segments
+	// in 64 KiB packs), audio by duration (20 s): at least 60 segments.
+	st := waitPacked(t, s, 60)
+	// A wake per sealed pack, at most one more per pack when the next
+	// one's start is estimated early; not one per segment end (80).
+	if wakes := archive.PackWakes(s); wakes > 2*st.Uploaded+2 {
+		t.Fatalf("packer woken %d times for %d packs of %d segment ends", wakes, st.Uploaded, 2*n)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitPacked(t, s, 2*n) // the Close wakes it for the last packs
+}
+
 func countLogs(t *testing.T, dir string) int {
 	n := 0
 	for p := range dirFiles(t, filepath.Join(dir, "media")) {
