@@ -299,11 +299,7 @@ func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, *pack
 		if ok {
 			from = last.LastStartUs + 1
 		}
-		prefix := segmentTrackPrefix(id, track)
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
+		it, prefix := segmentIterator(txn, id, track, false)
 		defer it.Close()
 		var cur *packPlan
 		sealed := false

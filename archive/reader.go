@@ -116,13 +116,7 @@ func (s *Store) Segments(channel, track string, from, to time.Time, limit int) (
 		return out, nil
 	}
 	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
-		prefix := segmentTrackPrefix(id, track)
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix
-		// Values are small and stored inline in the LSM tree: reading them
-		// in place beats prefetching copies.
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
+		it, prefix := segmentIterator(txn, id, track, false)
 		defer it.Close()
 		toUs := timeToMicros(to)
 		for it.Seek(segmentKey(id, track, timeToMicros(from))); it.ValidForPrefix(prefix); it.Next() {
@@ -169,12 +163,7 @@ func (s *Store) LastSegments(channel, track string, n int) ([]media.Segment, err
 		return out, nil
 	}
 	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
-		prefix := segmentTrackPrefix(id, track)
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix
-		opt.Reverse = true
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
+		it, prefix := segmentIterator(txn, id, track, true)
 		defer it.Close()
 		for it.Seek(segmentTrackEnd(id, track)); it.ValidForPrefix(prefix) && len(out) < n; it.Next() {
 			var r segmentRecord
@@ -199,12 +188,7 @@ func (s *Store) LastSegments(channel, track string, n int) ([]media.Segment, err
 func (s *Store) SegmentAt(channel, track string, t time.Time) (media.Segment, error) {
 	var seg media.Segment
 	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
-		prefix := segmentTrackPrefix(id, track)
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix
-		opt.Reverse = true
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
+		it, prefix := segmentIterator(txn, id, track, true)
 		defer it.Close()
 		for it.Seek(segmentKey(id, track, timeToMicros(t))); it.ValidForPrefix(prefix); it.Next() {
 			var r segmentRecord
@@ -457,12 +441,7 @@ func readTrackStates(txn *badger.Txn, id uint32) (map[string]trackState, error) 
 // iteration seeded past the end of the track's keys).
 func lastSegment(txn *badger.Txn, id uint32, track string) (segmentRecord, bool, error) {
 	var r segmentRecord
-	prefix := segmentTrackPrefix(id, track)
-	opt := badger.DefaultIteratorOptions
-	opt.Prefix = prefix
-	opt.Reverse = true
-	opt.PrefetchValues = false
-	it := txn.NewIterator(opt)
+	it, prefix := segmentIterator(txn, id, track, true)
 	defer it.Close()
 	it.Seek(segmentTrackEnd(id, track))
 	if !it.ValidForPrefix(prefix) {
@@ -470,4 +449,17 @@ func lastSegment(txn *badger.Txn, id uint32, track string) (segmentRecord, bool,
 	}
 	err := it.Item().Value(r.unmarshal)
 	return r, err == nil, err
+}
+
+// segmentIterator iterates the segment records of a track in key order
+// (newest first with reverse) and returns the iterator, for the caller to
+// close, and the track's key prefix. Values are small and stored inline in
+// the LSM tree: they are read in place, not prefetched as copies.
+func segmentIterator(txn *badger.Txn, id uint32, track string, reverse bool) (*badger.Iterator, []byte) {
+	prefix := segmentTrackPrefix(id, track)
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix
+	opt.Reverse = reverse
+	opt.PrefetchValues = false
+	return txn.NewIterator(opt), prefix
 }
