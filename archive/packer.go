@@ -275,9 +275,10 @@ type packPlan struct {
 
 // nextPack returns the oldest sealed pack of a track that is not
 // recorded, or nil, and where the track's next pack starts (nil when no
-// segment follows the last recorded pack). A pack follows the track's last recorded pack and
-// closes at PackConfig.Size or MaxDuration, before a segment of another
-// log, or at the end of a log no writer holds (or of any log when final).
+// segment follows the last recorded pack). A pack follows the track's
+// last recorded pack and closes at PackConfig.Size or MaxDuration (full),
+// before a segment of another log, or at the end of a log no writer holds
+// (or of any log when final).
 func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, *packStart, error) {
 	if err := p.s.enter(); err != nil {
 		return nil, nil, err
@@ -454,7 +455,7 @@ type conflictError struct {
 	err error
 }
 
-func (e *conflictError) Error() string { return fmt.Sprintf("put %s: %v", e.key, e.err) }
+func (e *conflictError) Error() string { return e.err.Error() }
 
 func (e *conflictError) Unwrap() error { return e.err }
 
