@@ -63,11 +63,11 @@ func newPackCache(dir string, limit int64) (*packCache, error) {
 }
 
 // get opens the cached file of key, or fetches its n bytes first (one
-// fetch however many requests want key at once). filled reports whether
+// fetch however many requests want key at once) and reports whether
 // this call ran the fetch. When ctx ends first, get returns its error.
 func (c *packCache) get(ctx context.Context, key string, n int64,
 	fetch func(ctx context.Context) (io.ReadCloser, error),
-) (f *os.File, filled bool, err error) {
+) (*os.File, bool, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, false, err
