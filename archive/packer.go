@@ -385,6 +385,7 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 	uctx, cancel := context.WithTimeout(ctx, packTimeout)
 	defer cancel()
 	err = p.cfg.Store.PutNew(uctx, key, body, size)
+	put := err == nil
 	if errors.Is(err, ErrPackExists) {
 		// Stored before a crash (or a lost response)? Then it has our
 		// size and ends with exactly our index box and footer; anything
@@ -392,10 +393,6 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 		if err = p.sameTail(uctx, key, size, ix.BodySize, tail); err == nil {
 			p.s.log.Info("packs: pack already stored; recording it", "key", key)
 		}
-	} else if err == nil {
-		p.uploaded.Add(1)
-		p.bytes.Add(size)
-		p.segments.Add(int64(len(plan.segs)))
 	}
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
@@ -405,6 +402,11 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 		EndUs: ix.EndUs, Epoch: p.cfg.Epoch}
 	if err := p.record(id, track, first, &rec); err != nil {
 		return fmt.Errorf("record pack %s: %w", key, err)
+	}
+	if put { // counted once recorded: PackStats never runs ahead of the index
+		p.uploaded.Add(1)
+		p.bytes.Add(size)
+		p.segments.Add(int64(len(plan.segs)))
 	}
 	p.s.log.Debug("packs: stored", "key", key, "bytes", size, "segments", len(plan.segs))
 	return nil

@@ -120,8 +120,8 @@ func (c *PackConfig) setDefaults() error {
 
 // PackStats are the pack counters of a Store since Open.
 type PackStats struct {
-	// Uploaded counts the packs stored (PUTs that succeeded), Bytes their
-	// size, Segments the segments in them.
+	// Uploaded counts the packs stored (PUTs that succeeded) and recorded
+	// in the index, Bytes their size, Segments the segments in them.
 	Uploaded, Bytes, Segments int64
 	// Failures counts failed uploads (each retried with backoff).
 	Failures int64
