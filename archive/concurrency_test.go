@@ -51,7 +51,7 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 						continue
 					}
 					seg := segs[len(segs)-1]
-					sec, err := s.OpenSegment(ch, track, seg.DecodeTime)
+					sec, err := s.OpenSegment(t.Context(), ch, track, seg.DecodeTime)
 					if err != nil {
 						t.Error(err)
 						return

@@ -45,3 +45,7 @@ func DropIdleTimelines(s *Store, n int) {
 
 // TimelineIdlePasses is timelineIdlePasses.
 const TimelineIdlePasses = timelineIdlePasses
+
+// PackWakes returns how many times the packer was asked for a pass
+// outside its ticker.
+func PackWakes(s *Store) int64 { return s.packer.wakes.Load() }

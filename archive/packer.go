@@ -21,23 +21,43 @@ import (
 )
 
 // packer uploads sealed log ranges as packs. Its goroutine (run) is
-// started by Open and waited for by Close; the end of every segment wakes
-// it (wake never blocks the writer).
+// started by Open and waited for by Close; it passes every Interval, and
+// a segment end wakes it only when the track's pending pack may be sealed
+// (segmentEnded), a writer's Close always (wake never blocks the writer).
 type packer struct {
 	s     *Store
 	cfg   PackConfig
 	wakeC chan struct{}
 	done  chan struct{}
-	// retry is the backoff state of tracks whose last upload failed; only
-	// the packer goroutine touches it.
-	retry map[string]backoff
-	cache *packCache
+	// retry is the backoff state of tracks whose last upload failed, and
+	// conflicted the first segment start (µs) of each track's pack whose
+	// key holds another object; only the packer goroutine touches them.
+	retry      map[string]backoff
+	conflicted map[string]uint64
+	cache      *packCache
 
 	mu     sync.Mutex
 	doomed []string // objects of pruned packs, to delete
+	// pending is where each track's next pack starts, as the packer
+	// goroutine last saw it (or the writer, for a track it has not seen).
+	pending map[trackRef]*packStart
 
-	uploaded, bytes, segments, failures atomic.Int64
-	reads, readBytes, evictedLogs       atomic.Int64
+	uploaded, bytes, segments, failures, conflicts atomic.Int64
+	reads, readBytes, evictedLogs, wakes           atomic.Int64
+}
+
+type trackRef struct {
+	id    uint32
+	track string
+}
+
+// packStart is where a track's next pack starts: the log, offset and start
+// µs of its first segment. woken: a pass was asked for since it was set.
+type packStart struct {
+	fileUs  uint64
+	off     int64
+	firstUs uint64
+	woken   bool
 }
 
 type backoff struct {
@@ -47,15 +67,61 @@ type backoff struct {
 
 func newPacker(s *Store, cfg PackConfig) *packer {
 	return &packer{s: s, cfg: cfg, wakeC: make(chan struct{}, 1), done: make(chan struct{}),
-		retry: map[string]backoff{}}
+		retry: map[string]backoff{}, conflicted: map[string]uint64{}, pending: map[trackRef]*packStart{}}
 }
 
 // wake asks for a pass soon.
 func (p *packer) wake() {
+	p.wakes.Add(1)
 	select {
 	case p.wakeC <- struct{}{}:
 	default:
 	}
+}
+
+// segmentEnded is told of every segment the writer indexed (startUs, rec)
+// and wakes the packer when the track's pending pack may be sealed by it:
+// full (sealed by Size or MaxDuration, the rule of nextPack) or followed
+// by a segment of another log. It wakes once per pending pack: the next
+// wake waits until the packer goroutine has looked at the track again.
+func (p *packer) segmentEnded(id uint32, track string, startUs uint64, rec *segmentRecord) {
+	k := trackRef{id, track}
+	p.mu.Lock()
+	st, ok := p.pending[k]
+	if !ok { // not seen by the packer yet: assume this segment starts a pack
+		st = &packStart{fileUs: rec.FileUs, off: rec.Offset, firstUs: startUs}
+		p.pending[k] = st
+	}
+	wake := !st.woken && (rec.FileUs != st.fileUs || p.full(st.off, rec.Offset+rec.Size, st.firstUs, rec.endUs()))
+	st.woken = st.woken || wake
+	p.mu.Unlock()
+	if wake {
+		p.wake()
+	}
+}
+
+// full reports whether a pack whose body is the log range [start, end)
+// and whose segments span [firstUs, endUs) is sealed.
+func (p *packer) full(start, end int64, firstUs, endUs uint64) bool {
+	return end-start >= p.cfg.Size || time.Duration(endUs-firstUs)*time.Microsecond >= p.cfg.MaxDuration
+}
+
+// setPending records where a track's next pack starts (nil: unknown, the
+// writer's next segment tells); quiet keeps segment ends from waking the
+// packer for it (a failed upload waits for its backoff on the ticker).
+func (p *packer) setPending(id uint32, track string, st *packStart, quiet bool) {
+	k := trackRef{id, track}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st == nil && !quiet {
+		delete(p.pending, k)
+		return
+	}
+	if st == nil {
+		st = &packStart{}
+	}
+	st.woken = quiet
+	p.pending[k] = st
 }
 
 // run makes a pass every Interval or when woken until ctx ends, then a
@@ -146,13 +212,32 @@ func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string
 	if b, ok := p.retry[rk]; ok && now.Before(b.next) && !final {
 		return
 	}
+	var head *packStart // where the next pack starts, when known
 	for ctx.Err() == nil {
-		plan, err := p.nextPack(id, track, final)
+		plan, next, err := p.nextPack(id, track, final)
+		if next != nil {
+			head = next
+		}
 		if err == nil && plan == nil {
+			p.setPending(id, track, head, false)
 			return
 		}
 		if err == nil {
+			if first, ok := p.conflicted[rk]; ok && first == plan.starts[0] {
+				return // stopped here until the next Open
+			}
 			err = p.upload(ctx, id, channel, track, plan)
+		}
+		var conflict *conflictError
+		if errors.As(err, &conflict) {
+			p.conflicted[rk] = plan.starts[0]
+			delete(p.retry, rk)
+			p.setPending(id, track, head, true)
+			p.conflicts.Add(1)
+			p.s.log.Error("packs: another object holds this pack's key; not overwritten, not retried: "+
+				"the track's packing stops here until the next start (is another writer using this epoch?)",
+				"channel", channel, "track", track, "key", conflict.key, "err", conflict.err)
+			return
 		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
@@ -164,11 +249,16 @@ func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string
 			b.next = now.Add(wait)
 			p.retry[rk] = b
 			p.failures.Add(1)
+			p.setPending(id, track, head, true)
 			p.s.log.Error("packs: upload failed; retrying", "channel", channel, "track", track,
 				"attempt", b.n, "retry_in", wait, "err", err)
 			return
 		}
 		delete(p.retry, rk)
+		// Until the next nextPack says: the next pack starts after this
+		// one (a little before its first segment, which only wakes early).
+		last := plan.segs[len(plan.segs)-1]
+		head = &packStart{fileUs: plan.fileUs, off: plan.logEnd, firstUs: last.endUs()}
 	}
 }
 
@@ -184,15 +274,20 @@ type packPlan struct {
 }
 
 // nextPack returns the oldest sealed pack of a track that is not
-// recorded, or nil. A pack follows the track's last recorded pack and
-// closes at PackConfig.Size or MaxDuration, before a segment of another
-// log, or at the end of a log no writer holds (or of any log when final).
-func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, error) {
+// recorded, or nil, and where the track's next pack starts (nil when no
+// segment follows the last recorded pack). A pack follows the track's
+// last recorded pack and closes at PackConfig.Size or MaxDuration (full),
+// before a segment of another log, or at the end of a log no writer holds
+// (or of any log when final).
+func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, *packStart, error) {
 	if err := p.s.enter(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer p.s.leave()
-	var plan *packPlan
+	var (
+		plan *packPlan
+		head *packStart
+	)
 	// The logs held open before the snapshot: a log no writer held then
 	// has all its segments in the snapshot.
 	held := p.s.heldLogs()
@@ -205,11 +300,7 @@ func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, error
 		if ok {
 			from = last.LastStartUs + 1
 		}
-		prefix := segmentTrackPrefix(id, track)
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
+		it, prefix := segmentIterator(txn, id, track, false)
 		defer it.Close()
 		var cur *packPlan
 		sealed := false
@@ -232,8 +323,7 @@ func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, error
 			cur.starts = append(cur.starts, us)
 			cur.segs = append(cur.segs, r)
 			cur.logEnd = r.Offset + r.Size
-			if cur.logEnd-cur.logStart >= p.cfg.Size ||
-				time.Duration(r.endUs()-cur.starts[0])*time.Microsecond >= p.cfg.MaxDuration {
+			if p.full(cur.logStart, cur.logEnd, cur.starts[0], r.endUs()) {
 				sealed = true
 				break
 			}
@@ -241,6 +331,7 @@ func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, error
 		if cur == nil {
 			return nil
 		}
+		head = &packStart{fileUs: cur.fileUs, off: cur.logStart, firstUs: cur.starts[0]}
 		if _, open := held[p.s.logPath(id, track, cur.fileUs, cur.audio)]; open && !sealed && !final {
 			return nil
 		}
@@ -261,7 +352,7 @@ func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, error
 		plan = cur
 		return nil
 	})
-	return plan, err
+	return plan, head, err
 }
 
 // upload stores a planned pack and records it in the index.
@@ -294,16 +385,14 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 	uctx, cancel := context.WithTimeout(ctx, packTimeout)
 	defer cancel()
 	err = p.cfg.Store.PutNew(uctx, key, body, size)
+	put := err == nil
 	if errors.Is(err, ErrPackExists) {
-		// Stored before a crash (or a lost response)? Then its tail is
-		// exactly ours; anything else under our key is an error.
-		if err = p.sameTail(uctx, key, ix.BodySize, tail); err == nil {
+		// Stored before a crash (or a lost response)? Then it has our
+		// size and ends with exactly our index box and footer; anything
+		// else under our key is a conflict.
+		if err = p.sameTail(uctx, key, size, ix.BodySize, tail); err == nil {
 			p.s.log.Info("packs: pack already stored; recording it", "key", key)
 		}
-	} else if err == nil {
-		p.uploaded.Add(1)
-		p.bytes.Add(size)
-		p.segments.Add(int64(len(plan.segs)))
 	}
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
@@ -313,6 +402,11 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 		EndUs: ix.EndUs, Epoch: p.cfg.Epoch}
 	if err := p.record(id, track, first, &rec); err != nil {
 		return fmt.Errorf("record pack %s: %w", key, err)
+	}
+	if put { // counted once recorded: PackStats never runs ahead of the index
+		p.uploaded.Add(1)
+		p.bytes.Add(size)
+		p.segments.Add(int64(len(plan.segs)))
 	}
 	p.s.log.Debug("packs: stored", "key", key, "bytes", size, "segments", len(plan.segs))
 	return nil
@@ -331,19 +425,41 @@ func (p *packer) record(id uint32, track string, first uint64, rec *packRecord) 
 	return p.s.space.noteErr(err)
 }
 
-// sameTail checks that the object under key ends with tail at off.
-func (p *packer) sameTail(ctx context.Context, key string, off int64, tail []byte) error {
+// sameTail checks that the object under key has size bytes and ends with
+// tail at off. It returns a *conflictError when the object is another
+// one, and a plain error when the store could not tell (retried).
+func (p *packer) sameTail(ctx context.Context, key string, size, off int64, tail []byte) error {
+	n, err := p.cfg.Store.Size(ctx, key)
+	if err != nil {
+		return fmt.Errorf("%w, and reading its size failed: %w", ErrPackExists, err)
+	}
+	if n != size {
+		return &conflictError{key: key, err: fmt.Errorf("%w of %d bytes, this pack has %d", ErrPackExists, n, size)}
+	}
 	rc, err := p.cfg.Store.ReadRange(ctx, key, off, int64(len(tail)))
 	if err != nil {
 		return fmt.Errorf("%w, and reading its index failed: %w", ErrPackExists, err)
 	}
 	defer rc.Close()
 	got, err := io.ReadAll(io.LimitReader(rc, int64(len(tail))+1))
-	if err != nil || !bytes.Equal(got, tail) {
-		return fmt.Errorf("%w with other content (read error: %v)", ErrPackExists, err)
+	if err != nil {
+		return fmt.Errorf("%w, and reading its index failed: %w", ErrPackExists, err)
+	}
+	if !bytes.Equal(got, tail) {
+		return &conflictError{key: key, err: fmt.Errorf("%w with another index", ErrPackExists)}
 	}
 	return nil
 }
+
+// conflictError is an object under a pack's key that is not that pack.
+type conflictError struct {
+	key string
+	err error
+}
+
+func (e *conflictError) Error() string { return e.err.Error() }
+
+func (e *conflictError) Unwrap() error { return e.err }
 
 // bodyAndTail reads n bytes of f from off, then tail.
 type bodyAndTail struct {

@@ -22,6 +22,10 @@ import (
 //     the index only after the object was stored (or found to hold exactly
 //     these bytes after a crash), so the index never names a pack that was
 //     not written; a failed upload is retried with backoff;
+//   - an object already under a pack's key that is not that pack (another
+//     writer with the same epoch) is never overwritten nor retried: the
+//     track's packing stops there until the next Open, with one error
+//     logged and PackStats.Conflicts counted;
 //   - a log is unlinked locally (PackConfig.LocalRetention) only when every
 //     segment of it is in a recorded pack; its segments are then read from
 //     the store by range reads into a bounded local cache (packcache.go);
@@ -41,6 +45,8 @@ type PackStore interface {
 	PutNew(ctx context.Context, key string, body io.ReadSeeker, size int64) error
 	// ReadRange returns the n bytes of the object at off (a range GET).
 	ReadRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error)
+	// Size returns the size of the object under key (a HEAD).
+	Size(ctx context.Context, key string) (int64, error)
 	// Delete removes an object; a missing object is not an error.
 	Delete(ctx context.Context, key string) error
 }
@@ -85,8 +91,11 @@ type PackConfig struct {
 	// CacheBytes bounds the local cache of segments read from packs
 	// (default 256 MiB).
 	CacheBytes int64
-	// Interval is the period of the packer's pass (default 1 second); the
-	// end of every segment wakes it too.
+	// Interval is the period of the packer's pass (default 1 second): it
+	// retries failed uploads, unlinks packed logs and deletes the objects
+	// retention pruned. A pack is uploaded sooner: the end of the segment
+	// that seals it (by Size, MaxDuration or a log roll) wakes the packer,
+	// and so does a writer's Close; other segment ends do not.
 	Interval time.Duration
 }
 
@@ -111,11 +120,14 @@ func (c *PackConfig) setDefaults() error {
 
 // PackStats are the pack counters of a Store since Open.
 type PackStats struct {
-	// Uploaded counts the packs stored (PUTs that succeeded), Bytes their
-	// size, Segments the segments in them.
+	// Uploaded counts the packs stored (PUTs that succeeded) and recorded
+	// in the index, Bytes their size, Segments the segments in them.
 	Uploaded, Bytes, Segments int64
 	// Failures counts failed uploads (each retried with backoff).
 	Failures int64
+	// Conflicts counts packs whose key held another object (never
+	// retried: the track's packing stops there until the next Open).
+	Conflicts int64
 	// Reads counts range reads from the store, ReadBytes their bytes.
 	Reads, ReadBytes int64
 	// EvictedLogs counts local logs unlinked because packs hold them.

@@ -24,10 +24,13 @@ type memPacks struct {
 	objects  map[string][]byte
 	puts     int
 	reads    int
-	failPuts int // the next failPuts PutNew calls fail
+	failPuts int            // the next failPuts PutNew calls fail
+	attempts map[string]int // PutNew calls per key
 }
 
-func newMemPacks() *memPacks { return &memPacks{objects: map[string][]byte{}} }
+func newMemPacks() *memPacks {
+	return &memPacks{objects: map[string][]byte{}, attempts: map[string]int{}}
+}
 
 func (m *memPacks) PutNew(_ context.Context, key string, body io.ReadSeeker, size int64) error {
 	b, err := io.ReadAll(body)
@@ -39,6 +42,7 @@ func (m *memPacks) PutNew(_ context.Context, key string, body io.ReadSeeker, siz
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.attempts[key]++
 	if m.failPuts > 0 {
 		m.failPuts--
 		return errors.New("injected: 503 slow down")
@@ -60,6 +64,16 @@ func (m *memPacks) ReadRange(_ context.Context, key string, off, n int64) (io.Re
 	}
 	m.reads++
 	return io.NopCloser(bytes.NewReader(b[off : off+n])), nil
+}
+
+func (m *memPacks) Size(_ context.Context, key string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.objects[key]
+	if !ok {
+		return 0, fmt.Errorf("no object %q", key)
+	}
+	return int64(len(b)), nil
 }
 
 func (m *memPacks) Delete(_ context.Context, key string) error {
@@ -195,14 +209,7 @@ func TestPacksServeEvictedLogs(t *testing.T) {
 	mem := newMemPacks()
 	s := openStore(t, dir, packConfig(mem, time.Nanosecond))
 	written := recordPackFeed(t, s, 20)
-	waitPacked(t, s, 40)
-	deadline := time.Now().Add(10 * time.Second)
-	for countLogs(t, dir) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d logs still on local disk: %+v", countLogs(t, dir), s.PackStats())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitEvicted(t, s, dir, 40)
 	check := func(s *archive.Store, wantReads int64) {
 		t.Helper()
 		checkServed(t, s, "video", videoTS, written["video"])
@@ -219,6 +226,188 @@ func TestPacksServeEvictedLogs(t *testing.T) {
 	// packed logs, and they come from the packs again.
 	s = openStore(t, dir, packConfig(mem, time.Nanosecond))
 	check(s, 20)
+}
+
+// waitEvicted waits (bounded) until segs segments are packed and every
+// log is unlinked from local disk.
+func waitEvicted(t *testing.T, s *archive.Store, dir string, segs int64) {
+	t.Helper()
+	waitPacked(t, s, segs)
+	deadline := time.Now().Add(10 * time.Second)
+	for countLogs(t, dir) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d logs still on local disk: %+v", countLogs(t, dir), s.PackStats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// gatedPacks is a store whose range reads wait, while a gate is set,
+// until it is closed or their context ends.
+type gatedPacks struct {
+	*memPacks
+	gmu       sync.Mutex
+	gate      chan struct{}
+	entered   int // range reads that waited at the gate
+	cancelled int // range reads that ended with their context
+}
+
+func (g *gatedPacks) setGate(c chan struct{}) {
+	g.gmu.Lock()
+	defer g.gmu.Unlock()
+	g.gate = c
+}
+
+func (g *gatedPacks) counts() (entered, cancelled int) {
+	g.gmu.Lock()
+	defer g.gmu.Unlock()
+	return g.entered, g.cancelled
+}
+
+func (g *gatedPacks) ReadRange(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	g.gmu.Lock()
+	gate := g.gate
+	if gate != nil {
+		g.entered++
+	}
+	g.gmu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			g.gmu.Lock()
+			g.cancelled++
+			g.gmu.Unlock()
+			return nil, ctx.Err()
+		}
+	}
+	return g.memPacks.ReadRange(ctx, key, off, n)
+}
+
+// evictedFeed records 4 segments per track over a gated store and waits
+// until their logs are unlinked locally (packs hold them).
+func evictedFeed(t *testing.T) (*gatedPacks, *archive.Store, map[string][][]byte) {
+	t.Helper()
+	dir := t.TempDir()
+	g := &gatedPacks{memPacks: newMemPacks()}
+	s := openStore(t, dir, packConfig(g, time.Nanosecond))
+	written := recordPackFeed(t, s, 4)
+	waitEvicted(t, s, dir, 8)
+	return g, s, written
+}
+
+// TestPacksCacheOneReadPerSegment: concurrent requests for a segment
+// whose log is gone share one range read of the store.
+func TestPacksCacheOneReadPerSegment(t *testing.T) {
+	g, s, written := evictedFeed(t)
+	gate := make(chan struct{})
+	g.setGate(gate)
+	const n = 8
+	var wg sync.WaitGroup
+	got := make([][]byte, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			sec, err := s.OpenSegment(t.Context(), packChannel, "video", ticks(t0, videoTS))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer sec.File.Close()
+			got[i] = make([]byte, sec.Size)
+			_, errs[i] = sec.File.ReadAt(got[i], sec.Offset)
+		})
+	}
+	// Let the requests pile up at the gate (without the fix, all of them
+	// reach the store: this only gives them the time to).
+	for start := time.Now(); time.Since(start) < 200*time.Millisecond; time.Sleep(time.Millisecond) {
+		if e, _ := g.counts(); e == n {
+			break
+		}
+	}
+	close(gate)
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || !bytes.Equal(got[i], written["video"][0]) {
+			t.Fatalf("request %d: %d bytes, %v; want the %d written", i, len(got[i]), errs[i], len(written["video"][0]))
+		}
+	}
+	if st := s.PackStats(); st.Reads != 1 || g.reads != 1 {
+		t.Fatalf("%d range reads counted, %d made, want 1 for %d concurrent requests", st.Reads, g.reads, n)
+	}
+}
+
+// TestPacksCacheCancel: a request that goes away cancels the range read
+// nobody else waits for, and a later request reads the segment again.
+func TestPacksCacheCancel(t *testing.T) {
+	g, s, written := evictedFeed(t)
+	g.setGate(make(chan struct{})) // never opens
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		sec, err := s.OpenSegment(ctx, packChannel, "video", ticks(t0, videoTS))
+		if err == nil {
+			sec.File.Close()
+		}
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for e, _ := g.counts(); e == 0; e, _ = g.counts() {
+		if time.Now().After(deadline) {
+			t.Fatal("no range read after 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("OpenSegment of a cancelled request: %v, want context.Canceled", err)
+	}
+	if _, c := g.counts(); c != 1 {
+		t.Fatalf("%d range reads cancelled, want 1", c)
+	}
+	g.setGate(nil)
+	checkServed(t, s, "video", videoTS, written["video"][:1])
+	if st := s.PackStats(); st.Reads != 1 {
+		t.Fatalf("%d range reads completed, want 1", st.Reads)
+	}
+}
+
+// TestPacksWakeWhenSealed: with the ticker out of the way, the packer
+// uploads each pack as the segment that seals it ends, and is not woken
+// by the segment ends in between.
+func TestPacksWakeWhenSealed(t *testing.T) {
+	mem := newMemPacks()
+	s := openStore(t, t.TempDir(), func(c *archive.Config) {
+		packConfig(mem, 0)(c)
+		c.Packs.Interval = time.Hour
+	})
+	w, err := s.OpenWriter(packChannel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartSession(tracks(1)); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	for i := range n {
+		st := t0.Add(time.Duration(i) * segDur)
+		writeSegment(t, w, 0, videoTS, st, segDur, 6)
+		writeSegment(t, w, 1, audioTS, st, segDur, 1)
+	}
+	// Sealed while the writer is open: video by size (~24 KiB segments
+	// in 64 KiB packs), audio by duration (20 s): at least 60 segments.
+	st := waitPacked(t, s, 60)
+	// A wake per sealed pack, at most one more per pack when the next
+	// one's start is estimated early; not one per segment end (80).
+	wakes := archive.PackWakes(s)
+	if wakes > 2*st.Uploaded+2 {
+		t.Fatalf("packer woken %d times for %d packs of %d segment ends", wakes, st.Uploaded, 2*n)
+	}
+	t.Logf("packer woken %d times for %d packs of %d segment ends", wakes, st.Uploaded, 2*n)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitPacked(t, s, 2*n) // the Close wakes it for the last packs
 }
 
 func countLogs(t *testing.T, dir string) int {
@@ -244,29 +433,49 @@ func TestPacksRetryAndAdopt(t *testing.T) {
 	want := mem.keys()
 
 	// The same feed recorded again (same keys): objects stored before a
-	// crash are adopted without a second PUT; an object with other bytes
-	// under a key is never recorded.
-	clash := want[0]
-	mem.objects[clash] = []byte("not this pack")
+	// crash are adopted without a second PUT. An object with other bytes
+	// under a key (shorter; or of the same size with another index) is
+	// never overwritten nor retried: its track stops packing there.
+	short, other := want[0], want[len(want)-1] // the first audio pack, the last video pack
+	mem.objects[short] = []byte("not this pack")
+	b := bytes.Clone(mem.objects[other])
+	b[len(b)-pack.FooterSize-5] ^= 0xFF // in the index box
+	mem.objects[other] = b
 	puts := mem.puts
+	clear(mem.attempts)
 	dir := t.TempDir()
 	s2 := openStore(t, dir, packConfig(mem, time.Nanosecond))
 	recordPackFeed(t, s2, 10)
 	deadline := time.Now().Add(10 * time.Second)
-	for s2.PackStats().Failures == 0 || countLogs(t, dir) > 1 {
+	for s2.PackStats().Conflicts < 2 {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 10 s: %+v, %d logs", s2.PackStats(), countLogs(t, dir))
+			t.Fatalf("after 10 s: %+v", s2.PackStats())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if mem.puts != puts || s2.PackStats().Uploaded != 0 {
-		t.Fatalf("%d new PUTs, want 0 (all adopted)", mem.puts-puts)
+	// Close makes a final pass that skips every backoff: the conflicting
+	// packs are still not tried again.
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st2 := s2.PackStats()
+	if mem.puts != puts || st2.Uploaded != 0 || st2.Conflicts != 2 || st2.Failures != 0 {
+		t.Fatalf("%d new PUTs, want 0 (all adopted); stats %+v, want 2 conflicts, no failure", mem.puts-puts, st2)
+	}
+	for _, k := range []string{short, other} {
+		if n := mem.attempts[k]; n != 1 {
+			t.Errorf("%d PUTs tried for the conflicting key %s, want 1", n, k)
+		}
 	}
 	if !slices.Equal(mem.keys(), want) {
 		t.Fatalf("objects %v, want %v", mem.keys(), want)
 	}
-	if string(mem.objects[clash]) != "not this pack" {
+	if string(mem.objects[short]) != "not this pack" || !bytes.Equal(mem.objects[other], b) {
 		t.Fatal("an existing object was overwritten")
+	}
+	// The logs of the tracks that stopped packing stay on local disk.
+	if n := countLogs(t, dir); n != 2 {
+		t.Fatalf("%d logs on local disk, want 2 (neither track wholly packed)", n)
 	}
 }
 
@@ -379,7 +588,7 @@ func TestPacksBoundLocalDisk(t *testing.T) {
 func checkServed(t *testing.T, s *archive.Store, track string, ts uint32, written [][]byte) {
 	t.Helper()
 	for i, want := range written {
-		sec, err := s.OpenSegment(packChannel, track, ticks(t0.Add(time.Duration(i)*segDur), ts))
+		sec, err := s.OpenSegment(t.Context(), packChannel, track, ticks(t0.Add(time.Duration(i)*segDur), ts))
 		if err != nil {
 			t.Fatalf("%s segment %d: %v", track, i, err)
 		}

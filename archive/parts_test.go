@@ -83,7 +83,7 @@ func TestEdgePartsInMemoryThenFromLog(t *testing.T) {
 		if err != nil || pc.Section != nil || !bytes.Equal(pc.Data, parts[1]) {
 			t.Fatalf("in-progress part: %+v, %v", pc, err)
 		}
-		if _, err := s.OpenSegment(ch, "video", base); !errors.Is(err, archive.ErrNotFound) {
+		if _, err := s.OpenSegment(t.Context(), ch, "video", base); !errors.Is(err, archive.ErrNotFound) {
 			t.Errorf("segment in progress is indexed: %v", err)
 		}
 		if _, err := s.OpenPart(ch, "video", base+90000); !errors.Is(err, archive.ErrNotFound) {

@@ -57,7 +57,7 @@ func TestPinKeepsRangeAcrossRestart(t *testing.T) {
 		t.Fatalf("pinned channel kept %d segments from %v, want 240 from minute 2", len(got), got[0].Start())
 	}
 	// Bytes are readable (the log file was not unlinked).
-	sec, err := s.OpenSegment(ch, "video", got[0].DecodeTime)
+	sec, err := s.OpenSegment(t.Context(), ch, "video", got[0].DecodeTime)
 	if err != nil {
 		t.Fatal(err)
 	}

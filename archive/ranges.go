@@ -84,11 +84,7 @@ func (s *Store) Ranges(channel string) (Ranges, error) {
 
 // trackSpans scans the segment records of one track, in key order.
 func trackSpans(txn *badger.Txn, id uint32, track string) ([]Span, error) {
-	prefix := segmentTrackPrefix(id, track)
-	opt := badger.DefaultIteratorOptions
-	opt.Prefix = prefix
-	opt.PrefetchValues = false
-	it := txn.NewIterator(opt)
+	it, prefix := segmentIterator(txn, id, track, false)
 	defer it.Close()
 	var (
 		spans   []Span

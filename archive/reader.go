@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -128,13 +129,7 @@ func (s *Store) Segments(channel, track string, from, to time.Time, limit int) (
 func (s *Store) scanSegments(channel, track string, from, to time.Time, limit int) ([]media.Segment, error) {
 	out := []media.Segment{}
 	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
-		prefix := segmentTrackPrefix(id, track)
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix
-		// Values are small and stored inline in the LSM tree: reading them
-		// in place beats prefetching copies.
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
+		it, prefix := segmentIterator(txn, id, track, false)
 		defer it.Close()
 		toUs := timeToMicros(to)
 		for it.Seek(segmentKey(id, track, timeToMicros(from))); it.ValidForPrefix(prefix); it.Next() {
@@ -181,12 +176,7 @@ func (s *Store) LastSegments(channel, track string, n int) ([]media.Segment, err
 		return out, nil
 	}
 	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
-		prefix := segmentTrackPrefix(id, track)
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix
-		opt.Reverse = true
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
+		it, prefix := segmentIterator(txn, id, track, true)
 		defer it.Close()
 		for it.Seek(segmentTrackEnd(id, track)); it.ValidForPrefix(prefix) && len(out) < n; it.Next() {
 			var r segmentRecord
@@ -211,12 +201,7 @@ func (s *Store) LastSegments(channel, track string, n int) ([]media.Segment, err
 func (s *Store) SegmentAt(channel, track string, t time.Time) (media.Segment, error) {
 	var seg media.Segment
 	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
-		prefix := segmentTrackPrefix(id, track)
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = prefix
-		opt.Reverse = true
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
+		it, prefix := segmentIterator(txn, id, track, true)
 		defer it.Close()
 		for it.Seek(segmentKey(id, track, timeToMicros(t))); it.ValidForPrefix(prefix); it.Next() {
 			var r segmentRecord
@@ -261,8 +246,10 @@ func segmentsUpTo(txn *badger.Txn, prefix []byte, toUs, firstSeq uint64) int {
 // if there is none or its log file is gone and no pack holds it. A segment
 // whose log was unlinked because a pack holds it (Config.Packs) is read
 // from the pack store into the local pack cache: its Section is then the
-// whole cached file.
-func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section, error) {
+// whole cached file. ctx bounds only that read (a segment on local disk
+// never waits): when it ends, OpenSegment returns its error, and the read
+// is cancelled once no request waits for it any more.
+func (s *Store) OpenSegment(ctx context.Context, channel, track string, decodeTime uint64) (*Section, error) {
 	k := segmentCacheKey{channel, track, decodeTime}
 	if loc, ok := s.segs.lookup(k); ok {
 		if err := s.enter(); err != nil {
@@ -309,7 +296,7 @@ func (s *Store) OpenSegment(channel, track string, decodeTime uint64) (*Section,
 		s.segs.fill(k, segmentLocation{path: path, rec: rec}, gen)
 	case errors.Is(err, os.ErrNotExist):
 		// Pruned meanwhile, or unlinked locally because packs hold it.
-		pf, perr := s.openPacked(id, track, startUs, &rec)
+		pf, perr := s.openPacked(ctx, id, track, startUs, &rec)
 		if perr != nil {
 			return nil, perr
 		}
@@ -467,12 +454,7 @@ func readTrackStates(txn *badger.Txn, id uint32) (map[string]trackState, error) 
 // iteration seeded past the end of the track's keys).
 func lastSegment(txn *badger.Txn, id uint32, track string) (segmentRecord, bool, error) {
 	var r segmentRecord
-	prefix := segmentTrackPrefix(id, track)
-	opt := badger.DefaultIteratorOptions
-	opt.Prefix = prefix
-	opt.Reverse = true
-	opt.PrefetchValues = false
-	it := txn.NewIterator(opt)
+	it, prefix := segmentIterator(txn, id, track, true)
 	defer it.Close()
 	it.Seek(segmentTrackEnd(id, track))
 	if !it.ValidForPrefix(prefix) {
@@ -480,4 +462,17 @@ func lastSegment(txn *badger.Txn, id uint32, track string) (segmentRecord, bool,
 	}
 	err := it.Item().Value(r.unmarshal)
 	return r, err == nil, err
+}
+
+// segmentIterator iterates the segment records of a track in key order
+// (newest first with reverse) and returns the iterator, for the caller to
+// close, and the track's key prefix. Values are small and stored inline in
+// the LSM tree: they are read in place, not prefetched as copies.
+func segmentIterator(txn *badger.Txn, id uint32, track string, reverse bool) (*badger.Iterator, []byte) {
+	prefix := segmentTrackPrefix(id, track)
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = prefix
+	opt.Reverse = reverse
+	opt.PrefetchValues = false
+	return txn.NewIterator(opt), prefix
 }

@@ -86,7 +86,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatalf("after recovery: %d video, %d audio segments", len(video), len(audio))
 	}
 	for i, seg := range video {
-		sec, err := s.OpenSegment(ch, "video", seg.DecodeTime)
+		sec, err := s.OpenSegment(t.Context(), ch, "video", seg.DecodeTime)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func TestCrashRecovery(t *testing.T) {
 	if len(after) != 2 {
 		t.Fatalf("unindexed log not deleted: %v", after)
 	}
-	last, err := s.OpenSegment(ch, "video", video[2].DecodeTime)
+	last, err := s.OpenSegment(t.Context(), ch, "video", video[2].DecodeTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestRecoveryDropsEntriesPastEOF(t *testing.T) {
 		writeSegment(t, w, 0, videoTS, t0.Add(time.Duration(i)*segDur), segDur, 2)
 	}
 	segs := mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 0)
-	sec, err := s.OpenSegment(ch, "video", segs[2].DecodeTime)
+	sec, err := s.OpenSegment(t.Context(), ch, "video", segs[2].DecodeTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestRecoveryDropsEntriesPastEOF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sec, err = s.OpenSegment(ch, "video", segs[1].DecodeTime)
+	sec, err = s.OpenSegment(t.Context(), ch, "video", segs[1].DecodeTime)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -165,11 +165,7 @@ func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackStat
 	// Segments, oldest first, go while they ended by the cutoff (so a log
 	// whose last segment ended by then has lost them all). The first
 	// survivor tells the oldest init version still needed.
-	prefix := segmentTrackPrefix(id, track)
-	opt := badger.DefaultIteratorOptions
-	opt.Prefix = prefix
-	opt.PrefetchValues = false
-	it := txn.NewIterator(opt)
+	it, prefix := segmentIterator(txn, id, track, false)
 	keepVersion := st.InitVersion
 	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
 		var r segmentRecord
@@ -188,7 +184,7 @@ func (s *Store) planTrack(txn *badger.Txn, id uint32, track string, st trackStat
 
 	// Init versions older than any remaining segment and the current one.
 	iprefix := initTrackPrefix(id, track)
-	opt = badger.DefaultIteratorOptions
+	opt := badger.DefaultIteratorOptions
 	opt.Prefix = iprefix
 	opt.PrefetchValues = false
 	it = txn.NewIterator(opt)

@@ -74,7 +74,7 @@ func TestPrune(t *testing.T) {
 		t.Fatalf("stats bytes %d, files %d", st.Bytes, sumSizes(filesAfter))
 	}
 	for _, seg := range left {
-		sec, err := s.OpenSegment(ch, "video", seg.DecodeTime)
+		sec, err := s.OpenSegment(t.Context(), ch, "video", seg.DecodeTime)
 		if err != nil {
 			t.Fatalf("surviving segment %d: %v", seg.Seq, err)
 		}
@@ -145,7 +145,7 @@ func TestPruneKeepsOpenLog(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("segments: %+v", got)
 		}
-		sec, err := s.OpenSegment(ch, "video", got[0].DecodeTime)
+		sec, err := s.OpenSegment(t.Context(), ch, "video", got[0].DecodeTime)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -130,12 +130,12 @@ func TestLogIsPlayableBoxes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: run of segments 1-3: %v", what, err)
 		}
-		first, err := s.OpenSegment("live/run", "video", dt(1))
+		first, err := s.OpenSegment(t.Context(), "live/run", "video", dt(1))
 		if err != nil {
 			t.Fatal(err)
 		}
 		first.File.Close()
-		last, err := s.OpenSegment("live/run", "video", dt(3))
+		last, err := s.OpenSegment(t.Context(), "live/run", "video", dt(3))
 		if err != nil {
 			t.Fatal(err)
 		}

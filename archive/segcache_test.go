@@ -37,7 +37,7 @@ func TestOpenSegmentCacheForgetsPruned(t *testing.T) {
 	first := map[uint64]archive.Section{}
 	for range 2 { // the second round is served from the cache
 		for _, seg := range all {
-			sec, err := s.OpenSegment(ch, "video", seg.DecodeTime)
+			sec, err := s.OpenSegment(t.Context(), ch, "video", seg.DecodeTime)
 			if err != nil {
 				t.Fatalf("segment %d: %v", seg.Seq, err)
 			}
@@ -58,7 +58,7 @@ func TestOpenSegmentCacheForgetsPruned(t *testing.T) {
 		t.Fatalf("%d segments left, first %d: the cutoff should fall inside a log", len(left), left[0].Seq)
 	}
 	for _, seg := range all {
-		sec, err := s.OpenSegment(ch, "video", seg.DecodeTime)
+		sec, err := s.OpenSegment(t.Context(), ch, "video", seg.DecodeTime)
 		if seg.Seq < left[0].Seq {
 			if !errors.Is(err, archive.ErrNotFound) {
 				t.Fatalf("pruned segment %d: %v, want ErrNotFound", seg.Seq, err)

@@ -177,7 +177,7 @@ func TestStartReadOnlyOnFullDisk(t *testing.T) {
 	if st := s.DiskStatus(); !st.ReadOnly || !st.Full {
 		t.Fatalf("status at start on a full disk: %+v, want ReadOnly and Full", st)
 	}
-	sec, err := s.OpenSegment(ch, "video", ticks(t0, videoTS))
+	sec, err := s.OpenSegment(t.Context(), ch, "video", ticks(t0, videoTS))
 	if err != nil {
 		t.Fatal(err)
 	}

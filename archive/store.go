@@ -333,7 +333,7 @@ func (s *Store) PackStats() PackStats {
 		return PackStats{}
 	}
 	return PackStats{Uploaded: p.uploaded.Load(), Bytes: p.bytes.Load(), Segments: p.segments.Load(),
-		Failures: p.failures.Load(), Reads: p.reads.Load(), ReadBytes: p.readBytes.Load(),
+		Failures: p.failures.Load(), Conflicts: p.conflicts.Load(), Reads: p.reads.Load(), ReadBytes: p.readBytes.Load(),
 		EvictedLogs: p.evictedLogs.Load()}
 }
 

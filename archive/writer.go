@@ -374,7 +374,7 @@ func (w *Writer) EndSegment(e media.SegmentEnd) error {
 	w.edge.endSegment(t, &rec, t.file.path)
 	w.s.signal(w.channel)
 	if w.s.packer != nil {
-		w.s.packer.wake()
+		w.s.packer.segmentEnded(w.id, t.info.Name, startUs, &rec)
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func TestWriteReadBack(t *testing.T) {
 			if seg.KeyFrameSize != int64(keyFrameEnd(first)) {
 				t.Fatalf("%s segment %d: KeyFrameSize %d, want the first chunk's KeyFrameEnd %d", tc.track, i, seg.KeyFrameSize, keyFrameEnd(first))
 			}
-			sec, err := s.OpenSegment(ch, tc.track, seg.DecodeTime)
+			sec, err := s.OpenSegment(t.Context(), ch, tc.track, seg.DecodeTime)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestWriteReadBack(t *testing.T) {
 		if err != nil || len(last) != 2 || last[0].Seq != 3 || last[1].Seq != 4 {
 			t.Fatalf("%s LastSegments: %+v %v", tc.track, last, err)
 		}
-		if _, err := s.OpenSegment(ch, tc.track, all[0].DecodeTime+1); !errors.Is(err, archive.ErrNotFound) {
+		if _, err := s.OpenSegment(t.Context(), ch, tc.track, all[0].DecodeTime+1); !errors.Is(err, archive.ErrNotFound) {
 			t.Fatalf("inexact decode time: %v", err)
 		}
 	}
@@ -106,7 +106,7 @@ func TestWriteReadBack(t *testing.T) {
 	if got := mustSegments(t, s, ch, "video2", t0, t0.Add(time.Hour), 0); len(got) != 0 {
 		t.Fatalf("unknown track: %+v", got)
 	}
-	if _, err := s.OpenSegment("live/nope", "video", 0); !errors.Is(err, archive.ErrNotFound) {
+	if _, err := s.OpenSegment(t.Context(), "live/nope", "video", 0); !errors.Is(err, archive.ErrNotFound) {
 		t.Fatalf("unknown channel OpenSegment: %v", err)
 	}
 
@@ -322,7 +322,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 		if after[i] != before[i] {
 			t.Fatalf("segment %d: %+v, want %+v", i, after[i], before[i])
 		}
-		sec, err := s.OpenSegment(ch, "video", after[i].DecodeTime)
+		sec, err := s.OpenSegment(t.Context(), ch, "video", after[i].DecodeTime)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -498,7 +498,7 @@ func TestSyncWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := writeSegment(t, w, 1, audioTS, t0, segDur, 2)
-		sec, err := s.OpenSegment(ch, "audio", ticks(t0, audioTS))
+		sec, err := s.OpenSegment(t.Context(), ch, "audio", ticks(t0, audioTS))
 		if err != nil {
 			t.Fatal(err)
 		}

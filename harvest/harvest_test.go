@@ -312,7 +312,7 @@ func checkSegmentsMatchArchive(t *testing.T, e *env, dir string) {
 			if _, err := fmt.Sscan(name, &dt); err != nil {
 				t.Fatal(err)
 			}
-			sec, err := e.store.OpenSegment(channel, track, dt)
+			sec, err := e.store.OpenSegment(t.Context(), channel, track, dt)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -43,8 +44,13 @@ func statusOf(err error) int {
 }
 
 // writeError answers a data-plane request with a plain-text error, unless
-// the response has already started (then it only logs).
+// the response has already started (then it only logs). A request whose
+// client went away (its context cancelled) gets nothing.
 func (s *Server) writeError(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		c.Abort() // the client went away: nothing to answer, no error
+		return
+	}
 	status := statusOf(err)
 	if status >= 500 {
 		s.Logger.Error("request failed", "path", c.Request.URL.Path, "error", err)

@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -54,7 +55,7 @@ func (s *Server) serveClip(c *gin.Context, r *request) error {
 	if err != nil {
 		return err
 	}
-	src := clipSource{archive: s.Archive, channel: r.channelKey()}
+	src := clipSource{ctx: c.Request.Context(), archive: s.Archive, channel: r.channelKey()}
 	clip, err := mp4clip.Build(tracks, src, start, end)
 	if errors.Is(err, mp4clip.ErrNoMedia) {
 		return fmt.Errorf("%s: %w: %w", clipFile, err, errNotFound)
@@ -124,14 +125,16 @@ func (s *Server) clipTracks(channel string, start, end time.Time) ([]mp4clip.Tra
 	return out, nil
 }
 
-// clipSource reads segment bytes through the archive.
+// clipSource reads segment bytes through the archive, for the request
+// whose context is ctx (mp4clip's interface carries none).
 type clipSource struct {
+	ctx     context.Context
 	archive Archive
 	channel string
 }
 
 func (cs clipSource) Open(track string, seg media.Segment) (*os.File, int64, int64, error) {
-	sec, err := cs.archive.OpenSegment(cs.channel, track, seg.DecodeTime)
+	sec, err := cs.archive.OpenSegment(cs.ctx, cs.channel, track, seg.DecodeTime)
 	if err != nil {
 		return nil, 0, 0, err
 	}

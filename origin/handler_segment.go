@@ -56,7 +56,7 @@ func (s *Server) serveSegment(c *gin.Context, r *request) error {
 		}
 		r.decodeTime = dt
 	}
-	sec, err := s.Archive.OpenSegment(ch, r.track, r.decodeTime)
+	sec, err := s.Archive.OpenSegment(c.Request.Context(), ch, r.track, r.decodeTime)
 	if err != nil {
 		return fmt.Errorf("segment %s/%d.m4s: %w", r.track, r.decodeTime, err)
 	}

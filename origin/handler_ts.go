@@ -2,6 +2,7 @@ package origin
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -56,7 +57,7 @@ func (r *request) classifyTS(name string) (bool, error) {
 // final.
 func (s *Server) serveTS(c *gin.Context, r *request) error {
 	ch := r.channelKey()
-	sec, err := s.Archive.OpenSegment(ch, r.track, r.decodeTime)
+	sec, err := s.Archive.OpenSegment(c.Request.Context(), ch, r.track, r.decodeTime)
 	if err != nil {
 		return fmt.Errorf("segment %s/%d.ts: %w", r.track, r.decodeTime, err)
 	}
@@ -87,11 +88,11 @@ func (s *Server) serveTS(c *gin.Context, r *request) error {
 	if cached {
 		sec.File.Close()
 	} else {
-		video, err := s.readGroup(ch, sec, members)
+		video, err := s.readGroup(c.Request.Context(), ch, sec, members)
 		if err != nil {
 			return err
 		}
-		data, final, err = s.remuxTS(ch, seg, mux, video...)
+		data, final, err = s.remuxTS(c.Request.Context(), ch, seg, mux, video...)
 		if err != nil {
 			return err
 		}
@@ -114,14 +115,14 @@ func (s *Server) serveTS(c *gin.Context, r *request) error {
 
 // readGroup reads the bytes of the archived segments members, the first
 // one opened as first (it closes every section it reads).
-func (s *Server) readGroup(ch string, first *archive.Section, members []media.Segment) ([][]byte, error) {
+func (s *Server) readGroup(ctx context.Context, ch string, first *archive.Section, members []media.Segment) ([][]byte, error) {
 	b, err := readSection(first)
 	if err != nil {
 		return nil, err
 	}
 	out := [][]byte{b}
 	for _, m := range members[1:] {
-		sec, err := s.Archive.OpenSegment(ch, m.Track, m.DecodeTime)
+		sec, err := s.Archive.OpenSegment(ctx, ch, m.Track, m.DecodeTime)
 		if err != nil {
 			return nil, fmt.Errorf("segment %s/%d of a group: %w", m.Track, m.DecodeTime, err)
 		}
@@ -137,7 +138,7 @@ func (s *Server) readGroup(ch string, first *archive.Section, members []media.Se
 // segments for a group, segdur.go) and, for a video track with muxAudio,
 // the audio of the same span. final is false while that audio may still
 // grow (it is not archived to the segment's end yet, shortly after it).
-func (s *Server) remuxTS(ch string, seg media.Segment, muxAudio bool, data ...[]byte) (out []byte, final bool, err error) {
+func (s *Server) remuxTS(ctx context.Context, ch string, seg media.Segment, muxAudio bool, data ...[]byte) (out []byte, final bool, err error) {
 	init, err := s.Archive.Init(ch, seg.Track, seg.InitVersion)
 	if err != nil {
 		return nil, false, fmt.Errorf("segment %s/%d.ts: init: %w", seg.Track, seg.DecodeTime, err)
@@ -146,7 +147,7 @@ func (s *Server) remuxTS(ch string, seg media.Segment, muxAudio bool, data ...[]
 	from, to := seg.Start(), seg.End()
 	final = true
 	if muxAudio && strings.HasPrefix(seg.Track, media.KindVideo) {
-		audio, complete, err := s.audioFor(ch, from, to)
+		audio, complete, err := s.audioFor(ctx, ch, from, to)
 		if err != nil {
 			return nil, false, err
 		}
@@ -170,7 +171,7 @@ func (s *Server) remuxTS(ch string, seg media.Segment, muxAudio bool, data ...[]
 // audioFor returns the archived segments of the channel's first audio
 // track that overlap [from, to) (of one init version: the first's), and
 // whether they reach to. Nil when the channel has no audio there.
-func (s *Server) audioFor(ch string, from, to time.Time) (*ts.Track, bool, error) {
+func (s *Server) audioFor(ctx context.Context, ch string, from, to time.Time) (*ts.Track, bool, error) {
 	name := ""
 	tracks, err := s.Archive.Tracks(ch)
 	if err != nil {
@@ -210,7 +211,7 @@ func (s *Server) audioFor(ch string, from, to time.Time) (*ts.Track, bool, error
 		if a.InitVersion != version {
 			break
 		}
-		sec, err := s.Archive.OpenSegment(ch, name, a.DecodeTime)
+		sec, err := s.Archive.OpenSegment(ctx, ch, name, a.DecodeTime)
 		if err != nil {
 			return nil, false, err
 		}

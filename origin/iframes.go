@@ -73,7 +73,7 @@ func (r *request) classifyIFrame(name string) bool {
 // segment) like a segment: immutable, Range, sendfile. A segment whose
 // key-frame size is unknown (archived before it was kept) is 404.
 func (s *Server) serveIFrame(c *gin.Context, r *request) error {
-	sec, err := s.Archive.OpenSegment(r.channelKey(), r.track, r.decodeTime)
+	sec, err := s.Archive.OpenSegment(c.Request.Context(), r.channelKey(), r.track, r.decodeTime)
 	if err != nil {
 		return fmt.Errorf("key frame %s/iframe-%d.m4s: %w", r.track, r.decodeTime, err)
 	}

@@ -191,7 +191,7 @@ func (s *Server) serveGroup(c *gin.Context, r *request, first *archive.Section, 
 		}
 	}()
 	for _, m := range members[1:] {
-		sec, err := s.Archive.OpenSegment(ch, r.track, m.DecodeTime)
+		sec, err := s.Archive.OpenSegment(c.Request.Context(), ch, r.track, m.DecodeTime)
 		if err != nil {
 			return false, fmt.Errorf("segment %s/%d.m4s of the group of %d: %w", r.track, m.DecodeTime, first.Segment.DecodeTime, err)
 		}

@@ -323,7 +323,7 @@ func TestSegmentDurationOneRange(t *testing.T) {
 	o.serve(t)
 	dt := func(sec int) uint64 { return uint64(t0.Unix()+int64(sec)) * 90000 }
 	segment := func(sec int) []byte {
-		sec0, err := store.OpenSegment("live/ts", "video", dt(sec))
+		sec0, err := store.OpenSegment(t.Context(), "live/ts", "video", dt(sec))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,12 +336,12 @@ func TestSegmentDurationOneRange(t *testing.T) {
 	}
 
 	// [t0+6, t0+12) is in the first log: one range of it.
-	first, err := store.OpenSegment("live/ts", "video", dt(6))
+	first, err := store.OpenSegment(t.Context(), "live/ts", "video", dt(6))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.File.Close()
-	last, err := store.OpenSegment("live/ts", "video", dt(10))
+	last, err := store.OpenSegment(t.Context(), "live/ts", "video", dt(10))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ type Archive interface {
 	Tracks(channel string) ([]archive.TrackState, error)
 	Segments(channel, track string, from, to time.Time, max int) ([]media.Segment, error)
 	Init(channel, track string, version uint32) ([]byte, error)
-	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
+	OpenSegment(ctx context.Context, channel, track string, decodeTime uint64) (*archive.Section, error)
 	// OpenRun opens consecutive segments as one byte range of their log,
 	// or fails with archive.ErrNotContiguous (segdur.go).
 	OpenRun(channel, track string, decodeTimes []uint64) (*archive.Section, error)

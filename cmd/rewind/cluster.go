@@ -126,6 +126,8 @@ func (p packStore) ReadRange(ctx context.Context, key string, off, n int64) (io.
 	return p.t.ReadRange(ctx, key, off, n)
 }
 
+func (p packStore) Size(ctx context.Context, key string) (int64, error) { return p.t.Size(ctx, key) }
+
 func (p packStore) Delete(ctx context.Context, key string) error { return p.t.Delete(ctx, key) }
 
 // registerPacks adds the pack metrics, read at scrape time.
@@ -143,6 +145,8 @@ func (m *metrics) registerPacks(stats func() archive.PackStats) {
 			func(s archive.PackStats) int64 { return s.Segments }),
 		counter("rewind_pack_upload_failures_total", "Pack uploads that failed (each is retried with backoff).",
 			func(s archive.PackStats) int64 { return s.Failures }),
+		counter("rewind_pack_conflicts_total", "Packs not stored because another object holds their key (not retried).",
+			func(s archive.PackStats) int64 { return s.Conflicts }),
 		counter("rewind_pack_reads_total", "Range reads of segments from packs.",
 			func(s archive.PackStats) int64 { return s.Reads }),
 		counter("rewind_pack_read_bytes_total", "Bytes read from packs.",

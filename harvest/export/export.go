@@ -41,7 +41,7 @@ type Source interface {
 	TrackInfo(channel, track string, version uint32) (media.TrackInfo, error)
 	Segments(channel, track string, from, to time.Time, limit int) ([]media.Segment, error)
 	SegmentAt(channel, track string, t time.Time) (media.Segment, error)
-	OpenSegment(channel, track string, decodeTime uint64) (*archive.Section, error)
+	OpenSegment(ctx context.Context, channel, track string, decodeTime uint64) (*archive.Section, error)
 }
 
 var _ Source = (*archive.Store)(nil)
@@ -422,7 +422,7 @@ func copySegment(ctx context.Context, src Source, dst Target, channel string, se
 		}
 	}()
 	for _, s := range segs {
-		sec, err := src.OpenSegment(channel, s.Track, s.DecodeTime)
+		sec, err := src.OpenSegment(ctx, channel, s.Track, s.DecodeTime)
 		if err != nil {
 			return fmt.Errorf("export: open segment %s: %w", media.SegmentURI(s), err)
 		}

@@ -29,7 +29,7 @@ func (p *Plan) WriteMP4(ctx context.Context, src Source, dst Target, name string
 	if p.Start.After(from) { // start where the media starts
 		from = p.Start
 	}
-	clip, err := mp4clip.Build(tracks, mp4Source{src: src, channel: p.Request.Channel}, from, to)
+	clip, err := mp4clip.Build(tracks, mp4Source{ctx: ctx, src: src, channel: p.Request.Channel}, from, to)
 	if err != nil {
 		return fmt.Errorf("export: MP4: %w", err)
 	}
@@ -48,14 +48,16 @@ func (p *Plan) WriteMP4(ctx context.Context, src Source, dst Target, name string
 	return dst.WriteSection(ctx, name, Section{f, 0, clip.Size()})
 }
 
-// mp4Source reads segment bytes for mp4clip.
+// mp4Source reads segment bytes for mp4clip, for the job whose context is
+// ctx (mp4clip's interface carries none).
 type mp4Source struct {
+	ctx     context.Context
 	src     Source
 	channel string
 }
 
 func (s mp4Source) Open(track string, seg media.Segment) (*os.File, int64, int64, error) {
-	sec, err := s.src.OpenSegment(s.channel, track, seg.DecodeTime)
+	sec, err := s.src.OpenSegment(s.ctx, s.channel, track, seg.DecodeTime)
 	if err != nil {
 		return nil, 0, 0, err
 	}

@@ -42,7 +42,7 @@ func (p *Plan) writeTS(ctx context.Context, src Source, dst Target, channel stri
 		case t.Info.Name == s.Track:
 			tr := ts.Track{Init: t.Inits[s.InitVersion].Init}
 			for _, m := range segs {
-				b, err := readSegment(src, channel, m)
+				b, err := readSegment(ctx, src, channel, m)
 				if err != nil {
 					return err
 				}
@@ -60,7 +60,7 @@ func (p *Plan) writeTS(ctx context.Context, src Source, dst Target, channel stri
 				if tr.Init != nil && !bytes.Equal(tr.Init, init) {
 					break
 				}
-				b, err := readSegment(src, channel, a)
+				b, err := readSegment(ctx, src, channel, a)
 				if err != nil {
 					return err
 				}
@@ -82,8 +82,8 @@ func (p *Plan) writeTS(ctx context.Context, src Source, dst Target, channel stri
 }
 
 // readSegment reads one archived segment whole.
-func readSegment(src Source, channel string, s media.Segment) ([]byte, error) {
-	sec, err := src.OpenSegment(channel, s.Track, s.DecodeTime)
+func readSegment(ctx context.Context, src Source, channel string, s media.Segment) ([]byte, error) {
+	sec, err := src.OpenSegment(ctx, channel, s.Track, s.DecodeTime)
 	if err != nil {
 		return nil, fmt.Errorf("export: open segment %s: %w", media.SegmentURI(s), err)
 	}

@@ -60,6 +60,9 @@ func TestPutNewReadRangeDelete(t *testing.T) {
 	if !errors.Is(err, s3.ErrExists) {
 		t.Fatalf("second PutNew: %v, want ErrExists", err)
 	}
+	if n, err := tgt.Size(ctx, key); err != nil || n != int64(len(body)) {
+		t.Fatalf("Size: %d, %v; want %d", n, err, len(body))
+	}
 	rc, err := tgt.ReadRange(ctx, key, 1234, 4321)
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +81,7 @@ func TestPutNewReadRangeDelete(t *testing.T) {
 	want := []string{
 		"PUT /packs/" + key + " * ",
 		"PUT /packs/" + key + " * ",
+		"HEAD /packs/" + key + "  ",
 		"GET /packs/" + key + "  bytes=1234-5554",
 	}
 	for i, w := range want {

@@ -6,8 +6,8 @@
 //
 // The same Target stores the archive's packs (cmd wires it as an
 // archive.PackStore): PutNew writes an object only where none exists
-// (If-None-Match: *), ReadRange reads a byte range (Range GET), Delete
-// removes one.
+// (If-None-Match: *), ReadRange reads a byte range (Range GET), Size
+// reads an object's size (HEAD), Delete removes one.
 package s3
 
 import (
@@ -216,6 +216,18 @@ func (t *Target) ReadRange(ctx context.Context, name string, off, n int64) (io.R
 			t.Key(name), want, aws.ToString(out.ContentRange), aws.ToInt64(out.ContentLength))
 	}
 	return out.Body, nil
+}
+
+// Size returns the size of object name (one HeadObject).
+func (t *Target) Size(ctx context.Context, name string) (int64, error) {
+	out, err := t.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(t.Key(name))})
+	if err != nil {
+		return 0, fmt.Errorf("s3: head %s: %w", t.Key(name), err)
+	}
+	if out.ContentLength == nil {
+		return 0, fmt.Errorf("s3: head %s: no Content-Length", t.Key(name))
+	}
+	return *out.ContentLength, nil
 }
 
 // Delete removes object name (S3 answers success for a missing one).
