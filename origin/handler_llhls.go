@@ -358,7 +358,7 @@ func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	e, live := ea.Edge(ch, r.track) // after the index: it can only be newer
+	e, live := ea.Edge(ch, r.track) // after the index: newer, or one EndSegment behind (below)
 	visible := func(end uint64) bool {
 		return !w.devClock || end <= media.TimeToTicks(w.ts.Edge, e.Timescale)
 	}
@@ -368,6 +368,14 @@ func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, err
 		if (len(segs) == 0 || es.Segment.Seq > segs[len(segs)-1].Seq) && !es.Segment.Start().Before(from) &&
 			visible(es.Segment.DecodeTime+es.Segment.Duration) {
 			segs = append(segs, es.Segment)
+		}
+	}
+	if e.InProgress {
+		// EndSegment commits the index before the edge moves the segment
+		// to Recent: a segment the index already lists may still be the
+		// edge's current one, with all its parts.
+		if _, ok := partsOf[e.Current.Segment.Seq]; !ok {
+			partsOf[e.Current.Segment.Seq] = e.Current.Parts
 		}
 	}
 	pending := e.InProgress && (len(segs) == 0 || e.Current.Segment.Seq > segs[len(segs)-1].Seq) &&

@@ -501,3 +501,75 @@ func TestLLHLSStartoverWindow(t *testing.T) {
 		}
 	}
 }
+
+// staleEdgeArchive answers Edge with a snapshot taken earlier: the state a
+// reader sees between EndSegment's index commit and the edge's update.
+type staleEdgeArchive struct {
+	Archive
+	mu    sync.Mutex
+	edges map[string]archive.Edge
+}
+
+func (a *staleEdgeArchive) Edge(channel, track string) (archive.Edge, bool) {
+	a.mu.Lock()
+	e, ok := a.edges[track]
+	a.mu.Unlock()
+	if ok {
+		return e, true
+	}
+	return a.Archive.Edge(channel, track)
+}
+
+// TestLLHLSIndexAheadOfEdge: EndSegment commits a segment to the index
+// before the edge moves it from "in progress" to its recent list. A
+// playlist rendered in between lists the segment (from the index) with the
+// parts the edge still holds as in progress, not as a segment without
+// parts, which a player that asked for the next part reads as no progress.
+func TestLLHLSIndexAheadOfEdge(t *testing.T) {
+	t.Parallel()
+	stale := &staleEdgeArchive{edges: map[string]archive.Edge{}}
+	f := newLLFixture(t, func(s *Server) { stale.Archive = s.Archive; s.Archive = stale })
+	for range 3*llPartsPerSegment - 1 {
+		f.part(0)
+		f.part(1)
+	}
+	// The last part of the third video segment, then a snapshot of the
+	// edge, then the segment's EndSegment.
+	dt, dur := f.next[0], uint64(llVideoTS/2)
+	if err := f.w.WriteChunk(media.Chunk{Track: 0, Data: partData(0, dt), DecodeTime: dt, Duration: dur}); err != nil {
+		t.Fatal(err)
+	}
+	e, ok := f.store.Edge("live/ll", "video")
+	if !ok || !e.InProgress || len(e.Current.Parts) != llPartsPerSegment {
+		t.Fatalf("edge before EndSegment: ok %v, in progress %v, %d parts", ok, e.InProgress, len(e.Current.Parts))
+	}
+	stale.mu.Lock()
+	stale.edges["video"] = e
+	stale.mu.Unlock()
+	if err := f.w.EndSegment(media.SegmentEnd{Track: 0, DecodeTime: dt - 3*dur, Duration: 4 * dur}); err != nil {
+		t.Fatal(err)
+	}
+
+	st, body := f.get(context.Background(), "low-latency_video.m3u8")
+	if st != http.StatusOK {
+		t.Fatalf("playlist: %d %s", st, body)
+	}
+	// Parts listed before the last segment's URI, after the one before it.
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	var parts []string
+	uris := 0
+	for i := len(lines) - 1; i >= 0 && uris < 2; i-- {
+		switch l := lines[i]; {
+		case strings.HasPrefix(l, "#EXT-X-PART:") && uris == 1:
+			parts = append(parts, l)
+		case l != "" && !strings.HasPrefix(l, "#"):
+			uris++ // the last segment's URI, then the one before it
+		}
+	}
+	if len(parts) != llPartsPerSegment || !strings.Contains(body, "#EXTINF:") {
+		t.Fatalf("last segment listed with %d parts, want %d:\n%s", len(parts), llPartsPerSegment, body)
+	}
+	if !strings.Contains(parts[0], partURI("video", dt)) {
+		t.Errorf("last part %q, want %s", parts[0], partURI("video", dt))
+	}
+}
