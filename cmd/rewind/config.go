@@ -68,6 +68,9 @@ type Config struct {
 	DevClock    bool
 	// Demo publishes the built-in live channels demo/clock and demo/audio (cmd/rewind/demo.go).
 	Demo bool
+	// PprofAddr serves Go's runtime profiles (net/http/pprof); empty: off.
+	// Always a loopback address.
+	PprofAddr string
 	// Faults are injected from the start (YAML section "faults": a list of
 	// fault objects as the /rewind/v1/faults API takes them, each with an
 	// id; see docs/faults.md).
@@ -210,6 +213,7 @@ func (c *Config) settings() []setting {
 		{"public-url", "base URL in API responses (manifest Url, EgressDomain, ingest host); default http://<bound http-addr>", str(&c.PublicURL)},
 		{"sync-writes", "fdatasync media before indexing each segment (survives power loss, costs IOPS)", boo(&c.SyncWrites)},
 		{"dev-clock", "development: let requests set \"now\" with the X-Rewind-Now header, and serve the server-wide test clock at /rewind/v1/clock (tests only)", boo(&c.DevClock)},
+		{"pprof-addr", "listen address of Go's runtime profiles at /debug/pprof/ (loopback only, for profiling); empty = off", str(&c.PprofAddr)},
 		{"demo", "publish the built-in live channels demo/clock (a looped clip showing the wall clock's seconds, archived like any channel) and demo/audio (its audio alone); false turns them off", boo(&c.Demo)},
 	}
 }
@@ -596,6 +600,13 @@ func (c *Config) validate() error {
 			bad("faults", "item %d: id %q given twice", i+1, f.ID)
 		}
 		ids[f.ID] = true
+	}
+	if a := c.PprofAddr; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("pprof-addr", "want host:port or empty, got %q", a)
+		} else if !isLoopback(a) {
+			bad("pprof-addr", "%q is not a loopback address: profiles expose the process's memory and code paths", a)
+		}
 	}
 	if c.Cluster != nil {
 		if err := c.Cluster.check(); err != nil {

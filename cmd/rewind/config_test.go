@@ -103,6 +103,8 @@ func TestConfigErrorsQuoteTheKey(t *testing.T) {
 		want string
 	}{
 		{"bad address", []string{"--http-addr", "nonsense"}, nil, `setting "http-addr": want host:port, got "nonsense"`},
+		{"pprof not loopback", []string{"--pprof-addr", "0.0.0.0:6060", "--insecure"}, nil, `setting "pprof-addr": "0.0.0.0:6060" is not a loopback address`},
+		{"pprof bad address", []string{"--pprof-addr", "6060"}, nil, `setting "pprof-addr": want host:port or empty, got "6060"`},
 		{"non-loopback without credentials", []string{"--http-addr", "0.0.0.0:8080"}, nil, `setting "http-addr": "0.0.0.0:8080" is not a loopback address`},
 		{"bad yaml value", []string{"--config", badYAML}, nil, `key "retention": want a duration`},
 		{"unknown yaml key", []string{"--config", unknown}, nil, `unknown key "colour"`},

@@ -108,6 +108,13 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 // packaging, HTTP, archive.
 func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	log := newLogger(cfg, logw)
+	if cfg.PprofAddr != "" {
+		stop, err := startPprof(cfg.PprofAddr, log.With("component", "pprof"))
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	now, sim := serverClock(cfg)
 	var packs *archive.PackConfig
 	if cfg.Cluster != nil {
