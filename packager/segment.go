@@ -1,9 +1,9 @@
 package packager
 
 import (
-	"bytes"
 	"fmt"
 
+	"github.com/Eyevinn/mp4ff/bits"
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"github.com/rewind-origin/rewind/packager/media"
@@ -106,18 +106,21 @@ func (s *segmenter) encode() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("packager: create fragment: %w", err)
 	}
+	// The samples' bytes are referenced (mdat data parts), not appended:
+	// they are copied once, into the chunk's buffer below.
+	traf := frag.Moof.Traf
 	for i := range s.chunk {
 		smp := &s.chunk[i]
-		frag.AddFullSample(mp4.FullSample{
-			Sample: mp4.Sample{
-				Flags:                 smp.flags(),
-				Dur:                   smp.dur,
-				Size:                  uint32(len(smp.data)),
-				CompositionTimeOffset: smp.cto,
-			},
-			DecodeTime: s.base + smp.rel,
-			Data:       smp.data,
+		if i == 0 {
+			traf.Tfdt.SetBaseMediaDecodeTime(s.base + smp.rel)
+		}
+		traf.Trun.AddSample(mp4.Sample{
+			Flags:                 smp.flags(),
+			Dur:                   smp.dur,
+			Size:                  uint32(len(smp.data)),
+			CompositionTimeOffset: smp.cto,
 		})
+		frag.Mdat.AddSampleDataPart(smp.data)
 	}
 	// Optimize now so that Size is exact; Encode does not optimize twice.
 	if err := frag.Moof.Traf.OptimizeTfhdTrun(); err != nil {
@@ -129,17 +132,22 @@ func (s *segmenter) encode() ([]byte, error) {
 		styp = newStyp()
 		size += styp.Size()
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(size))
+	sw := bits.NewFixedSliceWriter(int(size))
 	if styp != nil {
-		if err := styp.Encode(&buf); err != nil {
+		if err := styp.EncodeSW(sw); err != nil {
 			return nil, fmt.Errorf("packager: encode styp: %w", err)
 		}
 	}
-	if err := frag.Encode(&buf); err != nil {
+	if err := frag.EncodeSW(sw); err != nil {
 		return nil, fmt.Errorf("packager: encode chunk: %w", err)
 	}
-	return buf.Bytes(), nil
+	if err := sw.AccError(); err != nil {
+		return nil, fmt.Errorf("packager: encode chunk: %w", err)
+	}
+	if sw.Offset() != int(size) {
+		return nil, fmt.Errorf("packager: chunk encoded to %d bytes, sized %d", sw.Offset(), size)
+	}
+	return sw.Bytes(), nil
 }
 
 // newStyp returns the segment type box of CMAF segments.
