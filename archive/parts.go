@@ -62,11 +62,12 @@ func (e *Edge) LastSeq() (uint64, bool) {
 	return e.Recent[len(e.Recent)-1].Segment.Seq, true
 }
 
-// PartContent is the body of one part: Data when it is held in memory (the
-// segment is in progress; the slice is shared and must not be modified),
-// else Section, a byte range of the media log that the caller must close.
+// PartContent is the body of one part: Section, a byte range of the media
+// log that the caller must close. (The writer has written a part's bytes
+// to the log before the edge lists it, so parts of the segment in progress
+// are read from the log, through the page cache, like the others: the edge
+// holds no media bytes.)
 type PartContent struct {
-	Data    []byte
 	Section *Section
 	// Part describes the part; Segment its (possibly incomplete) segment.
 	Part    Part
@@ -91,13 +92,11 @@ type edgeTrack struct {
 	hasNext   bool
 }
 
-// edgeSegment is a segment with its part table. data holds the bytes of the
-// parts of the segment in progress; a completed segment drops them and
-// records where its bytes are in the log instead.
+// edgeSegment is a segment with its part table and where its bytes are:
+// the log at path, from offset (also while it is in progress).
 type edgeSegment struct {
 	seg    media.Segment
 	parts  []Part
-	data   [][]byte
 	path   string
 	offset int64
 }
@@ -143,10 +142,10 @@ func (s *Store) Edge(channel, track string) (e Edge, ok bool) {
 	return e, true
 }
 
-// OpenPart returns the part of a track that starts at decodeTime: from
-// memory when its segment is in progress, else as a byte range of the log
-// (for the recent segments the edge remembers). ErrNotFound when the part
-// does not exist (yet) or is no longer known.
+// OpenPart returns the part of a track that starts at decodeTime as a byte
+// range of its log, for the segment in progress and the recent segments the
+// edge remembers. ErrNotFound when the part does not exist (yet) or is no
+// longer known.
 func (s *Store) OpenPart(channel, track string, decodeTime uint64) (*PartContent, error) {
 	ed := s.edgeOf(channel)
 	if ed == nil {
@@ -158,18 +157,16 @@ func (s *Store) OpenPart(channel, track string, decodeTime uint64) (*PartContent
 		ed.mu.Unlock()
 		return nil, ErrNotFound
 	}
-	if t.cur != nil {
-		if i, ok := findPart(t.cur.parts, decodeTime); ok {
-			pc := &PartContent{Data: t.cur.data[i], Part: t.cur.parts[i], Segment: t.cur.seg}
-			ed.mu.Unlock()
-			return pc, nil
-		}
-	}
 	var (
 		found bool
 		es    edgeSegment
 		part  Part
 	)
+	if t.cur != nil {
+		if i, ok := findPart(t.cur.parts, decodeTime); ok {
+			found, es, part = true, *t.cur, t.cur.parts[i]
+		}
+	}
 	for i := len(t.recent) - 1; i >= 0 && !found; i-- {
 		if j, ok := findPart(t.recent[i].parts, decodeTime); ok {
 			found, es, part = true, t.recent[i], t.recent[i].parts[j]
@@ -230,8 +227,7 @@ func (ed *edge) startSession(tws []*trackWriter) {
 }
 
 // chunk records a chunk just written at offset off of t's segment in
-// progress. The edge keeps c.Data (the writer owns it after WriteChunk and
-// never modifies it).
+// progress (t.segOff in t.file: the bytes are in the log already).
 func (ed *edge) chunk(t *trackWriter, c media.Chunk, off int64) {
 	ed.mu.Lock()
 	et := ed.track(t)
@@ -244,14 +240,13 @@ func (ed *edge) chunk(t *trackWriter, c media.Chunk, off int64) {
 		et.cur = &edgeSegment{seg: media.Segment{
 			Track: t.info.Name, Seq: st.NextSeq, DiscSeq: discSeq, Discontinuity: t.disc,
 			DecodeTime: c.DecodeTime, Timescale: t.info.Timescale, InitVersion: st.InitVersion,
-		}}
+		}, path: t.file.path, offset: t.segOff}
 	}
 	cur := et.cur
 	cur.parts = append(cur.parts, Part{
 		DecodeTime: c.DecodeTime, Duration: c.Duration, Independent: c.Independent,
 		Offset: off, Size: int64(len(c.Data)),
 	})
-	cur.data = append(cur.data, c.Data)
 	cur.seg.Duration += c.Duration
 	cur.seg.Size = off + int64(len(c.Data))
 	et.next, et.hasNext = c.DecodeTime+c.Duration, true

@@ -67,9 +67,16 @@ func TestRTMPPublishUnitsAndCredentials(t *testing.T) {
 	if _, _, _, err := rtmpPublish(t, s.Addr(), "live", "bad.name?user=enc&pass=secret"); err == nil {
 		t.Error("an invalid channel name was accepted")
 	}
+	// The server reports a refusal as it drops the connection, which the
+	// client may see first: wait for the report (bounded).
 	for _, r := range []ingest.Refusal{ingest.RefusedCredentials, ingest.RefusedName} {
-		if _, ok := refused.Load(r); !ok {
-			t.Errorf("refusal %q not reported", r)
+		deadline := time.Now().Add(5 * time.Second)
+		for _, ok := refused.Load(r); !ok; _, ok = refused.Load(r) {
+			if time.Now().After(deadline) {
+				t.Errorf("refusal %q not reported", r)
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 

@@ -453,8 +453,7 @@ func (s *Server) renditionReports(ea Archive, r *request) []hls.RenditionReport 
 	return out
 }
 
-// servePart sends one part: from memory while its segment is in progress,
-// else from the media log. The next part of the track (the preload hint)
+// servePart sends one part from its media log. The next part of the track (the preload hint)
 // blocks until it is produced; any other unknown part is 404.
 func (s *Server) servePart(c *gin.Context, r *request) error {
 	ea := s.Archive
@@ -478,9 +477,6 @@ func (s *Server) servePart(c *gin.Context, r *request) error {
 		return fmt.Errorf("part %s/part-%d.m4s: %w", r.track, r.decodeTime, err)
 	}
 	etag := `"p` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(pc.Part.Size, 36) + `"`
-	if pc.Section == nil {
-		return s.serveMedia(c, r, etag, mediaBody{data: pc.Data})
-	}
 	defer pc.Section.File.Close()
 	return s.serveMedia(c, r, etag, mediaBody{section: pc.Section})
 }
