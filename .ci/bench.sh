@@ -25,7 +25,8 @@
 # WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32, manifests),
 # WRK_SEGMENT_CONNECTIONS ("32 256"), WRK_ROUNDS (3: Rewind and nginx
 # alternate, the medians are compared), BENCH_SECTIONS ("ingest segment
-# manifest render llhls harvest demo clip push", plus "publish": the parts to run), REWIND_BIN
+# manifest render llhls harvest demo clip push", plus "publish" and "mediamtx"
+# (with MEDIAMTX_BIN or MEDIAMTX_SRC: .ci/bench_mediamtx.sh): the parts to run), REWIND_BIN
 # (bin/rewind), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1 keeps the temp dir.
 set -euo pipefail
 export LC_ALL=C
@@ -39,7 +40,7 @@ wrk_seconds=${WRK_SECONDS:-15}
 wrk_threads=${WRK_THREADS:-2}
 wrk_conns=${WRK_CONNECTIONS:-32}
 seg_conns=${WRK_SEGMENT_CONNECTIONS:-"32 256"}
-sections=${BENCH_SECTIONS:-"ingest publish segment manifest render llhls harvest demo clip push"}
+sections=${BENCH_SECTIONS:-"ingest publish mediamtx segment manifest render llhls harvest demo clip push"}
 wrk_rounds=${WRK_ROUNDS:-3}
 out=${BENCH_OUT:-$root/docs/BENCHMARKS.md}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
@@ -446,6 +447,18 @@ publish_cmd="BENCH_PUBLISH_STREAMS=${BENCH_PUBLISH_STREAMS:-50} BENCH_PUBLISH_SE
 publish_out="(not run: BENCH_SECTIONS)"
 want publish && { log "RTMP and SRT vs RTSP: $publish_cmd"; publish_out=$(cd "$root" && REWIND_BIN="$bin" BENCH_PUBLISH_SOURCE="$src" eval "$publish_cmd" 2>&1 | grep -E '^PUBLISH' || true); }
 
+# ---------------------------------------------------------------- (i) ingest against MediaMTX
+mtx_cmd="BENCH_MTX_PUBLISHERS=${BENCH_MTX_PUBLISHERS:-200} BENCH_MTX_SECONDS=$seconds bash .ci/bench_mediamtx.sh"
+mtx_out="(not run: BENCH_SECTIONS)"
+if want mediamtx; then
+  if [ -n "${MEDIAMTX_BIN:-}${MEDIAMTX_SRC:-}" ]; then
+    log "ingest against MediaMTX: $mtx_cmd"
+    mtx_out=$(cd "$root" && REWIND_BIN="$bin" BENCH_PUBLISH_SOURCE="$src" eval "$mtx_cmd" 2>&1 | grep -E '^MTX|bench_mediamtx' || true)
+  else
+    mtx_out="(not run: set MEDIAMTX_BIN or MEDIAMTX_SRC; MediaMTX is not in the Go module proxy, see .ci/bench_mediamtx.sh)"
+  fi
+fi
+
 # ---------------------------------------------------------------- (e) harvest
 harvest_cmd="HOURS=\"${BENCH_HARVEST_HOURS:-1}\" bash .ci/bench_harvest.sh"
 log "harvest: $harvest_cmd"
@@ -506,6 +519,18 @@ gen=$work/results.md
   echo
   echo '```'
   grep -v '^PUBLISH |' <<<"${publish_out:-(no output)}" || true
+  echo '```'
+  echo
+  echo "### Ingest against MediaMTX (RTSP, fMP4 recording), ${BENCH_MTX_PUBLISHERS:-200} publishers, ${seconds} s"
+  echo
+  echo '```sh'
+  echo "$mtx_cmd"
+  echo '```'
+  echo
+  sed -n 's/^MTX |/|/p' <<<"${mtx_out:-}"
+  echo
+  echo '```'
+  grep -v '^MTX |' <<<"${mtx_out:-(no output)}" || true
   echo '```'
   echo
   echo "### Serving: Rewind against nginx, same bytes, same run"
