@@ -131,8 +131,8 @@ var tsOnlyExternal = []string{"github.com/bluenviron/gortsplib/..."}
 
 // leaves import only the standard library, and every stage may import
 // them: the media records, the one name rule, the MediaPackage v2 wire
-// conventions, the simulated clock of tests.
-var leaves = []string{"packager/media", "ingest/name", "archive/catalog/mpv2", "clock"}
+// conventions, the simulated clock of tests, the SCTE-35 cue encoder.
+var leaves = []string{"packager/media", "packager/scte35", "ingest/name", "archive/catalog/mpv2", "clock"}
 
 // renderers are what the readers of the archive may use of the packager.
 var renderers = []string{"packager/media", "packager/hls", "packager/dash", "packager/mp4clip", "packager/internal/..."}
