@@ -2,9 +2,11 @@ package dash
 
 import (
 	"encoding/base64"
+	"slices"
 	"time"
 
 	"github.com/rewind-origin/rewind/packager/internal/lines"
+	"github.com/rewind-origin/rewind/packager/scte35"
 )
 
 // SCTE-35 event schemes (DASH-IF IOP v5 part 5 §5.5.2; MediaPackage's
@@ -98,4 +100,35 @@ func eventPeriods(events []Event, startsMS []uint64) [][]Event {
 		out[k] = append(out[k], e)
 	}
 	return out
+}
+
+// SCTE35Events returns the events of cues (ascending by Start) that m
+// shows, and, with avails (the AVAILS period trigger), the instants at
+// which Periods start: the start of every ad cue (m.IsAd) of KindOut or
+// KindIn, and the end of an out's duration. The events of those cues start
+// their Periods.
+func SCTE35Events(cues []scte35.Cue, m *scte35.Markers, avails bool) (events []Event, starts []time.Time) {
+	for i := range cues {
+		c := &cues[i]
+		split := avails && m.IsAd(c) && c.Kind() != scte35.KindCmd
+		if split {
+			starts = append(starts, c.Start)
+			if d := c.Duration(); d > 0 && c.Kind() == scte35.KindOut {
+				starts = append(starts, c.Start.Add(d))
+			}
+		}
+		if !m.Shows(c) {
+			continue
+		}
+		s := c.Section()
+		e := Event{Time: c.Start, Duration: c.Duration(), StartsPeriod: split}
+		if m.Marker == "XML" {
+			e.XML = s.AppendXML(nil)
+		} else {
+			e.Binary = c.Binary()
+		}
+		events = append(events, e)
+	}
+	slices.SortFunc(starts, time.Time.Compare)
+	return events, slices.CompactFunc(starts, time.Time.Equal)
 }

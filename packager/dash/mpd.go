@@ -115,12 +115,12 @@ type MPD struct {
 	// AVAILS period trigger); those at or before the window's first
 	// segment start none.
 	PeriodStarts []time.Time
-	// JoinDisruptions keeps a Discontinuity segment in the Period before
-	// it when its init version is that of the segment before it (a new
-	// session of the same encoding: the SegmentTimeline shows the gap with
-	// an S@t). A change of init version always starts a Period (a Period
-	// has one initialization segment), and so does, with $Number$
-	// templates, a discontinuity whose numbers do not follow.
+	// JoinDisruptions keeps every Discontinuity segment in the Period
+	// before it (the SegmentTimeline shows the gap with an S@t), except,
+	// with $Number$ templates, one whose numbers do not follow. A Period
+	// has one initialization segment (its first segment's init version):
+	// the caller sets JoinDisruptions only when each track's init versions
+	// in the window are the same bytes (a reconnect of the same encoding).
 	JoinDisruptions bool
 	// Events are SCTE-35 messages, ascending by Time, written in an
 	// EventStream of scheme EventScheme at the start of the Period holding

@@ -86,7 +86,7 @@ func TestWriteMPDGolden(t *testing.T) {
 		{"dynamic_scte35_binary.mpd", withEvents(dynamicMPD(video, audio), dash.SchemeSCTE35Binary, true)},
 		{"static_scte35_xml.mpd", withEvents(staticMPD(video, audio), dash.SchemeSCTE35XML, false)},
 		// A new session of the same encoding stays in its Period (no
-		// SOURCE_DISRUPTIONS trigger): one Period, the gap in the timeline.
+		// SOURCE_DISRUPTIONS trigger, same init): one Period, the gap in the timeline.
 		{"dynamic_join_disruptions.mpd", joined(dynamicMPD(sameInit(video), sameInit(audio)))},
 	}
 	for _, c := range cases {

@@ -23,8 +23,7 @@ type periodSplit struct {
 	// representation that starts at or after each (AVAILS).
 	starts []time.Time
 	// joinDisruptions: a Discontinuity segment starts a Period only when
-	// its init version differs from the segment before it, or (numbered)
-	// its Seq does not follow; otherwise every one does.
+	// (numbered) its Seq does not follow; otherwise every one does.
 	joinDisruptions, numbered bool
 }
 
@@ -45,8 +44,7 @@ func planPeriods(reps []Representation, split periodSplit) periodPlan {
 	}
 	for i := 1; i < len(segs0); i++ {
 		s, prev := &segs0[i], &segs0[i-1]
-		cut := s.Discontinuity && (!split.joinDisruptions || s.InitVersion != prev.InitVersion ||
-			split.numbered && s.Seq != prev.Seq+1)
+		cut := s.Discontinuity && (!split.joinDisruptions || split.numbered && s.Seq != prev.Seq+1)
 		start := s.Start()
 		for next < len(split.starts) && !split.starts[next].After(start) {
 			cut = true

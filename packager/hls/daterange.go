@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/packager/media"
+	"github.com/rewind-origin/rewind/packager/scte35"
 )
 
 // DateRange is an EXT-X-DATERANGE tag that carries an SCTE-35 message
@@ -104,4 +105,36 @@ func (d *DateRange) append(b []byte) []byte {
 // SortDateRanges sorts date ranges by their instant (At, or Start).
 func SortDateRanges(drs []DateRange) {
 	slices.SortStableFunc(drs, func(a, b DateRange) int { return a.at().Compare(b.at()) })
+}
+
+// SCTE35DateRanges returns the EXT-X-DATERANGE tags of cues (ascending by
+// Start) that m shows, as MediaPackage's DATERANGE ad markers: ID the
+// event id; a cue of KindOut has its START-DATE and PLANNED-DURATION (its
+// duration) with SCTE35-OUT; one of KindIn paired with its out
+// (Cue.OutStart) repeats the out's START-DATE with the DURATION between
+// them and SCTE35-IN, written at its own instant, and an unpaired one has
+// its own START-DATE; any other has SCTE35-CMD and a DURATION when it has
+// one. The attribute value is the cue's splice_info_section.
+func SCTE35DateRanges(cues []scte35.Cue, m *scte35.Markers) []DateRange {
+	var out []DateRange
+	for i := range cues {
+		c := &cues[i]
+		if !m.Shows(c) {
+			continue
+		}
+		d := DateRange{ID: strconv.FormatUint(uint64(c.EventID), 10), Start: c.Start, Attr: c.Kind(), SCTE35: c.Binary()}
+		switch c.Kind() {
+		case scte35.KindOut:
+			d.PlannedDuration = c.Duration()
+		case scte35.KindIn:
+			if c.OutStart != nil && c.OutStart.Before(c.Start) {
+				d.Start, d.At, d.Duration = *c.OutStart, c.Start, c.Start.Sub(*c.OutStart)
+			}
+		default:
+			d.Duration = c.Duration()
+		}
+		out = append(out, d)
+	}
+	SortDateRanges(out)
+	return out
 }

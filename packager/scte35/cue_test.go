@@ -128,3 +128,30 @@ func TestCueInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMarkers(t *testing.T) {
+	cue := func(j string) *scte35.Cue {
+		var c scte35.Cue
+		if err := json.Unmarshal([]byte(j), &c); err != nil {
+			t.Fatal(err)
+		}
+		return &c
+	}
+	insert := cue(`{"type":"splice_insert","start":"2023-11-14T22:13:30Z"}`)
+	program := cue(`{"type":"time_signal","segmentationType":"PROGRAM_START","start":"2023-11-14T22:13:30Z"}`)
+	chapter := cue(`{"type":"time_signal","segmentationType":"CHAPTER_START","start":"2023-11-14T22:13:30Z"}`)
+
+	// No filter: MediaPackage's default ad types (splice inserts, programs…, not chapters).
+	m := scte35.ParseMarkers(nil, []byte(`{"AdMarkerHls":"DATERANGE"}`), "AdMarkerHls")
+	if m.Marker != "DATERANGE" || !m.IsAd(insert) || !m.IsAd(program) || m.IsAd(chapter) || !m.Shows(chapter) {
+		t.Errorf("default: %+v", m)
+	}
+	// A filter of one type; MATCHES_FILTER hides the others.
+	m = scte35.ParseMarkers([]byte(`{"ScteFilter":["PROGRAM"]}`), []byte(`{"AdMarkerDash":"XML","ScteInManifests":"MATCHES_FILTER"}`), "AdMarkerDash")
+	if m.Marker != "XML" || m.IsAd(insert) || !m.IsAd(program) || m.Shows(insert) || !m.Shows(program) {
+		t.Errorf("filter PROGRAM, MATCHES_FILTER: %+v", m)
+	}
+	if m := scte35.ParseMarkers(nil, nil, "AdMarkerHls"); m.Marker != "" {
+		t.Errorf("no settings: marker %q", m.Marker)
+	}
+}
