@@ -64,6 +64,9 @@ type API struct {
 	// Retention is how far back the archive keeps a channel's media (and
 	// so its cues).
 	Retention time.Duration
+	// Changed, when set, is called after a cue is stored (cmd drops the
+	// origin's cached manifests, so the next request shows it).
+	Changed func()
 }
 
 // cueJSON is a cue as the API answers it.
@@ -173,6 +176,9 @@ func (a *API) inject(group, channel string, body io.Reader) (cueJSON, error) {
 	}
 	if err := a.Store.PutCue(key, archive.Cue{At: c.Start, EventID: c.EventID, Value: v}); err != nil {
 		return cueJSON{}, err
+	}
+	if a.Changed != nil {
+		a.Changed()
 	}
 	return answer(c), nil
 }
