@@ -2,7 +2,6 @@ package origin
 
 import (
 	"bytes"
-	"encoding/json"
 	"slices"
 	"time"
 
@@ -49,8 +48,7 @@ func (s *Server) cuesBetween(ch string, from, to time.Time) ([]scte35.Cue, error
 	}
 	out := make([]scte35.Cue, 0, len(stored))
 	for _, c := range stored {
-		var cue scte35.Cue
-		if json.Unmarshal(c.Value, &cue) == nil && cue.Validate() == nil {
+		if cue, ok := scte35.ParseCue(c.Value); ok {
 			out = append(out, cue)
 		}
 	}
@@ -110,14 +108,7 @@ func (s *Server) applyScteDash(mpd *dash.MPD, r *request, m catalog.DASHManifest
 	if err != nil {
 		return err
 	}
-	events, starts := dash.SCTE35Events(cues, &mk, avails)
-	mpd.PeriodStarts = starts
-	switch mk.Marker {
-	case "BINARY":
-		mpd.Events, mpd.EventScheme = events, dash.SchemeSCTE35Binary
-	case "XML":
-		mpd.Events, mpd.EventScheme = events, dash.SchemeSCTE35XML
-	}
+	mpd.ApplySCTE35(cues, &mk, avails)
 	return nil
 }
 

@@ -162,9 +162,8 @@ func (a *API) inject(group, channel string, body io.Reader) (cueJSON, error) {
 			return cueJSON{}, err
 		}
 		for i := len(earlier) - 1; i >= 0; i-- {
-			var o scte35.Cue
-			if earlier[i].EventID == c.EventID && json.Unmarshal(earlier[i].Value, &o) == nil &&
-				o.Kind() == scte35.KindOut && o.Command == c.Command {
+			o, ok := scte35.ParseCue(earlier[i].Value)
+			if ok && earlier[i].EventID == c.EventID && o.Kind() == scte35.KindOut && o.Command == c.Command {
 				c.OutStart = &o.Start
 				break
 			}
@@ -195,8 +194,7 @@ func (a *API) list(group, channel string) ([]cueJSON, error) {
 	}
 	out := []cueJSON{}
 	for _, s := range stored {
-		var c scte35.Cue
-		if json.Unmarshal(s.Value, &c) == nil && c.Validate() == nil {
+		if c, ok := scte35.ParseCue(s.Value); ok {
 			out = append(out, answer(c))
 		}
 	}

@@ -132,3 +132,17 @@ func SCTE35Events(cues []scte35.Cue, m *scte35.Markers, avails bool) (events []E
 	slices.SortFunc(starts, time.Time.Compare)
 	return events, slices.CompactFunc(starts, time.Time.Equal)
 }
+
+// ApplySCTE35 sets m's Events and EventScheme (m.Marker BINARY or XML; none
+// for another marker) and, with avails, its PeriodStarts, from cues (see
+// SCTE35Events).
+func (m *MPD) ApplySCTE35(cues []scte35.Cue, mk *scte35.Markers, avails bool) {
+	events, starts := SCTE35Events(cues, mk, avails)
+	m.PeriodStarts = starts
+	switch mk.Marker {
+	case "BINARY":
+		m.Events, m.EventScheme = events, SchemeSCTE35Binary
+	case "XML":
+		m.Events, m.EventScheme = events, SchemeSCTE35XML
+	}
+}

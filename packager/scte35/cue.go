@@ -1,6 +1,7 @@
 package scte35
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -84,6 +85,15 @@ func (c *Cue) Validate() error {
 		return fmt.Errorf("%w: durationSeconds: %v is not between 0 and %d", ErrBadCue, d, int(maxCueDuration.Seconds()))
 	}
 	return nil
+}
+
+// ParseCue decodes a stored cue (JSON) and reports whether it is valid.
+func ParseCue(b []byte) (Cue, bool) {
+	var c Cue
+	if json.Unmarshal(b, &c) != nil || c.Validate() != nil {
+		return Cue{}, false
+	}
+	return c, true
 }
 
 // Duration is DurationSeconds as a duration.
