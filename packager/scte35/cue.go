@@ -81,7 +81,7 @@ func (c *Cue) Validate() error {
 	if c.Start.IsZero() {
 		return fmt.Errorf("%w: start: required", ErrBadCue)
 	}
-	if d := c.DurationSeconds; d < 0 || math.IsNaN(d) || d > maxCueDuration.Seconds() {
+	if d := c.DurationSeconds; d < 0 || math.IsNaN(d) || math.Round(d*ticks) >= maxPTS {
 		return fmt.Errorf("%w: durationSeconds: %v is not between 0 and %d", ErrBadCue, d, int(maxCueDuration.Seconds()))
 	}
 	return nil
