@@ -21,7 +21,7 @@ import (
 // trigger), a real ffmpeg feed, a splice_insert injected through Rewind's
 // API: the live HLS playlist carries its EXT-X-DATERANGE with the section
 // the API answered, the MPD its EventStream and a Period at the break, and
-// hls.js still plays. A malformed cue is a 400 naming the fault, an
+// hls.js and dash.js still play. A malformed cue is a 400 naming the fault, an
 // unknown channel 404.
 func TestScte35Injection(t *testing.T) {
 	requireTools(t, "ffmpeg")
@@ -115,6 +115,12 @@ func TestScte35Injection(t *testing.T) {
 	if played := advanced(res.Samples); res.Done.Fatal || played < 8 {
 		t.Errorf("hls.js with DATERANGE tags: currentTime advanced %.2f s in 16 s, want >= 8; fatal %v %q; errors: %s",
 			played, res.Done.Fatal, res.Done.Reason, res.errorText())
+	}
+	// dash.js plays the MPD with the avail Periods in its window.
+	dres := playInBrowser(t, base+"index.mpd", "--engine", "dash", "--seconds", "16", "--interval-ms", "500")
+	if played := advanced(dres.Samples); dres.Done.Fatal || played < 8 {
+		t.Errorf("dash.js with SCTE-35 EventStreams and avail Periods: currentTime advanced %.2f s in 16 s, want >= 8; fatal %v %q; errors: %s",
+			played, dres.Done.Fatal, dres.Done.Reason, dres.errorText())
 	}
 }
 
