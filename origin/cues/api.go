@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ var _ Store = (*archive.Store)(nil)
 //	GET  /rewind/v1/channels/{group}/{channel}/scte35   {"cues":[…]} in the retention window
 //
 // A POST body is a [scte35.Cue] in JSON; "start" defaults to now and
-// "eventId" to the start's Unix seconds (modulo 2^32). The answer is the
+// "eventId" (absent or 0) to the start's Unix seconds (modulo 2^32). The answer is the
 // stored cue with its splice_info_section in base64 and hex. Errors are
 // {"message": "…"}: 400 for a malformed body, a bad member (named), or a
 // start outside [now − retention, now + 24 h]; 404 for an unknown channel;
@@ -67,6 +68,8 @@ type API struct {
 	// Changed, when set, is called after a cue is stored (cmd drops the
 	// origin's cached manifests, so the next request shows it).
 	Changed func()
+	// Logger, when set, logs the errors answered with 500.
+	Logger *slog.Logger
 }
 
 // cueJSON is a cue as the API answers it.
@@ -116,6 +119,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusBadRequest
 	case errors.Is(err, errNotFound):
 		status = http.StatusNotFound
+	case a.Logger != nil:
+		a.Logger.Error("scte35 cue request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	writeJSON(w, status, errJSON("%v", err))
 }
