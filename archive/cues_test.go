@@ -1,6 +1,8 @@
 package archive_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -55,5 +57,26 @@ func TestCues(t *testing.T) {
 	}
 	if got, want := list(0, time.Hour), "c@3m0s "; got != want {
 		t.Errorf("after retention: %q, want %q", got, want)
+	}
+}
+
+// TestCuesSurviveIndexLoss: the index folder removed, the cues come back
+// from the journal.
+func TestCuesSurviveIndexLoss(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, nil)
+	if err := s.PutCue(ch, archive.Cue{At: t0, EventID: 7, Value: []byte(`{"v":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, nil)
+	cues, err := s.Cues(ch, t0, t0.Add(time.Second))
+	if err != nil || len(cues) != 1 || cues[0].EventID != 7 || string(cues[0].Value) != `{"v":1}` || !cues[0].At.Equal(t0) {
+		t.Fatalf("after the index was rebuilt: %+v, %v", cues, err)
 	}
 }
