@@ -209,3 +209,25 @@ func parseResourceKey(k []byte) (kind, id string, err error) {
 	n := int(k[1])
 	return string(k[2 : 2+n]), string(k[2+n:]), nil
 }
+
+// cueID is the resource id of a cue: channel, NUL, then the instant (µs)
+// and the event id in fixed-width hex, so that ids sort by channel, then
+// time, then event id.
+func cueID(channel string, us uint64, eventID uint32) string {
+	return fmt.Sprintf("%s\x00%016x%08x", channel, us, eventID)
+}
+
+// cueChannelPrefix is the prefix of the cue ids of a channel.
+func cueChannelPrefix(channel string) string { return channel + "\x00" }
+
+func parseCueID(id string) (channel string, us uint64, eventID uint32, err error) {
+	n := len(id) - 24
+	if n < 1 || id[n-1] != 0 {
+		return "", 0, 0, fmt.Errorf("%w: cue %q", errBadKey, id)
+	}
+	var ev uint64
+	if _, err := fmt.Sscanf(id[n:], "%016x%08x", &us, &ev); err != nil {
+		return "", 0, 0, fmt.Errorf("%w: cue %q", errBadKey, id)
+	}
+	return id[:n-1], us, uint32(ev), nil
+}

@@ -86,7 +86,8 @@ type prunePlan struct {
 // entries of segments that ended at or before now minus the channel's
 // window, init versions no remaining segment (and no current session)
 // uses, and unlinks the log files whose segments are all gone (except logs
-// a writer holds open). Deletes are batched. It returns the number of
+// a writer holds open), and cues (see [Store.PutCue]) at or before the
+// cutoff. Deletes are batched. It returns the number of
 // segments removed. Runs are serialized. A channel's pins (see [Store.Pin])
 // lower its cutoff to the start of its earliest pin.
 func (s *Store) Prune(now time.Time) (removedSegments int, err error) {
@@ -116,6 +117,9 @@ func (s *Store) Prune(now time.Time) (removedSegments int, err error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("archive: prune %q: %w", name, err))
 		}
+	}
+	if _, err := s.pruneCues(now, pins); err != nil {
+		errs = append(errs, fmt.Errorf("archive: prune cues: %w", err))
 	}
 	return removedSegments, errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package harvest
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/rewind-origin/rewind/harvest/export"
 	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/media"
+	"github.com/rewind-origin/rewind/packager/scte35"
 )
 
 // EndpointLookup is what harvest reads of the catalog: *catalog.Catalog
@@ -60,6 +62,10 @@ type jobManifest struct {
 	// DVB (Profiles DVB_DASH) and Compact (Compactness STANDARD) of a
 	// DASH manifest.
 	DVB, Compact bool
+	// Markers are the manifest's SCTE settings (with the endpoint's
+	// ScteFilter); Avails: a DASH manifest's PeriodTriggers has AVAILS.
+	Markers scte35.Markers
+	Avails  bool
 }
 
 // endpoint returns the job's view of an origin endpoint from the catalog.
@@ -73,29 +79,32 @@ func (s *Service) endpoint(group, channel, endpoint string) (*jobEndpoint, error
 	out.TSAudioGroup = out.TS && e.Segment.TsUseAudioRenditionGroup
 	out.SegmentDuration = s.Endpoints.GroupDuration(e)
 	for _, m := range e.HlsManifests {
-		out.HLS = append(out.HLS, hlsManifest(m))
+		out.HLS = append(out.HLS, hlsManifest(m, e.Segment.Scte))
 	}
 	for _, m := range e.LowLatencyHlsManifests {
-		out.LowLatencyHLS = append(out.LowLatencyHLS, hlsManifest(m))
+		out.LowLatencyHLS = append(out.LowLatencyHLS, hlsManifest(m, e.Segment.Scte))
 	}
 	for _, m := range e.DashManifests {
-		out.DASH = append(out.DASH, dashManifest(m))
+		out.DASH = append(out.DASH, dashManifest(m, e.Segment.Scte))
 	}
 	return out, nil
 }
 
-func dashManifest(m catalog.DASHManifest) jobManifest {
+func dashManifest(m catalog.DASHManifest, segmentScte json.RawMessage) jobManifest {
 	return jobManifest{
 		Name: m.ManifestName, MinBufferTimeSeconds: m.MinBufferTimeSeconds, HasTimeFilter: timeFilter(m.FilterConfiguration),
 		ManifestFilter: manifestFilter(m.FilterConfiguration),
 		DVB:            slices.Contains(m.Profiles, "DVB_DASH"), Compact: m.Compactness == "STANDARD",
+		Markers: scte35.ParseMarkers(segmentScte, m.ScteDash, "AdMarkerDash"),
+		Avails:  slices.Contains(m.PeriodTriggers, "AVAILS"),
 	}
 }
 
-func hlsManifest(m catalog.HLSManifest) jobManifest {
+func hlsManifest(m catalog.HLSManifest, segmentScte json.RawMessage) jobManifest {
 	return jobManifest{
 		Name: m.ManifestName, ProgramDateTimeIntervalSeconds: m.ProgramDateTimeIntervalSeconds,
 		HasTimeFilter: timeFilter(m.FilterConfiguration), ManifestFilter: manifestFilter(m.FilterConfiguration),
+		Markers: scte35.ParseMarkers(segmentScte, m.ScteHls, "AdMarkerHls"),
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // to harvested assets; without one every track is kept.
 func TestManifestFilterKeep(t *testing.T) {
 	m := hlsManifest(catalog.HLSManifest{ManifestName: "index",
-		FilterConfiguration: &catalog.FilterConfiguration{ManifestFilter: "video_height:720;audio_bitrate:0-1"}})
+		FilterConfiguration: &catalog.FilterConfiguration{ManifestFilter: "video_height:720;audio_bitrate:0-1"}}, nil)
 	keep := m.keep()
 	if keep == nil {
 		t.Fatal("ManifestFilter set: no Keep")
@@ -31,7 +31,7 @@ func TestManifestFilterKeep(t *testing.T) {
 			t.Errorf("%+v: keep %v, want %v", c.info, got, c.want)
 		}
 	}
-	if hlsManifest(catalog.HLSManifest{ManifestName: "index"}).keep() != nil {
+	if hlsManifest(catalog.HLSManifest{ManifestName: "index"}, nil).keep() != nil {
 		t.Error("no ManifestFilter: a Keep that filters")
 	}
 }
@@ -39,11 +39,11 @@ func TestManifestFilterKeep(t *testing.T) {
 // TestDASHLayout: a harvested DASH manifest keeps the endpoint's Profiles
 // DVB_DASH and Compactness STANDARD.
 func TestDASHLayout(t *testing.T) {
-	m := dashManifest(catalog.DASHManifest{ManifestName: "d", Profiles: []string{"DVB_DASH"}, Compactness: "STANDARD"})
+	m := dashManifest(catalog.DASHManifest{ManifestName: "d", Profiles: []string{"DVB_DASH"}, Compactness: "STANDARD"}, nil)
 	if m.profiles() != dash.ProfilesDVB || !m.Compact {
 		t.Errorf("DVB_DASH, STANDARD: profiles %q, compact %v", m.profiles(), m.Compact)
 	}
-	m = dashManifest(catalog.DASHManifest{ManifestName: "d", Compactness: "NONE"})
+	m = dashManifest(catalog.DASHManifest{ManifestName: "d", Compactness: "NONE"}, nil)
 	if m.profiles() != "" || m.Compact {
 		t.Errorf("no profile, NONE: profiles %q, compact %v", m.profiles(), m.Compact)
 	}

@@ -223,17 +223,17 @@ func (s *Service) export(ctx context.Context, r *record) error {
 	for _, n := range hls {
 		m, _ := find(ep.HLS, n)
 		req.HLS = append(req.HLS, export.HLSManifest{Name: out(n), ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
-			Keep: m.keep()})
+			Keep: m.keep(), Markers: m.Markers})
 	}
 	for _, n := range llhls {
 		m, _ := find(ep.LowLatencyHLS, n)
 		req.HLS = append(req.HLS, export.HLSManifest{Name: out(n), ProgramDateTimeInterval: time.Duration(m.ProgramDateTimeIntervalSeconds) * time.Second,
-			Keep: m.keep()})
+			Keep: m.keep(), Markers: m.Markers})
 	}
 	for _, n := range dash {
 		m, _ := find(ep.DASH, n)
 		req.DASH = append(req.DASH, export.DASHManifest{Name: out(n), MinBufferTime: time.Duration(m.MinBufferTimeSeconds) * time.Second,
-			Keep: m.keep(), Profiles: m.profiles(), Compact: m.Compact})
+			Keep: m.keep(), Profiles: m.profiles(), Compact: m.Compact, Markers: m.Markers, Avails: m.Avails})
 	}
 	plan, err := export.NewPlan(s.Archive, req)
 	if err != nil {

@@ -418,6 +418,9 @@ func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, err
 	}
 	p.PartTarget = time.Duration(pt * float64(time.Second))
 	p.RenditionReports = s.renditionReports(ea, r)
+	if p.DateRanges, err = s.llhlsDateRanges(r, segs); err != nil {
+		return nil, err
+	}
 
 	var buf bytes.Buffer
 	if err := hls.WriteLowLatency(&buf, p); err != nil {

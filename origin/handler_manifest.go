@@ -318,6 +318,11 @@ func (s *Server) renderMediaPlaylistOf(r *request, w *window) (*rendered, error)
 	if st := m.StartTag; st != nil && st.TimeOffset != nil {
 		p.Start = &hls.Start{TimeOffset: *st.TimeOffset, Precise: st.Precise != nil && *st.Precise}
 	}
+	drs, err := s.hlsDateRanges(r, m, w)
+	if err != nil {
+		return nil, err
+	}
+	p.DateRanges = drs
 	switch w.ts.Kind {
 	case timeshift.Event:
 		p.PlaylistType = hls.PlaylistTypeEvent
@@ -376,6 +381,9 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 				mpd.Representations = append(mpd.Representations, dash.TrickModeRepresentation(t.info, t.segments))
 			}
 		}
+	}
+	if err := s.applyScteDash(&mpd, r, m, w); err != nil {
+		return nil, err
 	}
 	var buf bytes.Buffer
 	if err := dash.WriteMPD(&buf, mpd); err != nil {

@@ -37,6 +37,7 @@ type Archive interface {
 	Notify(channel string) <-chan struct{}
 	timeshiftArchive
 	partsArchive
+	cuesArchive
 }
 
 var _ Archive = (*archive.Store)(nil)

@@ -44,8 +44,8 @@ var importRules = []importRule{
 	},
 	{
 		pkgs:         []string{"packager/hls", "packager/dash", "packager/mp4clip", "packager/internal/..."},
-		why:          "renderers (manifests, MP4 clips) are functions of media records (and, for clips, mp4ff): no protocol library",
-		allow:        []string{"packager/media", "packager/internal/..."},
+		why:          "renderers (manifests, MP4 clips) are functions of media records and SCTE-35 cues (and, for clips, mp4ff): no protocol library",
+		allow:        []string{"packager/media", "packager/scte35", "packager/internal/..."},
 		denyExternal: protocolLibraries,
 	},
 	{
@@ -131,11 +131,11 @@ var tsOnlyExternal = []string{"github.com/bluenviron/gortsplib/..."}
 
 // leaves import only the standard library, and every stage may import
 // them: the media records, the one name rule, the MediaPackage v2 wire
-// conventions, the simulated clock of tests.
-var leaves = []string{"packager/media", "ingest/name", "archive/catalog/mpv2", "clock"}
+// conventions, the simulated clock of tests, the SCTE-35 cue encoder.
+var leaves = []string{"packager/media", "packager/scte35", "ingest/name", "archive/catalog/mpv2", "clock"}
 
 // renderers are what the readers of the archive may use of the packager.
-var renderers = []string{"packager/media", "packager/hls", "packager/dash", "packager/mp4clip", "packager/internal/..."}
+var renderers = []string{"packager/media", "packager/scte35", "packager/hls", "packager/dash", "packager/mp4clip", "packager/internal/..."}
 
 type importRule struct {
 	pkgs []string

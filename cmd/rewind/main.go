@@ -30,6 +30,7 @@ import (
 	"github.com/rewind-origin/rewind/ingest/httpush"
 	"github.com/rewind-origin/rewind/origin"
 	"github.com/rewind-origin/rewind/origin/console"
+	"github.com/rewind-origin/rewind/origin/cues"
 	"github.com/rewind-origin/rewind/origin/mediapackage"
 	"github.com/rewind-origin/rewind/origin/sigv4"
 	"github.com/rewind-origin/rewind/origin/tc3"
@@ -252,6 +253,10 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		}
 		harv.Wake()
 	})...)
+	// SCTE-35 cue injection (a Rewind extension), guarded like the control plane.
+	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: cues.Routes(), Handler: guard(api.Verifier,
+		&cues.API{Store: store, Channels: cat, Now: now, Retention: cfg.Retention, Changed: httpSrv.ClockChanged,
+			Logger: log.With("component", "cues")})})
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: tencent.Routes(), Handler: newTencentAPI(cfg, cat, harv, store, api, log.With("component", "tencent-api"))})
 	// HTTP push ingest (MediaPackage v2's /in/v1/) too, into the same router as RTSP.
 	push := newPushIngest(cfg, cat, router, log.With("component", "ingest", "protocol", "http-push"))

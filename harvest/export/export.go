@@ -30,6 +30,7 @@ import (
 	"github.com/rewind-origin/rewind/packager/dash"
 	"github.com/rewind-origin/rewind/packager/hls"
 	"github.com/rewind-origin/rewind/packager/media"
+	"github.com/rewind-origin/rewind/packager/scte35"
 )
 
 // ErrNoContent: no track has a segment in the range.
@@ -108,6 +109,9 @@ type HLSManifest struct {
 	Name string
 	// ProgramDateTimeInterval: 0 writes a program date time on every segment.
 	ProgramDateTimeInterval time.Duration
+	// Markers are the manifest's SCTE settings: with DATERANGE, the media
+	// playlists carry the package's cues (Plan.Cues).
+	Markers scte35.Markers
 	// Keep, when set, says which tracks the manifest lists (its
 	// ManifestFilter); the others' media playlists are not written.
 	Keep Keep
@@ -124,6 +128,11 @@ type DASHManifest struct {
 	// Compactness); "" and false keep Rewind's layout.
 	Profiles string
 	Compact  bool
+	// Markers are the manifest's SCTE settings (BINARY, XML: the MPD's
+	// EventStreams of the package's cues); Avails starts Periods at the
+	// ad cues (PeriodTriggers AVAILS).
+	Markers scte35.Markers
+	Avails  bool
 }
 
 // Keep reports whether a manifest lists a track, given its segments in
@@ -234,6 +243,41 @@ type Plan struct {
 	Bytes    int64
 	// Start and End are the earliest segment start and latest segment end.
 	Start, End time.Time
+	// Cues are the channel's SCTE-35 cues in [Start, End), read when a
+	// manifest has SCTE settings and the source keeps cues.
+	Cues []scte35.Cue
+}
+
+// cueSource is a Source that keeps SCTE-35 cues (*archive.Store does).
+type cueSource interface {
+	Cues(channel string, from, to time.Time) ([]archive.Cue, error)
+}
+
+var _ cueSource = (*archive.Store)(nil)
+
+// readCues fills p.Cues when a manifest asks for markers or avails.
+func (p *Plan) readCues(src Source) error {
+	cs, ok := src.(cueSource)
+	want := false
+	for _, m := range p.Request.HLS {
+		want = want || m.Markers.Marker == "DATERANGE"
+	}
+	for _, m := range p.Request.DASH {
+		want = want || m.Markers.Marker != "" || m.Avails
+	}
+	if !ok || !want || p.Start.IsZero() {
+		return nil
+	}
+	stored, err := cs.Cues(p.Request.Channel, p.Start, p.End)
+	if err != nil {
+		return fmt.Errorf("export: cues of %s: %w", p.Request.Channel, err)
+	}
+	for _, c := range stored {
+		if cue, ok := scte35.ParseCue(c.Value); ok {
+			p.Cues = append(p.Cues, cue)
+		}
+	}
+	return nil
 }
 
 // NewPlan scans the index for the segments of every track of the
@@ -311,6 +355,9 @@ func NewPlan(src Source, req Request) (*Plan, error) {
 				}
 			}
 		}
+	}
+	if err := p.readCues(src); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -504,6 +551,9 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 			if p.Request.TS {
 				mp.SegmentURI, mp.AppendSegmentURI, mp.InitURI, mp.NoInit = nil, media.AppendTSSegmentURI, nil, true
 			}
+			if m.Markers.Marker == "DATERANGE" {
+				mp.DateRanges = hls.SCTE35DateRanges(p.Cues, &m.Markers)
+			}
 			err := hls.WriteMedia(&buf, mp)
 			if err != nil {
 				return nil, fmt.Errorf("export: render %s: %w", name, err)
@@ -542,6 +592,9 @@ func (p *Plan) Manifests() ([]Manifest, error) {
 		mpd := dash.MPD{Now: p.Request.Now, MinBufferTime: m.MinBufferTime, Profiles: m.Profiles, Compact: m.Compact}
 		for _, t := range tracks {
 			mpd.Representations = append(mpd.Representations, dash.TrackRepresentation(t.Info, t.listed()))
+		}
+		if m.Markers.Marker != "" || m.Avails {
+			mpd.ApplySCTE35(p.Cues, &m.Markers, m.Avails)
 		}
 		var buf bytes.Buffer
 		if err := dash.WriteMPD(&buf, mpd); err != nil {

@@ -36,14 +36,7 @@ func TestManifestKeep(t *testing.T) {
 		},
 		Tracks: []export.Track{track("video", media.KindVideo, 360), track("video2", media.KindVideo, 720), track("audio", media.KindAudio, 0)},
 	}
-	ms, err := p.Manifests()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, m := range ms {
-		got[m.Name] = string(m.Body)
-	}
+	got := manifestsByName(t, p)
 	if b := got["hd.m3u8"]; strings.Contains(b, "hd_video.m3u8") || !strings.Contains(b, "hd_video2.m3u8") || !strings.Contains(b, "hd_audio.m3u8") {
 		t.Errorf("hd.m3u8 keeps video2 and audio only:\n%s", b)
 	}
@@ -60,7 +53,8 @@ func TestManifestKeep(t *testing.T) {
 		t.Errorf("hd.mpd without Profiles and Compact: Rewind's layout expected:\n%s", b)
 	}
 	p.Request.DASH[0].Profiles, p.Request.DASH[0].Compact = dash.ProfilesDVB, true
-	if ms, err = p.Manifests(); err != nil {
+	ms, err := p.Manifests()
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range ms {

@@ -5,6 +5,7 @@ import (
 
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -109,12 +110,31 @@ type MPD struct {
 	// presentation times stay wall-clock times (see WriteMPD). Every
 	// Period of the window must start at or after it (ErrBadInput).
 	AvailabilityStart time.Time
+	// PeriodStarts, ascending, start a Period each at the first segment of
+	// the first representation that starts at or after it (MediaPackage's
+	// AVAILS period trigger); those at or before the window's first
+	// segment start none.
+	PeriodStarts []time.Time
+	// JoinDisruptions keeps every Discontinuity segment in the Period
+	// before it (the SegmentTimeline shows the gap with an S@t), except,
+	// with $Number$ templates, one whose numbers do not follow. A Period
+	// has one initialization segment (its first segment's init version):
+	// the caller sets JoinDisruptions only when each track's init versions
+	// in the window are the same bytes (a reconnect of the same encoding).
+	JoinDisruptions bool
+	// Events are SCTE-35 messages, ascending by Time, written in an
+	// EventStream of scheme EventScheme at the start of the Period holding
+	// their instant, or the one they start (see Event.StartsPeriod). The
+	// MPD then binds the scte35 prefix to NamespaceSCTE35.
+	Events []Event
+	// EventScheme is SchemeSCTE35Binary or SchemeSCTE35XML.
+	EventScheme string
 }
 
 // WriteMPD writes the MPD m to w and flushes it.
 //
 // Periods: a new Period starts at every Discontinuity segment of the first
-// representation; other representations split at their first segment at
+// representation (see JoinDisruptions) and at PeriodStarts; other representations split at their first segment at
 // or after that time, or at their own Discontinuity segment when it lies
 // within two segments of it. Period@id is "p" + the DiscSeq of the period's
 // first segment of the first representation, which stays the same while
@@ -146,7 +166,10 @@ func WriteMPD(w io.Writer, m MPD) error {
 		return err
 	}
 	reps := m.Representations
-	plan := planPeriods(reps)
+	plan := planPeriods(reps, periodSplit{
+		starts: m.PeriodStarts, joinDisruptions: m.JoinDisruptions,
+		numbered: strings.Contains(reps[0].MediaTemplate, "$Number$"),
+	})
 	segs0, ts0 := reps[0].Segments, reps[0].Track.Timescale
 
 	// anchors[k]: wall-clock start of period k, ms since the epoch.
@@ -154,7 +177,8 @@ func WriteMPD(w io.Writer, m MPD) error {
 	for k, i := range plan.first {
 		anchors[k] = rescale(segs0[i].DecodeTime, ts0, 1000, false)
 	}
-	var base uint64 // subtracted from anchors to get Period@start
+	startsMS := slices.Clone(anchors) // before the first dynamic one moves to base
+	var base uint64                   // subtracted from anchors to get Period@start
 	if m.Dynamic {
 		if !m.AvailabilityStart.IsZero() {
 			ast := m.AvailabilityStart.UnixMilli()
@@ -175,6 +199,8 @@ func WriteMPD(w io.Writer, m MPD) error {
 		base = anchors[0]
 	}
 
+	events := eventPeriods(m.Events, startsMS)
+
 	lw := lines.New(w)
 	b := lw.B
 	b = append(b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n<MPD"...)
@@ -185,6 +211,9 @@ func WriteMPD(w io.Writer, m MPD) error {
 	}
 	if needsDVB(m.BaseURLs) || profiles == ProfilesDVB {
 		b = appendAttr(b, "xmlns:dvb", NamespaceDVB)
+	}
+	if len(m.Events) > 0 {
+		b = appendAttr(b, "xmlns:scte35", NamespaceSCTE35)
 	}
 	b = appendAttr(b, "profiles", profiles)
 	if m.Dynamic {
@@ -245,6 +274,7 @@ func WriteMPD(w io.Writer, m MPD) error {
 		b = append(b, `" start="`...)
 		b = appendXSDuration(b, anchors[k]-base)
 		lw.B = append(b, "\">\n"...)
+		writeEventStream(lw, m.EventScheme, events[k], startsMS[k], anchors[k])
 		for r := range reps {
 			lo, hi := plan.bounds[r][k], plan.bounds[r][k+1]
 			if lo == hi {
@@ -407,6 +437,9 @@ func (m *MPD) validate() error {
 	}
 	if len(m.Representations[0].Segments) == 0 {
 		return ErrNoSegments
+	}
+	if len(m.Events) > 0 && m.EventScheme != SchemeSCTE35Binary && m.EventScheme != SchemeSCTE35XML {
+		return fmt.Errorf("%w: event scheme %q", ErrBadInput, m.EventScheme)
 	}
 	for i := range m.Representations {
 		r := &m.Representations[i]

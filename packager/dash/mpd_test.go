@@ -81,6 +81,13 @@ func TestWriteMPDGolden(t *testing.T) {
 		{"dynamic_from_discontinuity.mpd", dynamicMPD(video[5:], audio[5:])},
 		{"static.mpd", staticMPD(video, audio)},
 		{"static_video_only.mpd", dash.MPD{Now: fixtureNow, Representations: []dash.Representation{videoRep(video[5:])}}},
+		// AVAILS: a 4 s break from 2.5 s starts Periods at segments 2 (4 s)
+		// and 4 (8 s); the messages go in the Periods holding them.
+		{"dynamic_scte35_binary.mpd", withEvents(dynamicMPD(video, audio), dash.SchemeSCTE35Binary, true)},
+		{"static_scte35_xml.mpd", withEvents(staticMPD(video, audio), dash.SchemeSCTE35XML, false)},
+		// A new session of the same encoding stays in its Period (no
+		// SOURCE_DISRUPTIONS trigger, same init): one Period, the gap in the timeline.
+		{"dynamic_join_disruptions.mpd", joined(dynamicMPD(sameInit(video), sameInit(audio)))},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -422,4 +429,36 @@ func BenchmarkWriteMPD14d(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// withEvents adds an ad break (out at 2.5 s for 4 s, in at 6.5 s) and a
+// program message at 20 s; with avails the break starts and ends Periods.
+func withEvents(m dash.MPD, scheme string, avails bool) dash.MPD {
+	at := func(sec float64) time.Time {
+		return time.Unix(fixtureBase, 0).Add(time.Duration(sec * float64(time.Second))).UTC()
+	}
+	m.EventScheme = scheme
+	m.Events = []dash.Event{
+		{Time: at(2.5), Duration: 4 * time.Second, StartsPeriod: avails, Binary: []byte{0xFC, 0x30, 0x01}, XML: []byte(`<scte35:SpliceInfoSection tier="4095"/>`)},
+		{Time: at(6.5), StartsPeriod: avails, Binary: []byte{0xFC, 0x30, 0x02}, XML: []byte(`<scte35:SpliceInfoSection tier="4095"/>`)},
+		{Time: at(20), Binary: []byte{0xFC, 0x30, 0x03}, XML: []byte(`<scte35:SpliceInfoSection tier="4095"/>`)},
+	}
+	if avails {
+		m.PeriodStarts = []time.Time{at(2.5), at(6.5)}
+	}
+	return m
+}
+
+// sameInit gives every segment init version 1 (a reconnect of the same
+// encoder rather than a codec change).
+func sameInit(segs []media.Segment) []media.Segment {
+	for i := range segs {
+		segs[i].InitVersion = 1
+	}
+	return segs
+}
+
+func joined(m dash.MPD) dash.MPD {
+	m.JoinDisruptions = true
+	return m
 }

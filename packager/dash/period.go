@@ -1,6 +1,10 @@
 package dash
 
-import "github.com/rewind-origin/rewind/packager/media"
+import (
+	"time"
+
+	"github.com/rewind-origin/rewind/packager/media"
+)
 
 // periodPlan says how the segments of all representations split into
 // Periods. Period k of representation r holds
@@ -13,18 +17,40 @@ type periodPlan struct {
 	bounds [][]int
 }
 
+// periodSplit says where Periods start besides the first segment.
+type periodSplit struct {
+	// starts, ascending: a Period starts at the first segment of the first
+	// representation that starts at or after each (AVAILS).
+	starts []time.Time
+	// joinDisruptions: a Discontinuity segment starts a Period only when
+	// (numbered) its Seq does not follow; otherwise every one does.
+	joinDisruptions, numbered bool
+}
+
 // planPeriods splits at the Discontinuity segments of the first
-// representation (its first segment always starts period 0). Every other
+// representation (see periodSplit.joinDisruptions) and at the avail
+// starts (its first segment always starts period 0). Every other
 // representation is split at its first segment starting at or after that
 // wall-clock time, except that its own Discontinuity segment within two
 // segments of that point wins, so a track whose new session starts a few
 // milliseconds before or after the first track's keeps each segment with
 // the init version it was encoded with.
-func planPeriods(reps []Representation) periodPlan {
+func planPeriods(reps []Representation, split periodSplit) periodPlan {
 	segs0 := reps[0].Segments
 	first := []int{0}
+	next := 0
+	for next < len(split.starts) && !split.starts[next].After(segs0[0].Start()) {
+		next++
+	}
 	for i := 1; i < len(segs0); i++ {
-		if segs0[i].Discontinuity {
+		s, prev := &segs0[i], &segs0[i-1]
+		cut := s.Discontinuity && (!split.joinDisruptions || split.numbered && s.Seq != prev.Seq+1)
+		start := s.Start()
+		for next < len(split.starts) && !split.starts[next].After(start) {
+			cut = true
+			next++
+		}
+		if cut {
 			first = append(first, i)
 		}
 	}

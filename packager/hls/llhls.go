@@ -66,6 +66,11 @@ type LowLatencyPlaylist struct {
 	PartTarget time.Duration
 	// TargetDuration in seconds; 0 computes it like WriteMedia.
 	TargetDuration int
+	// DateRanges as in MediaPlaylist, written before the completed segment
+	// holding their instant; a delta update (Skip) keeps those of the
+	// skipped segments, before its first listed segment (no
+	// CAN-SKIP-DATERANGES). Those of the segment in progress wait for it.
+	DateRanges []DateRange
 	// PreloadHint is the URI of the next part (EXT-X-PRELOAD-HINT), "" for none.
 	PreloadHint string
 	// Skip asks for a delta update (_HLS_skip=YES): the segments that end
@@ -193,6 +198,7 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 		first = false
 		return b
 	}
+	nextDR := 0
 	for i := skipped; i < len(p.Segments); i++ {
 		s := &p.Segments[i]
 		if i > skipped {
@@ -201,6 +207,7 @@ func WriteLowLatency(w io.Writer, p LowLatencyPlaylist) error {
 			}
 		}
 		b = head(b, &s.Segment, i > 0)
+		b, nextDR = appendDateRanges(b, p.DateRanges, nextDR, &s.Segment, i == 0)
 		b = append(b, "#EXT-X-PROGRAM-DATE-TIME:"...)
 		b = s.Start().AppendFormat(b, pdtLayout)
 		b = append(b, '\n')
@@ -293,6 +300,9 @@ func (p *LowLatencyPlaylist) partTarget() float64 {
 func (p *LowLatencyPlaylist) validate() error {
 	if p.PartTarget <= 0 {
 		return fmt.Errorf("%w: PART-TARGET %v", ErrBadInput, p.PartTarget)
+	}
+	if err := validateDateRanges(p.DateRanges); err != nil {
+		return err
 	}
 	if (len(p.Segments) > 0 || p.Pending != nil) && (p.SegmentURI == nil || p.InitURI == nil) {
 		return fmt.Errorf("%w: no SegmentURI or InitURI", ErrBadInput)

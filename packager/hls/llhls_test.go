@@ -166,3 +166,33 @@ func TestWriteLowLatencyErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteLowLatencyDateRanges: a tag goes before the completed segment
+// holding its instant, one in the segment in progress waits for it, and a
+// delta update keeps the tags of the segments it skips (no
+// CAN-SKIP-DATERANGES), before its first listed segment.
+func TestWriteLowLatencyDateRanges(t *testing.T) {
+	t.Parallel()
+	p := llFixture()
+	seg := func(i int) time.Time { return p.Segments[i].Start() }
+	p.DateRanges = []hls.DateRange{
+		{ID: "1", Start: seg(1).Add(time.Second), Attr: "SCTE35-OUT", SCTE35: []byte{0xFC}},
+		{ID: "2", Start: seg(10).Add(time.Second), Attr: "SCTE35-CMD", SCTE35: []byte{0xFD}},
+		{ID: "3", Start: p.Pending.Start().Add(100 * time.Millisecond), Attr: "SCTE35-OUT", SCTE35: []byte{0xFE}},
+	}
+	full := renderLL(t, p)
+	tag1, tag2 := `#EXT-X-DATERANGE:ID="1",`, `#EXT-X-DATERANGE:ID="2",`
+	seg1 := strings.Index(full, "\n"+segmentURI(p.Segments[1].Segment)+"\n")
+	seg0 := strings.Index(full, "\n"+segmentURI(p.Segments[0].Segment)+"\n")
+	if i := strings.Index(full, tag1); i < seg0 || i > seg1 {
+		t.Errorf("tag 1 is not between segments 0 and 1:\n%s", full)
+	}
+	if !strings.Contains(full, tag2) || strings.Contains(full, `ID="3"`) {
+		t.Errorf("want tag 2, not tag 3 (its segment is in progress):\n%s", full)
+	}
+	p.Skip = true
+	delta := renderLL(t, p)
+	if i, skip := strings.Index(delta, tag1), strings.Index(delta, "#EXT-X-SKIP:"); i < skip || !strings.Contains(delta, tag2) {
+		t.Errorf("the delta update dropped the tag of a skipped segment:\n%s", delta)
+	}
+}

@@ -65,6 +65,11 @@ type MediaPlaylist struct {
 	// whose KeyFrameSize is unknown is listed as an EXT-X-GAP segment, so
 	// that numbering and timeline stay those of the media playlist.
 	IFramesOnly bool
+	// DateRanges, ascending by instant (see SortDateRanges), are written
+	// each before the segment holding its instant (DateRange.At); those
+	// before the first segment or from the end of the last one on are left
+	// out. Not written in I-frame playlists.
+	DateRanges []DateRange
 }
 
 // WriteMedia writes the media playlist p to w and flushes it.
@@ -76,7 +81,8 @@ type MediaPlaylist struct {
 // (every segment starts with a key frame). Per segment: EXT-X-DISCONTINUITY
 // (never before the first), EXT-X-MAP for the first segment and whenever
 // InitVersion changes, EXT-X-PROGRAM-DATE-TIME (see
-// ProgramDateTimeInterval), EXTINF with 5 decimals, URI. Between two
+// ProgramDateTimeInterval), EXT-X-DATERANGE tags (see DateRanges),
+// EXTINF with 5 decimals, URI. Between two
 // segments whose Seq are not consecutive, one EXT-X-GAP segment per
 // missing number covers the time between them. EXT-X-ENDLIST when Ended.
 //
@@ -129,7 +135,11 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 		lastPDT  time.Time
 		prevEnd  uint64
 		prevInit uint32
+		nextDR   int
 	)
+	if p.IFramesOnly {
+		nextDR = len(p.DateRanges)
+	}
 	for i := range p.Segments {
 		s := &p.Segments[i]
 		if i > 0 {
@@ -155,6 +165,7 @@ func WriteMedia(w io.Writer, p MediaPlaylist) error {
 			b = append(b, '\n')
 			lastPDT = start
 		}
+		b, nextDR = appendDateRanges(b, p.DateRanges, nextDR, s, i == 0)
 		if p.IFramesOnly && s.KeyFrameSize <= 0 {
 			b = append(b, "#EXT-X-GAP\n"...)
 		}
@@ -206,6 +217,9 @@ func (p *MediaPlaylist) validate() error {
 	case PlaylistTypeLive, PlaylistTypeEvent, PlaylistTypeVOD:
 	default:
 		return fmt.Errorf("%w: playlist type %q", ErrBadInput, p.PlaylistType)
+	}
+	if err := validateDateRanges(p.DateRanges); err != nil {
+		return err
 	}
 	if len(p.Segments) == 0 {
 		return nil

@@ -29,6 +29,11 @@ func initURI(track string) func(uint32) string {
 	return func(v uint32) string { return track + "/init-" + strconv.FormatUint(uint64(v), 10) + ".mp4" }
 }
 
+// fixtureTime is the instant sec seconds after fixtureBase.
+func fixtureTime(sec float64) time.Time {
+	return time.Unix(fixtureBase, 0).Add(time.Duration(sec * float64(time.Second))).UTC()
+}
+
 func render(t *testing.T, p hls.MediaPlaylist) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -64,6 +69,20 @@ func TestWriteMediaGolden(t *testing.T) {
 			TargetDuration: 4,
 		}},
 		{"media_empty_event.m3u8", hls.MediaPlaylist{PlaylistType: hls.PlaylistTypeEvent}},
+		// A break from 3.5 s into segment 1 to 21.5 s (paired by ID, one
+		// START-DATE; it ends early, in segment 7), a program message in segment 8; one range before the
+		// window and one after it are left out.
+		{"media_daterange.m3u8", hls.MediaPlaylist{
+			Segments: video[1:], SegmentURI: segmentURI, InitURI: initURI("video"),
+			ProgramDateTimeInterval: time.Hour,
+			DateRanges: []hls.DateRange{
+				{ID: "0", Start: fixtureTime(0.5), Attr: "SCTE35-OUT", SCTE35: []byte{0xFC, 0x30, 0x00}},
+				{ID: "42", Start: fixtureTime(3.5), PlannedDuration: 30 * time.Second, Attr: "SCTE35-OUT", SCTE35: []byte{0xFC, 0x30, 0x01}},
+				{ID: "42", Start: fixtureTime(3.5), At: fixtureTime(21.5), Duration: 18 * time.Second, Attr: "SCTE35-IN", SCTE35: []byte{0xFC, 0x30, 0x03}},
+				{ID: "7", Start: fixtureTime(25), Attr: "SCTE35-CMD", SCTE35: []byte{0xFC, 0x30, 0x02}},
+				{ID: "9", Start: fixtureTime(90), Attr: "SCTE35-OUT", SCTE35: []byte{0xFC, 0x30, 0x04}},
+			},
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
