@@ -294,7 +294,9 @@ func checkNoTemp(t *testing.T, dir string) {
 	})
 }
 
-// checkSegmentsMatchArchive: every .m4s file equals its archived segment.
+// checkSegmentsMatchArchive: every .m4s file equals its archived segment
+// as a local export writes it: the log's whole blocks that hold the
+// segment, its skip trailer and free padding (archive.Section.Blocks).
 func checkSegmentsMatchArchive(t *testing.T, e *env, dir string) {
 	t.Helper()
 	n := 0
@@ -316,7 +318,10 @@ func checkSegmentsMatchArchive(t *testing.T, e *env, dir string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _ := io.ReadAll(io.NewSectionReader(sec.File, sec.Offset, sec.Size))
+			if sec.Blocks < sec.Size || sec.Blocks%4096 != 0 {
+				t.Fatalf("%s/%s: %d bytes in %d bytes of blocks", track, ent.Name(), sec.Size, sec.Blocks)
+			}
+			want, _ := io.ReadAll(io.NewSectionReader(sec.File, sec.Offset, sec.Blocks))
 			sec.File.Close()
 			got, _ := os.ReadFile(filepath.Join(dir, track, ent.Name()))
 			if !bytes.Equal(got, want) {

@@ -64,6 +64,11 @@ type Target interface {
 type Section struct {
 	File         *os.File
 	Offset, Size int64
+	// Blocks, when not 0, is the length of whole 4 KiB blocks from Offset
+	// (Offset a block boundary) that hold the Size bytes followed by boxes
+	// players skip (archive.Section.Blocks): a Target may store those
+	// instead, to share the blocks (reflink) rather than copy them.
+	Blocks int64
 }
 
 // Sections is secs read as one: an io.ReaderAt of Size bytes.
@@ -426,7 +431,7 @@ func copySegment(ctx context.Context, src Source, dst Target, channel string, se
 		if err != nil {
 			return fmt.Errorf("export: open segment %s: %w", media.SegmentURI(s), err)
 		}
-		secs = append(secs, Section{sec.File, sec.Offset, sec.Size})
+		secs = append(secs, Section{File: sec.File, Offset: sec.Offset, Size: sec.Size, Blocks: sec.Blocks})
 		if sec.Size != s.Size {
 			return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", media.SegmentURI(s), sec.Size, s.Size)
 		}
