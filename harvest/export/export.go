@@ -395,17 +395,33 @@ func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Opt
 			}
 		})
 	}
-feed:
+	// The tracks' objects are fed in turn (one of each track, then the
+	// next of each): workers then copy from several logs at once, where
+	// XFS and Btrfs would serialize clones from one log (a clone locks its
+	// source file).
+	var queues [][][]media.Segment
 	for _, t := range p.Tracks {
 		if p.Request.TS && !p.tsDriver(t) {
 			continue // muxed into the video's TS segments
 		}
-		for _, item := range t.objects() {
+		queues = append(queues, t.objects())
+	}
+feed:
+	for i := 0; ; i++ {
+		fed := false
+		for _, q := range queues {
+			if i >= len(q) {
+				continue
+			}
+			fed = true
 			select {
-			case work <- item:
+			case work <- q[i]:
 			case <-ctx.Done():
 				break feed
 			}
+		}
+		if !fed {
+			break
 		}
 	}
 	close(work)
