@@ -29,7 +29,15 @@ type TrackState struct {
 type Section struct {
 	File         *os.File
 	Offset, Size int64
-	Segment      media.Segment
+	// Blocks, when not 0, is the length of the log's whole 4 KiB blocks
+	// from Offset that hold the segment followed by its trailer and
+	// padding (a skip and a free box): Offset and Offset+Blocks are block
+	// boundaries and those bytes are a valid segment file as well, so a
+	// file system with reflinks can share them instead of copying them.
+	// 0 when the log does not have that layout (logs written before skip
+	// trailers, segments read from packs, runs of several segments).
+	Blocks  int64
+	Segment media.Segment
 }
 
 // Tracks returns the tracks of the channel's most recent session, in
@@ -255,7 +263,7 @@ func (s *Store) OpenSegment(ctx context.Context, channel, track string, decodeTi
 		if err := s.enter(); err != nil {
 			return nil, err
 		}
-		sec, err := openSection(loc.path, track, &loc.rec)
+		sec, err := openSection(loc.path, channel, track, &loc.rec)
 		s.leave()
 		if !errors.Is(err, os.ErrNotExist) {
 			return sec, err
@@ -290,7 +298,7 @@ func (s *Store) OpenSegment(ctx context.Context, channel, track string, decodeTi
 	if !found {
 		return nil, ErrNotFound
 	}
-	sec, err := openSection(path, track, &rec)
+	sec, err := openSection(path, channel, track, &rec)
 	switch {
 	case err == nil:
 		s.segs.fill(k, segmentLocation{path: path, rec: rec}, gen)
@@ -385,7 +393,7 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 			return nil, fmt.Errorf("%w: %s/%d and %d", ErrNotContiguous, track, p.DecodeTime, r.DecodeTime)
 		}
 	}
-	sec, err := openSection(path, track, &recs[0])
+	sec, err := openSection(path, channel, track, &recs[0])
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %w", ErrNotContiguous, err)
 	}
@@ -394,17 +402,19 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 	}
 	last := &recs[len(recs)-1]
 	sec.Size = last.Offset + last.Size - sec.Offset
+	sec.Blocks = 0
 	return sec, nil
 }
 
-// openSection opens the log at path for the segment rec. A missing log is
-// an error that matches os.ErrNotExist.
-func openSection(path, track string, rec *segmentRecord) (*Section, error) {
+// openSection opens the log at path for the segment rec of channel/track.
+// A missing log is an error that matches os.ErrNotExist.
+func openSection(path, channel, track string, rec *segmentRecord) (*Section, error) {
 	f, err := openLog(path)
 	if err != nil {
 		return nil, fmt.Errorf("archive: open segment: %w", err)
 	}
-	return &Section{File: f, Offset: rec.Offset, Size: rec.Size, Segment: rec.segment(track)}, nil
+	return &Section{File: f, Offset: rec.Offset, Size: rec.Size, Blocks: blockSpan(f, rec, channel, track),
+		Segment: rec.segment(track)}, nil
 }
 
 // view runs fn in a read transaction with the channel's id; an unknown

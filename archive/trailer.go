@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 )
 
 // Segment trailers make the media logs self-describing: the index can be
@@ -83,7 +84,7 @@ type trailer struct {
 // appendTrailer appends the trailer box (skip, version 3) of t and a free box that pads the log
 // from end (the offset of the trailer box) to the next 4 KiB boundary.
 func appendTrailer(b []byte, t *trailer, end int64) []byte {
-	n := trailerFixedLen + 2 + len(t.channel) + 1 + len(t.track) + 4 + len(t.info) + 4
+	n := trailerLen(t.channel, t.track, len(t.info))
 	start := len(b)
 	b = binary.BigEndian.AppendUint32(b, uint32(n))
 	b = append(b, trailerType[:]...)
@@ -120,15 +121,29 @@ func appendTrailer(b []byte, t *trailer, end int64) []byte {
 	return appendFree(b, end+int64(n))
 }
 
-// appendFree appends a free box from off to the next 4 KiB boundary (one
-// block further when the gap is too small for a box header).
+// trailerLen is the size of the version 3 trailer box of a segment of
+// channel/track whose init record (JSON) is infoLen bytes long (0 but in
+// a log's first segment).
+func trailerLen(channel, track string, infoLen int) int {
+	return trailerFixedLen + 2 + len(channel) + 1 + len(track) + 4 + infoLen + 4
+}
+
+// freeEnd is where the free box that appendFree writes at off ends: the
+// next 4 KiB boundary, or the one after when the gap is too small for a
+// box header (off itself when it is a boundary).
+func freeEnd(off int64) int64 {
+	end := alignUp(off)
+	if end != off && end-off < 8 {
+		end += segmentAlign
+	}
+	return end
+}
+
+// appendFree appends a free box from off to freeEnd(off).
 func appendFree(b []byte, off int64) []byte {
-	pad := alignUp(off) - off
+	pad := freeEnd(off) - off
 	if pad == 0 {
 		return b
-	}
-	if pad < 8 {
-		pad += segmentAlign
 	}
 	b = binary.BigEndian.AppendUint32(b, uint32(pad))
 	b = append(b, "free"...)
@@ -211,4 +226,37 @@ func parseTrailer(b []byte) (*trailer, error) {
 		return nil, errBadTrailer
 	}
 	return t, nil
+}
+
+// blockSpan returns the length of the whole 4 KiB blocks of the log f
+// that start with the segment rec of channel/track and end with its
+// trailer and free padding (a valid segment file too: skip and free are
+// ignored by players), or 0 when the record does not vouch for that
+// layout: records of logs written before skip trailers
+// (segmentRecord.Contiguous false).
+func blockSpan(f io.ReaderAt, rec *segmentRecord, channel, track string) int64 {
+	n := trailerSize(f, rec, channel, track)
+	if n == 0 {
+		return 0
+	}
+	return freeEnd(rec.Offset+rec.Size+n) - rec.Offset
+}
+
+// trailerSize returns the size of the version 3 trailer box that follows
+// the segment rec of channel/track in the log f, or 0 when the record does
+// not vouch for one (segmentRecord.Contiguous false). It reads nothing but
+// for a log's first segment, whose trailer carries the track's init: then
+// it reads the trailer's box header (0 unless it is a version 3 trailer).
+func trailerSize(f io.ReaderAt, rec *segmentRecord, channel, track string) int64 {
+	if !rec.Contiguous || rec.Offset%segmentAlign != 0 || rec.Size <= 0 {
+		return 0
+	}
+	if rec.Offset != 0 {
+		return int64(trailerLen(channel, track, 0))
+	}
+	var h [9]byte
+	if _, err := f.ReadAt(h[:], rec.Size); err != nil || [4]byte(h[4:8]) != trailerType || h[8] != trailerVersion {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint32(h[:]))
 }

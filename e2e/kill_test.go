@@ -232,10 +232,28 @@ func decodeGroups(t *testing.T, base string, p mediaPlaylist) {
 	flush()
 }
 
+// onlySkipFree reports whether b is a run of top-level skip and free
+// boxes (the ones ISO/IEC 14496-12 lets readers ignore).
+func onlySkipFree(b []byte) bool {
+	for len(b) > 0 {
+		if len(b) < 8 || (string(b[4:8]) != "skip" && string(b[4:8]) != "free") {
+			return false
+		}
+		n := int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3])
+		if n < 8 || n > len(b) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
+
 // checkWholePackage checks an HLS package exported from a range with
 // discontinuities: both media playlists are complete VOD playlists, every
 // file they name is in the package and equals the origin's file of the
-// same name, and the segments decode.
+// same name (a media segment followed by nothing but skip and free boxes
+// up to a 4 KiB boundary: a local export copies whole blocks of the log),
+// and the segments decode.
 func checkWholePackage(t *testing.T, dir, originBase string) {
 	t.Helper()
 	n := 0
@@ -251,7 +269,11 @@ func checkWholePackage(t *testing.T, dir, originBase string) {
 		for _, sg := range p.segments {
 			for _, uri := range []string{sg.mapURI, sg.uri} {
 				got, err := os.ReadFile(filepath.Join(dir, uri))
-				if err != nil || !bytes.Equal(got, mustGet(t, originBase+uri)) {
+				want := mustGet(t, originBase+uri)
+				if uri == sg.uri && len(got)%4096 == 0 && bytes.HasPrefix(got, want) && onlySkipFree(got[len(want):]) {
+					continue
+				}
+				if err != nil || !bytes.Equal(got, want) {
 					t.Fatalf("package file %s: %v, or it differs from the origin's", uri, err)
 				}
 			}

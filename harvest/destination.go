@@ -42,7 +42,7 @@ func (s *Service) target(ctx context.Context, d *S3Destination) (export.Target, 
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		return l, l.Close, 1, nil
+		return l, l.Close, export.LocalParallel, nil
 	}
 	bucket := b.S3.Bucket
 	if bucket == "" {

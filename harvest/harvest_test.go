@@ -294,8 +294,17 @@ func checkNoTemp(t *testing.T, dir string) {
 	})
 }
 
-// checkSegmentsMatchArchive: every .m4s file equals its archived segment.
+// checkSegmentsMatchArchive: every .m4s file of a local export equals
+// its archived segment's whole blocks (checkSegments).
 func checkSegmentsMatchArchive(t *testing.T, e *env, dir string) {
+	t.Helper()
+	checkSegments(t, e, dir, true)
+}
+
+// checkSegments: every .m4s file equals its archived segment's own bytes (what an S3 export uploads), or with blocks its
+// whole blocks (what a local export writes: the segment, its skip trailer
+// and free padding, archive.Section.Blocks).
+func checkSegments(t *testing.T, e *env, dir string, blocks bool) {
 	t.Helper()
 	n := 0
 	for _, track := range []string{"video", "audio"} {
@@ -316,7 +325,14 @@ func checkSegmentsMatchArchive(t *testing.T, e *env, dir string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _ := io.ReadAll(io.NewSectionReader(sec.File, sec.Offset, sec.Size))
+			size := sec.Size
+			if blocks {
+				if sec.Blocks < sec.Size || sec.Blocks%4096 != 0 {
+					t.Fatalf("%s/%s: %d bytes in %d bytes of blocks", track, ent.Name(), sec.Size, sec.Blocks)
+				}
+				size = sec.Blocks
+			}
+			want, _ := io.ReadAll(io.NewSectionReader(sec.File, sec.Offset, size))
 			sec.File.Close()
 			got, _ := os.ReadFile(filepath.Join(dir, track, ent.Name()))
 			if !bytes.Equal(got, want) {

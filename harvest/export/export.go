@@ -65,6 +65,11 @@ type Target interface {
 type Section struct {
 	File         *os.File
 	Offset, Size int64
+	// Blocks, when not 0, is the length of whole 4 KiB blocks from Offset
+	// (Offset a block boundary) that hold the Size bytes followed by boxes
+	// players skip (archive.Section.Blocks): a Target may store those
+	// instead, to share the blocks (reflink) rather than copy them.
+	Blocks int64
 }
 
 // Sections is secs read as one: an io.ReaderAt of Size bytes.
@@ -437,17 +442,33 @@ func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Opt
 			}
 		})
 	}
-feed:
+	// The tracks' objects are fed in turn (one of each track, then the
+	// next of each): workers then copy from several logs at once, where
+	// XFS and Btrfs would serialize clones from one log (a clone locks its
+	// source file).
+	var queues [][][]media.Segment
 	for _, t := range p.Tracks {
 		if p.Request.TS && !p.tsDriver(t) {
 			continue // muxed into the video's TS segments
 		}
-		for _, item := range t.objects() {
+		queues = append(queues, t.objects())
+	}
+feed:
+	for i := 0; ; i++ {
+		fed := false
+		for _, q := range queues {
+			if i >= len(q) {
+				continue
+			}
+			fed = true
 			select {
-			case work <- item:
+			case work <- q[i]:
 			case <-ctx.Done():
 				break feed
 			}
+		}
+		if !fed {
+			break
 		}
 	}
 	close(work)
@@ -473,7 +494,7 @@ func copySegment(ctx context.Context, src Source, dst Target, channel string, se
 		if err != nil {
 			return fmt.Errorf("export: open segment %s: %w", media.SegmentURI(s), err)
 		}
-		secs = append(secs, Section{sec.File, sec.Offset, sec.Size})
+		secs = append(secs, Section{File: sec.File, Offset: sec.Offset, Size: sec.Size, Blocks: sec.Blocks})
 		if sec.Size != s.Size {
 			return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", media.SegmentURI(s), sec.Size, s.Size)
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"strings"
@@ -16,16 +15,21 @@ import (
 // Local is a Target that writes files below a folder. Every name is
 // resolved through an os.Root, so no name (nor a symbolic link met on the
 // way) can reach outside the folder. Media segments are copied with
-// (*os.File).ReadFrom from an io.LimitedReader over the log file, which
-// Linux serves with copy_file_range (a reflink on XFS/Btrfs, an in-kernel
-// copy elsewhere, and Go's own read/write fallback across file systems that
-// refuse it). Each file is written under a temporary name and renamed into
-// place. Safe for concurrent use.
+// copy_file_range from the log files (a reflink on XFS/Btrfs, an in-kernel
+// copy elsewhere, a copy through user space where the kernel refuses it);
+// a segment whose Section has Blocks is one call. Manifests are written
+// under a temporary name and renamed into place. Safe for concurrent use.
 type Local struct {
 	mu   sync.Mutex
 	dirs map[string]bool // folders already created
 	root *os.Root
 }
+
+// LocalParallel is the number of segments the harvest runner copies at
+// the same time to a local folder (Options.Parallel): each copy is a
+// system call that waits on the file system (creating the file, sharing
+// or copying its blocks), so several in flight overlap those waits.
+const LocalParallel = 4
 
 // OpenLocal opens (creating it) the folder dir/prefix, where prefix is a
 // slash-separated relative path that must stay inside dir: CleanPrefix
@@ -85,22 +89,26 @@ func CleanPrefix(prefix string) (string, error) {
 	return path.Clean(trimmed), nil
 }
 
-// WriteSection copies the byte ranges secs, one after the other, into name.
+// WriteSection copies the byte ranges secs, one after the other, into
+// name. A section with Blocks that starts on a 4 KiB boundary of name (a
+// segment does, and so does each member of a group after one with Blocks)
+// is copied as its Blocks bytes: whole blocks, which XFS and Btrfs share
+// with the log instead of copying them (one copy_file_range call); the
+// file then ends with the segment's trailer and padding, boxes that
+// players skip. Other sections are copied as their Size bytes. No byte
+// passes through this process unless the kernel refuses copy_file_range.
 func (l *Local) WriteSection(ctx context.Context, name string, secs ...Section) error {
 	return l.write(ctx, name, func(dst *os.File) error {
+		var off int64
 		for _, sec := range secs {
-			if _, err := sec.File.Seek(sec.Offset, io.SeekStart); err != nil {
+			n := sec.Size
+			if sec.Blocks > 0 && off%blockSize == 0 {
+				n = sec.Blocks
+			}
+			if err := copyRange(dst, off, sec.File, sec.Offset, n); err != nil {
 				return err
 			}
-			// *os.File → *os.File through an io.LimitedReader: ReadFrom
-			// uses copy_file_range; no byte passes through this process.
-			n, err := io.Copy(dst, io.LimitReader(sec.File, sec.Size))
-			if err == nil && n != sec.Size {
-				err = fmt.Errorf("copied %d of %d bytes: %w", n, sec.Size, io.ErrUnexpectedEOF)
-			}
-			if err != nil {
-				return err
-			}
+			off += n
 		}
 		return nil
 	})

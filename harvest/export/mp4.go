@@ -45,7 +45,7 @@ func (p *Plan) WriteMP4(ctx context.Context, src Source, dst Target, name string
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return dst.WriteSection(ctx, name, Section{f, 0, clip.Size()})
+	return dst.WriteSection(ctx, name, Section{File: f, Size: clip.Size()})
 }
 
 // mp4Source reads segment bytes for mp4clip, for the job whose context is
