@@ -294,7 +294,7 @@ func (s *Server) renderLLMediaPlaylist(c *gin.Context, r *request) (*rendered, e
 	}
 	if w.ts.Delay > 0 || w.params.HasRange() {
 		// Not at the live edge, where parts exist.
-		return s.renderMediaPlaylistOf(r, w)
+		return s.renderMediaPlaylistOf(c.Request.Context(), r, w)
 	}
 	bq, err := parseBlockingQuery(c.Request.URL.Query())
 	if err != nil {
