@@ -372,6 +372,7 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 	mpd.UTCTimingScheme, mpd.UTCTimingURL = utcTiming(m.UtcTiming, mpd.UTCTimingURL, w.now)
 	mpd.ProgramInformation, mpd.BaseURLs = dashHeader(m)
 	mpd.Profiles, mpd.Compact = dashLayout(m)
+	mpd.ErrorMetrics = dvbErrorMetrics(m)
 	mpd.AvailabilityStart = fixedAvailabilityStart(m)
 	switch w.ts.Kind {
 	case timeshift.Live:
