@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/Eyevinn/mp4ff/mp4"
+
 	"github.com/rewind-origin/rewind/e2e/testtool"
 	"github.com/rewind-origin/rewind/packager/ts"
 )
@@ -87,5 +89,51 @@ func BenchmarkKeyFrameSize(b *testing.B) {
 		if _, err := ts.KeyFrameSize(v.Init, v.Segments[0]); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestKeyFrameFirst: audio that starts before the video's key frame (here
+// 100 ms) is written after it, so the key frame's range holds no audio
+// and KeyFrameSize still measures the start of the segment.
+func TestKeyFrameFirst(t *testing.T) {
+	v, a := fixture(t, "h264.mp4"), fixture(t, "aac.mp4")
+	f, err := mp4.DecodeFile(bytes.NewReader(v.Segments[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	init, err := mp4.DecodeFile(bytes.NewReader(v.Init))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := uint64(init.Init.Moov.Trak.Mdia.Mdhd.Timescale) / 10
+	for _, frag := range f.Segments[0].Fragments {
+		frag.Moof.Traf.Tfdt.SetBaseMediaDecodeTime(frag.Moof.Traf.Tfdt.BaseMediaDecodeTime() + later)
+	}
+	var seg bytes.Buffer
+	if err := f.Encode(&seg); err != nil {
+		t.Fatal(err)
+	}
+	var full bytes.Buffer
+	if err := ts.Write(&full, []ts.Track{{Init: v.Init, Segments: [][]byte{seg.Bytes()}}, a}, epoch, never); err != nil {
+		t.Fatal(err)
+	}
+	n, err := ts.KeyFrameSize(v.Init, seg.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for off := 0; off < int(n); off += 188 {
+		pids = append(pids, int(full.Bytes()[off+1]&0x1f)<<8|int(full.Bytes()[off+2]))
+	}
+	for i, pid := range pids {
+		if pid == 257 {
+			t.Fatalf("packet %d of the key frame range is audio (PIDs %v)", i, pids)
+		}
+	}
+	if next := full.Bytes()[n:]; int(next[1]&0x1f)<<8|int(next[2]) != 257 || next[1]&0x40 == 0 {
+		t.Errorf("the packet after the key frame is not the start of the earlier audio")
+	}
+	if counts, _ := demux(t, full.Bytes()); counts["h264"] != 25 || counts["aac"] < 90 { // one 1 s fragment of video, 2 s of audio
+		t.Errorf("access units: %v", counts)
 	}
 }
