@@ -17,15 +17,18 @@ import (
 //
 // Which group the segment in progress joins is decided on its estimated
 // duration (estimatedCurrent), so its first part is listed in the group it
-// will belong to and stays there: a segment is cut at least as long as the
-// archive's segment duration, so its midpoint (its slot) can only move
-// later than the estimate's, except for the last segment of a publish.
+// will belong to: with a regular GOP the estimate is exact. A segment that
+// ends up longer moves its midpoint later, at worst into the next slot:
+// its parts, listed in the group being recorded, move to the next group,
+// and no complete group changes. One that ends up shorter than every
+// recent one (a publish cut short) can join the group before, which was
+// already listed complete.
 
 // estimatedCurrent returns e's segment in progress with its Duration
 // raised to the shortest completed segment the edge knows (all of one
-// session: an archived segment is cut at the first key frame at least the
-// packaging's duration long, so it is a lower bound of the final duration
-// except for a session's last segment). Without completed segments it is
+// session, at most 12: an archived segment is cut at the first key frame
+// at least the packaging's duration long, so their shortest is close to a
+// lower bound of the final duration). Without completed segments it is
 // the duration so far: the session's first segment starts a group
 // whatever its duration.
 func estimatedCurrent(e *archive.Edge) media.Segment {
