@@ -36,6 +36,33 @@ func dashHeader(m catalog.DASHManifest) (*dash.ProgramInformation, []dash.BaseUR
 	return pi, out
 }
 
+// dvbErrorMetrics reads a DASH manifest's DvbSettings.ErrorMetrics (the
+// reporting targets with a URL) for the MPD's DVB-DASH Metrics elements;
+// nil without the DVB-DASH profile (the control plane refuses DvbSettings
+// without it) or when the value does not decode. DvbSettings.FontDownload
+// belongs on subtitle AdaptationSets, of which Rewind has none.
+func dvbErrorMetrics(m catalog.DASHManifest) []dash.MetricsReporting {
+	if !slices.Contains(m.Profiles, "DVB_DASH") || len(m.DvbSettings) == 0 {
+		return nil
+	}
+	var in struct {
+		ErrorMetrics []struct {
+			ReportingUrl string //nolint:revive // wire name
+			Probability  int
+		}
+	}
+	if json.Unmarshal(m.DvbSettings, &in) != nil {
+		return nil
+	}
+	var out []dash.MetricsReporting
+	for _, e := range in.ErrorMetrics {
+		if e.ReportingUrl != "" {
+			out = append(out, dash.MetricsReporting{URL: e.ReportingUrl, Probability: e.Probability})
+		}
+	}
+	return out
+}
+
 // dashLayout reads a DASH manifest's Profiles and Compactness: DVB_DASH
 // gives the DVB-DASH profile URNs, STANDARD one SegmentTemplate per
 // AdaptationSet. Without Compactness Rewind keeps the SegmentTemplate in

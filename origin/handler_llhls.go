@@ -294,7 +294,7 @@ func (s *Server) renderLLMediaPlaylist(c *gin.Context, r *request) (*rendered, e
 	}
 	if w.ts.Delay > 0 || w.params.HasRange() {
 		// Not at the live edge, where parts exist.
-		return s.renderMediaPlaylistOf(r, w)
+		return s.renderMediaPlaylistOf(c.Request.Context(), r, w)
 	}
 	bq, err := parseBlockingQuery(c.Request.URL.Query())
 	if err != nil {
@@ -324,37 +324,59 @@ func (s *Server) renderLLMediaPlaylist(c *gin.Context, r *request) (*rendered, e
 
 // block waits until the edge of r.track satisfies the blocking reload bq.
 // Without parts in memory (no writer), the last indexed segment near the
-// window's now is the position.
+// window's now is the position. On an endpoint served groups, positions
+// count groups and parts within a group (groupedPosition).
 func (s *Server) block(c *gin.Context, r *request, w *window, bq blockingQuery) error {
 	ea, ch := s.Archive, r.channelKey()
+	d := s.endpointGroup(r)
 	var fallback edgePosition
 	segs, err := ea.Segments(ch, r.track, w.now.Add(-2*r.endpoint.SegmentDuration()-lookAhead), w.now.Add(lookAhead), 0)
 	if err != nil {
 		return err
 	}
-	if n := len(segs); n > 0 {
+	if d > 0 {
+		for _, g := range media.GroupSegments(segs, d) {
+			if g.Full(d) {
+				fallback.lastSeq, fallback.hasLast = g.Seq, true
+			}
+		}
+	} else if n := len(segs); n > 0 {
 		fallback.lastSeq, fallback.hasLast = segs[n-1].Seq, true
 	}
 	_, _, err = waitEdge(c.Request.Context(), ea, ch, r.track, blockTimeout(r.endpoint),
 		func(e *archive.Edge, ok bool) (bool, error) {
 			p := fallback
 			if ok {
-				p = positionOf(e)
+				p = positionAt(e, d)
 			}
 			return blockState(bq, p, maxPartSeconds(e))
 		})
 	return err
 }
 
+// positionAt is the position of an edge on an endpoint served groups of
+// duration d (groupedPosition), or of its archived segments when d is 0
+// (positionOf).
+func positionAt(e *archive.Edge, d time.Duration) edgePosition {
+	if d > 0 {
+		return groupedPosition(e, d)
+	}
+	return positionOf(e)
+}
+
 // renderLowLatency renders the LL-HLS playlist of r.track over the live
 // window w: the segments the regular playlist lists (trackSegments), then
 // those the edge completed since the index was read, the segment in
 // progress and the parts. On the dev clock, what the edge produced after
-// the request's now is not visible yet, as in the other manifests.
+// the request's now is not visible yet, as in the other manifests. On an
+// endpoint served groups (w.group), its segments are the groups of those
+// (groupLowLatency), the group being recorded listed as parts.
 func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, error) {
 	ea, ch := s.Archive, r.channelKey()
 	from := w.ts.From
-	segs, err := s.trackSegments(ch, r.track, w, 0)
+	archived := *w
+	archived.group = 0 // grouped below, with the edge's segments
+	segs, err := s.trackSegments(ch, r.track, &archived, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -394,21 +416,35 @@ func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, err
 		return out
 	}
 	p := hls.LowLatencyPlaylist{
-		Segments:       make([]hls.LowLatencySegment, len(segs)),
-		SegmentURI:     media.SegmentURI,
-		InitURI:        initURI(r.track),
-		TargetDuration: max(hls.TargetDuration(segs), int(r.endpoint.SegmentDuration()/time.Second)),
-		Skip:           skip,
+		SegmentURI: media.SegmentURI,
+		InitURI:    initURI(r.track),
+		Skip:       skip,
 	}
-	if uri := s.segmentAppender(r, false); segmentPrefix(r.endpoint) != "" || s.endpointGroup(r) > 0 {
+	if uri := s.segmentAppender(r, w.group > 0); segmentPrefix(r.endpoint) != "" || s.endpointGroup(r) > 0 {
 		p.SegmentURI = func(s media.Segment) string { return string(uri(nil, s)) }
 	}
-	for i, sg := range segs {
-		p.Segments[i] = hls.LowLatencySegment{Segment: sg, Parts: toParts(partsOf[sg.Seq])}
+	if w.group > 0 {
+		p.Segments, p.Pending, err = s.lowLatencyGroups(ch, r.track, segs, partsOf, pending, &e, live, w.group, toParts)
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Segments) == 0 && p.Pending == nil {
+			return nil, fmt.Errorf("channel %s track %s: no %s group recorded since %s: %w", ch, r.track, w.group, stamp(from), errNotFound)
+		}
+	} else {
+		p.Segments = make([]hls.LowLatencySegment, len(segs))
+		for i, sg := range segs {
+			p.Segments[i] = hls.LowLatencySegment{Segment: sg, Parts: toParts(partsOf[sg.Seq])}
+		}
+		if pending {
+			p.Pending = &hls.LowLatencySegment{Segment: e.Current.Segment, Parts: toParts(e.Current.Parts)}
+		}
 	}
-	if pending {
-		p.Pending = &hls.LowLatencySegment{Segment: e.Current.Segment, Parts: toParts(e.Current.Parts)}
+	listed := make([]media.Segment, len(p.Segments))
+	for i := range p.Segments {
+		listed[i] = p.Segments[i].Segment
 	}
+	p.TargetDuration = max(hls.TargetDuration(listed), int(r.endpoint.SegmentDuration()/time.Second))
 	if live && e.HasNext && visible(e.Next) {
 		p.PreloadHint = partURI(archive.Part{DecodeTime: e.Next})
 	}
@@ -429,6 +465,45 @@ func (s *Server) renderLowLatency(r *request, w *window, skip bool) ([]byte, err
 	return buf.Bytes(), nil
 }
 
+// lowLatencyGroups returns the groups of duration d that an LL-HLS window
+// lists: segs are its completed archived segments (at least one unless
+// pending: e's segment in progress is listed too), grouped with the
+// archived segments of up to 2d before segs[0] (which decide where the
+// group holding it starts) by groupLowLatency; the groups from the one
+// holding segs[0], the last one as Pending when incomplete.
+func (s *Server) lowLatencyGroups(ch, track string, segs []media.Segment, partsOf map[uint64][]archive.Part,
+	pending bool, e *archive.Edge, live bool, d time.Duration, toParts func([]archive.Part) []hls.Part,
+) ([]hls.LowLatencySegment, *hls.LowLatencySegment, error) {
+	var before []media.Segment
+	if len(segs) > 0 {
+		var err error
+		if before, err = s.Archive.Segments(ch, track, segs[0].Start().Add(-2*d), segs[0].Start(), 0); err != nil {
+			return nil, nil, err
+		}
+	}
+	var cur *archive.Edge
+	if pending {
+		cur = e
+	}
+	all := append(before, segs...)
+	var (
+		out  []hls.LowLatencySegment
+		last *hls.LowLatencySegment
+	)
+	for _, g := range groupLowLatency(all, partsOf, cur, d, live && e.HasNext) {
+		if g.to <= len(before) {
+			continue // ends before the window's first segment
+		}
+		ls := hls.LowLatencySegment{Segment: g.seg, Parts: toParts(g.parts)}
+		if !g.complete {
+			last = &ls
+			continue
+		}
+		out = append(out, ls)
+	}
+	return out, last, nil
+}
+
 // renditionReports reports the newest part of every other track of the
 // channel that has parts at the edge.
 func (s *Server) renditionReports(ea Archive, r *request) []hls.RenditionReport {
@@ -445,7 +520,7 @@ func (s *Server) renditionReports(ea Archive, r *request) []hls.RenditionReport 
 		if !ok {
 			continue
 		}
-		p := positionOf(&e)
+		p := positionAt(&e, s.endpointGroup(r))
 		if !p.hasParts {
 			continue
 		}

@@ -105,7 +105,12 @@ type llFixture struct {
 	next  [2]uint64
 	parts [2]int
 	segs  [2]int
+	// endpoint requests go to ("" for the auto-provisioned one)
+	endpoint string
 }
+
+// llRetention keeps what a fixture writes at a fixed date in the past.
+const llRetention = 100 * 365 * 24 * time.Hour
 
 const (
 	llVideoTS = 90000
@@ -118,7 +123,7 @@ const (
 // auto-provisioned; opts adjust the Server before it serves.
 func newLLFixture(t *testing.T, opts ...func(*Server)) *llFixture {
 	t.Helper()
-	store, err := archive.Open(archive.Config{Dir: t.TempDir(), PruneInterval: time.Hour})
+	store, err := archive.Open(archive.Config{Dir: t.TempDir(), PruneInterval: time.Hour, Retention: llRetention})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +193,14 @@ func (f *llFixture) part(track int) uint64 {
 	return dt
 }
 
-func (f *llFixture) url(file string) string { return f.srv.URL + "/out/v1/live/ll/default/" + file }
+// url is a file of the fixture's endpoint (endpoint, "default" when "").
+func (f *llFixture) url(file string) string {
+	ep := f.endpoint
+	if ep == "" {
+		ep = catalog.AutoEndpointName
+	}
+	return f.srv.URL + "/out/v1/live/ll/" + ep + "/" + file
+}
 
 func (f *llFixture) get(ctx context.Context, file string) (int, string) {
 	f.t.Helper()
@@ -220,6 +232,26 @@ func (f *llFixture) getAsync(ctx context.Context, file string, wg *sync.WaitGrou
 	return out
 }
 
+// writeAndGet writes n parts of each track (video first), then gets file
+// from the fixture's endpoint: it must be 200 and contain every want.
+func (f *llFixture) writeAndGet(ctx context.Context, n int, file string, wants ...string) string {
+	f.t.Helper()
+	for range n {
+		f.part(0)
+		f.part(1)
+	}
+	st, body := f.get(ctx, file)
+	if st != http.StatusOK {
+		f.t.Fatalf("%s: %d %s", file, st, body)
+	}
+	for _, want := range wants {
+		if !strings.Contains(body, want) {
+			f.t.Errorf("missing %q in\n%s", want, body)
+		}
+	}
+	return body
+}
+
 func partURI(track string, dt uint64) string {
 	return track + "/part-" + strconv.FormatUint(dt, 10) + ".m4s"
 }
@@ -231,25 +263,13 @@ func TestLLHLSPlaylistAndBlockingReload(t *testing.T) {
 	defer wg.Wait()
 	ctx := context.Background()
 	// Three complete segments (Seq 0..2) and one part of segment 3, per track.
-	for range 13 {
-		f.part(0)
-		f.part(1)
-	}
-	st, body := f.get(ctx, "low-latency_video.m3u8")
-	if st != http.StatusOK {
-		t.Fatalf("playlist: %d %s", st, body)
-	}
-	for _, want := range []string{
+	body := f.writeAndGet(ctx, 13, "low-latency_video.m3u8",
 		"#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=12.0,PART-HOLD-BACK=1.500\n#EXT-X-PART-INF:PART-TARGET=0.500\n",
 		"#EXT-X-MEDIA-SEQUENCE:0\n",
-		"#EXT-X-PART:DURATION=0.50000,URI=\"" + partURI("video", f.next[0]-45000) + "\",INDEPENDENT=YES\n",
-		"#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"" + partURI("video", f.next[0]) + "\"\n",
+		"#EXT-X-PART:DURATION=0.50000,URI=\""+partURI("video", f.next[0]+13*45000-45000)+"\",INDEPENDENT=YES\n",
+		"#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\""+partURI("video", f.next[0]+13*45000)+"\"\n",
 		"#EXT-X-RENDITION-REPORT:URI=\"low-latency_audio.m3u8\",LAST-MSN=3,LAST-PART=0\n",
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("missing %q in\n%s", want, body)
-		}
-	}
+	)
 	if n := strings.Count(body, "#EXTINF:"); n != 3 {
 		t.Errorf("%d segments, want 3", n)
 	}

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -268,8 +269,14 @@ func (s *Server) renderMultivariant(c *gin.Context, r *request) (*rendered, erro
 	child := r.childPrefixURI()
 	for _, t := range w.tracks {
 		vs.Add(t.info, t.segments, r.childURI(child, t.info.Name, "")+query)
-		if iframes {
-			vs.AddIFrames(t.info, t.segments, r.childURI(child, t.info.Name, iframesSuffix)+query)
+		if iframes && t.info.Kind == media.KindVideo {
+			segs := t.segments
+			if r.isTS() {
+				if segs, err = s.tsKeyFrameSizes(c.Request.Context(), r.channelKey(), segs); err != nil {
+					return nil, err
+				}
+			}
+			vs.AddIFrames(t.info, segs, r.childURI(child, t.info.Name, iframesSuffix)+query)
 		}
 	}
 	var buf bytes.Buffer
@@ -291,12 +298,12 @@ func (s *Server) renderMediaPlaylist(c *gin.Context, r *request) (*rendered, err
 	if err != nil {
 		return nil, err
 	}
-	return s.renderMediaPlaylistOf(r, w)
+	return s.renderMediaPlaylistOf(c.Request.Context(), r, w)
 }
 
 // renderMediaPlaylistOf renders the playlist of r.track over a resolved
 // window (also the answer of an LL-HLS playlist away from the live edge).
-func (s *Server) renderMediaPlaylistOf(r *request, w *window) (*rendered, error) {
+func (s *Server) renderMediaPlaylistOf(ctx context.Context, r *request, w *window) (*rendered, error) {
 	m, _ := r.hlsManifest()
 	if err := s.load(r, w, 0); err != nil {
 		return nil, err
@@ -314,6 +321,13 @@ func (s *Server) renderMediaPlaylistOf(r *request, w *window) (*rendered, error)
 	}
 	if r.isTS() {
 		p.AppendSegmentURI, p.InitURI, p.NoInit = withPrefix(segmentPrefix(r.endpoint), media.AppendTSSegmentURI), nil, true
+		if r.iframes {
+			segs, err := s.tsKeyFrameSizes(ctx, r.channelKey(), t.segments)
+			if err != nil {
+				return nil, err
+			}
+			p.Segments = segs
+		}
 	}
 	if st := m.StartTag; st != nil && st.TimeOffset != nil {
 		p.Start = &hls.Start{TimeOffset: *st.TimeOffset, Precise: st.Precise != nil && *st.Precise}
@@ -363,6 +377,7 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 	mpd.UTCTimingScheme, mpd.UTCTimingURL = utcTiming(m.UtcTiming, mpd.UTCTimingURL, w.now)
 	mpd.ProgramInformation, mpd.BaseURLs = dashHeader(m)
 	mpd.Profiles, mpd.Compact = dashLayout(m)
+	mpd.ErrorMetrics = dvbErrorMetrics(m)
 	mpd.AvailabilityStart = fixedAvailabilityStart(m)
 	switch w.ts.Kind {
 	case timeshift.Live:

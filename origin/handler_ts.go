@@ -77,7 +77,9 @@ func (s *Server) serveTS(c *gin.Context, r *request) error {
 	last := members[len(members)-1]
 	seg.Duration = max(seg.Duration, last.DecodeTime+last.Duration-seg.DecodeTime)
 	mux := !r.tsAudioGroup()
-	etag := `"t` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(size, 36)
+	// "k": the muxing that writes the key frame first (ts.KeyFrameSize);
+	// the bytes of a segment changed with it, its size did not.
+	etag := `"k` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(size, 36)
 	if !mux {
 		etag += "-v" // the same name without the muxed audio
 	}

@@ -17,11 +17,11 @@ import (
 const iframesSuffix = "iframes"
 
 // hasIFrames reports whether the endpoint lists I-frame-only playlists:
-// MediaPackage's Segment.IncludeIframeOnlyStreams, on CMAF endpoints (the
-// byte ranges are those of the archived CMAF segments; TS endpoints do not
-// list them yet).
+// MediaPackage's Segment.IncludeIframeOnlyStreams. Their byte ranges are
+// those of the archived CMAF segments, or on TS endpoints of the .ts
+// segments (tsKeyFrameSizes).
 func hasIFrames(e *catalog.Endpoint) bool {
-	return e.Segment.IncludeIframeOnlyStreams && e.ContainerType != containerTS
+	return e.Segment.IncludeIframeOnlyStreams
 }
 
 // classifyIFrames recognises "{child}_{track}_iframes" (or with "-", see
@@ -53,10 +53,10 @@ func (r *request) classifyIFrames(base string) bool {
 
 // classifyIFrame recognises "iframe-{decodeTime}.m4s" (name: the file name
 // after the track folder), the key frame of a segment alone, which DASH
-// trick-mode representations list, on endpoints that list I-frames.
+// trick-mode representations list, on CMAF endpoints that list I-frames.
 func (r *request) classifyIFrame(name string) bool {
 	t, ok := strings.CutPrefix(name, "iframe-")
-	if !ok || !hasIFrames(r.endpoint) {
+	if !ok || !hasIFrames(r.endpoint) || r.isTS() {
 		return false
 	}
 	t, ok = strings.CutSuffix(t, ".m4s")

@@ -111,8 +111,9 @@ func TestManifestFilterConfigured(t *testing.T) {
 	}
 }
 
-// TestDASHManifestSettings: the DASH timing settings, Profiles DVB_DASH
-// and Compactness STANDARD set on the endpoint change the served MPD.
+// TestDASHManifestSettings: the DASH timing settings, Profiles DVB_DASH,
+// DvbSettings.ErrorMetrics and Compactness STANDARD set on the endpoint
+// change the served MPD.
 func TestDASHManifestSettings(t *testing.T) {
 	srv, cat := ladderOrigin(t)
 	status, body := getLadder(t, srv, "index.mpd")
@@ -125,15 +126,18 @@ func TestDASHManifestSettings(t *testing.T) {
 		m := &e.DashManifests[0]
 		m.MinUpdatePeriodSeconds, m.MinBufferTimeSeconds, m.SuggestedPresentationDelaySeconds = 4, 8, 15
 		m.Profiles, m.Compactness = []string{"DVB_DASH"}, "STANDARD"
+		m.DvbSettings = []byte(`{"ErrorMetrics":[{"ReportingUrl":"https://r.example/dvb","Probability":100}]}`)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	status, body = getLadder(t, srv, "index.mpd")
 	for _, want := range []string{
-		`xmlns:dvb="urn:dvb:dash:dash-extensions:2014-1"`, `profiles="` + "urn:dvb:dash:profile:dvb-dash:2014,urn:dvb:dash:profile:dvb-dash:isoff-ext-live:2014" + `"`,
+		`xmlns:dvb="urn:dvb:dash-extensions:2014-1"`, `profiles="` + "urn:dvb:dash:profile:dvb-dash:2014,urn:dvb:dash:profile:dvb-dash:isoff-ext-live:2014" + `"`,
 		`minimumUpdatePeriod="PT4S"`, `minBufferTime="PT8S"`, `suggestedPresentationDelay="PT15S"`,
 		"startWithSAP=\"1\">\n      <SegmentTemplate", `<Representation id="video2" bandwidth="2000000" codecs="avc1.64001f" width="1280" height="720" frameRate="30"/>`,
+		"</Period>\n  <Metrics metrics=\"DVBErrors\">\n    <Reporting schemeIdUri=\"urn:dvb:dash:reporting:2014\" value=\"1\" " +
+			"dvb:reportingUrl=\"https://r.example/dvb\" dvb:probability=\"100\"/>\n  </Metrics>\n  <UTCTiming",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("MPD lacks %s: %d\n%s", want, status, body)

@@ -22,10 +22,10 @@ import (
 
 // groupDuration is the duration of the segments r's endpoint is served
 // (endpointGroup), or 0 for what keeps the archived segments: I-frame
-// playlists, LL-HLS playlists and the archived segments' own names
-// (archivedPrefix). On a TS endpoint a group is one .ts segment.
+// playlists and the archived segments' own names (archivedPrefix). On a
+// TS endpoint a group is one .ts segment.
 func (s *Server) groupDuration(r *request) time.Duration {
-	if r.iframes || r.kind == fileLLMediaPlaylist || r.archivedOnly {
+	if r.iframes || r.archivedOnly {
 		return 0
 	}
 	return s.endpointGroup(r)
@@ -40,7 +40,7 @@ func (s *Server) endpointGroup(r *request) time.Duration {
 // archivedPrefix starts the name of an archived segment that serves it
 // alone even where its plain name serves a group: "{track}/seg-{tfdt}.m4s",
 // what the playlists of an endpoint served groups list when they list the
-// archived segments themselves (LL-HLS, I-frame playlists).
+// archived segments themselves (I-frame playlists).
 const archivedPrefix = "seg-"
 
 // appendArchivedURI appends "{track}/seg-{tfdt}.m4s".
@@ -105,28 +105,29 @@ func (s *Server) groupWindow(ch, track string, segs []media.Segment, w *window) 
 
 // growing reports whether the track's writer is still recording the run
 // of segments that last ends, on an endpoint served groups of duration d:
-// the live edge continues from its end (a segment in progress or a part
-// starting there, or a segment completed after it that the index read did
-// not see yet), or has a segment after a hole that joins last's group
-// (media.StartsGroup; one in progress is judged on its parts so far).
+// the segment after last at the live edge joins last's group
+// (media.StartsGroup: a completed one as recorded, the one in progress
+// with its estimated duration, estimatedCurrent, as LL-HLS lists it), or
+// the edge has no segment after last yet and its next part starts at
+// last's end.
 func (s *Server) growing(ch, track string, last media.Segment, d time.Duration) bool {
 	e, ok := s.Archive.Edge(ch, track)
 	if !ok || e.Timescale != last.Timescale {
 		return false
 	}
-	end := last.DecodeTime + last.Duration
 	joins := func(next *media.Segment) bool {
-		return next.DecodeTime == end || next.DecodeTime > last.DecodeTime && !media.StartsGroup(&last, next, d)
-	}
-	if e.InProgress && joins(&e.Current.Segment) || e.HasNext && e.Next == end {
-		return true
+		return !media.StartsGroup(&last, next, d)
 	}
 	for i := range e.Recent {
 		if next := &e.Recent[i].Segment; next.DecodeTime > last.DecodeTime {
 			return joins(next)
 		}
 	}
-	return false
+	if e.InProgress && e.Current.Segment.DecodeTime > last.DecodeTime {
+		cur := estimatedCurrent(&e)
+		return joins(&cur)
+	}
+	return e.HasNext && e.Next == last.DecodeTime+last.Duration
 }
 
 // archivedGroup returns the archived segments of the group that the

@@ -214,14 +214,18 @@ func TestSegmentDurationHoleAtLiveEdge(t *testing.T) {
 	}
 }
 
-// TestSegmentDurationArchivedNames: the playlists of the 6 s endpoint that
-// list archived segments (LL-HLS, I-frame playlists) name them
-// seg-{tfdt}.m4s, which serves the archived segment alone, also where its
-// plain name serves a group.
+// TestSegmentDurationArchivedNames: the I-frame playlist of the 6 s
+// endpoint, which lists archived segments, names them seg-{tfdt}.m4s,
+// which serves the archived segment alone, also where its plain name
+// serves a group; its LL-HLS playlist lists the groups.
 func TestSegmentDurationArchivedNames(t *testing.T) {
 	o := newSegdurOrigin(t)
 	archived := strings.Replace(o.segURI(6), "video/", "video/seg-", 1)
-	for _, path := range []string{"low-latency_video.m3u8", "index_video_iframes.m3u8"} {
+	if status, body, _ := o.do(t, http.MethodGet, "long", "low-latency_video.m3u8", 30); status != 200 ||
+		!strings.Contains(body, "\n#EXTINF:6.00000,\n"+o.segURI(6)+"\n") || strings.Contains(body, "seg-") {
+		t.Errorf("LL-HLS playlist of the 6 s endpoint: %d, does not list the group %s:\n%s", status, o.segURI(6), body)
+	}
+	for _, path := range []string{"index_video_iframes.m3u8"} {
 		status, body, _ := o.do(t, http.MethodGet, "long", path, 30)
 		if status != 200 || !strings.Contains(body, "\n"+archived+"\n") || strings.Contains(body, "\n"+o.segURI(6)+"\n") {
 			t.Errorf("%s of the 6 s endpoint: %d, does not list %s by that name alone:\n%s", path, status, archived, body)
@@ -283,7 +287,11 @@ func TestSegmentDurationSegmentName(t *testing.T) {
 	for _, c := range []struct {
 		playlist, uri string
 		size          int
-	}{{"index_video.m3u8", group, groupSize(3)}, {"low-latency_video.m3u8", archived, 1000}} {
+	}{
+		{"index_video.m3u8", group, groupSize(3)},
+		{"low-latency_video.m3u8", group, groupSize(3)},
+		{"index_video_iframes.m3u8", archived, 1000},
+	} {
 		_, body, _ := o.do(t, http.MethodGet, "long", c.playlist, 30)
 		if !strings.Contains(body, "\n"+c.uri+"\n") {
 			t.Errorf("%s does not list %s:\n%s", c.playlist, c.uri, body)

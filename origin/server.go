@@ -94,6 +94,7 @@ type Server struct {
 	requests     *prometheus.CounterVec
 	manifests    *manifestCache
 	tsSegments   *tsCache
+	tsKeyFrames  *tsCache // see tsKeyFrameSizes
 	// onRender, when set, is called before every manifest render (tests).
 	onRender func()
 
@@ -176,6 +177,7 @@ func (s *Server) Engine() *gin.Engine {
 		if s.TSCacheBytes > 0 {
 			s.tsSegments = newTSCache(s.TSCacheBytes)
 		}
+		s.tsKeyFrames = newTSCache(8 * tsKeyFrameEntries)
 	})
 	e.Use(gin.Recovery(), countRequests(s.requests), cors)
 	e.GET("/healthz", s.handleHealth)

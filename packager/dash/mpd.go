@@ -94,6 +94,9 @@ type MPD struct {
 	ProgramInformation *ProgramInformation
 	// BaseURLs are written after it, in order.
 	BaseURLs []BaseURL
+	// ErrorMetrics are the DVB-DASH error-reporting targets, one Metrics
+	// element each after the Periods (declaring the dvb: namespace).
+	ErrorMetrics []MetricsReporting
 	// Profiles is MPD@profiles. It defaults to ProfileLive; with
 	// ProfilesDVB the MPD also declares the dvb: namespace.
 	Profiles string
@@ -209,7 +212,7 @@ func WriteMPD(w io.Writer, m MPD) error {
 	if profiles == "" {
 		profiles = ProfileLive
 	}
-	if needsDVB(m.BaseURLs) || profiles == ProfilesDVB {
+	if needsDVB(m.BaseURLs) || profiles == ProfilesDVB || len(m.ErrorMetrics) > 0 {
 		b = appendAttr(b, "xmlns:dvb", NamespaceDVB)
 	}
 	if len(m.Events) > 0 {
@@ -286,6 +289,7 @@ func WriteMPD(w io.Writer, m MPD) error {
 		}
 		lw.B = append(lw.B, "  </Period>\n"...)
 	}
+	lw.B = appendMetrics(lw.B, m.ErrorMetrics)
 	if m.Dynamic && m.UTCTimingURL != "" {
 		b = append(lw.B, "  <UTCTiming"...)
 		scheme := m.UTCTimingScheme

@@ -4,7 +4,7 @@ import "strconv"
 
 // NamespaceDVB is the DVB-DASH extensions namespace (dvb:priority,
 // dvb:weight of BaseURL).
-const NamespaceDVB = "urn:dvb:dash:dash-extensions:2014-1"
+const NamespaceDVB = "urn:dvb:dash-extensions:2014-1"
 
 // ProfilesDVB is MPD@profiles of a DVB-DASH MPD (MediaPackage's Profiles
 // DVB_DASH): the DVB-DASH profile and its ISO BMFF extended live profile.
@@ -25,6 +25,35 @@ type ProgramInformation struct {
 type BaseURL struct {
 	URL, ServiceLocation   string
 	DVBPriority, DVBWeight int
+}
+
+// SchemeDVBReporting is the Reporting@schemeIdUri of DVB-DASH error
+// reporting (ETSI TS 103 285 §10.12.3).
+const SchemeDVBReporting = "urn:dvb:dash:reporting:2014"
+
+// MetricsReporting is one DVB-DASH error-reporting target
+// (MediaPackage's DvbSettings.ErrorMetrics): the URL players report
+// DVBErrors to, and Probability, how many players in 1000 report
+// (0: absent, which DVB-DASH reads as 1000).
+type MetricsReporting struct {
+	URL         string
+	Probability int
+}
+
+// appendMetrics appends one Metrics element (metrics="DVBErrors") per
+// reporting target, each with its Reporting descriptor.
+func appendMetrics(b []byte, ms []MetricsReporting) []byte {
+	for _, m := range ms {
+		b = append(b, "  <Metrics metrics=\"DVBErrors\">\n    <Reporting"...)
+		b = appendAttr(b, "schemeIdUri", SchemeDVBReporting)
+		b = appendAttr(b, "value", "1")
+		b = appendAttr(b, "dvb:reportingUrl", m.URL)
+		if m.Probability > 0 {
+			b = appendAttr(b, "dvb:probability", strconv.Itoa(m.Probability))
+		}
+		b = append(b, "/>\n  </Metrics>\n"...)
+	}
+	return b
 }
 
 // needsDVB reports whether a BaseURL uses the dvb: attributes.

@@ -55,6 +55,22 @@ func TestDVBCompactGolden(t *testing.T) {
 	golden.Check(t, "dynamic_dvb_compact.mpd", renderMPD(t, m))
 }
 
+// TestDVBErrorMetricsGolden: MediaPackage's DvbSettings.ErrorMetrics are
+// DVB-DASH Metrics elements after the Periods (before UTCTiming, as the
+// MPD schema orders them): metrics="DVBErrors" and a Reporting of scheme
+// urn:dvb:dash:reporting:2014 with dvb:reportingUrl and, when set,
+// dvb:probability; the URL is escaped.
+func TestDVBErrorMetricsGolden(t *testing.T) {
+	t.Parallel()
+	m := dynamicMPD(videoFixture(), audioFixture())
+	m.Profiles = dash.ProfilesDVB
+	m.ErrorMetrics = []dash.MetricsReporting{
+		{URL: "https://reports.example.com/dvb?channel=1&kind=errors", Probability: 250},
+		{URL: "https://backup.example.com/dvb"},
+	}
+	golden.Check(t, "dynamic_dvb_error_metrics.mpd", renderMPD(t, m))
+}
+
 // TestNumberWithTimelineGolden: MediaPackage's SegmentTemplateFormat
 // NUMBER_WITH_TIMELINE: $Number$ media URLs, startNumber the Seq of each
 // Period's first segment, the full SegmentTimeline kept. A Period whose

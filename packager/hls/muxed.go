@@ -10,7 +10,9 @@ import (
 // video variant, whose CODECS list the video codec and every distinct audio
 // codec and whose BANDWIDTH and AVERAGE-BANDWIDTH add the largest audio
 // figures, and no audio renditions (the audio is inside each variant's
-// segments). Without video, each audio variant is a stream of its own, as
+// segments), then the EXT-X-I-FRAME-STREAM-INF of the I-frame playlists
+// added (their CODECS the video's alone: a key frame's byte range carries
+// no audio). Without video, each audio variant is a stream of its own, as
 // in WriteMultivariant.
 func (vs *Variants) WriteMuxed(w io.Writer) error {
 	if len(vs.video) == 0 {
@@ -35,5 +37,5 @@ func (vs *Variants) WriteMuxed(w io.Writer) error {
 		}
 		video[i] = v
 	}
-	return WriteMultivariant(w, video, nil)
+	return writeMultivariant(w, video, nil, vs.iframes)
 }

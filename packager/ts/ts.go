@@ -16,6 +16,7 @@ package ts
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -77,16 +78,22 @@ func Write(w io.Writer, tracks []Track, from, to time.Time) error {
 	}
 	var buf bytes.Buffer
 	buf.Grow(size + size/8 + 4*packetSize)
-	tw := &mpegts.Writer{W: &buf, Tracks: tsTracks}
-	if err := tw.Initialize(); err != nil {
+	tw, err := startWriter(&buf, tsTracks)
+	if err != nil {
 		return err
 	}
-	if _, err := tw.WriteTables(); err != nil {
-		return err
+	next := make([]int, len(muxes))
+	// The key frame that starts a video track's segment comes first, right
+	// after the tables, whatever audio precedes it by a few milliseconds:
+	// tables and key frame are the I-frame byte range (KeyFrameSize).
+	if v := muxes[0]; v.video() && len(v.samples) > 0 && v.samples[0].key {
+		if err := v.write(tw, 0); err != nil {
+			return err
+		}
+		next[0] = 1
 	}
 	// Interleave: always write the pending sample with the earliest
 	// decode time (in 90 kHz ticks).
-	next := make([]int, len(muxes))
 	for {
 		best := -1
 		var bestDTS int64
@@ -106,8 +113,120 @@ func Write(w io.Writer, tracks []Track, from, to time.Time) error {
 		next[best]++
 	}
 	markFirst(buf.Bytes())
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// startWriter starts an MPEG-TS stream of tracks on w: PAT and PMT.
+func startWriter(w io.Writer, tracks []*mpegts.Track) (*mpegts.Writer, error) {
+	tw := &mpegts.Writer{W: w, Tracks: tracks}
+	if err := tw.Initialize(); err != nil {
+		return nil, err
+	}
+	if _, err := tw.WriteTables(); err != nil {
+		return nil, err
+	}
+	return tw, nil
+}
+
+// KeyFrameSize returns the length of the I-frame byte range at the start
+// of the TS segment that Write makes of a video track's archived segment:
+// the PAT, the PMT and the PES packets of the segment's first sample, its
+// key frame, which Write puts before any other sample (so the range
+// decodes, alone, to that one frame). init is the video's CMAF header;
+// head is the start of its archived segment up to the end of its first
+// sample at least (styp, moof, the mdat header and the key frame: what
+// media.Segment.KeyFrameSize counts). Muxed audio does not change the
+// length: the PMT is one packet for one stream or several. Errors:
+// ErrUnsupported for a track that is not H.264 or H.265, ErrBadInput for
+// a head that does not parse or does not start with a key frame.
+func KeyFrameSize(init, head []byte) (int64, error) {
+	m, err := newTrackMux(init)
+	if err != nil {
+		return 0, err
+	}
+	if !m.video() {
+		return 0, ErrUnsupported
+	}
+	s, err := m.headSample(head)
+	if err != nil {
+		return 0, err
+	}
+	m.samples = []sample{s}
+	var n countWriter
+	tw, err := startWriter(&n, []*mpegts.Track{m.track})
+	if err != nil {
+		return 0, err
+	}
+	if err := m.write(tw, 0); err != nil {
+		return 0, err
+	}
+	return int64(n), nil
+}
+
+// countWriter counts the bytes written to it.
+type countWriter int64
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	*c += countWriter(len(b))
+	return len(b), nil
+}
+
+// headSample reads the first sample of a CMAF segment from its head (see
+// KeyFrameSize): the first fragment's first sample, which must be a sync
+// sample.
+func (m *trackMux) headSample(head []byte) (sample, error) {
+	var (
+		moof      *mp4.MoofBox
+		moofStart int
+	)
+	mdatStart := -1
+	for off := 0; off+8 <= len(head) && mdatStart < 0; {
+		size, hdr := int(binary.BigEndian.Uint32(head[off:])), 8
+		if size == 1 && off+16 <= len(head) {
+			size, hdr = int(binary.BigEndian.Uint64(head[off+8:])), 16
+		}
+		if size < hdr {
+			return sample{}, fmt.Errorf("box of %d bytes at %d: %w", size, off, ErrBadInput)
+		}
+		switch string(head[off+4 : off+8]) {
+		case "moof":
+			if off+size > len(head) {
+				return sample{}, fmt.Errorf("moof past the end of the head: %w", ErrBadInput)
+			}
+			b, err := mp4.DecodeBox(uint64(off), bytes.NewReader(head[off:off+size]))
+			if err != nil {
+				return sample{}, fmt.Errorf("moof: %v: %w", err, ErrBadInput)
+			}
+			moof, _ = b.(*mp4.MoofBox)
+			moofStart = off
+		case "mdat":
+			mdatStart = off + hdr
+		}
+		off += size
+	}
+	if moof == nil || mdatStart < 0 || moof.Traf == nil || moof.Traf.Trun == nil || moof.Traf.Tfdt == nil ||
+		moof.Traf.Tfhd == nil || moof.Traf.Trun.SampleCount() == 0 {
+		return sample{}, fmt.Errorf("no moof with a sample before the mdat: %w", ErrBadInput)
+	}
+	trun := moof.Traf.Trun
+	trun.AddSampleDefaultValues(moof.Traf.Tfhd, m.trex)
+	first := trun.Samples[0]
+	start := mdatStart
+	if trun.HasDataOffset() {
+		start = moofStart + int(trun.DataOffset)
+	}
+	end := start + int(first.Size)
+	if start < mdatStart || end > len(head) {
+		return sample{}, fmt.Errorf("first sample at %d-%d, head of %d bytes: %w", start, end, len(head), ErrBadInput)
+	}
+	fs := mp4.FullSample{Sample: first, DecodeTime: moof.Traf.Tfdt.BaseMediaDecodeTime()}
+	if !fs.IsSync() {
+		return sample{}, fmt.Errorf("first sample is not a key frame: %w", ErrBadInput)
+	}
+	dts := to90k(fs.DecodeTime, m.timescale)
+	pts := dts + int64(fs.CompositionTimeOffset)*clock90k/int64(m.timescale)
+	return sample{dts: dts, pts: pts, data: head[start:end], key: true}, nil
 }
 
 // markFirst sets the discontinuity_indicator in the adaptation field of
@@ -156,6 +275,9 @@ type trackMux struct {
 }
 
 type codecKind int
+
+// video reports whether the track is H.264 or H.265.
+func (m *trackMux) video() bool { return m.kind == kindH264 || m.kind == kindH265 }
 
 const (
 	kindH264 codecKind = iota + 1
