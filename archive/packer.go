@@ -205,20 +205,37 @@ func (p *packer) tracks() ([]channelTrack, error) {
 }
 
 // packTrack uploads the sealed packs of one track, oldest first, and stops
-// at the first failure (retried after a backoff).
+// at the first failure (retried after a backoff). With an Owner, it
+// uploads only while this node holds the channel's lease (a standby keeps
+// its segments local), from the end of the packs the channel's owners
+// committed.
 func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string, final bool) {
 	rk := fmt.Sprintf("%d/%s", id, track)
 	now := time.Now() // real time, even under a simulated Config.Now
 	if b, ok := p.retry[rk]; ok && now.Before(b.next) && !final {
 		return
 	}
-	var head *packStart // where the next pack starts, when known
-	for ctx.Err() == nil {
-		plan, next, err := p.nextPack(id, track, final)
+	var (
+		head  *packStart // where the next pack starts, when known
+		lease PackLease
+		floor uint64
+		err   error
+	)
+	if p.cfg.Owner != nil {
+		var ok bool
+		if lease, ok = p.cfg.Owner.Lease(channel); !ok {
+			p.setPending(id, track, nil, true) // standby: the ticker looks again
+			return
+		}
+		floor, err = lease.PackedEnd(ctx, track)
+	}
+	for err == nil && ctx.Err() == nil {
+		var plan *packPlan
+		plan, next, perr := p.nextPack(id, track, final, floor)
 		if next != nil {
 			head = next
 		}
-		if err == nil && plan == nil {
+		if err = perr; err == nil && plan == nil {
 			p.setPending(id, track, head, false)
 			return
 		}
@@ -226,7 +243,7 @@ func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string
 			if first, ok := p.conflicted[rk]; ok && first == plan.starts[0] {
 				return // stopped here until the next Open
 			}
-			err = p.upload(ctx, id, channel, track, plan)
+			err = p.upload(ctx, id, channel, track, plan, lease)
 		}
 		var conflict *conflictError
 		if errors.As(err, &conflict) {
@@ -239,27 +256,33 @@ func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string
 				"channel", channel, "track", track, "key", conflict.key, "err", conflict.err)
 			return
 		}
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
-				return
-			}
-			b := p.retry[rk]
-			b.n++
-			wait := min(p.cfg.Interval<<min(b.n, 16), maxPackBackoff)
-			b.next = now.Add(wait)
-			p.retry[rk] = b
-			p.failures.Add(1)
-			p.setPending(id, track, head, true)
-			p.s.log.Error("packs: upload failed; retrying", "channel", channel, "track", track,
-				"attempt", b.n, "retry_in", wait, "err", err)
-			return
+		if err == nil {
+			delete(p.retry, rk)
+			// Until the next nextPack says: the next pack starts after this
+			// one (a little before its first segment, which only wakes early).
+			last := plan.segs[len(plan.segs)-1]
+			head = &packStart{fileUs: plan.fileUs, off: plan.logEnd, firstUs: last.endUs()}
 		}
-		delete(p.retry, rk)
-		// Until the next nextPack says: the next pack starts after this
-		// one (a little before its first segment, which only wakes early).
-		last := plan.segs[len(plan.segs)-1]
-		head = &packStart{fileUs: plan.fileUs, off: plan.logEnd, firstUs: last.endUs()}
 	}
+	if err == nil || ctx.Err() != nil || errors.Is(err, ErrClosed) {
+		return
+	}
+	if errors.Is(err, ErrNotOwner) { // deposed: a standby from now on
+		delete(p.retry, rk)
+		p.setPending(id, track, nil, true)
+		p.s.log.Info("packs: the channel's lease is lost; uploads stop", "channel", channel, "track", track,
+			"epoch", lease.Epoch(), "err", err)
+		return
+	}
+	b := p.retry[rk]
+	b.n++
+	wait := min(p.cfg.Interval<<min(b.n, 16), maxPackBackoff)
+	b.next = now.Add(wait)
+	p.retry[rk] = b
+	p.failures.Add(1)
+	p.setPending(id, track, head, true)
+	p.s.log.Error("packs: upload failed; retrying", "channel", channel, "track", track,
+		"attempt", b.n, "retry_in", wait, "err", err)
 }
 
 // packPlan is one sealed pack: consecutive segments of one log file.
@@ -278,8 +301,8 @@ type packPlan struct {
 // segment follows the last recorded pack). A pack follows the track's
 // last recorded pack and closes at PackConfig.Size or MaxDuration (full),
 // before a segment of another log, or at the end of a log no writer holds
-// (or of any log when final).
-func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, *packStart, error) {
+// (or of any log when final). Its first segment starts at floorUs or later.
+func (p *packer) nextPack(id uint32, track string, final bool, floorUs uint64) (*packPlan, *packStart, error) {
 	if err := p.s.enter(); err != nil {
 		return nil, nil, err
 	}
@@ -300,6 +323,7 @@ func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, *pack
 		if ok {
 			from = last.LastStartUs + 1
 		}
+		from = max(from, floorUs)
 		it, prefix := segmentIterator(txn, id, track, false)
 		defer it.Close()
 		var cur *packPlan
@@ -355,11 +379,18 @@ func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, *pack
 	return plan, head, err
 }
 
-// upload stores a planned pack and records it in the index.
-func (p *packer) upload(ctx context.Context, id uint32, channel, track string, plan *packPlan) error {
+// upload stores a planned pack and records it in the index. Under a
+// lease, the PUT follows a check that the lease holds and is cancelled
+// when it is lost, and the pack's end is committed to the lease after it
+// is recorded (an error matching ErrNotOwner when the lease is lost).
+func (p *packer) upload(ctx context.Context, id uint32, channel, track string, plan *packPlan, lease PackLease) error {
 	first := plan.starts[0]
 	last := plan.segs[len(plan.segs)-1]
-	ix := pack.Index{Channel: channel, Track: track, Epoch: p.cfg.Epoch, FirstUs: first, EndUs: last.endUs(),
+	epoch := p.cfg.Epoch
+	if lease != nil {
+		epoch = lease.Epoch()
+	}
+	ix := pack.Index{Channel: channel, Track: track, Epoch: epoch, FirstUs: first, EndUs: last.endUs(),
 		BodySize: plan.logEnd - plan.logStart, Inits: plan.inits}
 	for i, r := range plan.segs {
 		ix.Segments = append(ix.Segments, pack.Segment{Offset: r.Offset - plan.logStart, Size: r.Size,
@@ -371,7 +402,7 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 	if err != nil {
 		return err
 	}
-	key, err := pack.Key(p.cfg.Prefix, channel, track, first, p.cfg.Epoch)
+	key, err := pack.Key(p.cfg.Prefix, channel, track, first, epoch)
 	if err != nil {
 		return err
 	}
@@ -384,6 +415,12 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 	body := io.NewSectionReader(bodyAndTail{f: f, off: plan.logStart, n: ix.BodySize, tail: tail}, 0, size)
 	uctx, cancel := context.WithTimeout(ctx, packTimeout)
 	defer cancel()
+	if lease != nil {
+		defer context.AfterFunc(lease.Context(), cancel)()
+		if err := lease.Check(uctx); err != nil {
+			return fmt.Errorf("before put %s: %w", key, err)
+		}
+	}
 	err = p.cfg.Store.PutNew(uctx, key, body, size)
 	put := err == nil
 	if errors.Is(err, ErrPackExists) {
@@ -394,12 +431,15 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 			p.s.log.Info("packs: pack already stored; recording it", "key", key)
 		}
 	}
+	if err != nil && lease != nil && lease.Context().Err() != nil {
+		return fmt.Errorf("put %s: %w (%w)", key, ErrNotOwner, err)
+	}
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	rec := packRecord{Key: key, FileUs: plan.fileUs, Audio: plan.audio, LogOffset: plan.logStart,
 		BodySize: ix.BodySize, Size: size, Segments: len(plan.segs), LastStartUs: plan.starts[len(plan.starts)-1],
-		EndUs: ix.EndUs, Epoch: p.cfg.Epoch}
+		EndUs: ix.EndUs, Epoch: epoch}
 	if err := p.record(id, track, first, &rec); err != nil {
 		return fmt.Errorf("record pack %s: %w", key, err)
 	}
@@ -407,6 +447,17 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 		p.uploaded.Add(1)
 		p.bytes.Add(size)
 		p.segments.Add(int64(len(plan.segs)))
+	}
+	if lease != nil {
+		// After the local record: the committed end never runs ahead of
+		// the stored packs. A failed commit only makes a successor
+		// upload this range again (under its own keys); the next
+		// commit supersedes it.
+		if err := lease.Commit(ctx, track, ix.EndUs); errors.Is(err, ErrNotOwner) {
+			return fmt.Errorf("commit %s: %w", key, err)
+		} else if err != nil {
+			p.s.log.Warn("packs: committing the pack's end failed", "key", key, "err", err)
+		}
 	}
 	p.s.log.Debug("packs: stored", "key", key, "bytes", size, "segments", len(plan.segs))
 	return nil
