@@ -115,6 +115,18 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		if packs, err = cfg.Cluster.packConfig(ctx); err != nil {
 			return err
 		}
+		owner, err := cfg.Cluster.owner(log.With("component", "cluster"))
+		if err != nil {
+			return err
+		}
+		if owner != nil {
+			packs.Owner = owner
+			defer func() { // after the archive's close and final pass: then the standbys take over
+				if err := owner.Close(); err != nil {
+					log.Error("closing the etcd client", "error", err)
+				}
+			}()
+		}
 	}
 	store, err := archive.Open(archive.Config{
 		Packs:      packs,
