@@ -38,6 +38,9 @@ type packer struct {
 
 	mu     sync.Mutex
 	doomed []string // objects of pruned packs, to delete
+	// closed are the channels whose writer closed since the last pass
+	// began (with an Owner only): the pass leaves their elections.
+	closed map[string]struct{}
 	// pending is where each track's next pack starts, as the packer
 	// goroutine last saw it (or the writer, for a track it has not seen).
 	pending map[trackRef]*packStart
@@ -67,7 +70,8 @@ type backoff struct {
 
 func newPacker(s *Store, cfg PackConfig) *packer {
 	return &packer{s: s, cfg: cfg, wakeC: make(chan struct{}, 1), done: make(chan struct{}),
-		retry: map[string]backoff{}, conflicted: map[string]uint64{}, pending: map[trackRef]*packStart{}}
+		retry: map[string]backoff{}, conflicted: map[string]uint64{}, pending: map[trackRef]*packStart{},
+		closed: map[string]struct{}{}}
 }
 
 // wake asks for a pass soon.
@@ -97,6 +101,29 @@ func (p *packer) segmentEnded(id uint32, track string, startUs uint64, rec *segm
 	p.mu.Unlock()
 	if wake {
 		p.wake()
+	}
+}
+
+// writerClosed is told that the channel's writer closed (its logs are).
+func (p *packer) writerClosed(channel string) {
+	if p.cfg.Owner == nil {
+		return
+	}
+	p.mu.Lock()
+	p.closed[channel] = struct{}{}
+	p.mu.Unlock()
+}
+
+// leave ends the candidacy of the channels whose writer closed before
+// the pass began and that have no writer now: the pass tried their last
+// packs (their logs were closed when it planned them).
+func (p *packer) leave(channels map[string]struct{}) {
+	p.s.mu.Lock() // as OpenWriter's Join: a writer opened meanwhile keeps its candidacy
+	defer p.s.mu.Unlock()
+	for ch := range channels {
+		if _, open := p.s.writers[ch]; !open {
+			p.cfg.Owner.Leave(ch)
+		}
 	}
 }
 
@@ -147,10 +174,19 @@ func (p *packer) run(ctx context.Context) {
 }
 
 // pass uploads every sealed pack of every track, then unlinks the local
-// logs packs hold past LocalRetention. final closes open logs' packs too.
+// logs packs hold past LocalRetention, and leaves the elections of the
+// channels whose writer closed before it began. final closes open logs'
+// packs too.
 // The index is entered (Store.enter) only around index work, never across
 // an upload: a slow store never holds up a reopen of the index.
 func (p *packer) pass(ctx context.Context, final bool) {
+	p.mu.Lock()
+	closed := p.closed
+	p.closed = map[string]struct{}{}
+	p.mu.Unlock()
+	if len(closed) > 0 {
+		defer p.leave(closed)
+	}
 	tracks, err := p.tracks()
 	if err != nil {
 		if !errors.Is(err, ErrClosed) {

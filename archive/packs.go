@@ -37,6 +37,8 @@ import (
 //     when the lease is known lost, so a deposed owner starts no PUT with
 //     its old epoch, and its keys never equal its successor's (greater
 //     epoch). A new owner starts at the end its predecessors committed.
+//     A node is a candidate from a writer's open until the pass after its
+//     Close, which first tries the closed logs' last packs.
 
 // ErrNotOwner: this node does not hold the channel's ownership lease (or
 // lost it), so it must not write the channel's packs (PackOwner).
@@ -49,6 +51,11 @@ type PackOwner interface {
 	// Join makes this node a candidate for the channel's ownership; the
 	// Store calls it when a writer of the channel opens. Idempotent.
 	Join(channel string)
+	// Leave ends the candidacy, giving the ownership up if held; the
+	// Store calls it once the writer closed and the packer's pass that
+	// followed tried the channel's last packs. Join and Leave must not
+	// block: the Store calls them under its lock.
+	Leave(channel string)
 	// Lease returns the channel's current ownership term when this node
 	// holds it, and false otherwise (a standby: it records locally but
 	// uploads nothing).

@@ -3,17 +3,18 @@
 // channel's packs under a fencing epoch. It implements archive.PackOwner.
 //
 // Guarantees:
-//   - a node is a candidate for a channel from its first Join (the archive
-//     calls it when a writer of the channel opens) until Close; at most one
-//     node holds a channel's lease at a time, as etcd decides;
+//   - a node is a candidate for a channel from Join (the archive calls it
+//     when a writer of the channel opens) until Leave (after the writer
+//     closed and its last packs were tried) or Close; at most one node
+//     holds a channel's lease at a time, as etcd decides;
 //   - the epoch of a term is the create revision of the winner's election
 //     key: etcd's revision grows with every write of the cluster, and each
 //     campaign writes a new key, so every term of a channel, on any node and
 //     across restarts, has a greater epoch than all earlier terms;
 //   - a term ends when its session (lease, SessionTTL) is no longer
 //     refreshed, when its election key is gone (Check or Commit find out),
-//     or at Close (which revokes the lease, so a standby takes over at
-//     once); it never holds again, and the node campaigns anew;
+//     or at Leave or Close (which revoke the lease, so a standby takes over
+//     at once); it never holds again, and a candidate campaigns anew;
 //   - Check and Commit are transactions guarded by the term's election key
 //     (Compare(CreateRevision(key), "=", epoch)): once the term is lost
 //     (its lease expired or revoked) they fail with archive.ErrNotOwner,
@@ -92,12 +93,14 @@ type Cluster struct {
 
 var _ archive.PackOwner = (*Cluster)(nil)
 
-// channel is one channel's candidacy: term is the held term, nil while
-// standing by.
+// channel is one channel's candidacy, until ctx ends (Leave, Close):
+// term is the held term, nil while standing by.
 type channel struct {
-	name string
-	mu   sync.Mutex
-	term *Term
+	name   string
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	term   *Term
 }
 
 // New connects to etcd and checks that it answers within DialTimeout.
@@ -162,7 +165,7 @@ func (c *Cluster) Close() error {
 }
 
 // Join makes this node a candidate for the channel (idempotent; nothing
-// after Close).
+// after Close). It does not block.
 func (c *Cluster) Join(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -170,9 +173,22 @@ func (c *Cluster) Join(name string) {
 		return
 	}
 	ch := &channel{name: name}
+	ch.ctx, ch.cancel = context.WithCancel(c.ctx)
 	c.channels[name] = ch
 	c.wg.Add(1)
 	go c.campaign(ch)
+}
+
+// Leave ends the candidacy for the channel: its term, if held, ends at
+// once and its lease is revoked in the background (Close waits for it),
+// so a standby takes over without waiting for the TTL. It does not block.
+func (c *Cluster) Leave(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch := c.channels[name]; ch != nil {
+		delete(c.channels, name)
+		ch.cancel() // and its term's context with it
+	}
 }
 
 // Lease returns the channel's term while this node holds it.
@@ -207,14 +223,14 @@ func (c *Cluster) campaign(ch *channel) {
 		if wait > 0 {
 			t := time.NewTimer(wait)
 			select {
-			case <-c.ctx.Done():
+			case <-ch.ctx.Done():
 				t.Stop()
 				return
 			case <-t.C:
 			}
 		}
 		err := c.hold(ch)
-		if c.ctx.Err() != nil {
+		if ch.ctx.Err() != nil {
 			return
 		}
 		if err != nil {
@@ -230,14 +246,15 @@ func (c *Cluster) campaign(ch *channel) {
 // session ends, the term is found lost, or Close. It returns nil when a
 // held term ended.
 func (c *Cluster) hold(ch *channel) error {
-	// The session's own context outlives c.ctx so that Close can revoke.
+	// The session's own context outlives ch.ctx so that Leave and Close
+	// can revoke.
 	sess, err := concurrency.NewSession(c.client, concurrency.WithTTL(int(c.cfg.SessionTTL/time.Second)),
 		concurrency.WithContext(context.Background()))
 	if err != nil {
 		return fmt.Errorf("session: %w", err)
 	}
 	defer func() { _ = sess.Close() }() // revokes: the key goes at once
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx, cancel := context.WithCancel(ch.ctx)
 	defer cancel()
 	defer context.AfterFunc(sess.Ctx(), cancel)()
 	el := concurrency.NewElection(sess, c.channelKey(ch.name, "owner"))
@@ -260,8 +277,10 @@ func (c *Cluster) hold(ch *channel) error {
 	ch.mu.Lock()
 	ch.term = nil
 	ch.mu.Unlock()
-	if c.ctx.Err() == nil {
+	if ch.ctx.Err() == nil {
 		c.cfg.Logger.Warn("cluster: lost the channel's lease; standing by", "channel", ch.name, "epoch", t.epoch)
+	} else {
+		c.cfg.Logger.Info("cluster: gave the channel up", "channel", ch.name, "epoch", t.epoch)
 	}
 	return nil
 }

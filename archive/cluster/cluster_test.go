@@ -177,6 +177,34 @@ func TestFencingEpochs(t *testing.T) {
 	}
 }
 
+// TestLeave: an owner that leaves the election (its input stopped) gives
+// the channel up at once: its term ends and the standby wins with a
+// greater epoch, without waiting for the TTL of a lease.
+func TestLeave(t *testing.T) {
+	ep := startEtcd(t)
+	a := newNode(t, ep, "a")
+	a.Join(channel)
+	t1 := waitTerm(t, a, "a")
+	b := newNode(t, ep, "b")
+	b.Join(channel)
+	a.Leave(channel)
+	a.Leave(channel) // idempotent
+	if a.Term(channel) != nil || t1.Context().Err() == nil {
+		t.Fatal("a still holds the channel after Leave")
+	}
+	if err := t1.Check(context.Background()); !errors.Is(err, archive.ErrNotOwner) {
+		t.Fatalf("a's term after Leave: %v, want ErrNotOwner", err)
+	}
+	t2 := waitTerm(t, b, "b after a left")
+	if t2.Epoch() <= t1.Epoch() {
+		t.Fatalf("b's epoch %d, not above a's %d", t2.Epoch(), t1.Epoch())
+	}
+	a.Join(channel) // a's input is back: a standby now
+	if a.Term(channel) != nil {
+		t.Fatal("a holds the channel again while b does")
+	}
+}
+
 // TestCrashedOwner: an owner whose process stops refreshing its lease (its
 // client closed, as by kill -9) loses the channel once the TTL passes, and
 // the standby takes it with a greater epoch.

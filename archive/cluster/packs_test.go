@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/cluster"
 	"github.com/rewind-origin/rewind/archive/pack"
@@ -172,30 +174,12 @@ func waitSegments(t *testing.T, n *ingestNode, segs int64, what string) {
 // owner's last committed pack, and the deposed owner writes no key with
 // its epoch any more, even when it closes (its final pass).
 func TestTakeoverPacks(t *testing.T) {
-	ep := startEtcd(t)
-	adm := admin(t, ep)
-	b := &bucket{objects: map[string][]byte{}}
-	a := startIngest(t, ep, "a", b)
-	t1 := waitTerm(t, a.c, "a")
-	sb := startIngest(t, ep, "b", b)
-
-	t0 := time.Now().Add(-time.Hour).Truncate(segDur)
-	at := func(i int) time.Time { return t0.Add(time.Duration(i) * segDur) }
-	for i := range 22 {
-		a.write(t, at(i))
-		sb.write(t, at(i))
-	}
+	adm, b, a, sb, t1, at := twoNodes(t)
 	// 20000-byte segments and their trailers take 20 KiB of log each: a
 	// 64 KiB pack closes at 4, so segments 20 and 21 are not in a pack yet.
 	waitSegments(t, a, 20, "owner a")
 	// The pack's end is committed to etcd after its local record.
-	committed := fmt.Sprintf(`{"endUs":%d,"epoch":%d,"node":"a"}`, at(20).UnixMicro(), t1.Epoch())
-	for deadline := time.Now().Add(30 * time.Second); packedEnd(t, adm, "video") != committed; {
-		if time.Now().After(deadline) {
-			t.Fatalf("committed %s after 30 s, want %s", packedEnd(t, adm, "video"), committed)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitCommitted(t, adm, fmt.Sprintf(`{"endUs":%d,"epoch":%d,"node":"a"}`, at(20).UnixMicro(), t1.Epoch()))
 	if st := sb.s.PackStats(); st.Uploaded != 0 {
 		t.Fatalf("standby b uploaded while a held the lease: %+v", st)
 	}
@@ -221,19 +205,16 @@ func TestTakeoverPacks(t *testing.T) {
 		a.write(t, at(i)) // a keeps recording locally: it is a standby now
 		sb.write(t, at(i))
 	}
+	if err := a.s.Close(); err != nil { // a's final pass, a standby's: it uploads nothing
+		t.Fatal(err)
+	}
 	if err := sb.w.Close(); err != nil { // the last pack closes with the log
 		t.Fatal(err)
 	}
 	waitSegments(t, sb, 20, "new owner b")
-	if err := a.s.Close(); err != nil { // a's final pass: it tries every unpacked segment
-		t.Fatal(err)
-	}
 
-	after := b.packs(t)
-	var starts []uint64
-	var got [][]byte
-	for _, k := range slices.Sorted(maps.Keys(after)) { // by time, then epoch
-		ix := after[k]
+	after := checkEvery(t, b, at, 40)
+	for k, ix := range after {
 		switch {
 		case before[k].Index != nil:
 		case ix.Epoch == t1.Epoch() || strings.HasSuffix(k, e1):
@@ -241,22 +222,101 @@ func TestTakeoverPacks(t *testing.T) {
 		case ix.Epoch != t2.Epoch() || !strings.HasSuffix(k, fmt.Sprintf(".e%d.cmf", t2.Epoch())):
 			t.Fatalf("object %s with epoch %d, want b's %d", k, ix.Epoch, t2.Epoch())
 		}
-		for _, sg := range ix.Segments {
-			starts = append(starts, sg.StartUs)
-			got = append(got, ix.data[sg.Offset:sg.Offset+sg.Size])
+	}
+	waitCommitted(t, adm, fmt.Sprintf(`{"endUs":%d,"epoch":%d,"node":"b"}`, at(40).UnixMicro(), t2.Epoch()))
+}
+
+// TestInputStops: when the owner's input stops (its writer closes) while
+// the process lives, it uploads the last pack of the closed log, commits
+// its end and leaves the election; the standby, whose input goes on, takes
+// over from there.
+func TestInputStops(t *testing.T) {
+	adm, b, a, sb, t1, at := twoNodes(t)
+	if err := a.w.Close(); err != nil { // a's input stops
+		t.Fatal(err)
+	}
+	t2 := waitTerm(t, sb.c, "b after a's input stopped")
+	if t2.Epoch() <= t1.Epoch() {
+		t.Fatalf("b's epoch %d, not above a's %d", t2.Epoch(), t1.Epoch())
+	}
+	if a.c.Term(channel) != nil {
+		t.Fatal("a holds the channel with no input")
+	}
+	if st := a.s.PackStats(); st.Segments != 22 {
+		t.Fatalf("a left with %d of its 22 segments packed", st.Segments)
+	}
+	for i := 22; i < 40; i++ {
+		sb.write(t, at(i))
+	}
+	if err := sb.w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitSegments(t, sb, 18, "new owner b")
+	for k, ix := range checkEvery(t, b, at, 40) {
+		want := t2.Epoch()
+		if ix.FirstUs < uint64(at(22).UnixMicro()) {
+			want = t1.Epoch()
+		}
+		if ix.Epoch != want {
+			t.Fatalf("object %s (from %d) with epoch %d, want %d", k, ix.FirstUs, ix.Epoch, want)
 		}
 	}
-	// Same input, same segment boundaries: nothing lost, nothing twice.
-	if len(starts) != 40 {
-		t.Fatalf("%d segments in the bucket, want 40: %v", len(starts), starts)
+	waitCommitted(t, adm, fmt.Sprintf(`{"endUs":%d,"epoch":%d,"node":"b"}`, at(40).UnixMicro(), t2.Epoch()))
+}
+
+// twoNodes starts etcd, a bucket and two nodes ingesting the same input,
+// a first (it holds the channel: term t1), and records the input's first
+// 22 segments (at(i): the start of segment i) on both.
+func twoNodes(t *testing.T) (adm *clientv3.Client, b *bucket, a, sb *ingestNode, t1 *cluster.Term, at func(int) time.Time) {
+	t.Helper()
+	ep := startEtcd(t)
+	adm = admin(t, ep)
+	b = &bucket{objects: map[string][]byte{}}
+	a = startIngest(t, ep, "a", b)
+	t1 = waitTerm(t, a.c, "a")
+	sb = startIngest(t, ep, "b", b)
+	t0 := time.Now().Add(-time.Hour).Truncate(segDur)
+	at = func(i int) time.Time { return t0.Add(time.Duration(i) * segDur) }
+	for i := range 22 {
+		a.write(t, at(i))
+		sb.write(t, at(i))
 	}
-	for i := range 40 {
+	return adm, b, a, sb, t1, at
+}
+
+// checkEvery checks that the bucket holds each of the first n segments of
+// the input exactly once, with its bytes (same input, same segment
+// boundaries: nothing lost, nothing twice), and returns its packs.
+func checkEvery(t *testing.T, b *bucket, at func(int) time.Time, n int) map[string]object {
+	t.Helper()
+	packs := b.packs(t)
+	var starts []uint64
+	var got [][]byte
+	for _, k := range slices.Sorted(maps.Keys(packs)) { // by time, then epoch
+		for _, sg := range packs[k].Segments {
+			starts = append(starts, sg.StartUs)
+			got = append(got, packs[k].data[sg.Offset:sg.Offset+sg.Size])
+		}
+	}
+	if len(starts) != n {
+		t.Fatalf("%d segments in the bucket, want %d: %v", len(starts), n, starts)
+	}
+	for i := range n {
 		if starts[i] != uint64(at(i).UnixMicro()) || !bytes.Equal(got[i], segmentBytes(at(i))) {
 			t.Fatalf("segment %d in the bucket starts at %d (%d bytes), want %d", i, starts[i], len(got[i]), at(i).UnixMicro())
 		}
 	}
-	want := fmt.Sprintf(`{"endUs":%d,"epoch":%d,"node":"b"}`, at(40).UnixMicro(), t2.Epoch())
-	if got := packedEnd(t, adm, "video"); got != want {
-		t.Fatalf("committed %s, want %s", got, want)
+	return packs
+}
+
+// waitCommitted waits (bounded) until etcd holds want as the video track's
+// packed end.
+func waitCommitted(t *testing.T, adm *clientv3.Client, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); packedEnd(t, adm, "video") != want; {
+		if time.Now().After(deadline) {
+			t.Fatalf("committed %s after 30 s, want %s", packedEnd(t, adm, "video"), want)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
