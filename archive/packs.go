@@ -53,8 +53,9 @@ type PackOwner interface {
 	Join(channel string)
 	// Leave ends the candidacy, giving the ownership up if held; the
 	// Store calls it once the writer closed and the packer's pass that
-	// followed tried the channel's last packs. Join and Leave must not
-	// block: the Store calls them under its lock.
+	// followed tried the channel's last packs (or skipped a track whose
+	// failed upload waits for its retry). Join and Leave must not block:
+	// the Store calls them under its lock.
 	Leave(channel string)
 	// Lease returns the channel's current ownership term when this node
 	// holds it, and false otherwise (a standby: it records locally but

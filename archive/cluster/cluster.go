@@ -33,8 +33,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -89,6 +92,32 @@ type Cluster struct {
 	mu       sync.Mutex
 	closed   bool
 	channels map[string]*channel
+
+	won, lost atomic.Int64
+}
+
+// Stats are a Cluster's ownership counts.
+type Stats struct {
+	// Candidates counts the channels this node campaigns for (joined, not
+	// left), Owned those whose lease it holds now.
+	Candidates, Owned int
+	// Won counts the terms won since New, Lost those that ended without
+	// a Leave or Close (lease expired or revoked, election key gone).
+	Won, Lost int64
+}
+
+// Stats returns the current ownership counts.
+func (c *Cluster) Stats() Stats {
+	c.mu.Lock()
+	chans := slices.Collect(maps.Values(c.channels))
+	c.mu.Unlock()
+	st := Stats{Candidates: len(chans), Won: c.won.Load(), Lost: c.lost.Load()}
+	for _, ch := range chans {
+		if c.Term(ch.name) != nil {
+			st.Owned++
+		}
+	}
+	return st
 }
 
 var _ archive.PackOwner = (*Cluster)(nil)
@@ -272,12 +301,14 @@ func (c *Cluster) hold(ch *channel) error {
 	ch.mu.Lock()
 	ch.term = t
 	ch.mu.Unlock()
+	c.won.Add(1)
 	c.cfg.Logger.Info("cluster: owner of the channel", "channel", ch.name, "epoch", t.epoch, "node", c.cfg.Node)
 	<-t.ctx.Done()
 	ch.mu.Lock()
 	ch.term = nil
 	ch.mu.Unlock()
 	if ch.ctx.Err() == nil {
+		c.lost.Add(1)
 		c.cfg.Logger.Warn("cluster: lost the channel's lease; standing by", "channel", ch.name, "epoch", t.epoch)
 	} else {
 		c.cfg.Logger.Info("cluster: gave the channel up", "channel", ch.name, "epoch", t.epoch)

@@ -66,6 +66,19 @@ func waitTerm(t *testing.T, c *cluster.Cluster, what string) *cluster.Term {
 	}
 }
 
+// waitStats waits (bounded) until c's Stats are want: a term's end is
+// counted by the campaign goroutine once it sees it.
+func waitStats(t *testing.T, c *cluster.Cluster, want cluster.Stats) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for c.Stats() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v after 30 s, want %+v", c.Stats(), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // expire revokes the lease behind the channel's current election key, as
 // its expiry after a crash or a partition would.
 func expire(t *testing.T, cli *clientv3.Client) {
@@ -145,6 +158,8 @@ func TestFencingEpochs(t *testing.T) {
 	if a.Term(channel) != nil {
 		t.Fatal("a still gives its lost term")
 	}
+	waitStats(t, a, cluster.Stats{Candidates: 1, Owned: 0, Won: 1, Lost: 1})
+	waitStats(t, b, cluster.Stats{Candidates: 1, Owned: 1, Won: 1, Lost: 0})
 	if got := packedEnd(t, adm, "video"); got != want {
 		t.Fatalf("after a's fenced commit: %s, want %s", got, want)
 	}
@@ -199,6 +214,8 @@ func TestLeave(t *testing.T) {
 	if t2.Epoch() <= t1.Epoch() {
 		t.Fatalf("b's epoch %d, not above a's %d", t2.Epoch(), t1.Epoch())
 	}
+	// Given up, not lost.
+	waitStats(t, a, cluster.Stats{Candidates: 0, Owned: 0, Won: 1, Lost: 0})
 	a.Join(channel) // a's input is back: a standby now
 	if a.Term(channel) != nil {
 		t.Fatal("a holds the channel again while b does")

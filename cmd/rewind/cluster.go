@@ -190,6 +190,24 @@ func (p packStore) Size(ctx context.Context, key string) (int64, error) { return
 
 func (p packStore) Delete(ctx context.Context, key string) error { return p.t.Delete(ctx, key) }
 
+// registerOwnership adds the channel ownership metrics, read at scrape time.
+func (m *metrics) registerOwnership(stats func() cluster.Stats) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rewind_cluster_channels_candidate",
+			Help: "Channels this node ingests and campaigns for (etcd)."},
+			func() float64 { return float64(stats().Candidates) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rewind_cluster_channels_owned",
+			Help: "Channels whose ownership lease this node holds: it uploads their packs."},
+			func() float64 { return float64(stats().Owned) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rewind_cluster_terms_won_total",
+			Help: "Channel ownership terms won."},
+			func() float64 { return float64(stats().Won) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rewind_cluster_terms_lost_total",
+			Help: "Channel ownership terms lost (lease expired or revoked), not given up."},
+			func() float64 { return float64(stats().Lost) }),
+	)
+}
+
 // registerPacks adds the pack metrics, read at scrape time.
 func (m *metrics) registerPacks(stats func() archive.PackStats) {
 	counter := func(name, help string, f func(archive.PackStats) int64) prometheus.Collector {

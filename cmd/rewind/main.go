@@ -25,6 +25,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/cluster"
 	"github.com/rewind-origin/rewind/harvest"
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/ingest/httpush"
@@ -109,14 +110,16 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	log := newLogger(cfg, logw)
 	now, sim := serverClock(cfg)
-	var packs *archive.PackConfig
+	var (
+		packs *archive.PackConfig
+		owner *cluster.Cluster
+	)
 	if cfg.Cluster != nil {
 		var err error
 		if packs, err = cfg.Cluster.packConfig(ctx); err != nil {
 			return err
 		}
-		owner, err := cfg.Cluster.owner(log.With("component", "cluster"))
-		if err != nil {
+		if owner, err = cfg.Cluster.owner(log.With("component", "cluster")); err != nil {
 			return err
 		}
 		if owner != nil {
@@ -162,6 +165,9 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	metrics.registerDisk(diskState)
 	if packs != nil {
 		metrics.registerPacks(store.PackStats)
+	}
+	if owner != nil {
+		metrics.registerOwnership(owner.Stats)
 	}
 
 	router := &live.Router{
