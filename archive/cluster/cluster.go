@@ -184,6 +184,7 @@ func New(cfg Config) (*Cluster, error) {
 func (c *Cluster) Close() error {
 	c.mu.Lock()
 	c.closed = true
+	clear(c.channels)
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
@@ -275,9 +276,17 @@ func (c *Cluster) campaign(ch *channel) {
 // session ends, the term is found lost, or Close. It returns nil when a
 // held term ended.
 func (c *Cluster) hold(ch *channel) error {
-	// The session's own context outlives ch.ctx so that Leave and Close
-	// can revoke.
-	sess, err := concurrency.NewSession(c.client, concurrency.WithTTL(int(c.cfg.SessionTTL/time.Second)),
+	// The grant ends with the candidacy (an unreachable etcd must not hold
+	// up Leave or Close); the session's own context outlives it so that
+	// Leave and Close can revoke (bounded by the TTL).
+	ttl := int64(c.cfg.SessionTTL / time.Second)
+	gctx, gcancel := context.WithTimeout(ch.ctx, c.cfg.DialTimeout)
+	lease, err := c.client.Grant(gctx, ttl)
+	gcancel()
+	if err != nil {
+		return fmt.Errorf("grant a lease: %w", err)
+	}
+	sess, err := concurrency.NewSession(c.client, concurrency.WithLease(lease.ID), concurrency.WithTTL(int(ttl)),
 		concurrency.WithContext(context.Background()))
 	if err != nil {
 		return fmt.Errorf("session: %w", err)

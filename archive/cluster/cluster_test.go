@@ -248,6 +248,27 @@ func TestCrashedOwner(t *testing.T) {
 	_ = a.Close()
 }
 
+// TestCloseWithoutEtcd: with etcd gone, Leave and Close still end the
+// candidacies (the revocations give up after the TTL) and return.
+func TestCloseWithoutEtcd(t *testing.T) {
+	stopEtcd, ep := startEtcdServer(t)
+	a := newNode(t, ep, "a")
+	a.Join(channel)
+	t1 := waitTerm(t, a, "a")
+	a.Join("live/other")
+	stopEtcd()
+	a.Leave(channel)
+	if t1.Context().Err() == nil || a.Term(channel) != nil {
+		t.Fatal("a still holds the channel after Leave")
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := a.Stats(); st.Candidates != 0 || st.Owned != 0 {
+		t.Fatalf("after Close: %+v", st)
+	}
+}
+
 // TestNewUnreachable: New fails fast, naming the endpoint, when etcd does
 // not answer.
 func TestNewUnreachable(t *testing.T) {

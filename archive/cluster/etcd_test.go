@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,14 @@ import (
 // loopback ports, with its data in a temporary folder, and returns its
 // client URL. It is stopped at the end of the test.
 func startEtcd(t *testing.T) string {
+	t.Helper()
+	_, u := startEtcdServer(t)
+	return u
+}
+
+// startEtcdServer is startEtcd that also returns a function stopping the
+// server, for a test that stops it early.
+func startEtcdServer(t *testing.T) (stop func(), endpoint string) {
 	t.Helper()
 	cfg := embed.NewConfig()
 	cfg.Name = "test"
@@ -32,7 +41,8 @@ func startEtcd(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("start etcd: %v", err)
 	}
-	t.Cleanup(e.Close)
+	stop = sync.OnceFunc(e.Close)
+	t.Cleanup(stop)
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
@@ -40,7 +50,7 @@ func startEtcd(t *testing.T) string {
 	case <-time.After(time.Minute):
 		t.Fatal("etcd not ready after a minute")
 	}
-	return client.String()
+	return stop, client.String()
 }
 
 // freeURL returns an http URL on a loopback port that was free.
