@@ -38,6 +38,9 @@ type packer struct {
 
 	mu     sync.Mutex
 	doomed []string // objects of pruned packs, to delete
+	// closed are the channels whose writer closed since the last pass
+	// began (with an Owner only): the pass leaves their elections.
+	closed map[string]struct{}
 	// pending is where each track's next pack starts, as the packer
 	// goroutine last saw it (or the writer, for a track it has not seen).
 	pending map[trackRef]*packStart
@@ -67,7 +70,8 @@ type backoff struct {
 
 func newPacker(s *Store, cfg PackConfig) *packer {
 	return &packer{s: s, cfg: cfg, wakeC: make(chan struct{}, 1), done: make(chan struct{}),
-		retry: map[string]backoff{}, conflicted: map[string]uint64{}, pending: map[trackRef]*packStart{}}
+		retry: map[string]backoff{}, conflicted: map[string]uint64{}, pending: map[trackRef]*packStart{},
+		closed: map[string]struct{}{}}
 }
 
 // wake asks for a pass soon.
@@ -97,6 +101,29 @@ func (p *packer) segmentEnded(id uint32, track string, startUs uint64, rec *segm
 	p.mu.Unlock()
 	if wake {
 		p.wake()
+	}
+}
+
+// writerClosed is told that the channel's writer closed (its logs are).
+func (p *packer) writerClosed(channel string) {
+	if p.cfg.Owner == nil {
+		return
+	}
+	p.mu.Lock()
+	p.closed[channel] = struct{}{}
+	p.mu.Unlock()
+}
+
+// leave ends the candidacy of the channels whose writer closed before
+// the pass began and that have no writer now: the pass tried their last
+// packs (their logs were closed when it planned them).
+func (p *packer) leave(channels map[string]struct{}) {
+	p.s.mu.Lock() // as OpenWriter's Join: a writer opened meanwhile keeps its candidacy
+	defer p.s.mu.Unlock()
+	for ch := range channels {
+		if _, open := p.s.writers[ch]; !open {
+			p.cfg.Owner.Leave(ch)
+		}
 	}
 }
 
@@ -147,10 +174,19 @@ func (p *packer) run(ctx context.Context) {
 }
 
 // pass uploads every sealed pack of every track, then unlinks the local
-// logs packs hold past LocalRetention. final closes open logs' packs too.
+// logs packs hold past LocalRetention, and leaves the elections of the
+// channels whose writer closed before it began. final closes open logs'
+// packs too.
 // The index is entered (Store.enter) only around index work, never across
 // an upload: a slow store never holds up a reopen of the index.
 func (p *packer) pass(ctx context.Context, final bool) {
+	p.mu.Lock()
+	closed := p.closed
+	p.closed = map[string]struct{}{}
+	p.mu.Unlock()
+	if len(closed) > 0 {
+		defer p.leave(closed)
+	}
 	tracks, err := p.tracks()
 	if err != nil {
 		if !errors.Is(err, ErrClosed) {
@@ -205,20 +241,37 @@ func (p *packer) tracks() ([]channelTrack, error) {
 }
 
 // packTrack uploads the sealed packs of one track, oldest first, and stops
-// at the first failure (retried after a backoff).
+// at the first failure (retried after a backoff). With an Owner, it
+// uploads only while this node holds the channel's lease (a standby keeps
+// its segments local), from the end of the packs the channel's owners
+// committed.
 func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string, final bool) {
 	rk := fmt.Sprintf("%d/%s", id, track)
 	now := time.Now() // real time, even under a simulated Config.Now
 	if b, ok := p.retry[rk]; ok && now.Before(b.next) && !final {
 		return
 	}
-	var head *packStart // where the next pack starts, when known
-	for ctx.Err() == nil {
-		plan, next, err := p.nextPack(id, track, final)
+	var (
+		head  *packStart // where the next pack starts, when known
+		lease PackLease
+		floor uint64
+		err   error
+	)
+	if p.cfg.Owner != nil {
+		var ok bool
+		if lease, ok = p.cfg.Owner.Lease(channel); !ok {
+			p.setPending(id, track, nil, true) // standby: the ticker looks again
+			return
+		}
+		floor, err = lease.PackedEnd(ctx, track)
+	}
+	for err == nil && ctx.Err() == nil {
+		var plan *packPlan
+		plan, next, perr := p.nextPack(id, track, final, floor)
 		if next != nil {
 			head = next
 		}
-		if err == nil && plan == nil {
+		if err = perr; err == nil && plan == nil {
 			p.setPending(id, track, head, false)
 			return
 		}
@@ -226,7 +279,7 @@ func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string
 			if first, ok := p.conflicted[rk]; ok && first == plan.starts[0] {
 				return // stopped here until the next Open
 			}
-			err = p.upload(ctx, id, channel, track, plan)
+			err = p.upload(ctx, id, channel, track, plan, lease)
 		}
 		var conflict *conflictError
 		if errors.As(err, &conflict) {
@@ -239,27 +292,33 @@ func (p *packer) packTrack(ctx context.Context, id uint32, channel, track string
 				"channel", channel, "track", track, "key", conflict.key, "err", conflict.err)
 			return
 		}
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
-				return
-			}
-			b := p.retry[rk]
-			b.n++
-			wait := min(p.cfg.Interval<<min(b.n, 16), maxPackBackoff)
-			b.next = now.Add(wait)
-			p.retry[rk] = b
-			p.failures.Add(1)
-			p.setPending(id, track, head, true)
-			p.s.log.Error("packs: upload failed; retrying", "channel", channel, "track", track,
-				"attempt", b.n, "retry_in", wait, "err", err)
-			return
+		if err == nil {
+			delete(p.retry, rk)
+			// Until the next nextPack says: the next pack starts after this
+			// one (a little before its first segment, which only wakes early).
+			last := plan.segs[len(plan.segs)-1]
+			head = &packStart{fileUs: plan.fileUs, off: plan.logEnd, firstUs: last.endUs()}
 		}
-		delete(p.retry, rk)
-		// Until the next nextPack says: the next pack starts after this
-		// one (a little before its first segment, which only wakes early).
-		last := plan.segs[len(plan.segs)-1]
-		head = &packStart{fileUs: plan.fileUs, off: plan.logEnd, firstUs: last.endUs()}
 	}
+	if err == nil || ctx.Err() != nil || errors.Is(err, ErrClosed) {
+		return
+	}
+	if errors.Is(err, ErrNotOwner) { // deposed: a standby from now on
+		delete(p.retry, rk)
+		p.setPending(id, track, nil, true)
+		p.s.log.Info("packs: the channel's lease is lost; uploads stop", "channel", channel, "track", track,
+			"epoch", lease.Epoch(), "err", err)
+		return
+	}
+	b := p.retry[rk]
+	b.n++
+	wait := min(p.cfg.Interval<<min(b.n, 16), maxPackBackoff)
+	b.next = now.Add(wait)
+	p.retry[rk] = b
+	p.failures.Add(1)
+	p.setPending(id, track, head, true)
+	p.s.log.Error("packs: upload failed; retrying", "channel", channel, "track", track,
+		"attempt", b.n, "retry_in", wait, "err", err)
 }
 
 // packPlan is one sealed pack: consecutive segments of one log file.
@@ -278,8 +337,8 @@ type packPlan struct {
 // segment follows the last recorded pack). A pack follows the track's
 // last recorded pack and closes at PackConfig.Size or MaxDuration (full),
 // before a segment of another log, or at the end of a log no writer holds
-// (or of any log when final).
-func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, *packStart, error) {
+// (or of any log when final). Its first segment starts at floorUs or later.
+func (p *packer) nextPack(id uint32, track string, final bool, floorUs uint64) (*packPlan, *packStart, error) {
 	if err := p.s.enter(); err != nil {
 		return nil, nil, err
 	}
@@ -300,6 +359,7 @@ func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, *pack
 		if ok {
 			from = last.LastStartUs + 1
 		}
+		from = max(from, floorUs)
 		it, prefix := segmentIterator(txn, id, track, false)
 		defer it.Close()
 		var cur *packPlan
@@ -355,11 +415,18 @@ func (p *packer) nextPack(id uint32, track string, final bool) (*packPlan, *pack
 	return plan, head, err
 }
 
-// upload stores a planned pack and records it in the index.
-func (p *packer) upload(ctx context.Context, id uint32, channel, track string, plan *packPlan) error {
+// upload stores a planned pack and records it in the index. Under a
+// lease, the PUT follows a check that the lease holds and is cancelled
+// when it is lost, and the pack's end is committed to the lease after it
+// is recorded (an error matching ErrNotOwner when the lease is lost).
+func (p *packer) upload(ctx context.Context, id uint32, channel, track string, plan *packPlan, lease PackLease) error {
 	first := plan.starts[0]
 	last := plan.segs[len(plan.segs)-1]
-	ix := pack.Index{Channel: channel, Track: track, Epoch: p.cfg.Epoch, FirstUs: first, EndUs: last.endUs(),
+	epoch := p.cfg.Epoch
+	if lease != nil {
+		epoch = lease.Epoch()
+	}
+	ix := pack.Index{Channel: channel, Track: track, Epoch: epoch, FirstUs: first, EndUs: last.endUs(),
 		BodySize: plan.logEnd - plan.logStart, Inits: plan.inits}
 	for i, r := range plan.segs {
 		ix.Segments = append(ix.Segments, pack.Segment{Offset: r.Offset - plan.logStart, Size: r.Size,
@@ -371,7 +438,7 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 	if err != nil {
 		return err
 	}
-	key, err := pack.Key(p.cfg.Prefix, channel, track, first, p.cfg.Epoch)
+	key, err := pack.Key(p.cfg.Prefix, channel, track, first, epoch)
 	if err != nil {
 		return err
 	}
@@ -384,6 +451,12 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 	body := io.NewSectionReader(bodyAndTail{f: f, off: plan.logStart, n: ix.BodySize, tail: tail}, 0, size)
 	uctx, cancel := context.WithTimeout(ctx, packTimeout)
 	defer cancel()
+	if lease != nil {
+		defer context.AfterFunc(lease.Context(), cancel)()
+		if err := lease.Check(uctx); err != nil {
+			return fmt.Errorf("before put %s: %w", key, err)
+		}
+	}
 	err = p.cfg.Store.PutNew(uctx, key, body, size)
 	put := err == nil
 	if errors.Is(err, ErrPackExists) {
@@ -394,12 +467,15 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 			p.s.log.Info("packs: pack already stored; recording it", "key", key)
 		}
 	}
+	if err != nil && lease != nil && lease.Context().Err() != nil {
+		return fmt.Errorf("put %s: %w (%w)", key, ErrNotOwner, err)
+	}
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	rec := packRecord{Key: key, FileUs: plan.fileUs, Audio: plan.audio, LogOffset: plan.logStart,
 		BodySize: ix.BodySize, Size: size, Segments: len(plan.segs), LastStartUs: plan.starts[len(plan.starts)-1],
-		EndUs: ix.EndUs, Epoch: p.cfg.Epoch}
+		EndUs: ix.EndUs, Epoch: epoch}
 	if err := p.record(id, track, first, &rec); err != nil {
 		return fmt.Errorf("record pack %s: %w", key, err)
 	}
@@ -407,6 +483,17 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 		p.uploaded.Add(1)
 		p.bytes.Add(size)
 		p.segments.Add(int64(len(plan.segs)))
+	}
+	if lease != nil {
+		// After the local record: the committed end never runs ahead of
+		// the stored packs. A failed commit only makes a successor
+		// upload this range again (under its own keys); the next
+		// commit supersedes it.
+		if err := lease.Commit(ctx, track, ix.EndUs); errors.Is(err, ErrNotOwner) {
+			return fmt.Errorf("commit %s: %w", key, err)
+		} else if err != nil {
+			p.s.log.Warn("packs: committing the pack's end failed", "key", key, "err", err)
+		}
 	}
 	p.s.log.Debug("packs: stored", "key", key, "bytes", size, "segments", len(plan.segs))
 	return nil

@@ -30,7 +30,61 @@ import (
 //     segment of it is in a recorded pack; its segments are then read from
 //     the store by range reads into a bounded local cache (packcache.go);
 //   - retention deletes the pack records and then the objects of packs
-//     whose segments all left the window.
+//     whose segments all left the window;
+//   - with a PackOwner (cluster mode), a node uploads a channel's packs
+//     only while it holds the channel's lease, under the lease's epoch;
+//     each PUT follows a linearizable check of the lease and is cancelled
+//     when the lease is known lost, so a deposed owner starts no PUT with
+//     its old epoch, and its keys never equal its successor's (greater
+//     epoch). A new owner starts at the end its predecessors committed.
+//     A node is a candidate from a writer's open until the pass after its
+//     Close, which first tries the closed logs' last packs.
+
+// ErrNotOwner: this node does not hold the channel's ownership lease (or
+// lost it), so it must not write the channel's packs (PackOwner).
+var ErrNotOwner = errors.New("archive: not the channel's owner")
+
+// PackOwner decides, in cluster mode, which node uploads a channel's packs
+// and with which epoch (archive/cluster: an etcd election per channel).
+// Implementations must be safe for concurrent use.
+type PackOwner interface {
+	// Join makes this node a candidate for the channel's ownership; the
+	// Store calls it when a writer of the channel opens. Idempotent.
+	Join(channel string)
+	// Leave ends the candidacy, giving the ownership up if held; the
+	// Store calls it once the writer closed and the packer's pass that
+	// followed tried the channel's last packs (or skipped a track whose
+	// failed upload waits for its retry). Join and Leave must not block:
+	// the Store calls them under its lock.
+	Leave(channel string)
+	// Lease returns the channel's current ownership term when this node
+	// holds it, and false otherwise (a standby: it records locally but
+	// uploads nothing).
+	Lease(channel string) (PackLease, bool)
+}
+
+// PackLease is one ownership term of a channel. Once lost it never holds
+// again: a node that wins again gets another PackLease with a higher epoch.
+type PackLease interface {
+	// Epoch is the fencing epoch of the term, written into every pack key:
+	// strictly greater than the epoch of every earlier term of the channel,
+	// on any node.
+	Epoch() uint64
+	// Context is cancelled once the term is known to be lost.
+	Context() context.Context
+	// Check returns nil only if the term still holds, after a round trip
+	// to the coordination service (linearizable), and an error matching
+	// ErrNotOwner when it is lost.
+	Check(ctx context.Context) error
+	// PackedEnd returns where the track's packs recorded by the owners of
+	// the channel end (µs; 0: none): the first pack of a new owner starts
+	// at its first segment starting there or later.
+	PackedEnd(ctx context.Context, track string) (uint64, error)
+	// Commit records that the track's packs end at endUs, only if the
+	// term still holds (ErrNotOwner otherwise), in the same transaction
+	// as the check.
+	Commit(ctx context.Context, track string, endUs uint64) error
+}
 
 // ErrPackExists is what PackStore.PutNew returns (errors.Is) when an
 // object exists under the key.
@@ -77,7 +131,15 @@ type PackConfig struct {
 	Prefix string
 	// Epoch is the owner's epoch, part of every key: a restarted or new
 	// owner with a higher epoch never writes a key an older one wrote.
+	// Ignored when Owner is set.
 	Epoch uint64
+	// Owner, when set, fences the uploads (cluster mode): a channel's
+	// packs are uploaded only while this node holds its lease, with the
+	// lease's epoch in their keys, each PUT after a check that the lease
+	// holds and cancelled when it is lost; a new owner starts at the end of
+	// the packs the previous owners committed. Nil: this node owns every
+	// channel with the static Epoch.
+	Owner PackOwner
 	// Size closes a pack once its body reaches it (default 5.5 MiB).
 	Size int64
 	// MaxDuration closes a pack once its segments span it, for low-rate

@@ -63,7 +63,9 @@ type trackWriter struct {
 
 // OpenWriter opens the writer of a channel ("group/channel"). Only one
 // writer per channel may be open: a second one gets ErrBusy until the
-// first is closed.
+// first is closed. With a PackOwner, it makes this node a candidate for
+// the channel's ownership (PackOwner.Join) until the pack pass after the
+// writer's Close (PackOwner.Leave).
 func (s *Store) OpenWriter(channel string) (*Writer, error) {
 	if channel == "" {
 		return nil, errors.New("archive: empty channel name")
@@ -100,14 +102,19 @@ func (s *Store) OpenWriter(channel string) (*Writer, error) {
 	}
 	w := &Writer{s: s, channel: channel, id: id, notBefore: notBefore, edge: newEdge(s, channel)}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closing {
+		s.mu.Unlock()
 		return nil, ErrClosed
 	}
 	if _, busy := s.writers[channel]; busy {
+		s.mu.Unlock()
 		return nil, fmt.Errorf("%w: %s", ErrBusy, channel)
 	}
 	s.writers[channel] = w
+	if s.packer != nil && s.packer.cfg.Owner != nil {
+		s.packer.cfg.Owner.Join(channel) // a candidate while it ingests: standby or owner
+	}
+	s.mu.Unlock()
 	return w, nil
 }
 
@@ -473,6 +480,7 @@ func (w *Writer) Close() error {
 	w.edge.close()
 	w.s.signal(w.channel)
 	if w.s.packer != nil {
+		w.s.packer.writerClosed(w.channel)
 		w.s.packer.wake() // its logs are closed: their last packs are sealed
 	}
 	return err

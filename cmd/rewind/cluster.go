@@ -5,24 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/cluster"
 	"github.com/rewind-origin/rewind/archive/pack"
 	"github.com/rewind-origin/rewind/harvest/s3"
 )
 
-// ClusterConfig is the YAML section "cluster" (docs/cluster.md): today,
-// the archive's packs in an S3-compatible bucket. Without the section
-// nothing changes: every byte stays on local disk.
+// ClusterConfig is the YAML section "cluster" (docs/cluster.md): the
+// archive's packs in an S3-compatible bucket and, with "etcd", channel
+// ownership in etcd. Without the section nothing changes: every byte stays
+// on local disk.
 type ClusterConfig struct {
 	S3 ClusterS3 `yaml:"s3"`
+	// Etcd, when set, elects one owner per channel in etcd: only the
+	// owner uploads the channel's packs, under its lease's epoch.
+	Etcd *ClusterEtcd `yaml:"etcd"`
 	// Epoch is this owner's epoch, part of every pack key; raise it when
-	// another process takes the channels over (default 1).
+	// another process takes the channels over (default 1). Not with Etcd,
+	// whose lease revisions are the epochs.
 	Epoch uint64 `yaml:"epoch"`
 	// PackSize closes a pack once its body reaches it (default 5.5MiB).
 	PackSize yamlSize `yaml:"pack-size"`
@@ -46,6 +55,20 @@ type ClusterS3 struct {
 	// Prefix is prepended to every pack key.
 	Prefix    string `yaml:"prefix"`
 	PathStyle bool   `yaml:"path-style"`
+}
+
+// ClusterEtcd is the etcd cluster holding channel ownership.
+type ClusterEtcd struct {
+	// Endpoints are etcd client URLs (http://host:2379). Required.
+	Endpoints []string `yaml:"endpoints"`
+	// SessionTTL is the lease TTL of a channel's ownership (default 5s,
+	// whole seconds from 1s to 60s): a crashed owner's channels are taken
+	// over about that long after its last keep-alive.
+	SessionTTL yamlDuration `yaml:"session-ttl"`
+	// Node names this process in the election (default: the host name).
+	Node string `yaml:"node"`
+	// Prefix is the etcd key prefix (default /rewind).
+	Prefix string `yaml:"prefix"`
 }
 
 // yamlSize and yamlDuration decode like the top-level settings: a number
@@ -90,7 +113,44 @@ func (c *ClusterConfig) check() error {
 	if c.LocalRetention < 0 {
 		bad("local-retention", "must not be negative")
 	}
+	if e := c.Etcd; e != nil {
+		if c.Epoch != 0 {
+			bad("epoch", "not with cluster.etcd: each channel's lease revision is its epoch")
+		}
+		if len(e.Endpoints) == 0 {
+			bad("etcd.endpoints", "is required")
+		}
+		for _, ep := range e.Endpoints {
+			if u, err := url.Parse(ep); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad("etcd.endpoints", "want http(s)://host:port URLs, got %q", ep)
+			}
+		}
+		if d := time.Duration(e.SessionTTL); d != 0 && (d < time.Second || d > time.Minute || d%time.Second != 0) {
+			bad("etcd.session-ttl", "must be whole seconds from 1s to 60s, got %s", d)
+		}
+		if p := e.Prefix; p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, " \t\n")) {
+			bad("etcd.prefix", "want /name[/name…] without a trailing slash, got %q", p)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// owner connects to etcd (nil without cluster.etcd); the caller closes it
+// after the archive.
+func (c *ClusterConfig) owner(log *slog.Logger) (*cluster.Cluster, error) {
+	if c.Etcd == nil {
+		return nil, nil
+	}
+	node := c.Etcd.Node
+	if node == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("cluster.etcd.node: no host name to default to: %w", err)
+		}
+		node = h
+	}
+	return cluster.New(cluster.Config{Endpoints: c.Etcd.Endpoints, SessionTTL: time.Duration(c.Etcd.SessionTTL),
+		Node: node, Prefix: c.Etcd.Prefix, Logger: log})
 }
 
 // packConfig builds the archive's pack configuration over the bucket.
@@ -129,6 +189,24 @@ func (p packStore) ReadRange(ctx context.Context, key string, off, n int64) (io.
 func (p packStore) Size(ctx context.Context, key string) (int64, error) { return p.t.Size(ctx, key) }
 
 func (p packStore) Delete(ctx context.Context, key string) error { return p.t.Delete(ctx, key) }
+
+// registerOwnership adds the channel ownership metrics, read at scrape time.
+func (m *metrics) registerOwnership(stats func() cluster.Stats) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rewind_cluster_channels_candidate",
+			Help: "Channels this node ingests and campaigns for (etcd)."},
+			func() float64 { return float64(stats().Candidates) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rewind_cluster_channels_owned",
+			Help: "Channels whose ownership lease this node holds: it uploads their packs."},
+			func() float64 { return float64(stats().Owned) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rewind_cluster_terms_won_total",
+			Help: "Channel ownership terms won."},
+			func() float64 { return float64(stats().Won) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rewind_cluster_terms_lost_total",
+			Help: "Channel ownership terms lost (lease expired or revoked), not given up."},
+			func() float64 { return float64(stats().Lost) }),
+	)
+}
 
 // registerPacks adds the pack metrics, read at scrape time.
 func (m *metrics) registerPacks(stats func() archive.PackStats) {

@@ -44,6 +44,26 @@ cluster:
 		pc.CacheBytes != 64<<20 || pc.Prefix != "rewind/eu-1" || pc.Store == nil {
 		t.Fatalf("pack config %+v", pc)
 	}
+	if c.Cluster.Etcd != nil {
+		t.Fatalf("etcd section %+v without one in the file", c.Cluster.Etcd)
+	}
+	yml = writeYAML(t, `
+cluster:
+  s3: {bucket: packs}
+  etcd:
+    endpoints: [http://10.0.0.1:2379, https://10.0.0.2:2379]
+    session-ttl: 3s
+    node: rewind-a
+    prefix: /rewind/eu-1
+`)
+	c, err = loadConfig([]string{"--config", yml}, envOf(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := c.Cluster.Etcd; e == nil || len(e.Endpoints) != 2 || e.Endpoints[1] != "https://10.0.0.2:2379" ||
+		time.Duration(e.SessionTTL) != 3*time.Second || e.Node != "rewind-a" || e.Prefix != "/rewind/eu-1" {
+		t.Fatalf("etcd section %+v", c.Cluster.Etcd)
+	}
 	for _, tc := range []struct{ yaml, want string }{
 		{"cluster:\n  s3: {bucket: b}\n  pack-sise: 1MiB\n", `key "cluster"`},
 		{"cluster:\n  s3: {bucket: b, acces-key: x}\n", `field acces-key not found`},
@@ -53,6 +73,13 @@ cluster:
 		{"cluster:\n  s3: {bucket: b}\n  pack-size: 1KiB\n", `setting "cluster.pack-size": must be between 64KiB and 1GiB`},
 		{"cluster:\n  s3: {bucket: b}\n  pack-size: lots\n", `key "cluster"`},
 		{"cluster:\n  s3: {bucket: b, endpoint: 'ftp://x'}\n", `setting "cluster.s3.endpoint"`},
+		{"cluster:\n  s3: {bucket: b}\n  etcd: {node: a}\n", `setting "cluster.etcd.endpoints": is required`},
+		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [127.0.0.1:2379]}\n", `setting "cluster.etcd.endpoints": want http(s)://host:port URLs`},
+		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], session-ttl: 1500ms}\n", `setting "cluster.etcd.session-ttl"`},
+		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], session-ttl: 2m}\n", `setting "cluster.etcd.session-ttl"`},
+		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], prefix: rewind/}\n", `setting "cluster.etcd.prefix"`},
+		{"cluster:\n  s3: {bucket: b}\n  epoch: 3\n  etcd: {endpoints: [http://e:2379]}\n", `setting "cluster.epoch": not with cluster.etcd`},
+		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], ttl: 5s}\n", `field ttl not found`},
 	} {
 		_, err := loadConfig([]string{"--config", writeYAML(t, tc.yaml)}, envOf(nil), &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

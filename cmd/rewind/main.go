@@ -25,6 +25,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/cluster"
 	"github.com/rewind-origin/rewind/harvest"
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/ingest/httpush"
@@ -117,11 +118,25 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		defer stop()
 	}
 	now, sim := serverClock(cfg)
-	var packs *archive.PackConfig
+	var (
+		packs *archive.PackConfig
+		owner *cluster.Cluster
+	)
 	if cfg.Cluster != nil {
 		var err error
 		if packs, err = cfg.Cluster.packConfig(ctx); err != nil {
 			return err
+		}
+		if owner, err = cfg.Cluster.owner(log.With("component", "cluster")); err != nil {
+			return err
+		}
+		if owner != nil {
+			packs.Owner = owner
+			defer func() { // after the archive's close and final pass: then the standbys take over
+				if err := owner.Close(); err != nil {
+					log.Error("closing the etcd client", "error", err)
+				}
+			}()
 		}
 	}
 	store, err := archive.Open(archive.Config{
@@ -158,6 +173,9 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 	metrics.registerDisk(diskState)
 	if packs != nil {
 		metrics.registerPacks(store.PackStats)
+	}
+	if owner != nil {
+		metrics.registerOwnership(owner.Stats)
 	}
 
 	router := &live.Router{
