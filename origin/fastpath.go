@@ -1,0 +1,394 @@
+package origin
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The fast path answers fresh cached manifests on HTTP/1.x connections
+// without net/http: one read and one write per request (or fewer, when the
+// client pipelines), no per-request header map, context or background
+// read. A connection starts on it; at the first request it does not answer
+// (parseFastRequest's handOver, or anything serveManifestHit would leave
+// to the engine) it is handed, with the bytes already read, to the
+// http.Server, which keeps it to the end. Net/http's own costs were most
+// of a manifest hit's (docs/BENCHMARKS.md, issue 16).
+
+// Timeouts of both paths: a request's header block must arrive within
+// readHeaderTimeout of its first byte (of the accept, for the first
+// request), and a keep-alive connection may wait idleTimeout for the next.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 120 * time.Second
+)
+
+// fastServer owns the listener: it accepts, runs a fast-path loop per
+// connection and hands connections over to net/http through handoff.
+type fastServer struct {
+	s       *Server
+	ln      net.Listener
+	handoff *handoffListener
+	done    chan struct{} // closed when the accept loop returned
+
+	mu      sync.Mutex
+	closing bool
+	conns   map[net.Conn]struct{} // on the fast path
+	wg      sync.WaitGroup        // one per connection on the fast path
+	// handedOver counts connections handed to net/http (tests).
+	handedOver atomic.Int64
+}
+
+func newFastServer(s *Server, ln net.Listener) *fastServer {
+	return &fastServer{
+		s: s, ln: ln, done: make(chan struct{}), conns: map[net.Conn]struct{}{},
+		handoff: &handoffListener{addr: ln.Addr(), conns: make(chan net.Conn), closed: make(chan struct{})},
+	}
+}
+
+// run accepts until the listener is closed.
+func (f *fastServer) run() {
+	defer close(f.done)
+	var backoff time.Duration
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// As net/http: a temporary failure (EMFILE...) is retried.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			f.s.Logger.Error("http accept", "error", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		if !f.track(c) {
+			_ = c.Close()
+			return
+		}
+		go f.serve(c, time.Now())
+	}
+}
+
+// track adds c to the connections on the fast path, unless closing.
+func (f *fastServer) track(c net.Conn) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closing {
+		return false
+	}
+	f.conns[c] = struct{}{}
+	f.wg.Add(1)
+	return true
+}
+
+func (f *fastServer) untrack(c net.Conn) {
+	f.mu.Lock()
+	delete(f.conns, c)
+	f.mu.Unlock()
+	f.wg.Done()
+}
+
+// close stops accepting, ends the fast-path loops (a loop waiting for a
+// request returns at once, one writing finishes its write unless that takes
+// longer than grace) and waits for them. Connections already handed over
+// are net/http's to shut down.
+func (f *fastServer) close(grace time.Duration) {
+	_ = f.ln.Close()
+	<-f.done
+	f.mu.Lock()
+	f.closing = true
+	for c := range f.conns {
+		_ = c.SetReadDeadline(time.Unix(1, 0))
+	}
+	f.mu.Unlock()
+	waited := make(chan struct{})
+	go func() { f.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(grace):
+		f.mu.Lock()
+		for c := range f.conns {
+			_ = c.Close()
+		}
+		f.mu.Unlock()
+		<-waited
+	}
+}
+
+// serve runs the fast path on c, accepted at start: it answers the
+// requests it can, in order, and hands c over at the first it cannot.
+func (f *fastServer) serve(c net.Conn, start time.Time) {
+	buf := make([]byte, fastBufSize)
+	var out []byte
+	n := 0      // bytes in buf
+	served := 0 // requests answered
+	for {
+		// Answer every whole request buffered, then write the answers.
+		off := 0
+		for off < n {
+			req, res := parseFastRequest(buf[off:n])
+			if res == needMore {
+				break
+			}
+			var m *cachedManifest
+			if res == parsed {
+				m = f.hit(buf[off:], &req)
+			}
+			if m == nil {
+				f.handOver(c, out, buf[off:n])
+				return
+			}
+			status := 200
+			if req.ifNoneMatch.to > req.ifNoneMatch.from && string(buf[off+req.ifNoneMatch.from:off+req.ifNoneMatch.to]) == m.etag {
+				status = 304
+			}
+			f.s.requests.WithLabelValues(outRoute, statusLabel(status)).Inc()
+			out = appendFastHeader(out, m, status, &req)
+			off += req.size
+			served++
+			if status == 200 {
+				if len(m.body) > 16<<10 {
+					if _, err := (&net.Buffers{out, m.body}).WriteTo(c); err != nil {
+						f.end(c)
+						return
+					}
+					out = out[:0]
+				} else {
+					out = append(out, m.body...)
+				}
+			}
+			if req.close {
+				if _, err := c.Write(out); err == nil {
+					if cw, ok := c.(interface{ CloseWrite() error }); ok {
+						_ = cw.CloseWrite() // as net/http: a FIN before the close
+					}
+				}
+				f.end(c)
+				return
+			}
+		}
+		n = copy(buf, buf[off:n])
+		if len(out) > 0 {
+			if _, err := c.Write(out); err != nil {
+				f.end(c)
+				return
+			}
+			out = out[:0]
+		}
+		if n == len(buf) { // a header block longer than the fast path takes
+			f.handOver(c, nil, buf[:n])
+			return
+		}
+		deadline := start.Add(readHeaderTimeout)
+		if n == 0 && served > 0 {
+			deadline = time.Now().Add(idleTimeout)
+		}
+		if err := c.SetReadDeadline(deadline); err != nil || f.isClosing() {
+			f.end(c)
+			return
+		}
+		k, err := c.Read(buf[n:])
+		if n == 0 && k > 0 {
+			start = time.Now() // the next request's first byte
+		}
+		n += k
+		if err != nil && k == 0 {
+			if errors.Is(err, io.EOF) && n > 0 {
+				// A request cut short: net/http answers it (400).
+				f.handOver(c, nil, buf[:n])
+				return
+			}
+			// Timeout, reset, shutdown, EOF between requests: net/http
+			// too just closes.
+			f.end(c)
+			return
+		}
+	}
+}
+
+func (f *fastServer) isClosing() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closing
+}
+
+// end closes c, which leaves the fast path.
+func (f *fastServer) end(c net.Conn) {
+	_ = c.Close()
+	f.untrack(c)
+}
+
+// handOver writes the answers in out, then gives c to net/http with the
+// bytes read and not answered (pending), which net/http reads first.
+func (f *fastServer) handOver(c net.Conn, out, pending []byte) {
+	if len(out) > 0 {
+		if _, err := c.Write(out); err != nil {
+			f.end(c)
+			return
+		}
+	}
+	_ = c.SetReadDeadline(time.Time{}) // net/http sets its own
+	f.untrack(c)
+	f.handedOver.Add(1)
+	f.handoff.hand(&handedConn{Conn: c, pending: pending})
+}
+
+// hit returns the fresh cached manifest that answers req (parsed from b),
+// or nil when serveManifestHit would leave it to the engine.
+func (f *fastServer) hit(b []byte, req *fastRequest) *cachedManifest {
+	// One string of the request line and headers: the cache and catalog
+	// lookups may keep what they are given.
+	s := string(b[:req.size])
+	target := s[req.target.from:req.target.to]
+	path, query := target, ""
+	for i := 0; i < len(target); i++ {
+		if target[i] == '?' {
+			path, query = target[:i], target[i+1:]
+			break
+		}
+	}
+	return f.s.manifestHit(path, query, s[req.host.from:req.host.to], false, req.devNow)
+}
+
+// appendFastHeader appends the status line and header of m's answer
+// (status 200 or 304) to req, byte for byte what net/http writes for
+// serveManifestHit's answer: the handler's header sorted by name, then
+// Date, then Connection when net/http adds it.
+func appendFastHeader(out []byte, m *cachedManifest, status int, req *fastRequest) []byte {
+	if req.http10 {
+		out = append(out, "HTTP/1.0 "...)
+	} else {
+		out = append(out, "HTTP/1.1 "...)
+	}
+	if status == 200 {
+		out = append(out, "200 OK\r\n"...)
+		out = append(out, m.wire.ok...)
+	} else {
+		out = append(out, "304 Not Modified\r\n"...)
+		out = append(out, m.wire.notModified...)
+	}
+	out = append(out, "Date: "...)
+	out = append(out, httpDate()...)
+	out = append(out, "\r\n"...)
+	switch {
+	case req.http10 && !req.close:
+		out = append(out, "Connection: keep-alive\r\n"...)
+	case !req.http10 && req.close:
+		out = append(out, "Connection: close\r\n"...)
+	}
+	return append(out, "\r\n"...)
+}
+
+// manifestWire holds the header lines of a cached manifest's answers
+// before Date, as net/http writes the header serveManifestHit sets (CORS,
+// cache headers, ETag; and for 200 the length and type), sorted by name.
+type manifestWire struct{ ok, notModified []byte }
+
+func newManifestWire(m *cachedManifest) manifestWire {
+	line := func(b []byte, name string, v []string) []byte {
+		return append(append(append(append(b, name...), ": "...), v[0]...), "\r\n"...)
+	}
+	cors := func(b []byte) []byte {
+		b = line(b, "Access-Control-Allow-Headers", corsHeaders)
+		b = line(b, "Access-Control-Allow-Methods", corsMethods)
+		b = line(b, "Access-Control-Allow-Origin", corsOrigin)
+		b = line(b, "Access-Control-Expose-Headers", corsExpose)
+		return line(b, "Cache-Control", m.header.cacheControl)
+	}
+	var w manifestWire
+	w.ok = cors(nil)
+	w.ok = line(w.ok, "Content-Length", m.header.contentLength)
+	w.ok = line(w.ok, "Content-Type", m.header.contentType)
+	w.ok = line(w.ok, "Etag", m.header.etag)
+	w.notModified = line(cors(nil), "Etag", m.header.etag)
+	return w
+}
+
+// httpDate returns the Date header value of now, formatted once a second.
+func httpDate() []byte {
+	now := time.Now()
+	sec := now.Unix()
+	if d := cachedDate.Load(); d != nil && d.sec == sec {
+		return d.value
+	}
+	d := &dateValue{sec: sec, value: now.UTC().AppendFormat(nil, "Mon, 02 Jan 2006 15:04:05 GMT")}
+	cachedDate.Store(d)
+	return d.value
+}
+
+type dateValue struct {
+	sec   int64
+	value []byte
+}
+
+var cachedDate atomic.Pointer[dateValue]
+
+// handoffListener is the http.Server's listener: Accept yields the
+// connections the fast path hands over.
+type handoffListener struct {
+	addr   net.Addr
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (l *handoffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close makes Accept return net.ErrClosed; connections handed over
+// afterwards are closed.
+func (l *handoffListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *handoffListener) Addr() net.Addr { return l.addr }
+
+func (l *handoffListener) hand(c net.Conn) {
+	select {
+	case l.conns <- c:
+	case <-l.closed:
+		_ = c.Close()
+	}
+}
+
+// handedConn is a connection handed to net/http: it reads pending first.
+// It keeps the connection's sendfile (ReadFrom) and half-close.
+type handedConn struct {
+	net.Conn
+	pending []byte
+}
+
+func (c *handedConn) Read(p []byte) (int, error) {
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *handedConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+func (c *handedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.New("origin: the connection cannot half-close")
+}

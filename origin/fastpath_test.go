@@ -1,0 +1,197 @@
+package origin_test
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rewind-origin/rewind/origin"
+)
+
+// fastHost is the Host of the fast-path tests' requests (the cache key
+// names it).
+const fastHost = "origin.test"
+
+// newFastOrigin starts an origin server on a loopback port (its listener
+// runs the fast path), with the manifests of the test requests cached for
+// fastHost, and a net/http server running the same origin's Handler:
+// what the fast path must be indistinguishable from.
+func newFastOrigin(t *testing.T) (o *cacheOrigin, s *origin.Server, fast, nethttp string) {
+	t.Helper()
+	o = newCacheOrigin(t, nil)
+	s = o.server(func(s *origin.Server) { s.Address = "127.0.0.1:0" })
+	if err := s.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	ref := httptest.NewServer(s.Handler())
+	t.Cleanup(ref.Close)
+	for _, f := range []string{"index.m3u8", "index_video.m3u8", "index.mpd", "low-latency_video.m3u8"} {
+		if st, b, _ := getFrom(t, ref.URL, f, "Host", fastHost); st != http.StatusOK {
+			t.Fatalf("%s: %d %s", f, st, b)
+		}
+	}
+	return o, s, s.Addr(), strings.TrimPrefix(ref.URL, "http://")
+}
+
+// exchange writes chunks to a new connection to addr, in order (pausing
+// between them so that they arrive as separate reads), half-closes it and
+// returns everything answered, with Date values blanked.
+func exchange(t *testing.T, addr string, chunks ...string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	for i, ch := range chunks {
+		if i > 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if _, err := io.WriteString(c, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = c.(*net.TCPConn).CloseWrite()
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("%q: %v after %q", chunks, err, b)
+	}
+	return dateValue.ReplaceAllString(string(b), "Date: -\r\n")
+}
+
+var dateValue = regexp.MustCompile(`Date: [^\r]*\r\n`)
+
+// get is a raw GET of a file of the test endpoint with extra header lines.
+func get(file string, header ...string) string {
+	return "GET /out/v1/live/ts/default/" + file + " HTTP/1.1\r\nHost: " + fastHost + "\r\n" +
+		strings.Join(append(header, ""), "\r\n") + "\r\n"
+}
+
+// TestFastPathAnswersAsNetHTTP: on the wire, the origin's listener answers
+// every exchange byte for byte as net/http running the origin's handler
+// does (Date aside): fresh cached manifests (200 and 304, HTTP/1.1 and
+// 1.0, keep-alive and close) on the fast path, and whatever follows the
+// first request the fast path does not answer through net/http on the same
+// connection, in order: other files, segments, malformed or unusual
+// requests, bodies, oversize headers, requests split across reads.
+func TestFastPathAnswersAsNetHTTP(t *testing.T) {
+	o, s, fast, nethttp := newFastOrigin(t)
+	_, _, mpd := getFrom(t, "http://"+nethttp, "index.mpd", "Host", fastHost)
+	etag := mpd.Get("ETag")
+	long := "X-Pad: " + strings.Repeat("p", 5000)
+	cases := []struct {
+		name   string
+		chunks []string
+		// handed: the fast path gives the connection to net/http.
+		handed bool
+	}{
+		{"multivariant", []string{get("index.m3u8")}, false},
+		{"four manifests pipelined", []string{get("index.m3u8") + get("index_video.m3u8") + get("index.mpd") + get("low-latency_video.m3u8")}, false},
+		{"if-none-match", []string{get("index.mpd", "If-None-Match: "+etag)}, false},
+		{"if-none-match, other tag", []string{get("index.mpd", "If-None-Match: \"x\"")}, false},
+		{"connection close, then ignored", []string{get("index.m3u8", "Connection: close") + get("index.mpd")}, false},
+		{"keep-alive, header case", []string{get("index.m3u8", "connection: Keep-Alive", "user-agent: x") + get("index.mpd")}, false},
+		{"HTTP/1.0", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.0\r\nHost: " + fastHost + "\r\n\r\n" + get("index.mpd")}, false},
+		{"HTTP/1.0 keep-alive", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.0\r\nHost: " + fastHost + "\r\nConnection: keep-alive\r\n\r\n" + get("index.mpd")}, false},
+		{"split across reads", []string{"GET /out/v1/live/ts/def", "ault/index.m3u8 HTTP/1.1\r\nHo", "st: " + fastHost + "\r\n", "\r\n" + get("index.mpd")[:10], get("index.mpd")[10:]}, false},
+		{"client leaves between requests", []string{get("index.m3u8"), get("index.mpd")}, false},
+		{"Content-Length 0", []string{get("index.m3u8", "Content-Length: 0")}, false},
+		{"client leaves mid-request", []string{get("index.m3u8") + "GET /out/v1/live/ts/default/index.m"}, true},
+		{"hit, segment, hit", []string{get("index.m3u8") + get("video/0.m4s") + get("index.mpd")}, true},
+		{"hit, unknown endpoint, hit", []string{get("index.m3u8"), "GET /out/v1/live/ts/nope/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\n\r\n" + get("index.mpd")}, true},
+		{"not cached for this host", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: other.test\r\n\r\n" + get("index.m3u8")}, true},
+		{"HEAD", []string{"HEAD /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\n\r\n" + get("index.m3u8")}, true},
+		{"POST with a body, then a hit", []string{get("index.m3u8") + "POST /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\nContent-Length: 5\r\n\r\nhello" + get("index.mpd")}, true},
+		{"GET with a body", []string{get("index.m3u8", "Content-Length: 3") + "abc" + get("index.mpd")}, true},
+		{"chunked", []string{get("index.m3u8", "Transfer-Encoding: chunked") + "0\r\n\r\n" + get("index.mpd")}, true},
+		{"header over the fast path's buffer", []string{get("index.m3u8", long) + get("index.mpd")}, true},
+		{"header over net/http's limit", []string{get("index.m3u8", "X-Pad: "+strings.Repeat("p", 1<<20+8192))}, true},
+		{"no Host", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\n\r\n"}, true},
+		{"two Hosts", []string{get("index.m3u8", "Host: other.test")}, true},
+		{"bare LF", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.1\nHost: " + fastHost + "\n\n"}, true},
+		{"escaped path", []string{get("index%2Em3u8")}, true},
+		{"absolute form", []string{"GET http://" + fastHost + "/out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\n\r\n"}, true},
+		{"space before colon", []string{get("index.m3u8", "X-A : b")}, true},
+		{"folded header", []string{get("index.m3u8", "X-A: b", " c")}, true},
+		{"control byte in a value", []string{get("index.m3u8", "X-A: b\x01")}, true},
+		{"HTTP/1.2", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.2\r\nHost: " + fastHost + "\r\n\r\n"}, true},
+		{"garbage", []string{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"}, true},
+		{"upgrade", []string{get("index.m3u8", "Connection: Upgrade", "Upgrade: h2c")}, true},
+	}
+	renders := o.renders.Load()
+	for _, c := range cases {
+		before := origin.FastHandOvers(s)
+		got, want := exchange(t, fast, c.chunks...), exchange(t, nethttp, c.chunks...)
+		if got != want {
+			t.Errorf("%s: the fast path answered\n%q\nnet/http\n%q", c.name, got, want)
+		}
+		if handed := origin.FastHandOvers(s) != before; handed != c.handed {
+			t.Errorf("%s: handed over to net/http %v, want %v", c.name, handed, c.handed)
+		}
+		if !c.handed && o.renders.Load() != renders {
+			t.Errorf("%s: rendered", c.name)
+		}
+		if !strings.HasPrefix(want, "HTTP/1.") {
+			t.Errorf("%s: no answer at all: %q", c.name, want)
+		}
+	}
+}
+
+// TestFastPathCloseLeavesNothing: closing the server ends connections
+// waiting on the fast path, handed over, and mid-request, and leaves no
+// goroutine behind.
+func TestFastPathCloseLeavesNothing(t *testing.T) {
+	_, s, fast, _ := newFastOrigin(t)
+	http.DefaultClient.CloseIdleConnections()
+	base := runtime.NumGoroutine()
+	var conns []net.Conn
+	for _, req := range []string{get("index.m3u8"), get("video/0.m4s"), "GET /out/v1/live/ts/def"} {
+		c, err := net.Dial("tcp", fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	buf := make([]byte, 1)
+	for _, c := range conns[:2] { // answered: now idle on each path
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A client that closes mid-request.
+	c, err := net.Dial("tcp", fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(c, get("index.m3u8")+"GET /out/v1/")
+	_, _ = io.ReadFull(c, buf)
+	_ = c.Close()
+	s.Close()
+	for _, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Errorf("a connection still open after Close: %v", err)
+		}
+	}
+	// Goroutines end asynchronously to Close's return only in the runtime
+	// and the test's own client; allow them a moment.
+	for i := 0; runtime.NumGoroutine() > base && i < 100; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after Close, %d before the connections:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+	}
+}
