@@ -364,7 +364,8 @@ func (l *handoffListener) hand(c net.Conn) {
 }
 
 // handedConn is a connection handed to net/http: it reads pending first.
-// It keeps the connection's sendfile (ReadFrom) and half-close.
+// It keeps the connection's sendfile (ReadFrom) and half-close, and sends
+// a fileRange with sendfile at the range's offset.
 type handedConn struct {
 	net.Conn
 	pending []byte
@@ -380,6 +381,9 @@ func (c *handedConn) Read(p []byte) (int, error) {
 }
 
 func (c *handedConn) ReadFrom(r io.Reader) (int64, error) {
+	if fr, ok := r.(*fileRange); ok {
+		return sendFileRange(c.Conn, fr)
+	}
 	if rf, ok := c.Conn.(io.ReaderFrom); ok {
 		return rf.ReadFrom(r)
 	}

@@ -1,17 +1,22 @@
 package origin_test
 
 import (
+	"bytes"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rewind-origin/rewind/origin"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // fastHost is the Host of the fast-path tests' requests (the cache key
@@ -193,5 +198,83 @@ func TestFastPathCloseLeavesNothing(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > base {
 		buf := make([]byte, 1<<16)
 		t.Errorf("%d goroutines after Close, %d before the connections:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// TestSegmentsFromSharedLogs: concurrent keep-alive clients asking for the
+// segments of one media log in different orders, whole and by Range, each
+// get the bytes written for the segment asked: the log handle they share
+// is read at each request's own offset.
+func TestSegmentsFromSharedLogs(t *testing.T) {
+	o := newCacheOrigin(t, nil)
+	if err := o.cat.AutoProvision("live", "pat", o.t0); err != nil {
+		t.Fatal(err)
+	}
+	w, err := o.store.OpenWriter("live/pat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartSession([]media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000,
+		Width: 640, Height: 360, Init: []byte{'v'}}}); err != nil {
+		t.Fatal(err)
+	}
+	const segments, size = 12, 200_000
+	want := map[uint64][]byte{}
+	for i := range segments {
+		dt := media.TimeToTicks(o.t0.Add(time.Duration(i)*2*time.Second), 90000)
+		b := make([]byte, size)
+		for j := range b {
+			b[j] = byte((j + 13*i) % 251)
+		}
+		want[dt] = b
+		if err := w.WriteChunk(media.Chunk{Data: b, DecodeTime: dt, Duration: 180000, SegmentStart: true, Independent: true,
+			KeyFrameEnd: testKeyFrameEnd}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.EndSegment(media.SegmentEnd{DecodeTime: dt, Duration: 180000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := o.server(func(s *origin.Server) { s.Address = "127.0.0.1:0" })
+	if err := s.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	dts := slices.Sorted(maps.Keys(want))
+	errs := make(chan error, 8)
+	for k := range 8 {
+		go func() {
+			client := &http.Client{Transport: &http.Transport{}}
+			defer client.CloseIdleConnections()
+			for n := range 2 * segments {
+				dt := dts[(n*(k+1)+k)%segments]
+				req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://%s/out/v1/live/pat/default/video/%d.m4s", s.Addr(), dt), nil)
+				from, to := 0, size
+				if n%3 == 1 {
+					from, to = 1000*k+1, size-7*n
+					req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", from, to-1))
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || !bytes.Equal(b, want[dt][from:to]) {
+					errs <- fmt.Errorf("segment %d bytes %d-%d: %d %d bytes, %v: not the bytes written", dt, from, to, resp.StatusCode, len(b), err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -29,6 +29,9 @@ type Archive interface {
 	Segments(channel, track string, from, to time.Time, max int) ([]media.Segment, error)
 	Init(channel, track string, version uint32) ([]byte, error)
 	OpenSegment(ctx context.Context, channel, track string, decodeTime uint64) (*archive.Section, error)
+	// OpenSegmentShared is OpenSegment with a log handle kept open and
+	// shared (archive.Section: read at explicit offsets only).
+	OpenSegmentShared(ctx context.Context, channel, track string, decodeTime uint64) (*archive.Section, error)
 	// OpenRun opens consecutive segments as one byte range of their log,
 	// or fails with archive.ErrNotContiguous (segdur.go).
 	OpenRun(channel, track string, decodeTimes []uint64) (*archive.Section, error)
@@ -135,7 +138,7 @@ func (s *Server) Initialize() error {
 	}
 	// With the manifest cache, connections start on the fast path, which
 	// hands them to the http.Server (fastpath.go).
-	var serveLn net.Listener = ln
+	var serveLn net.Listener = connListener{ln}
 	if s.manifests != nil {
 		s.fast = newFastServer(s, ln)
 		serveLn = s.fast.handoff
