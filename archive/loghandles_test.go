@@ -24,24 +24,7 @@ func TestOpenSegmentSharedReadsAsOpenSegment(t *testing.T) {
 		t.Skip("counts descriptors in /proc/self/fd")
 	}
 	dir := t.TempDir()
-	s := openStore(t, dir, func(c *archive.Config) {
-		c.Retention = 5 * time.Minute
-		c.LogRollInterval = time.Minute
-	})
-	w, err := s.OpenWriter(ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.StartSession(tracks(1)); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 300 { // minutes 0-10, a log per minute
-		writeSegment(t, w, 0, videoTS, t0.Add(time.Duration(i)*segDur), segDur, 1)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	all := mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 0)
+	s, all := tenLogs(t, dir)
 	read := func(sec *archive.Section) []byte {
 		b, err := io.ReadAll(io.NewSectionReader(sec.File, sec.Offset, sec.Size))
 		if err != nil {
