@@ -4,9 +4,12 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The fast path answers fresh cached manifests on HTTP/1.x connections
@@ -34,18 +37,26 @@ type fastServer struct {
 	handoff *handoffListener
 	done    chan struct{} // closed when the accept loop returned
 
+	// counted are the request counter's series of the fast path's answers.
+	counted [2]prometheus.Counter // 200, 304
+
 	mu      sync.Mutex
-	closing bool
+	closing atomic.Bool           // set under mu
 	conns   map[net.Conn]struct{} // on the fast path
 	wg      sync.WaitGroup        // one per connection on the fast path
 	// handedOver counts connections handed to net/http (tests).
 	handedOver atomic.Int64
 }
 
+// newFastServer needs s.requests (Engine).
 func newFastServer(s *Server, ln net.Listener) *fastServer {
 	return &fastServer{
 		s: s, ln: ln, done: make(chan struct{}), conns: map[net.Conn]struct{}{},
 		handoff: &handoffListener{addr: ln.Addr(), conns: make(chan net.Conn), closed: make(chan struct{})},
+		counted: [2]prometheus.Counter{
+			s.requests.WithLabelValues(outRoute, statusLabel(http.StatusOK)),
+			s.requests.WithLabelValues(outRoute, statusLabel(http.StatusNotModified)),
+		},
 	}
 }
 
@@ -78,7 +89,7 @@ func (f *fastServer) run() {
 func (f *fastServer) track(c net.Conn) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.closing {
+	if f.closing.Load() {
 		return false
 	}
 	f.conns[c] = struct{}{}
@@ -101,7 +112,7 @@ func (f *fastServer) close(grace time.Duration) {
 	_ = f.ln.Close()
 	<-f.done
 	f.mu.Lock()
-	f.closing = true
+	f.closing.Store(true)
 	for c := range f.conns {
 		_ = c.SetReadDeadline(time.Unix(1, 0))
 	}
@@ -127,6 +138,8 @@ func (f *fastServer) serve(c net.Conn, start time.Time) {
 	var out []byte
 	n := 0      // bytes in buf
 	served := 0 // requests answered
+	now := start
+	var deadline time.Time // the read deadline set
 	for {
 		// Answer every whole request buffered, then write the answers.
 		off := 0
@@ -143,15 +156,17 @@ func (f *fastServer) serve(c net.Conn, start time.Time) {
 				f.handOver(c, out, buf[off:n])
 				return
 			}
-			status := 200
+			status := http.StatusOK
 			if req.ifNoneMatch.to > req.ifNoneMatch.from && string(buf[off+req.ifNoneMatch.from:off+req.ifNoneMatch.to]) == m.etag {
-				status = 304
+				status = http.StatusNotModified
+				f.counted[1].Inc()
+			} else {
+				f.counted[0].Inc()
 			}
-			f.s.requests.WithLabelValues(outRoute, statusLabel(status)).Inc()
-			out = appendFastHeader(out, m, status, &req)
+			out = appendFastHeader(out, m, status, &req, now)
 			off += req.size
 			served++
-			if status == 200 {
+			if status == http.StatusOK {
 				if len(m.body) > 16<<10 {
 					if _, err := (&net.Buffers{out, m.body}).WriteTo(c); err != nil {
 						f.end(c)
@@ -184,17 +199,27 @@ func (f *fastServer) serve(c net.Conn, start time.Time) {
 			f.handOver(c, nil, buf[:n])
 			return
 		}
-		deadline := start.Add(readHeaderTimeout)
+		// The idle deadline moves only once it is a second behind (a timer
+		// update per request is measurable); a header block's is exact.
+		want := start.Add(readHeaderTimeout)
 		if n == 0 && served > 0 {
-			deadline = time.Now().Add(idleTimeout)
+			want = now.Add(idleTimeout)
 		}
-		if err := c.SetReadDeadline(deadline); err != nil || f.isClosing() {
+		if want.Before(deadline) || want.Sub(deadline) > time.Second {
+			if err := c.SetReadDeadline(want); err != nil {
+				f.end(c)
+				return
+			}
+			deadline = want
+		}
+		if f.closing.Load() { // after the deadline: close sets its own after closing
 			f.end(c)
 			return
 		}
 		k, err := c.Read(buf[n:])
+		now = time.Now()
 		if n == 0 && k > 0 {
-			start = time.Now() // the next request's first byte
+			start = now // the request's first byte
 		}
 		n += k
 		if err != nil && k == 0 {
@@ -209,12 +234,6 @@ func (f *fastServer) serve(c net.Conn, start time.Time) {
 			return
 		}
 	}
-}
-
-func (f *fastServer) isClosing() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.closing
 }
 
 // end closes c, which leaves the fast path.
@@ -259,13 +278,13 @@ func (f *fastServer) hit(b []byte, req *fastRequest) *cachedManifest {
 // (status 200 or 304) to req, byte for byte what net/http writes for
 // serveManifestHit's answer: the handler's header sorted by name, then
 // Date, then Connection when net/http adds it.
-func appendFastHeader(out []byte, m *cachedManifest, status int, req *fastRequest) []byte {
+func appendFastHeader(out []byte, m *cachedManifest, status int, req *fastRequest, now time.Time) []byte {
 	if req.http10 {
 		out = append(out, "HTTP/1.0 "...)
 	} else {
 		out = append(out, "HTTP/1.1 "...)
 	}
-	if status == 200 {
+	if status == http.StatusOK {
 		out = append(out, "200 OK\r\n"...)
 		out = append(out, m.wire.ok...)
 	} else {
@@ -273,7 +292,7 @@ func appendFastHeader(out []byte, m *cachedManifest, status int, req *fastReques
 		out = append(out, m.wire.notModified...)
 	}
 	out = append(out, "Date: "...)
-	out = append(out, httpDate()...)
+	out = append(out, httpDate(now)...)
 	out = append(out, "\r\n"...)
 	switch {
 	case req.http10 && !req.close:
@@ -310,8 +329,7 @@ func newManifestWire(m *cachedManifest) manifestWire {
 }
 
 // httpDate returns the Date header value of now, formatted once a second.
-func httpDate() []byte {
-	now := time.Now()
+func httpDate(now time.Time) []byte {
 	sec := now.Unix()
 	if d := cachedDate.Load(); d != nil && d.sec == sec {
 		return d.value

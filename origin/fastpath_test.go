@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ const fastHost = "origin.test"
 // runs the fast path), with the manifests of the test requests cached for
 // fastHost, and a net/http server running the same origin's Handler:
 // what the fast path must be indistinguishable from.
-func newFastOrigin(t *testing.T) (o *cacheOrigin, s *origin.Server, fast, nethttp string) {
+func newFastOrigin(t testing.TB) (o *cacheOrigin, s *origin.Server, fast, nethttp string) {
 	t.Helper()
 	o = newCacheOrigin(t, nil)
 	s = o.server(func(s *origin.Server) { s.Address = "127.0.0.1:0" })
@@ -276,5 +277,68 @@ func TestSegmentsFromSharedLogs(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// BenchmarkFastPathHit: cached media playlists over loopback keep-alive
+// connections (one request in flight per connection, as wrk), server and
+// client in this process: with -cpuprofile, the server's share is the
+// origin and net functions outside readAnswer.
+func BenchmarkFastPathHit(b *testing.B) {
+	_, _, fast, _ := newFastOrigin(b)
+	req := []byte(get("index_video.m3u8"))
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := net.Dial("tcp", fast)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64<<10)
+		for pb.Next() {
+			if _, err := c.Write(req); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := readAnswer(c, buf); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// readAnswer reads one response with a Content-Length from c.
+func readAnswer(c net.Conn, buf []byte) error {
+	n := 0
+	for {
+		k, err := c.Read(buf[n:])
+		if err != nil {
+			return err
+		}
+		n += k
+		h := bytes.Index(buf[:n], []byte("\r\n\r\n"))
+		if h < 0 {
+			continue
+		}
+		i := bytes.Index(buf[:h], []byte("Content-Length: "))
+		if i < 0 {
+			return fmt.Errorf("no length: %q", buf[:h])
+		}
+		j := bytes.IndexByte(buf[i:h+2], '\r')
+		length, err := strconv.Atoi(string(buf[i+16 : i+j]))
+		if err != nil {
+			return err
+		}
+		for n < h+4+length {
+			k, err := c.Read(buf[n:])
+			if err != nil {
+				return err
+			}
+			n += k
+		}
+		return nil
 	}
 }
