@@ -258,8 +258,16 @@ func (f *fastServer) handOver(c net.Conn, out, pending []byte) {
 }
 
 // hit returns the fresh cached manifest that answers req (parsed from b),
-// or nil when serveManifestHit would leave it to the engine.
-func (f *fastServer) hit(b []byte, req *fastRequest) *cachedManifest {
+// or nil when serveManifestHit would leave it to the engine. A panic in
+// the lookup is logged and leaves the request to net/http (whose handler
+// recovers from panics) rather than ending the process.
+func (f *fastServer) hit(b []byte, req *fastRequest) (m *cachedManifest) {
+	defer func() {
+		if v := recover(); v != nil {
+			f.s.Logger.Error("manifest fast path", "panic", v)
+			m = nil
+		}
+	}()
 	// One string of the request line and headers: the cache and catalog
 	// lookups may keep what they are given.
 	s := string(b[:req.size])
