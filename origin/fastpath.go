@@ -179,9 +179,7 @@ func (f *fastServer) serve(c net.Conn, start time.Time) {
 			}
 			if req.close {
 				if _, err := c.Write(out); err == nil {
-					if cw, ok := c.(interface{ CloseWrite() error }); ok {
-						_ = cw.CloseWrite() // as net/http: a FIN before the close
-					}
+					lingerClose(c)
 				}
 				f.end(c)
 				return
@@ -236,6 +234,20 @@ func (f *fastServer) serve(c net.Conn, start time.Time) {
 	}
 }
 
+// lingerClose ends c's sending side and, as net/http does before it
+// closes a connection, lets the client read the answer: a close with unread
+// requests in the receive buffer would send a reset, which can discard the
+// answer on the client's side before it reads it. It reads and discards
+// for up to half a second, or until the client closes.
+func lingerClose(c net.Conn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	_, _ = io.Copy(io.Discard, c)
+}
+
 // end closes c, which leaves the fast path.
 func (f *fastServer) end(c net.Conn) {
 	_ = c.Close()
@@ -268,10 +280,11 @@ func (f *fastServer) hit(b []byte, req *fastRequest) (m *cachedManifest) {
 			m = nil
 		}
 	}()
-	// One string of the request line and headers: the cache and catalog
-	// lookups may keep what they are given.
-	s := string(b[:req.size])
-	target := s[req.target.from:req.target.to]
+	// One string of the target and the host (the cache and catalog lookups
+	// may keep what they are given).
+	t, h := b[req.target.from:req.target.to], b[req.host.from:req.host.to]
+	s := string(t) + string(h) // one allocation
+	target, host := s[:len(t)], s[len(t):]
 	path, query := target, ""
 	for i := 0; i < len(target); i++ {
 		if target[i] == '?' {
@@ -279,7 +292,7 @@ func (f *fastServer) hit(b []byte, req *fastRequest) (m *cachedManifest) {
 			break
 		}
 	}
-	return f.s.manifestHit(path, query, s[req.host.from:req.host.to], false, req.devNow)
+	return f.s.manifestHit(path, query, host, false, req.devNow)
 }
 
 // appendFastHeader appends the status line and header of m's answer
