@@ -5,10 +5,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -270,9 +272,15 @@ func (f *fastServer) handOver(c net.Conn, out, pending []byte) {
 }
 
 // hit returns the fresh cached manifest that answers req (parsed from b),
-// or nil when serveManifestHit would leave it to the engine. A panic in
-// the lookup is logged and leaves the request to net/http (whose handler
-// recovers from panics) rather than ending the process.
+// rendering it on a cache miss as the engine would (serveManifest), or nil
+// when the request is the engine's for any other reason, or the render
+// failed (net/http then answers, with the engine's error). A panic is
+// logged and leaves the request to net/http (whose handler recovers from
+// panics) rather than ending the process.
+//
+// Rendering misses here keeps live connections on the fast path: a live
+// manifest misses at every new segment (LL-HLS: every part), and a miss
+// handed over would keep its connection on net/http from then on.
 func (f *fastServer) hit(b []byte, req *fastRequest) (m *cachedManifest) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -292,7 +300,21 @@ func (f *fastServer) hit(b []byte, req *fastRequest) (m *cachedManifest) {
 			break
 		}
 	}
-	return f.s.manifestHit(path, query, host, false, req.devNow)
+	r, m := f.s.manifestHit(path, query, host, false, req.devNow)
+	if r == nil || m != nil {
+		return m
+	}
+	// What the renderers read of a request: path, query, host, TLS, the
+	// dev clock header (absent here: manifestHit) and the context.
+	c := &gin.Context{Request: &http.Request{
+		Method: http.MethodGet, URL: &url.URL{Path: path, RawQuery: query}, Host: host, Header: http.Header{},
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, RequestURI: target,
+	}}
+	m, err := f.s.cachedManifest(c, r)
+	if err != nil {
+		return nil
+	}
+	return m
 }
 
 // appendFastHeader appends the status line and header of m's answer

@@ -98,43 +98,45 @@ func TestFastPathAnswersAsNetHTTP(t *testing.T) {
 		chunks []string
 		// handed: the fast path gives the connection to net/http.
 		handed bool
+		// renders: the fast path renders a manifest the cache misses.
+		renders bool
 	}{
-		{"multivariant", []string{get("index.m3u8")}, false},
-		{"four manifests pipelined", []string{get("index.m3u8") + get("index_video.m3u8") + get("index.mpd") + get("low-latency_video.m3u8")}, false},
-		{"if-none-match", []string{get("index.mpd", "If-None-Match: "+etag)}, false},
-		{"if-none-match, other tag", []string{get("index.mpd", "If-None-Match: \"x\"")}, false},
-		{"connection close, then ignored", []string{get("index.m3u8", "Connection: close") + get("index.mpd")}, false},
-		{"keep-alive, header case", []string{get("index.m3u8", "connection: Keep-Alive", "user-agent: x") + get("index.mpd")}, false},
-		{"HTTP/1.0", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.0\r\nHost: " + fastHost + "\r\n\r\n" + get("index.mpd")}, false},
-		{"HTTP/1.0 keep-alive", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.0\r\nHost: " + fastHost + "\r\nConnection: keep-alive\r\n\r\n" + get("index.mpd")}, false},
-		{"split across reads", []string{"GET /out/v1/live/ts/def", "ault/index.m3u8 HTTP/1.1\r\nHo", "st: " + fastHost + "\r\n", "\r\n" + get("index.mpd")[:10], get("index.mpd")[10:]}, false},
-		{"client leaves between requests", []string{get("index.m3u8"), get("index.mpd")}, false},
-		{"Content-Length 0", []string{get("index.m3u8", "Content-Length: 0")}, false},
-		{"client leaves mid-request", []string{get("index.m3u8") + "GET /out/v1/live/ts/default/index.m"}, true},
-		{"hit, segment, hit", []string{get("index.m3u8") + get("video/0.m4s") + get("index.mpd")}, true},
-		{"hit, unknown endpoint, hit", []string{get("index.m3u8"), "GET /out/v1/live/ts/nope/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\n\r\n" + get("index.mpd")}, true},
-		{"not cached for this host", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: other.test\r\n\r\n" + get("index.m3u8")}, true},
-		{"HEAD", []string{"HEAD /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\n\r\n" + get("index.m3u8")}, true},
-		{"POST with a body, then a hit", []string{get("index.m3u8") + "POST /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\nContent-Length: 5\r\n\r\nhello" + get("index.mpd")}, true},
-		{"GET with a body", []string{get("index.m3u8", "Content-Length: 3") + "abc" + get("index.mpd")}, true},
-		{"chunked", []string{get("index.m3u8", "Transfer-Encoding: chunked") + "0\r\n\r\n" + get("index.mpd")}, true},
-		{"header over the fast path's buffer", []string{get("index.m3u8", long) + get("index.mpd")}, true},
-		{"header over net/http's limit", []string{get("index.m3u8", "X-Pad: "+strings.Repeat("p", 1<<20+8192))}, true},
-		{"no Host", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\n\r\n"}, true},
-		{"two Hosts", []string{get("index.m3u8", "Host: other.test")}, true},
-		{"bare LF", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.1\nHost: " + fastHost + "\n\n"}, true},
-		{"escaped path", []string{get("index%2Em3u8")}, true},
-		{"absolute form", []string{"GET http://" + fastHost + "/out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\n\r\n"}, true},
-		{"space before colon", []string{get("index.m3u8", "X-A : b")}, true},
-		{"folded header", []string{get("index.m3u8", "X-A: b", " c")}, true},
-		{"control byte in a value", []string{get("index.m3u8", "X-A: b\x01")}, true},
-		{"HTTP/1.2", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.2\r\nHost: " + fastHost + "\r\n\r\n"}, true},
-		{"garbage", []string{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"}, true},
-		{"upgrade", []string{get("index.m3u8", "Connection: Upgrade", "Upgrade: h2c")}, true},
+		{"multivariant", []string{get("index.m3u8")}, false, false},
+		{"four manifests pipelined", []string{get("index.m3u8") + get("index_video.m3u8") + get("index.mpd") + get("low-latency_video.m3u8")}, false, false},
+		{"if-none-match", []string{get("index.mpd", "If-None-Match: "+etag)}, false, false},
+		{"if-none-match, other tag", []string{get("index.mpd", "If-None-Match: \"x\"")}, false, false},
+		{"connection close, then ignored", []string{get("index.m3u8", "Connection: close") + get("index.mpd")}, false, false},
+		{"keep-alive, header case", []string{get("index.m3u8", "connection: Keep-Alive", "user-agent: x") + get("index.mpd")}, false, false},
+		{"HTTP/1.0", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.0\r\nHost: " + fastHost + "\r\n\r\n" + get("index.mpd")}, false, false},
+		{"HTTP/1.0 keep-alive", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.0\r\nHost: " + fastHost + "\r\nConnection: keep-alive\r\n\r\n" + get("index.mpd")}, false, false},
+		{"split across reads", []string{"GET /out/v1/live/ts/def", "ault/index.m3u8 HTTP/1.1\r\nHo", "st: " + fastHost + "\r\n", "\r\n" + get("index.mpd")[:10], get("index.mpd")[10:]}, false, false},
+		{"client leaves between requests", []string{get("index.m3u8"), get("index.mpd")}, false, false},
+		{"Content-Length 0", []string{get("index.m3u8", "Content-Length: 0")}, false, false},
+		{"client leaves mid-request", []string{get("index.m3u8") + "GET /out/v1/live/ts/default/index.m"}, true, false},
+		{"hit, segment, hit", []string{get("index.m3u8") + get("video/0.m4s") + get("index.mpd")}, true, false},
+		{"hit, unknown endpoint, hit", []string{get("index.m3u8"), "GET /out/v1/live/ts/nope/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\n\r\n" + get("index.mpd")}, true, false},
+		{"not cached for this host: rendered", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: other.test\r\n\r\n" + get("index.m3u8")}, false, true},
+		{"a miss whose render fails", []string{get("index_nope.m3u8") + get("index.m3u8")}, true, false},
+		{"HEAD", []string{"HEAD /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\n\r\n" + get("index.m3u8")}, true, false},
+		{"POST with a body, then a hit", []string{get("index.m3u8") + "POST /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\nContent-Length: 5\r\n\r\nhello" + get("index.mpd")}, true, false},
+		{"GET with a body", []string{get("index.m3u8", "Content-Length: 3") + "abc" + get("index.mpd")}, true, false},
+		{"chunked", []string{get("index.m3u8", "Transfer-Encoding: chunked") + "0\r\n\r\n" + get("index.mpd")}, true, false},
+		{"header over the fast path's buffer", []string{get("index.m3u8", long) + get("index.mpd")}, true, false},
+		{"header over net/http's limit", []string{get("index.m3u8", "X-Pad: "+strings.Repeat("p", 1<<20+8192))}, true, false},
+		{"no Host", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\n\r\n"}, true, false},
+		{"two Hosts", []string{get("index.m3u8", "Host: other.test")}, true, false},
+		{"bare LF", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.1\nHost: " + fastHost + "\n\n"}, true, false},
+		{"escaped path", []string{get("index%2Em3u8")}, true, false},
+		{"absolute form", []string{"GET http://" + fastHost + "/out/v1/live/ts/default/index.m3u8 HTTP/1.1\r\nHost: " + fastHost + "\r\n\r\n"}, true, false},
+		{"space before colon", []string{get("index.m3u8", "X-A : b")}, true, false},
+		{"folded header", []string{get("index.m3u8", "X-A: b", " c")}, true, false},
+		{"control byte in a value", []string{get("index.m3u8", "X-A: b\x01")}, true, false},
+		{"HTTP/1.2", []string{"GET /out/v1/live/ts/default/index.m3u8 HTTP/1.2\r\nHost: " + fastHost + "\r\n\r\n"}, true, false},
+		{"garbage", []string{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"}, true, false},
+		{"upgrade", []string{get("index.m3u8", "Connection: Upgrade", "Upgrade: h2c")}, true, false},
 	}
-	renders := o.renders.Load()
 	for _, c := range cases {
-		before := origin.FastHandOvers(s)
+		before, renders := origin.FastHandOvers(s), o.renders.Load()
 		got, want := exchange(t, fast, c.chunks...), exchange(t, nethttp, c.chunks...)
 		if got != want {
 			t.Errorf("%s: the fast path answered\n%q\nnet/http\n%q", c.name, got, want)
@@ -142,12 +144,25 @@ func TestFastPathAnswersAsNetHTTP(t *testing.T) {
 		if handed := origin.FastHandOvers(s) != before; handed != c.handed {
 			t.Errorf("%s: handed over to net/http %v, want %v", c.name, handed, c.handed)
 		}
-		if !c.handed && o.renders.Load() != renders {
-			t.Errorf("%s: rendered", c.name)
+		if rendered := o.renders.Load() != renders; !c.handed && rendered != c.renders {
+			t.Errorf("%s: rendered %v, want %v", c.name, rendered, c.renders)
 		}
 		if !strings.HasPrefix(want, "HTTP/1.") {
 			t.Errorf("%s: no answer at all: %q", c.name, want)
 		}
+	}
+
+	// A live manifest changed (here: went stale): the keep-alive
+	// connection stays on the fast path, which renders it once.
+	o.setClock(110 * time.Second)
+	before, renders := origin.FastHandOvers(s), o.renders.Load()
+	got := exchange(t, fast, get("index_video.m3u8")+get("index_video.m3u8"))
+	if origin.FastHandOvers(s) != before || o.renders.Load() != renders+1 {
+		t.Errorf("a stale manifest: handed over %v, rendered %d times, want false, 1",
+			origin.FastHandOvers(s) != before, o.renders.Load()-renders)
+	}
+	if want := exchange(t, nethttp, get("index_video.m3u8")+get("index_video.m3u8")); got != want || !strings.Contains(got, "200 OK") {
+		t.Errorf("a stale manifest: the fast path answered\n%q\nnet/http\n%q", got, want)
 	}
 }
 

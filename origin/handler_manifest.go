@@ -435,7 +435,18 @@ func (s *Server) serveManifest(c *gin.Context, r *request) error {
 		writeManifest(c.Writer, c.Request, newCachedManifest(rd.mime, rd.body, rd.w.cacheControl()))
 		return nil
 	}
-	m, err := s.manifests.get(newManifestKey(r, c.Request.Host, c.Request.TLS != nil, c.Request.URL.Path, c.Request.URL.RawQuery), s.Now, func() (*cachedManifest, error) {
+	m, err := s.cachedManifest(c, r)
+	if err != nil {
+		return err
+	}
+	writeManifest(c.Writer, c.Request, m)
+	return nil
+}
+
+// cachedManifest returns the manifest of r from the cache, rendering it on
+// a miss (one render for concurrent misses of a key). r is cacheable.
+func (s *Server) cachedManifest(c *gin.Context, r *request) (*cachedManifest, error) {
+	return s.manifests.get(newManifestKey(r, c.Request.Host, c.Request.TLS != nil, c.Request.URL.Path, c.Request.URL.RawQuery), s.Now, func() (*cachedManifest, error) {
 		// Before rendering: a change during the render is not missed.
 		ch := r.channelKey()
 		changed := []<-chan struct{}{s.Archive.Notify(ch)}
@@ -459,11 +470,6 @@ func (s *Server) serveManifest(c *gin.Context, r *request) error {
 		}
 		return m, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeManifest(c.Writer, c.Request, m)
-	return nil
 }
 
 // newManifestKey is the cache key of the manifest r asks for, a GET of

@@ -37,7 +37,7 @@ func (s *Server) serveManifestHit(w http.ResponseWriter, req *http.Request) bool
 	if req.Method != http.MethodGet || req.URL.RawPath != "" {
 		return false
 	}
-	m := s.manifestHit(req.URL.Path, req.URL.RawQuery, req.Host, req.TLS != nil, req.Header.Get(headerNow) != "")
+	_, m := s.manifestHit(req.URL.Path, req.URL.RawQuery, req.Host, req.TLS != nil, req.Header.Get(headerNow) != "")
 	if m == nil {
 		return false
 	}
@@ -47,34 +47,36 @@ func (s *Server) serveManifestHit(w http.ResponseWriter, req *http.Request) bool
 	return true
 }
 
-// manifestHit returns the fresh cached manifest that answers a GET of path
-// (unescaped and without escapes) and query on host, or nil when the
-// request is the engine's (serveManifestHit). devNow: the request has an
-// X-Rewind-Now header.
-func (s *Server) manifestHit(path, query, host string, tls, devNow bool) *cachedManifest {
+// manifestHit returns the fresh cached manifest m that answers a GET of
+// path (unescaped and without escapes) and query on host. When the cache
+// holds none fresh, m is nil, and r is the request if the engine would
+// answer it from the cache (serveManifest after a render: a miss), nil if
+// the request is the engine's for any other reason (serveManifestHit).
+// devNow: the request has an X-Rewind-Now header.
+func (s *Server) manifestHit(path, query, host string, tls, devNow bool) (r *request, m *cachedManifest) {
 	if (s.Faults != nil && s.Faults.Active()) || (s.DevClock && devNow) {
-		return nil
+		return nil, nil
 	}
 	rest, ok := strings.CutPrefix(path, "/out/v1/")
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	group, rest, _ := strings.Cut(rest, "/")
 	channel, rest, _ := strings.Cut(rest, "/")
 	ep, file, _ := strings.Cut(rest, "/")
 	if !strings.HasSuffix(file, ".m3u8") && !strings.HasSuffix(file, ".mpd") ||
 		!name.Valid(group) || !name.Valid(channel) || !name.Valid(ep) {
-		return nil
+		return nil, nil
 	}
 	e, err := s.Catalog.EndpointView(group, channel, ep)
 	if err != nil || !e.Access.Empty() || len(e.ForcedErrors()) != 0 {
-		return nil
+		return nil, nil
 	}
-	r := &request{group: group, channel: channel, endpoint: e}
+	r = &request{group: group, channel: channel, endpoint: e}
 	if r.classify(file) != nil || !isManifest(r.kind) || !cacheableQuery(r, query) {
-		return nil
+		return nil, nil
 	}
-	return s.manifests.fresh(newManifestKey(r, host, tls, path, query), s.Now)
+	return r, s.manifests.fresh(newManifestKey(r, host, tls, path, query), s.Now)
 }
 
 // isManifest: requests of this kind are answered by serveManifest.
