@@ -172,6 +172,7 @@ func (s *Store) evict(need int64, onlyIfEnough bool, reason string) error {
 			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("archive: evict: %w", err)
 			}
+			s.handles.forget(path)
 			s.bytes.Add(-c.size)
 			s.readOnlyEvicts = append(s.readOnlyEvicts, path)
 		}

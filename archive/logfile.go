@@ -85,6 +85,7 @@ func (s *Store) closeLog(l *logFile) error {
 		if rerr := os.Remove(l.path); rerr != nil && err == nil {
 			err = fmt.Errorf("archive: remove empty log: %w", rerr)
 		}
+		s.handles.forget(l.path)
 	}
 	return err
 }

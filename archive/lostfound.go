@@ -44,6 +44,7 @@ func (s *Store) quarantineFile(path, why string) error {
 	if err := os.Rename(path, dst); err != nil {
 		return fmt.Errorf("archive: move to lost+found: %w", err)
 	}
+	s.handles.forget(path)
 	s.log.Warn("moved to lost+found", "path", path, "to", dst, "reason", why)
 	s.quarantined.Add(1)
 	return nil

@@ -659,6 +659,7 @@ func (p *packer) unlink(refs []logRef) (int64, error) {
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return freed, err
 		}
+		p.s.handles.forget(path)
 		keys = append(keys, logFileKey(l.id, l.track, l.firstUs))
 		p.evictedLogs.Add(1)
 	}

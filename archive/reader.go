@@ -22,10 +22,14 @@ type TrackState struct {
 	InitVersion uint32
 }
 
-// Section is the byte range of one segment in its media log. The caller
-// owns File (a fresh handle: concurrent readers never share an offset) and
-// must close it. File is not positioned: read with ReadAt or an
-// io.SectionReader, or send it with sendfile from Offset.
+// Section is the byte range of one segment in its media log. File is not
+// positioned: read with ReadAt or an io.SectionReader, or send it with
+// sendfile from Offset. From OpenSegment (and OpenRun, OpenPart) the
+// caller owns File (a fresh handle: concurrent readers never share an
+// offset) and closes it, with File.Close or Close; from OpenSegmentShared
+// File is shared with concurrent readers, must be read only at explicit
+// offsets (ReadAt, pread, sendfile with an offset; never Read or Seek)
+// and is given back with Close, never File.Close.
 type Section struct {
 	File         *os.File
 	Offset, Size int64
@@ -38,6 +42,19 @@ type Section struct {
 	// trailers, segments read from packs, runs of several segments).
 	Blocks  int64
 	Segment media.Segment
+
+	shared  *logHandle // from OpenSegmentShared
+	handles *logHandles
+}
+
+// Close closes File or, for a shared Section, gives it back. Call it once.
+func (sec *Section) Close() error {
+	if sec.shared == nil {
+		return sec.File.Close()
+	}
+	sec.handles.release(sec.shared)
+	sec.shared = nil
+	return nil
 }
 
 // Tracks returns the tracks of the channel's most recent session, in
@@ -258,12 +275,26 @@ func segmentsUpTo(txn *badger.Txn, prefix []byte, toUs, firstSeq uint64) int {
 // never waits): when it ends, OpenSegment returns its error, and the read
 // is cancelled once no request waits for it any more.
 func (s *Store) OpenSegment(ctx context.Context, channel, track string, decodeTime uint64) (*Section, error) {
+	return s.openSegment(ctx, channel, track, decodeTime, nil)
+}
+
+// OpenSegmentShared is OpenSegment with a media log handle shared with
+// concurrent readers and kept open across requests (at most logHandlesMax
+// logs; closed when unlinked): no open and close per request. See Section
+// for how a shared File may be read; a segment read from the pack cache
+// comes in a File of its own.
+func (s *Store) OpenSegmentShared(ctx context.Context, channel, track string, decodeTime uint64) (*Section, error) {
+	return s.openSegment(ctx, channel, track, decodeTime, &s.handles)
+}
+
+// openSegment is OpenSegment, with logs held open in handles when not nil.
+func (s *Store) openSegment(ctx context.Context, channel, track string, decodeTime uint64, handles *logHandles) (*Section, error) {
 	k := segmentCacheKey{channel, track, decodeTime}
 	if loc, ok := s.segs.lookup(k); ok {
 		if err := s.enter(); err != nil {
 			return nil, err
 		}
-		sec, err := openSection(loc.path, channel, track, &loc.rec)
+		sec, err := openSection(loc.path, channel, track, &loc.rec, handles)
 		s.leave()
 		if !errors.Is(err, os.ErrNotExist) {
 			return sec, err
@@ -298,7 +329,7 @@ func (s *Store) OpenSegment(ctx context.Context, channel, track string, decodeTi
 	if !found {
 		return nil, ErrNotFound
 	}
-	sec, err := openSection(path, channel, track, &rec)
+	sec, err := openSection(path, channel, track, &rec, handles)
 	switch {
 	case err == nil:
 		s.segs.fill(k, segmentLocation{path: path, rec: rec}, gen)
@@ -393,7 +424,7 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 			return nil, fmt.Errorf("%w: %s/%d and %d", ErrNotContiguous, track, p.DecodeTime, r.DecodeTime)
 		}
 	}
-	sec, err := openSection(path, channel, track, &recs[0])
+	sec, err := openSection(path, channel, track, &recs[0], nil)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %w", ErrNotContiguous, err)
 	}
@@ -406,9 +437,20 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 	return sec, nil
 }
 
-// openSection opens the log at path for the segment rec of channel/track.
-// A missing log is an error that matches os.ErrNotExist.
-func openSection(path, channel, track string, rec *segmentRecord) (*Section, error) {
+// openSection opens the log at path for the segment rec of channel/track,
+// from the shared handles when handles is not nil. A missing log is an
+// error that matches os.ErrNotExist.
+func openSection(path, channel, track string, rec *segmentRecord, handles *logHandles) (*Section, error) {
+	if handles != nil {
+		h, err := handles.acquire(path)
+		if err != nil {
+			return nil, fmt.Errorf("archive: open segment: %w", err)
+		}
+		return &Section{
+			File: h.f, Offset: rec.Offset, Size: rec.Size, Blocks: blockSpan(h.f, rec, channel, track),
+			Segment: rec.segment(track), shared: h, handles: handles,
+		}, nil
+	}
 	f, err := openLog(path)
 	if err != nil {
 		return nil, fmt.Errorf("archive: open segment: %w", err)

@@ -159,6 +159,7 @@ func (s *Store) pruneChannel(id uint32, cutoffUs uint64, keepPacks bool) (int, e
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return len(plan.segments), fmt.Errorf("unlink log: %w", err)
 		}
+		s.handles.forget(path)
 		logKeys = append(logKeys, logFileKey(l.id, l.track, l.firstUs))
 	}
 	return len(plan.segments), s.deleteKeys(logKeys)

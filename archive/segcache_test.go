@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // TestOpenSegmentCacheForgetsPruned: segments opened (so remembered by the
@@ -13,27 +14,7 @@ import (
 // log survives because it still holds newer segments; the survivors still
 // open, with the same bytes.
 func TestOpenSegmentCacheForgetsPruned(t *testing.T) {
-	s := openStore(t, t.TempDir(), func(c *archive.Config) {
-		c.Retention = 5 * time.Minute
-		c.LogRollInterval = time.Minute
-	})
-	w, err := s.OpenWriter(ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.StartSession(tracks(1)); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 300 { // minutes 0-10, a log per minute
-		writeSegment(t, w, 0, videoTS, t0.Add(time.Duration(i)*segDur), segDur, 1)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	all := mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 0)
-	if len(all) != 300 {
-		t.Fatalf("%d segments, want 300", len(all))
-	}
+	s, all := tenLogs(t, t.TempDir())
 	first := map[uint64]archive.Section{}
 	for range 2 { // the second round is served from the cache
 		for _, seg := range all {
@@ -70,4 +51,33 @@ func TestOpenSegmentCacheForgetsPruned(t *testing.T) {
 		}
 		sec.File.Close()
 	}
+}
+
+// tenLogs opens a store in dir with a 5-minute retention and writes 300
+// segments of 2 s of one track, minutes 0-10: a log per minute; it returns
+// the store and the segments.
+func tenLogs(t *testing.T, dir string) (*archive.Store, []media.Segment) {
+	t.Helper()
+	s := openStore(t, dir, func(c *archive.Config) {
+		c.Retention = 5 * time.Minute
+		c.LogRollInterval = time.Minute
+	})
+	w, err := s.OpenWriter(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartSession(tracks(1)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		writeSegment(t, w, 0, videoTS, t0.Add(time.Duration(i)*segDur), segDur, 1)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	all := mustSegments(t, s, ch, "video", t0, t0.Add(time.Hour), 0)
+	if len(all) != 300 {
+		t.Fatalf("%d segments, want 300", len(all))
+	}
+	return s, all
 }

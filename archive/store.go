@@ -38,6 +38,8 @@ type Store struct {
 
 	// segs remembers where recently opened segments are (segcache.go).
 	segs segmentCache
+	// handles are the media logs OpenSegmentShared keeps open.
+	handles logHandles
 	// lines are the in-memory timelines of tracks asked long windows
 	// (timeline.go).
 	lines timelines
@@ -232,6 +234,7 @@ func (s *Store) Close() error {
 	if s.packer != nil {
 		<-s.packer.done // after its final pass
 	}
+	s.handles.close()
 
 	s.life.Lock()
 	s.dbClosed = true

@@ -11,6 +11,9 @@ type connKey struct{}
 
 // withConn is the http.Server's ConnContext.
 func withConn(ctx context.Context, c net.Conn) context.Context {
+	if h, ok := c.(*handedConn); ok {
+		c = h.Conn // from the fast path (fastpath.go)
+	}
 	return context.WithValue(ctx, connKey{}, c)
 }
 

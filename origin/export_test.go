@@ -11,3 +11,7 @@ func SetRenderHook(s *Server, f func()) { s.onRender = f }
 func ServeManifestHit(s *Server, w http.ResponseWriter, req *http.Request) bool {
 	return s.serveManifestHit(w, req)
 }
+
+// FastHandOvers is the number of connections s's fast path handed to
+// net/http.
+func FastHandOvers(s *Server) int64 { return s.fast.handedOver.Load() }

@@ -1,9 +1,12 @@
 package origin
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -158,6 +161,44 @@ func FuzzClassify(f *testing.F) {
 		}
 		if got := r.fileName(); got != file {
 			t.Fatalf("classify(%q) = %+v, which is written %q", file, r, got)
+		}
+	})
+}
+
+// FuzzParseFastRequest: the fast path's request parser never panics, and
+// whatever it accepts net/http reads the same way: a bodiless GET of the
+// same path, query and Host, closing the connection after it or not alike,
+// with the same If-None-Match, ending where net/http's request ends.
+func FuzzParseFastRequest(f *testing.F) {
+	for _, s := range []string{
+		"GET /out/v1/g/c/e/index.m3u8 HTTP/1.1\r\nHost: a.test:8080\r\n\r\n",
+		"GET /out/v1/g/c/e/index.mpd?start=2026-01-01T00:00:00Z HTTP/1.1\r\nhost: [::1]:80\r\nIf-None-Match: \"x\"\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n",
+		"GET /x HTTP/1.0\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: h\r\nX-Rewind-Now: 0\r\nX:  \t y \t\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"GET /x HTTP/1.1\nHost: h\n\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx",
+		"GET /x HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, res := parseFastRequest(b)
+		if res != parsed {
+			return
+		}
+		br := bufio.NewReader(bytes.NewReader(b))
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			t.Fatalf("accepted %q, net/http: %v", b, err)
+		}
+		s := func(sp span) string { return string(b[sp.from:sp.to]) }
+		path, query, _ := strings.Cut(s(r.target), "?")
+		if len(b)-br.Buffered() != r.size || req.Method != http.MethodGet || req.URL.Path != path || req.URL.RawPath != "" || req.URL.RawQuery != query ||
+			req.Host != s(r.host) || req.Header.Get("If-None-Match") != s(r.ifNoneMatch) ||
+			req.ContentLength != 0 || len(req.TransferEncoding) != 0 || req.Close != r.close ||
+			(req.ProtoMinor == 0) != r.http10 || req.Header.Get("X-Rewind-Now") != "" && !r.devNow {
+			t.Fatalf("%q: parsed %+v, net/http %+v", b, r, req)
 		}
 	})
 }

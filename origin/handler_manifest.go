@@ -458,7 +458,18 @@ func (s *Server) serveManifest(c *gin.Context, r *request) error {
 		writeManifest(c.Writer, c.Request, newCachedManifest(rd.mime, rd.body, rd.w.cacheControl()))
 		return nil
 	}
-	m, err := s.manifests.get(s.manifestKey(r, c.Request), s.Now, func() (*cachedManifest, error) {
+	m, err := s.cachedManifest(c, r)
+	if err != nil {
+		return err
+	}
+	writeManifest(c.Writer, c.Request, m)
+	return nil
+}
+
+// cachedManifest returns the manifest of r from the cache, rendering it on
+// a miss (one render for concurrent misses of a key). r is cacheable.
+func (s *Server) cachedManifest(c *gin.Context, r *request) (*cachedManifest, error) {
+	return s.manifests.get(newManifestKey(r, c.Request.Host, c.Request.TLS != nil, c.Request.URL.Path, c.Request.URL.RawQuery), s.Now, func() (*cachedManifest, error) {
 		// Before rendering: a change during the render is not missed.
 		ch := r.channelKey()
 		changed := []<-chan struct{}{s.Archive.Notify(ch)}
@@ -482,19 +493,12 @@ func (s *Server) serveManifest(c *gin.Context, r *request) error {
 		}
 		return m, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeManifest(c.Writer, c.Request, m)
-	return nil
 }
 
-// manifestKey is the cache key of the manifest a request asks for.
-func (s *Server) manifestKey(r *request, req *http.Request) manifestKey {
-	return manifestKey{
-		kind: r.kind, endpointETag: r.endpoint.ETag, host: req.Host, tls: req.TLS != nil,
-		path: req.URL.Path, query: req.URL.RawQuery,
-	}
+// newManifestKey is the cache key of the manifest r asks for, a GET of
+// path and query on host, over TLS or not.
+func newManifestKey(r *request, host string, tls bool, path, query string) manifestKey {
+	return manifestKey{kind: r.kind, endpointETag: r.endpoint.ETag, host: host, tls: tls, path: path, query: query}
 }
 
 // cacheable: the request has no clock of its own and is not an LL-HLS

@@ -56,11 +56,11 @@ func (s *Server) serveSegment(c *gin.Context, r *request) error {
 		}
 		r.decodeTime = dt
 	}
-	sec, err := s.Archive.OpenSegment(c.Request.Context(), ch, r.track, r.decodeTime)
+	sec, err := s.Archive.OpenSegmentShared(c.Request.Context(), ch, r.track, r.decodeTime)
 	if err != nil {
 		return fmt.Errorf("segment %s/%d.m4s: %w", r.track, r.decodeTime, err)
 	}
-	defer sec.File.Close()
+	defer sec.Close()
 	if d := s.groupDuration(r); d > 0 {
 		if sent, err := s.serveGroup(c, r, sec, d); sent || err != nil {
 			return err
@@ -137,10 +137,7 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 			break
 		}
 		k := min(n, sec.Size-start)
-		if _, err := sec.File.Seek(sec.Offset+start, io.SeekStart); err != nil {
-			return err
-		}
-		if _, err := io.Copy(w, io.LimitReader(sec.File, k)); err != nil {
+		if _, err := io.Copy(w, &fileRange{f: sec.File, off: sec.Offset + start, n: k}); err != nil {
 			s.Logger.Debug("media copy ended early", "path", c.Request.URL.Path, "error", err)
 			return nil
 		}
@@ -184,8 +181,9 @@ func writeRangeHeader(c *gin.Context, etag string, size int64) (start, n int64, 
 }
 
 // netHTTPWriter returns net/http's own ResponseWriter under gin's: gin's
-// has no ReadFrom, net/http's sends an *io.LimitedReader over an *os.File
-// with sendfile.
+// has no ReadFrom; net/http's hands a fileRange to the connection's
+// ReadFrom, which on the origin's listener (handedConn) sends it with
+// sendfile at the range's offset.
 func netHTTPWriter(c *gin.Context) http.ResponseWriter {
 	w := http.ResponseWriter(c.Writer)
 	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {

@@ -51,6 +51,8 @@ type cachedManifest struct {
 	// them into the response without allocating (each slice has cap 1,
 	// so an Add to the response's header copies instead of writing here).
 	header struct{ contentType, cacheControl, etag, contentLength []string }
+	// wire is the same header as the fast path writes it (fastpath.go).
+	wire manifestWire
 	// expires: the entry is not served at or after this instant.
 	expires time.Time
 	// changed, when not nil, are closed when the archive has something
@@ -72,6 +74,7 @@ func newCachedManifest(mime string, body []byte, cacheControl string) *cachedMan
 	m.header.cacheControl = []string{cacheControl}
 	m.header.etag = []string{m.etag}
 	m.header.contentLength = []string{strconv.Itoa(len(body))}
+	m.wire = newManifestWire(m)
 	return m
 }
 

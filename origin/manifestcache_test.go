@@ -32,7 +32,7 @@ type cacheOrigin struct {
 	srv     *httptest.Server
 }
 
-func newCacheOrigin(t *testing.T, configure func(*origin.Server)) *cacheOrigin {
+func newCacheOrigin(t testing.TB, configure func(*origin.Server)) *cacheOrigin {
 	t.Helper()
 	store, err := archive.Open(archive.Config{Dir: t.TempDir(), PruneInterval: time.Hour})
 	if err != nil {
@@ -76,7 +76,7 @@ func (o *cacheOrigin) get(t *testing.T, path string, header ...string) (int, str
 	return getFrom(t, o.srv.URL, path, header...)
 }
 
-func getFrom(t *testing.T, base, path string, header ...string) (int, string, http.Header) {
+func getFrom(t testing.TB, base, path string, header ...string) (int, string, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+"/out/v1/live/ts/default/"+path, nil)
 	for i := 0; i+1 < len(header); i += 2 {

@@ -34,30 +34,10 @@ func (s *Server) Handler() http.Handler {
 // blocking reloads, escaped paths, anything that is not a manifest, and
 // cache misses. It writes nothing before it knows it answers.
 func (s *Server) serveManifestHit(w http.ResponseWriter, req *http.Request) bool {
-	if req.Method != http.MethodGet || req.URL.RawPath != "" ||
-		(s.Faults != nil && s.Faults.Active()) || (s.DevClock && req.Header.Get(headerNow) != "") {
+	if req.Method != http.MethodGet || req.URL.RawPath != "" {
 		return false
 	}
-	rest, ok := strings.CutPrefix(req.URL.Path, "/out/v1/")
-	if !ok {
-		return false
-	}
-	group, rest, _ := strings.Cut(rest, "/")
-	channel, rest, _ := strings.Cut(rest, "/")
-	ep, file, _ := strings.Cut(rest, "/")
-	if !strings.HasSuffix(file, ".m3u8") && !strings.HasSuffix(file, ".mpd") ||
-		!name.Valid(group) || !name.Valid(channel) || !name.Valid(ep) {
-		return false
-	}
-	e, err := s.Catalog.EndpointView(group, channel, ep)
-	if err != nil || !e.Access.Empty() || len(e.ForcedErrors()) != 0 {
-		return false
-	}
-	r := &request{group: group, channel: channel, endpoint: e}
-	if r.classify(file) != nil || !isManifest(r.kind) || !cacheableQuery(r, req.URL.RawQuery) {
-		return false
-	}
-	m := s.manifests.fresh(s.manifestKey(r, req), s.Now)
+	_, m := s.manifestHit(req.URL.Path, req.URL.RawQuery, req.Host, req.TLS != nil, req.Header.Get(headerNow) != "")
 	if m == nil {
 		return false
 	}
@@ -65,6 +45,38 @@ func (s *Server) serveManifestHit(w http.ResponseWriter, req *http.Request) bool
 	status := writeManifest(w, req, m)
 	s.requests.WithLabelValues(outRoute, statusLabel(status)).Inc()
 	return true
+}
+
+// manifestHit returns the fresh cached manifest m that answers a GET of
+// path (unescaped and without escapes) and query on host. When the cache
+// holds none fresh, m is nil, and r is the request if the engine would
+// answer it from the cache (serveManifest after a render: a miss), nil if
+// the request is the engine's for any other reason (serveManifestHit).
+// devNow: the request has an X-Rewind-Now header.
+func (s *Server) manifestHit(path, query, host string, tls, devNow bool) (r *request, m *cachedManifest) {
+	if (s.Faults != nil && s.Faults.Active()) || (s.DevClock && devNow) {
+		return nil, nil
+	}
+	rest, ok := strings.CutPrefix(path, "/out/v1/")
+	if !ok {
+		return nil, nil
+	}
+	group, rest, _ := strings.Cut(rest, "/")
+	channel, rest, _ := strings.Cut(rest, "/")
+	ep, file, _ := strings.Cut(rest, "/")
+	if !strings.HasSuffix(file, ".m3u8") && !strings.HasSuffix(file, ".mpd") ||
+		!name.Valid(group) || !name.Valid(channel) || !name.Valid(ep) {
+		return nil, nil
+	}
+	e, err := s.Catalog.EndpointView(group, channel, ep)
+	if err != nil || !e.Access.Empty() || len(e.ForcedErrors()) != 0 {
+		return nil, nil
+	}
+	r = &request{group: group, channel: channel, endpoint: e}
+	if r.classify(file) != nil || !isManifest(r.kind) || !cacheableQuery(r, query) {
+		return nil, nil
+	}
+	return r, s.manifests.fresh(newManifestKey(r, host, tls, path, query), s.Now)
 }
 
 // isManifest: requests of this kind are answered by serveManifest.

@@ -29,6 +29,9 @@ type Archive interface {
 	Segments(channel, track string, from, to time.Time, max int) ([]media.Segment, error)
 	Init(channel, track string, version uint32) ([]byte, error)
 	OpenSegment(ctx context.Context, channel, track string, decodeTime uint64) (*archive.Section, error)
+	// OpenSegmentShared is OpenSegment with a log handle kept open and
+	// shared (archive.Section: read at explicit offsets only).
+	OpenSegmentShared(ctx context.Context, channel, track string, decodeTime uint64) (*archive.Section, error)
 	// OpenRun opens consecutive segments as one byte range of their log,
 	// or fails with archive.ErrNotContiguous (segdur.go).
 	OpenRun(channel, track string, decodeTimes []uint64) (*archive.Section, error)
@@ -99,6 +102,7 @@ type Server struct {
 	onRender func()
 
 	ln   net.Listener
+	fast *fastServer // nil without the manifest cache
 	srv  *http.Server
 	done chan struct{}
 	err  error
@@ -130,14 +134,22 @@ func (s *Server) Initialize() error {
 	s.ln = ln
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 		ConnContext:       withConn, // media responses cork it (cork.go)
+	}
+	// With the manifest cache, connections start on the fast path, which
+	// hands them to the http.Server (fastpath.go).
+	var serveLn net.Listener = connListener{ln}
+	if s.manifests != nil {
+		s.fast = newFastServer(s, ln)
+		serveLn = s.fast.handoff
+		go s.fast.run()
 	}
 	s.done = make(chan struct{})
 	go func() {
 		defer close(s.done)
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(serveLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.err = err
 			s.Logger.Error("http server stopped", "error", err)
 		}
@@ -149,11 +161,14 @@ func (s *Server) Initialize() error {
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Close stops accepting, lets requests in flight finish for up to 5 s, and
-// waits for the serving goroutine.
+// waits for the serving goroutines.
 func (s *Server) Close() {
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		if s.fast != nil {
+			s.fast.close(5 * time.Second)
+		}
 		_ = s.srv.Shutdown(ctx)
 		<-s.done
 	})

@@ -1,0 +1,459 @@
+package origin
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The fast path answers fresh cached manifests on HTTP/1.x connections
+// without net/http: one read and one write per request (or fewer, when the
+// client pipelines), no per-request header map, context or background
+// read. A connection starts on it; at the first request it does not answer
+// (parseFastRequest's handOver, or anything serveManifestHit would leave
+// to the engine) it is handed, with the bytes already read, to the
+// http.Server, which keeps it to the end. Net/http's own costs were most
+// of a manifest hit's (docs/BENCHMARKS.md, issue 16).
+
+// Timeouts of both paths: a request's header block must arrive within
+// readHeaderTimeout of its first byte (of the accept, for the first
+// request), and a keep-alive connection may wait idleTimeout for the next.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 120 * time.Second
+)
+
+// fastServer owns the listener: it accepts, runs a fast-path loop per
+// connection and hands connections over to net/http through handoff.
+type fastServer struct {
+	s       *Server
+	ln      net.Listener
+	handoff *handoffListener
+	done    chan struct{} // closed when the accept loop returned
+
+	// counted are the request counter's series of the fast path's answers.
+	counted [2]prometheus.Counter // 200, 304
+
+	mu      sync.Mutex
+	closing atomic.Bool           // set under mu
+	conns   map[net.Conn]struct{} // on the fast path
+	wg      sync.WaitGroup        // one per connection on the fast path
+	// handedOver counts connections handed to net/http (tests).
+	handedOver atomic.Int64
+}
+
+// newFastServer needs s.requests (Engine).
+func newFastServer(s *Server, ln net.Listener) *fastServer {
+	return &fastServer{
+		s: s, ln: ln, done: make(chan struct{}), conns: map[net.Conn]struct{}{},
+		handoff: &handoffListener{addr: ln.Addr(), conns: make(chan net.Conn), closed: make(chan struct{})},
+		counted: [2]prometheus.Counter{
+			s.requests.WithLabelValues(outRoute, statusLabel(http.StatusOK)),
+			s.requests.WithLabelValues(outRoute, statusLabel(http.StatusNotModified)),
+		},
+	}
+}
+
+// run accepts until the listener is closed.
+func (f *fastServer) run() {
+	defer close(f.done)
+	var backoff time.Duration
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// As net/http: a temporary failure (EMFILE...) is retried.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			f.s.Logger.Error("http accept", "error", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		if !f.track(c) {
+			_ = c.Close()
+			return
+		}
+		go f.serve(c, time.Now())
+	}
+}
+
+// track adds c to the connections on the fast path, unless closing.
+func (f *fastServer) track(c net.Conn) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closing.Load() {
+		return false
+	}
+	f.conns[c] = struct{}{}
+	f.wg.Add(1)
+	return true
+}
+
+func (f *fastServer) untrack(c net.Conn) {
+	f.mu.Lock()
+	delete(f.conns, c)
+	f.mu.Unlock()
+	f.wg.Done()
+}
+
+// close stops accepting, ends the fast-path loops (a loop waiting for a
+// request returns at once, one writing finishes its write unless that takes
+// longer than grace) and waits for them. Connections already handed over
+// are net/http's to shut down.
+func (f *fastServer) close(grace time.Duration) {
+	_ = f.ln.Close()
+	<-f.done
+	f.mu.Lock()
+	f.closing.Store(true)
+	for c := range f.conns {
+		_ = c.SetReadDeadline(time.Unix(1, 0))
+	}
+	f.mu.Unlock()
+	waited := make(chan struct{})
+	go func() { f.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(grace):
+		f.mu.Lock()
+		for c := range f.conns {
+			_ = c.Close()
+		}
+		f.mu.Unlock()
+		<-waited
+	}
+}
+
+// serve runs the fast path on c, accepted at start: it answers the
+// requests it can, in order, and hands c over at the first it cannot.
+func (f *fastServer) serve(c net.Conn, start time.Time) {
+	buf := make([]byte, fastBufSize)
+	var out []byte
+	n := 0      // bytes in buf
+	served := 0 // requests answered
+	now := start
+	var deadline time.Time // the read deadline set
+	for {
+		// Answer every whole request buffered, then write the answers.
+		off := 0
+		for off < n {
+			req, res := parseFastRequest(buf[off:n])
+			if res == needMore {
+				break
+			}
+			var m *cachedManifest
+			if res == parsed {
+				m = f.hit(buf[off:], &req)
+			}
+			if m == nil {
+				f.handOver(c, out, buf[off:n])
+				return
+			}
+			status := http.StatusOK
+			if req.ifNoneMatch.to > req.ifNoneMatch.from && string(buf[off+req.ifNoneMatch.from:off+req.ifNoneMatch.to]) == m.etag {
+				status = http.StatusNotModified
+				f.counted[1].Inc()
+			} else {
+				f.counted[0].Inc()
+			}
+			out = appendFastHeader(out, m, status, &req, now)
+			off += req.size
+			served++
+			if status == http.StatusOK {
+				if len(m.body) > 16<<10 {
+					if _, err := (&net.Buffers{out, m.body}).WriteTo(c); err != nil {
+						f.end(c)
+						return
+					}
+					out = out[:0]
+				} else {
+					out = append(out, m.body...)
+				}
+			}
+			if req.close {
+				if _, err := c.Write(out); err == nil {
+					lingerClose(c)
+				}
+				f.end(c)
+				return
+			}
+		}
+		n = copy(buf, buf[off:n])
+		if len(out) > 0 {
+			if _, err := c.Write(out); err != nil {
+				f.end(c)
+				return
+			}
+			out = out[:0]
+		}
+		if n == len(buf) { // a header block longer than the fast path takes
+			f.handOver(c, nil, buf[:n])
+			return
+		}
+		// The idle deadline moves only once it is a second behind (a timer
+		// update per request is measurable); a header block's is exact.
+		want := start.Add(readHeaderTimeout)
+		if n == 0 && served > 0 {
+			want = now.Add(idleTimeout)
+		}
+		if want.Before(deadline) || want.Sub(deadline) > time.Second {
+			if err := c.SetReadDeadline(want); err != nil {
+				f.end(c)
+				return
+			}
+			deadline = want
+		}
+		if f.closing.Load() { // after the deadline: close sets its own after closing
+			f.end(c)
+			return
+		}
+		k, err := c.Read(buf[n:])
+		now = time.Now()
+		if n == 0 && k > 0 {
+			start = now // the request's first byte
+		}
+		n += k
+		if err != nil && k == 0 {
+			if errors.Is(err, io.EOF) && n > 0 {
+				// A request cut short: net/http answers it (400).
+				f.handOver(c, nil, buf[:n])
+				return
+			}
+			// Timeout, reset, shutdown, EOF between requests: net/http
+			// too just closes.
+			f.end(c)
+			return
+		}
+	}
+}
+
+// lingerClose ends c's sending side and, as net/http does before it
+// closes a connection, lets the client read the answer: a close with unread
+// requests in the receive buffer would send a reset, which can discard the
+// answer on the client's side before it reads it. It reads and discards
+// for up to half a second, or until the client closes.
+func lingerClose(c net.Conn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	_, _ = io.Copy(io.Discard, c)
+}
+
+// end closes c, which leaves the fast path.
+func (f *fastServer) end(c net.Conn) {
+	_ = c.Close()
+	f.untrack(c)
+}
+
+// handOver writes the answers in out, then gives c to net/http with the
+// bytes read and not answered (pending), which net/http reads first.
+func (f *fastServer) handOver(c net.Conn, out, pending []byte) {
+	if len(out) > 0 {
+		if _, err := c.Write(out); err != nil {
+			f.end(c)
+			return
+		}
+	}
+	_ = c.SetReadDeadline(time.Time{}) // net/http sets its own
+	f.untrack(c)
+	f.handedOver.Add(1)
+	f.handoff.hand(&handedConn{Conn: c, pending: pending})
+}
+
+// hit returns the fresh cached manifest that answers req (parsed from b),
+// rendering it on a cache miss as the engine would (serveManifest), or nil
+// when the request is the engine's for any other reason, or the render
+// failed (net/http then answers, with the engine's error). A panic is
+// logged and leaves the request to net/http (whose handler recovers from
+// panics) rather than ending the process.
+//
+// Rendering misses here keeps live connections on the fast path: a live
+// manifest misses at every new segment (LL-HLS: every part), and a miss
+// handed over would keep its connection on net/http from then on.
+func (f *fastServer) hit(b []byte, req *fastRequest) (m *cachedManifest) {
+	defer func() {
+		if v := recover(); v != nil {
+			f.s.Logger.Error("manifest fast path", "panic", v)
+			m = nil
+		}
+	}()
+	// One string of the target and the host (the cache and catalog lookups
+	// may keep what they are given).
+	t, h := b[req.target.from:req.target.to], b[req.host.from:req.host.to]
+	s := string(t) + string(h) // one allocation
+	target, host := s[:len(t)], s[len(t):]
+	path, query := target, ""
+	for i := 0; i < len(target); i++ {
+		if target[i] == '?' {
+			path, query = target[:i], target[i+1:]
+			break
+		}
+	}
+	r, m := f.s.manifestHit(path, query, host, false, req.devNow)
+	if r == nil || m != nil {
+		return m
+	}
+	// What the renderers read of a request: path, query, host, TLS, the
+	// dev clock header (absent here: manifestHit) and the context.
+	c := &gin.Context{Request: &http.Request{
+		Method: http.MethodGet, URL: &url.URL{Path: path, RawQuery: query}, Host: host, Header: http.Header{},
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, RequestURI: target,
+	}}
+	m, err := f.s.cachedManifest(c, r)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// appendFastHeader appends the status line and header of m's answer
+// (status 200 or 304) to req, byte for byte what net/http writes for
+// serveManifestHit's answer: the handler's header sorted by name, then
+// Date, then Connection when net/http adds it.
+func appendFastHeader(out []byte, m *cachedManifest, status int, req *fastRequest, now time.Time) []byte {
+	if req.http10 {
+		out = append(out, "HTTP/1.0 "...)
+	} else {
+		out = append(out, "HTTP/1.1 "...)
+	}
+	if status == http.StatusOK {
+		out = append(out, "200 OK\r\n"...)
+		out = append(out, m.wire.ok...)
+	} else {
+		out = append(out, "304 Not Modified\r\n"...)
+		out = append(out, m.wire.notModified...)
+	}
+	out = append(out, "Date: "...)
+	out = append(out, httpDate(now)...)
+	out = append(out, "\r\n"...)
+	switch {
+	case req.http10 && !req.close:
+		out = append(out, "Connection: keep-alive\r\n"...)
+	case !req.http10 && req.close:
+		out = append(out, "Connection: close\r\n"...)
+	}
+	return append(out, "\r\n"...)
+}
+
+// manifestWire holds the header lines of a cached manifest's answers
+// before Date, as net/http writes the header serveManifestHit sets (CORS,
+// cache headers, ETag; and for 200 the length and type), sorted by name.
+type manifestWire struct{ ok, notModified []byte }
+
+func newManifestWire(m *cachedManifest) manifestWire {
+	line := func(b []byte, name string, v []string) []byte {
+		return append(append(append(append(b, name...), ": "...), v[0]...), "\r\n"...)
+	}
+	cors := func(b []byte) []byte {
+		b = line(b, "Access-Control-Allow-Headers", corsHeaders)
+		b = line(b, "Access-Control-Allow-Methods", corsMethods)
+		b = line(b, "Access-Control-Allow-Origin", corsOrigin)
+		b = line(b, "Access-Control-Expose-Headers", corsExpose)
+		return line(b, "Cache-Control", m.header.cacheControl)
+	}
+	var w manifestWire
+	w.ok = cors(nil)
+	w.ok = line(w.ok, "Content-Length", m.header.contentLength)
+	w.ok = line(w.ok, "Content-Type", m.header.contentType)
+	w.ok = line(w.ok, "Etag", m.header.etag)
+	w.notModified = line(cors(nil), "Etag", m.header.etag)
+	return w
+}
+
+// httpDate returns the Date header value of now, formatted once a second.
+func httpDate(now time.Time) []byte {
+	sec := now.Unix()
+	if d := cachedDate.Load(); d != nil && d.sec == sec {
+		return d.value
+	}
+	d := &dateValue{sec: sec, value: now.UTC().AppendFormat(nil, "Mon, 02 Jan 2006 15:04:05 GMT")}
+	cachedDate.Store(d)
+	return d.value
+}
+
+type dateValue struct {
+	sec   int64
+	value []byte
+}
+
+var cachedDate atomic.Pointer[dateValue]
+
+// handoffListener is the http.Server's listener: Accept yields the
+// connections the fast path hands over.
+type handoffListener struct {
+	addr   net.Addr
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (l *handoffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close makes Accept return net.ErrClosed; connections handed over
+// afterwards are closed.
+func (l *handoffListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *handoffListener) Addr() net.Addr { return l.addr }
+
+func (l *handoffListener) hand(c net.Conn) {
+	select {
+	case l.conns <- c:
+	case <-l.closed:
+		_ = c.Close()
+	}
+}
+
+// handedConn is a connection handed to net/http: it reads pending first.
+// It keeps the connection's sendfile (ReadFrom) and half-close, and sends
+// a fileRange with sendfile at the range's offset.
+type handedConn struct {
+	net.Conn
+	pending []byte
+}
+
+func (c *handedConn) Read(p []byte) (int, error) {
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *handedConn) ReadFrom(r io.Reader) (int64, error) {
+	if fr, ok := r.(*fileRange); ok {
+		return sendFileRange(c.Conn, fr)
+	}
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+func (c *handedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.New("origin: the connection cannot half-close")
+}
