@@ -44,7 +44,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 3s; e.g. make fuzz FUZZTIME=
 soak: test-deps ## kill test with 100 random SIGKILLs (REWIND_KILLS=n, REWIND_KILL_SEED=s to replay)
 	REWIND_KILLS=$${REWIND_KILLS:-100} $(GO) test -count=1 -timeout 60m -run '^TestKillRecovery$$' -v ./e2e/
 
-bench-deps: ## install what the benchmarks need (ffmpeg, nginx, wrk)
+bench-deps: ## install what the benchmarks need (ffmpeg, nginx, wrk, xfsprogs)
 	bash .ci/test-deps.sh bench
 
 bench: bench-deps build ## run the benchmarks, results in docs/BENCHMARKS.md

@@ -12,7 +12,8 @@ need+=(mkfs.ext4:e2fsprogs mount:mount umount:mount)
 # The shield test (e2e/shield_test.go): docs/deploy/nginx-shield.conf in nginx.
 need+=(nginx:nginx-light)
 if [ "${1:-}" = bench ]; then
-  need+=(wrk:wrk)
+  # wrk: the serving rows; mkfs.xfs: the harvest rows on a reflink XFS image.
+  need+=(wrk:wrk mkfs.xfs:xfsprogs)
 fi
 missing=()
 for pair in "${need[@]}"; do
