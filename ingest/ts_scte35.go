@@ -285,3 +285,17 @@ func deliverCues(t *scteTap, tl *tsTimeline, f *feed, sink CueSink, now time.Tim
 			"kind", cue.Kind(), "start", cue.Start)
 	}
 }
+
+// SCTE35PIDs returns the PIDs of the SCTE-35 streams (stream type 0x86)
+// that the PMTs of an MPEG-TS byte stream announce (empty when none, or
+// when ts is not MPEG-TS). Demuxers whose reader reports such a PID as an
+// unsupported track use it to skip the PID instead of refusing the stream.
+func SCTE35PIDs(ts []byte) map[uint16]bool {
+	t := newSCTETap(nil, func(error) {})
+	t.scan(ts)
+	pids := make(map[uint16]bool, len(t.sctePIDs))
+	for pid := range t.sctePIDs {
+		pids[pid] = true
+	}
+	return pids
+}
