@@ -27,6 +27,7 @@ type feed struct {
 	start        time.Time
 	mediaStart   time.Time     // when the first media bytes arrived
 	firstDTS     time.Duration // of the first delivered unit; valid when delivered
+	firstAt      time.Time     // its ReceivedAt; valid when delivered
 	delivered    bool
 	decodeErrors *errorReporter
 	closed       bool
@@ -101,14 +102,30 @@ func (f *feed) audio(idx int, pts int64, payload []byte, now time.Time) {
 
 func (f *feed) write(u Unit) {
 	d := time.Duration(u.DTS) * time.Second / time.Duration(f.pub.Tracks[u.Track].ClockRate)
-	if !f.delivered {
+	first := !f.delivered
+	if first {
 		f.delivered, f.firstDTS = true, d
 	}
 	if est := f.mediaStart.Add(d - f.firstDTS); est.Before(u.ReceivedAt) {
 		u.ReceivedAt = est
 	}
+	if first {
+		f.firstAt = u.ReceivedAt
+	}
 	f.stream.WriteUnit(u)
 	f.units[u.Track]++
+}
+
+// wallAt is the wall-clock instant of d, a time on the units' DTS line, as
+// the packager places it: the first delivered unit's ReceivedAt plus the
+// time from its DTS to d (the packager anchors a session on its first unit
+// the same way; a session moved later to follow the archive's end, after a
+// takeover, shifts its units but not this). False before the first unit.
+func (f *feed) wallAt(d time.Duration) (time.Time, bool) {
+	if !f.delivered {
+		return time.Time{}, false
+	}
+	return f.firstAt.Add(d - f.firstDTS), true
 }
 
 // decodeError counts a non-fatal error of the demuxer.

@@ -43,6 +43,11 @@ type SRTServer struct {
 	ChannelCredentials ChannelCredentials
 	// OnRefused, when set, is called for every refused publisher.
 	OnRefused func(Refusal)
+	// Cues, when set, receives the SCTE-35 cues of the publications: the
+	// splice_info_sections of their PMT's stream type 0x86 PIDs, timed on
+	// the wall clock as their units are (see [CueSink]). Malformed sections
+	// are counted and logged with the decode errors; the media flows on.
+	Cues CueSink
 
 	mu        sync.Mutex
 	ln        srt.Listener
@@ -189,7 +194,15 @@ func (s *SRTServer) serve(conn srt.Conn, group, channel, remote string, logger *
 	defer idle.stop()
 	// The program must be found within tracksTimeout, however much arrives.
 	tracksDeadline := time.AfterFunc(tracksTimeout(s.ReadTimeout), func() { _ = conn.Close() })
-	r := &mpegts.Reader{R: idle}
+	var f *feed
+	tap := newSCTETap(idle, func(err error) {
+		if f != nil {
+			f.decodeError(time.Now(), err)
+		} else {
+			logger.Warn("SCTE-35 section before the program was read", "error", err)
+		}
+	})
+	r := &mpegts.Reader{R: tap}
 	err := r.Initialize()
 	tracksDeadline.Stop()
 	if err != nil {
@@ -211,12 +224,13 @@ func (s *SRTServer) serve(conn srt.Conn, group, channel, remote string, logger *
 		s.refused(logger, RefusedOther, errors.New("handler returned a nil Stream"))
 		return
 	}
-	f := newFeed(logger.With("protocol", "srt"), pub, stream, mediaStart, time.Now())
-	tsCallbacks(r, tsTr, tracks, f, time.Now)
+	f = newFeed(logger.With("protocol", "srt"), pub, stream, mediaStart, time.Now())
+	tl := tsCallbacks(r, tsTr, tracks, f, time.Now)
 	for {
 		if err = r.Read(); err != nil {
 			break
 		}
+		deliverCues(tap, tl, f, s.Cues, time.Now())
 	}
 	if idle.timedOut() {
 		err = fmt.Errorf("nothing received for %s", s.ReadTimeout)

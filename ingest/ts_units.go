@@ -67,31 +67,31 @@ func tsTracks(in []*mpegts.Track) ([]*mpegts.Track, []Track, error) {
 }
 
 // tsCallbacks routes the reader's data to the feed. TS timestamps (33-bit,
-// 90 kHz) are unwrapped by one decoder shared by the tracks, so they keep one
-// origin (the first PES), and converted to each track's clock rate.
-func tsCallbacks(r *mpegts.Reader, tsTr []*mpegts.Track, tracks []Track, f *feed, now func() time.Time) {
-	td := &mpegts.TimeDecoder{}
-	td.Initialize()
+// 90 kHz) are unwrapped by one timeline shared by the tracks, so they keep
+// one origin (the first PES), and converted to each track's clock rate; the
+// timeline is returned to place other timestamps of the stream on it.
+func tsCallbacks(r *mpegts.Reader, tsTr []*mpegts.Track, tracks []Track, f *feed, now func() time.Time) *tsTimeline {
+	td := &tsTimeline{}
 	r.OnDecodeError(func(err error) { f.decodeError(now(), err) })
 	for i, t := range tsTr {
 		rate := int64(tracks[i].ClockRate)
 		switch t.Codec.(type) {
 		case *mpegts.CodecH264:
 			r.OnDataH264(t, func(pts, dts int64, au [][]byte) error {
-				d := td.Decode(dts)
+				d := td.decode(dts)
 				f.video(i, d+tsDelta(pts, dts), d, au, now())
 				return nil
 			})
 		case *mpegts.CodecH265:
 			r.OnDataH265(t, func(pts, dts int64, au [][]byte) error {
-				d := td.Decode(dts)
+				d := td.decode(dts)
 				f.video(i, d+tsDelta(pts, dts), d, au, now())
 				return nil
 			})
 		case *mpegts.CodecMPEG4Audio:
 			perAU := int64(mpeg4audio.SamplesPerAccessUnit)
 			r.OnDataMPEG4Audio(t, func(pts int64, aus [][]byte) error {
-				base := td.Decode(pts) * rate / 90000
+				base := td.decode(pts) * rate / 90000
 				for j, au := range aus {
 					f.audio(i, base+int64(j)*perAU, au, now())
 				}
@@ -99,7 +99,7 @@ func tsCallbacks(r *mpegts.Reader, tsTr []*mpegts.Track, tracks []Track, f *feed
 			})
 		case *mpegts.CodecOpus:
 			r.OnDataOpus(t, func(pts int64, packets [][]byte) error {
-				base := td.Decode(pts) * rate / 90000
+				base := td.decode(pts) * rate / 90000
 				for _, p := range packets {
 					f.audio(i, base, p, now())
 					base += opusPacketTicks(p)
@@ -108,6 +108,7 @@ func tsCallbacks(r *mpegts.Reader, tsTr []*mpegts.Track, tracks []Track, f *feed
 			})
 		}
 	}
+	return td
 }
 
 // tsDelta is pts - dts of 33-bit timestamps, across a wrap too.

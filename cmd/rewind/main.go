@@ -272,9 +272,10 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		harv.Wake()
 	})...)
 	// SCTE-35 cue injection (a Rewind extension), guarded like the control plane.
-	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: cues.Routes(), Handler: guard(api.Verifier,
-		&cues.API{Store: store, Channels: cat, Now: now, Retention: cfg.Retention, Changed: httpSrv.ClockChanged,
-			Logger: log.With("component", "cues")})})
+	// MPEG-TS ingest (SRT) stores the SCTE-35 cues of its feeds through it too.
+	cueAPI := &cues.API{Store: store, Channels: cat, Now: now, Retention: cfg.Retention, Changed: httpSrv.ClockChanged,
+		Logger: log.With("component", "cues")}
+	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: cues.Routes(), Handler: guard(api.Verifier, cueAPI)})
 	httpSrv.Mounts = append(httpSrv.Mounts, origin.Mount{Routes: tencent.Routes(), Handler: newTencentAPI(cfg, cat, harv, store, api, log.With("component", "tencent-api"))})
 	// HTTP push ingest (MediaPackage v2's /in/v1/) too, into the same router as RTSP.
 	push := newPushIngest(cfg, cat, router, log.With("component", "ingest", "protocol", "http-push"))
@@ -299,7 +300,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Logger:         log.With("component", "ingest"),
 		ReadTimeout:    cfg.IngestTimeout,
 	}
-	pubs, err := startPublishListeners(cfg, cat, auth, rtsp, router, metrics.registerer(), log.With("component", "ingest"))
+	pubs, err := startPublishListeners(cfg, cat, auth, rtsp, router, cueAPI, metrics.registerer(), log.With("component", "ingest"))
 	if err != nil {
 		return err
 	}

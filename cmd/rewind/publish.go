@@ -65,8 +65,8 @@ type publishListeners struct {
 // startPublishListeners binds the RTMP and SRT listeners of cfg, handing
 // their publications to h, sets the publish credentials and refusal
 // counter of rtsp (not yet initialized), and starts the RTSP pulls of the
-// config file and the catalog.
-func startPublishListeners(cfg *Config, cat *catalog.Catalog, auth *publishAuth, rtsp *ingest.RTSPServer, h ingest.Handler, reg prometheus.Registerer, log *slog.Logger) (*publishListeners, error) {
+// config file and the catalog. The SCTE-35 cues of SRT feeds go to cueSink.
+func startPublishListeners(cfg *Config, cat *catalog.Catalog, auth *publishAuth, rtsp *ingest.RTSPServer, h ingest.Handler, cueSink ingest.CueSink, reg prometheus.Registerer, log *slog.Logger) (*publishListeners, error) {
 	rtsp.Credentials, rtsp.ChannelCredentials, rtsp.OnRefused = auth.creds, auth.lookup, auth.count("rtsp")
 	p := &publishListeners{}
 	if cfg.RTMPAddr != "" {
@@ -78,7 +78,7 @@ func startPublishListeners(cfg *Config, cat *catalog.Catalog, auth *publishAuth,
 	}
 	if cfg.SRTAddr != "" {
 		p.srt = &ingest.SRTServer{Address: cfg.SRTAddr, Handler: h, Logger: log, ReadTimeout: cfg.IngestTimeout,
-			Credentials: auth.creds, ChannelCredentials: auth.lookup, OnRefused: auth.count("srt")}
+			Credentials: auth.creds, ChannelCredentials: auth.lookup, OnRefused: auth.count("srt"), Cues: cueSink}
 		if err := p.srt.Initialize(); err != nil {
 			p.close()
 			return nil, fmt.Errorf("setting \"srt-addr\": %w", err)

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rewind-origin/rewind/ingest"
 )
 
 func readFixture(f *testing.F, name string) []byte {
@@ -49,6 +51,7 @@ func FuzzParsePlaylist(f *testing.F) {
 func FuzzDemuxTS(f *testing.F) {
 	f.Add(readFixture(f, "ts1.ts")[:188*12]) // small seeds: minimising a 15 KB input takes the whole fuzz time
 	f.Add(readFixture(f, "ac3.ts")[:188*4])
+	f.Add(readFixture(f, "scte35.ts")[:188*12])
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var clk tsClock
 		d, err := demuxTS(body, &clk)
@@ -70,4 +73,22 @@ func FuzzDemuxFMP4(f *testing.F) {
 			t.Fatal("a segment without units was accepted")
 		}
 	})
+}
+
+// TestDemuxTSSCTE35: a segment whose program carries an SCTE-35 PID (stream
+// type 0x86, as broadcast encoders send) is demuxed, not refused; the
+// SCTE-35 PID is no track.
+func TestDemuxTSSCTE35(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "scte35.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clk tsClock
+	d, err := demuxTS(body, &clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.tracks) != 1 || d.tracks[0].Codec != ingest.CodecH264 || len(d.units) != 60 {
+		t.Errorf("tracks %+v, %d units; want the H.264 track and its 60 frames", d.tracks, len(d.units))
+	}
 }

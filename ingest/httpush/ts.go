@@ -48,7 +48,8 @@ func (c *tsClock) unwrap(ts int64) int64 {
 }
 
 // demuxTS reads a whole MPEG-TS segment. H.264, H.265, AAC and Opus tracks
-// are supported; any other elementary stream refuses the segment. Timestamps
+// are supported; SCTE-35 streams are skipped; any other elementary stream
+// refuses the segment. Timestamps
 // go through clk (shared by the session), audio ones converted to the sample
 // rate. A segment must be whole 188-byte packets and decode without error.
 func demuxTS(body []byte, clk *tsClock) (*demuxed, error) {
@@ -66,6 +67,7 @@ func demuxTS(body []byte, clk *tsClock) (*demuxed, error) {
 		}
 	})
 	d := &demuxed{}
+	var scte map[uint16]bool // SCTE-35 PIDs: skipped (their cues are not read here yet)
 	for _, tr := range r.Tracks() {
 		idx := len(d.tracks)
 		switch c := tr.Codec.(type) {
@@ -121,6 +123,12 @@ func demuxTS(body []byte, clk *tsClock) (*demuxed, error) {
 				return nil
 			})
 		default:
+			if scte == nil {
+				scte = ingest.SCTE35PIDs(body)
+			}
+			if scte[tr.PID] {
+				continue
+			}
 			return nil, fmt.Errorf("%w: MPEG-TS stream PID %d is %T (supported: H.264, H.265, AAC, Opus)",
 				errUnsupported, tr.PID, tr.Codec)
 		}

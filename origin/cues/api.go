@@ -125,9 +125,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, errJSON("%v", err))
 }
 
-// inject validates, completes and stores a cue. A cue that ends a break
-// (KindIn) records the start of the latest earlier cue that began one with
-// the same event id.
+// inject decodes a cue from a request body and stores it (see put).
 func (a *API) inject(group, channel string, body io.Reader) (cueJSON, error) {
 	if err := a.exists(group, channel); err != nil {
 		return cueJSON{}, err
@@ -141,6 +139,28 @@ func (a *API) inject(group, channel string, body io.Reader) (cueJSON, error) {
 		}
 		return cueJSON{}, fmt.Errorf("%w: body: want a JSON cue object: %v", errBadRequest, err)
 	}
+	return a.put(group, channel, c)
+}
+
+// PutCue stores a cue of an existing channel exactly as one injected
+// through the API (see put): it is how MPEG-TS ingest stores the SCTE-35
+// cues its feeds carry. Errors are those the API answers 400 or 404 for
+// (wrapping scte35.ErrBadCue for an invalid cue), or the archive's.
+func (a *API) PutCue(group, channel string, c scte35.Cue) error {
+	if err := a.exists(group, channel); err != nil {
+		return err
+	}
+	_, err := a.put(group, channel, c)
+	return err
+}
+
+// put validates, completes and stores a cue of an existing channel: the
+// start defaults to now and is truncated to the microsecond, a zero event
+// id becomes the start's Unix seconds, the start must be within the
+// retention window and at most maxAhead ahead. A cue that ends a break
+// (KindIn) records the start of the latest earlier cue that began one with
+// the same event id.
+func (a *API) put(group, channel string, c scte35.Cue) (cueJSON, error) {
 	now := a.Now()
 	if c.Start.IsZero() {
 		c.Start = now

@@ -12,6 +12,7 @@ import (
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/catalog/catalogtest"
 	"github.com/rewind-origin/rewind/origin/cues"
+	"github.com/rewind-origin/rewind/packager/scte35"
 )
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -90,5 +91,34 @@ func TestInjectErrors(t *testing.T) {
 		if msg, _ := out["message"].(string); code != c.code || !strings.Contains(msg, c.msg) {
 			t.Errorf("%s %s %s: %d %q, want %d with %q", c.method, c.path, c.body, code, msg, c.code, c.msg)
 		}
+	}
+}
+
+// TestPutCue: a cue read from an ingest is stored as an injected one: the
+// end of a break injected through the API pairs with it, and GET lists it;
+// an unknown channel or an instant outside the retention is refused.
+func TestPutCue(t *testing.T) {
+	a := newAPI(t)
+	out := true
+	start := now.Add(-10 * time.Second).Add(123456789)
+	if err := a.PutCue("live", "cam", scte35.Cue{Command: scte35.SpliceInsertCommand, EventID: 5, OutOfNetwork: &out,
+		Start: start, DurationSeconds: 30}); err != nil {
+		t.Fatal(err)
+	}
+	code, body := do(t, a, http.MethodPost, path, `{"type":"splice_insert","eventId":5,"outOfNetwork":false}`)
+	if want := start.Truncate(time.Microsecond).Format(time.RFC3339Nano); code != http.StatusCreated || body["outStart"] != want {
+		t.Fatalf("POST in: %d %v, want outStart %s (the ingest cue)", code, body, want)
+	}
+	code, body = do(t, a, http.MethodGet, path, "")
+	if list, _ := body["cues"].([]any); code != http.StatusOK || len(list) != 2 {
+		t.Fatalf("GET: %d %v, want 2 cues", code, body)
+	}
+	c := scte35.Cue{Command: scte35.SpliceInsertCommand, EventID: 6, Start: now}
+	if err := a.PutCue("live", "nope", c); err == nil {
+		t.Error("a cue of an unknown channel is stored")
+	}
+	c.Start = now.Add(-2 * time.Hour)
+	if err := a.PutCue("live", "cam", c); err == nil || !strings.Contains(err.Error(), "retention") {
+		t.Errorf("a cue outside the retention: err = %v", err)
 	}
 }

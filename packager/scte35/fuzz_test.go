@@ -1,7 +1,10 @@
 package scte35_test
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/rewind-origin/rewind/packager/scte35"
@@ -40,6 +43,48 @@ func mustJSON(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return b
+}
+
+// FuzzSectionUnmarshal: whatever bytes a TS ingest carries on its SCTE-35
+// PID, Unmarshal returns or fails without panicking; what it decodes
+// encodes back to a section that decodes to the same value, and any cue
+// it signals is valid.
+func FuzzSectionUnmarshal(f *testing.F) {
+	for _, c := range casesSection {
+		f.Add(mustBase64Fuzz(c.encoded))
+	}
+	for _, c := range casesMalformed {
+		b, _ := hex.DecodeString(c.hex)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s scte35.Section
+		if s.Unmarshal(b) != nil {
+			return
+		}
+		if c, ok := s.Cue(cueStart); ok && c.Validate() != nil {
+			t.Fatalf("invalid cue %+v", c)
+		}
+		enc, err := s.Marshal()
+		if err != nil {
+			return // e.g. a decoded descriptor the encoder does not write this way
+		}
+		var back scte35.Section
+		if err := back.Unmarshal(enc); err != nil {
+			t.Fatalf("re-encoded section % X does not decode: %v", enc, err)
+		}
+		if !reflect.DeepEqual(back, s) {
+			t.Fatalf("round trip\n got %+v\nwant %+v", back, s)
+		}
+	})
+}
+
+func mustBase64Fuzz(s string) []byte {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		panic(err)
 	}
 	return b
 }
