@@ -39,7 +39,8 @@ type Section struct {
 	// boundaries and those bytes are a valid segment file as well, so a
 	// file system with reflinks can share them instead of copying them.
 	// 0 when the log does not have that layout (logs written before skip
-	// trailers, segments read from packs, runs of several segments).
+	// trailers, segments read from packs, runs of several segments) and
+	// for sections from OpenSegmentShared.
 	Blocks  int64
 	Segment media.Segment
 
@@ -439,7 +440,9 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 
 // openSection opens the log at path for the segment rec of channel/track,
 // from the shared handles when handles is not nil. A missing log is an
-// error that matches os.ErrNotExist.
+// error that matches os.ErrNotExist. Shared sections serve HTTP requests
+// and leave Blocks 0: only exports use it, and computing it can read the
+// log (a log's first segment).
 func openSection(path, channel, track string, rec *segmentRecord, handles *logHandles) (*Section, error) {
 	if handles != nil {
 		h, err := handles.acquire(path)
@@ -447,7 +450,7 @@ func openSection(path, channel, track string, rec *segmentRecord, handles *logHa
 			return nil, fmt.Errorf("archive: open segment: %w", err)
 		}
 		return &Section{
-			File: h.f, Offset: rec.Offset, Size: rec.Size, Blocks: blockSpan(h.f, rec, channel, track),
+			File: h.f, Offset: rec.Offset, Size: rec.Size,
 			Segment: rec.segment(track), shared: h, handles: handles,
 		}, nil
 	}
