@@ -330,6 +330,11 @@ type packPlan struct {
 	inits    []pack.Init
 	logStart int64
 	logEnd   int64
+	// takeover: the pack continues another term's packs (the committed
+	// end is past this node's last pack): its first segment is flagged a
+	// discontinuity in the pack's index, since this node's timestamps and
+	// numbers are not the previous owner's.
+	takeover bool
 }
 
 // nextPack returns the oldest sealed pack of a track that is not
@@ -337,7 +342,9 @@ type packPlan struct {
 // segment follows the last recorded pack). A pack follows the track's
 // last recorded pack and closes at PackConfig.Size or MaxDuration (full),
 // before a segment of another log, or at the end of a log no writer holds
-// (or of any log when final). Its first segment starts at floorUs or later.
+// (or of any log when final). Its first segment starts at floorUs or later;
+// when floorUs is past this node's last recorded pack (another node packed
+// up to there), the plan is marked takeover.
 func (p *packer) nextPack(id uint32, track string, final bool, floorUs uint64) (*packPlan, *packStart, error) {
 	if err := p.s.enter(); err != nil {
 		return nil, nil, err
@@ -360,6 +367,7 @@ func (p *packer) nextPack(id uint32, track string, final bool, floorUs uint64) (
 			from = last.LastStartUs + 1
 		}
 		from = max(from, floorUs)
+		takeover := floorUs > 0 && (!ok || last.EndUs < floorUs)
 		it, prefix := segmentIterator(txn, id, track, false)
 		defer it.Close()
 		var cur *packPlan
@@ -378,7 +386,7 @@ func (p *packer) nextPack(id uint32, track string, final bool, floorUs uint64) (
 				break
 			}
 			if cur == nil {
-				cur = &packPlan{fileUs: r.FileUs, audio: r.Audio, logStart: r.Offset}
+				cur = &packPlan{fileUs: r.FileUs, audio: r.Audio, logStart: r.Offset, takeover: takeover}
 			}
 			cur.starts = append(cur.starts, us)
 			cur.segs = append(cur.segs, r)
@@ -432,7 +440,7 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 		ix.Segments = append(ix.Segments, pack.Segment{Offset: r.Offset - plan.logStart, Size: r.Size,
 			StartUs: plan.starts[i], DecodeTime: r.DecodeTime, Duration: r.Duration, Timescale: r.Timescale,
 			Seq: r.Seq, DiscSeq: r.DiscSeq, InitVersion: r.InitVersion, Session: r.Session,
-			KeyFrameSize: r.KeyFrameSize, Discontinuity: r.Disc, Audio: r.Audio})
+			KeyFrameSize: r.KeyFrameSize, Discontinuity: r.Disc || (i == 0 && plan.takeover), Audio: r.Audio})
 	}
 	tail, err := ix.Tail()
 	if err != nil {

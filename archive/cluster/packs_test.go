@@ -223,7 +223,38 @@ func TestTakeoverPacks(t *testing.T) {
 			t.Fatalf("object %s with epoch %d, want b's %d", k, ix.Epoch, t2.Epoch())
 		}
 	}
+	checkTakeoverFlag(t, after, t2.Epoch())
 	waitCommitted(t, adm, fmt.Sprintf(`{"endUs":%d,"epoch":%d,"node":"b"}`, at(40).UnixMicro(), t2.Epoch()))
+}
+
+// checkTakeoverFlag checks that the first segment of the new owner's first
+// pack of each track is flagged a discontinuity in the pack's index (its
+// timestamps and numbers are its own, not the previous owner's), and that
+// no later segment of that term is.
+func checkTakeoverFlag(t *testing.T, packs map[string]object, epoch uint64) {
+	t.Helper()
+	first := map[string]string{} // track -> key of the term's first pack
+	for k, ix := range packs {
+		if ix.Epoch != epoch {
+			continue
+		}
+		if f, ok := first[ix.Track]; !ok || ix.FirstUs < packs[f].FirstUs {
+			first[ix.Track] = k
+		}
+	}
+	if len(first) == 0 {
+		t.Fatalf("no pack with epoch %d", epoch)
+	}
+	for k, ix := range packs {
+		if ix.Epoch != epoch {
+			continue
+		}
+		for i, sg := range ix.Segments {
+			if want := k == first[ix.Track] && i == 0; sg.Discontinuity != want {
+				t.Fatalf("pack %s segment %d: discontinuity %v, want %v (first segment of the term's first pack)", k, i, sg.Discontinuity, want)
+			}
+		}
+	}
 }
 
 // TestInputStops: when the owner's input stops (its writer closes) while
@@ -261,6 +292,7 @@ func TestInputStops(t *testing.T) {
 			t.Fatalf("object %s (from %d) with epoch %d, want %d", k, ix.FirstUs, ix.Epoch, want)
 		}
 	}
+	checkTakeoverFlag(t, b.packs(t), t2.Epoch())
 	waitCommitted(t, adm, fmt.Sprintf(`{"endUs":%d,"epoch":%d,"node":"b"}`, at(40).UnixMicro(), t2.Epoch()))
 }
 
