@@ -276,7 +276,7 @@ func segmentsUpTo(txn *badger.Txn, prefix []byte, toUs, firstSeq uint64) int {
 // never waits): when it ends, OpenSegment returns its error, and the read
 // is cancelled once no request waits for it any more.
 func (s *Store) OpenSegment(ctx context.Context, channel, track string, decodeTime uint64) (*Section, error) {
-	return s.openSegment(ctx, channel, track, decodeTime, nil)
+	return s.openSegment(ctx, channel, track, decodeTime, nil, true)
 }
 
 // OpenSegmentShared is OpenSegment with a media log handle shared with
@@ -285,17 +285,26 @@ func (s *Store) OpenSegment(ctx context.Context, channel, track string, decodeTi
 // for how a shared File may be read; a segment read from the pack cache
 // comes in a File of its own.
 func (s *Store) OpenSegmentShared(ctx context.Context, channel, track string, decodeTime uint64) (*Section, error) {
-	return s.openSegment(ctx, channel, track, decodeTime, &s.handles)
+	return s.openSegment(ctx, channel, track, decodeTime, &s.handles, false)
 }
 
-// openSegment is OpenSegment, with logs held open in handles when not nil.
-func (s *Store) openSegment(ctx context.Context, channel, track string, decodeTime uint64, handles *logHandles) (*Section, error) {
+// OpenSegmentExport is OpenSegmentShared with Blocks set as OpenSegment
+// sets it (which may read the trailer header of a log's first segment):
+// for harvest exports, which copy many segments of each log and clone
+// whole blocks where they can.
+func (s *Store) OpenSegmentExport(ctx context.Context, channel, track string, decodeTime uint64) (*Section, error) {
+	return s.openSegment(ctx, channel, track, decodeTime, &s.handles, true)
+}
+
+// openSegment is OpenSegment, with logs held open in handles when not nil
+// and Blocks computed when blocks.
+func (s *Store) openSegment(ctx context.Context, channel, track string, decodeTime uint64, handles *logHandles, blocks bool) (*Section, error) {
 	k := segmentCacheKey{channel, track, decodeTime}
 	if loc, ok := s.segs.lookup(k); ok {
 		if err := s.enter(); err != nil {
 			return nil, err
 		}
-		sec, err := openSection(loc.path, channel, track, &loc.rec, handles)
+		sec, err := openSection(loc.path, channel, track, &loc.rec, handles, blocks)
 		s.leave()
 		if !errors.Is(err, os.ErrNotExist) {
 			return sec, err
@@ -330,7 +339,7 @@ func (s *Store) openSegment(ctx context.Context, channel, track string, decodeTi
 	if !found {
 		return nil, ErrNotFound
 	}
-	sec, err := openSection(path, channel, track, &rec, handles)
+	sec, err := openSection(path, channel, track, &rec, handles, blocks)
 	switch {
 	case err == nil:
 		s.segs.fill(k, segmentLocation{path: path, rec: rec}, gen)
@@ -425,7 +434,7 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 			return nil, fmt.Errorf("%w: %s/%d and %d", ErrNotContiguous, track, p.DecodeTime, r.DecodeTime)
 		}
 	}
-	sec, err := openSection(path, channel, track, &recs[0], nil)
+	sec, err := openSection(path, channel, track, &recs[0], nil, true)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %w", ErrNotContiguous, err)
 	}
@@ -439,27 +448,29 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 }
 
 // openSection opens the log at path for the segment rec of channel/track,
-// from the shared handles when handles is not nil. A missing log is an
-// error that matches os.ErrNotExist. Shared sections serve HTTP requests
-// and leave Blocks 0: only exports use it, and computing it can read the
-// log (a log's first segment).
-func openSection(path, channel, track string, rec *segmentRecord, handles *logHandles) (*Section, error) {
+// from the shared handles when handles is not nil, with Blocks computed
+// when blocks (only exports use it, and computing it can read the log: a
+// log's first segment; shared sections serving HTTP requests leave it 0).
+// A missing log is an error that matches os.ErrNotExist.
+func openSection(path, channel, track string, rec *segmentRecord, handles *logHandles, blocks bool) (*Section, error) {
+	sec := &Section{Offset: rec.Offset, Size: rec.Size, Segment: rec.segment(track), handles: handles}
 	if handles != nil {
 		h, err := handles.acquire(path)
 		if err != nil {
 			return nil, fmt.Errorf("archive: open segment: %w", err)
 		}
-		return &Section{
-			File: h.f, Offset: rec.Offset, Size: rec.Size,
-			Segment: rec.segment(track), shared: h, handles: handles,
-		}, nil
+		sec.File, sec.shared = h.f, h
+	} else {
+		f, err := openLog(path)
+		if err != nil {
+			return nil, fmt.Errorf("archive: open segment: %w", err)
+		}
+		sec.File = f
 	}
-	f, err := openLog(path)
-	if err != nil {
-		return nil, fmt.Errorf("archive: open segment: %w", err)
+	if blocks {
+		sec.Blocks = blockSpan(sec.File, rec, channel, track)
 	}
-	return &Section{File: f, Offset: rec.Offset, Size: rec.Size, Blocks: blockSpan(f, rec, channel, track),
-		Segment: rec.segment(track)}, nil
+	return sec, nil
 }
 
 // view runs fn in a read transaction with the channel's id; an unknown

@@ -27,6 +27,14 @@ func (o oldLogs) OpenSegment(ctx context.Context, channel, track string, decodeT
 	return sec, err
 }
 
+func (o oldLogs) OpenSegmentExport(ctx context.Context, channel, track string, decodeTime uint64) (*archive.Section, error) {
+	sec, err := o.Store.OpenSegmentExport(ctx, channel, track, decodeTime)
+	if err == nil {
+		sec.Blocks = 0
+	}
+	return sec, err
+}
+
 // TestLocalExportWholeBlocks: a local export writes each segment of a log
 // with skip trailers as whole 4 KiB blocks with one copy_file_range call
 // (what XFS and Btrfs share instead of copying): the segment's bytes, then

@@ -43,6 +43,9 @@ type Source interface {
 	Segments(channel, track string, from, to time.Time, limit int) ([]media.Segment, error)
 	SegmentAt(channel, track string, t time.Time) (media.Segment, error)
 	OpenSegment(ctx context.Context, channel, track string, decodeTime uint64) (*archive.Section, error)
+	// OpenSegmentExport is OpenSegment with Blocks set and the log held
+	// open across calls; the caller gives the Section back with Close.
+	OpenSegmentExport(ctx context.Context, channel, track string, decodeTime uint64) (*archive.Section, error)
 }
 
 var _ Source = (*archive.Store)(nil)
@@ -54,8 +57,10 @@ var _ Source = (*archive.Store)(nil)
 type Target interface {
 	// WriteSection stores the byte ranges secs, one after the other, as
 	// name (a segment is one; a group of archived segments, several). It
-	// must not move a file's offset in a way visible to other callers (each
-	// call gets its own *os.File) and must not buffer a range whole.
+	// must read a Section's File only at explicit offsets (ReadAt,
+	// copy_file_range with an offset): the File may be shared with
+	// concurrent calls and other readers of the log. It must not buffer a
+	// range whole.
 	WriteSection(ctx context.Context, name string, secs ...Section) error
 	// WriteBytes stores b as name.
 	WriteBytes(ctx context.Context, name string, b []byte) error
@@ -483,17 +488,19 @@ feed:
 // segments (its first one's name) from theirs, one after the other.
 func copySegment(ctx context.Context, src Source, dst Target, channel string, segs ...media.Segment) error {
 	name := media.SegmentURI(segs[0])
-	secs := make([]Section, 0, len(segs))
+	opened := make([]*archive.Section, 0, len(segs))
 	defer func() {
-		for _, sec := range secs {
-			_ = sec.File.Close()
+		for _, sec := range opened {
+			_ = sec.Close()
 		}
 	}()
+	secs := make([]Section, 0, len(segs))
 	for _, s := range segs {
-		sec, err := src.OpenSegment(ctx, channel, s.Track, s.DecodeTime)
+		sec, err := src.OpenSegmentExport(ctx, channel, s.Track, s.DecodeTime)
 		if err != nil {
 			return fmt.Errorf("export: open segment %s: %w", media.SegmentURI(s), err)
 		}
+		opened = append(opened, sec)
 		secs = append(secs, Section{File: sec.File, Offset: sec.Offset, Size: sec.Size, Blocks: sec.Blocks})
 		if sec.Size != s.Size {
 			return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", media.SegmentURI(s), sec.Size, s.Size)

@@ -21,7 +21,7 @@ import (
 // under a temporary name and renamed into place. Safe for concurrent use.
 type Local struct {
 	mu   sync.Mutex
-	dirs map[string]bool // folders already created
+	dirs map[string]*os.File // folders created, held open to create segments in
 	root *os.Root
 }
 
@@ -62,7 +62,15 @@ func OpenLocal(dir, prefix string) (*Local, error) {
 }
 
 // Close releases the folder.
-func (l *Local) Close() error { return l.root.Close() }
+func (l *Local) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, d := range l.dirs {
+		_ = d.Close()
+	}
+	l.dirs = nil
+	return l.root.Close()
+}
 
 // CleanPrefix validates a destination path (an S3 key prefix such as
 // "harvests/job1/") and returns it cleaned, without leading or trailing
@@ -133,7 +141,8 @@ func (l *Local) write(ctx context.Context, name string, fill func(*os.File) erro
 	if err := checkName(name); err != nil {
 		return err
 	}
-	if err := l.mkdir(path.Dir(name)); err != nil {
+	dir, err := l.mkdir(path.Dir(name))
+	if err != nil {
 		return err
 	}
 	atomic := isManifest(name)
@@ -143,7 +152,12 @@ func (l *Local) write(ctx context.Context, name string, fill func(*os.File) erro
 		_, _ = rand.Read(rnd[:])
 		target = name + ".tmp-" + hex.EncodeToString(rnd[:])
 	}
-	dst, err := l.root.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	var dst *os.File
+	if atomic {
+		dst, err = l.root.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	} else {
+		dst, err = createIn(l.root, dir, target)
+	}
 	if err != nil {
 		return err
 	}
@@ -160,24 +174,28 @@ func (l *Local) write(ctx context.Context, name string, fill func(*os.File) erro
 	return err
 }
 
-// mkdir creates dir once per Local (MkdirAll walks every component).
-func (l *Local) mkdir(dir string) error {
-	if dir == "." {
-		return nil
-	}
+// mkdir creates dir once per Local (MkdirAll walks every component) and
+// returns it, held open until Close.
+func (l *Local) mkdir(dir string) (*os.File, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.dirs[dir] {
-		return nil
+	if d, ok := l.dirs[dir]; ok {
+		return d, nil
 	}
-	if err := l.root.MkdirAll(dir, 0o755); err != nil {
-		return err
+	if dir != "." {
+		if err := l.root.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	d, err := l.root.Open(dir)
+	if err != nil {
+		return nil, err
 	}
 	if l.dirs == nil {
-		l.dirs = map[string]bool{}
+		l.dirs = map[string]*os.File{}
 	}
-	l.dirs[dir] = true
-	return nil
+	l.dirs[dir] = d
+	return d, nil
 }
 
 // isManifest reports whether name is a playlist or an MPD.

@@ -109,6 +109,32 @@ func TestLocalStaysInRoot(t *testing.T) {
 			t.Errorf("wrote %q", name)
 		}
 	}
+	// Segments are created relative to their folder's handle: neither a
+	// linked folder nor a link in the segment's own place leads out.
+	src := filepath.Join(dir, "src")
+	if err := os.WriteFile(src, []byte("segment"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_ = os.MkdirAll(filepath.Join(bucket, "video"), 0o755)
+	if err := os.Symlink(filepath.Join(outside, "planted"), filepath.Join(bucket, "video", "2.m4s")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"link/1.m4s", "video/2.m4s", "video/../../x.m4s"} {
+		if err := l.WriteSection(context.Background(), name, export.Section{File: f, Size: 7}); err == nil {
+			t.Errorf("wrote segment %q", name)
+		}
+	}
+	if err := l.WriteSection(context.Background(), "video/1.m4s", export.Section{File: f, Size: 7}); err != nil {
+		t.Fatalf("segment in the bucket: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(bucket, "video", "1.m4s")); err != nil || string(b) != "segment" {
+		t.Fatalf("segment in the bucket: %q %v", b, err)
+	}
 	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
 		t.Fatalf("files escaped the bucket: %v", ents)
 	}
