@@ -128,7 +128,7 @@ func writeChunks(t testing.TB, w *archive.Writer, track int, ts uint32, start ti
 // readSection reads a section's bytes and closes its file.
 func readSection(t testing.TB, sec *archive.Section) []byte {
 	t.Helper()
-	defer sec.File.Close()
+	defer sec.Close()
 	b, err := io.ReadAll(io.NewSectionReader(sec.File, sec.Offset, sec.Size))
 	if err != nil {
 		t.Fatal(err)

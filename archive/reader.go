@@ -321,11 +321,21 @@ func (s *Store) openSegment(ctx context.Context, channel, track string, decodeTi
 	)
 	err := s.view(channel, func(txn *badger.Txn, cid uint32) error {
 		id = cid
-		st, err := segmentTrackState(txn, id, track)
-		if err != nil {
-			return err
+		sk := scaleKey{id, track}
+		var err error
+		hint, hinted := s.scales.Load(sk)
+		if hinted {
+			rec, startUs, err = findSegment(txn, id, track, hint.([]uint32), decodeTime)
 		}
-		rec, startUs, err = findSegment(txn, id, track, &st, decodeTime)
+		if !hinted || errors.Is(err, ErrNotFound) {
+			// No hint, or not found with it: the track's state decides.
+			st, serr := segmentTrackState(txn, id, track)
+			if serr != nil {
+				return serr
+			}
+			s.scales.Store(sk, slices.Clone(st.Timescales))
+			rec, startUs, err = findSegment(txn, id, track, st.Timescales, decodeTime)
+		}
 		if err != nil {
 			return err
 		}
@@ -367,11 +377,17 @@ func segmentTrackState(txn *badger.Txn, id uint32, track string) (trackState, er
 	return st, nil
 }
 
+// scaleKey names a track in Store.scales.
+type scaleKey struct {
+	id    uint32
+	track string
+}
+
 // findSegment reads the record of the track's segment starting at
-// decodeTime (in one of the track's timescales), and its key's start µs.
-func findSegment(txn *badger.Txn, id uint32, track string, st *trackState, decodeTime uint64) (segmentRecord, uint64, error) {
+// decodeTime (in one of timescales, the track's), and its key's start µs.
+func findSegment(txn *badger.Txn, id uint32, track string, timescales []uint32, decodeTime uint64) (segmentRecord, uint64, error) {
 	var rec segmentRecord
-	for _, ts := range st.Timescales {
+	for _, ts := range timescales {
 		startUs := ticksToMicros(decodeTime, ts)
 		item, err := txn.Get(segmentKey(id, track, startUs))
 		if errors.Is(err, badger.ErrKeyNotFound) {
@@ -417,7 +433,7 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 			return err
 		}
 		for i, dt := range decodeTimes {
-			if recs[i], _, err = findSegment(txn, id, track, &st, dt); err != nil {
+			if recs[i], _, err = findSegment(txn, id, track, st.Timescales, dt); err != nil {
 				return err
 			}
 		}

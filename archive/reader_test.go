@@ -1,10 +1,14 @@
 package archive_test
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // TestSegmentsLongWindow: a window of more than an hour (whose result
@@ -49,6 +53,57 @@ func TestSegmentsLongWindow(t *testing.T) {
 					t.Fatalf("%s: segment %d starts at %s, want %s", c.name, i, sg.Start(), want[i])
 				}
 			}
+		}
+	})
+}
+
+// TestOpenSegmentNewTimescale: OpenSegment remembers a track's timescales
+// between calls; a segment of a session that brought a new timescale is
+// still found (and an old one still is too), for every opener.
+func TestOpenSegmentNewTimescale(t *testing.T) {
+	runArchiveTest(t, nil, func(t *testing.T, s *archive.Store) {
+		ctx := context.Background()
+		audio := func(ts uint32) []media.TrackInfo {
+			tr := tracks(1)[1:]
+			tr[0].Timescale, tr[0].SampleRate = ts, int(ts)
+			return tr
+		}
+		var want [][]byte
+		var dts []uint64
+		for i, ts := range []uint32{48000, 44100} {
+			w, err := s.OpenWriter(ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.StartSession(audio(ts)); err != nil {
+				t.Fatal(err)
+			}
+			at := t0.Add(time.Duration(i) * time.Minute)
+			want = append(want, writeSegment(t, w, 0, ts, at, segDur, 2))
+			dts = append(dts, ticks(at, ts))
+			w.Close()
+			// Open the segment just written, so the next session's
+			// lookup starts from what this one remembered.
+			for _, open := range []func(context.Context, string, string, uint64) (*archive.Section, error){
+				s.OpenSegment, s.OpenSegmentShared, s.OpenSegmentExport} {
+				sec, err := open(ctx, ch, "audio", dts[i])
+				if err != nil {
+					t.Fatalf("session %d (timescale %d): %v", i, ts, err)
+				}
+				if got := readSection(t, sec); !bytes.Equal(got, want[i]) {
+					t.Fatalf("session %d: %d bytes, want %d", i, len(got), len(want[i]))
+				}
+			}
+		}
+		sec, err := s.OpenSegment(ctx, ch, "audio", dts[0])
+		if err != nil {
+			t.Fatalf("first session after the second: %v", err)
+		}
+		if got := readSection(t, sec); !bytes.Equal(got, want[0]) {
+			t.Fatal("first session's segment differs")
+		}
+		if _, err := s.OpenSegment(ctx, ch, "audio", dts[1]+1); !errors.Is(err, archive.ErrNotFound) {
+			t.Fatalf("a decode time no segment starts at: %v, want ErrNotFound", err)
 		}
 	})
 }

@@ -38,6 +38,11 @@ type Store struct {
 
 	// segs remembers where recently opened segments are (segcache.go).
 	segs segmentCache
+	// scales remembers each track's timescales (trackKey -> []uint32) as a
+	// hint for OpenSegment: a segment found with them is verified against
+	// its record, and a miss reads the track's state again. One small entry
+	// per track ever opened.
+	scales sync.Map
 	// handles are the media logs OpenSegmentShared keeps open.
 	handles logHandles
 	// lines are the in-memory timelines of tracks asked long windows
