@@ -43,7 +43,6 @@ type unitQueue struct {
 
 	mu      sync.Mutex
 	units   []ingest.Unit // queued, oldest first
-	spare   []ingest.Unit // the batch given back by the consumer, for reuse
 	taken   int           // units handed to the consumer and not yet done
 	bytes   int           // bytes of the queued and taken units
 	closed  bool
@@ -129,16 +128,14 @@ func (q *unitQueue) close() {
 // against the bounds until done is called for each.
 func (q *unitQueue) take(prev []ingest.Unit) (batch []ingest.Unit, closed bool) {
 	clear(prev) // release the payloads
+	// Reuse the previous batch's array unless a backlog made it large.
+	next := prev[:0]
+	if cap(prev) > 64 {
+		next = nil
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	// Keep a spare batch for the next swap unless a backlog made it large.
-	if cap(prev) <= 64 {
-		q.spare = prev[:0]
-	} else {
-		q.spare = nil
-	}
-	batch, q.units = q.units, q.spare
-	q.spare = nil
+	batch, q.units = q.units, next
 	q.taken += len(batch)
 	return batch, q.closed && len(batch) == 0
 }
