@@ -203,7 +203,8 @@ type stream struct {
 	diskDropped int64 // units dropped while paused, all incidents
 }
 
-// WriteUnit implements ingest.Stream: it never blocks.
+// WriteUnit implements ingest.Stream: it never waits for packaging or
+// storage, only for the queue's lock, which is held for a slice append.
 func (s *stream) WriteUnit(u ingest.Unit) {
 	if s.failed.Load() {
 		return
