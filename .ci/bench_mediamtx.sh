@@ -49,7 +49,10 @@ if [ -z "$mtx" ]; then
   (cd "$work/mtxsrc" && go build -o "$work/mediamtx" .) || die "MediaMTX build failed"
   mtx=$work/mediamtx
 fi
-mtx_version=$(grep -m1 '' "${MEDIAMTX_SRC:-/dev/null}/internal/core/VERSION" 2>/dev/null || "$mtx" --version 2>/dev/null | head -1 || echo unknown)
+# The source tree: MEDIAMTX_SRC, or the folder of MEDIAMTX_BIN when it was
+# built in its checkout (for the version and the keys its mediamtx.yml knows).
+mtx_src=${MEDIAMTX_SRC:-$(dirname "$mtx")}
+mtx_version=$(grep -m1 '' "$mtx_src/internal/core/VERSION" 2>/dev/null || "$mtx" --version 2>/dev/null | head -1 || echo unknown)
 
 bench_source "${BENCH_PUBLISH_SOURCE:-}"
 go build -o "$work/loadgen" ./cmd/loadgen
@@ -99,7 +102,7 @@ paths:
 EOF
   # Newer MediaMTX also serves MoQ (and writes a certificate to its working
   # directory): off when the source says it knows the key.
-  if grep -q '^moq:' "${MEDIAMTX_SRC:-/dev/null}/mediamtx.yml" 2>/dev/null; then echo "moq: false" >>"$1/mediamtx.yml"; fi
+  if grep -q '^moq:' "$mtx_src/mediamtx.yml" 2>/dev/null; then echo "moq: false" >>"$1/mediamtx.yml"; fi
   (cd "$1" && exec "$mtx" mediamtx.yml) >"$1/log" 2>&1 &
   pid=$!
   pids+=("$pid")

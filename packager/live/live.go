@@ -1,8 +1,9 @@
 // Package live connects ingest to the packager and the archive: it
 // implements ingest.Handler, and runs one goroutine per publication that
 // drains a bounded queue of access units into a packager.Packager whose
-// output goes to an archive writer. Ingest is never blocked by storage: when
-// the queue is full, units are dropped and counted.
+// output goes to an archive writer. Ingest is never blocked by storage or a
+// starved CPU: the queue is bounded in units and in bytes (queue.go), and
+// when it is full units are dropped, counted and reported in the log.
 //
 // A full disk pauses a publication instead of ending it (pause.go): units
 // are dropped and counted, a write is retried every RetryInterval, and
@@ -58,8 +59,21 @@ type Router struct {
 	Prepare func(group, channel string) (time.Duration, error)
 	// PartDuration is the chunk target inside segments (LL-HLS parts); 0 = none.
 	PartDuration time.Duration
-	// QueueSize bounds the units queued per publication. It defaults to 2048.
+	// QueueSize bounds the units queued per publication. It defaults to
+	// DefaultQueueSize.
 	QueueSize int
+	// QueueBytes bounds the media bytes (payloads, NAL units) queued per
+	// publication, which bounds what a publication adds to memory while
+	// its packaging is behind. It defaults to DefaultQueueBytes. A unit
+	// is always accepted into an empty queue, whatever its size.
+	//
+	// When either bound is reached, WriteUnit drops the unit (and, for
+	// video, the rest of its group of pictures: the track's units up to
+	// its next key frame), counts it with ChannelObserver.Dropped and the
+	// publication logs the count every 5 seconds with the reason. Ingest
+	// is not slowed down instead: an RTSP reader goroutine, and the UDP
+	// listeners shared by all publishers, must not wait for one channel.
+	QueueBytes int
 	// Observer is optional.
 	Observer Observer
 	// Logger is required.
@@ -86,7 +100,10 @@ func (r *Router) Initialize() error {
 		return errors.New("live router: OpenWriter, Prepare and Logger are required")
 	}
 	if r.QueueSize <= 0 {
-		r.QueueSize = 2048
+		r.QueueSize = DefaultQueueSize
+	}
+	if r.QueueBytes <= 0 {
+		r.QueueBytes = DefaultQueueBytes
 	}
 	if r.DiskFull == nil {
 		r.DiskFull = isNoSpace
@@ -139,11 +156,9 @@ func (r *Router) Publish(p ingest.Publication) (ingest.Stream, error) {
 	}
 	s := &stream{
 		name:        name,
-		units:       make(chan ingest.Unit, r.QueueSize),
 		pk:          pk,
 		w:           w,
 		log:         log,
-		closed:      make(chan struct{}),
 		newPackager: newPackager,
 		diskFull:    r.DiskFull,
 		retry:       r.RetryInterval,
@@ -152,6 +167,7 @@ func (r *Router) Publish(p ingest.Publication) (ingest.Stream, error) {
 	for _, t := range tracks {
 		s.video = append(s.video, t.Codec.IsVideo())
 	}
+	s.queue = newUnitQueue(r.QueueSize, r.QueueBytes, s.video)
 	if r.Observer != nil {
 		s.obs = r.Observer.Channel(name)
 	}
@@ -165,16 +181,17 @@ func (r *Router) Publish(p ingest.Publication) (ingest.Stream, error) {
 
 // stream is one publication: ingest goroutines send, run() receives.
 type stream struct {
-	name    string
-	units   chan ingest.Unit
-	pk      *packager.Packager
-	w       Writer
-	obs     ChannelObserver // nil: not counted
-	log     *slog.Logger
-	once    sync.Once
-	closed  chan struct{}
-	dropped atomic.Int64
-	failed  atomic.Bool
+	name   string
+	queue  *unitQueue
+	pk     *packager.Packager
+	w      Writer
+	obs    ChannelObserver // nil: not counted
+	log    *slog.Logger
+	once   sync.Once
+	failed atomic.Bool
+	// Units refused by the queue, by reason (written by WriteUnit, read
+	// by run's reports).
+	droppedUnits, droppedBytes, droppedWaitKey atomic.Int64
 
 	// Disk-full handling (pause.go), used by run() only.
 	newPackager func() (*packager.Packager, error)
@@ -186,56 +203,96 @@ type stream struct {
 	diskDropped int64 // units dropped while paused, all incidents
 }
 
-// WriteUnit implements ingest.Stream: it never blocks.
+// WriteUnit implements ingest.Stream: it never waits for packaging or
+// storage, only for the queue's lock, which is held for a slice append.
 func (s *stream) WriteUnit(u ingest.Unit) {
 	if s.failed.Load() {
 		return
 	}
+	n := unitBytes(u)
 	if s.obs != nil {
-		n := len(u.Payload)
-		for _, nalu := range u.NALUs {
-			n += len(nalu)
-		}
 		s.obs.Unit(n)
 	}
-	select {
-	case s.units <- u:
-	default:
-		s.dropped.Add(1)
-		if s.obs != nil {
-			s.obs.Dropped()
-		}
+	var counter *atomic.Int64
+	switch s.queue.push(u, n) {
+	case accepted, queueClosed:
+		return
+	case fullUnits:
+		counter = &s.droppedUnits
+	case fullBytes:
+		counter = &s.droppedBytes
+	case waitKey:
+		counter = &s.droppedWaitKey
+	}
+	counter.Add(1)
+	if s.obs != nil {
+		s.obs.Dropped()
 	}
 }
 
 // Close implements ingest.Stream.
 func (s *stream) Close() {
-	s.once.Do(func() { close(s.units) })
+	s.once.Do(s.queue.close)
 }
 
 func (s *stream) run() {
 	s.log.Info("packaging started")
 	report := time.NewTicker(5 * time.Second)
 	defer report.Stop()
-	var lastDropped int64
+	var batch []ingest.Unit
+	var last dropCounts
 	for {
-		select {
-		case u, ok := <-s.units:
-			if !ok {
-				s.finish()
-				return
+		var closed bool
+		batch, closed = s.queue.take(batch)
+		if closed {
+			s.finish()
+			return
+		}
+		if len(batch) == 0 {
+			select {
+			case <-s.queue.ready:
+			case <-report.C:
+				last = s.reportDrops(last)
 			}
-			if s.failed.Load() {
-				continue
+			continue
+		}
+		for _, u := range batch {
+			if !s.failed.Load() {
+				s.writeUnit(u)
 			}
-			s.writeUnit(u)
+			s.queue.done(unitBytes(u))
+		}
+		select { // a packager that is always behind still reports
 		case <-report.C:
-			if d := s.dropped.Load(); d != lastDropped {
-				s.log.Warn("ingest queue full, units dropped", "dropped_total", d, "dropped_since_last", d-lastDropped)
-				lastDropped = d
-			}
+			last = s.reportDrops(last)
+		default:
 		}
 	}
+}
+
+// dropCounts are the units the queue refused, by reason.
+type dropCounts struct{ units, bytes, waitKey int64 }
+
+func (s *stream) drops() dropCounts {
+	return dropCounts{s.droppedUnits.Load(), s.droppedBytes.Load(), s.droppedWaitKey.Load()}
+}
+
+func (d dropCounts) total() int64 { return d.units + d.bytes + d.waitKey }
+
+// reportDrops logs the units dropped since last, if any, and returns the
+// counts now.
+func (s *stream) reportDrops(last dropCounts) dropCounts {
+	d := s.drops()
+	if d == last {
+		return d
+	}
+	units, bytes := s.queue.queued()
+	s.log.Warn("ingest queue full, units dropped: packaging is behind (CPU or disk starved)",
+		"dropped_total", d.total(), "dropped_since_last", d.total()-last.total(),
+		"queue_units_full", d.units-last.units, "queue_bytes_full", d.bytes-last.bytes,
+		"waiting_key_frame", d.waitKey-last.waitKey,
+		"queued_units", units, "queued_bytes", bytes, "max_units", s.queue.maxUnits, "max_bytes", s.queue.maxBytes)
+	return d
 }
 
 func (s *stream) finish() {
@@ -247,7 +304,9 @@ func (s *stream) finish() {
 	if err := s.w.Close(); err != nil {
 		s.log.Error("closing archive writer", "error", err)
 	}
-	s.log.Info("packaging stopped", "dropped_units", s.dropped.Load(), "disk_full_dropped_units", s.diskDropped)
+	d := s.drops()
+	s.log.Info("packaging stopped", "dropped_units", d.total(), "queue_units_full", d.units,
+		"queue_bytes_full", d.bytes, "waiting_key_frame", d.waitKey, "disk_full_dropped_units", s.diskDropped)
 }
 
 // isNoSpace is the default Router.DiskFull.

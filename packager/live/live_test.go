@@ -1,9 +1,12 @@
 package live_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -177,5 +180,40 @@ func TestRouterRefusals(t *testing.T) {
 	bad := ingest.Publication{Group: "live", Channel: "d", Tracks: []ingest.Track{{Codec: "mjpeg", ClockRate: 90000}}}
 	if _, err := r.Publish(bad); !errors.Is(err, packager.ErrUnsupportedCodec) {
 		t.Errorf("MJPEG: %v, want ErrUnsupportedCodec", err)
+	}
+}
+
+// TestRouterBoundsQueueBytes: with storage stuck, the byte bound (not the
+// unit count, 4096 here) limits what a publication queues: the overflow
+// is dropped, counted, and the publication's end reports it.
+func TestRouterBoundsQueueBytes(t *testing.T) {
+	w := &fakeWriter{block: make(chan struct{})}
+	c := &counter{}
+	var logs bytes.Buffer // written by the publication's goroutine, read after r.Close waited for it
+	r := newRouter(t, w, c, 4096)
+	r.QueueBytes = 64 << 10
+	r.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	s, err := r.Publish(ingest.Publication{Group: "live", Channel: "e", Tracks: []ingest.Track{aacTrack}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := aacUnits(500, time.Now())
+	for i := range units {
+		units[i].Payload = make([]byte, 8<<10)
+		s.WriteUnit(units[i])
+	}
+	close(w.block)
+	s.Close()
+	r.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// At most 8 units of 8 KiB queued, plus the ones the packager holds
+	// for the 2 s segment it was writing when storage got stuck (about 95).
+	const minDropped = 500 - 8 - 100
+	if c.units != 500 || c.dropped < minDropped {
+		t.Errorf("observer counted %d units, %d dropped; want 500, at least %d dropped", c.units, c.dropped, minDropped)
+	}
+	if want := fmt.Sprintf("dropped_units=%d queue_units_full=0 queue_bytes_full=%d", c.dropped, c.dropped); !strings.Contains(logs.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, logs.String())
 	}
 }
