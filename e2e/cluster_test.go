@@ -28,7 +28,8 @@ import (
 // real S3 server) ingest the same ffmpeg feed (one encoder, the tee muxer
 // to both RTSP inputs) behind the shipped nginx shield, the owner first,
 // the standby as its backup; hls.js in Chromium plays the live HLS through
-// nginx. Then the owner is killed with SIGKILL:
+// nginx. Both nodes list every media sequence number under the same URI.
+// Then the owner is killed with SIGKILL:
 //   - the standby holds the channel's lease within the session TTL (plus
 //     the keep-alive period and a scrape; the measured time is logged);
 //   - the player's currentTime keeps advancing (at least 10 s of the 16 s
@@ -115,13 +116,27 @@ func TestClusterFailover(t *testing.T) {
 	})
 	time.Sleep(4 * time.Second)
 
-	// kill -9 of the owner: the keys of its epoch are those in the bucket
-	// right after (an upload cut short by the kill stores nothing).
-	// What each node publishes, for a failure: the same playlists.
+	// Both nodes publish one timeline: each media sequence number has the
+	// same URI on both (hls.js refuses a playlist that changes one).
 	var published strings.Builder
 	for _, tr := range []string{"video", "audio"} {
+		uris := map[int]string{}
+		common := 0
 		for _, n := range []string{ownerName, standbyName} {
-			fmt.Fprintf(&published, "node %s, %s:\n%s\n", n, tr, mustGet(t, nodes[n].url("/out/v1/live/"+channel+"/default/index_"+tr+".m3u8")))
+			b := mustGet(t, nodes[n].url("/out/v1/live/"+channel+"/default/index_"+tr+".m3u8"))
+			fmt.Fprintf(&published, "node %s, %s:\n%s\n", n, tr, b)
+			p := parseMediaPlaylist(t, b)
+			for i, sg := range p.segments {
+				msn := p.mediaSequence + i
+				if u, ok := uris[msn]; !ok {
+					uris[msn] = sg.uri
+				} else if common++; u != sg.uri {
+					t.Errorf("%s: media sequence number %d is %s on node %s, %s on node %s", tr, msn, u, ownerName, sg.uri, n)
+				}
+			}
+		}
+		if common < 3 {
+			t.Errorf("%s: %d media sequence numbers listed by both nodes, want >= 3", tr, common)
 		}
 	}
 	t.Cleanup(func() {
@@ -129,6 +144,9 @@ func TestClusterFailover(t *testing.T) {
 			t.Logf("live playlists before the kill:\n%s", published.String())
 		}
 	})
+
+	// kill -9 of the owner: the keys of its epoch are those in the bucket
+	// right after (an upload cut short by the kill stores nothing).
 	owner.kill()
 	killed := time.Now()
 	oldKeys := map[string]bool{}
