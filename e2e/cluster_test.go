@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/rewind-origin/rewind/archive/cluster/etcdtest"
 	"github.com/rewind-origin/rewind/archive/pack"
-	"github.com/rewind-origin/rewind/internal/etcdtest"
 )
 
 // TestClusterFailover is issue 18's acceptance test of ownership: two

@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/rewind-origin/rewind/internal/etcdtest"
+	"github.com/rewind-origin/rewind/archive/cluster/etcdtest"
 )
 
 // startEtcd starts a one-member etcd server in the test process

@@ -114,7 +114,7 @@ var importRules = []importRule{
 		stdOnly: true,
 	},
 	{
-		pkgs:  []string{"internal/etcdtest"},
+		pkgs:  []string{"archive/cluster/etcdtest"},
 		why:   "the tests' in-process etcd server (etcd's embed package): nothing of Rewind; every test package may import it",
 		allow: []string{},
 	},
@@ -122,7 +122,7 @@ var importRules = []importRule{
 		pkgs: []string{"e2e/..."},
 		why: "end-to-end tests are black-box: they run the built binary and import no internals, " +
 			"only test helpers and archive/pack, the parser of the documented format of the objects Rewind writes to a bucket",
-		allow:       []string{"e2e/testtool", "internal/etcdtest", "archive/pack"},
+		allow:       []string{"e2e/testtool", "archive/cluster/etcdtest", "archive/pack"},
 		testImports: true,
 	},
 }
