@@ -21,8 +21,9 @@ import (
 )
 
 // startVersityGW starts .ci/bin/versitygw (installed by make test-deps) on
-// a free loopback port over a temp folder and returns its URL.
-func startVersityGW(t *testing.T, access, secret string) string {
+// a free loopback port over a temp folder, with the extra global flags
+// (e.g. --access-log FILE), and returns its URL.
+func startVersityGW(t *testing.T, access, secret string, flags ...string) string {
 	t.Helper()
 	bin, err := filepath.Abs("../.ci/bin/versitygw")
 	if err != nil {
@@ -37,7 +38,8 @@ func startVersityGW(t *testing.T, access, secret string) string {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", addr, "posix", t.TempDir())
+	args := append([]string{"--access", access, "--secret", secret, "--port", addr}, flags...)
+	cmd := exec.Command(bin, append(args, "posix", t.TempDir())...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -55,10 +57,10 @@ func startVersityGW(t *testing.T, access, secret string) string {
 }
 
 // startBucket starts versitygw (startVersityGW), creates a bucket and
-// returns the server's URL and a client of it.
-func startBucket(t *testing.T, access, secret, bucket string) (string, *s3.Client) {
+// returns the server's URL and a client of it; flags go to versitygw.
+func startBucket(t *testing.T, access, secret, bucket string, flags ...string) (string, *s3.Client) {
 	t.Helper()
-	endpoint := startVersityGW(t, access, secret)
+	endpoint := startVersityGW(t, access, secret, flags...)
 	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(access, secret, "")})
 	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {

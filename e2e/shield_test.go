@@ -23,6 +23,14 @@ import (
 // URL and its access log path; nginx is stopped at the end of the test.
 func startShield(t *testing.T, rw *rewind) (base, accessLog string) {
 	t.Helper()
+	return startShieldUpstream(t, rw.httpAddr)
+}
+
+// startShieldUpstream is startShield with the upstream's server lines
+// given: each is what follows "server" (an address, then parameters such
+// as "backup").
+func startShieldUpstream(t *testing.T, servers ...string) (base, accessLog string) {
+	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		if _, serr := os.Stat("/usr/sbin/nginx"); serr != nil {
@@ -47,7 +55,7 @@ func startShield(t *testing.T, rw *rewind) (base, accessLog string) {
 		"error_log":  "error_log " + filepath.Join(dir, "error.log") + " warn;",
 		"access_log": "access_log " + accessLog + " shield;",
 		"cache_path": "proxy_cache_path " + filepath.Join(dir, "cache") + " levels=1:2 keys_zone=rewind:64m",
-		"upstream":   "server " + rw.httpAddr + ";",
+		"upstream":   "server " + strings.Join(servers, ";\n        server ") + ";",
 		"listen":     "listen " + addr + ";",
 	}
 	var out []string

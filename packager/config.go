@@ -24,6 +24,14 @@ type Config struct {
 	// (the end of what the archive already has), so sessions never overlap.
 	// The zero value imposes nothing.
 	NotBefore time.Time
+	// Align, when set, is called once per track as the session packages
+	// the track's first sample, with the track's name, timescale and that
+	// sample's decode time; the track's decode times are shifted so that
+	// the sample gets the one it returns (0, or a time before NotBefore,
+	// keeps them). Cluster mode uses it so that nodes ingesting the same
+	// feed publish the same decode times (docs/cluster.md). It runs on the
+	// packaging goroutine and may block briefly.
+	Align func(track string, timescale uint32, decodeTime uint64) uint64
 }
 
 // withDefaults returns the config with defaults filled in, or an error for

@@ -20,6 +20,10 @@ type segmenter struct {
 	partTicks uint64
 	// seq is the next mfhd sequence number, from 1; it never restarts for a track.
 	seq uint32
+	// align, when set, is called with the decode time of the session's
+	// first sample of the track and returns the one to give it instead
+	// (Config.Align); it is then cleared.
+	align func(decodeTime uint64) uint64
 
 	open     bool   // a segment is in progress
 	segStart uint64 // relative decode time of the segment's first sample
@@ -34,6 +38,12 @@ type segmenter struct {
 // progress, starting one if needed, and emits the chunk when it reached the
 // part duration.
 func (s *segmenter) add(sink media.Sink, smp sample) error {
+	if s.align != nil {
+		if dt := s.align(s.base + smp.rel); dt > smp.rel {
+			s.base = dt - smp.rel
+		}
+		s.align = nil
+	}
 	if !s.open {
 		s.open = true
 		s.segStart = smp.rel

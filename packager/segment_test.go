@@ -263,6 +263,44 @@ func TestAnchor(t *testing.T) {
 	}
 }
 
+// TestAlign: Config.Align sees each track's first decode time once and
+// shifts that track's whole timeline to the one it returns (chunks, tfdt
+// and segment records alike); an answer before NotBefore, or 0, keeps it.
+func TestAlign(t *testing.T) {
+	fd := loadFeed(t, feedH264)
+	plain := runFeed(t, packager.Config{}, fd, -1).segments(t)
+	shift := map[string]int64{"video": 900, "audio": -7}
+	calls := map[string]int{}
+	aligned := runFeed(t, packager.Config{Align: func(track string, ts uint32, dt uint64) uint64 {
+		calls[track]++
+		if want := plain[map[string]int{"video": videoTrack, "audio": audioTrack}[track]][0].end.DecodeTime; dt != want {
+			t.Errorf("%s: Align called with %d, want the first segment's start %d", track, dt, want)
+		}
+		return uint64(int64(dt) + shift[track])
+	}}, fd, -1)
+	if calls["video"] != 1 || calls["audio"] != 1 || len(calls) != 2 {
+		t.Fatalf("Align calls %v, want one per track", calls)
+	}
+	for tr, name := range map[int]string{videoTrack: "video", audioTrack: "audio"} {
+		segs := aligned.segments(t)[tr]
+		if len(segs) != len(plain[tr]) {
+			t.Fatalf("%s: %d segments, want %d", name, len(segs), len(plain[tr]))
+		}
+		for i, sg := range segs {
+			if got, want := int64(sg.end.DecodeTime), int64(plain[tr][i].end.DecodeTime)+shift[name]; got != want {
+				t.Errorf("%s segment %d at %d, want %d", name, i, got, want)
+			}
+		}
+		checkContiguous(t, segs)
+	}
+	// Before NotBefore: not applied.
+	notBefore := t0.Add(time.Hour)
+	late := runFeed(t, packager.Config{NotBefore: notBefore, Align: func(_ string, _ uint32, dt uint64) uint64 { return dt - 90000 }}, fd, -1)
+	if got, floor := late.segments(t)[videoTrack][0].end.DecodeTime, media.TimeToTicks(notBefore, 90000); got < floor {
+		t.Errorf("first video segment at %d, before NotBefore %d", got, floor)
+	}
+}
+
 func TestCloseFlushesSegmentInFlight(t *testing.T) {
 	fd := loadFeed(t, feedH264)
 	// Stop in the middle of the second segment.

@@ -274,6 +274,7 @@ func (p *Packager) start() error {
 	for i, t := range p.tracks {
 		ts := t.cfg.info.Timescale
 		t.seg.base = media.TimeToTicks(o.anchor, ts)
+		t.seg.align = p.aligner(t.cfg.info.Name, ts)
 		t.seg.partTicks = durationTicks(p.cfg.PartDuration, ts)
 		t.segTicks = durationTicks(p.cfg.SegmentDuration, ts)
 		infos[i] = t.cfg.info
@@ -291,6 +292,25 @@ func (p *Packager) start() error {
 		}
 	}
 	return nil
+}
+
+// aligner returns the segmenter's align function of a track (nil without
+// Config.Align): Config.Align, unless it answers 0 or a decode time before
+// NotBefore.
+func (p *Packager) aligner(track string, ts uint32) func(uint64) uint64 {
+	if p.cfg.Align == nil {
+		return nil
+	}
+	var floor uint64
+	if !p.cfg.NotBefore.IsZero() {
+		floor = media.TimeToTicks(p.cfg.NotBefore, ts)
+	}
+	return func(dt uint64) uint64 {
+		if a := p.cfg.Align(track, ts, dt); a != 0 && a >= floor {
+			return a
+		}
+		return dt
+	}
 }
 
 // process packages one unit of a started session.

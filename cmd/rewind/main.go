@@ -200,6 +200,9 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Observer:     metrics,
 		Logger:       log.With("component", "packager"),
 	}
+	if owner != nil {
+		router.Align = owner.AlignTrack
+	}
 	if err := router.Initialize(); err != nil {
 		return err
 	}

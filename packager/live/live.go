@@ -59,6 +59,9 @@ type Router struct {
 	Prepare func(group, channel string) (time.Duration, error)
 	// PartDuration is the chunk target inside segments (LL-HLS parts); 0 = none.
 	PartDuration time.Duration
+	// Align, optional, is each packaging session's packager.Config.Align,
+	// given the channel's name ("group/channel") first.
+	Align func(channel, track string, timescale uint32, decodeTime uint64) uint64
 	// QueueSize bounds the units queued per publication. It defaults to
 	// DefaultQueueSize.
 	QueueSize int
@@ -147,6 +150,9 @@ func (r *Router) Publish(p ingest.Publication) (ingest.Stream, error) {
 	}
 	newPackager := func() (*packager.Packager, error) {
 		cfg := packager.Config{SegmentDuration: segDur, PartDuration: r.PartDuration, NotBefore: w.NotBefore()}
+		if r.Align != nil {
+			cfg.Align = func(track string, ts uint32, dt uint64) uint64 { return r.Align(name, track, ts, dt) }
+		}
 		return packager.New(cfg, tracks, sink, log)
 	}
 	pk, err := newPackager()

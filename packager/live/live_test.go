@@ -132,6 +132,35 @@ func TestRouterPackagesAndFlushes(t *testing.T) {
 	}
 }
 
+// TestRouterAlign: Router.Align is asked once per track of a session,
+// with the channel's name, and the track's segments follow its answer.
+func TestRouterAlign(t *testing.T) {
+	w := &fakeWriter{}
+	r := newRouter(t, w, nil, 4096)
+	var calls []string
+	r.Align = func(channel, track string, ts uint32, dt uint64) uint64 {
+		calls = append(calls, fmt.Sprintf("%s %s %d", channel, track, ts))
+		return 1_000_000
+	}
+	s, err := r.Publish(ingest.Publication{Group: "live", Channel: "a", Tracks: []ingest.Track{aacTrack}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range aacUnits(5*48000/1024, time.Now()) {
+		s.WriteUnit(u)
+	}
+	s.Close()
+	r.Close()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(calls) != 1 || calls[0] != "live/a audio 48000" {
+		t.Fatalf("Align calls %q, want one for live/a's audio at 48000", calls)
+	}
+	if len(w.segments) == 0 || w.segments[0].DecodeTime != 1_000_000 {
+		t.Fatalf("segments %+v, want the first at 1000000", w.segments)
+	}
+}
+
 // TestRouterNeverBlocksIngest: with storage stuck, WriteUnit returns at once
 // and the overflow is counted as dropped.
 func TestRouterNeverBlocksIngest(t *testing.T) {
