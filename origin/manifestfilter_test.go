@@ -10,7 +10,7 @@ import (
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
-	"github.com/rewind-origin/rewind/internal/golden"
+	"github.com/rewind-origin/rewind/packager/golden"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 

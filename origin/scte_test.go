@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/rewind-origin/rewind/archive/catalog"
-	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/origin/cues"
+	"github.com/rewind-origin/rewind/packager/golden"
 )
 
 // newScteOrigin is newSegdurStore's channel live/ts with one more endpoint,

@@ -15,8 +15,8 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
-	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/origin"
+	"github.com/rewind-origin/rewind/packager/golden"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 

@@ -104,7 +104,7 @@ var importRules = []importRule{
 		allow: []string{"..."},
 	},
 	{
-		pkgs:    []string{"internal/golden"},
+		pkgs:    []string{"packager/golden"},
 		why:     "the tests' one golden-file comparison: a leaf every test package may import",
 		stdOnly: true,
 	},

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/packager/dash"
+	"github.com/rewind-origin/rewind/packager/golden"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/packager/dash"
+	"github.com/rewind-origin/rewind/packager/golden"
 )
 
 // TestUTCTimingGolden: MediaPackage's UtcTiming modes pick the UTCTiming

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rewind-origin/rewind/internal/golden"
 	"github.com/rewind-origin/rewind/packager/dash"
+	"github.com/rewind-origin/rewind/packager/golden"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 

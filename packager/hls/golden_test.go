@@ -3,7 +3,7 @@ package hls_test
 import (
 	"testing"
 
-	"github.com/rewind-origin/rewind/internal/golden"
+	"github.com/rewind-origin/rewind/packager/golden"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 
