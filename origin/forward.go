@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/ingest/name"
 )
 
@@ -51,6 +52,7 @@ const (
 // node to their owner with a streaming reverse proxy (forward).
 type forwarder struct {
 	owners    Owners
+	catalog   *catalog.Catalog
 	log       *slog.Logger
 	requests  *prometheus.CounterVec
 	proxy     *httputil.ReverseProxy
@@ -74,7 +76,7 @@ type forwardKey struct{}
 
 func newForwarder(s *Server) *forwarder {
 	f := &forwarder{
-		owners: s.Owners, log: s.Logger, requests: s.requests, now: time.Now, down: map[string]time.Time{},
+		owners: s.Owners, catalog: s.Catalog, log: s.Logger, requests: s.requests, now: time.Now, down: map[string]time.Time{},
 		forwarded: register(s.Registerer, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rewind_owner_forwarded_requests_total",
 			Help: "Data-plane requests forwarded to the node that owns their channel.",
@@ -112,17 +114,23 @@ func newForwarder(s *Server) *forwarder {
 // target returns the owner's URL when the request is to be forwarded: a
 // GET or HEAD under /out/v1/{group}/{channel}/, not forwarded already, of
 // a channel that another node owns and advertises a URL for, unless that
-// owner failed less than forwardRetry ago.
+// owner failed less than forwardRetry ago, or the endpoint restricts
+// playback by client address (the owner would see this node's).
 func (f *forwarder) target(method, path string, forwarded bool) string {
 	if forwarded || method != http.MethodGet && method != http.MethodHead {
 		return ""
 	}
-	group, channel, _, ok := splitOut(path)
+	group, channel, rest, ok := splitOut(path)
 	if !ok {
 		return ""
 	}
 	u, self, ok := f.owners.Owner(group, channel)
 	if !ok || self || u == "" {
+		return ""
+	}
+	ep, _, _ := strings.Cut(rest, "/")
+	if e, err := f.catalog.EndpointView(group, channel, ep); err == nil && e.Access != nil &&
+		(len(e.Access.WhiteIPList) > 0 || len(e.Access.BlackIPList) > 0) {
 		return ""
 	}
 	f.mu.Lock()

@@ -16,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rewind-origin/rewind/archive/catalog"
 )
 
 // fakeOwners is a settable owner lookup.
@@ -325,5 +327,34 @@ func TestSplitOut(t *testing.T) {
 		if g != c.group || ch != c.channel || rest != c.rest || ok != c.ok {
 			t.Errorf("splitOut(%q) = %q, %q, %q, %v", c.path, g, ch, rest, ok)
 		}
+	}
+}
+
+// TestForwardAddressRestricted: an endpoint that restricts playback by
+// client address is served by the node that got the request (the owner
+// would check the forwarding node's address).
+func TestForwardAddressRestricted(t *testing.T) {
+	t.Parallel()
+	owner := newForwardNode(t, 13) // has no endpoint "near": 404 there
+	node := newForwardNode(t, 6)
+	node.owners.set(owner.url, false, true)
+	e, err := node.f.cat.Endpoint("live", "ll", catalog.AutoEndpointName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.OriginEndpointName, e.Access = "near", &catalog.Access{WhiteIPList: []string{"127.0.0.0/8", "::1"}}
+	if _, err := node.f.cat.CreateEndpoint(*e, catalog.Idempotency{}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get(node.url + "/out/v1/live/ll/near/index_video.m3u8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("address-restricted endpoint through the node: %d, want its own 200", res.StatusCode)
+	}
+	if n := node.counter(t, "rewind_owner_forwarded_requests_total"); n != 0 {
+		t.Errorf("%v forwarded", n)
 	}
 }
