@@ -185,12 +185,16 @@ func (f *forwarder) forward(w http.ResponseWriter, req *http.Request) bool {
 	return true
 }
 
-// failed records a failed forward to owner and returns false: serve locally.
+// failed records a failed forward to owner and returns false: serve
+// locally. A failure is logged when it starts an outage: the owner's first,
+// or the first after a success or after a minute without a try.
 func (f *forwarder) failed(owner string, err error) bool {
 	f.failures.Inc()
+	now := f.now()
 	f.mu.Lock()
-	_, wasDown := f.down[owner]
-	f.down[owner] = f.now().Add(forwardRetry)
+	until, wasDown := f.down[owner]
+	wasDown = wasDown && now.Sub(until) < time.Minute
+	f.down[owner] = now.Add(forwardRetry)
 	f.mu.Unlock()
 	if !wasDown {
 		f.log.Warn("channel owner unreachable: serving its channels locally until it answers", "owner", owner, "error", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,15 +58,16 @@ type forwardNode struct {
 // forwardHost is the Host of the test requests: the owner renders for it.
 const forwardHost = "origin.test"
 
-// newForwardNode starts a node with parts parts of each track recorded.
-func newForwardNode(t *testing.T, parts int) *forwardNode {
+// newForwardNode starts a node with parts parts of each track recorded;
+// opts adjust its Server before it serves.
+func newForwardNode(t *testing.T, parts int, opts ...func(*Server)) *forwardNode {
 	t.Helper()
 	n := &forwardNode{owners: &fakeOwners{}, reg: prometheus.NewRegistry()}
-	n.f = newLLFixture(t, func(s *Server) {
+	n.f = newLLFixture(t, append([]func(*Server){func(s *Server) {
 		s.Owners, s.Registerer, s.Address = n.owners, n.reg, "127.0.0.1:0"
 		s.Metrics = promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{})
 		n.s = s
-	})
+	}}, opts...)...)
 	for range parts {
 		n.f.part(0)
 		n.f.part(1)
@@ -256,10 +259,16 @@ func TestForwardOneHop(t *testing.T) {
 }
 
 // TestForwardOwnerDown: an owner that cannot be reached leaves the request
-// to the node that got it, counted as a failure.
+// to the node that got it, counted as a failure; the node then serves that
+// owner's channels without trying it for forwardRetry, and logs one
+// warning per outage.
 func TestForwardOwnerDown(t *testing.T) {
 	t.Parallel()
-	node := newForwardNode(t, 6)
+	var warnings atomic.Int64
+	node := newForwardNode(t, 6, func(s *Server) { s.Logger = slog.New(warnCounter{slog.DiscardHandler, &warnings}) })
+	var clock atomic.Int64 // the forwarder's wall clock, unix ns
+	clock.Store(time.Now().UnixNano())
+	node.s.fwd.now = func() time.Time { return time.Unix(0, clock.Load()) }
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -267,18 +276,48 @@ func TestForwardOwnerDown(t *testing.T) {
 	gone := "http://" + l.Addr().String()
 	_ = l.Close() // nothing listens there any more
 	node.owners.set(gone, false, true)
-	for _, file := range []string{"index_video.m3u8", "low-latency_video.m3u8", "index_video.m3u8"} {
+	for i, step := range []struct {
+		advance            time.Duration
+		failures, warnings int
+	}{
+		{0, 1, 1},                              // tried: fails, warned
+		{0, 1, 1},                              // within forwardRetry: not tried
+		{forwardRetry, 2, 1},                   // tried again: same outage
+		{2 * time.Minute, 3, 2},                // a minute without a try: a new outage
+		{forwardRetry - time.Nanosecond, 3, 2}, // not tried
+	} {
+		clock.Add(int64(step.advance))
+		file := []string{"index_video.m3u8", "low-latency_video.m3u8"}[i%2]
 		want := node.local(t, http.MethodGet, file)
 		if got := node.fetch(t, http.MethodGet, file); !got.equal(want) || got.status != http.StatusOK {
-			t.Errorf("%s with the owner down:\n%v\nwant the node's own\n%v", file, got, want)
+			t.Errorf("step %d: %s with the owner down:\n%v\nwant the node's own\n%v", i, file, got, want)
 		}
-	}
-	if n := node.counter(t, "rewind_owner_forward_failures_total"); n < 1 {
-		t.Errorf("%v forward failures counted", n)
+		if n := node.counter(t, "rewind_owner_forward_failures_total"); n != float64(step.failures) {
+			t.Errorf("step %d: %v forward failures, want %d", i, n, step.failures)
+		}
+		if n := warnings.Load(); n != int64(step.warnings) {
+			t.Errorf("step %d: %d warnings, want %d", i, n, step.warnings)
+		}
 	}
 	if n := node.counter(t, "rewind_owner_forwarded_requests_total"); n != 0 {
 		t.Errorf("%v requests forwarded", n)
 	}
+}
+
+// warnCounter counts the warnings logged through it (and drops every
+// record).
+type warnCounter struct {
+	slog.Handler
+	n *atomic.Int64
+}
+
+func (h warnCounter) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h warnCounter) Handle(_ context.Context, r slog.Record) error {
+	if r.Level == slog.LevelWarn {
+		h.n.Add(1)
+	}
+	return nil
 }
 
 // TestForwardBlockingReload: an LL-HLS blocking reload is held by the
