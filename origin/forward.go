@@ -103,6 +103,7 @@ func newForwarder(s *Server) *forwarder {
 			pr.Out.Header.Set(headerForwarded, "1")
 		},
 		Transport: headerDeadline{transport},
+		ErrorLog:  slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 		ErrorHandler: func(_ http.ResponseWriter, r *http.Request, err error) {
 			// Nothing was written: forward serves the request locally.
 			r.Context().Value(forwardKey{}).(*forwardState).err = err

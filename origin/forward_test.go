@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -395,5 +396,32 @@ func TestForwardAddressRestricted(t *testing.T) {
 	}
 	if n := node.counter(t, "rewind_owner_forwarded_requests_total"); n != 0 {
 		t.Errorf("%v forwarded", n)
+	}
+}
+
+// TestForwardOwnerCutsBody: an answer the owner cuts short reaches the
+// player cut short too (its connection aborted), never as a complete
+// shorter body.
+func TestForwardOwnerCutsBody(t *testing.T) {
+	t.Parallel()
+	owner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("0123456789"))
+		http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler) // the owner dies mid-body
+	}))
+	t.Cleanup(owner.Close)
+	node := newForwardNode(t, 6)
+	node.owners.set(owner.URL, false, true)
+	// Unflushed, the node's answer is cut before its header: either way
+	// the player gets an error, not a body.
+	res, err := http.Get(node.url + "/out/v1/live/ll/default/index_video.m3u8")
+	if err != nil {
+		return
+	}
+	defer res.Body.Close()
+	if b, err := io.ReadAll(res.Body); err == nil {
+		t.Fatalf("a cut answer read whole: %d %q", res.StatusCode, b)
 	}
 }
