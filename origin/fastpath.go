@@ -300,6 +300,13 @@ func (f *fastServer) hit(b []byte, req *fastRequest) (m *cachedManifest) {
 			break
 		}
 	}
+	// A channel another node owns is forwarded (net/http: Handler), never
+	// answered from this node's cache. The fast path does not read
+	// X-Rewind-Forwarded: a forwarded request goes to net/http too, which
+	// serves it locally.
+	if f.s.fwd != nil && f.s.fwd.target(http.MethodGet, path, false) != "" {
+		return nil
+	}
 	r, m := f.s.manifestHit(path, query, host, false, req.devNow)
 	if r == nil || m != nil {
 		return m

@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/ingest/name"
 )
 
 // Fuzz targets of the data plane's network-facing parsers. Seeds: the
@@ -199,6 +203,37 @@ func FuzzParseFastRequest(f *testing.F) {
 			req.ContentLength != 0 || len(req.TransferEncoding) != 0 || req.Close != r.close ||
 			(req.ProtoMinor == 0) != r.http10 || req.Header.Get("X-Rewind-Now") != "" && !r.devNow {
 			t.Fatalf("%q: parsed %+v, net/http %+v", b, r, req)
+		}
+	})
+}
+
+// FuzzSplitOut: the channel that a request is forwarded for (splitOut) is
+// the one gin routes it to: for a path the data-plane route matches,
+// splitOut names the same group and channel, valid names, and what it
+// names is always the path's own prefix.
+func FuzzSplitOut(f *testing.F) {
+	for _, p := range []string{"/out/v1/live/news/default/index.m3u8", "/out/v1/live/news/", "/out/v1/live/news",
+		"/out/v1/live//default/x", "/out/v1//news/default/x", "/out/v1/live/news/default/", "/out/v1/a/b/c/d/e/f",
+		"/out/v1/live/news%2Fx/default/x", "/out/v1/../x/y/z", "/out/v1/live/new s/default/x", "/OUT/v1/live/news/d/x",
+		"/out/v1/" + strings.Repeat("a", 300) + "/b/c/d"} {
+		f.Add(p)
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	var routed [2]string
+	e.GET(outRoute, func(c *gin.Context) { routed = [2]string{c.Param("group"), c.Param("channel")} })
+	f.Fuzz(func(t *testing.T, path string) {
+		group, channel, rest, ok := splitOut(path)
+		if ok && (!name.Valid(group) || !name.Valid(channel) || path != "/out/v1/"+group+"/"+channel+"/"+rest) {
+			t.Fatalf("splitOut(%q) = %q, %q, %q", path, group, channel, rest)
+		}
+		if !strings.HasPrefix(path, "/") {
+			return // not a request path
+		}
+		routed = [2]string{}
+		e.ServeHTTP(httptest.NewRecorder(), &http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}, Header: http.Header{}})
+		if routed != [2]string{} && name.Valid(routed[0]) && name.Valid(routed[1]) && (!ok || routed != [2]string{group, channel}) {
+			t.Fatalf("gin routes %q to %q; splitOut: %q, %q, %v", path, routed, group, channel, ok)
 		}
 	})
 }

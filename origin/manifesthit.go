@@ -12,14 +12,19 @@ import (
 const outRoute = "/out/v1/:group/:channel/:endpoint/*file"
 
 // Handler is what the HTTP server runs: the gin engine (Engine), with
-// fresh cached manifests answered before it (serveManifestHit).
+// the requests of channels another node owns forwarded before it
+// (Server.Owners), and fresh cached manifests answered before it
+// (serveManifestHit).
 func (s *Server) Handler() http.Handler {
 	e := s.Engine()
-	if s.manifests == nil {
+	if s.manifests == nil && s.fwd == nil {
 		return e
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if !s.serveManifestHit(w, req) {
+		if s.fwd != nil && s.fwd.forward(w, req) {
+			return
+		}
+		if s.manifests == nil || !s.serveManifestHit(w, req) {
 			e.ServeHTTP(w, req)
 		}
 	})
@@ -57,15 +62,12 @@ func (s *Server) manifestHit(path, query, host string, tls, devNow bool) (r *req
 	if (s.Faults != nil && s.Faults.Active()) || (s.DevClock && devNow) {
 		return nil, nil
 	}
-	rest, ok := strings.CutPrefix(path, "/out/v1/")
+	group, channel, rest, ok := splitOut(path)
 	if !ok {
 		return nil, nil
 	}
-	group, rest, _ := strings.Cut(rest, "/")
-	channel, rest, _ := strings.Cut(rest, "/")
 	ep, file, _ := strings.Cut(rest, "/")
-	if !strings.HasSuffix(file, ".m3u8") && !strings.HasSuffix(file, ".mpd") ||
-		!name.Valid(group) || !name.Valid(channel) || !name.Valid(ep) {
+	if !strings.HasSuffix(file, ".m3u8") && !strings.HasSuffix(file, ".mpd") || !name.Valid(ep) {
 		return nil, nil
 	}
 	e, err := s.Catalog.EndpointView(group, channel, ep)

@@ -92,12 +92,23 @@ type Server struct {
 	// OutputHeaderConfiguration.PublishMQCS is on carry the score in a
 	// CMSD-Static header (mqcs.go). Called concurrently.
 	MQCS func(channel string) (score, input int, ok bool)
+	// Owners, when set (cluster mode with etcd), makes any node answer
+	// any channel: a GET or HEAD under /out/v1/{group}/{channel}/ of a
+	// channel that another node owns is forwarded to that node, one hop
+	// (forward.go), before anything else of this node runs on it (manifest
+	// cache, fast path, injected faults, forced endpoint errors). A
+	// request is served locally when it was forwarded already, when no
+	// other owner is known, and when the owner does not answer. Metrics:
+	// rewind_owner_forwarded_requests_total and
+	// rewind_owner_forward_failures_total.
+	Owners Owners
 
 	requestsOnce sync.Once
 	requests     *prometheus.CounterVec
 	manifests    *manifestCache
 	tsSegments   *tsCache
-	tsKeyFrames  *tsCache // see tsKeyFrameSizes
+	tsKeyFrames  *tsCache   // see tsKeyFrameSizes
+	fwd          *forwarder // nil without Owners
 	// onRender, when set, is called before every manifest render (tests).
 	onRender func()
 
@@ -193,6 +204,9 @@ func (s *Server) Engine() *gin.Engine {
 			s.tsSegments = newTSCache(s.TSCacheBytes)
 		}
 		s.tsKeyFrames = newTSCache(8 * tsKeyFrameEntries)
+		if s.Owners != nil {
+			s.fwd = newForwarder(s)
+		}
 	})
 	e.Use(gin.Recovery(), countRequests(s.requests), cors)
 	e.GET("/healthz", s.handleHealth)

@@ -21,9 +21,13 @@
 //     and no end of a deposed owner is ever committed after its
 //     successor's term began.
 //
+// Every node also follows every channel's election keys with a watch, so
+// that Owner names the owner of any channel and its advertised data-plane
+// URL (owners.go) without an etcd request per lookup.
+//
 // Keys (under Config.Prefix, default "/rewind"):
 //
-//	<prefix>/channels/<group/channel>/owner/<lease id hex>  election (value: node name)
+//	<prefix>/channels/<group/channel>/owner/<lease id hex>  election (value: JSON {node, url}; a bare node name before)
 //	<prefix>/channels/<group/channel>/packed/<track>        JSON {endUs, epoch, node}
 package cluster
 
@@ -67,6 +71,12 @@ type Config struct {
 	SessionTTL time.Duration
 	// Node names this process in the election keys' values. Required.
 	Node string
+	// URL is this node's data-plane base URL (http://10.0.0.5:8080),
+	// written into its election values: while it owns a channel, the other
+	// nodes forward the channel's requests to it (Owner). Empty: none
+	// advertised, the other nodes serve the channel themselves. Advertise
+	// replaces it.
+	URL string
 	// Prefix is the etcd key prefix (default "/rewind").
 	Prefix string
 	// DialTimeout bounds connecting to etcd, and the reachability check
@@ -94,6 +104,9 @@ type Cluster struct {
 	channels map[string]*channel
 
 	won, lost atomic.Int64
+
+	url    atomic.Pointer[string] // advertised in campaigns (Config.URL, Advertise)
+	owners *owners                // every channel's owner (owners.go)
 }
 
 // Stats are a Cluster's ownership counts.
@@ -153,7 +166,8 @@ func New(cfg Config) (*Cluster, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Cluster{cfg: cfg, client: cfg.Client, channels: map[string]*channel{}}
+	c := &Cluster{cfg: cfg, client: cfg.Client, channels: map[string]*channel{}, owners: newOwners()}
+	c.url.Store(&cfg.URL)
 	if c.client == nil {
 		if len(cfg.Endpoints) == 0 {
 			return nil, errors.New("cluster: Config.Endpoints is required")
@@ -175,12 +189,14 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("cluster: etcd %v does not answer: %w", cfg.Endpoints, err)
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.wg.Add(1)
+	go c.watchOwners()
 	return c, nil
 }
 
 // Close ends every candidacy, revoking the leases of the terms held (their
-// standbys take over without waiting for the TTL), and waits for the
-// campaign goroutines.
+// standbys take over without waiting for the TTL), stops the watch of the
+// owners, and waits for the campaign and watch goroutines.
 func (c *Cluster) Close() error {
 	c.mu.Lock()
 	c.closed = true
@@ -250,14 +266,8 @@ func (c *Cluster) campaign(ch *channel) {
 	defer c.wg.Done()
 	wait := time.Duration(0)
 	for {
-		if wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ch.ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
+		if !sleep(ch.ctx, wait) {
+			return
 		}
 		err := c.hold(ch)
 		if ch.ctx.Err() != nil {
@@ -291,12 +301,14 @@ func (c *Cluster) hold(ch *channel) error {
 	if err != nil {
 		return fmt.Errorf("session: %w", err)
 	}
-	defer func() { _ = sess.Close() }() // revokes: the key goes at once
+	c.owners.addLease(int64(lease.ID))
+	defer c.owners.dropLease(int64(lease.ID)) // after the revocation below
+	defer func() { _ = sess.Close() }()       // revokes: the key goes at once
 	ctx, cancel := context.WithCancel(ch.ctx)
 	defer cancel()
 	defer context.AfterFunc(sess.Ctx(), cancel)()
 	el := concurrency.NewElection(sess, c.channelKey(ch.name, "owner"))
-	if err := el.Campaign(ctx, c.cfg.Node); err != nil {
+	if err := el.Campaign(ctx, electionValue{Node: c.cfg.Node, URL: *c.url.Load()}.encode()); err != nil {
 		return fmt.Errorf("campaign: %w", err)
 	}
 	// Campaign returns once every older candidate's key is gone, even if
@@ -323,6 +335,22 @@ func (c *Cluster) hold(ch *channel) error {
 		c.cfg.Logger.Info("cluster: gave the channel up", "channel", ch.name, "epoch", t.epoch)
 	}
 	return nil
+}
+
+// sleep waits for d, or less if ctx ends first; it reports whether ctx
+// is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 func (c *Cluster) channelKey(channel, elem string) string {

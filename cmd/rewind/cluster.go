@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/rewind-origin/rewind/archive/cluster"
 	"github.com/rewind-origin/rewind/archive/pack"
 	"github.com/rewind-origin/rewind/harvest/s3"
+	"github.com/rewind-origin/rewind/origin"
 )
 
 // ClusterConfig is the YAML section "cluster" (docs/cluster.md): the
@@ -69,6 +71,11 @@ type ClusterEtcd struct {
 	Node string `yaml:"node"`
 	// Prefix is the etcd key prefix (default /rewind).
 	Prefix string `yaml:"prefix"`
+	// AdvertiseURL is this node's data-plane base URL as the other nodes
+	// reach it (http://10.0.0.5:8080): they forward the requests of the
+	// channels this node owns to it. It defaults to http://<http-addr host>:<bound port>,
+	// which needs http-addr to name a host (not every interface).
+	AdvertiseURL string `yaml:"advertise-url"`
 }
 
 // yamlSize and yamlDuration decode like the top-level settings: a number
@@ -85,7 +92,7 @@ func (d *yamlDuration) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // check validates the section; errors name the key.
-func (c *ClusterConfig) check() error {
+func (c *ClusterConfig) check(httpAddr string) error {
 	var errs []error
 	bad := func(key, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("setting \"cluster.%s\": "+format, append([]any{key}, a...)...))
@@ -131,13 +138,23 @@ func (c *ClusterConfig) check() error {
 		if p := e.Prefix; p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, " \t\n")) {
 			bad("etcd.prefix", "want /name[/name…] without a trailing slash, got %q", p)
 		}
+		if a := e.AdvertiseURL; a != "" {
+			if u, err := url.Parse(a); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+				(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+				bad("etcd.advertise-url", "want http(s)://host[:port] (this node's data plane as the other nodes reach it), got %q", a)
+			}
+		} else if host, _, err := net.SplitHostPort(httpAddr); err == nil && !concreteHost(host) {
+			bad("etcd.advertise-url", "is required: http-addr %q listens on every interface, so the other nodes' URL of this node cannot be derived from it", httpAddr)
+		}
 	}
 	return errors.Join(errs...)
 }
 
 // owner connects to etcd (nil without cluster.etcd); the caller closes it
-// after the archive.
-func (c *ClusterConfig) owner(log *slog.Logger) (*cluster.Cluster, error) {
+// after the archive. Without advertise-url, the URL it advertises is
+// derived from httpAddr, unless its port is 0 (the caller advertises the
+// bound one: Cluster.Advertise).
+func (c *ClusterConfig) owner(httpAddr string, log *slog.Logger) (*cluster.Cluster, error) {
 	if c.Etcd == nil {
 		return nil, nil
 	}
@@ -150,7 +167,36 @@ func (c *ClusterConfig) owner(log *slog.Logger) (*cluster.Cluster, error) {
 		node = h
 	}
 	return cluster.New(cluster.Config{Endpoints: c.Etcd.Endpoints, SessionTTL: time.Duration(c.Etcd.SessionTTL),
-		Node: node, Prefix: c.Etcd.Prefix, Logger: log})
+		Node: node, Prefix: c.Etcd.Prefix, URL: c.advertiseURL(httpAddr, httpAddr), Logger: log})
+}
+
+// The other nodes' requests of the channels this node owns are forwarded
+// to it by the origin (docs/cluster.md, "Any node answers any channel").
+var _ origin.Owners = (*cluster.Cluster)(nil)
+
+// concreteHost: a listen address host that other nodes can dial (a name
+// or an IP), not every interface.
+func concreteHost(host string) bool {
+	if host == "" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsUnspecified()
+}
+
+// advertiseURL is the data-plane URL of this node: advertise-url, or else
+// the host of http-addr (checked concrete) and the port of bound, the
+// address bound ("" while it is port 0).
+func (c *ClusterConfig) advertiseURL(httpAddr, bound string) string {
+	if c.Etcd.AdvertiseURL != "" {
+		return strings.TrimSuffix(c.Etcd.AdvertiseURL, "/")
+	}
+	host, _, _ := net.SplitHostPort(httpAddr)
+	_, port, _ := net.SplitHostPort(bound)
+	if port == "" || port == "0" {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // packConfig builds the archive's pack configuration over the bucket.

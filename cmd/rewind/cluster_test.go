@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -80,10 +81,42 @@ cluster:
 		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], prefix: rewind/}\n", `setting "cluster.etcd.prefix"`},
 		{"cluster:\n  s3: {bucket: b}\n  epoch: 3\n  etcd: {endpoints: [http://e:2379]}\n", `setting "cluster.epoch": not with cluster.etcd`},
 		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], ttl: 5s}\n", `field ttl not found`},
+		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], advertise-url: 10.0.0.5:8080}\n", `setting "cluster.etcd.advertise-url": want http(s)://host[:port]`},
+		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], advertise-url: 'http://a:1/out'}\n", `setting "cluster.etcd.advertise-url": want http(s)://host[:port]`},
+		{"http-addr: 0.0.0.0:8080\ninsecure: true\ncluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379]}\n", `setting "cluster.etcd.advertise-url": is required: http-addr "0.0.0.0:8080" listens on every interface`},
+		{"http-addr: '[::]:8080'\ninsecure: true\ncluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379]}\n", `setting "cluster.etcd.advertise-url": is required`},
+		{"http-addr: ':8080'\ninsecure: true\ncluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379]}\n", `setting "cluster.etcd.advertise-url": is required`},
 	} {
 		_, err := loadConfig([]string{"--config", writeYAML(t, tc.yaml)}, envOf(nil), &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+// TestAdvertiseURL: the URL a node advertises is advertise-url, or else
+// derived from http-addr's host and the port bound; every interface with
+// advertise-url is accepted.
+func TestAdvertiseURL(t *testing.T) {
+	for _, tc := range []struct{ httpAddr, advertise, bound, want string }{
+		{"127.0.0.1:8080", "", "127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"127.0.0.1:0", "", "127.0.0.1:0", ""}, // not known before the listener is bound
+		{"127.0.0.1:0", "", "127.0.0.1:41234", "http://127.0.0.1:41234"},
+		{"localhost:0", "", "127.0.0.1:41234", "http://localhost:41234"},
+		{"[::1]:8080", "", "[::1]:8080", "http://[::1]:8080"},
+		{"rewind-a.internal:8080", "", "10.0.0.5:8080", "http://rewind-a.internal:8080"},
+		{"0.0.0.0:8080", "http://10.0.0.5:8080/", "0.0.0.0:8080", "http://10.0.0.5:8080"},
+		{"127.0.0.1:0", "https://a.example", "127.0.0.1:41234", "https://a.example"},
+	} {
+		yml := fmt.Sprintf("http-addr: '%s'\ninsecure: true\ncluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], advertise-url: '%s'}\n",
+			tc.httpAddr, tc.advertise)
+		c, err := loadConfig([]string{"--config", writeYAML(t, yml)}, envOf(nil), &bytes.Buffer{})
+		if err != nil {
+			t.Errorf("%s: %v", yml, err)
+			continue
+		}
+		if got := c.Cluster.advertiseURL(c.HTTPAddr, tc.bound); got != tc.want {
+			t.Errorf("%s bound %s: %q, want %q", yml, tc.bound, got, tc.want)
 		}
 	}
 }

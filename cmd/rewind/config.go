@@ -609,7 +609,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if c.Cluster != nil {
-		if err := c.Cluster.check(); err != nil {
+		if err := c.Cluster.check(c.HTTPAddr); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -127,7 +127,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		if packs, err = cfg.Cluster.packConfig(ctx); err != nil {
 			return err
 		}
-		if owner, err = cfg.Cluster.owner(log.With("component", "cluster")); err != nil {
+		if owner, err = cfg.Cluster.owner(cfg.HTTPAddr, log.With("component", "cluster")); err != nil {
 			return err
 		}
 		if owner != nil {
@@ -222,6 +222,10 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		DevClock:  cfg.DevClock,
 		Now:       now,
 	}
+	if owner != nil {
+		// Any node answers any channel: the owner's live edge, forwarded.
+		httpSrv.Owners = owner
+	}
 	faults, err := newFaults(cfg, now, metrics.registerer(), log.With("component", "fault"))
 	if err != nil {
 		return err
@@ -294,6 +298,13 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		return fmt.Errorf("setting \"http-addr\": %w", err)
 	}
 	defer httpSrv.Close()
+	if owner != nil {
+		// With http-addr's port 0, the port bound: before RTSP ingest
+		// starts (an HTTP push campaigns after two etcd round trips; while
+		// a node advertises no URL, the others serve its channels
+		// themselves).
+		owner.Advertise(cfg.Cluster.advertiseURL(cfg.HTTPAddr, httpSrv.Addr()))
+	}
 
 	rtsp := &ingest.RTSPServer{
 		Address:        cfg.RTSPAddr,
