@@ -223,10 +223,11 @@ func (p *packRecord) holds(startUs uint64, r *segmentRecord) bool {
 
 // PackRange is where a segment's bytes are in a recorded pack: Size bytes
 // from Offset of the object Key (the key given to PackStore, prefix
-// included).
+// included), whose whole size is ObjectSize.
 type PackRange struct {
 	Key          string
 	Offset, Size int64
+	ObjectSize   int64
 }
 
 // SegmentPack returns where the bytes of the track's segment starting at
@@ -254,7 +255,7 @@ func (s *Store) SegmentPack(channel, track string, decodeTime uint64) (PackRange
 		if !ok || !pr.holds(startUs, &rec) {
 			return ErrNotFound
 		}
-		out = PackRange{Key: pr.Key, Offset: rec.Offset - pr.LogOffset, Size: rec.Size}
+		out = PackRange{Key: pr.Key, Offset: rec.Offset - pr.LogOffset, Size: rec.Size, ObjectSize: pr.Size}
 		return nil
 	})
 	return out, wrapRead("segment pack", err)

@@ -611,6 +611,9 @@ func TestSegmentPack(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s segment %d: %v", track, i, err)
 			}
+			if size, _ := mem.Size(t.Context(), r.Key); r.ObjectSize != size {
+				t.Fatalf("%s segment %d: object size %d, the pack has %d bytes", track, i, r.ObjectSize, size)
+			}
 			rc, err := mem.ReadRange(t.Context(), r.Key, r.Offset, r.Size)
 			if err != nil {
 				t.Fatalf("%s segment %d: %v", track, i, err)

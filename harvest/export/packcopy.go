@@ -22,6 +22,14 @@ import (
 // the last one.
 const MinPartSize = 5 << 20
 
+// MinCopySource: a range is copied only from a pack object larger than
+// this. AWS S3 copies a range (x-amz-copy-source-range) only from an
+// object larger than 5 MB; the rule applies to every store, so a harvest
+// copies the same parts everywhere. Packs sealed by size (pack-size,
+// 5.5 MiB by default) are larger; packs sealed by duration (low-rate
+// audio) or at the end of a log may not be: their segments are uploaded.
+const MinCopySource = 5 << 20
+
 // PackSource is a Source that tells where a segment's bytes are in the
 // archive's packs (*archive.Store).
 type PackSource interface {
@@ -97,8 +105,8 @@ func newCopier(src Source, dst Target, opt *Options) *copier {
 
 // write writes the object of segs by copying the segments that are in
 // packs. It returns false, with no error, when the object must be
-// uploaded instead: no segment in a pack, no part can be copied, or the
-// copy failed (then every later object of the job is uploaded too, and
+// uploaded instead: no segment in a pack larger than MinCopySource, no
+// part can be copied, or the copy failed (then every later object of the job is uploaded too, and
 // Options.CopyFailed is told once).
 func (c *copier) write(ctx context.Context, src Source, channel string, segs []media.Segment) (bool, error) {
 	if c == nil || c.off.Load() {
@@ -112,6 +120,8 @@ func (c *copier) write(ctx context.Context, src Source, channel string, segs []m
 		switch {
 		case errors.Is(err, archive.ErrNotFound):
 			continue
+		case err == nil && r.ObjectSize <= MinCopySource:
+			continue // uploaded (MinCopySource)
 		case err != nil:
 			return false, fmt.Errorf("export: segment %s: %w", media.SegmentURI(s), err)
 		case r.Size != s.Size:

@@ -129,31 +129,31 @@ func (c copyTarget) WriteParts(_ context.Context, name string, parts []Part) err
 	return nil
 }
 
-// packedArchive records 10 video segments of about 20 KiB in 2 s, with
-// 64 KiB packs, and waits until the first 8 are packed: segments 8 and 9
-// stay in the open log only (their pack is not sealed).
-func packedArchive(t *testing.T) (*archive.Store, *memPacks, time.Time) {
+// packedArchive records 10 video segments of about 1 MiB in 2 s, with
+// 5.5 MiB packs (the default), and waits until the first 6 are packed:
+// segments 6 to 9 stay in the open log only (their pack is not sealed).
+// Closing the writer w seals them in a last pack of about 4 MiB.
+func packedArchive(t *testing.T) (st *archive.Store, w *archive.Writer, packs *memPacks, t0 time.Time) {
 	t.Helper()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	packs := &memPacks{objects: map[string][]byte{}}
+	t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	packs = &memPacks{objects: map[string][]byte{}}
 	st, err := archive.Open(archive.Config{Dir: t.TempDir(), Retention: 100 * 365 * 24 * time.Hour, PruneInterval: time.Hour,
-		Packs: &archive.PackConfig{Store: packs, Size: 64 << 10, Interval: 5 * time.Millisecond}})
+		Packs: &archive.PackConfig{Store: packs, Interval: 5 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	w, err := st.OpenWriter("live/copy")
+	w, err = st.OpenWriter("live/copy")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = w.Close() })
 	if err := w.StartSession([]media.TrackInfo{{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000,
 		Width: 640, Height: 360, Init: []byte{'v', 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 10 {
 		dt := media.TimeToTicks(t0.Add(time.Duration(2*i)*time.Second), 90000)
-		data := bytes.Repeat([]byte{byte(i)}, 20000+i)
+		data := bytes.Repeat([]byte{byte(i)}, 1<<20+i)
 		if err := w.WriteChunk(media.Chunk{Data: data, DecodeTime: dt, Duration: 2 * 90000, SegmentStart: true, Independent: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -161,26 +161,34 @@ func packedArchive(t *testing.T) (*archive.Store, *memPacks, time.Time) {
 			t.Fatal(err)
 		}
 	}
+	waitPacked(t, st, 6)
+	return st, w, packs, t0
+}
+
+// waitPacked waits (bounded) until n segments are in packs, and checks
+// there are not more.
+func waitPacked(t *testing.T, st *archive.Store, n int64) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for st.PackStats().Segments < 8 {
+	for st.PackStats().Segments < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("packs after 10 s: %+v", st.PackStats())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if got := st.PackStats().Segments; got != 8 {
-		t.Fatalf("%d segments packed, want 8 (two sealed 64 KiB packs)", got)
+	if got := st.PackStats().Segments; got != n {
+		t.Fatalf("%d segments packed, want %d", got, n)
 	}
-	return st, packs, t0
 }
 
 // TestCopyFromPacks: a package written to a PackCopier copies every
-// segment that is in a pack (one part each) and uploads the two that are
-// not; its objects are byte-identical to the ones of an upload-only
-// package. A refused copy falls back to uploading, once told, and the
-// package is still complete and identical.
+// segment that is in a pack (one part each) and uploads the four that are
+// not, and still uploads them once they are in a pack of 5 MiB or less
+// (MinCopySource); its objects are byte-identical to the ones of an
+// upload-only package. A refused copy falls back to uploading, once told,
+// and the package is still complete and identical.
 func TestCopyFromPacks(t *testing.T) {
-	st, packs, t0 := packedArchive(t)
+	st, w, packs, t0 := packedArchive(t)
 	req := Request{Channel: "live/copy", From: t0, To: t0.Add(20 * time.Second), HLS: []HLSManifest{{Name: "index"}}, Now: t0.Add(time.Hour)}
 	write := func(dst Target, opt Options) {
 		t.Helper()
@@ -211,16 +219,29 @@ func TestCopyFromPacks(t *testing.T) {
 		copied.Bytes += c.Bytes
 	}, CopyFailed: func(name string, err error) { t.Errorf("copy of %s failed: %v", name, err) }})
 	var packedBytes int64
-	for i := range 8 {
+	for i := range 6 {
 		packedBytes += int64(len(plain.objects[fmt.Sprintf("video/%d.m4s", media.TimeToTicks(t0.Add(time.Duration(2*i)*time.Second), 90000))]))
 	}
-	if copied.Objects != 8 || copied.Parts != 8 || copied.Bytes != packedBytes || cp.calls != 8 {
-		t.Fatalf("copied %+v in %d WriteParts, want 8 objects, 8 parts, %d bytes", copied, cp.calls, packedBytes)
+	if copied.Objects != 6 || copied.Parts != 6 || copied.Bytes != packedBytes || cp.calls != 6 {
+		t.Fatalf("copied %+v in %d WriteParts, want 6 objects, 6 parts, %d bytes", copied, cp.calls, packedBytes)
 	}
 	if want := plain.uploaded - packedBytes; cp.uploaded != want {
-		t.Fatalf("%d media bytes uploaded, want the %d of the 2 segments not in a pack", cp.uploaded, want)
+		t.Fatalf("%d media bytes uploaded, want the %d of the 4 segments not in a pack", cp.uploaded, want)
 	}
 	sameObjects(t, cp.objects, plain.objects)
+
+	// The last 4 segments in a pack of about 4 MiB: still uploaded.
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitPacked(t, st, 10)
+	small := copyTarget{&memTarget{objects: map[string][]byte{}, packs: packs}}
+	write(small, Options{})
+	if small.calls != 6 || small.uploaded != plain.uploaded-packedBytes {
+		t.Fatalf("%d WriteParts and %d bytes uploaded, want 6 and %d: a pack of 5 MiB or less is not copied from",
+			small.calls, small.uploaded, plain.uploaded-packedBytes)
+	}
+	sameObjects(t, small.objects, plain.objects)
 
 	// NoCopy: every object uploaded.
 	nocopy := copyTarget{&memTarget{objects: map[string][]byte{}, packs: packs}}
