@@ -11,9 +11,11 @@
 //	<track>/<tfdt>.m4s       media segment (shared by every manifest, written once)
 //
 // Segments are copied from byte ranges of the media logs by a [Target]
-// (copy_file_range for a local folder, streamed uploads for S3); nothing
-// is re-muxed and no segment is held whole in memory. Manifests are
-// written last, after every segment is in place.
+// (copy_file_range for a local folder, streamed uploads for S3), or, when
+// the target is on the S3 service of the archive's packs (PackCopier),
+// copied inside the service from the packs (packcopy.go); nothing is
+// re-muxed and no segment is held whole in memory. Manifests are written
+// last, after every segment is in place.
 package export
 
 import (

@@ -187,11 +187,11 @@ type plannedPart struct {
 
 // planParts cuts an object of segments (sizes, their pack ranges where
 // packed) into multipart parts: a packed segment is a copied part of its
-// own when that keeps every part but the last at least min bytes (it is
-// min or more, or the last segment, and the uploaded segments before it
-// add up to min or more); the other segments are uploaded, consecutive
+// own when that keeps every part but the last at least minPart bytes (it
+// is minPart or more, or the last segment, and the uploaded segments before it
+// add up to minPart or more); the other segments are uploaded, consecutive
 // ones in one part. An object of one packed segment is one copied part.
-func planParts(sizes []int64, ranges []*archive.PackRange, min int64) []plannedPart {
+func planParts(sizes []int64, ranges []*archive.PackRange, minPart int64) []plannedPart {
 	var (
 		out      []plannedPart
 		cur      []int
@@ -199,7 +199,7 @@ func planParts(sizes []int64, ranges []*archive.PackRange, min int64) []plannedP
 	)
 	for i := range sizes {
 		last := i == len(sizes)-1
-		if ranges[i] != nil && (sizes[i] >= min || last) && (len(cur) == 0 || curBytes >= min) {
+		if ranges[i] != nil && (sizes[i] >= minPart || last) && (len(cur) == 0 || curBytes >= minPart) {
 			if len(cur) > 0 {
 				out = append(out, plannedPart{copy: -1, local: cur})
 				cur, curBytes = nil, 0
