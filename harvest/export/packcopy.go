@@ -106,8 +106,10 @@ func newCopier(src Source, dst Target, opt *Options) *copier {
 // write writes the object of segs by copying the segments that are in
 // packs. It returns false, with no error, when the object must be
 // uploaded instead: no segment in a pack larger than MinCopySource, no
-// part can be copied, or the copy failed (then every later object of the job is uploaded too, and
-// Options.CopyFailed is told once).
+// part can be copied, or the multipart upload failed (then every later
+// object of the Write is uploaded too, and Options.CopyFailed is told
+// once). An error is returned only when the index cannot be read, a
+// segment cannot be opened, or ctx ended.
 func (c *copier) write(ctx context.Context, src Source, channel string, segs []media.Segment) (bool, error) {
 	if c == nil || c.off.Load() {
 		return false, nil
