@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // Packs put the archive's sealed media in an object store (issue 18,
@@ -217,4 +219,44 @@ type packRecord struct {
 func (p *packRecord) holds(startUs uint64, r *segmentRecord) bool {
 	return startUs <= p.LastStartUs && r.FileUs == p.FileUs && r.Offset >= p.LogOffset &&
 		r.Offset+r.Size <= p.LogOffset+p.BodySize
+}
+
+// PackRange is where a segment's bytes are in a recorded pack: Size bytes
+// from Offset of the object Key (the key given to PackStore, prefix
+// included), whose whole size is ObjectSize.
+type PackRange struct {
+	Key          string
+	Offset, Size int64
+	ObjectSize   int64
+}
+
+// SegmentPack returns where the bytes of the track's segment starting at
+// decodeTime are in a recorded pack: exactly the bytes OpenSegment
+// returns for it, as a range of the pack's object. It reads the index
+// only (no media, no request to the store), so a caller can copy the
+// segment inside the store (S3 UploadPartCopy). ErrNotFound when the
+// segment is not indexed or no recorded pack holds it (not packed yet,
+// or packs are off).
+func (s *Store) SegmentPack(channel, track string, decodeTime uint64) (PackRange, error) {
+	var out PackRange
+	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
+		st, err := segmentTrackState(txn, id, track)
+		if err != nil {
+			return err
+		}
+		rec, startUs, err := findSegment(txn, id, track, st.Timescales, decodeTime)
+		if err != nil {
+			return err
+		}
+		pr, ok, err := packBefore(txn, id, track, packKey(id, track, startUs))
+		if err != nil {
+			return err
+		}
+		if !ok || !pr.holds(startUs, &rec) {
+			return ErrNotFound
+		}
+		out = PackRange{Key: pr.Key, Offset: rec.Offset - pr.LogOffset, Size: rec.Size, ObjectSize: pr.Size}
+		return nil
+	})
+	return out, wrapRead("segment pack", err)
 }

@@ -597,3 +597,51 @@ func checkServed(t *testing.T, s *archive.Store, track string, ts uint32, writte
 		}
 	}
 }
+
+// TestSegmentPack: once packed, every segment's pack range holds exactly
+// its bytes; a segment not in a pack yet is ErrNotFound.
+func TestSegmentPack(t *testing.T) {
+	mem := newMemPacks()
+	s := openStore(t, t.TempDir(), packConfig(mem, 0))
+	written := recordPackFeed(t, s, 12)
+	waitPacked(t, s, 24)
+	for track, ts := range map[string]uint32{"video": videoTS, "audio": audioTS} {
+		for i, want := range written[track] {
+			r, err := s.SegmentPack(packChannel, track, ticks(t0.Add(time.Duration(i)*segDur), ts))
+			if err != nil {
+				t.Fatalf("%s segment %d: %v", track, i, err)
+			}
+			if size, _ := mem.Size(t.Context(), r.Key); r.ObjectSize != size {
+				t.Fatalf("%s segment %d: object size %d, the pack has %d bytes", track, i, r.ObjectSize, size)
+			}
+			rc, err := mem.ReadRange(t.Context(), r.Key, r.Offset, r.Size)
+			if err != nil {
+				t.Fatalf("%s segment %d: %v", track, i, err)
+			}
+			got, _ := io.ReadAll(rc)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s segment %d: the pack range %+v is not the segment's bytes", track, i, r)
+			}
+		}
+	}
+	if _, err := s.SegmentPack(packChannel, "video", ticks(t0.Add(100*segDur), videoTS)); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("a segment that does not exist: %v, want ErrNotFound", err)
+	}
+
+	// Without packs: nothing is in a pack.
+	plain := openStore(t, t.TempDir(), nil)
+	w, err := plain.OpenWriter(packChannel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.StartSession(tracks(1)); err != nil {
+		t.Fatal(err)
+	}
+	writeSegment(t, w, 0, videoTS, t0, segDur, 6)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.SegmentPack(packChannel, "video", ticks(t0, videoTS)); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("a segment without packs: %v, want ErrNotFound", err)
+	}
+}

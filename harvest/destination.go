@@ -3,7 +3,9 @@ package harvest
 import (
 	"context"
 	"path/filepath"
+	"strings"
 
+	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest/export"
 	"github.com/rewind-origin/rewind/harvest/s3"
 )
@@ -55,5 +57,29 @@ func (s *Service) target(ctx context.Context, d *S3Destination) (export.Target, 
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	if s.Packs != nil && SameService(b.S3, s.Packs) {
+		return t.Copier(s.Packs.Bucket), func() error { return nil }, 8, nil
+	}
 	return t, func() error { return nil }, 8, nil
+}
+
+// SameService reports whether a harvest destination can copy from the
+// bucket of the archive's packs inside the S3 service: dst does not set
+// NoPackCopy, and both have the same endpoint (the same URL once a
+// trailing slash is dropped; both empty: AWS S3), the same region (empty
+// is us-east-1) and the same credentials (access and secret key; both
+// empty: the SDK's default chain of this process), so the identity that
+// writes the packs is the one that reads them. Anything else, even the
+// same server under another host name, uploads as without packs.
+func SameService(dst, packs *S3Bucket) bool {
+	region := func(r string) string {
+		if r == "" {
+			return mpv2.DefaultRegion
+		}
+		return r
+	}
+	return !dst.NoPackCopy && packs.Bucket != "" &&
+		strings.TrimSuffix(dst.Endpoint, "/") == strings.TrimSuffix(packs.Endpoint, "/") &&
+		region(dst.Region) == region(packs.Region) &&
+		dst.AccessKey == packs.AccessKey && dst.SecretKey == packs.SecretKey
 }

@@ -149,6 +149,8 @@ type metrics struct {
 	bytes           prometheus.Counter
 	segments        prometheus.Counter
 	webhookFailures prometheus.Counter
+	// Server-side copies from the packs (export.PackCopier).
+	copiedObjects, copiedParts, copiedBytes, copyFallbacks prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -165,9 +167,22 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		webhookFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rewind_harvest_webhook_failures_total", Help: "Harvest event webhooks that failed.",
 		}),
+		copiedObjects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rewind_harvest_copied_objects_total", Help: "Harvested media objects written with server-side copies from the packs.",
+		}),
+		copiedParts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rewind_harvest_copied_parts_total", Help: "Multipart parts copied from the packs inside the S3 service (UploadPartCopy).",
+		}),
+		copiedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rewind_harvest_copied_bytes_total", Help: "Media bytes copied from the packs inside the S3 service: they did not pass through Rewind.",
+		}),
+		copyFallbacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rewind_harvest_copy_fallbacks_total", Help: "Harvest jobs whose server-side copy failed: they uploaded their remaining objects.",
+		}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.finished, m.bytes, m.segments, m.webhookFailures} {
+		for _, c := range []prometheus.Collector{m.finished, m.bytes, m.segments, m.webhookFailures,
+			m.copiedObjects, m.copiedParts, m.copiedBytes, m.copyFallbacks} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("harvest: metrics: %w", err)
 			}

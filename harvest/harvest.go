@@ -104,6 +104,10 @@ type S3Bucket struct {
 	// PathStyle addresses objects as Endpoint/bucket/key (MinIO,
 	// versitygw, most self-hosted servers).
 	PathStyle bool `json:"path_style,omitempty" yaml:"path_style,omitempty"`
+	// NoPackCopy uploads every object even when the bucket is on the
+	// service of the archive's packs (Service.Packs), where media objects
+	// are otherwise copied inside the service (docs/harvest.md).
+	NoPackCopy bool `json:"no_pack_copy,omitempty" yaml:"no_pack_copy,omitempty"`
 }
 
 // Validate checks the configuration.

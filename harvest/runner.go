@@ -263,6 +263,16 @@ func (s *Service) export(ctx context.Context, r *record) error {
 			}
 			s.mu.Unlock()
 		},
+		Copied: func(c export.CopyStats) {
+			s.metrics.copiedObjects.Add(float64(c.Objects))
+			s.metrics.copiedParts.Add(float64(c.Parts))
+			s.metrics.copiedBytes.Add(float64(c.Bytes))
+		},
+		CopyFailed: func(name string, err error) {
+			s.metrics.copyFallbacks.Inc()
+			s.log.Warn("harvest: server-side copy from the packs failed; uploading the job's remaining objects",
+				"job", id, "object", name, "err", err)
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", errDestination, err)

@@ -60,6 +60,11 @@ type Service struct {
 	Settle time.Duration
 	// Workers is the number of jobs exported at the same time (DefaultWorkers).
 	Workers int
+	// Packs, when set, is the S3 bucket of the archive's packs (cluster
+	// mode): a job whose destination is on the same service with the same
+	// credentials (SameService) writes the media objects whose segments are
+	// in packs by copies inside the service (UploadPartCopy).
+	Packs *S3Bucket
 	// Registerer, when set, receives the harvest metrics.
 	Registerer prometheus.Registerer
 	// HTTPClient posts webhooks (a client with a 10 s timeout by default).

@@ -18,6 +18,7 @@ import (
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/cluster"
 	"github.com/rewind-origin/rewind/archive/pack"
+	"github.com/rewind-origin/rewind/harvest"
 	"github.com/rewind-origin/rewind/harvest/s3"
 	"github.com/rewind-origin/rewind/origin"
 )
@@ -213,6 +214,17 @@ func (c *ClusterConfig) packConfig(ctx context.Context) (*archive.PackConfig, er
 	return &archive.PackConfig{Store: packStore{tgt}, Prefix: c.S3.Prefix, Epoch: epoch,
 		Size: int64(c.PackSize), MaxDuration: time.Duration(c.PackMaxDuration),
 		LocalRetention: time.Duration(c.LocalRetention), CacheBytes: int64(c.CacheSize)}, nil
+}
+
+// harvestPacks is the pack bucket as harvest jobs see it (they copy from
+// it inside the service when their destination is on it); nil without a
+// cluster section.
+func (c *ClusterConfig) harvestPacks() *harvest.S3Bucket {
+	if c == nil {
+		return nil
+	}
+	return &harvest.S3Bucket{Endpoint: c.S3.Endpoint, Region: c.S3.Region, Bucket: c.S3.Bucket,
+		AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey, PathStyle: c.S3.PathStyle}
 }
 
 // packStore is the bucket as the archive's PackStore.

@@ -240,6 +240,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Region:           cfg.Region,
 		Account:          cfg.AccountID,
 		DefaultStartover: cfg.Retention,
+		Packs:            cfg.Cluster.harvestPacks(),
 		Registerer:       metrics.registerer(),
 		Now:              now,
 	}

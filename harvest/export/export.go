@@ -11,9 +11,11 @@
 //	<track>/<tfdt>.m4s       media segment (shared by every manifest, written once)
 //
 // Segments are copied from byte ranges of the media logs by a [Target]
-// (copy_file_range for a local folder, streamed uploads for S3); nothing
-// is re-muxed and no segment is held whole in memory. Manifests are
-// written last, after every segment is in place.
+// (copy_file_range for a local folder, streamed uploads for S3), or, when
+// the target is on the S3 service of the archive's packs (PackCopier),
+// copied inside the service from the packs (packcopy.go); nothing is
+// re-muxed and no segment is held whole in memory. Manifests are written
+// last, after every segment is in place.
 package export
 
 import (
@@ -379,6 +381,17 @@ type Options struct {
 	// Progress, when set, is called after each segment with the totals so
 	// far (from one goroutine at a time).
 	Progress func(segments int, bytes int64)
+	// NoCopy uploads every media object, even when the source knows the
+	// packs and the target can copy from them (PackCopier).
+	NoCopy bool
+	// Copied, when set, is called after each media object written with
+	// server-side copies (PackCopier), with that object's copies; it may
+	// be called concurrently.
+	Copied func(CopyStats)
+	// CopyFailed, when set, is called once, at the first failed copy
+	// (the error matches ErrCopy when the store refused a copied part):
+	// that object and every later one of the Write are uploaded instead.
+	CopyFailed func(name string, err error)
 }
 
 // Write writes the package: init segments, media segments (each exactly
@@ -424,10 +437,11 @@ func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Opt
 		doneSegs int
 		doneB    int64
 	)
+	cp := newCopier(src, dst, &opt)
 	for range max(opt.Parallel, 1) {
 		wg.Go(func() {
 			for s := range work {
-				copy := copySegment
+				copy := cp.copySegment
 				if p.Request.TS {
 					copy = p.writeTS
 				}
@@ -484,9 +498,14 @@ feed:
 	return nil
 }
 
-// copySegment copies one segment from its log byte range, or a group of
-// segments (its first one's name) from theirs, one after the other.
-func copySegment(ctx context.Context, src Source, dst Target, channel string, segs ...media.Segment) error {
+// copySegment writes one segment, or a group of segments (its first
+// one's name), by server-side copies from the packs where the copier can
+// (c may be nil), otherwise from their log byte ranges, one after the
+// other.
+func (c *copier) copySegment(ctx context.Context, src Source, dst Target, channel string, segs ...media.Segment) error {
+	if done, err := c.write(ctx, src, channel, segs); done || err != nil {
+		return err
+	}
 	name := media.SegmentURI(segs[0])
 	opened := make([]*archive.Section, 0, len(segs))
 	defer func() {
@@ -496,15 +515,12 @@ func copySegment(ctx context.Context, src Source, dst Target, channel string, se
 	}()
 	secs := make([]Section, 0, len(segs))
 	for _, s := range segs {
-		sec, err := src.OpenSegmentExport(ctx, channel, s.Track, s.DecodeTime)
+		asec, sec, err := openSection(ctx, src, channel, s)
 		if err != nil {
-			return fmt.Errorf("export: open segment %s: %w", media.SegmentURI(s), err)
+			return err
 		}
-		opened = append(opened, sec)
-		secs = append(secs, Section{File: sec.File, Offset: sec.Offset, Size: sec.Size, Blocks: sec.Blocks})
-		if sec.Size != s.Size {
-			return fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", media.SegmentURI(s), sec.Size, s.Size)
-		}
+		opened = append(opened, asec)
+		secs = append(secs, sec)
 	}
 	if err := dst.WriteSection(ctx, name, secs...); err != nil {
 		return fmt.Errorf("export: segment %s: %w", name, err)

@@ -7,7 +7,9 @@
 // The same Target stores the archive's packs (cmd wires it as an
 // archive.PackStore): PutNew writes an object only where none exists
 // (If-None-Match: *), ReadRange reads a byte range (Range GET), Size
-// reads an object's size (HEAD), Delete removes one.
+// reads an object's size (HEAD), Delete removes one. A Copier (Target.Copier)
+// also writes objects from ranges of the pack objects inside the service
+// (UploadPartCopy), without reading them.
 package s3
 
 import (
