@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -123,7 +125,9 @@ func TestClusterFailover(t *testing.T) {
 		uris := map[int]string{}
 		common := 0
 		for _, n := range []string{ownerName, standbyName} {
-			b := mustGet(t, nodes[n].url("/out/v1/live/"+channel+"/default/index_"+tr+".m3u8"))
+			// The node's own playlist: a request marked forwarded is
+			// served locally (without it the standby forwards to the owner).
+			b := getLocal(t, nodes[n].url("/out/v1/live/"+channel+"/default/index_"+tr+".m3u8"))
 			fmt.Fprintf(&published, "node %s, %s:\n%s\n", n, tr, b)
 			p := parseMediaPlaylist(t, b)
 			for i, sg := range p.segments {
@@ -144,6 +148,35 @@ func TestClusterFailover(t *testing.T) {
 			t.Logf("live playlists before the kill:\n%s", published.String())
 		}
 	})
+
+	// Any node answers any channel: a closed time-shift window asked of
+	// the standby (which forwards to the owner) is the owner's, byte for
+	// byte, and so is every segment it lists.
+	from := time.Now().Add(-8 * time.Second).Truncate(time.Second)
+	window := fmt.Sprintf("?start=%d&end=%d", from.Unix(), from.Unix()+4)
+	for _, name := range []string{"index_video.m3u8", "index_audio.m3u8", "index.mpd"} {
+		u := "/out/v1/live/" + channel + "/default/" + name + window
+		viaOwner, viaStandby := mustGet(t, owner.url(u)), mustGet(t, standby.url(u))
+		if !bytes.Equal(viaOwner, viaStandby) {
+			t.Errorf("%s through the standby differs from the owner's:\n%s\n---\n%s", u, viaStandby, viaOwner)
+		}
+		if !strings.HasSuffix(name, ".m3u8") {
+			continue
+		}
+		p := parseMediaPlaylist(t, viaOwner)
+		if len(p.segments) == 0 || !p.ended {
+			t.Fatalf("%s: %d segments, ENDLIST %v: want a closed window", u, len(p.segments), p.ended)
+		}
+		for _, sg := range p.segments {
+			su := "/out/v1/live/" + channel + "/default/" + sg.uri
+			if !bytes.Equal(mustGet(t, owner.url(su)), mustGet(t, standby.url(su))) {
+				t.Errorf("segment %s through the standby differs from the owner's", sg.uri)
+			}
+		}
+	}
+	if m := scrapeMetrics(t, standby); m["rewind_owner_forwarded_requests_total"] < 3 {
+		t.Errorf("standby forwarded %v requests to the owner, want >= 3", m["rewind_owner_forwarded_requests_total"])
+	}
 
 	// kill -9 of the owner: the keys of its epoch are those in the bucket
 	// right after (an upload cut short by the kill stores nothing).
@@ -380,4 +413,25 @@ func s3Puts(t *testing.T, path string) map[string]int {
 		}
 	}
 	return out
+}
+
+// getLocal GETs url marked as already forwarded, so a node that does not
+// own the channel answers from its own recording instead of its owner's.
+func getLocal(t *testing.T, url string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Rewind-Forwarded", "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s (local): status %d, %v: %s", url, resp.StatusCode, err, b)
+	}
+	return b
 }

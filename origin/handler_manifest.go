@@ -73,6 +73,25 @@ type trackWindow struct {
 	segments []media.Segment
 }
 
+// contentEnd is the wall-clock end of the window's last segment (its
+// latest end over the tracks), or now when it lists none: the publishTime
+// of a static MPD, so that a closed window renders the same bytes at any
+// time, on any node and after any cache eviction (one ETag for a CDN).
+func (w *window) contentEnd() time.Time {
+	var end time.Time
+	for _, t := range w.tracks {
+		if n := len(t.segments); n > 0 {
+			if e := t.segments[n-1].End(); e.After(end) {
+				end = e
+			}
+		}
+	}
+	if end.IsZero() || end.After(w.now) {
+		return w.now
+	}
+	return end
+}
+
 // resolveWindow reads the request's clock and time-shift parameters and
 // resolves them against the endpoint's start-over window.
 func (s *Server) resolveWindow(c *gin.Context, r *request, manifestWindow time.Duration) (*window, error) {
@@ -373,6 +392,9 @@ func (s *Server) renderMPD(c *gin.Context, r *request) (*rendered, error) {
 		MinBufferTime:              seconds(m.MinBufferTimeSeconds, 2),
 		SuggestedPresentationDelay: seconds(m.SuggestedPresentationDelaySeconds, 0) + w.ts.Delay,
 		UTCTimingURL:               scheme(c) + "://" + c.Request.Host + "/time",
+	}
+	if !mpd.Dynamic {
+		mpd.Now = w.contentEnd()
 	}
 	mpd.UTCTimingScheme, mpd.UTCTimingURL = utcTiming(m.UtcTiming, mpd.UTCTimingURL, w.now)
 	mpd.ProgramInformation, mpd.BaseURLs = dashHeader(m)

@@ -566,3 +566,20 @@ func numberTimeline(t *testing.T, mpd, track string) (uint64, []uint64) {
 	}
 	return start, times
 }
+
+// TestStaticMPDSameAtAnyTime: a closed window's MPD is the same bytes
+// whenever it is asked (its publishTime is the end of its last segment,
+// not the request's time), so two renders, two nodes or a render after a
+// cache eviction give one body and one ETag.
+func TestStaticMPDSameAtAnyTime(t *testing.T) {
+	o := newSegdurOrigin(t)
+	path := "index.mpd?start=" + o.epoch(9) + "&end=" + o.epoch(70)
+	_, first, _ := o.do(t, http.MethodGet, "long", path, 100)
+	_, later, _ := o.do(t, http.MethodGet, "long", path, 5000)
+	if first != later || !strings.Contains(first, `type="static"`) {
+		t.Fatalf("static MPD asked at t0+100 s and t0+5000 s differs:\n%s\n---\n%s", first, later)
+	}
+	if want := `publishTime="` + o.t0.Add(72*time.Second).UTC().Format("2006-01-02T15:04:05Z") + `"`; !strings.Contains(first, want) {
+		t.Errorf("static MPD without %s (the end of its last segment):\n%s", want, first)
+	}
+}
