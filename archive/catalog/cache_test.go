@@ -44,6 +44,9 @@ func TestCacheReadsTheStoreOncePerWrite(t *testing.T) {
 		if _, err := c.Endpoint("live", "cam", "default"); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := c.Channel("live", "cam"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	n := st.gets.Load()
 	for range 100 {
