@@ -97,6 +97,27 @@ func listRecords(st archive.ResourceStore, prefix string) ([]*record, error) {
 	return out, nil
 }
 
+// JobRecords returns the resource kind of job records and the records in
+// local, marked as accepted by node: what a node copies into the store a
+// cluster shares on its first start (cluster.Resources.Seed), so that it
+// goes on running its jobs and holding their pins.
+func JobRecords(local archive.ResourceStore, node string) (string, []archive.Resource, error) {
+	recs, err := listRecords(local, "")
+	if err != nil {
+		return "", nil, err
+	}
+	out := make([]archive.Resource, 0, len(recs))
+	for _, r := range recs {
+		r.Node = node
+		b, err := json.Marshal(r)
+		if err != nil {
+			return "", nil, err
+		}
+		out = append(out, archive.Resource{ID: r.id(), Value: b})
+	}
+	return kindJob, out, nil
+}
+
 // touch sets a new status (and message), ModifiedAt and ETag.
 func (r *record) touch(status, msg string, now time.Time) {
 	r.Job.Status = status

@@ -45,6 +45,12 @@ const (
 	kindToken          = "client-token"
 )
 
+// Kinds are the resource kinds the catalog stores (to copy a catalog from
+// one store to another).
+func Kinds() []string {
+	return []string{kindGroup, kindChannel, kindEndpoint, kindChannelPolicy, kindEndpointPolicy, kindToken}
+}
+
 // Defaults of MediaPackage v2 and of Rewind's development auto-provisioning.
 const (
 	DefaultSegmentDurationSeconds = 6

@@ -210,6 +210,9 @@ func (c *Cluster) Close() error {
 	return nil
 }
 
+// Node is this process's name in the cluster (Config.Node).
+func (c *Cluster) Node() string { return c.cfg.Node }
+
 // Join makes this node a candidate for the channel (idempotent; nothing
 // after Close). It does not block.
 func (c *Cluster) Join(name string) {
