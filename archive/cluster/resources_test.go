@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/cluster"
@@ -254,7 +256,7 @@ func TestSeed(t *testing.T) {
 
 // harvestNode is a node's archive, catalog and harvest service over the
 // shared etcd.
-func harvestNode(t *testing.T, endpoint, node string) (*harvest.Service, *archive.Store, *catalog.Catalog) {
+func harvestNode(t *testing.T, endpoint, node string) (*harvest.Service, *archive.Store, *catalog.Catalog, *prometheus.Registry) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := archive.Open(archive.Config{Dir: dir, Logger: testLogger()})
@@ -264,20 +266,44 @@ func harvestNode(t *testing.T, endpoint, node string) (*harvest.Service, *archiv
 	t.Cleanup(func() { _ = store.Close() })
 	res := newResources(t, endpoint, node)
 	cat := catalog.New(res)
-	s := &harvest.Service{DataDir: dir, Archive: store, Records: res, Node: node, Endpoints: cat, Logger: testLogger()}
+	reg := prometheus.NewRegistry()
+	s := &harvest.Service{DataDir: dir, Archive: store, Records: res, Node: node, Endpoints: cat, Logger: testLogger(),
+		Registerer: reg}
 	if err := s.Initialize(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	return s, store, cat
+	return s, store, cat, reg
+}
+
+// finished counts the jobs that ended on a node with the status.
+func finished(t *testing.T, reg *prometheus.Registry, status string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == "rewind_harvest_jobs_finished_total" {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetValue() == status {
+						n += m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+	}
+	return n
 }
 
 // TestHarvestJobsAcrossNodes: a job accepted by A is answered alike by
 // B; a cancel on B stops it and A releases its pin.
 func TestHarvestJobsAcrossNodes(t *testing.T) {
 	endpoint := startEtcd(t)
-	sa, storeA, catA := harvestNode(t, endpoint, "a")
-	sb, storeB, _ := harvestNode(t, endpoint, "b")
+	sa, storeA, catA, regA := harvestNode(t, endpoint, "a")
+	sb, storeB, _, regB := harvestNode(t, endpoint, "b")
 	now := time.Now()
 	if err := catA.AutoProvision("live", "news", now); err != nil {
 		t.Fatal(err)
@@ -336,4 +362,23 @@ func TestHarvestJobsAcrossNodes(t *testing.T) {
 	if _, err := sa.Get(ctx, "live", "news", "default", "clip"); err == nil {
 		t.Fatal("A still answers the job B deleted")
 	}
+
+	// A job ready at once runs on A only (nothing recorded: it fails),
+	// and B reports A's outcome.
+	past := *in
+	past.HarvestJobName = "past"
+	past.ScheduleConfiguration = &harvest.ScheduleConfiguration{StartTime: *harvest.NewTime(now.Add(-2 * time.Minute)),
+		EndTime: *harvest.NewTime(now.Add(-time.Minute))}
+	if _, err := sa.Create(ctx, &past, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B reports the job A ran as FAILED", func() bool {
+		j, err := sb.Get(ctx, "live", "news", "default", "past")
+		return err == nil && j.Status == harvest.StatusFailed
+	})
+	eventually(t, "A's runner counts the failed job", func() bool { return finished(t, regA, harvest.StatusFailed) == 1 })
+	if n := finished(t, regB, harvest.StatusFailed); n != 0 {
+		t.Fatalf("B's runner ended %v jobs; A's job runs on A only", n)
+	}
+	eventually(t, "A releases the pin of the job it ran", func() bool { return pins(storeA) == 0 })
 }
