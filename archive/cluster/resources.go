@@ -40,7 +40,8 @@ var ErrConflict = errors.New("cluster: concurrent updates of the same resources;
 //     transaction only if no key it read has changed since (mod revision)
 //     and no key was created or changed under a prefix it listed;
 //     otherwise it runs again (at most maxTxnAttempts times, then
-//     ErrConflict). Deleting a key under a listed prefix is not a conflict
+//     ErrConflict). A read at the attempt's revision after etcd compacted
+//     it fails (the mutation's error; the caller may try again). Deleting a key under a listed prefix is not a conflict
 //     (no caller decides on a document being present in a list);
 //   - a watch (one goroutine, started by NewResources, stopped by Close)
 //     reports every write of any node to the WatchResources callbacks in
@@ -138,6 +139,7 @@ func (r *Resources) watch(rev int64) {
 		// Reads from now on are at rev or later: the events after rev
 		// are those that can make them stale.
 		r.notify("", "")
+		wait = 0
 	}
 }
 
