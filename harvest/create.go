@@ -142,11 +142,7 @@ func (s *Service) CreateWith(ctx context.Context, in *HarvestJob, opts CreateOpt
 		}
 	}
 	if err != nil {
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) {
-			err = internalErr(err)
-		}
-		return nil, err
+		return nil, AsAPIError(err)
 	}
 	if created != nil {
 		s.log.Info("harvest job queued", "job", created.id(), "start", sc.StartTime.Time, "end", sc.EndTime.Time,

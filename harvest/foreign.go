@@ -84,12 +84,11 @@ func (s *Service) Delete(group, channel, name string) error {
 		}
 		return tx.DeleteResource(kindJob, id)
 	})
-	var apiErr *APIError
 	switch {
-	case errors.Is(err, ErrJobActive) || errors.As(err, &apiErr):
+	case errors.Is(err, ErrJobActive):
 		return err
 	case err != nil:
-		return internalErr(err)
+		return AsAPIError(err)
 	}
 	s.log.Info("harvest job deleted", "job", id)
 	return nil

@@ -3,7 +3,6 @@ package harvest
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
@@ -161,11 +160,7 @@ func (s *Service) Cancel(ctx context.Context, group, channel, endpoint, name, if
 		return putRecord(tx, r)
 	})
 	if err != nil {
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) {
-			err = internalErr(err)
-		}
-		return err
+		return AsAPIError(err)
 	}
 	if run := s.running[r.id()]; run != nil {
 		run.cancel()
