@@ -43,7 +43,7 @@ var ErrConflict = errors.New("cluster: concurrent updates of the same resources;
 //     ErrConflict). A read at the attempt's revision after etcd compacted
 //     it fails (the mutation's error; the caller may try again). Deleting a key under a listed prefix is not a conflict
 //     (no caller decides on a document being present in a list);
-//   - a watch (one goroutine, started by NewResources, stopped by Close)
+//   - a watch (one goroutine, started by Cluster.Resources, stopped by Close)
 //     reports every write of any node to the WatchResources callbacks in
 //     revision order; when it has to restart (etcd compacted past it, lost
 //     its leader) the callbacks get kind "" before the writes after the
