@@ -13,6 +13,7 @@ import (
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/cluster"
+	"github.com/rewind-origin/rewind/archive/cluster/clustertest"
 	"github.com/rewind-origin/rewind/harvest"
 )
 
@@ -381,4 +382,41 @@ func TestHarvestJobsAcrossNodes(t *testing.T) {
 		t.Fatalf("B's runner ended %v jobs; A's job runs on A only", n)
 	}
 	eventually(t, "A releases the pin of the job it ran", func() bool { return pins(storeA) == 0 })
+}
+
+// BenchmarkCatalogOverEtcd: a mutation is one etcd transaction (plus its
+// reads); the data plane's lookup stays a cache hit.
+func BenchmarkCatalogOverEtcd(b *testing.B) {
+	_, endpoint := clustertest.StartEtcd(b)
+	cl, err := cluster.New(cluster.Config{Endpoints: []string{endpoint}, Node: "a"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cl.Close() })
+	res, err := cl.Resources()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = res.Close() })
+	c := catalog.New(res)
+	if err := c.AutoProvision("live", "news", t0); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("UpdateEndpoint", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.UpdateEndpoint("live", "news", "default", "", t0, func(e *catalog.Endpoint) error {
+				e.StartoverWindowSeconds++
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("EndpointView", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.EndpointView("live", "news", "default"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
