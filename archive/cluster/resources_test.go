@@ -13,7 +13,7 @@ import (
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/cluster"
-	"github.com/rewind-origin/rewind/archive/cluster/clustertest"
+	"github.com/rewind-origin/rewind/archive/cluster/etcdtest"
 	"github.com/rewind-origin/rewind/harvest"
 )
 
@@ -384,7 +384,7 @@ func TestHarvestJobsAcrossNodes(t *testing.T) {
 // BenchmarkCatalogOverEtcd: a mutation is one etcd transaction (plus its
 // reads); the data plane's lookup stays a cache hit.
 func BenchmarkCatalogOverEtcd(b *testing.B) {
-	_, endpoint := clustertest.StartEtcd(b)
+	_, endpoint := etcdtest.Start(b)
 	cl, err := cluster.New(cluster.Config{Endpoints: []string{endpoint}, Node: "a"})
 	if err != nil {
 		b.Fatal(err)
