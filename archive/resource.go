@@ -145,3 +145,45 @@ func validKind(kind string) error {
 	}
 	return nil
 }
+
+// ResourceStore is what reads and writes control-plane documents: *Store
+// (one process, Badger), the etcd store of cluster mode
+// (cluster.Resources), and the view of one transaction of a
+// SharedResourceStore.
+type ResourceStore interface {
+	PutResource(kind, id string, value []byte) error
+	GetResource(kind, id string) ([]byte, error)
+	DeleteResource(kind, id string) error
+	ListResources(kind, idPrefix string) ([]Resource, error)
+}
+
+var _ ResourceStore = (*Store)(nil)
+
+// SharedResourceStore is a ResourceStore that several processes write
+// (cluster mode): a read-modify-write needs a transaction, and each
+// process learns about the others' writes from a watch.
+type SharedResourceStore interface {
+	ResourceStore
+	// UpdateResources runs f on a consistent view of the store and
+	// commits f's writes atomically if nothing f read changed meanwhile;
+	// otherwise it runs f again (so f must have no effect other than its
+	// writes through tx). f's error aborts without writing anything.
+	UpdateResources(f func(tx ResourceStore) error) error
+	// WatchResources registers f, called with the kind and id of every
+	// document written or deleted by any process (this one included),
+	// after the write, on one goroutine in write order; kind "" means
+	// that any document may have changed (the watch was restarted). f
+	// must return quickly.
+	WatchResources(f func(kind, id string))
+}
+
+// UpdateResources runs f as one read-modify-write of s: a transaction of
+// a SharedResourceStore, or f(s) on a store one process writes, where
+// callers serialize their read-modify-writes themselves (the catalog's
+// and harvest's mutex) and f's writes apply one by one.
+func UpdateResources(s ResourceStore, f func(tx ResourceStore) error) error {
+	if sh, ok := s.(SharedResourceStore); ok {
+		return sh.UpdateResources(f)
+	}
+	return f(s)
+}

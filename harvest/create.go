@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/harvest/export"
 	"github.com/rewind-origin/rewind/ingest/name"
@@ -62,73 +63,93 @@ func (s *Service) CreateWith(ctx context.Context, in *HarvestJob, opts CreateOpt
 	}
 
 	hash := paramsHash(in)
+	// The pin is a local side effect: taken once, before the transaction
+	// (which may run more than once), released unless a job was stored.
+	sc := in.ScheduleConfiguration
+	pin, err := s.Archive.Pin(channelOf(in), sc.StartTime.Time, sc.EndTime.Time)
+	if err != nil {
+		return nil, internalErr(err)
+	}
+	var (
+		out     *HarvestJob
+		created *record
+	)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	jobs, err := s.listRecords(groupPrefix(in.ChannelGroupName))
-	if err != nil {
-		return nil, internalErr(err)
-	}
-	active := 0
-	for _, r := range jobs {
-		if r.expired(now) {
-			continue
+	err = s.update(func(tx archive.ResourceStore) error {
+		out, created = nil, nil
+		jobs, err := listRecords(tx, groupPrefix(in.ChannelGroupName))
+		if err != nil {
+			return internalErr(err)
 		}
-		if clientToken != "" && r.ClientToken == clientToken {
-			if r.ParamsHash != hash {
-				return nil, conflictErr(ConflictIdempotentMismatch,
-					"client token %q was used for harvest job %s with different parameters", clientToken, r.Job.HarvestJobName)
+		active := 0
+		for _, r := range jobs {
+			if r.expired(now) {
+				continue
 			}
-			return r.Job.clone(), nil
-		}
-		if r.active() {
-			active++
-		}
-		if opts.UniqueName && in.HarvestJobName != "" && r.Job.HarvestJobName == in.HarvestJobName {
-			return nil, conflictErr(ConflictAlreadyExists,
-				"harvest job %s already exists in channel group %s", in.HarvestJobName, in.ChannelGroupName)
-		}
-	}
-	name := in.HarvestJobName
-	if name == "" {
-		for name = newJobName(); ; name = newJobName() {
-			if r, err := s.getRecord(jobID(in.ChannelGroupName, in.ChannelName, name)); err != nil {
-				return nil, internalErr(err)
-			} else if r == nil {
-				break
+			if clientToken != "" && r.ClientToken == clientToken {
+				if r.ParamsHash != hash {
+					return conflictErr(ConflictIdempotentMismatch,
+						"client token %q was used for harvest job %s with different parameters", clientToken, r.Job.HarvestJobName)
+				}
+				out = r.Job.clone()
+				return nil
+			}
+			if r.active() {
+				active++
+			}
+			if opts.UniqueName && in.HarvestJobName != "" && r.Job.HarvestJobName == in.HarvestJobName {
+				return conflictErr(ConflictAlreadyExists,
+					"harvest job %s already exists in channel group %s", in.HarvestJobName, in.ChannelGroupName)
 			}
 		}
-	} else if r, err := s.getRecord(jobID(in.ChannelGroupName, in.ChannelName, name)); err != nil {
-		return nil, internalErr(err)
-	} else if r != nil && !r.expired(now) {
-		return nil, conflictErr(ConflictAlreadyExists,
-			"harvest job %s already exists in channel %s/%s", name, in.ChannelGroupName, in.ChannelName)
+		name := in.HarvestJobName
+		if name == "" {
+			for name = newJobName(); ; name = newJobName() {
+				if r, err := getRecord(tx, jobID(in.ChannelGroupName, in.ChannelName, name)); err != nil {
+					return internalErr(err)
+				} else if r == nil {
+					break
+				}
+			}
+		} else if r, err := getRecord(tx, jobID(in.ChannelGroupName, in.ChannelName, name)); err != nil {
+			return internalErr(err)
+		} else if r != nil && !r.expired(now) {
+			return conflictErr(ConflictAlreadyExists,
+				"harvest job %s already exists in channel %s/%s", name, in.ChannelGroupName, in.ChannelName)
+		}
+		if active >= MaxActiveJobs {
+			return validationErr(VTTooManyJobs,
+				"channel group %s already has %d queued or in-progress harvest jobs (the limit is %d)",
+				in.ChannelGroupName, active, MaxActiveJobs)
+		}
+		job := in.clone()
+		job.HarvestJobName = name
+		job.Arn = s.arn(job)
+		job.CreatedAt = NewTime(now)
+		r := &record{Job: *job, ClientToken: clientToken, ParamsHash: hash, ManifestName: opts.ManifestName,
+			Extra: opts.Extra, PinID: pin, Node: s.Node}
+		r.touch(StatusQueued, "", now)
+		if err := putRecord(tx, r); err != nil {
+			return internalErr(err)
+		}
+		out, created = r.Job.clone(), r
+		return nil
+	})
+	s.mu.Unlock()
+	if created == nil {
+		if uerr := s.Archive.Unpin(pin); uerr != nil {
+			s.log.Warn("harvest: unpin", "err", uerr)
+		}
 	}
-	if active >= MaxActiveJobs {
-		return nil, validationErr(VTTooManyJobs,
-			"channel group %s already has %d queued or in-progress harvest jobs (the limit is %d)",
-			in.ChannelGroupName, active, MaxActiveJobs)
-	}
-
-	job := in.clone()
-	job.HarvestJobName = name
-	job.Arn = s.arn(job)
-	job.CreatedAt = NewTime(now)
-	r := &record{Job: *job, ClientToken: clientToken, ParamsHash: hash, ManifestName: opts.ManifestName, Extra: opts.Extra}
-	r.touch(StatusQueued, "", now)
-	sc := job.ScheduleConfiguration
-	pin, err := s.Archive.Pin(channelOf(job), sc.StartTime.Time, sc.EndTime.Time)
 	if err != nil {
-		return nil, internalErr(err)
+		return nil, AsAPIError(err)
 	}
-	r.PinID = pin
-	if err := s.putRecord(r); err != nil {
-		_ = s.Archive.Unpin(pin)
-		return nil, internalErr(err)
+	if created != nil {
+		s.log.Info("harvest job queued", "job", created.id(), "start", sc.StartTime.Time, "end", sc.EndTime.Time,
+			"bucket", in.Destination.S3Destination.BucketName, "path", in.Destination.S3Destination.DestinationPath)
+		s.wake()
 	}
-	s.log.Info("harvest job queued", "job", r.id(), "start", sc.StartTime.Time, "end", sc.EndTime.Time,
-		"bucket", job.Destination.S3Destination.BucketName, "path", job.Destination.S3Destination.DestinationPath)
-	s.wake()
-	return r.Job.clone(), nil
+	return out, nil
 }
 
 // validateNames checks the path names, the job name and the description.

@@ -3,6 +3,8 @@ package harvest
 import (
 	"encoding/json"
 	"errors"
+
+	"github.com/rewind-origin/rewind/archive"
 )
 
 // CreateOptions are what another control plane (the Tencent StreamPackage
@@ -42,7 +44,7 @@ func (s *Service) Jobs(group string) ([]Entry, error) {
 	if err := checkName("ChannelGroupName", group, true); err != nil {
 		return nil, err
 	}
-	recs, err := s.listRecords(groupPrefix(group))
+	recs, err := listRecords(s.Records, groupPrefix(group))
 	if err != nil {
 		return nil, internalErr(err)
 	}
@@ -63,19 +65,31 @@ func (s *Service) Jobs(group string) ([]Entry, error) {
 func (s *Service) Delete(group, channel, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.getRecord(jobID(group, channel, name))
-	if err != nil {
-		return internalErr(err)
+	id := jobID(group, channel, name)
+	err := s.update(func(tx archive.ResourceStore) error {
+		r, err := getRecord(tx, id)
+		if err != nil {
+			return internalErr(err)
+		}
+		if r == nil || r.expired(s.Now()) {
+			return notFoundErr(ResourceTypeHarvestJob, "harvest job %s of %s/%s does not exist", name, group, channel)
+		}
+		if r.active() {
+			return ErrJobActive
+		}
+		if r.PinID != "" && r.Node != s.Node {
+			// A job cancelled on another node than its own, whose node has
+			// not released the pin yet: the record names the pin.
+			return ErrJobActive
+		}
+		return tx.DeleteResource(kindJob, id)
+	})
+	switch {
+	case errors.Is(err, ErrJobActive):
+		return err
+	case err != nil:
+		return AsAPIError(err)
 	}
-	if r == nil || r.expired(s.Now()) {
-		return notFoundErr(ResourceTypeHarvestJob, "harvest job %s of %s/%s does not exist", name, group, channel)
-	}
-	if r.active() {
-		return ErrJobActive
-	}
-	if err := s.Archive.DeleteResource(kindJob, r.id()); err != nil {
-		return internalErr(err)
-	}
-	s.log.Info("harvest job deleted", "job", r.id())
+	s.log.Info("harvest job deleted", "job", id)
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"time"
+
+	"github.com/rewind-origin/rewind/archive"
 )
 
 // Get returns a job of an endpoint. Errors are *APIError values:
@@ -27,7 +29,12 @@ func (s *Service) lookup(group, channel, endpoint, name string) (*record, error)
 			return nil, err
 		}
 	}
-	r, err := s.getRecord(jobID(group, channel, name))
+	return s.lookupIn(s.Records, group, channel, endpoint, name)
+}
+
+// lookupIn is lookup in st (a transaction), without the name checks.
+func (s *Service) lookupIn(st archive.ResourceStore, group, channel, endpoint, name string) (*record, error) {
+	r, err := getRecord(st, jobID(group, channel, name))
 	if err != nil {
 		return nil, internalErr(err)
 	}
@@ -88,7 +95,7 @@ func (s *Service) List(ctx context.Context, in ListInput) (*ListOutput, error) {
 		}
 		after = string(b)
 	}
-	recs, err := s.listRecords(groupPrefix(in.ChannelGroupName))
+	recs, err := listRecords(s.Records, groupPrefix(in.ChannelGroupName))
 	if err != nil {
 		return nil, internalErr(err)
 	}
@@ -123,28 +130,40 @@ func (o *ListOutput) lastID() string {
 // the x-amzn-update-if-match header ("" for none); a stale one is a
 // ConflictException (CONFLICTING_OPERATION). Cancelling a finished job is
 // a ValidationException (HARVEST_JOB_INELIGIBLE_FOR_CANCELLATION).
+// In cluster mode any node cancels any job: the node running it stops
+// the export and releases the pin once it sees the record.
 func (s *Service) Cancel(ctx context.Context, group, channel, endpoint, name, ifMatch string, now time.Time) error {
 	_ = ctx
+	if _, err := s.lookup(group, channel, endpoint, name); err != nil {
+		return err // the name checks, and a quick not-found
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.lookup(group, channel, endpoint, name)
+	var r *record
+	pin := ""
+	err := s.update(func(tx archive.ResourceStore) error {
+		var err error
+		if r, err = s.lookupIn(tx, group, channel, endpoint, name); err != nil {
+			return err
+		}
+		if ifMatch != "" && ifMatch != r.Job.ETag {
+			return conflictErr(ConflictOperation, "the harvest job was modified since you read it (ETag mismatch)")
+		}
+		if !r.active() {
+			return validationErr(VTIneligibleCancellation, "harvest job %s is %s; only QUEUED or IN_PROGRESS jobs can be cancelled", name, r.Job.Status)
+		}
+		r.touch(StatusCancelled, "", now)
+		pin = ""
+		if r.Node == s.Node { // else its node releases the pin
+			pin, r.PinID = r.PinID, ""
+		}
+		return putRecord(tx, r)
+	})
 	if err != nil {
-		return err
-	}
-	if ifMatch != "" && ifMatch != r.Job.ETag {
-		return conflictErr(ConflictOperation, "the harvest job was modified since you read it (ETag mismatch)")
-	}
-	if !r.active() {
-		return validationErr(VTIneligibleCancellation, "harvest job %s is %s; only QUEUED or IN_PROGRESS jobs can be cancelled", name, r.Job.Status)
+		return AsAPIError(err)
 	}
 	if run := s.running[r.id()]; run != nil {
 		run.cancel()
-	}
-	r.touch(StatusCancelled, "", now)
-	pin := r.PinID
-	r.PinID = ""
-	if err := s.putRecord(r); err != nil {
-		return internalErr(err)
 	}
 	if err := s.Archive.Unpin(pin); err != nil {
 		s.log.Warn("harvest: unpin failed", "job", r.id(), "err", err)

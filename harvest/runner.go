@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/harvest/export"
 )
 
@@ -44,25 +45,44 @@ func (s *Service) runLoop(ctx context.Context) {
 	}
 }
 
-// schedule deletes expired records, starts the jobs that are ready and
-// returns when to look again (zero: only on a signal) and the notify
-// channels of the channels that queued jobs wait on.
+// schedule deletes expired records, releases the pins of this node's
+// jobs that ended elsewhere (a cancel on another node), stops the exports
+// whose record is no longer active, starts the jobs of this node that
+// are ready and returns when to look again (zero: only on a signal) and
+// the notify channels of the channels that queued jobs wait on.
 func (s *Service) schedule(ctx context.Context, wg *sync.WaitGroup) (next time.Time, waits []<-chan struct{}) {
 	now := s.Now()
-	recs, err := s.listRecords("")
+	recs, err := listRecords(s.Records, "")
 	if err != nil {
 		s.log.Error("harvest: list jobs", "err", err)
 		return now.Add(5 * time.Second), nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	active := map[string]bool{}
+	for _, r := range recs {
+		active[r.id()] = r.active()
+	}
+	for id, run := range s.running {
+		if !active[id] {
+			run.cancel() // cancelled or deleted on another node
+		}
+	}
 	seen := map[string]bool{}
 	var ready []*record
 	for _, r := range recs {
-		if r.expired(now) {
-			if err := s.Archive.DeleteResource(kindJob, r.id()); err != nil {
-				s.log.Warn("harvest: delete expired job", "job", r.id(), "err", err)
+		if r.Node != s.Node {
+			if r.expired(now) && r.PinID == "" {
+				s.deleteExpired(r, now)
 			}
+			continue // another node's job: it runs it and releases its pin
+		}
+		if !r.active() && r.PinID != "" {
+			s.release(r)
+			continue
+		}
+		if r.expired(now) {
+			s.deleteExpired(r, now)
 			continue
 		}
 		if !r.active() || s.running[r.id()] != nil {
@@ -99,6 +119,40 @@ func (s *Service) schedule(ctx context.Context, wg *sync.WaitGroup) (next time.T
 	return next, waits
 }
 
+// deleteExpired deletes the record r if it is still expired. Callers hold s.mu.
+func (s *Service) deleteExpired(r *record, now time.Time) {
+	err := s.update(func(tx archive.ResourceStore) error {
+		cur, err := getRecord(tx, r.id())
+		if err != nil || cur == nil || !cur.expired(now) || cur.PinID != "" {
+			return err
+		}
+		return tx.DeleteResource(kindJob, r.id())
+	})
+	if err != nil && !errors.Is(err, archive.ErrNotFound) {
+		s.log.Warn("harvest: delete expired job", "job", r.id(), "err", err)
+	}
+}
+
+// release unpins the range of this node's job r, which ended on another
+// node (cancelled there), and clears its PinID. Callers hold s.mu.
+func (s *Service) release(r *record) {
+	if err := s.Archive.Unpin(r.PinID); err != nil {
+		s.log.Warn("harvest: unpin", "job", r.id(), "err", err)
+		return
+	}
+	err := s.update(func(tx archive.ResourceStore) error {
+		cur, err := getRecord(tx, r.id())
+		if err != nil || cur == nil || cur.active() || cur.PinID != r.PinID {
+			return err
+		}
+		cur.PinID = ""
+		return putRecord(tx, cur)
+	})
+	if err != nil {
+		s.log.Warn("harvest: release the pin of a job", "job", r.id(), "err", err)
+	}
+}
+
 // readiness tells whether a queued job can run: its EndTime has passed
 // and either the channel is not live, or every track of the channel has
 // a segment ending at or after EndTime (the segment holding EndTime is
@@ -131,12 +185,17 @@ func (s *Service) readiness(r *record, now time.Time) (ready bool, at time.Time,
 // execute runs one job to its end: IN_PROGRESS, export, then COMPLETED or
 // FAILED, unless it is cancelled or the service closes meanwhile (ctx).
 func (s *Service) execute(ctx context.Context, id string) {
+	var r *record
 	s.mu.Lock()
-	r, err := s.getRecord(id)
-	if err == nil && r != nil && r.Job.Status == StatusQueued {
-		r.touch(StatusInProgress, "", s.Now())
-		err = s.putRecord(r)
-	}
+	err := s.update(func(tx archive.ResourceStore) error {
+		var err error
+		r, err = getRecord(tx, id)
+		if err == nil && r != nil && r.Job.Status == StatusQueued {
+			r.touch(StatusInProgress, "", s.Now())
+			err = putRecord(tx, r)
+		}
+		return err
+	})
 	s.mu.Unlock()
 	if err != nil || r == nil || r.Job.Status != StatusInProgress {
 		if err != nil {
@@ -155,22 +214,28 @@ func (s *Service) execute(ctx context.Context, id string) {
 		return
 	}
 	now := s.Now()
+	pin := ""
 	s.mu.Lock()
-	r, err = s.getRecord(id)
-	if err != nil || r == nil || r.Job.Status != StatusInProgress {
-		s.mu.Unlock()
+	err = s.update(func(tx archive.ResourceStore) error {
+		var err error
+		r, err = getRecord(tx, id)
+		if err != nil || r == nil || r.Job.Status != StatusInProgress {
+			r = nil
+			return err
+		}
+		if exportErr != nil {
+			r.touch(StatusFailed, failureMessage(exportErr), now)
+		} else {
+			r.touch(StatusCompleted, "", now)
+		}
+		pin, r.PinID = r.PinID, ""
+		return putRecord(tx, r)
+	})
+	s.mu.Unlock()
+	if err == nil && r == nil { // cancelled meanwhile
 		s.finishRun(id)
 		return
 	}
-	if exportErr != nil {
-		r.touch(StatusFailed, failureMessage(exportErr), now)
-	} else {
-		r.touch(StatusCompleted, "", now)
-	}
-	pin := r.PinID
-	r.PinID = ""
-	err = s.putRecord(r)
-	s.mu.Unlock()
 	if err != nil {
 		s.log.Error("harvest: finish job", "job", id, "err", err)
 		s.finishRun(id)

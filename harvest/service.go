@@ -43,8 +43,19 @@ type Service struct {
 	// DataDir is Rewind's data folder; without configured buckets a
 	// bucket maps to DataDir/buckets/<bucket>. Required.
 	DataDir string
-	// Archive is read for media and stores job records. Required.
+	// Archive is read for media and holds the pins of the jobs' ranges;
+	// it stores the job records unless Records is set. Required.
 	Archive Archive
+	// Records stores the job records (Archive by default). In cluster mode
+	// it is the store the nodes share (cluster.Resources, an
+	// archive.SharedResourceStore): every node answers Get and List alike,
+	// each record's read-modify-write is a transaction, and the runner
+	// wakes on every node's writes (a cancel on another node).
+	Records archive.ResourceStore
+	// Node names this process in the records it creates (cluster mode):
+	// a job runs on, and pins its range in the archive of, the node that
+	// accepted it, and only there. Empty on a single node.
+	Node string
 	// Endpoints resolves origin endpoints: the catalog. Required.
 	Endpoints EndpointLookup
 	// Logger defaults to discarding.
@@ -124,6 +135,9 @@ func (s *Service) Initialize() error {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
+	if s.Records == nil {
+		s.Records = s.Archive
+	}
 	m, err := newMetrics(s.Registerer)
 	if err != nil {
 		return err
@@ -132,6 +146,13 @@ func (s *Service) Initialize() error {
 	s.running = map[string]*run{}
 	s.progress = map[string]*Progress{}
 	s.kick = make(chan struct{}, 1)
+	if sh, ok := s.Records.(archive.SharedResourceStore); ok {
+		sh.WatchResources(func(kind, _ string) {
+			if kind == kindJob || kind == "" {
+				s.wake()
+			}
+		})
+	}
 	s.done = make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel

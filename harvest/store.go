@@ -29,6 +29,9 @@ type record struct {
 	// ManifestName and Extra are CreateOptions'.
 	ManifestName string          `json:",omitempty"`
 	Extra        json.RawMessage `json:",omitempty"`
+	// Node is the Service.Node that accepted the job: only it runs the
+	// job and holds its pin ("" on a single node).
+	Node string `json:",omitempty"`
 }
 
 func jobID(group, channel, name string) string { return group + "/" + channel + "/" + name }
@@ -46,17 +49,24 @@ func (r *record) expired(now time.Time) bool {
 	return !r.active() && r.Job.CreatedAt != nil && now.Sub(r.Job.CreatedAt.Time) > Expiry
 }
 
-func (s *Service) putRecord(r *record) error {
+// update runs f as one read-modify-write of the job records
+// (archive.UpdateResources): a transaction on a store the nodes share,
+// where f may run more than once. Callers hold s.mu.
+func (s *Service) update(f func(tx archive.ResourceStore) error) error {
+	return archive.UpdateResources(s.Records, f)
+}
+
+func putRecord(st archive.ResourceStore, r *record) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return s.Archive.PutResource(kindJob, r.id(), b)
+	return st.PutResource(kindJob, r.id(), b)
 }
 
 // getRecord returns the record, or nil when there is none.
-func (s *Service) getRecord(id string) (*record, error) {
-	b, err := s.Archive.GetResource(kindJob, id)
+func getRecord(st archive.ResourceStore, id string) (*record, error) {
+	b, err := st.GetResource(kindJob, id)
 	if errors.Is(err, archive.ErrNotFound) {
 		return nil, nil
 	}
@@ -71,8 +81,8 @@ func (s *Service) getRecord(id string) (*record, error) {
 }
 
 // listRecords returns the records whose id starts with prefix, ascending by id.
-func (s *Service) listRecords(prefix string) ([]*record, error) {
-	res, err := s.Archive.ListResources(kindJob, prefix)
+func listRecords(st archive.ResourceStore, prefix string) ([]*record, error) {
+	res, err := st.ListResources(kindJob, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +95,27 @@ func (s *Service) listRecords(prefix string) ([]*record, error) {
 		out = append(out, &r)
 	}
 	return out, nil
+}
+
+// JobRecords returns the resource kind of job records and the records in
+// local, marked as accepted by node: what a node copies into the store a
+// cluster shares on its first start (cluster.Resources.Seed), so that it
+// goes on running its jobs and holding their pins.
+func JobRecords(local archive.ResourceStore, node string) (string, []archive.Resource, error) {
+	recs, err := listRecords(local, "")
+	if err != nil {
+		return "", nil, err
+	}
+	out := make([]archive.Resource, 0, len(recs))
+	for _, r := range recs {
+		r.Node = node
+		b, err := json.Marshal(r)
+		if err != nil {
+			return "", nil, err
+		}
+		out = append(out, archive.Resource{ID: r.id(), Value: b})
+	}
+	return kindJob, out, nil
 }
 
 // touch sets a new status (and message), ModifiedAt and ETag.

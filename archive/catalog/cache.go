@@ -21,9 +21,14 @@ import (
 // (misses of absent documents are not cached), so its size is that of the
 // catalog. Stored values are never modified: readers get deep copies.
 //
-// A store written by something other than this catalog (another Catalog
-// over the same store, or a direct PutResource) is not seen until the
-// catalog writes the key itself: give each store one Catalog.
+// On a store of one process, a write by something other than this catalog
+// (another Catalog over the same store, or a direct PutResource) is not
+// seen until the catalog writes the key itself: give each store one
+// Catalog. On a shared store (archive.SharedResourceStore), the store's
+// watch reports every process's writes (Catalog.changed), which
+// invalidate like the catalog's own: the cache lags another process's
+// write by the watch's delivery delay, and a value read before that write
+// is never cached after its event.
 type docCache struct {
 	mu   sync.RWMutex
 	gen  uint64
@@ -89,6 +94,15 @@ func (dc *docCache) fill(k docKey, v any, gen uint64) {
 		dc.docs = map[docKey]any{}
 	}
 	dc.docs[k] = v
+}
+
+// reset drops every value (the store's watch was restarted: writes may
+// have been missed).
+func (dc *docCache) reset() {
+	dc.mu.Lock()
+	defer dc.mu.Unlock()
+	dc.gen++
+	clear(dc.docs)
 }
 
 // invalidate drops k after a write (successful or not) of its document.

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/archive/catalog/catalogtest"
 )
 
@@ -42,6 +44,9 @@ func TestCacheReadsTheStoreOncePerWrite(t *testing.T) {
 	c, st := provisioned(t)
 	for range 2 {
 		if _, err := c.Endpoint("live", "cam", "default"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Channel("live", "cam"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -294,5 +299,85 @@ func TestEndpointView(t *testing.T) {
 	}
 	if _, err := c.EndpointView("live", "nope", "default"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "CHANNEL") {
 		t.Errorf("unknown channel: %v", err)
+	}
+}
+
+// sharedStore stands for a store other processes write (cluster mode):
+// writeElsewhere writes behind the catalog's back and reports it the way
+// the store's watch does.
+type sharedStore struct {
+	catalogtest.MemStore
+	mu       sync.Mutex
+	watchers []func(kind, id string)
+}
+
+func (s *sharedStore) UpdateResources(f func(tx archive.ResourceStore) error) error { return f(s) }
+
+func (s *sharedStore) WatchResources(f func(kind, id string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.watchers = append(s.watchers, f)
+}
+
+func (s *sharedStore) writeElsewhere(t *testing.T, kind, id string, v any, report string) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutResource(kind, id, b); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.watchers {
+		f(report, id)
+	}
+}
+
+// TestCacheFollowsOtherWriters: on a shared store, a write reported by
+// the store's watch drops the cached document (and the channel's
+// packaging); a watch restart (kind "") drops everything; channel writes
+// reach the channel watchers.
+func TestCacheFollowsOtherWriters(t *testing.T) {
+	st := &sharedStore{}
+	c := New(st)
+	if err := c.AutoProvision("live", "cam", cacheT0); err != nil {
+		t.Fatal(err)
+	}
+	var changed []string
+	c.WatchChannels(func(g, ch string) { changed = append(changed, g+"/"+ch) })
+	e, err := c.EndpointView("live", "cam", "default")
+	if err != nil || c.PackagingFor("live", "cam") != 2*time.Second {
+		t.Fatal(err)
+	}
+	other := e.clone()
+	other.Segment.SegmentDurationSeconds = 4
+	st.writeElsewhere(t, kindEndpoint, "live/cam/default", other, kindEndpoint)
+	if got, _ := c.EndpointView("live", "cam", "default"); got.Segment.SegmentDurationSeconds != 4 {
+		t.Errorf("endpoint after another process's write: %d s segments, want 4", got.Segment.SegmentDurationSeconds)
+	}
+	if got := c.PackagingFor("live", "cam"); got != 4*time.Second {
+		t.Errorf("packaging after another process's write: %s, want 4s", got)
+	}
+
+	ch, err := c.Channel("live", "cam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch.Description = "elsewhere"
+	st.writeElsewhere(t, kindChannel, "live/cam", ch, kindChannel)
+	if got, _ := c.Channel("live", "cam"); got.Description != "elsewhere" {
+		t.Errorf("channel after another process's write: %q", got.Description)
+	}
+	if !slices.Equal(changed, []string{"live/cam"}) {
+		t.Errorf("channel watchers told %v, want [live/cam]", changed)
+	}
+
+	// A write the watch missed, then its restart.
+	ch.Description = "missed"
+	st.writeElsewhere(t, kindChannel, "live/cam", ch, "")
+	if got, _ := c.Channel("live", "cam"); got.Description != "missed" {
+		t.Errorf("channel after the watch's restart: %q", got.Description)
 	}
 }

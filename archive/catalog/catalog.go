@@ -13,8 +13,13 @@
 // documents that every write through the catalog invalidates (cache.go), so
 // the data plane's per-request lookup reads no store; other reads are
 // lock-free (each document is read atomically from the store). Every
-// mutation runs under one mutex, so read-modify-write sequences never
-// interleave. It is safe for concurrent use. Give each store one Catalog:
+// mutation runs under one mutex as one transaction of the store
+// (archive.UpdateResources), so read-modify-write sequences never
+// interleave: on a store of one process (Badger) the mutex serializes them;
+// on a store shared by several processes (archive.SharedResourceStore:
+// etcd in cluster mode) the store's transaction does, and the store's
+// watch invalidates the cache after the other processes' writes. It is
+// safe for concurrent use. Give each store of one process one Catalog:
 // writes that bypass it are not seen by its cache.
 package catalog
 
@@ -39,6 +44,12 @@ const (
 	kindEndpointPolicy = "endpoint-policy"
 	kindToken          = "client-token"
 )
+
+// Kinds are the resource kinds the catalog stores (to copy a catalog from
+// one store to another).
+func Kinds() []string {
+	return []string{kindGroup, kindChannel, kindEndpoint, kindChannelPolicy, kindEndpointPolicy, kindToken}
+}
 
 // Defaults of MediaPackage v2 and of Rewind's development auto-provisioning.
 const (
@@ -90,7 +101,10 @@ func (e *NotFoundError) Error() string {
 // Is makes errors.Is(err, ErrNotFound) hold.
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
-// Store persists resources. archive.Store implements it.
+// Store persists resources: archive.Store (one process) or, in cluster
+// mode, a store several processes share, which also implements
+// archive.SharedResourceStore (cluster.Resources): then every mutation is
+// one of its transactions and its watch keeps the cache current.
 type Store interface {
 	PutResource(kind, id string, value []byte) error
 	GetResource(kind, id string) ([]byte, error)
@@ -112,10 +126,12 @@ type Catalog struct {
 
 // WatchChannels registers f, called after every write or delete of a
 // channel through this catalog (create, update, reset, delete,
-// auto-provisioning, tag changes) with the channel's names. f runs on the
-// writer's goroutine while the catalog's mutation lock is held: it must
-// return at once and must not call the catalog's mutating methods (record
-// the name and signal another goroutine). It is safe for concurrent use.
+// auto-provisioning, tag changes) with the channel's names, and, on a
+// shared store, after those of the other processes (on the store's watch
+// goroutine; a write may then be reported twice). f runs on the writer's
+// goroutine while the catalog's mutation lock is held: it must return at
+// once and must not call the catalog's mutating methods (record the name
+// and signal another goroutine). It is safe for concurrent use.
 func (c *Catalog) WatchChannels(f func(group, channel string)) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -135,8 +151,29 @@ func (c *Catalog) channelChanged(kind, id string) {
 	}
 }
 
-// New returns a catalog over store.
-func New(store Store) *Catalog { return &Catalog{store: store} }
+// New returns a catalog over store. On an archive.SharedResourceStore it
+// registers with the store's watch (WatchResources), so the cache drops a
+// document once any process wrote it.
+func New(store Store) *Catalog {
+	c := &Catalog{store: store}
+	if sh, ok := store.(archive.SharedResourceStore); ok {
+		sh.WatchResources(c.changed)
+	}
+	return c
+}
+
+// changed is told of a write of kind/id by any process sharing the store
+// ("" kind: anything may have changed).
+func (c *Catalog) changed(kind, id string) {
+	if kind == "" {
+		c.cache.reset()
+		return
+	}
+	if cachedKind(kind) {
+		c.cache.invalidate(keyOf(kind, id))
+	}
+	c.channelChanged(kind, id)
+}
 
 func channelID(group, channel string) string { return group + "/" + channel }
 
@@ -144,60 +181,10 @@ func endpointID(group, channel, endpoint string) string {
 	return group + "/" + channel + "/" + endpoint
 }
 
-// get decodes the document kind/id into v; a missing document is
-// archive.ErrNotFound (or whatever the store returns, wrapped).
-func (c *Catalog) get(kind, id string, v any) error {
-	b, err := c.store.GetResource(kind, id)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("decode %s %q: %w", kind, id, err)
-	}
-	return nil
-}
-
-func (c *Catalog) put(kind, id string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	err = c.store.PutResource(kind, id, b)
-	if cachedKind(kind) {
-		c.cache.invalidate(keyOf(kind, id))
-	}
-	if err != nil {
-		return err
-	}
-	// After the invalidation: a watcher's reader sees the new document.
-	c.channelChanged(kind, id)
-	return nil
-}
-
-// del deletes a document; a missing one is not an error.
-func (c *Catalog) del(kind, id string) error {
-	err := c.store.DeleteResource(kind, id)
-	if cachedKind(kind) {
-		c.cache.invalidate(keyOf(kind, id))
-	}
-	if err != nil && !errors.Is(err, archive.ErrNotFound) {
-		return err
-	}
-	c.channelChanged(kind, id)
-	return nil
-}
-
-// exists reports whether kind/id is stored.
-func (c *Catalog) exists(kind, id string) (bool, error) {
-	_, err := c.store.GetResource(kind, id)
-	if err == nil {
-		return true, nil
-	}
-	if errors.Is(err, archive.ErrNotFound) {
-		return false, nil
-	}
-	return false, err
-}
+// get decodes the document kind/id into v, read outside a mutation; a
+// missing document is archive.ErrNotFound (or whatever the store returns,
+// wrapped).
+func (c *Catalog) get(kind, id string, v any) error { return getDoc(c.store, kind, id, v) }
 
 // notFound turns the store's not-found into a *NotFoundError.
 func notFound(err error, t ResourceType, name string) error {

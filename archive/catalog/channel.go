@@ -26,26 +26,24 @@ func (c *Catalog) CreateChannel(ch Channel, idem Idempotency, now time.Time) (*C
 	if !name.Valid(ch.ChannelGroupName) || !name.Valid(ch.ChannelName) {
 		return nil, fmt.Errorf("channel name %q/%q: %w", ch.ChannelGroupName, ch.ChannelName, ErrInvalid)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if id, ok, err := c.replay(kindChannel, idem, now); err != nil {
-		return nil, err
-	} else if ok {
-		if n := splitID(id); len(n) == 2 {
-			if got, err := c.Channel(n[0], n[1]); err == nil {
-				return got, nil
-			}
+	replayed := func(t *txn, id string) (*Channel, error) {
+		n := splitID(id)
+		if len(n) != 2 {
+			return nil, ErrNotFound
 		}
+		return t.channel(n[0], n[1])
 	}
-	return c.createChannel(ch, idem, now)
+	return create(c, kindChannel, idem, now, replayed, func(t *txn) (*Channel, error) {
+		return t.createChannel(ch, idem, now)
+	})
 }
 
-func (c *Catalog) createChannel(ch Channel, idem Idempotency, now time.Time) (*Channel, error) {
-	if _, err := c.Group(ch.ChannelGroupName); err != nil {
+func (t *txn) createChannel(ch Channel, idem Idempotency, now time.Time) (*Channel, error) {
+	if _, err := t.group(ch.ChannelGroupName); err != nil {
 		return nil, err
 	}
 	id := channelID(ch.ChannelGroupName, ch.ChannelName)
-	if ok, err := c.exists(kindChannel, id); err != nil {
+	if ok, err := t.exists(kindChannel, id); err != nil {
 		return nil, err
 	} else if ok {
 		return nil, fmt.Errorf("channel %s: %w", id, ErrAlreadyExists)
@@ -54,63 +52,74 @@ func (c *Catalog) createChannel(ch Channel, idem Idempotency, now time.Time) (*C
 		ch.InputType = "HLS"
 	}
 	ch.CreatedAt, ch.ModifiedAt, ch.ETag, ch.ResetAt = now, now, newETag(), nil
-	if err := c.put(kindChannel, id, ch); err != nil {
+	if err := t.put(kindChannel, id, ch); err != nil {
 		return nil, err
 	}
-	if err := c.remember(kindChannel, idem, id, now); err != nil {
+	if err := t.remember(kindChannel, idem, id, now); err != nil {
 		return nil, err
 	}
 	return &ch, nil
 }
 
 // UpdateChannel applies update to the channel when ifMatch is empty or its
-// current ETag, then sets ModifiedAt and a new ETag.
+// current ETag, then sets ModifiedAt and a new ETag. update may run more
+// than once (see the package doc on shared stores).
 func (c *Catalog) UpdateChannel(group, channel, ifMatch string, now time.Time, update func(*Channel) error) (*Channel, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch, err := c.Channel(group, channel)
+	var ch *Channel
+	err := c.update(func(t *txn) error {
+		var err error
+		if ch, err = t.channel(group, channel); err != nil {
+			return err
+		}
+		if err := checkETag(ifMatch, ch.ETag); err != nil {
+			return err
+		}
+		if err := update(ch); err != nil {
+			return err
+		}
+		ch.ModifiedAt, ch.ETag = now, newETag()
+		return t.put(kindChannel, channelID(group, channel), ch)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := checkETag(ifMatch, ch.ETag); err != nil {
-		return nil, err
-	}
-	if err := update(ch); err != nil {
-		return nil, err
-	}
-	ch.ModifiedAt, ch.ETag = now, newETag()
-	return ch, c.put(kindChannel, channelID(group, channel), ch)
+	return ch, nil
 }
 
 // ResetChannel records a reset of the channel at now (ResetAt).
 func (c *Catalog) ResetChannel(group, channel string, now time.Time) (*Channel, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch, err := c.Channel(group, channel)
+	var ch *Channel
+	err := c.update(func(t *txn) error {
+		var err error
+		if ch, err = t.channel(group, channel); err != nil {
+			return err
+		}
+		ch.ResetAt = &now
+		return t.put(kindChannel, channelID(group, channel), ch)
+	})
 	if err != nil {
 		return nil, err
 	}
-	ch.ResetAt = &now
-	return ch, c.put(kindChannel, channelID(group, channel), ch)
+	return ch, nil
 }
 
 // DeleteChannel deletes a channel that has no origin endpoints (else
 // ErrInUse), and its policy. Deleting a missing channel succeeds.
 func (c *Catalog) DeleteChannel(group, channel string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	id := channelID(group, channel)
-	children, err := c.store.ListResources(kindEndpoint, id+"/")
-	if err != nil {
-		return err
-	}
-	if len(children) > 0 {
-		return fmt.Errorf("channel %s has %d origin endpoint(s): %w", id, len(children), ErrInUse)
-	}
-	if err := c.del(kindChannelPolicy, id); err != nil {
-		return err
-	}
-	return c.del(kindChannel, id)
+	return c.update(func(t *txn) error {
+		children, err := t.st.ListResources(kindEndpoint, id+"/")
+		if err != nil {
+			return err
+		}
+		if len(children) > 0 {
+			return fmt.Errorf("channel %s has %d origin endpoint(s): %w", id, len(children), ErrInUse)
+		}
+		if err := t.del(kindChannelPolicy, id); err != nil {
+			return err
+		}
+		return t.del(kindChannel, id)
+	})
 }
 
 // Channels lists the channels of an existing group by name.

@@ -39,35 +39,33 @@ func (c *Catalog) CreateEndpoint(e Endpoint, idem Idempotency, now time.Time) (*
 	if !name.Valid(e.ChannelGroupName) || !name.Valid(e.ChannelName) || !name.Valid(e.OriginEndpointName) {
 		return nil, fmt.Errorf("origin endpoint name %q/%q/%q: %w", e.ChannelGroupName, e.ChannelName, e.OriginEndpointName, ErrInvalid)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if id, ok, err := c.replay(kindEndpoint, idem, now); err != nil {
-		return nil, err
-	} else if ok {
-		if n := splitID(id); len(n) == 3 {
-			if got, err := c.Endpoint(n[0], n[1], n[2]); err == nil {
-				return got, nil
-			}
+	replayed := func(t *txn, id string) (*Endpoint, error) {
+		n := splitID(id)
+		if len(n) != 3 {
+			return nil, ErrNotFound
 		}
+		return t.endpoint(n[0], n[1], n[2])
 	}
-	return c.createEndpoint(e, idem, now)
+	return create(c, kindEndpoint, idem, now, replayed, func(t *txn) (*Endpoint, error) {
+		return t.createEndpoint(e, idem, now)
+	})
 }
 
-func (c *Catalog) createEndpoint(e Endpoint, idem Idempotency, now time.Time) (*Endpoint, error) {
-	if _, err := c.Channel(e.ChannelGroupName, e.ChannelName); err != nil {
+func (t *txn) createEndpoint(e Endpoint, idem Idempotency, now time.Time) (*Endpoint, error) {
+	if _, err := t.channel(e.ChannelGroupName, e.ChannelName); err != nil {
 		return nil, err
 	}
 	id := endpointID(e.ChannelGroupName, e.ChannelName, e.OriginEndpointName)
-	if ok, err := c.exists(kindEndpoint, id); err != nil {
+	if ok, err := t.exists(kindEndpoint, id); err != nil {
 		return nil, err
 	} else if ok {
 		return nil, fmt.Errorf("origin endpoint %s: %w", id, ErrAlreadyExists)
 	}
 	e.CreatedAt, e.ModifiedAt, e.ETag, e.ResetAt = now, now, newETag(), nil
-	if err := c.put(kindEndpoint, id, e); err != nil {
+	if err := t.put(kindEndpoint, id, e); err != nil {
 		return nil, err
 	}
-	if err := c.remember(kindEndpoint, idem, id, now); err != nil {
+	if err := t.remember(kindEndpoint, idem, id, now); err != nil {
 		return nil, err
 	}
 	return &e, nil
@@ -77,45 +75,56 @@ func (c *Catalog) createEndpoint(e Endpoint, idem Idempotency, now time.Time) (*
 // its current ETag, then sets ModifiedAt and a new ETag. The data plane
 // reads the endpoint on every request (from the catalog's cache, which
 // this write invalidates), so the change applies from the next request.
+// update may run more than once (see the package doc on shared stores).
 func (c *Catalog) UpdateEndpoint(group, channel, endpoint, ifMatch string, now time.Time, update func(*Endpoint) error) (*Endpoint, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, err := c.Endpoint(group, channel, endpoint)
+	var e *Endpoint
+	err := c.update(func(t *txn) error {
+		var err error
+		if e, err = t.endpoint(group, channel, endpoint); err != nil {
+			return err
+		}
+		if err := checkETag(ifMatch, e.ETag); err != nil {
+			return err
+		}
+		if err := update(e); err != nil {
+			return err
+		}
+		e.ModifiedAt, e.ETag = now, newETag()
+		return t.put(kindEndpoint, endpointID(group, channel, endpoint), e)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := checkETag(ifMatch, e.ETag); err != nil {
-		return nil, err
-	}
-	if err := update(e); err != nil {
-		return nil, err
-	}
-	e.ModifiedAt, e.ETag = now, newETag()
-	return e, c.put(kindEndpoint, endpointID(group, channel, endpoint), e)
+	return e, nil
 }
 
 // ResetEndpoint records a reset of the endpoint at now (ResetAt).
 func (c *Catalog) ResetEndpoint(group, channel, endpoint string, now time.Time) (*Endpoint, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, err := c.Endpoint(group, channel, endpoint)
+	var e *Endpoint
+	err := c.update(func(t *txn) error {
+		var err error
+		if e, err = t.endpoint(group, channel, endpoint); err != nil {
+			return err
+		}
+		e.ResetAt = &now
+		return t.put(kindEndpoint, endpointID(group, channel, endpoint), e)
+	})
 	if err != nil {
 		return nil, err
 	}
-	e.ResetAt = &now
-	return e, c.put(kindEndpoint, endpointID(group, channel, endpoint), e)
+	return e, nil
 }
 
 // DeleteEndpoint deletes an origin endpoint and its policy; the data plane
 // stops serving it at once. Deleting a missing endpoint succeeds.
 func (c *Catalog) DeleteEndpoint(group, channel, endpoint string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	id := endpointID(group, channel, endpoint)
-	if err := c.del(kindEndpointPolicy, id); err != nil {
-		return err
-	}
-	return c.del(kindEndpoint, id)
+	return c.update(func(t *txn) error {
+		if err := t.del(kindEndpointPolicy, id); err != nil {
+			return err
+		}
+		return t.del(kindEndpoint, id)
+	})
 }
 
 // Endpoints lists the origin endpoints of an existing channel by name.

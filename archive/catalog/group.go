@@ -24,66 +24,65 @@ func (c *Catalog) CreateGroup(g ChannelGroup, idem Idempotency, now time.Time) (
 	if !name.Valid(g.ChannelGroupName) {
 		return nil, fmt.Errorf("channel group name %q: %w", g.ChannelGroupName, ErrInvalid)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if id, ok, err := c.replay(kindGroup, idem, now); err != nil {
-		return nil, err
-	} else if ok {
-		if got, err := c.Group(id); err == nil {
-			return got, nil
-		}
-	}
-	return c.createGroup(g, idem, now)
+	return create(c, kindGroup, idem, now, (*txn).group, func(t *txn) (*ChannelGroup, error) {
+		return t.createGroup(g, idem, now)
+	})
 }
 
-func (c *Catalog) createGroup(g ChannelGroup, idem Idempotency, now time.Time) (*ChannelGroup, error) {
-	if ok, err := c.exists(kindGroup, g.ChannelGroupName); err != nil {
+func (t *txn) createGroup(g ChannelGroup, idem Idempotency, now time.Time) (*ChannelGroup, error) {
+	if ok, err := t.exists(kindGroup, g.ChannelGroupName); err != nil {
 		return nil, err
 	} else if ok {
 		return nil, fmt.Errorf("channel group %s: %w", g.ChannelGroupName, ErrAlreadyExists)
 	}
 	g.CreatedAt, g.ModifiedAt, g.ETag = now, now, newETag()
-	if err := c.put(kindGroup, g.ChannelGroupName, g); err != nil {
+	if err := t.put(kindGroup, g.ChannelGroupName, g); err != nil {
 		return nil, err
 	}
-	if err := c.remember(kindGroup, idem, g.ChannelGroupName, now); err != nil {
+	if err := t.remember(kindGroup, idem, g.ChannelGroupName, now); err != nil {
 		return nil, err
 	}
 	return &g, nil
 }
 
 // UpdateGroup applies update to the group when ifMatch is empty or its
-// current ETag, then sets ModifiedAt and a new ETag.
+// current ETag, then sets ModifiedAt and a new ETag. update may run more
+// than once (see the package doc on shared stores).
 func (c *Catalog) UpdateGroup(group, ifMatch string, now time.Time, update func(*ChannelGroup) error) (*ChannelGroup, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	g, err := c.Group(group)
+	var g *ChannelGroup
+	err := c.update(func(t *txn) error {
+		var err error
+		if g, err = t.group(group); err != nil {
+			return err
+		}
+		if err := checkETag(ifMatch, g.ETag); err != nil {
+			return err
+		}
+		if err := update(g); err != nil {
+			return err
+		}
+		g.ModifiedAt, g.ETag = now, newETag()
+		return t.put(kindGroup, group, g)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := checkETag(ifMatch, g.ETag); err != nil {
-		return nil, err
-	}
-	if err := update(g); err != nil {
-		return nil, err
-	}
-	g.ModifiedAt, g.ETag = now, newETag()
-	return g, c.put(kindGroup, group, g)
+	return g, nil
 }
 
 // DeleteGroup deletes a channel group that has no channels (else ErrInUse).
 // Deleting a missing group succeeds.
 func (c *Catalog) DeleteGroup(group string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	children, err := c.store.ListResources(kindChannel, group+"/")
-	if err != nil {
-		return err
-	}
-	if len(children) > 0 {
-		return fmt.Errorf("channel group %s has %d channel(s): %w", group, len(children), ErrInUse)
-	}
-	return c.del(kindGroup, group)
+	return c.update(func(t *txn) error {
+		children, err := t.st.ListResources(kindChannel, group+"/")
+		if err != nil {
+			return err
+		}
+		if len(children) > 0 {
+			return fmt.Errorf("channel group %s has %d channel(s): %w", group, len(children), ErrInUse)
+		}
+		return t.del(kindGroup, group)
+	})
 }
 
 // Groups lists channel groups by name.

@@ -7,12 +7,12 @@ func policyNotFound(t ResourceType, id string) error {
 
 // PutChannelPolicy stores the policy of an existing channel.
 func (c *Catalog) PutChannelPolicy(group, channel string, p ChannelPolicy) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, err := c.Channel(group, channel); err != nil {
-		return err
-	}
-	return c.put(kindChannelPolicy, channelID(group, channel), p)
+	return c.update(func(t *txn) error {
+		if _, err := t.channel(group, channel); err != nil {
+			return err
+		}
+		return t.put(kindChannelPolicy, channelID(group, channel), p)
+	})
 }
 
 // ChannelPolicy returns the policy of a channel; ErrNotFound when the
@@ -30,19 +30,17 @@ func (c *Catalog) ChannelPolicy(group, channel string) (*ChannelPolicy, error) {
 
 // DeleteChannelPolicy deletes a channel's policy; a missing one is not an error.
 func (c *Catalog) DeleteChannelPolicy(group, channel string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.del(kindChannelPolicy, channelID(group, channel))
+	return c.update(func(t *txn) error { return t.del(kindChannelPolicy, channelID(group, channel)) })
 }
 
 // PutEndpointPolicy stores the policy of an existing origin endpoint.
 func (c *Catalog) PutEndpointPolicy(group, channel, endpoint string, p EndpointPolicy) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, err := c.Endpoint(group, channel, endpoint); err != nil {
-		return err
-	}
-	return c.put(kindEndpointPolicy, endpointID(group, channel, endpoint), p)
+	return c.update(func(t *txn) error {
+		if _, err := t.endpoint(group, channel, endpoint); err != nil {
+			return err
+		}
+		return t.put(kindEndpointPolicy, endpointID(group, channel, endpoint), p)
+	})
 }
 
 // EndpointPolicy returns the policy of an origin endpoint; ErrNotFound when
@@ -60,7 +58,5 @@ func (c *Catalog) EndpointPolicy(group, channel, endpoint string) (*EndpointPoli
 
 // DeleteEndpointPolicy deletes an endpoint's policy; a missing one is not an error.
 func (c *Catalog) DeleteEndpointPolicy(group, channel, endpoint string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.del(kindEndpointPolicy, endpointID(group, channel, endpoint))
+	return c.update(func(t *txn) error { return t.del(kindEndpointPolicy, endpointID(group, channel, endpoint)) })
 }

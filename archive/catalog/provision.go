@@ -16,19 +16,26 @@ func (c *Catalog) AutoProvision(group, channel string, now time.Time) error {
 	if !name.Valid(group) || !name.Valid(channel) {
 		return fmt.Errorf("name %q/%q: %w", group, channel, ErrInvalid)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, err := c.Group(group); errors.Is(err, ErrNotFound) {
+	// The data plane asks on every publication: the cache answers when
+	// everything exists, without a store transaction.
+	if _, err := c.Channel(group, channel); err == nil {
+		return nil
+	}
+	return c.update(func(t *txn) error { return t.autoProvision(group, channel, now) })
+}
+
+func (t *txn) autoProvision(group, channel string, now time.Time) error {
+	if _, err := t.group(group); errors.Is(err, ErrNotFound) {
 		g := ChannelGroup{ChannelGroupName: group, Description: "auto-provisioned"}
-		if _, err := c.createGroup(g, Idempotency{}, now); err != nil {
+		if _, err := t.createGroup(g, Idempotency{}, now); err != nil {
 			return err
 		}
 	} else if err != nil {
 		return err
 	}
-	if _, err := c.Channel(group, channel); errors.Is(err, ErrNotFound) {
+	if _, err := t.channel(group, channel); errors.Is(err, ErrNotFound) {
 		ch := Channel{ChannelGroupName: group, ChannelName: channel, Description: "auto-provisioned"}
-		if _, err := c.createChannel(ch, Idempotency{}, now); err != nil {
+		if _, err := t.createChannel(ch, Idempotency{}, now); err != nil {
 			return err
 		}
 		e := Endpoint{
@@ -42,7 +49,7 @@ func (c *Catalog) AutoProvision(group, channel string, now time.Time) error {
 			LowLatencyHlsManifests: []HLSManifest{{ManifestName: "low-latency", ManifestWindowSeconds: DefaultManifestWindowSeconds}},
 			DashManifests:          []DASHManifest{{ManifestName: "index", ManifestWindowSeconds: DefaultManifestWindowSeconds}},
 		}
-		if _, err := c.createEndpoint(e, Idempotency{}, now); err != nil {
+		if _, err := t.createEndpoint(e, Idempotency{}, now); err != nil {
 			return err
 		}
 	} else if err != nil {

@@ -65,29 +65,29 @@ func (c *Catalog) UntagResource(r Ref, keys []string) error {
 }
 
 func (c *Catalog) retag(r Ref, f func(map[string]string) map[string]string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case r.Channel == "":
-		g, err := c.Group(r.Group)
-		if err != nil {
-			return err
+	return c.update(func(t *txn) error {
+		switch {
+		case r.Channel == "":
+			g, err := t.group(r.Group)
+			if err != nil {
+				return err
+			}
+			g.Tags = f(g.Tags)
+			return t.put(kindGroup, r.Group, g)
+		case r.Endpoint == "":
+			ch, err := t.channel(r.Group, r.Channel)
+			if err != nil {
+				return err
+			}
+			ch.Tags = f(ch.Tags)
+			return t.put(kindChannel, channelID(r.Group, r.Channel), ch)
+		default:
+			e, err := t.endpoint(r.Group, r.Channel, r.Endpoint)
+			if err != nil {
+				return err
+			}
+			e.Tags = f(e.Tags)
+			return t.put(kindEndpoint, endpointID(r.Group, r.Channel, r.Endpoint), e)
 		}
-		g.Tags = f(g.Tags)
-		return c.put(kindGroup, r.Group, g)
-	case r.Endpoint == "":
-		ch, err := c.Channel(r.Group, r.Channel)
-		if err != nil {
-			return err
-		}
-		ch.Tags = f(ch.Tags)
-		return c.put(kindChannel, channelID(r.Group, r.Channel), ch)
-	default:
-		e, err := c.Endpoint(r.Group, r.Channel, r.Endpoint)
-		if err != nil {
-			return err
-		}
-		e.Tags = f(e.Tags)
-		return c.put(kindEndpoint, endpointID(r.Group, r.Channel, r.Endpoint), e)
-	}
+	})
 }

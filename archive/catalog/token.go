@@ -28,13 +28,13 @@ func tokenID(kind, token string) string { return kind + "|" + token }
 // replay looks the token up. It returns the id of the resource created by
 // an earlier identical request (replayed true), ErrTokenReused when the
 // token came with other parameters, or nothing when the token is new or
-// expired. Callers hold c.mu.
-func (c *Catalog) replay(kind string, idem Idempotency, now time.Time) (id string, replayed bool, err error) {
+// expired.
+func (t *txn) replay(kind string, idem Idempotency, now time.Time) (id string, replayed bool, err error) {
 	if idem.Token == "" {
 		return "", false, nil
 	}
 	var rec tokenRecord
-	if err := c.get(kindToken, tokenID(kind, idem.Token), &rec); err != nil {
+	if err := t.get(kindToken, tokenID(kind, idem.Token), &rec); err != nil {
 		return "", false, nil //nolint:nilerr // unknown token: a new request
 	}
 	if now.Sub(rec.CreatedAt) > tokenLifetime {
@@ -46,10 +46,37 @@ func (c *Catalog) replay(kind string, idem Idempotency, now time.Time) (id strin
 	return rec.ResourceID, true, nil
 }
 
-// remember records the token of a successful create. Callers hold c.mu.
-func (c *Catalog) remember(kind string, idem Idempotency, id string, now time.Time) error {
+// create runs a create of a kind as one transaction: when the client
+// token replays an earlier create, the resource it created (read by
+// replayed from its id) if it still exists, else create's.
+func create[T any](c *Catalog, kind string, idem Idempotency, now time.Time,
+	replayed func(t *txn, id string) (*T, error), create func(t *txn) (*T, error),
+) (*T, error) {
+	var out *T
+	err := c.update(func(t *txn) error {
+		if id, ok, err := t.replay(kind, idem, now); err != nil {
+			return err
+		} else if ok {
+			if got, err := replayed(t, id); err == nil {
+				out = got
+				return nil
+			}
+		}
+		var err error
+		out, err = create(t)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// remember records the token of a successful create, in the create's
+// transaction.
+func (t *txn) remember(kind string, idem Idempotency, id string, now time.Time) error {
 	if idem.Token == "" {
 		return nil
 	}
-	return c.put(kindToken, tokenID(kind, idem.Token), tokenRecord{RequestHash: idem.RequestHash, ResourceID: id, CreatedAt: now})
+	return t.put(kindToken, tokenID(kind, idem.Token), tokenRecord{RequestHash: idem.RequestHash, ResourceID: id, CreatedAt: now})
 }

@@ -1,6 +1,9 @@
 // Package cluster holds channel ownership in etcd (issue 18,
 // docs/cluster.md): one election per channel, whose winner uploads the
 // channel's packs under a fencing epoch. It implements archive.PackOwner.
+// It also keeps the control-plane documents (catalog, harvest job
+// records) of cluster mode in etcd: [Resources], an
+// archive.SharedResourceStore.
 //
 // Guarantees:
 //   - a node is a candidate for a channel from Join (the archive calls it
@@ -29,6 +32,8 @@
 //
 //	<prefix>/channels/<group/channel>/owner/<lease id hex>  election (value: JSON {node, url}; a bare node name before)
 //	<prefix>/channels/<group/channel>/packed/<track>        JSON {endUs, epoch, node}
+//	<prefix>/resources/<kind>/<id>                          a document (Resources)
+//	<prefix>/resources-seeded                               who copied a catalog in (Resources.Seed)
 package cluster
 
 import (
@@ -209,6 +214,9 @@ func (c *Cluster) Close() error {
 	}
 	return nil
 }
+
+// Node is this process's name in the cluster (Config.Node).
+func (c *Cluster) Node() string { return c.cfg.Node }
 
 // Join makes this node a candidate for the channel (idempotent; nothing
 // after Close). It does not block.

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/cluster"
 	"github.com/rewind-origin/rewind/archive/pack"
 	"github.com/rewind-origin/rewind/harvest"
@@ -198,6 +199,50 @@ func (c *ClusterConfig) advertiseURL(httpAddr, bound string) string {
 		return ""
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// sharedResources opens the document store the nodes share in etcd (the
+// catalog, harvest job records). On a cluster's first start (etcd holds no
+// document yet) it copies this node's local catalog and job records into
+// it; otherwise local documents are not used, and it says so.
+func sharedResources(owner *cluster.Cluster, local *archive.Store, log *slog.Logger) (*cluster.Resources, error) {
+	res, err := owner.Resources()
+	if err != nil {
+		return nil, err
+	}
+	docs := map[string][]archive.Resource{}
+	total := 0
+	for _, kind := range catalog.Kinds() {
+		if docs[kind], err = local.ListResources(kind, ""); err != nil {
+			break
+		}
+		total += len(docs[kind])
+	}
+	if err == nil {
+		var kind string
+		var jobs []archive.Resource
+		if kind, jobs, err = harvest.JobRecords(local, owner.Node()); err == nil {
+			docs[kind] = jobs
+			total += len(jobs)
+		}
+	}
+	n := 0
+	if err == nil {
+		n, err = res.Seed(docs)
+	}
+	if err != nil {
+		_ = res.Close()
+		return nil, fmt.Errorf("cluster: copying the local catalog into etcd: %w", err)
+	}
+	switch {
+	case n > 0:
+		log.Info("cluster: first start of the cluster: copied this node's catalog and harvest job records into etcd",
+			"documents", n)
+	case total > 0:
+		log.Warn("cluster: etcd already holds the cluster's catalog: this node's local catalog and harvest job records are not used",
+			"local_documents", total)
+	}
+	return res, nil
 }
 
 // packConfig builds the archive's pack configuration over the bucket.

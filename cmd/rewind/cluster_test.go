@@ -3,10 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/archive/catalog"
+	"github.com/rewind-origin/rewind/archive/cluster"
+	"github.com/rewind-origin/rewind/archive/cluster/etcdtest"
 )
 
 // TestConfigCluster: the "cluster" section decodes with typed sizes and
@@ -118,5 +125,52 @@ func TestAdvertiseURL(t *testing.T) {
 		if got := c.Cluster.advertiseURL(c.HTTPAddr, tc.bound); got != tc.want {
 			t.Errorf("%s bound %s: %q, want %q", yml, tc.bound, got, tc.want)
 		}
+	}
+}
+
+// TestSharedResourcesSeed: the first node started in cluster mode brings
+// its local catalog into etcd; a node started later with another local
+// catalog is told that its catalog is not used, and answers the cluster's.
+func TestSharedResourcesSeed(t *testing.T) {
+	_, endpoint := etcdtest.Start(t)
+	now := time.Now()
+	node := func(name, group string) (*catalog.Catalog, *bytes.Buffer) {
+		store, err := archive.Open(archive.Config{Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = store.Close() })
+		if err := catalog.New(store).AutoProvision(group, "news", now); err != nil { // before cluster mode
+			t.Fatal(err)
+		}
+		owner, err := cluster.New(cluster.Config{Endpoints: []string{endpoint}, Node: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = owner.Close() })
+		var logs bytes.Buffer
+		res, err := sharedResources(owner, store, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = res.Close() })
+		return catalog.New(res), &logs
+	}
+	a, logsA := node("a", "first")
+	if _, err := a.Endpoint("first", "news", "default"); err != nil {
+		t.Fatalf("A's local endpoint in etcd: %v", err)
+	}
+	if !strings.Contains(logsA.String(), "copied this node's catalog") {
+		t.Errorf("A's log: %s", logsA)
+	}
+	b, logsB := node("b", "second")
+	if _, err := b.Endpoint("first", "news", "default"); err != nil {
+		t.Fatalf("B answers the cluster's endpoint: %v", err)
+	}
+	if _, err := b.Group("second"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("B's local group in cluster mode: %v, want ErrNotFound", err)
+	}
+	if !strings.Contains(logsB.String(), "local catalog and harvest job records are not used") {
+		t.Errorf("B's log: %s", logsB)
 	}
 }

@@ -159,7 +159,23 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 			log.Error("closing archive", "error", err)
 		}
 	}()
-	cat := catalog.New(store)
+	// The catalog and the harvest job records: the local index, or in
+	// cluster mode with etcd the store every node shares.
+	var records archive.ResourceStore = store
+	node := ""
+	if owner != nil {
+		res, err := sharedResources(owner, store, log.With("component", "cluster"))
+		if err != nil {
+			return err
+		}
+		defer func() { // after harvest, before the etcd client
+			if err := res.Close(); err != nil {
+				log.Error("closing the etcd resource watch", "error", err)
+			}
+		}()
+		records, node = res, owner.Node()
+	}
+	cat := catalog.New(records)
 	metrics := newMetrics(func() (int64, int64) {
 		st := store.Stats()
 		return st.Bytes, st.Segments
@@ -235,6 +251,8 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Config:           cfg.Harvest,
 		DataDir:          cfg.DataDir,
 		Archive:          store,
+		Records:          records,
+		Node:             node,
 		Endpoints:        cat,
 		Logger:           log.With("component", "harvest"),
 		Region:           cfg.Region,
