@@ -97,9 +97,8 @@ func keepNALU(codec ingest.Codec, n []byte) bool {
 }
 
 // avccSample returns the sample data of a video access unit: the kept NAL
-// units with 4-byte length prefixes, in a buffer taken from seg's spares
-// (segmenter.buffer). It returns nil when nothing is left or the unit is too
-// big.
+// units with 4-byte length prefixes, in a pooled buffer (segmenter.buffer).
+// It returns nil when nothing is left or the unit is too big.
 func avccSample(codec ingest.Codec, nalus [][]byte, seg *segmenter) []byte {
 	size := 0
 	for _, n := range nalus {

@@ -29,21 +29,11 @@ type segmenter struct {
 	// startPending: the next chunk is the first of its segment.
 	startPending bool
 
-	// spares are the sample buffers of chunks already encoded, for buffer
-	// to hand out again (video: avccSample), at most maxSpareBytes of them.
-	// Only buffers that buffer handed out are put back, so no spare is
-	// referenced by anything else.
-	spares     [][]byte
-	spareBytes int
-	// lends: buffer has been called, so every sample of this track has
-	// its data from buffer (video). Audio samples reference the ingest
-	// unit's payload and are never put back.
-	lends bool
+	// pooled: the track's samples have their data from getSampleBuf
+	// (video, avccSample), so flush gives it back. Audio samples reference
+	// the ingest unit's payload and are never given back.
+	pooled bool
 }
-
-// maxSpareBytes bounds the spare sample buffers kept by one track: about a
-// 500 ms part of a 12 Mbps feed.
-const maxSpareBytes = 768 << 10
 
 // add appends a sample (with its final duration) to the segment in
 // progress, starting one if needed, and emits the chunk when it reached the
@@ -107,8 +97,10 @@ func (s *segmenter) flush(sink media.Sink) error {
 	s.seq++
 	s.startPending = false
 	// The samples' bytes are in data now: their buffers can be reused.
-	for i := range s.chunk {
-		s.putBack(s.chunk[i].data)
+	if s.pooled {
+		for i := range s.chunk {
+			putSampleBuf(s.chunk[i].data)
+		}
 	}
 	clear(s.chunk) // drop data references
 	s.chunk = s.chunk[:0]
@@ -119,41 +111,12 @@ func (s *segmenter) flush(sink media.Sink) error {
 	return nil
 }
 
-// buffer returns a byte slice of length size for a sample's data: the
-// smallest spare that fits, or a new one. Its contents are not zeroed; the
-// caller overwrites all of it. The buffer is put back when the chunk holding
-// its sample has been encoded (flush).
+// buffer returns a buffer of length size for a sample's data, not zeroed
+// (getSampleBuf); flush gives it back once the chunk holding its sample has
+// been encoded.
 func (s *segmenter) buffer(size int) []byte {
-	best := -1
-	for i, b := range s.spares {
-		if cap(b) >= size && (best < 0 || cap(b) < cap(s.spares[best])) {
-			best = i
-		}
-	}
-	s.lends = true
-	if best < 0 {
-		return make([]byte, size)
-	}
-	b := s.spares[best]
-	last := len(s.spares) - 1
-	s.spares[best] = s.spares[last]
-	s.spares[last] = nil
-	s.spares = s.spares[:last]
-	s.spareBytes -= cap(b)
-	return b[:size]
-}
-
-// putBack keeps b for buffer if the track's samples come from buffer and
-// the spares stay under maxSpareBytes.
-func (s *segmenter) putBack(b []byte) {
-	if !s.lends || b == nil {
-		return
-	}
-	if s.spareBytes+cap(b) > maxSpareBytes {
-		return
-	}
-	s.spares = append(s.spares, b[:0])
-	s.spareBytes += cap(b)
+	s.pooled = true
+	return getSampleBuf(size)
 }
 
 // encode returns [styp]+moof+mdat of the pending chunk.
