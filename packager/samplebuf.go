@@ -5,11 +5,12 @@ import (
 	"sync"
 )
 
-// Video sample buffers are shared by every packager of the process: a
-// sample's buffer is taken when its access unit arrives (avccSample) and
-// given back once the chunk holding it has been encoded (the chunk is a
-// copy), so another track can fill it at once instead of allocating and
-// zeroing a new one. Buffers come in size classes, four per power of two
+// Video sample buffers and chunk buffers are shared by every packager of
+// the process: a sample's buffer is taken when its access unit arrives
+// (avccSample) and given back once the chunk holding it has been encoded
+// (the chunk is a copy), a chunk's buffer is given back when the sink's
+// WriteChunk returns, so another track can fill them at once instead of
+// allocating and zeroing new ones. Buffers come in size classes, four per power of two
 // (a buffer is at most 25 % larger than asked, ~6 % on average), each a
 // sync.Pool, so what is not reused is collected like any garbage.
 const (

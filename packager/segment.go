@@ -105,7 +105,10 @@ func (s *segmenter) flush(sink media.Sink) error {
 	clear(s.chunk) // drop data references
 	s.chunk = s.chunk[:0]
 	s.chunkDur = 0
-	if err := sink.WriteChunk(c); err != nil {
+	err = sink.WriteChunk(c)
+	// The sink keeps no reference to Data after WriteChunk (media.Chunk).
+	putSampleBuf(data)
+	if err != nil {
 		return fmt.Errorf("packager: write chunk of track %d: %w", s.track, err)
 	}
 	return nil
@@ -151,7 +154,9 @@ func (s *segmenter) encode() ([]byte, error) {
 		styp = newStyp()
 		size += styp.Size()
 	}
-	sw := bits.NewFixedSliceWriter(int(size))
+	// A pooled buffer, not zeroed: the encoders write every byte (the
+	// offset check below), and flush gives it back after WriteChunk.
+	sw := bits.NewFixedSliceWriterFromSlice(getSampleBuf(int(size)))
 	if styp != nil {
 		if err := styp.EncodeSW(sw); err != nil {
 			return nil, fmt.Errorf("packager: encode styp: %w", err)
