@@ -245,6 +245,7 @@ func (w *Writer) newSession(tracks []media.TrackInfo) error {
 // chunk with SegmentStart begins a new segment on a 4 KiB boundary of the
 // track's log (rolling to a new log file when the current one spans
 // LogRollInterval); a segment in progress without EndSegment is discarded.
+// c.Data is written to the log before WriteChunk returns and not kept.
 func (w *Writer) WriteChunk(c media.Chunk) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()

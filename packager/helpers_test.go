@@ -170,6 +170,7 @@ func (s *recSink) WriteChunk(c media.Chunk) error {
 	if s.failAfter > 0 && s.chunks > s.failAfter {
 		return errSink
 	}
+	c.Data = bytes.Clone(c.Data) // valid only during WriteChunk
 	s.events = append(s.events, event{chunk: &c})
 	return nil
 }

@@ -97,9 +97,9 @@ func keepNALU(codec ingest.Codec, n []byte) bool {
 }
 
 // avccSample returns the sample data of a video access unit: the kept NAL
-// units with 4-byte length prefixes. It returns nil when nothing is left or
-// the unit is too big.
-func avccSample(codec ingest.Codec, nalus [][]byte) []byte {
+// units with 4-byte length prefixes, in a pooled buffer (segmenter.buffer).
+// It returns nil when nothing is left or the unit is too big.
+func avccSample(codec ingest.Codec, nalus [][]byte, seg *segmenter) []byte {
 	size := 0
 	for _, n := range nalus {
 		if keepNALU(codec, n) {
@@ -109,7 +109,7 @@ func avccSample(codec ingest.Codec, nalus [][]byte) []byte {
 	if size == 0 || size > maxSampleSize {
 		return nil
 	}
-	buf := make([]byte, size)
+	buf := seg.buffer(size)
 	pos := 0
 	for _, n := range nalus {
 		if keepNALU(codec, n) {

@@ -32,6 +32,11 @@ type segmenter struct {
 	chunkDur uint64
 	// startPending: the next chunk is the first of its segment.
 	startPending bool
+
+	// pooled: the track's samples have their data from getSampleBuf
+	// (video, avccSample), so flush gives it back. Audio samples reference
+	// the ingest unit's payload and are never given back.
+	pooled bool
 }
 
 // add appends a sample (with its final duration) to the segment in
@@ -101,13 +106,30 @@ func (s *segmenter) flush(sink media.Sink) error {
 	}
 	s.seq++
 	s.startPending = false
+	// The samples' bytes are in data now: their buffers can be reused.
+	if s.pooled {
+		for i := range s.chunk {
+			putSampleBuf(s.chunk[i].data)
+		}
+	}
 	clear(s.chunk) // drop data references
 	s.chunk = s.chunk[:0]
 	s.chunkDur = 0
-	if err := sink.WriteChunk(c); err != nil {
+	err = sink.WriteChunk(c)
+	// The sink keeps no reference to Data after WriteChunk (media.Chunk).
+	putSampleBuf(data)
+	if err != nil {
 		return fmt.Errorf("packager: write chunk of track %d: %w", s.track, err)
 	}
 	return nil
+}
+
+// buffer returns a buffer of length size for a sample's data, not zeroed
+// (getSampleBuf); flush gives it back once the chunk holding its sample has
+// been encoded.
+func (s *segmenter) buffer(size int) []byte {
+	s.pooled = true
+	return getSampleBuf(size)
 }
 
 // encode returns [styp]+moof+mdat of the pending chunk.
@@ -142,7 +164,9 @@ func (s *segmenter) encode() ([]byte, error) {
 		styp = newStyp()
 		size += styp.Size()
 	}
-	sw := bits.NewFixedSliceWriter(int(size))
+	// A pooled buffer, not zeroed: the encoders write every byte (the
+	// offset check below), and flush gives it back after WriteChunk.
+	sw := bits.NewFixedSliceWriterFromSlice(getSampleBuf(int(size)))
 	if styp != nil {
 		if err := styp.EncodeSW(sw); err != nil {
 			return nil, fmt.Errorf("packager: encode styp: %w", err)

@@ -2,11 +2,13 @@ package packager_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/Eyevinn/mp4ff/mp4"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/packager"
@@ -670,4 +672,39 @@ func TestAudioOnlyFollowerCutsWithDriver(t *testing.T) {
 	}
 	checkContiguous(t, segs[0])
 	checkContiguous(t, segs[1])
+}
+
+// TestPartsKeepSampleBytes checks that every video sample the sink received,
+// read back from the chunks after the whole feed was packaged in 200 ms
+// parts, holds its access unit's NAL units (parameter sets and delimiters
+// left out) with length prefixes: the sample buffers the packager reuses
+// from one part to the next never show through in a chunk already written.
+func TestPartsKeepSampleBytes(t *testing.T) {
+	fd := loadFeed(t, feedH264)
+	sink := runFeed(t, packager.Config{SegmentDuration: 2 * time.Second, PartDuration: 200 * time.Millisecond}, fd, -1)
+	got := checkContiguous(t, sink.segments(t)[videoTrack])
+	var want [][]byte
+	for _, u := range fd.units {
+		if u.Track != videoTrack {
+			continue
+		}
+		var b []byte
+		for _, n := range u.NALUs {
+			switch h264.NALUType(n[0] & 0x1f) {
+			case h264.NALUTypeSPS, h264.NALUTypePPS, h264.NALUTypeAccessUnitDelimiter:
+				continue
+			}
+			b = binary.BigEndian.AppendUint32(b, uint32(len(n)))
+			b = append(b, n...)
+		}
+		want = append(want, b)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d video samples in the chunks, %d units fed", len(got), len(want))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i].Data, want[i]) {
+			t.Errorf("video sample %d: %d bytes differ from its unit's %d bytes", i, len(got[i].Data), len(want[i]))
+		}
+	}
 }

@@ -41,7 +41,7 @@ func (p *Packager) processVideo(t *trackState, u ingest.Unit) error {
 			return nil
 		}
 	}
-	data := avccSample(t.cfg.codec, u.NALUs)
+	data := avccSample(t.cfg.codec, u.NALUs, &t.seg)
 	if data == nil {
 		p.drop(dropCorrupt, u.ReceivedAt)
 		return nil

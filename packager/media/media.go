@@ -50,7 +50,8 @@ type TrackInfo struct {
 type Chunk struct {
 	// Track indexes the tracks of the current session (Sink.StartSession).
 	Track int
-	// Data is the encoded chunk; the sink owns it after WriteChunk.
+	// Data is the encoded chunk. It is valid until WriteChunk returns: the
+	// packager reuses its buffer, so a sink that keeps the bytes copies them.
 	Data []byte
 	// DecodeTime (tfdt) and Duration in the track's timescale.
 	DecodeTime, Duration uint64
@@ -80,6 +81,7 @@ type Sink interface {
 	// (a new init version). What follows is a discontinuity.
 	StartSession(tracks []TrackInfo) error
 	// WriteChunk appends one chunk to the segment in progress of its track.
+	// c.Data is not valid after it returns (Chunk.Data).
 	WriteChunk(c Chunk) error
 	// EndSegment completes a segment; after it returns the segment may be served.
 	EndSegment(s SegmentEnd) error
