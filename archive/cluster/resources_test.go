@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -249,6 +250,36 @@ func TestSeed(t *testing.T) {
 	}
 	if _, err := rb.GetResource("group", "other"); !errors.Is(err, archive.ErrNotFound) {
 		t.Fatalf("the second seed's group: %v, want ErrNotFound", err)
+	}
+}
+
+// TestSeedUndoneOnFailure: a seed whose later transaction fails deletes
+// the documents it copied and its marker, and returns the error: a partial
+// catalog never stays behind looking seeded, and the next start seeds the
+// whole catalog.
+func TestSeedUndoneOnFailure(t *testing.T) {
+	endpoint := startEtcd(t)
+	ra := newResources(t, endpoint, "a")
+	docs := map[string][]archive.Resource{}
+	for i := range 250 { // three transactions
+		docs["client-token"] = append(docs["client-token"], archive.Resource{ID: fmt.Sprintf("t%03d", i), Value: []byte("{}")})
+	}
+	restore := cluster.SetSeedFault(func(first int) error {
+		if first == 200 {
+			return errors.New("etcd went away")
+		}
+		return nil
+	})
+	n, err := ra.Seed(docs)
+	restore()
+	if err == nil || !strings.Contains(err.Error(), "etcd went away") {
+		t.Fatalf("seed failing at its third transaction: %d documents, err %v", n, err)
+	}
+	if got, err := ra.ListResources("client-token", ""); err != nil || len(got) != 0 {
+		t.Fatalf("after a failed seed: %d documents left, %v; want none", len(got), err)
+	}
+	if n, err := ra.Seed(docs); err != nil || n != 250 {
+		t.Fatalf("seed after the failed one: %d, %v; want 250 documents", n, err)
 	}
 }
 
