@@ -232,15 +232,9 @@ func (s *Store) openPacked(ctx context.Context, id uint32, track string, startUs
 	f, filled, err := p.cache.get(ctx, key, rec.Size, func(ctx context.Context) (io.ReadCloser, error) {
 		var pr packRecord
 		err := s.view1(func(txn *badger.Txn) error {
-			r, ok, err := packBefore(txn, id, track, packKey(id, track, startUs))
-			if err != nil {
-				return err
-			}
-			if !ok || !r.holds(startUs, rec) {
-				return ErrNotFound
-			}
-			pr = r
-			return nil
+			var err error
+			pr, err = packHolding(txn, id, track, startUs, rec)
+			return err
 		})
 		if err != nil {
 			return nil, err

@@ -595,6 +595,19 @@ func lastPack(txn *badger.Txn, id uint32, track string) (packRecord, bool, error
 	return packBefore(txn, id, track, packTrackEnd(id, track))
 }
 
+// packHolding returns the recorded pack that holds the segment rec of a
+// track starting at startUs, or ErrNotFound.
+func packHolding(txn *badger.Txn, id uint32, track string, startUs uint64, rec *segmentRecord) (packRecord, error) {
+	pr, ok, err := packBefore(txn, id, track, packKey(id, track, startUs))
+	if err != nil {
+		return pr, err
+	}
+	if !ok || !pr.holds(startUs, rec) {
+		return pr, ErrNotFound
+	}
+	return pr, nil
+}
+
 // packBefore returns the pack record with the greatest key at or before seek.
 func packBefore(txn *badger.Txn, id uint32, track string, seek []byte) (packRecord, bool, error) {
 	var r packRecord

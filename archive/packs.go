@@ -248,12 +248,9 @@ func (s *Store) SegmentPack(channel, track string, decodeTime uint64) (PackRange
 		if err != nil {
 			return err
 		}
-		pr, ok, err := packBefore(txn, id, track, packKey(id, track, startUs))
+		pr, err := packHolding(txn, id, track, startUs, &rec)
 		if err != nil {
 			return err
-		}
-		if !ok || !pr.holds(startUs, &rec) {
-			return ErrNotFound
 		}
 		out = PackRange{Key: pr.Key, Offset: rec.Offset - pr.LogOffset, Size: rec.Size, ObjectSize: pr.Size}
 		return nil

@@ -450,7 +450,7 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 			return nil, fmt.Errorf("%w: %s/%d and %d", ErrNotContiguous, track, p.DecodeTime, r.DecodeTime)
 		}
 	}
-	sec, err := openSection(path, channel, track, &recs[0], nil, true)
+	sec, err := openSection(path, channel, track, &recs[0], nil, false)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %w", ErrNotContiguous, err)
 	}
@@ -459,7 +459,6 @@ func (s *Store) OpenRun(channel, track string, decodeTimes []uint64) (*Section, 
 	}
 	last := &recs[len(recs)-1]
 	sec.Size = last.Offset + last.Size - sec.Offset
-	sec.Blocks = 0
 	return sec, nil
 }
 

@@ -105,14 +105,7 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 // mode, a store several processes share, which also implements
 // archive.SharedResourceStore (cluster.Resources): then every mutation is
 // one of its transactions and its watch keeps the cache current.
-type Store interface {
-	PutResource(kind, id string, value []byte) error
-	GetResource(kind, id string) ([]byte, error)
-	DeleteResource(kind, id string) error
-	ListResources(kind, idPrefix string) ([]archive.Resource, error)
-}
-
-var _ Store = (*archive.Store)(nil)
+type Store = archive.ResourceStore
 
 // Catalog reads and writes resources.
 type Catalog struct {

@@ -125,12 +125,8 @@ func (r *Resources) watch(rev int64) {
 		r.log.Warn("cluster: the resource watch broke; restarting it", "err", err)
 		for {
 			wait = min(max(2*wait, 100*time.Millisecond), maxRetry)
-			t := time.NewTimer(wait)
-			select {
-			case <-r.ctx.Done():
-				t.Stop()
+			if !sleep(r.ctx, wait) {
 				return
-			case <-t.C:
 			}
 			if rev, err = r.revision(r.ctx); err == nil {
 				break
