@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -294,6 +295,102 @@ func (s *Store) OpenSegmentShared(ctx context.Context, channel, track string, de
 // whole blocks where they can.
 func (s *Store) OpenSegmentExport(ctx context.Context, channel, track string, decodeTime uint64) (*Section, error) {
 	return s.openSegment(ctx, channel, track, decodeTime, &s.handles, true)
+}
+
+// OpenSegmentsExport is OpenSegmentExport for several segments of one
+// track, given in ascending decode time: their records are found by one
+// walk of the track's index in one read transaction (a harvest asks for
+// consecutive segments, so the walk is one step per segment) instead of a
+// transaction and a lookup each. secs[i] is decodeTimes[i]'s Section, or
+// nil when the walk did not find it or its log is not on local disk (packs):
+// the caller opens those with OpenSegmentExport, which finds them whatever
+// their timescale or place. The caller closes every Section returned.
+func (s *Store) OpenSegmentsExport(ctx context.Context, channel, track string, decodeTimes []uint64) ([]*Section, error) {
+	secs := make([]*Section, len(decodeTimes))
+	if len(decodeTimes) == 0 {
+		return secs, nil
+	}
+	recs := make([]segmentRecord, len(decodeTimes))
+	paths := make([]string, len(decodeTimes))
+	err := s.view(channel, func(txn *badger.Txn, id uint32) error {
+		sk := scaleKey{id, track}
+		hint, ok := s.scales.Load(sk)
+		if !ok {
+			st, err := segmentTrackState(txn, id, track)
+			if err != nil {
+				return err
+			}
+			hint = slices.Clone(st.Timescales)
+			s.scales.Store(sk, hint)
+		}
+		timescales := hint.([]uint32)
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		opt.Prefix = segmentTrackPrefix(id, track)
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for i, dt := range decodeTimes {
+			if i%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			for _, ts := range timescales {
+				key := segmentKey(id, track, ticksToMicros(dt, ts))
+				if !it.Valid() || !bytes.Equal(it.Item().Key(), key) {
+					// Not the key after the last one found: the first
+					// segment, a gap in what was asked, another timescale.
+					it.Seek(key)
+					if !it.Valid() || !bytes.Equal(it.Item().Key(), key) {
+						continue
+					}
+				}
+				var rec segmentRecord
+				if err := it.Item().Value(rec.unmarshal); err != nil {
+					return err
+				}
+				if rec.DecodeTime != dt || rec.Timescale != ts {
+					continue
+				}
+				recs[i] = rec
+				if i > 0 && paths[i-1] != "" && recs[i-1].FileUs == rec.FileUs && recs[i-1].Audio == rec.Audio {
+					paths[i] = paths[i-1] // the same log: no new string
+				} else {
+					paths[i] = s.logPath(id, track, rec.FileUs, rec.Audio)
+				}
+				it.Next()
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapRead("open segments", err)
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	for i := range secs {
+		if paths[i] == "" {
+			continue
+		}
+		sec, err := openSection(paths[i], channel, track, &recs[i], &s.handles, true)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			// Unlinked since, or packs hold it: OpenSegmentExport finds it.
+		case err != nil:
+			for _, o := range secs[:i] {
+				if o != nil {
+					_ = o.Close()
+				}
+			}
+			return nil, err
+		default:
+			secs[i] = sec
+		}
+	}
+	return secs, nil
 }
 
 // openSegment is OpenSegment, with logs held open in handles when not nil

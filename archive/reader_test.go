@@ -107,3 +107,74 @@ func TestOpenSegmentNewTimescale(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenSegmentsExport: opening a track's segments in one index walk
+// gives each asked decode time the same bytes and block span as opening it
+// alone, across a change of timescale between sessions, with gaps in what
+// is asked; a decode time no segment starts at is nil (the caller opens it
+// alone and gets ErrNotFound), not another segment.
+func TestOpenSegmentsExport(t *testing.T) {
+	runArchiveTest(t, nil, func(t *testing.T, s *archive.Store) {
+		ctx := context.Background()
+		var dts []uint64
+		want := map[uint64][]byte{}
+		for i, ts := range []uint32{48000, 44100} {
+			w, err := s.OpenWriter(ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := tracks(1)[1:]
+			tr[0].Timescale, tr[0].SampleRate = ts, int(ts)
+			if err := w.StartSession(tr); err != nil {
+				t.Fatal(err)
+			}
+			for j := range 5 {
+				at := t0.Add(time.Duration(i)*time.Minute + time.Duration(j)*segDur)
+				dt := ticks(at, ts)
+				want[dt] = writeSegment(t, w, 0, ts, at, segDur, 2)
+				dts = append(dts, dt)
+			}
+			w.Close()
+		}
+		for _, ask := range [][]uint64{
+			dts,                              // every segment, both timescales
+			{dts[0], dts[2], dts[3], dts[7]}, // gaps
+			{dts[1], dts[1] + 1, dts[2]},     // one no segment starts at
+			dts[6:],                          // second session only
+		} {
+			secs, err := s.OpenSegmentsExport(ctx, ch, "audio", ask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(secs) != len(ask) {
+				t.Fatalf("%d sections for %d decode times", len(secs), len(ask))
+			}
+			for i, dt := range ask {
+				b, ok := want[dt]
+				if !ok {
+					if secs[i] != nil {
+						t.Fatalf("decode time %d starts no segment, got a section of %d bytes", dt, secs[i].Size)
+					}
+					continue
+				}
+				if secs[i] == nil {
+					t.Fatalf("decode time %d (%d of %v): not found", dt, i, ask)
+				}
+				alone, err := s.OpenSegmentExport(ctx, ch, "audio", dt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if secs[i].Blocks != alone.Blocks || secs[i].Offset != alone.Offset {
+					t.Fatalf("decode time %d: blocks %d offset %d, alone %d %d", dt, secs[i].Blocks, secs[i].Offset, alone.Blocks, alone.Offset)
+				}
+				_ = alone.Close()
+				if got := readSection(t, secs[i]); !bytes.Equal(got, b) {
+					t.Fatalf("decode time %d: %d bytes differ from the %d written", dt, len(got), len(b))
+				}
+			}
+		}
+		if _, err := s.OpenSegmentsExport(ctx, "live/none", "audio", dts[:1]); !errors.Is(err, archive.ErrNotFound) {
+			t.Fatalf("unknown channel: %v, want ErrNotFound", err)
+		}
+	})
+}

@@ -5,8 +5,12 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +37,16 @@ func (o oldLogs) OpenSegmentExport(ctx context.Context, channel, track string, d
 		sec.Blocks = 0
 	}
 	return sec, err
+}
+
+func (o oldLogs) OpenSegmentsExport(ctx context.Context, channel, track string, decodeTimes []uint64) ([]*archive.Section, error) {
+	secs, err := o.Store.OpenSegmentsExport(ctx, channel, track, decodeTimes)
+	for _, sec := range secs {
+		if sec != nil {
+			sec.Blocks = 0
+		}
+	}
+	return secs, err
 }
 
 // TestLocalExportWholeBlocks: a local export writes each segment of a log
@@ -79,7 +93,8 @@ func TestLocalExportWholeBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	export1 := func(src export.Source, group time.Duration) (string, *export.Plan, int64) {
+	var progress struct{ objects, bytes int64 } // the last Progress call of export1
+	exportN := func(src export.Source, group time.Duration, parallel int) (string, *export.Plan, int64) {
 		t.Helper()
 		p, err := export.NewPlan(src, export.Request{Channel: ch, From: t0, To: t0.Add(24 * time.Second),
 			HLS: []export.HLSManifest{{Name: "index"}}, Now: t0.Add(time.Hour), Group: group})
@@ -94,10 +109,23 @@ func TestLocalExportWholeBlocks(t *testing.T) {
 		defer dst.Close()
 		calls, restore := export.CountCopyFileRange()
 		defer restore()
-		if err := p.Write(t.Context(), src, dst, export.Options{Parallel: 3}); err != nil {
+		var mu sync.Mutex
+		progress.objects, progress.bytes = 0, 0
+		if err := p.Write(t.Context(), src, dst, export.Options{Parallel: parallel, Progress: func(n int, b int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			if int64(n) <= progress.objects || b <= progress.bytes {
+				t.Errorf("progress went from %d objects, %d bytes to %d, %d", progress.objects, progress.bytes, n, b)
+			}
+			progress.objects, progress.bytes = int64(n), b
+		}}); err != nil {
 			t.Fatal(err)
 		}
 		return filepath.Join(dir, "job"), p, calls()
+	}
+	export1 := func(src export.Source, group time.Duration) (string, *export.Plan, int64) {
+		t.Helper()
+		return exportN(src, group, 3)
 	}
 	// served returns the bytes the origin serves for a segment.
 	served := func(s media.Segment) []byte {
@@ -133,6 +161,20 @@ func TestLocalExportWholeBlocks(t *testing.T) {
 			}
 			if typs := boxTypes(t, got[len(want):]); len(typs) != 2 || typs[0] != "skip" || typs[1] != "free" {
 				t.Errorf("%s: after the segment: boxes %q, want skip and free", media.SegmentURI(s), typs)
+			}
+		}
+	}
+
+	// Any number of workers, with segments opened in batches or one by
+	// one: the same files, every object reported once.
+	for _, par := range []int{1, 2, 7} {
+		for _, src := range []export.Source{st, oneByOne{st}} {
+			o, p2, _ := exportN(src, 0, par)
+			if progress.objects != int64(p2.Segments) || progress.bytes != p2.Bytes {
+				t.Errorf("%d workers, %T: progress ended at %d objects, %d bytes; want %d, %d", par, src, progress.objects, progress.bytes, p2.Segments, p2.Bytes)
+			}
+			if a, b := treeBytes(t, out), treeBytes(t, o); !maps.EqualFunc(a, b, bytes.Equal) {
+				t.Fatalf("%d workers, %T: %d files differ from the first export's %d", par, src, len(b), len(a))
 			}
 		}
 	}
@@ -176,6 +218,28 @@ func TestLocalExportWholeBlocks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// oneByOne is a Source that opens segments one at a time (no
+// OpenSegmentsExport).
+type oneByOne struct{ export.Source }
+
+// treeBytes returns the files under dir by relative path.
+func treeBytes(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[strings.TrimPrefix(p, dir)] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // boxTypes returns the types of the top-level boxes of b, stopping at a

@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rewind-origin/rewind/archive"
@@ -427,100 +428,178 @@ func (p *Plan) Write(ctx context.Context, src Source, dst Target, opt Options) e
 }
 
 // copySegments copies every segment with opt.Parallel workers.
+//
+// Each worker has a home track (workers are dealt to the tracks in turn)
+// and takes that track's objects in order until none are left, then
+// helps the other tracks. A track's objects are files of one folder
+// cloned from one log: on XFS and Btrfs creates in a folder take the
+// folder's lock and clones from a log take the log's, so workers on
+// different tracks do not queue behind each other there, where workers
+// dealt objects of every track in turn would.
 func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Options) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	work := make(chan []media.Segment) // a segment, or a group's members
+	var queues []*objectQueue
+	for _, t := range p.Tracks {
+		if p.Request.TS && !p.tsDriver(t) {
+			continue // muxed into the video's TS segments
+		}
+		if objs := t.objects(); len(objs) > 0 {
+			queues = append(queues, &objectQueue{objs: objs})
+		}
+	}
+	if len(queues) == 0 {
+		return nil
+	}
+	cp := newCopier(src, dst, &opt)
+	workers := max(opt.Parallel, 1)
 	var (
 		wg       sync.WaitGroup
 		progMu   sync.Mutex
 		doneSegs int
 		doneB    int64
 	)
-	cp := newCopier(src, dst, &opt)
-	for range max(opt.Parallel, 1) {
+	for w := range workers {
 		wg.Go(func() {
-			for s := range work {
-				copy := cp.copySegment
-				if p.Request.TS {
-					copy = p.writeTS
+			for i := range queues {
+				q := queues[(w+i)%len(queues)]
+				// Enough objects a take that the index walk pays, few
+				// enough that every worker gets some of a short track.
+				n := min(max(len(q.objs)/(4*workers), 1), exportBatch)
+				for {
+					batch := q.take(n)
+					if len(batch) == 0 || ctx.Err() != nil {
+						break
+					}
+					var pre [][]*archive.Section
+					if !p.Request.TS {
+						var err error
+						if pre, err = preopen(ctx, src, p.Request.Channel, batch); err != nil {
+							cancel(err)
+							return
+						}
+					}
+					for k, obj := range batch {
+						var err error
+						switch {
+						case p.Request.TS:
+							err = p.writeTS(ctx, src, dst, p.Request.Channel, obj...)
+						case ctx.Err() != nil:
+							err = context.Cause(ctx)
+							closeSections(pre[k])
+						default:
+							err = cp.copySegment(ctx, src, dst, p.Request.Channel, pre[k], obj...)
+						}
+						if err != nil {
+							for _, secs := range pre[k+1:] {
+								closeSections(secs)
+							}
+							cancel(err)
+							return
+						}
+						progMu.Lock()
+						doneSegs++
+						for _, m := range obj {
+							doneB += m.Size
+						}
+						if opt.Progress != nil {
+							opt.Progress(doneSegs, doneB)
+						}
+						progMu.Unlock()
+					}
 				}
-				if err := copy(ctx, src, dst, p.Request.Channel, s...); err != nil {
-					cancel(err)
-					continue
-				}
-				progMu.Lock()
-				doneSegs++
-				for _, m := range s {
-					doneB += m.Size
-				}
-				if opt.Progress != nil {
-					opt.Progress(doneSegs, doneB)
-				}
-				progMu.Unlock()
 			}
 		})
 	}
-	// The tracks' objects are fed in turn (one of each track, then the
-	// next of each): workers then copy from several logs at once, where
-	// XFS and Btrfs would serialize clones from one log (a clone locks its
-	// source file).
-	var queues [][][]media.Segment
-	for _, t := range p.Tracks {
-		if p.Request.TS && !p.tsDriver(t) {
-			continue // muxed into the video's TS segments
-		}
-		queues = append(queues, t.objects())
-	}
-feed:
-	for i := 0; ; i++ {
-		fed := false
-		for _, q := range queues {
-			if i >= len(q) {
-				continue
-			}
-			fed = true
-			select {
-			case work <- q[i]:
-			case <-ctx.Done():
-				break feed
-			}
-		}
-		if !fed {
-			break
-		}
-	}
-	close(work)
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
+	return context.Cause(ctx)
+}
+
+// exportBatch is the most objects a worker takes from a track at a time:
+// their segments are found in the index by one walk (preopen).
+const exportBatch = 64
+
+// objectQueue hands out a track's objects (a segment, or a group's
+// members) in order, each once, to any number of workers.
+type objectQueue struct {
+	objs [][]media.Segment
+	n    atomic.Int64 // objects handed out
+}
+
+// take returns the next (up to) n objects, none when all are taken.
+func (q *objectQueue) take(n int) [][]media.Segment {
+	end := q.n.Add(int64(n))
+	from := end - int64(n)
+	if from >= int64(len(q.objs)) {
+		return nil
 	}
-	return nil
+	return q.objs[from:min(end, int64(len(q.objs)))]
+}
+
+// batchOpener is a Source that opens many segments of a track at once
+// (archive.Store.OpenSegmentsExport).
+type batchOpener interface {
+	OpenSegmentsExport(ctx context.Context, channel, track string, decodeTimes []uint64) ([]*archive.Section, error)
+}
+
+// preopen opens the segments of objs (consecutive objects of one track)
+// with one index walk when src can: pre[i][j] is objs[i][j]'s Section or
+// nil (copySegment opens it). pre is nil when src cannot.
+func preopen(ctx context.Context, src Source, channel string, objs [][]media.Segment) ([][]*archive.Section, error) {
+	bo, ok := src.(batchOpener)
+	if !ok {
+		return make([][]*archive.Section, len(objs)), nil
+	}
+	var dts []uint64
+	for _, o := range objs {
+		for _, s := range o {
+			dts = append(dts, s.DecodeTime)
+		}
+	}
+	secs, err := bo.OpenSegmentsExport(ctx, channel, objs[0][0].Track, dts)
+	if err != nil {
+		return nil, fmt.Errorf("export: open segments of %s: %w", objs[0][0].Track, err)
+	}
+	pre := make([][]*archive.Section, len(objs))
+	for i, o := range objs {
+		pre[i], secs = secs[:len(o):len(o)], secs[len(o):]
+	}
+	return pre, nil
+}
+
+// closeSections closes the Sections of secs that are not nil.
+func closeSections(secs []*archive.Section) {
+	for _, sec := range secs {
+		if sec != nil {
+			_ = sec.Close()
+		}
+	}
 }
 
 // copySegment writes one segment, or a group of segments (its first
 // one's name), by server-side copies from the packs where the copier can
 // (c may be nil), otherwise from their log byte ranges, one after the
-// other.
-func (c *copier) copySegment(ctx context.Context, src Source, dst Target, channel string, segs ...media.Segment) error {
+// other. pre (nil, or one entry per segment) holds Sections opened
+// beforehand, nil where not; copySegment closes them.
+func (c *copier) copySegment(ctx context.Context, src Source, dst Target, channel string, pre []*archive.Section, segs ...media.Segment) error {
+	opened := make([]*archive.Section, len(segs))
+	copy(opened, pre)
+	defer closeSections(opened)
 	if done, err := c.write(ctx, src, channel, segs); done || err != nil {
 		return err
 	}
 	name := media.SegmentURI(segs[0])
-	opened := make([]*archive.Section, 0, len(segs))
-	defer func() {
-		for _, sec := range opened {
-			_ = sec.Close()
+	secs := make([]Section, len(segs))
+	for i, s := range segs {
+		var err error
+		if opened[i] != nil {
+			secs[i], err = checkSection(opened[i], s)
+		} else {
+			opened[i], secs[i], err = openSection(ctx, src, channel, s)
 		}
-	}()
-	secs := make([]Section, 0, len(segs))
-	for _, s := range segs {
-		asec, sec, err := openSection(ctx, src, channel, s)
 		if err != nil {
 			return err
 		}
-		opened = append(opened, asec)
-		secs = append(secs, sec)
 	}
 	if err := dst.WriteSection(ctx, name, secs...); err != nil {
 		return fmt.Errorf("export: segment %s: %w", name, err)

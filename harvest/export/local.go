@@ -26,10 +26,13 @@ type Local struct {
 }
 
 // LocalParallel is the number of segments the harvest runner copies at
-// the same time to a local folder (Options.Parallel): each copy is a
-// system call that waits on the file system (creating the file, sharing
-// or copying its blocks), so several in flight overlap those waits.
-const LocalParallel = 4
+// the same time to a local folder (Options.Parallel). Creating a file
+// takes its folder's lock and sharing a log's blocks the log's, and a
+// track is one folder filled from its own logs: two workers, each on its
+// own track (Plan.Write deals them to the tracks), is what a channel of
+// video and audio gains from; more queue on those locks (24 h on XFS:
+// 2.30 s with two, 2.52 s with four, docs/BENCHMARKS.md "Harvest").
+const LocalParallel = 2
 
 // OpenLocal opens (creating it) the folder dir/prefix, where prefix is a
 // slash-separated relative path that must stay inside dir: CleanPrefix

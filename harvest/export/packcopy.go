@@ -226,9 +226,19 @@ func openSection(ctx context.Context, src Source, channel string, s media.Segmen
 	if err != nil {
 		return nil, Section{}, fmt.Errorf("export: open segment %s: %w", media.SegmentURI(s), err)
 	}
-	if sec.Size != s.Size {
+	out, err := checkSection(sec, s)
+	if err != nil {
 		_ = sec.Close()
-		return nil, Section{}, fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", media.SegmentURI(s), sec.Size, s.Size)
+		return nil, Section{}, err
 	}
-	return sec, Section{File: sec.File, Offset: sec.Offset, Size: sec.Size, Blocks: sec.Blocks}, nil
+	return sec, out, nil
+}
+
+// checkSection returns the Section of sec, the log range of segment s,
+// after checking that the log holds as many bytes as the index says.
+func checkSection(sec *archive.Section, s media.Segment) (Section, error) {
+	if sec.Size != s.Size {
+		return Section{}, fmt.Errorf("export: segment %s: %d bytes in the log, %d indexed", media.SegmentURI(s), sec.Size, s.Size)
+	}
+	return Section{File: sec.File, Offset: sec.Offset, Size: sec.Size, Blocks: sec.Blocks}, nil
 }
