@@ -77,6 +77,11 @@ type Router struct {
 	// is not slowed down instead: an RTSP reader goroutine, and the UDP
 	// listeners shared by all publishers, must not wait for one channel.
 	QueueBytes int
+	// QueueBytesTotal bounds the media bytes queued by all publications
+	// together (DefaultQueueBytesTotal by default): what ingest holds in
+	// memory when the machine cannot package as fast as publishers send.
+	// A unit it refuses is dropped as for QueueBytes.
+	QueueBytesTotal int64
 	// Observer is optional.
 	Observer Observer
 	// Logger is required.
@@ -93,6 +98,7 @@ type Router struct {
 
 	wg     sync.WaitGroup
 	closed atomic.Bool
+	budget *byteBudget // QueueBytesTotal, shared by the publications' queues
 }
 
 var _ ingest.Handler = (*Router)(nil)
@@ -108,6 +114,10 @@ func (r *Router) Initialize() error {
 	if r.QueueBytes <= 0 {
 		r.QueueBytes = DefaultQueueBytes
 	}
+	if r.QueueBytesTotal <= 0 {
+		r.QueueBytesTotal = DefaultQueueBytesTotal
+	}
+	r.budget = &byteBudget{max: r.QueueBytesTotal}
 	if r.DiskFull == nil {
 		r.DiskFull = isNoSpace
 	}
@@ -173,7 +183,7 @@ func (r *Router) Publish(p ingest.Publication) (ingest.Stream, error) {
 	for _, t := range tracks {
 		s.video = append(s.video, t.Codec.IsVideo())
 	}
-	s.queue = newUnitQueue(r.QueueSize, r.QueueBytes, s.video)
+	s.queue = newUnitQueue(r.QueueSize, r.QueueBytes, r.budget, s.video)
 	if r.Observer != nil {
 		s.obs = r.Observer.Channel(name)
 	}
@@ -197,7 +207,7 @@ type stream struct {
 	failed atomic.Bool
 	// Units refused by the queue, by reason (written by WriteUnit, read
 	// by run's reports).
-	droppedUnits, droppedBytes, droppedWaitKey atomic.Int64
+	droppedUnits, droppedBytes, droppedTotal, droppedWaitKey atomic.Int64
 
 	// Disk-full handling (pause.go), used by run() only.
 	newPackager func() (*packager.Packager, error)
@@ -227,6 +237,8 @@ func (s *stream) WriteUnit(u ingest.Unit) {
 		counter = &s.droppedUnits
 	case fullBytes:
 		counter = &s.droppedBytes
+	case fullTotal:
+		counter = &s.droppedTotal
 	case waitKey:
 		counter = &s.droppedWaitKey
 	}
@@ -277,13 +289,13 @@ func (s *stream) run() {
 }
 
 // dropCounts are the units the queue refused, by reason.
-type dropCounts struct{ units, bytes, waitKey int64 }
+type dropCounts struct{ units, bytes, all, waitKey int64 }
 
 func (s *stream) drops() dropCounts {
-	return dropCounts{s.droppedUnits.Load(), s.droppedBytes.Load(), s.droppedWaitKey.Load()}
+	return dropCounts{s.droppedUnits.Load(), s.droppedBytes.Load(), s.droppedTotal.Load(), s.droppedWaitKey.Load()}
 }
 
-func (d dropCounts) total() int64 { return d.units + d.bytes + d.waitKey }
+func (d dropCounts) total() int64 { return d.units + d.bytes + d.all + d.waitKey }
 
 // reportDrops logs the units dropped since last, if any, and returns the
 // counts now.
@@ -296,7 +308,7 @@ func (s *stream) reportDrops(last dropCounts) dropCounts {
 	s.log.Warn("ingest queue full, units dropped: packaging is behind (CPU or disk starved)",
 		"dropped_total", d.total(), "dropped_since_last", d.total()-last.total(),
 		"queue_units_full", d.units-last.units, "queue_bytes_full", d.bytes-last.bytes,
-		"waiting_key_frame", d.waitKey-last.waitKey,
+		"all_queues_full", d.all-last.all, "waiting_key_frame", d.waitKey-last.waitKey,
 		"queued_units", units, "queued_bytes", bytes, "max_units", s.queue.maxUnits, "max_bytes", s.queue.maxBytes)
 	return d
 }
@@ -312,7 +324,7 @@ func (s *stream) finish() {
 	}
 	d := s.drops()
 	s.log.Info("packaging stopped", "dropped_units", d.total(), "queue_units_full", d.units,
-		"queue_bytes_full", d.bytes, "waiting_key_frame", d.waitKey, "disk_full_dropped_units", s.diskDropped)
+		"queue_bytes_full", d.bytes, "all_queues_full", d.all, "waiting_key_frame", d.waitKey, "disk_full_dropped_units", s.diskDropped)
 }
 
 // isNoSpace is the default Router.DiskFull.

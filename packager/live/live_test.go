@@ -212,6 +212,74 @@ func TestRouterRefusals(t *testing.T) {
 	}
 }
 
+// TestRouterBoundsQueueBytesTotal: with storage stuck, two publications
+// together queue no more than QueueBytesTotal, each well below its own
+// QueueBytes; what they cannot queue is dropped, counted and logged as
+// all_queues_full.
+func TestRouterBoundsQueueBytesTotal(t *testing.T) {
+	w := &fakeWriter{block: make(chan struct{})}
+	c := &counter{}
+	var logs bytes.Buffer // written by the publications' goroutines, read after r.Close waited for them
+	var mu sync.Mutex
+	r := newRouter(t, w, c, 4096)
+	r.QueueBytes = 1 << 20
+	r.QueueBytesTotal = 64 << 10
+	r.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	if err := r.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	var streams []ingest.Stream
+	for _, ch := range []string{"a", "b"} {
+		s, err := r.Publish(ingest.Publication{Group: "live", Channel: ch, Tracks: []ingest.Track{aacTrack}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams = append(streams, s)
+	}
+	units := aacUnits(500, time.Now())
+	for i := range units {
+		for _, s := range streams {
+			u := units[i]
+			u.Payload = make([]byte, 8<<10)
+			s.WriteUnit(u)
+		}
+	}
+	close(w.block)
+	for _, s := range streams {
+		s.Close()
+	}
+	r.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// At most 8 units of 8 KiB queued by both, one more each into an empty
+	// queue, plus what each packager holds for the 2 s segment it was
+	// writing when storage got stuck (about 95 each).
+	const minDropped = 1000 - 8 - 2 - 200
+	if c.units != 1000 || c.dropped < minDropped {
+		t.Errorf("observer counted %d units, %d dropped; want 1000, at least %d dropped", c.units, c.dropped, minDropped)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var all int
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if !strings.Contains(line, "packaging stopped") {
+			continue
+		}
+		var n, qb int
+		for _, f := range strings.Fields(line) {
+			fmt.Sscanf(f, "all_queues_full=%d", &n)
+			fmt.Sscanf(f, "queue_bytes_full=%d", &qb)
+		}
+		if qb != 0 {
+			t.Errorf("a publication's own byte bound was hit: %s", line)
+		}
+		all += n
+	}
+	if all != c.dropped {
+		t.Errorf("logs count %d units dropped for all_queues_full, the observer %d:\n%s", all, c.dropped, logs.String())
+	}
+}
+
 // TestRouterBoundsQueueBytes: with storage stuck, the byte bound (not the
 // unit count, 4096 here) limits what a publication queues: the overflow
 // is dropped, counted, and the publication's end reports it.
@@ -245,4 +313,16 @@ func TestRouterBoundsQueueBytes(t *testing.T) {
 	if want := fmt.Sprintf("dropped_units=%d queue_units_full=0 queue_bytes_full=%d", c.dropped, c.dropped); !strings.Contains(logs.String(), want) {
 		t.Errorf("log lacks %q:\n%s", want, logs.String())
 	}
+}
+
+// lockedWriter serialises writes to w (log lines of several goroutines).
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

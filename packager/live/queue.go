@@ -2,6 +2,7 @@ package live
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/rewind-origin/rewind/ingest"
 )
@@ -14,7 +15,20 @@ const (
 	// DefaultQueueBytes is the most media bytes queued per publication:
 	// about 11 s of a 3 Mbps feed, 1.7 s of a 20 Mbps one.
 	DefaultQueueBytes = 4 << 20
+	// DefaultQueueBytesTotal is the most media bytes queued by all
+	// publications together: about 11 s of 100 publishers of 3 Mbps, so
+	// that a machine too slow for its publishers drops their units
+	// instead of holding ever more of them (every publication still gets
+	// one unit through an empty queue).
+	DefaultQueueBytesTotal = 512 << 20
 )
+
+// byteBudget is a bound shared by the queues of all publications: the
+// media bytes they hold together. Safe for concurrent use.
+type byteBudget struct {
+	max  int64
+	used atomic.Int64
+}
 
 // dropReason says why the queue refused a unit.
 type dropReason int
@@ -23,6 +37,7 @@ const (
 	accepted    dropReason = iota
 	fullUnits              // the queue holds its most units
 	fullBytes              // the queue holds its most bytes
+	fullTotal              // the queues of all publications hold their most bytes
 	waitKey                // a unit of this video track was dropped: waiting for its next key frame
 	queueClosed            // Close was called (not expected: no WriteUnit follows Close)
 )
@@ -31,7 +46,8 @@ const (
 // (push) and its packaging goroutine (take, done). It holds at most
 // maxUnits units and maxBytes media bytes (payloads and NAL units), except
 // that a unit is always accepted into an empty queue, so one access unit
-// larger than maxBytes still gets through. Its memory grows with what is
+// larger than maxBytes still gets through; total, when not nil, bounds the
+// bytes of every queue sharing it the same way. Its memory grows with what is
 // queued, not with the bounds.
 //
 // When a video unit is refused, the following units of its track are
@@ -40,6 +56,7 @@ const (
 // in the middle of one.
 type unitQueue struct {
 	maxUnits, maxBytes int
+	total              *byteBudget // nil: no shared bound
 
 	mu      sync.Mutex
 	units   []ingest.Unit // queued, oldest first
@@ -51,10 +68,11 @@ type unitQueue struct {
 	ready   chan struct{}
 }
 
-func newUnitQueue(maxUnits, maxBytes int, video []bool) *unitQueue {
+func newUnitQueue(maxUnits, maxBytes int, total *byteBudget, video []bool) *unitQueue {
 	return &unitQueue{
 		maxUnits: maxUnits,
 		maxBytes: maxBytes,
+		total:    total,
 		skip:     make([]bool, len(video)),
 		isVideo:  video,
 		ready:    make(chan struct{}, 1),
@@ -90,6 +108,8 @@ func (q *unitQueue) push(u ingest.Unit, n int) dropReason {
 		why = fullUnits
 	case q.bytes+n > q.maxBytes:
 		why = fullBytes
+	case q.total != nil && q.total.used.Load()+int64(n) > q.total.max:
+		why = fullTotal
 	}
 	if why != accepted {
 		if video {
@@ -102,6 +122,9 @@ func (q *unitQueue) push(u ingest.Unit, n int) dropReason {
 	}
 	q.units = append(q.units, u)
 	q.bytes += n
+	if q.total != nil {
+		q.total.used.Add(int64(n))
+	}
 	if len(q.units) == 1 {
 		select {
 		case q.ready <- struct{}{}:
@@ -146,6 +169,9 @@ func (q *unitQueue) done(n int) {
 	q.taken--
 	q.bytes -= n
 	q.mu.Unlock()
+	if q.total != nil {
+		q.total.used.Add(-int64(n))
+	}
 }
 
 // queued returns the units and bytes held (queued or being packaged).
