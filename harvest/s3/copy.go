@@ -37,7 +37,7 @@ func (t *Target) Copier(packBucket string) *Copier {
 // at least 5 MiB (checked before any request). On failure the upload is
 // aborted, so no object is created or replaced; a refused copy gives an
 // error matching export.ErrCopy.
-func (c *Copier) WriteParts(ctx context.Context, name string, parts []export.Part) (err error) {
+func (c *Copier) WriteParts(ctx context.Context, name string, parts []export.Part) error {
 	key := c.Key(name)
 	if len(parts) == 0 {
 		return fmt.Errorf("s3: %s: no parts", key)
@@ -47,57 +47,39 @@ func (c *Copier) WriteParts(ctx context.Context, name string, parts []export.Par
 			return fmt.Errorf("s3: %s: part %d of %d bytes, under the 5 MiB minimum", key, i+1, n)
 		}
 	}
-	up, err := c.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket: aws.String(c.bucket), Key: aws.String(key), ContentType: aws.String(contentType(name)),
-	})
-	if err != nil {
-		return fmt.Errorf("s3: create multipart %s: %w", key, err)
-	}
-	defer func() {
-		if err != nil {
-			_, _ = c.client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{
-				Bucket: aws.String(c.bucket), Key: aws.String(key), UploadId: up.UploadId,
-			})
+	return c.inMultipart(ctx, name, func(key string, id *string) ([]types.CompletedPart, error) {
+		done := make([]types.CompletedPart, 0, len(parts))
+		for i, p := range parts {
+			n := aws.Int32(int32(i + 1))
+			var etag *string
+			if r := p.Pack; r != nil {
+				out, err := c.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+					Bucket: aws.String(c.bucket), Key: aws.String(key), UploadId: id, PartNumber: n,
+					CopySource:      aws.String(copySource(c.packBucket, r.Key)),
+					CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", r.Offset, r.Offset+r.Size-1)),
+				})
+				if err != nil {
+					return nil, fmt.Errorf("s3: %w: part %d of %s from %s/%s: %w", export.ErrCopy, i+1, key, c.packBucket, r.Key, err)
+				}
+				if out.CopyPartResult == nil || out.CopyPartResult.ETag == nil {
+					return nil, fmt.Errorf("s3: %w: part %d of %s: no ETag in the answer", export.ErrCopy, i+1, key)
+				}
+				etag = out.CopyPartResult.ETag
+			} else {
+				body := export.Sections(p.Sections)
+				out, err := c.client.UploadPart(ctx, &s3.UploadPartInput{
+					Bucket: aws.String(c.bucket), Key: aws.String(key), UploadId: id, PartNumber: n,
+					Body: io.NewSectionReader(body, 0, body.Size()), ContentLength: aws.Int64(body.Size()),
+				})
+				if err != nil {
+					return nil, fmt.Errorf("s3: upload part %d of %s: %w", i+1, key, err)
+				}
+				etag = out.ETag
+			}
+			done = append(done, types.CompletedPart{ETag: etag, PartNumber: n})
 		}
-	}()
-	done := make([]types.CompletedPart, 0, len(parts))
-	for i, p := range parts {
-		n := aws.Int32(int32(i + 1))
-		var etag *string
-		if r := p.Pack; r != nil {
-			out, err := c.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
-				Bucket: aws.String(c.bucket), Key: aws.String(key), UploadId: up.UploadId, PartNumber: n,
-				CopySource:      aws.String(copySource(c.packBucket, r.Key)),
-				CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", r.Offset, r.Offset+r.Size-1)),
-			})
-			if err != nil {
-				return fmt.Errorf("s3: %w: part %d of %s from %s/%s: %w", export.ErrCopy, i+1, key, c.packBucket, r.Key, err)
-			}
-			if out.CopyPartResult == nil || out.CopyPartResult.ETag == nil {
-				return fmt.Errorf("s3: %w: part %d of %s: no ETag in the answer", export.ErrCopy, i+1, key)
-			}
-			etag = out.CopyPartResult.ETag
-		} else {
-			body := export.Sections(p.Sections)
-			out, err := c.client.UploadPart(ctx, &s3.UploadPartInput{
-				Bucket: aws.String(c.bucket), Key: aws.String(key), UploadId: up.UploadId, PartNumber: n,
-				Body: io.NewSectionReader(body, 0, body.Size()), ContentLength: aws.Int64(body.Size()),
-			})
-			if err != nil {
-				return fmt.Errorf("s3: upload part %d of %s: %w", i+1, key, err)
-			}
-			etag = out.ETag
-		}
-		done = append(done, types.CompletedPart{ETag: etag, PartNumber: n})
-	}
-	_, err = c.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-		Bucket: aws.String(c.bucket), Key: aws.String(key), UploadId: up.UploadId,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
+		return done, nil
 	})
-	if err != nil {
-		return fmt.Errorf("s3: complete multipart %s: %w", key, err)
-	}
-	return nil
 }
 
 // copySource is the x-amz-copy-source of an object: bucket/key, each

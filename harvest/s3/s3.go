@@ -148,8 +148,30 @@ func (t *Target) put(ctx context.Context, name string, body io.ReadSeeker, size 
 
 // multipart uploads body in PartSize parts, each streamed from its own
 // section reader, and aborts the upload on failure.
-func (t *Target) multipart(ctx context.Context, name string, body export.Sections) (err error) {
+func (t *Target) multipart(ctx context.Context, name string, body export.Sections) error {
 	size := body.Size()
+	return t.inMultipart(ctx, name, func(key string, id *string) ([]types.CompletedPart, error) {
+		var parts []types.CompletedPart
+		for n, pos := int32(1), int64(0); pos < size; n, pos = n+1, pos+t.partSize {
+			l := min(t.partSize, size-pos)
+			out, err := t.client.UploadPart(ctx, &s3.UploadPartInput{
+				Bucket: aws.String(t.bucket), Key: aws.String(key), UploadId: id,
+				PartNumber: aws.Int32(n), Body: io.NewSectionReader(body, pos, l), ContentLength: aws.Int64(l),
+			})
+			if err != nil {
+				return nil, fmt.Errorf("s3: upload part %d of %s: %w", n, key, err)
+			}
+			parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n)})
+		}
+		return parts, nil
+	})
+}
+
+// inMultipart stores name as one multipart upload whose parts upload
+// sends (given the object key and the upload id): it creates the upload,
+// completes it with the parts upload returns, and aborts it when upload or
+// the completion fails, so no object is created or replaced then.
+func (t *Target) inMultipart(ctx context.Context, name string, upload func(key string, id *string) ([]types.CompletedPart, error)) (err error) {
 	key := t.Key(name)
 	up, err := t.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(t.bucket), Key: aws.String(key), ContentType: aws.String(contentType(name)),
@@ -165,17 +187,9 @@ func (t *Target) multipart(ctx context.Context, name string, body export.Section
 			})
 		}
 	}()
-	var parts []types.CompletedPart
-	for n, pos := int32(1), int64(0); pos < size; n, pos = n+1, pos+t.partSize {
-		l := min(t.partSize, size-pos)
-		out, err := t.client.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket: aws.String(t.bucket), Key: aws.String(key), UploadId: up.UploadId,
-			PartNumber: aws.Int32(n), Body: io.NewSectionReader(body, pos, l), ContentLength: aws.Int64(l),
-		})
-		if err != nil {
-			return fmt.Errorf("s3: upload part %d of %s: %w", n, key, err)
-		}
-		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n)})
+	parts, err := upload(key, up.UploadId)
+	if err != nil {
+		return err
 	}
 	_, err = t.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket: aws.String(t.bucket), Key: aws.String(key), UploadId: up.UploadId,
