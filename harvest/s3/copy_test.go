@@ -180,4 +180,11 @@ func TestCopierWriteParts(t *testing.T) {
 	if _, err := read("harvests/job1/video/4.m4s"); err == nil {
 		t.Fatal("a failed copy left an object")
 	}
+	ups, err := cli.ListMultipartUploads(ctx, &awss3.ListMultipartUploadsInput{Bucket: aws.String("vod")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ups.Uploads) != 0 {
+		t.Fatalf("%d multipart uploads left open, want every failed one aborted", len(ups.Uploads))
+	}
 }
