@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"io/fs"
 	"maps"
@@ -179,6 +180,26 @@ func TestLocalExportWholeBlocks(t *testing.T) {
 		}
 	}
 
+	// A target that fails on one segment: the export stops with its error,
+	// whatever the number of workers.
+	for _, par := range []int{1, 2, 7} {
+		p2, err := export.NewPlan(st, export.Request{Channel: ch, From: t0, To: t0.Add(24 * time.Second),
+			HLS: []export.HLSManifest{{Name: "index"}}, Now: t0.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst, err := export.OpenLocal(t.TempDir(), "job")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := media.SegmentURI(p2.Tracks[0].Segments[5])
+		err = p2.Write(t.Context(), st, failingTarget{dst, bad}, export.Options{Parallel: par})
+		dst.Close()
+		if !errors.Is(err, errTargetFull) || !strings.Contains(err.Error(), bad) {
+			t.Fatalf("%d workers, a target failing on %s: %v", par, bad, err)
+		}
+	}
+
 	out, p, calls = export1(oldLogs{st}, 0)
 	if calls < int64(p.Segments) {
 		t.Errorf("old logs: %d copy_file_range calls for %d segments", calls, p.Segments)
@@ -218,6 +239,22 @@ func TestLocalExportWholeBlocks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// errTargetFull is failingTarget's error.
+var errTargetFull = errors.New("target full")
+
+// failingTarget is a Target whose WriteSection of one name fails.
+type failingTarget struct {
+	export.Target
+	name string
+}
+
+func (f failingTarget) WriteSection(ctx context.Context, name string, secs ...export.Section) error {
+	if name == f.name {
+		return errTargetFull
+	}
+	return f.Target.WriteSection(ctx, name, secs...)
 }
 
 // oneByOne is a Source that opens segments one at a time (no

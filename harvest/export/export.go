@@ -491,8 +491,10 @@ func (p *Plan) copySegments(ctx context.Context, src Source, dst Target, opt Opt
 							err = cp.copySegment(ctx, src, dst, p.Request.Channel, pre[k], obj...)
 						}
 						if err != nil {
-							for _, secs := range pre[k+1:] {
-								closeSections(secs)
+							if pre != nil {
+								for _, secs := range pre[k+1:] {
+									closeSections(secs)
+								}
 							}
 							cancel(err)
 							return
