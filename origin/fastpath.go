@@ -1,11 +1,14 @@
 package origin
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,12 +17,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The fast path answers fresh cached manifests on HTTP/1.x connections
-// without net/http: one read and one write per request (or fewer, when the
-// client pipelines), no per-request header map, context or background
-// read. A connection starts on it; at the first request it does not answer
-// (parseFastRequest's handOver, or anything serveManifestHit would leave
-// to the engine) it is handed, with the bytes already read, to the
+// The fast path answers fresh cached manifests, init segments and
+// segments on HTTP/1.x connections without net/http: one read and one
+// write per request (or fewer, when the client pipelines; a segment's
+// header leaves with MSG_MORE ahead of its sendfile), no per-request
+// header map, context or background read. A connection starts on it; at
+// the first request it does not answer (parseFastRequest's handOver, or
+// anything serveManifestHit or serveMediaFile would leave to the engine:
+// Range, errors...) it is handed, with the bytes already read, to the
 // http.Server, which keeps it to the end. Net/http's own costs were most
 // of a manifest hit's (docs/BENCHMARKS.md, issue 16).
 
@@ -151,34 +156,28 @@ func (f *fastServer) serve(c net.Conn, start time.Time) {
 				break
 			}
 			var m *cachedManifest
+			var a mediaAnswer
+			ok := false
 			if res == parsed {
-				m = f.hit(buf[off:], &req)
+				m, a, ok = f.answer(buf[off:], &req)
 			}
-			if m == nil {
+			if !ok {
 				f.handOver(c, out, buf[off:n])
 				return
 			}
-			status := http.StatusOK
-			if req.ifNoneMatch.to > req.ifNoneMatch.from && string(buf[off+req.ifNoneMatch.from:off+req.ifNoneMatch.to]) == m.etag {
-				status = http.StatusNotModified
-				f.counted[1].Inc()
+			var err error
+			if m != nil {
+				out, err = f.writeManifest(c, out, m, buf[off:], &req, now)
 			} else {
-				f.counted[0].Inc()
+				out, err = f.writeMedia(c, out, &a, buf[off:], &req, now)
+				a.body.close()
 			}
-			out = appendFastHeader(out, m, status, &req, now)
+			if err != nil {
+				f.end(c)
+				return
+			}
 			off += req.size
 			served++
-			if status == http.StatusOK {
-				if len(m.body) > 16<<10 {
-					if _, err := (&net.Buffers{out, m.body}).WriteTo(c); err != nil {
-						f.end(c)
-						return
-					}
-					out = out[:0]
-				} else {
-					out = append(out, m.body...)
-				}
-			}
 			if req.close {
 				if _, err := c.Write(out); err == nil {
 					lingerClose(c)
@@ -271,6 +270,102 @@ func (f *fastServer) handOver(c net.Conn, out, pending []byte) {
 	f.handoff.hand(&handedConn{Conn: c, pending: pending})
 }
 
+// answer returns what answers req, parsed from b: a fresh cached
+// manifest (hit), or an init segment or a segment (media; its body is
+// open, the caller closes it). ok is false when net/http is to answer.
+func (f *fastServer) answer(b []byte, req *fastRequest) (m *cachedManifest, a mediaAnswer, ok bool) {
+	path := b[req.target.from:req.target.to]
+	if i := bytes.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if bytes.HasSuffix(path, []byte(".m4s")) || bytes.HasSuffix(path, []byte(".mp4")) {
+		a, ok = f.media(string(path), req)
+		return nil, a, ok
+	}
+	m = f.hit(b, req)
+	return m, a, m != nil
+}
+
+// writeManifest appends m's answer to req (parsed from b) to out, and
+// writes out first when the body is large; it returns what is left to
+// write.
+func (f *fastServer) writeManifest(c net.Conn, out []byte, m *cachedManifest, b []byte, req *fastRequest, now time.Time) ([]byte, error) {
+	status := http.StatusOK
+	if req.ifNoneMatch.to > req.ifNoneMatch.from && string(b[req.ifNoneMatch.from:req.ifNoneMatch.to]) == m.etag {
+		status = http.StatusNotModified
+		f.counted[1].Inc()
+	} else {
+		f.counted[0].Inc()
+	}
+	out = appendFastHeader(out, m, status, req, now)
+	if status != http.StatusOK {
+		return out, nil
+	}
+	if len(m.body) <= 16<<10 {
+		return append(out, m.body...), nil
+	}
+	if _, err := (&net.Buffers{out, m.body}).WriteTo(c); err != nil {
+		return out, err
+	}
+	return out[:0], nil
+}
+
+// writeMedia answers req (parsed from b) with a, as serveMedia answers a
+// GET without Range: 304 on a matching If-None-Match, else 200 and the
+// body. It appends the answer to out, or, for a body from a media log,
+// sends out with the header and the body (sendHeadAndBody); it returns
+// what is left to write.
+func (f *fastServer) writeMedia(c net.Conn, out []byte, a *mediaAnswer, b []byte, req *fastRequest, now time.Time) ([]byte, error) {
+	if string(b[req.ifNoneMatch.from:req.ifNoneMatch.to]) == a.etag {
+		f.counted[1].Inc()
+		return appendMediaHeader(out, a, http.StatusNotModified, 0, req, now), nil
+	}
+	f.counted[0].Inc()
+	size := a.body.size()
+	out = appendMediaHeader(out, a, http.StatusOK, size, req, now)
+	if a.body.section == nil || size == 0 {
+		return append(out, a.body.data...), nil
+	}
+	if err := sendHeadAndBody(c, out, &a.body); err != nil {
+		return out, err
+	}
+	return out[:0], nil
+}
+
+// media returns the init segment or segment that answers a GET of path,
+// as the engine would (mediaRequest, openMedia), with its body open; ok
+// is false when net/http is to answer: a Range or If-Range header
+// (serveMedia's 206 and 416), a channel another node owns, anything
+// mediaRequest leaves to the engine, and errors (net/http answers them
+// with the engine's status). A panic is logged and leaves the request to
+// net/http.
+func (f *fastServer) media(path string, req *fastRequest) (a mediaAnswer, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			f.s.Logger.Error("media fast path", "panic", v)
+			ok = false
+		}
+	}()
+	if req.ranged {
+		return a, false
+	}
+	// As for manifests (hit): a channel another node owns is forwarded.
+	if f.s.fwd != nil && f.s.fwd.target(http.MethodGet, path, false) != "" {
+		return a, false
+	}
+	r := f.s.mediaRequest(path)
+	if r == nil {
+		return a, false
+	}
+	// No request context: the fast path reads no request in the meantime
+	// and notices a client that leaves at the next write.
+	a, err := f.s.openMedia(context.Background(), r)
+	if err != nil {
+		return a, false
+	}
+	return a, true
+}
+
 // hit returns the fresh cached manifest that answers req (parsed from b),
 // rendering it on a cache miss as the engine would (serveManifest), or nil
 // when the request is the engine's for any other reason, or the render
@@ -329,18 +424,72 @@ func (f *fastServer) hit(b []byte, req *fastRequest) (m *cachedManifest) {
 // serveManifestHit's answer: the handler's header sorted by name, then
 // Date, then Connection when net/http adds it.
 func appendFastHeader(out []byte, m *cachedManifest, status int, req *fastRequest, now time.Time) []byte {
+	out = appendStatusLine(out, status, req)
+	if status == http.StatusOK {
+		out = append(out, m.wire.ok...)
+	} else {
+		out = append(out, m.wire.notModified...)
+	}
+	return appendHeaderEnd(out, req, now)
+}
+
+// appendMediaHeader appends the status line and header of a's answer to
+// req (200 with a body of size bytes, or 304), byte for byte what net/http
+// writes for serveMediaFile's answer to a GET without Range: the
+// handler's header sorted by name (net/http drops Content-Type from a
+// 304; serveMedia sets no Content-Length on it), then Date, then
+// Connection when net/http adds it.
+func appendMediaHeader(out []byte, a *mediaAnswer, status int, size int64, req *fastRequest, now time.Time) []byte {
+	out = appendStatusLine(out, status, req)
+	out = append(out, mediaWireCORS...)
+	if a.mqcs.cmsd != "" {
+		out = appendHeaderLine(out, "Cmsd-Static", a.mqcs.cmsd)
+	}
+	if status == http.StatusOK {
+		out = append(out, "Content-Length: "...)
+		out = strconv.AppendInt(out, size, 10)
+		out = append(out, "\r\n"...)
+		out = appendHeaderLine(out, "Content-Type", a.mime[0])
+	}
+	out = appendHeaderLine(out, "Etag", a.etag)
+	if a.mqcs.input != "" {
+		out = appendHeaderLine(out, ActiveInputHeader, a.mqcs.input)
+	}
+	return appendHeaderEnd(out, req, now)
+}
+
+// mediaWireCORS are the header lines of every media answer that sort
+// before Cmsd-Static: Accept-Ranges, CORS, Cache-Control.
+var mediaWireCORS = func() []byte {
+	b := appendHeaderLine(nil, "Accept-Ranges", bytesHeader[0])
+	b = appendHeaderLine(b, "Access-Control-Allow-Headers", corsHeaders[0])
+	b = appendHeaderLine(b, "Access-Control-Allow-Methods", corsMethods[0])
+	b = appendHeaderLine(b, "Access-Control-Allow-Origin", corsOrigin[0])
+	b = appendHeaderLine(b, "Access-Control-Expose-Headers", corsExpose[0])
+	return appendHeaderLine(b, "Cache-Control", immutableHeader[0])
+}()
+
+func appendHeaderLine(b []byte, name, value string) []byte {
+	return append(append(append(append(b, name...), ": "...), value...), "\r\n"...)
+}
+
+// appendStatusLine appends net/http's status line of status (200 or 304)
+// for req.
+func appendStatusLine(out []byte, status int, req *fastRequest) []byte {
 	if req.http10 {
 		out = append(out, "HTTP/1.0 "...)
 	} else {
 		out = append(out, "HTTP/1.1 "...)
 	}
 	if status == http.StatusOK {
-		out = append(out, "200 OK\r\n"...)
-		out = append(out, m.wire.ok...)
-	} else {
-		out = append(out, "304 Not Modified\r\n"...)
-		out = append(out, m.wire.notModified...)
+		return append(out, "200 OK\r\n"...)
 	}
+	return append(out, "304 Not Modified\r\n"...)
+}
+
+// appendHeaderEnd appends what net/http writes after the handler's
+// header: Date, Connection when it adds one, and the empty line.
+func appendHeaderEnd(out []byte, req *fastRequest, now time.Time) []byte {
 	out = append(out, "Date: "...)
 	out = append(out, httpDate(now)...)
 	out = append(out, "\r\n"...)
@@ -359,9 +508,7 @@ func appendFastHeader(out []byte, m *cachedManifest, status int, req *fastReques
 type manifestWire struct{ ok, notModified []byte }
 
 func newManifestWire(m *cachedManifest) manifestWire {
-	line := func(b []byte, name string, v []string) []byte {
-		return append(append(append(append(b, name...), ": "...), v[0]...), "\r\n"...)
-	}
+	line := func(b []byte, name string, v []string) []byte { return appendHeaderLine(b, name, v[0]) }
 	cors := func(b []byte) []byte {
 		b = line(b, "Access-Control-Allow-Headers", corsHeaders)
 		b = line(b, "Access-Control-Allow-Methods", corsMethods)
@@ -432,11 +579,20 @@ func (l *handoffListener) hand(c net.Conn) {
 }
 
 // handedConn is a connection handed to net/http: it reads pending first.
-// It keeps the connection's sendfile (ReadFrom) and half-close, and sends
-// a fileRange with sendfile at the range's offset.
+// It keeps the connection's sendfile (ReadFrom) and half-close, sends a
+// fileRange with sendfile at the range's offset, and writes with MSG_MORE
+// while more is set (moreConn).
 type handedConn struct {
 	net.Conn
 	pending []byte
+	more    bool
+}
+
+func (c *handedConn) Write(p []byte) (int, error) {
+	if c.more {
+		return writeMore(c.Conn, p)
+	}
+	return c.Conn.Write(p)
 }
 
 func (c *handedConn) Read(p []byte) (int, error) {

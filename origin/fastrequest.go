@@ -24,6 +24,8 @@ type fastRequest struct {
 	close bool
 	// devNow: the request carries X-Rewind-Now.
 	devNow bool
+	// ranged: the request has a Range or an If-Range header.
+	ranged bool
 }
 
 // span is a byte range [from, to) of the buffer.
@@ -50,7 +52,9 @@ const (
 // of visible ASCII, spaces and tabs, a Host header on HTTP/1.1 (exactly
 // one, of host characters), no body (no Transfer-Encoding, Content-Length
 // absent or 0), no Expect or Upgrade, at most one Connection header of
-// exactly "close" or "keep-alive", at most one If-None-Match. Everything
+// exactly "close" or "keep-alive", at most one If-None-Match (a Range or
+// If-Range header is noted: ranged, which the segment path leaves to
+// net/http). Everything
 // else, valid or not, is handOver: net/http decides, so the fast path never
 // answers a request net/http would refuse or read differently.
 func parseFastRequest(b []byte) (fastRequest, parseResult) {
@@ -153,6 +157,8 @@ func parseFastRequest(b []byte) (fastRequest, parseResult) {
 			}
 		case equalFoldASCII(name, "x-rewind-now"):
 			r.devNow = true
+		case equalFoldASCII(name, "range"), equalFoldASCII(name, "if-range"):
+			r.ranged = true
 		case equalFoldASCII(name, "transfer-encoding"), equalFoldASCII(name, "expect"),
 			equalFoldASCII(name, "upgrade"):
 			return r, handOver

@@ -45,3 +45,21 @@ func (l connListener) Accept() (net.Conn, error) {
 	}
 	return &handedConn{Conn: c}, nil
 }
+
+// copyHeadAndBody writes head, then the whole of b's sections through
+// user space (pread): sendHeadAndBody where sendfile cannot be used.
+func copyHeadAndBody(c net.Conn, head []byte, b *mediaBody) error {
+	if _, err := c.Write(head); err != nil {
+		return err
+	}
+	for i := 0; i <= len(b.more); i++ {
+		sec := b.section
+		if i > 0 {
+			sec = b.more[i-1]
+		}
+		if _, err := io.Copy(struct{ io.Writer }{c}, &fileRange{f: sec.File, off: sec.Offset, n: sec.Size}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

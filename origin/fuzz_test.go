@@ -172,7 +172,8 @@ func FuzzClassify(f *testing.F) {
 // FuzzParseFastRequest: the fast path's request parser never panics, and
 // whatever it accepts net/http reads the same way: a bodiless GET of the
 // same path, query and Host, closing the connection after it or not alike,
-// with the same If-None-Match, ending where net/http's request ends.
+// with the same If-None-Match, with a Range or If-Range header only where
+// the parser saw one, ending where net/http's request ends.
 func FuzzParseFastRequest(f *testing.F) {
 	for _, s := range []string{
 		"GET /out/v1/g/c/e/index.m3u8 HTTP/1.1\r\nHost: a.test:8080\r\n\r\n",
@@ -183,6 +184,7 @@ func FuzzParseFastRequest(f *testing.F) {
 		"GET /x HTTP/1.1\nHost: h\n\n",
 		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx",
 		"GET /x HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",
+		"GET /out/v1/g/c/e/video/1.m4s HTTP/1.1\r\nHost: h\r\nrange: bytes=0-1\r\nIf-Range: \"e\"\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -201,7 +203,8 @@ func FuzzParseFastRequest(f *testing.F) {
 		if len(b)-br.Buffered() != r.size || req.Method != http.MethodGet || req.URL.Path != path || req.URL.RawPath != "" || req.URL.RawQuery != query ||
 			req.Host != s(r.host) || req.Header.Get("If-None-Match") != s(r.ifNoneMatch) ||
 			req.ContentLength != 0 || len(req.TransferEncoding) != 0 || req.Close != r.close ||
-			(req.ProtoMinor == 0) != r.http10 || req.Header.Get("X-Rewind-Now") != "" && !r.devNow {
+			(req.ProtoMinor == 0) != r.http10 || req.Header.Get("X-Rewind-Now") != "" && !r.devNow ||
+			(len(req.Header["Range"]) > 0 || len(req.Header["If-Range"]) > 0) != r.ranged {
 			t.Fatalf("%q: parsed %+v, net/http %+v", b, r, req)
 		}
 	})

@@ -56,10 +56,8 @@ func (s *Server) handleOut(c *gin.Context) {
 	switch {
 	case isManifest(r.kind): // the same test as the cache-hit path (manifesthit.go)
 		err = s.serveManifest(c, r)
-	case r.kind == fileInit:
-		err = s.serveInit(c, r)
-	case r.kind == fileSegment:
-		err = s.serveSegment(c, r)
+	case r.kind == fileInit, r.kind == fileSegment: // as the fast path's (mediaRequest)
+		err = s.serveMediaFile(c, r)
 	case r.kind == fileClip:
 		err = s.serveClip(c, r)
 	case r.kind == fileTSSegment:

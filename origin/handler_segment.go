@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rewind-origin/rewind/archive"
+	"github.com/rewind-origin/rewind/ingest/name"
 	"github.com/rewind-origin/rewind/packager/media"
 )
 
@@ -30,21 +32,84 @@ func mimeHeaderOf(track string) []string {
 	return videoMIMEHeader
 }
 
-// serveInit sends an init segment (small, from the index) like any
-// immutable media body (see serveMedia).
-func (s *Server) serveInit(c *gin.Context, r *request) error {
-	b, err := s.Archive.Init(r.channelKey(), r.track, r.initVersion)
-	if err != nil {
-		return fmt.Errorf("init segment %s/init-%d.mp4: %w", r.track, r.initVersion, err)
-	}
-	etag := fmt.Sprintf(`"i%d-%d"`, r.initVersion, len(b))
-	return s.serveMedia(c, r, etag, mediaBody{data: b})
+// mediaAnswer is what a GET of an init segment or a segment answers
+// before its conditional and range headers (serveMedia): the body, its
+// ETag, its Content-Type and, for a segment of a CMAF-push channel, the
+// MQCS headers. The engine (serveMediaFile) and the fast path
+// (fastpath.go) both get it from openMedia.
+type mediaAnswer struct {
+	body mediaBody
+	etag string
+	mime []string
+	mqcs mqcsValues
 }
 
-// serveSegment sends one segment straight from its media log (see
-// serveMedia).
-func (s *Server) serveSegment(c *gin.Context, r *request) error {
+// serveMediaFile answers a request of an init segment (small, from the
+// index) or a segment (straight from its media log) with serveMedia.
+func (s *Server) serveMediaFile(c *gin.Context, r *request) error {
+	a, err := s.openMedia(c.Request.Context(), r)
+	if err != nil {
+		return err
+	}
+	defer a.body.close()
+	a.mqcs.set(c.Writer.Header())
+	return s.serveMedia(c, r, a.etag, a.body)
+}
+
+// mediaRequest returns the request of a GET of path (unescaped, without
+// escapes) when it names an init segment or a segment that the engine
+// answers with serveMediaFile and nothing else: no fault is injected and
+// the endpoint has no playback restrictions (forced endpoint errors apply
+// to manifests only). Nil for anything else, which is the engine's.
+func (s *Server) mediaRequest(path string) *request {
+	if s.Faults != nil && s.Faults.Active() {
+		return nil
+	}
+	group, channel, rest, ok := splitOut(path)
+	if !ok {
+		return nil
+	}
+	ep, file, _ := strings.Cut(rest, "/")
+	if !name.Valid(ep) {
+		return nil
+	}
+	e, err := s.Catalog.EndpointView(group, channel, ep)
+	if err != nil || !e.Access.Empty() {
+		return nil
+	}
+	r := &request{group: group, channel: channel, endpoint: e}
+	if r.classify(file) != nil || r.kind != fileInit && r.kind != fileSegment {
+		return nil
+	}
+	return r
+}
+
+// openMedia opens what a request of an init segment or a segment (r.kind
+// fileInit or fileSegment) answers; the caller closes its body.
+func (s *Server) openMedia(ctx context.Context, r *request) (mediaAnswer, error) {
+	a := mediaAnswer{mime: mimeHeaderOf(r.track)}
+	if r.kind == fileInit {
+		b, err := s.Archive.Init(r.channelKey(), r.track, r.initVersion)
+		if err != nil {
+			return a, fmt.Errorf("init segment %s/init-%d.mp4: %w", r.track, r.initVersion, err)
+		}
+		a.body.data = b
+		a.etag = `"i` + strconv.FormatUint(uint64(r.initVersion), 10) + "-" + strconv.Itoa(len(b)) + `"`
+		return a, nil
+	}
 	ch := r.channelKey()
+	var err error
+	if a.etag, a.body, err = s.segmentBody(ctx, r, ch); err != nil {
+		return a, err
+	}
+	a.mqcs = s.mqcsOf(r, ch)
+	return a, nil
+}
+
+// segmentBody opens the segment r names (by decode time or by number) of
+// the channel ch, or on an endpoint served groups the group it starts
+// (groupBody), and returns it with its ETag; the caller closes it.
+func (s *Server) segmentBody(ctx context.Context, r *request, ch string) (string, mediaBody, error) {
 	if r.byNumber {
 		bySeq := s.segmentBySeq
 		if d := s.groupDuration(r); d > 0 {
@@ -52,23 +117,26 @@ func (s *Server) serveSegment(c *gin.Context, r *request) error {
 		}
 		dt, err := bySeq(ch, r.track, r.seq)
 		if err != nil {
-			return err
+			return "", mediaBody{}, err
 		}
 		r.decodeTime = dt
 	}
-	sec, err := s.Archive.OpenSegmentShared(c.Request.Context(), ch, r.track, r.decodeTime)
+	sec, err := s.Archive.OpenSegmentShared(ctx, ch, r.track, r.decodeTime)
 	if err != nil {
-		return fmt.Errorf("segment %s/%d.m4s: %w", r.track, r.decodeTime, err)
+		return "", mediaBody{}, fmt.Errorf("segment %s/%d.m4s: %w", r.track, r.decodeTime, err)
 	}
-	defer sec.Close()
 	if d := s.groupDuration(r); d > 0 {
-		if sent, err := s.serveGroup(c, r, sec, d); sent || err != nil {
-			return err
+		etag, b, err := s.groupBody(ctx, r, sec, d)
+		if err != nil {
+			_ = sec.Close()
+			return "", mediaBody{}, err
+		}
+		if b.section != nil {
+			return etag, b, nil
 		}
 	}
 	etag := `"s` + strconv.FormatUint(r.decodeTime, 36) + "-" + strconv.FormatInt(sec.Size, 36) + `"`
-	s.setMQCSHeaders(c.Writer.Header(), r, ch)
-	return s.serveMedia(c, r, etag, mediaBody{section: sec})
+	return etag, mediaBody{section: sec}, nil
 }
 
 // mediaBody is the body of an immutable media file: a byte range of a
@@ -89,6 +157,16 @@ func (b mediaBody) size() int64 {
 		n += sec.Size
 	}
 	return n
+}
+
+// close closes (or gives back: archive.Section.Close) b's sections.
+func (b mediaBody) close() {
+	if b.section != nil {
+		_ = b.section.Close()
+	}
+	for _, sec := range b.more {
+		_ = sec.Close()
+	}
 }
 
 // serveMedia is the one serving path of segments and parts: immutable
@@ -113,16 +191,23 @@ func (s *Server) serveMedia(c *gin.Context, r *request, etag string, b mediaBody
 		}
 		return nil
 	}
-	// The header (still in net/http's buffer) and the start of the
-	// sendfile leave in full packets; uncorking sends the tail.
-	defer corkConn(c.Request.Context())()
 	w := netHTTPWriter(c)
 	// Flushing the header first lets net/http sendfile the whole range:
 	// before its header is out, its ReadFrom reads and copies the first
-	// 512 bytes through user space (to sniff a Content-Type). Corked, the
-	// header still leaves with the body.
+	// 512 bytes through user space (to sniff a Content-Type). The flush
+	// is sent with MSG_MORE (moreConn), so the header still leaves with
+	// the first bytes of the sendfile that follows, not in a packet of
+	// its own, as nginx's tcp_nopush does, without TCP_CORK's two
+	// setsockopts per response.
 	if f, ok := w.(http.Flusher); ok {
+		mc := moreConn(c.Request.Context())
+		if mc != nil && n > 0 {
+			mc.more = true
+		}
 		f.Flush()
+		if mc != nil {
+			mc.more = false
+		}
 	}
 	for i := 0; i <= len(b.more); i++ { // no allocation: this is the hot path
 		sec := b.section

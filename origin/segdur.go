@@ -1,12 +1,11 @@
 package origin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/rewind-origin/rewind/archive"
 	"github.com/rewind-origin/rewind/origin/timeshift"
@@ -154,21 +153,23 @@ func (s *Server) archivedGroup(ch, track string, seg media.Segment, d time.Durat
 	return segs[:g.To], nil
 }
 
-// serveGroup answers a segment request on an endpoint with groups of
-// duration d (see groupDuration) whose name is a group's first archived
-// segment, opened as first. When the index marks the group's segments as
-// one contiguous run of their log (archive.Store.OpenRun: skip trailers
-// and free padding between them, boxes every player ignores), the group
-// is that one byte range of the log, one sendfile; otherwise (logs written
-// with rwnd trailers, which Chromium's MSE refuses, a log roll inside the
+// groupBody opens the body of a segment request on an endpoint with
+// groups of duration d (see groupDuration) whose name is a group's first
+// archived segment, opened as first, and returns it with its ETag. When
+// the index marks the group's segments as one contiguous run of their log
+// (archive.Store.OpenRun: skip trailers and free padding between them,
+// boxes every player ignores), the group is that one byte range of the
+// log, one sendfile, and first is closed; otherwise (logs written with
+// rwnd trailers, which Chromium's MSE refuses, a log roll inside the
 // group, logs only in packs) it is the group's segments one after the
-// other, one sendfile each. It reports false, having sent nothing, when
-// the segment is served alone.
-func (s *Server) serveGroup(c *gin.Context, r *request, first *archive.Section, d time.Duration) (bool, error) {
+// other, first the first of them, one sendfile each. The caller closes
+// the body. When the segment is served alone, the body has no section
+// and first is left open; on an error, first is left open too.
+func (s *Server) groupBody(ctx context.Context, r *request, first *archive.Section, d time.Duration) (string, mediaBody, error) {
 	ch := r.channelKey()
 	members, err := s.archivedGroup(ch, r.track, first.Segment, d)
 	if err != nil || len(members) < 2 {
-		return false, err
+		return "", mediaBody{}, err
 	}
 	dts := make([]uint64, len(members))
 	for i := range members {
@@ -177,32 +178,26 @@ func (s *Server) serveGroup(c *gin.Context, r *request, first *archive.Section, 
 	run, err := s.Archive.OpenRun(ch, r.track, dts)
 	switch {
 	case err == nil:
-		defer run.File.Close()
 		etag := `"r` + strconv.FormatUint(first.Segment.DecodeTime, 36) + "-" + strconv.Itoa(len(members)) + "-" +
 			strconv.FormatInt(run.Size, 36) + `"`
-		s.setMQCSHeaders(c.Writer.Header(), r, ch)
-		return true, s.serveMedia(c, r, etag, mediaBody{section: run})
+		_ = first.Close()
+		return etag, mediaBody{section: run}, nil
 	case !errors.Is(err, archive.ErrNotContiguous):
-		return false, fmt.Errorf("segment %s/%d.m4s: group of %d: %w", r.track, first.Segment.DecodeTime, len(members), err)
+		return "", mediaBody{}, fmt.Errorf("segment %s/%d.m4s: group of %d: %w", r.track, first.Segment.DecodeTime, len(members), err)
 	}
-	secs := []*archive.Section{first}
-	defer func() {
-		for _, sec := range secs[1:] {
-			_ = sec.File.Close()
-		}
-	}()
+	more := make([]*archive.Section, 0, len(members)-1)
 	for _, m := range members[1:] {
-		sec, err := s.Archive.OpenSegment(c.Request.Context(), ch, r.track, m.DecodeTime)
+		sec, err := s.Archive.OpenSegment(ctx, ch, r.track, m.DecodeTime)
 		if err != nil {
-			return false, fmt.Errorf("segment %s/%d.m4s of the group of %d: %w", r.track, m.DecodeTime, first.Segment.DecodeTime, err)
+			mediaBody{more: more}.close()
+			return "", mediaBody{}, fmt.Errorf("segment %s/%d.m4s of the group of %d: %w", r.track, m.DecodeTime, first.Segment.DecodeTime, err)
 		}
-		secs = append(secs, sec)
+		more = append(more, sec)
 	}
-	body := mediaBody{section: first, more: secs[1:]}
-	etag := `"g` + strconv.FormatUint(first.Segment.DecodeTime, 36) + "-" + strconv.Itoa(len(secs)) + "-" +
+	body := mediaBody{section: first, more: more}
+	etag := `"g` + strconv.FormatUint(first.Segment.DecodeTime, 36) + "-" + strconv.Itoa(len(members)) + "-" +
 		strconv.FormatInt(body.size(), 36) + `"`
-	s.setMQCSHeaders(c.Writer.Header(), r, ch)
-	return true, s.serveMedia(c, r, etag, body)
+	return etag, body, nil
 }
 
 // groupDiscTries bounds the discontinuity sequence numbers groupBySeq

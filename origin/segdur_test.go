@@ -389,6 +389,33 @@ func TestSegmentDurationOneRange(t *testing.T) {
 	if status, body, _ := o.do(t, http.MethodGet, "default", o.segURI(8), 100); status != 200 || body != string(segment(8)) {
 		t.Errorf("t0+8 on the 2 s endpoint: %d, %d bytes, want its segment", status, len(body))
 	}
+
+	// From the origin's own listener, whose fast path sends a group's
+	// sections one after the other behind one header: the same bytes.
+	s := &origin.Server{Archive: o.store, Catalog: o.cat, Logger: slog.New(slog.DiscardHandler), Now: time.Now, Retention: segdurRetention,
+		Address: "127.0.0.1:0"}
+	if err := s.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		ep  string
+		sec int
+	}{{"long", 6}, {"long", 18}, {"default", 8}} {
+		_, want, _ := o.do(t, http.MethodGet, c.ep, o.segURI(c.sec), 100)
+		res, err := http.Get("http://" + s.Addr() + "/out/v1/live/ts/" + c.ep + "/" + o.segURI(c.sec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != 200 || string(got) != want {
+			t.Errorf("%s t0+%d from the listener: %d, %d bytes, %v; the engine's: %d bytes", c.ep, c.sec, res.StatusCode, len(got), err, len(want))
+		}
+	}
+	if n := origin.FastHandOvers(s); n != 0 {
+		t.Errorf("%d connections handed over to net/http: the fast path was not tested", n)
+	}
 }
 
 // startVideoSession opens a writer of channel live/ts (closed at the end

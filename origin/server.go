@@ -147,7 +147,7 @@ func (s *Server) Initialize() error {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
-		ConnContext:       withConn, // media responses cork it (cork.go)
+		ConnContext:       withConn, // media responses send their header with MSG_MORE (connmore.go)
 	}
 	// With the manifest cache, connections start on the fast path, which
 	// hands them to the http.Server (fastpath.go).
