@@ -86,10 +86,14 @@ type Service struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	// mu serializes every read-modify-write of job records.
+	// mu guards running and progress. Create, Cancel and Delete hold it
+	// around their transaction; the runner makes its store calls without it.
 	mu       sync.Mutex
 	running  map[string]*run // by job id
 	progress map[string]*Progress
+	// rmu serializes the read-modify-writes of job records on a store one
+	// process writes (update); a shared store's are transactions.
+	rmu sync.Mutex
 
 	kick   chan struct{}
 	cancel context.CancelFunc
