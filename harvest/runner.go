@@ -13,9 +13,10 @@ import (
 )
 
 // runLoop is the runner goroutine: it starts ready jobs (up to Workers at
-// a time) and sleeps until the next thing that can make a job ready: a
-// job's EndTime, a new segment of a channel a job waits for, the end of a
-// settle period, a create, a cancel or a finished job. Its timer runs
+// a time) and sleeps until the next thing that can make a job ready or
+// fail: a job's EndTime, a new segment of a channel a job waits for, the
+// end of a settle period or of a node's grace period, a change of the
+// nodes' presence, a create, a cancel or a finished job. Its timer runs
 // for the difference of those times and Now (the clock it was given), so
 // it is bounded by the earliest of them. It owns the job goroutines and
 // waits for them before returning.
@@ -49,10 +50,12 @@ func (s *Service) runLoop(ctx context.Context) {
 }
 
 // schedule deletes expired records, releases the pins of this node's
-// jobs that ended elsewhere (a cancel on another node), stops the exports
-// whose record is no longer active, starts the jobs of this node that
-// are ready and returns when to look again (zero: only on a signal) and
-// the notify channels of the channels that queued jobs wait on.
+// jobs that ended elsewhere (a cancel on another node, or failed there
+// while this node was gone), fails the jobs of nodes gone for longer than
+// NodeGrace (failLost), stops the exports whose record is no longer
+// active, starts the jobs of this node that are ready and returns when to
+// look again (zero: only on a signal) and the channels whose signal makes
+// a job ready or a node's presence change.
 //
 // It decides under s.mu and makes its store calls (transactions, round
 // trips to etcd in cluster mode) after releasing it, so Create, Cancel
@@ -65,6 +68,10 @@ func (s *Service) schedule(ctx context.Context, wg *sync.WaitGroup, now time.Tim
 		s.log.Error("harvest: list jobs", "err", err)
 		return now.Add(5 * time.Second), nil
 	}
+	next, changed := s.failLost(ctx, wg, recs, now)
+	if changed != nil {
+		waits = append(waits, changed)
+	}
 	var expired, released []*record
 	s.mu.Lock()
 	active := map[string]bool{}
@@ -73,7 +80,7 @@ func (s *Service) schedule(ctx context.Context, wg *sync.WaitGroup, now time.Tim
 	}
 	for id, run := range s.running {
 		if !active[id] {
-			run.cancel() // cancelled or deleted on another node
+			run.cancel() // cancelled, failed or deleted on another node
 		}
 	}
 	seen := map[string]bool{}
@@ -149,9 +156,10 @@ func (s *Service) deleteExpired(r *record, now time.Time) {
 	}
 }
 
-// release unpins the range of this node's job r, which ended on another
-// node (cancelled there), and clears its PinID if the record still names
-// that pin. Only the runner goroutine calls it, so a pin is released
+// release unpins the range of this node's job r, which ended while this
+// node did not run it (cancelled on another node, or failed by another
+// node while this one was gone), and clears its PinID if the record still
+// names that pin. Only the runner goroutine calls it, so a pin is released
 // once.
 func (s *Service) release(r *record) {
 	if err := s.Archive.Unpin(r.PinID); err != nil {
