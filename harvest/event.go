@@ -151,6 +151,8 @@ type metrics struct {
 	webhookFailures prometheus.Counter
 	// Server-side copies from the packs (export.PackCopier).
 	copiedObjects, copiedParts, copiedBytes, copyFallbacks prometheus.Counter
+	// nodeLost counts the jobs this node failed because their node was gone.
+	nodeLost prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -179,10 +181,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		copyFallbacks: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rewind_harvest_copy_fallbacks_total", Help: "Harvest jobs whose server-side copy failed: they uploaded their remaining objects.",
 		}),
+		nodeLost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rewind_harvest_jobs_failed_node_lost_total",
+			Help: "Harvest jobs of another node that this node marked FAILED because that node was gone longer than the grace period (cluster mode).",
+		}),
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.finished, m.bytes, m.segments, m.webhookFailures,
-			m.copiedObjects, m.copiedParts, m.copiedBytes, m.copyFallbacks} {
+			m.copiedObjects, m.copiedParts, m.copiedBytes, m.copyFallbacks, m.nodeLost} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("harvest: metrics: %w", err)
 			}

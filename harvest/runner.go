@@ -13,23 +13,27 @@ import (
 )
 
 // runLoop is the runner goroutine: it starts ready jobs (up to Workers at
-// a time) and sleeps until the next thing that can make a job ready: a
-// job's EndTime, a new segment of a channel a job waits for, the end of a
-// settle period, a create, a cancel or a finished job. It owns the job
-// goroutines and waits for them before returning.
+// a time) and sleeps until the next thing that can make a job ready or
+// fail: a job's EndTime, a new segment of a channel a job waits for, the
+// end of a settle period or of a node's grace period, a change of the
+// nodes' presence, a create, a cancel or a finished job. Its timer runs
+// for the difference of those times and Now (the clock it was given), so
+// it is bounded by the earliest of them. It owns the job goroutines and
+// waits for them before returning.
 func (s *Service) runLoop(ctx context.Context) {
 	defer close(s.done)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		next, waits := s.schedule(ctx, &wg)
+		now := s.Now()
+		next, waits := s.schedule(ctx, &wg, now)
 		cases := []reflect.SelectCase{
 			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
 			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s.kick)},
 		}
 		var timer *time.Timer
 		if !next.IsZero() {
-			timer = time.NewTimer(max(time.Until(next), 0))
+			timer = time.NewTimer(max(next.Sub(now), 0))
 			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)})
 		}
 		for _, c := range waits {
@@ -46,26 +50,37 @@ func (s *Service) runLoop(ctx context.Context) {
 }
 
 // schedule deletes expired records, releases the pins of this node's
-// jobs that ended elsewhere (a cancel on another node), stops the exports
-// whose record is no longer active, starts the jobs of this node that
-// are ready and returns when to look again (zero: only on a signal) and
-// the notify channels of the channels that queued jobs wait on.
-func (s *Service) schedule(ctx context.Context, wg *sync.WaitGroup) (next time.Time, waits []<-chan struct{}) {
-	now := s.Now()
+// jobs that ended elsewhere (a cancel on another node, or failed there
+// while this node was gone), fails the jobs of nodes gone for longer than
+// NodeGrace (failLost), stops the exports whose record is no longer
+// active, starts the jobs of this node that are ready and returns when to
+// look again (zero: only on a signal) and the channels whose signal makes
+// a job ready or a node's presence change.
+//
+// It decides under s.mu and makes its store calls (transactions, round
+// trips to etcd in cluster mode) after releasing it, so Create, Cancel
+// and Get do not wait behind them (on a store one process writes, a
+// read-modify-write waits for the one under way: update); each of those
+// calls reads its record again in its own transaction.
+func (s *Service) schedule(ctx context.Context, wg *sync.WaitGroup, now time.Time) (next time.Time, waits []<-chan struct{}) {
 	recs, err := listRecords(s.Records, "")
 	if err != nil {
 		s.log.Error("harvest: list jobs", "err", err)
 		return now.Add(5 * time.Second), nil
 	}
+	next, changed := s.failLost(ctx, wg, recs, now)
+	if changed != nil {
+		waits = append(waits, changed)
+	}
+	var expired, released []*record
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	active := map[string]bool{}
 	for _, r := range recs {
 		active[r.id()] = r.active()
 	}
 	for id, run := range s.running {
 		if !active[id] {
-			run.cancel() // cancelled or deleted on another node
+			run.cancel() // cancelled, failed or deleted on another node
 		}
 	}
 	seen := map[string]bool{}
@@ -73,16 +88,16 @@ func (s *Service) schedule(ctx context.Context, wg *sync.WaitGroup) (next time.T
 	for _, r := range recs {
 		if r.Node != s.Node {
 			if r.expired(now) && r.PinID == "" {
-				s.deleteExpired(r, now)
+				expired = append(expired, r)
 			}
 			continue // another node's job: it runs it and releases its pin
 		}
 		if !r.active() && r.PinID != "" {
-			s.release(r)
+			released = append(released, r)
 			continue
 		}
 		if r.expired(now) {
-			s.deleteExpired(r, now)
+			expired = append(expired, r)
 			continue
 		}
 		if !r.active() || s.running[r.id()] != nil {
@@ -116,10 +131,18 @@ func (s *Service) schedule(ctx context.Context, wg *sync.WaitGroup) (next time.T
 			s.execute(jctx, r.id())
 		})
 	}
+	s.mu.Unlock()
+	for _, r := range released {
+		s.release(r)
+	}
+	for _, r := range expired {
+		s.deleteExpired(r, now)
+	}
 	return next, waits
 }
 
-// deleteExpired deletes the record r if it is still expired. Callers hold s.mu.
+// deleteExpired deletes the record r if it is still expired and holds no
+// pin (one transaction that reads it again).
 func (s *Service) deleteExpired(r *record, now time.Time) {
 	err := s.update(func(tx archive.ResourceStore) error {
 		cur, err := getRecord(tx, r.id())
@@ -133,8 +156,11 @@ func (s *Service) deleteExpired(r *record, now time.Time) {
 	}
 }
 
-// release unpins the range of this node's job r, which ended on another
-// node (cancelled there), and clears its PinID. Callers hold s.mu.
+// release unpins the range of this node's job r, which ended while this
+// node did not run it (cancelled on another node, or failed by another
+// node while this one was gone), and clears its PinID if the record still
+// names that pin. Only the runner goroutine calls it, so a pin is released
+// once.
 func (s *Service) release(r *record) {
 	if err := s.Archive.Unpin(r.PinID); err != nil {
 		s.log.Warn("harvest: unpin", "job", r.id(), "err", err)
@@ -186,7 +212,6 @@ func (s *Service) readiness(r *record, now time.Time) (ready bool, at time.Time,
 // FAILED, unless it is cancelled or the service closes meanwhile (ctx).
 func (s *Service) execute(ctx context.Context, id string) {
 	var r *record
-	s.mu.Lock()
 	err := s.update(func(tx archive.ResourceStore) error {
 		var err error
 		r, err = getRecord(tx, id)
@@ -196,7 +221,6 @@ func (s *Service) execute(ctx context.Context, id string) {
 		}
 		return err
 	})
-	s.mu.Unlock()
 	if err != nil || r == nil || r.Job.Status != StatusInProgress {
 		if err != nil {
 			s.log.Error("harvest: start job", "job", id, "err", err)
@@ -215,7 +239,6 @@ func (s *Service) execute(ctx context.Context, id string) {
 	}
 	now := s.Now()
 	pin := ""
-	s.mu.Lock()
 	err = s.update(func(tx archive.ResourceStore) error {
 		var err error
 		r, err = getRecord(tx, id)
@@ -231,7 +254,6 @@ func (s *Service) execute(ctx context.Context, id string) {
 		pin, r.PinID = r.PinID, ""
 		return putRecord(tx, r)
 	})
-	s.mu.Unlock()
 	if err == nil && r == nil { // cancelled meanwhile
 		s.finishRun(id)
 		return

@@ -56,6 +56,15 @@ type Service struct {
 	// a job runs on, and pins its range in the archive of, the node that
 	// accepted it, and only there. Empty on a single node.
 	Node string
+	// Nodes, when set (cluster mode: the *cluster.Cluster), tells which
+	// nodes are alive. The QUEUED and IN_PROGRESS jobs of a node absent
+	// from it for NodeGrace are marked FAILED (NodeLostMessage) by the
+	// other nodes; a node back within NodeGrace goes on with its jobs.
+	Nodes Presence
+	// NodeGrace is how long a node may be absent from Nodes before its
+	// jobs fail (DefaultNodeGrace, 30 s), counted from when this node's
+	// runner first found it absent, on the clock Now.
+	NodeGrace time.Duration
 	// Endpoints resolves origin endpoints: the catalog. Required.
 	Endpoints EndpointLookup
 	// Logger defaults to discarding.
@@ -86,10 +95,17 @@ type Service struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	// mu serializes every read-modify-write of job records.
+	// mu guards running and progress. Create, Cancel and Delete hold it
+	// around their transaction; the runner makes its store calls without it.
 	mu       sync.Mutex
 	running  map[string]*run // by job id
 	progress map[string]*Progress
+	// rmu serializes the read-modify-writes of job records on a store one
+	// process writes (update); a shared store's are transactions.
+	rmu sync.Mutex
+	// lost is when the runner first found each node with active jobs
+	// absent from Nodes (owned by the runner goroutine).
+	lost map[string]time.Time
 
 	kick   chan struct{}
 	cancel context.CancelFunc
@@ -129,6 +145,9 @@ func (s *Service) Initialize() error {
 	if s.Workers <= 0 {
 		s.Workers = DefaultWorkers
 	}
+	if s.NodeGrace <= 0 {
+		s.NodeGrace = DefaultNodeGrace
+	}
 	if s.HTTPClient == nil {
 		s.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -145,6 +164,7 @@ func (s *Service) Initialize() error {
 	s.metrics = m
 	s.running = map[string]*run{}
 	s.progress = map[string]*Progress{}
+	s.lost = map[string]time.Time{}
 	s.kick = make(chan struct{}, 1)
 	if sh, ok := s.Records.(archive.SharedResourceStore); ok {
 		sh.WatchResources(func(kind, _ string) {

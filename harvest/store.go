@@ -51,8 +51,14 @@ func (r *record) expired(now time.Time) bool {
 
 // update runs f as one read-modify-write of the job records
 // (archive.UpdateResources): a transaction on a store the nodes share,
-// where f may run more than once. Callers hold s.mu.
+// where f may run more than once; on a store one process writes, f runs
+// under s.rmu, so this process's read-modify-writes do not interleave. f
+// must not take s.mu (callers may hold it).
 func (s *Service) update(f func(tx archive.ResourceStore) error) error {
+	if _, shared := s.Records.(archive.SharedResourceStore); !shared {
+		s.rmu.Lock()
+		defer s.rmu.Unlock()
+	}
 	return archive.UpdateResources(s.Records, f)
 }
 

@@ -26,12 +26,16 @@
 //
 // Every node also follows every channel's election keys with a watch, so
 // that Owner names the owner of any channel and its advertised data-plane
-// URL (owners.go) without an etcd request per lookup.
+// URL (owners.go) without an etcd request per lookup. Each node holds a
+// presence key under a lease of its own from New to Close, and follows
+// every node's with a watch (Nodes, nodes.go): harvest fails the jobs of a
+// node gone for longer than a grace period.
 //
 // Keys (under Config.Prefix, default "/rewind"):
 //
 //	<prefix>/channels/<group/channel>/owner/<lease id hex>  election (value: JSON {node, url}; a bare node name before)
 //	<prefix>/channels/<group/channel>/packed/<track>        JSON {endUs, epoch, node}
+//	<prefix>/nodes/<node>                                   presence of a node, under its lease (value: the node name)
 //	<prefix>/resources/<kind>/<id>                          a document (Resources)
 //	<prefix>/resources-seeded                               who copied a catalog in (Resources.Seed)
 package cluster
@@ -112,6 +116,7 @@ type Cluster struct {
 
 	url    atomic.Pointer[string] // advertised in campaigns (Config.URL, Advertise)
 	owners *owners                // every channel's owner (owners.go)
+	nodes  *nodes                 // every node's presence (nodes.go)
 }
 
 // Stats are a Cluster's ownership counts.
@@ -171,7 +176,8 @@ func New(cfg Config) (*Cluster, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Cluster{cfg: cfg, client: cfg.Client, channels: map[string]*channel{}, owners: newOwners()}
+	c := &Cluster{cfg: cfg, client: cfg.Client, channels: map[string]*channel{}, owners: newOwners(),
+		nodes: newNodes()}
 	c.url.Store(&cfg.URL)
 	if c.client == nil {
 		if len(cfg.Endpoints) == 0 {
@@ -194,14 +200,17 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("cluster: etcd %v does not answer: %w", cfg.Endpoints, err)
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.wg.Add(1)
+	c.wg.Add(3)
 	go c.watchOwners()
+	go c.keepPresent()
+	go c.watchNodes()
 	return c, nil
 }
 
 // Close ends every candidacy, revoking the leases of the terms held (their
-// standbys take over without waiting for the TTL), stops the watch of the
-// owners, and waits for the campaign and watch goroutines.
+// standbys take over without waiting for the TTL) and of this node's
+// presence key, stops the watches of the owners and of the nodes, and
+// waits for the campaign, presence and watch goroutines.
 func (c *Cluster) Close() error {
 	c.mu.Lock()
 	c.closed = true

@@ -176,14 +176,38 @@ func parseElectionKey(prefix, key string) (chanKey, string, bool) {
 	return chanKey{group, channel}, key, true
 }
 
-// watchOwners keeps the owner table current until Close: it reads every
-// channel's keys, then follows them with a watch from the revision read.
-// When the watch fails (compaction, no etcd leader, etcd unreachable long
-// enough for the client to give up), the table is emptied (Owner: ok
-// false) until it is read again.
+// watchOwners keeps the owner table current until Close (follow): when
+// the watch fails, the table is emptied (Owner: ok false) until it is read
+// again.
 func (c *Cluster) watchOwners() {
 	defer c.wg.Done()
 	prefix := c.cfg.Prefix + "/channels/"
+	o := c.owners
+	c.follow(prefix, "channel owners", func(resp *clientv3.GetResponse) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.clearLocked()
+		for _, kv := range resp.Kvs {
+			o.putLocked(prefix, string(kv.Key), kv.Value, kv.CreateRevision, kv.Lease)
+		}
+	}, func(evs []*clientv3.Event) {
+		for _, ev := range evs {
+			o.apply(prefix, ev)
+		}
+	}, func() {
+		o.mu.Lock()
+		o.clearLocked()
+		o.mu.Unlock()
+	})
+}
+
+// follow keeps a table of the keys under prefix current until Close: it
+// reads them (load), then follows them with a watch from the revision read
+// (apply, once per batch of events). When the read fails it retries with
+// backoff; when the watch fails (compaction, no etcd leader, etcd
+// unreachable long enough for the client to give up) it drops the table
+// and reads it again. what names the table in the log.
+func (c *Cluster) follow(prefix, what string, load func(*clientv3.GetResponse), apply func([]*clientv3.Event), drop func()) {
 	wait := time.Duration(0)
 	for {
 		if !sleep(c.ctx, wait) {
@@ -197,36 +221,26 @@ func (c *Cluster) watchOwners() {
 			if c.ctx.Err() != nil {
 				return
 			}
-			c.cfg.Logger.Warn("cluster: reading the channel owners failed; retrying", "retry_in", wait, "err", err)
+			c.cfg.Logger.Warn("cluster: reading a table from etcd failed; retrying", "table", what, "retry_in", wait, "err", err)
 			continue
 		}
-		c.owners.mu.Lock()
-		c.owners.clearLocked()
-		for _, kv := range resp.Kvs {
-			c.owners.putLocked(prefix, string(kv.Key), kv.Value, kv.CreateRevision, kv.Lease)
-		}
-		c.owners.mu.Unlock()
-		rev := resp.Header.Revision + 1
+		load(resp)
 		// RequireLeader: a member cut from its cluster ends the watch
 		// instead of leaving it silent.
 		wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(c.ctx))
-		wch := c.client.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev))
+		wch := c.client.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1))
 		for wr := range wch {
 			if err = wr.Err(); err != nil {
 				break
 			}
-			for _, ev := range wr.Events {
-				c.owners.apply(prefix, ev)
-			}
+			apply(wr.Events)
 			wait = 0
 		}
 		wcancel()
-		c.owners.mu.Lock()
-		c.owners.clearLocked()
-		c.owners.mu.Unlock()
+		drop()
 		if c.ctx.Err() != nil {
 			return
 		}
-		c.cfg.Logger.Warn("cluster: the watch of the channel owners ended; reading them again", "err", err)
+		c.cfg.Logger.Warn("cluster: the watch of a table ended; reading it again", "table", what, "err", err)
 	}
 }

@@ -308,23 +308,7 @@ func harvestNode(t *testing.T, endpoint, node string) (*harvest.Service, *archiv
 // finished counts the jobs that ended on a node with the status.
 func finished(t *testing.T, reg *prometheus.Registry, status string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() == "rewind_harvest_jobs_finished_total" {
-			for _, m := range mf.GetMetric() {
-				for _, l := range m.GetLabel() {
-					if l.GetValue() == status {
-						n += m.GetCounter().GetValue()
-					}
-				}
-			}
-		}
-	}
-	return n
+	return counter(t, reg, "rewind_harvest_jobs_finished_total", status)
 }
 
 // TestHarvestJobsAcrossNodes: a job accepted by A is answered alike by

@@ -71,6 +71,11 @@ type ClusterEtcd struct {
 	SessionTTL yamlDuration `yaml:"session-ttl"`
 	// Node names this process in the election (default: the host name).
 	Node string `yaml:"node"`
+	// NodeGrace is how long a node may be gone from etcd (its presence
+	// lease expired or revoked) before the other nodes mark its QUEUED and
+	// IN_PROGRESS harvest jobs FAILED (default 30s, from 1s to 24h): a
+	// node restarted with the same name within it resumes its jobs.
+	NodeGrace yamlDuration `yaml:"node-grace"`
 	// Prefix is the etcd key prefix (default /rewind).
 	Prefix string `yaml:"prefix"`
 	// AdvertiseURL is this node's data-plane base URL as the other nodes
@@ -137,6 +142,9 @@ func (c *ClusterConfig) check(httpAddr string) error {
 		if d := time.Duration(e.SessionTTL); d != 0 && (d < time.Second || d > time.Minute || d%time.Second != 0) {
 			bad("etcd.session-ttl", "must be whole seconds from 1s to 60s, got %s", d)
 		}
+		if d := time.Duration(e.NodeGrace); d != 0 && (d < time.Second || d > 24*time.Hour) {
+			bad("etcd.node-grace", "must be from 1s to 24h, got %s", d)
+		}
 		if p := e.Prefix; p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsAny(p, " \t\n")) {
 			bad("etcd.prefix", "want /name[/name…] without a trailing slash, got %q", p)
 		}
@@ -175,6 +183,18 @@ func (c *ClusterConfig) owner(httpAddr string, log *slog.Logger) (*cluster.Clust
 // The other nodes' requests of the channels this node owns are forwarded
 // to it by the origin (docs/cluster.md, "Any node answers any channel").
 var _ origin.Owners = (*cluster.Cluster)(nil)
+
+// The jobs of a node gone for longer than node-grace are failed by the
+// others (docs/cluster.md, "Catalog and job records in etcd").
+var _ harvest.Presence = (*cluster.Cluster)(nil)
+
+// nodeGrace is cluster.etcd.node-grace (0: harvest's default).
+func (c *ClusterConfig) nodeGrace() time.Duration {
+	if c == nil || c.Etcd == nil {
+		return 0
+	}
+	return time.Duration(c.Etcd.NodeGrace)
+}
 
 // concreteHost: a listen address host that other nodes can dial (a name
 // or an IP), not every interface.

@@ -62,6 +62,7 @@ cluster:
     endpoints: [http://10.0.0.1:2379, https://10.0.0.2:2379]
     session-ttl: 3s
     node: rewind-a
+    node-grace: 2m
     prefix: /rewind/eu-1
 `)
 	c, err = loadConfig([]string{"--config", yml}, envOf(nil), &bytes.Buffer{})
@@ -69,7 +70,8 @@ cluster:
 		t.Fatal(err)
 	}
 	if e := c.Cluster.Etcd; e == nil || len(e.Endpoints) != 2 || e.Endpoints[1] != "https://10.0.0.2:2379" ||
-		time.Duration(e.SessionTTL) != 3*time.Second || e.Node != "rewind-a" || e.Prefix != "/rewind/eu-1" {
+		time.Duration(e.SessionTTL) != 3*time.Second || e.Node != "rewind-a" || e.Prefix != "/rewind/eu-1" ||
+		c.Cluster.nodeGrace() != 2*time.Minute {
 		t.Fatalf("etcd section %+v", c.Cluster.Etcd)
 	}
 	for _, tc := range []struct{ yaml, want string }{
@@ -86,6 +88,8 @@ cluster:
 		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], session-ttl: 1500ms}\n", `setting "cluster.etcd.session-ttl"`},
 		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], session-ttl: 2m}\n", `setting "cluster.etcd.session-ttl"`},
 		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], prefix: rewind/}\n", `setting "cluster.etcd.prefix"`},
+		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], node-grace: 500ms}\n", `setting "cluster.etcd.node-grace": must be from 1s to 24h`},
+		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], node-grace: 48h}\n", `setting "cluster.etcd.node-grace"`},
 		{"cluster:\n  s3: {bucket: b}\n  epoch: 3\n  etcd: {endpoints: [http://e:2379]}\n", `setting "cluster.epoch": not with cluster.etcd`},
 		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], ttl: 5s}\n", `field ttl not found`},
 		{"cluster:\n  s3: {bucket: b}\n  etcd: {endpoints: [http://e:2379], advertise-url: 10.0.0.5:8080}\n", `setting "cluster.etcd.advertise-url": want http(s)://host[:port]`},

@@ -262,6 +262,10 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Registerer:       metrics.registerer(),
 		Now:              now,
 	}
+	if owner != nil {
+		// The jobs of a node gone for longer than node-grace fail.
+		harv.Nodes, harv.NodeGrace = owner, cfg.Cluster.nodeGrace()
+	}
 	if err := harv.Initialize(); err != nil {
 		return fmt.Errorf("harvest: %w", err)
 	}
