@@ -497,7 +497,7 @@ longwin_cmd="REWIND_BENCH_LONG_DAYS=DAYS REWIND_BENCH_NGINX=$nginx go test -run 
 declare -A longwin_out=() longwin_rc=()
 if want longwindow; then
   for d in $long_days; do
-    log "long windows, $d days: ${longwin_cmd/DAYS/$d}"
+    log "long windows, $d days: ${longwin_cmd/=DAYS/=$d}"
     rc=0
     (cd "$root" && REWIND_BENCH_LONG_DAYS=$d REWIND_BENCH_NGINX=$nginx go test -run '^$' -bench '^BenchmarkLongWindow$' \
       -benchtime "$long_benchtime" -count 1 -timeout 60m ./origin/) >"$work/longwindow-$d.txt" 2>&1 || rc=$?
