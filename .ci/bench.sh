@@ -20,14 +20,25 @@
 #   (g) push: CPU per stream-minute of HTTP push (HLS/TS, ffmpeg -c copy)
 #       against RTSP publish of the same source, BENCH_PUSH_STREAMS streams
 #       (50) each (.ci/bench_push.sh).
+#   (j) long windows: BenchmarkLongWindow (origin/longwindow_bench_test.go)
+#       on an archive of BENCH_LONG_DAYS days (14; "14 30" adds a 30-day
+#       archive), -benchtime BENCH_LONG_BENCHTIME (5s), with nginx serving
+#       the same bytes to the same client as its same-run reference.
+#
+# At the end: "Issue 16 targets (same-run references)", one row per target
+# of issue 16 with Rewind's number, the reference's from the same run, the
+# ratio and met / NOT met, or "not run: why"; printed last and written at
+# the top of the Results section.
 #
 # Knobs (environment): BENCH_SECONDS (60), BENCH_PUBLISHERS ("1 10 50 100"),
 # WRK_SECONDS (15), WRK_THREADS (2), WRK_CONNECTIONS (32, manifests),
 # WRK_SEGMENT_CONNECTIONS ("32 256"), WRK_ROUNDS (3: Rewind and nginx
-# alternate, the medians are compared), BENCH_SECTIONS ("ingest segment
-# manifest render llhls harvest demo clip push", plus "publish" and "mediamtx"
-# (with MEDIAMTX_BIN or MEDIAMTX_SRC: .ci/bench_mediamtx.sh): the parts to run), REWIND_BIN
-# (bin/rewind), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1 keeps the temp dir.
+# alternate, the medians are compared), BENCH_SECTIONS ("ingest publish
+# mediamtx segment manifest render llhls longwindow harvest demo clip push":
+# the parts to run; mediamtx runs .ci/bench_mediamtx.sh only with
+# MEDIAMTX_BIN or MEDIAMTX_SRC), BENCH_LONG_DAYS ("14"), BENCH_LONG_BENCHTIME (5s),
+# BENCH_HARVEST_HOURS ("1"), REWIND_BIN (bin/rewind), BENCH_OUT
+# (docs/BENCHMARKS.md), BENCH_KEEP=1 keeps the temp dir.
 set -euo pipefail
 export LC_ALL=C
 
@@ -40,7 +51,7 @@ wrk_seconds=${WRK_SECONDS:-15}
 wrk_threads=${WRK_THREADS:-2}
 wrk_conns=${WRK_CONNECTIONS:-32}
 seg_conns=${WRK_SEGMENT_CONNECTIONS:-"32 256"}
-sections=${BENCH_SECTIONS:-"ingest publish mediamtx segment manifest render llhls harvest demo clip push"}
+sections=${BENCH_SECTIONS:-"ingest publish mediamtx segment manifest render llhls longwindow harvest demo clip push"}
 wrk_rounds=${WRK_ROUNDS:-3}
 out=${BENCH_OUT:-$root/docs/BENCHMARKS.md}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
@@ -153,6 +164,25 @@ stop_rewind() {
 
 # log_counts FILE: "warnings errors" lines in a Rewind log.
 log_counts() { printf '%s %s\n' "$(grep -c 'level=WARN' "$1" || true)" "$(grep -c 'level=ERROR' "$1" || true)"; }
+
+# The issue 16 summary: one markdown row per target, sorted by item at the end.
+# t16_row ITEM WHAT REWIND REFERENCE RATIO TARGET RESULT
+t16_rows=()
+t16_row() {
+  local res=$7
+  case $res in met | "NOT met") res="**$res**" ;; esac
+  t16_rows+=("| $1 | $2 | $3 | $4 | $5 | $6 | $res |")
+}
+# t16_skip ITEM WHAT TARGET REASON: a row for a target this run did not measure.
+t16_skip() { t16_row "$1" "$2" – – – "$3" "not run: $4"; }
+# t16_fail ITEM WHAT TARGET REASON: a row for a target whose run failed.
+t16_fail() { t16_row "$1" "$2" – – – "$3" "**failed**: $4"; }
+# kv LINE KEY: the value of KEY=VALUE in a line of space-separated pairs.
+kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1" | head -1; }
+# below A B: "met" when A < B, "NOT met" otherwise, "unknown" when A is
+# not a number; le A B: the same for A <= B.
+below() { awk -v a="$1" -v b="$2" 'BEGIN {if (a !~ /^[0-9]+([.][0-9]*)?$/) print "unknown"; else print (a+0 < b) ? "met" : "NOT met"}'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN {if (a !~ /^[0-9]+([.][0-9]*)?$/) print "unknown"; else print (a+0 <= b) ? "met" : "NOT met"}'; }
 
 # ---------------------------------------------------------------- sources
 log "work dir $work"
@@ -335,7 +365,8 @@ floor_cpu() { cpu_ticks "$fl_pid"; }
 # compare LABEL BYTES REWIND_URL NGINX_URL CONNS TARGET: a 2 s warm-up of
 # each, then WRK_ROUNDS alternating wrk runs; appends the rounds to
 # round_rows and one line to summary_rows (medians, their ratio, the ratio
-# of requests per server CPU-second, and whether TARGET is met).
+# of requests per server CPU-second, and whether TARGET is met); sets
+# cmp_rw, cmp_ng (the medians), cmp_q (their ratio) and cmp_met.
 # FLOOR_URL (optional 7th argument): the same bytes from bare net/http
 # (.ci/nethttp_floor.go), measured in the same rounds: how close Go's HTTP
 # server itself comes to nginx.
@@ -355,6 +386,7 @@ compare() {
   q=$(ratio "$rw" "$ng") eff=$(ratio "$(median "${rwe[@]}")" "$(median "${nge[@]}")")
   if [ -n "$floor_url" ]; then fl=$(median "${fls[@]}"); flq=$(ratio "$fl" "$ng"); fi
   met=$(awk -v r="$q" -v t="$target" 'BEGIN {print (r+0 >= t) ? "met" : "NOT met"}')
+  cmp_rw=$rw cmp_ng=$ng cmp_q=$q cmp_met=$met
   summary_rows+=("| $label | $bytes | $conns | $rw | $ng | **$q** | $eff | $fl ($flq) | ≥ $target: **$met** |")
   summary_lines+=("SERVE $label ($bytes B, $conns connections): Rewind $rw req/s, nginx $ng req/s, ratio $q (per server CPU-s: $eff; net/http floor $fl req/s, $flq), target $target $met")
   log "${summary_lines[-1]}"
@@ -364,7 +396,11 @@ if want segment; then
   log "serving: Rewind $rewind_url, nginx $nginx_url; $wrk_rounds rounds at $seg_conns connections"
   for c in $seg_conns; do
     compare "2 s video segment" "$seg_bytes" "$rewind_url" "$nginx_url" "$c" 1.0
+    t16_row 2 "2 s video segment ($seg_bytes B), $c connections, req/s (median of $wrk_rounds)" "$cmp_rw" \
+      "nginx \`worker_processes auto\`, same bytes: $cmp_ng" "$cmp_q" "≥ 1.0" "$cmp_met"
   done
+else
+  for c in $seg_conns; do t16_skip 2 "2 s video segment, $c connections, req/s" "≥ 1.0" "BENCH_SECTIONS has no segment"; done
 fi
 
 # ------------------------------------------------------ (b2) live manifests
@@ -410,6 +446,8 @@ if want manifest; then
     curl -sf "http://127.0.0.1:$fl_port/" | cmp -s - "$www/live/$f" || die "net/http floor serves different bytes of $f"
     compare "${manifest_labels[$i]}" "$(stat -c %s "$www/live/$f")" "$live_base/$f" \
       "http://127.0.0.1:$nginx_port/live/$f" "$wrk_conns" 0.8 "http://127.0.0.1:$fl_port/"
+    t16_row 1 "${manifest_labels[$i]}, $wrk_conns connections, req/s (median of $wrk_rounds)" "$cmp_rw" \
+      "nginx, same bytes as a file: $cmp_ng" "$cmp_q" "≥ 0.8" "$cmp_met"
     kill -TERM "$fl_pid" 2>/dev/null || true
     wait "$fl_pid" 2>/dev/null || true
     forget_pid "$fl_pid"
@@ -420,6 +458,8 @@ if want manifest; then
   kill -TERM "$lg_pid" 2>/dev/null || true
   wait "$lg_pid" 2>/dev/null || true
   forget_pid "$lg_pid"
+else
+  for l in "${manifest_labels[@]}"; do t16_skip 1 "$l, $wrk_conns connections, req/s" "≥ 0.8" "BENCH_SECTIONS has no manifest"; done
 fi
 printf '%s\n' "${summary_lines[@]}"
 
@@ -441,6 +481,31 @@ llhls_cmd="REWIND_BENCH_LLHLS_SECONDS=30 go test -count=1 -run TestLLHLSBlockedR
 log "LL-HLS blocked requests: $llhls_cmd"
 llhls_out="(not run: BENCH_SECTIONS)"
 want llhls && llhls_out=$(cd "$root" && eval "$llhls_cmd" 2>&1 | grep -E 'llhls-blocked-bench' || true)
+
+# ---------------------------------------------------------------- (j) long windows (issue 16 item 5)
+# BenchmarkLongWindow fills an archive of DAYS days (~2 minutes for 14
+# here) and GETs a 14-day MPD and a 24 h media playlist through the origin;
+# the same Go client fetches the same bytes from nginx (REWIND_BENCH_NGINX)
+# after each request: the same-run reference.
+long_days=${BENCH_LONG_DAYS:-14}
+long_benchtime=${BENCH_LONG_BENCHTIME:-5s}
+for d in $long_days; do
+  [[ $d =~ ^[0-9]+$ ]] && [ "$d" -ge 1 ] && [ "$d" -le 60 ] || die "BENCH_LONG_DAYS=\"$long_days\": want days in 1..60"
+done
+[[ $long_benchtime =~ ^[0-9]+(x|s)$ ]] || die "BENCH_LONG_BENCHTIME=$long_benchtime: want Nx or Ns"
+longwin_cmd="REWIND_BENCH_LONG_DAYS=DAYS REWIND_BENCH_NGINX=$nginx go test -run '^\$' -bench '^BenchmarkLongWindow\$' -benchtime $long_benchtime -count 1 -timeout 60m ./origin/"
+declare -A longwin_out=() longwin_rc=()
+if want longwindow; then
+  for d in $long_days; do
+    log "long windows, $d days: ${longwin_cmd/=DAYS/=$d}"
+    rc=0
+    (cd "$root" && REWIND_BENCH_LONG_DAYS=$d REWIND_BENCH_NGINX=$nginx go test -run '^$' -bench '^BenchmarkLongWindow$' \
+      -benchtime "$long_benchtime" -count 1 -timeout 60m ./origin/) >"$work/longwindow-$d.txt" 2>&1 || rc=$?
+    longwin_rc[$d]=$rc
+    longwin_out[$d]=$(grep -E '^(Benchmark|--- (BENCH|FAIL)|FAIL|panic)|_test\.go:[0-9]+:' "$work/longwindow-$d.txt" || true)
+    [ "$rc" = 0 ] || log "long windows, $d days: go test exit $rc (output in $work/longwindow-$d.txt)"
+  done
+fi
 
 # ---------------------------------------------------------------- (h) RTMP and SRT vs RTSP
 publish_cmd="BENCH_PUBLISH_STREAMS=${BENCH_PUBLISH_STREAMS:-50} BENCH_PUBLISH_SECONDS=$seconds bash .ci/bench_publish.sh"
@@ -465,6 +530,94 @@ log "harvest: $harvest_cmd"
 harvest_out="(not run: BENCH_SECTIONS)"
 want harvest && harvest_out=$(cd "$root" && eval "$harvest_cmd" 2>&1 | grep -E '^HARVEST' || true)
 
+# ---------------------------------------------------------------- issue 16 rows of items 3-5
+# Item 3: the MTX_RESULT line of bench_mediamtx.sh.
+mtx_n=${BENCH_MTX_PUBLISHERS:-200}
+mtx_cpu_what="ingest CPU s per stream-minute, $mtx_n RTSP publishers (median of rounds)"
+mtx_rss_what="ingest peak RSS MiB, $mtx_n RTSP publishers (median of rounds)"
+mtx_why= mtx_row=t16_skip
+if ! want mediamtx; then mtx_why="BENCH_SECTIONS has no mediamtx"
+elif [ -z "${MEDIAMTX_BIN:-}${MEDIAMTX_SRC:-}" ]; then mtx_why="MediaMTX not available (set MEDIAMTX_BIN or MEDIAMTX_SRC)"
+elif ! mtx_line=$(grep -m1 '^MTX_RESULT ' <<<"$mtx_out"); then
+  mtx_why="bench_mediamtx.sh printed no MTX_RESULT (its output is below)" mtx_row=t16_fail
+fi
+if [ -n "$mtx_why" ]; then
+  $mtx_row 3 "$mtx_cpu_what" "≤ 0.6" "$mtx_why"
+  $mtx_row 3 "$mtx_rss_what" "≤ 1.0" "$mtx_why"
+else
+  mtx_ver=$(sed -n 's/.* mediamtx_version=//p' <<<"$mtx_line")
+  for m in "cpu_per_min 0.6 $mtx_cpu_what" "rss_mib 1.0 $mtx_rss_what"; do
+    read -r key tgt what <<<"$m"
+    rw_v=$(kv "$mtx_line" "rewind_$key") mx_v=$(kv "$mtx_line" "mediamtx_$key")
+    q=$(ratio "$rw_v" "$mx_v")
+    met=$(le "$q" "$tgt")
+    [ "$mtx_n" = 200 ] || met="**$met** at $mtx_n publishers (the target is at 200)"
+    t16_row 3 "$what" "$rw_v" "MediaMTX $mtx_ver (fMP4 recording), same load: $mx_v" "$q" "≤ $tgt" "$met"
+  done
+fi
+
+# Item 4: the HARVEST lines of bench_harvest.sh (wall_s: the export with the
+# runner's parallel workers, median; cp_package_*: cp -r of the package).
+harvest_hours=${BENCH_HARVEST_HOURS:-1}
+for h in 1 24; do
+  what="harvest of $h h (HLS + DASH package to a local folder), wall s"
+  tgt="< 2 s at 24 h on XFS"
+  if ! want harvest; then t16_skip 4 "$what" "$tgt" "BENCH_SECTIONS has no harvest"; continue; fi
+  if [[ " $harvest_hours " != *" $h "* ]]; then
+    t16_skip 4 "$what" "$tgt" "BENCH_HARVEST_HOURS=\"$harvest_hours\" (\"1 24\" adds 24 h)"; continue
+  fi
+  if ! line=$(grep -m1 "^HARVEST hours=$h " <<<"$harvest_out"); then
+    t16_fail 4 "$what" "$tgt" "no HARVEST line for $h h (the output of bench_harvest.sh is below)"; continue
+  fi
+  fs=$(kv "$line" fs) wall=$(kv "$line" wall_s) mode=$(kv "$line" cp_package_mode) cpw=$(kv "$line" cp_package_wall_s)
+  if [ "$mode" = - ] || [ -z "$mode" ]; then ref="no cp of the package (no room for a copy on $fs)" q=–
+  else ref="\`cp -r $mode\` of the package: $cpw" q=$(ratio "$wall" "$cpw"); fi
+  if [ "$h" != 24 ]; then met="no target at $h h"
+  elif [ "$fs" != xfs ]; then met="not comparable: $fs (the target is on XFS)"
+  else met=$(below "$wall" 2); fi
+  t16_row 4 "${what/wall s/wall s, $fs}" "$wall" "$ref" "$q" "$tgt" "$met"
+done
+
+# Item 5: BenchmarkLongWindow's "repeated" rows (the manifest cache on):
+# the 14-day run (or the longest run when there is none) for the targets,
+# the 30-day run for "works".
+# lw_metric DAYS NAME UNIT: the value before UNIT on the line of sub-benchmark NAME.
+lw_metric() {
+  awk -v n="BenchmarkLongWindow/$2" -v u="$3" '{name = $1; sub(/-[0-9]+$/, "", name)}
+    name == n {for (i = 3; i <= NF; i++) if ($i == u) {print $(i-1); exit}}' <<<"${longwin_out[$1]:-}"
+}
+lw_main=
+for d in $long_days; do
+  if [ "$d" = 14 ]; then lw_main=14; break; fi
+  [ -n "$lw_main" ] && [ "$d" -le "$lw_main" ] || lw_main=$d
+done
+lw_win=$((lw_main < 14 ? lw_main : 14))
+lw_rows=("${lw_win}d-mpd|${lw_win}-day DASH MPD (${lw_main}-day archive), repeated (cache on), p99 ms|20|14 days"
+  "24h-hls|24 h HLS media playlist (${lw_main}-day archive), repeated (cache on), p99 ms|50|")
+for r in "${lw_rows[@]}"; do
+  IFS='|' read -r name what tgt need <<<"$r"
+  if ! want longwindow; then t16_skip 5 "$what" "p99 < $tgt ms" "BENCH_SECTIONS has no longwindow"; continue; fi
+  p99=$(lw_metric "$lw_main" "$name/repeated" p99-ms)
+  if [ -z "$p99" ]; then
+    t16_fail 5 "$what" "p99 < $tgt ms" "no $name/repeated line (go test exit ${longwin_rc[$lw_main]}; its output is below)"; continue
+  fi
+  np99=$(lw_metric "$lw_main" "$name/repeated" nginx-p99-ms) q=$(lw_metric "$lw_main" "$name/repeated" p99-x-nginx)
+  if [ -n "$np99" ]; then ref="nginx, same bytes as a file, same client: $np99"; q=$(awk -v q="$q" 'BEGIN {printf "%.2f", q}')
+  else ref="none reported (REWIND_BENCH_NGINX unset?)" q=–; fi
+  if [ -n "$need" ] && [ "$lw_win" -lt 14 ]; then met="not comparable: a $lw_win-day window (the target is for $need)"
+  else met=$(below "$p99" "$tgt"); fi
+  t16_row 5 "$what" "$p99" "$ref" "$q" "p99 < $tgt ms" "$met"
+done
+what="30-day archive: the 14-day MPD and the 24 h playlist served, repeated p99 ms"
+if ! want longwindow; then t16_skip 5 "$what" "works" "BENCH_SECTIONS has no longwindow"
+elif [[ " $long_days " != *" 30 "* ]]; then t16_skip 5 "$what" "works" "BENCH_LONG_DAYS=\"$long_days\" (\"14 30\" adds it)"
+else
+  mp=$(lw_metric 30 14d-mpd/repeated p99-ms) hp=$(lw_metric 30 24h-hls/repeated p99-ms)
+  nmp=$(lw_metric 30 14d-mpd/repeated nginx-p99-ms) nhp=$(lw_metric 30 24h-hls/repeated nginx-p99-ms)
+  if [ -n "$mp" ] && [ -n "$hp" ] && [ "${longwin_rc[30]}" = 0 ]; then met=met; else met="NOT met"; fi
+  t16_row 5 "$what" "MPD ${mp:-–}, HLS ${hp:-–}" "nginx: MPD ${nmp:-–}, HLS ${nhp:-–}" – "works" "$met"
+fi
+
 # ---------------------------------------------------------------- (f) demo channel
 demo_cmd="BENCH_DEMO_SECONDS=$seconds bash .ci/bench_demo.sh"
 demo_out="(not run: BENCH_SECTIONS)"
@@ -478,6 +631,16 @@ want push && { log "push vs RTSP: $push_cmd"; push_out=$(cd "$root" && REWIND_BI
 # ---------------------------------------------------------------- report
 cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 gen=$work/results.md
+t16=$work/issue16.md
+{
+  echo "### Issue 16 targets (same-run references)"
+  echo
+  echo "Each row's reference ran in this run, on this machine, against the same bytes or load; the ratio is Rewind / reference (details in the sections below)."
+  echo
+  echo "| item | measurement | Rewind | reference, same run | Rewind / reference | target | result |"
+  echo "|---:|---|---:|---|---:|---|---|"
+  printf '%s\n' "${t16_rows[@]}" | sort -s -t'|' -k2,2n
+} >"$t16"
 {
   echo "## Results"
   echo
@@ -490,6 +653,8 @@ gen=$work/results.md
   echo "- rewind: \`$("$bin" --version 2>/dev/null | head -1 || echo "$bin")\`"
   echo "- load average before the runs: $load_before (other work on the machine competes for the same CPUs)"
   echo
+  cat "$t16"
+  echo
   echo "### Commands"
   echo
   echo '```sh'
@@ -497,6 +662,7 @@ gen=$work/results.md
   echo "rewind serve --data-dir FRESH_TMP --http-addr 127.0.0.1:0 --rtsp-addr 127.0.0.1:0 --rtsp-udp-rtp-addr '' --rtsp-udp-rtcp-addr '' --rtmp-addr '' --srt-addr '' --demo=false"
   echo "loadgen -source src.mp4 -target RTSP_ADDR -publishers N -duration ${seconds}s   # N in: $publishers"
   echo "wrk -t$wrk_threads -cN -d${wrk_seconds}s --latency URL   # N: $seg_conns (segment), $wrk_conns (manifests); after a 2 s warm-up of each; Rewind, nginx, repeated $wrk_rounds times"
+  echo "${longwin_cmd}   # DAYS in: $long_days"
   echo "BENCH_SECTIONS=\"$sections\"   # the parts run"
   echo '```'
   echo
@@ -581,6 +747,23 @@ gen=$work/results.md
   echo "${llhls_out:-(no output)}"
   echo '```'
   echo
+  echo "### Long windows through the origin, with nginx serving the same bytes (BenchmarkLongWindow)"
+  echo
+  echo '```sh'
+  echo "$longwin_cmd   # DAYS in: $long_days (BENCH_LONG_DAYS=\"14 30\" adds the 30-day archive)"
+  echo '```'
+  echo
+  echo '```'
+  if want longwindow; then
+    for d in $long_days; do
+      echo "# $d days of archive (go test exit ${longwin_rc[$d]})"
+      echo "${longwin_out[$d]:-(no output)}"
+    done
+  else
+    echo "(not run: BENCH_SECTIONS)"
+  fi
+  echo '```'
+  echo
   echo "### Harvest (synthetic ~3 Mbps two-track archive, 2 s segments; local folder vs cp -r, versitygw vs aws s3 cp)"
   echo
   echo '```sh'
@@ -620,3 +803,5 @@ cat "$gen" >>"$tmp"
 cp "$tmp" "$out"
 log "wrote $out"
 cat "$gen"
+echo
+cat "$t16"

@@ -16,8 +16,9 @@
 # Knobs (environment): BENCH_MTX_PUBLISHERS (200), BENCH_MTX_SECONDS (60),
 # BENCH_MTX_ROUNDS (2 per server), BENCH_PUBLISH_SOURCE (an MP4 with a 2 s
 # GOP; default: encoded here), REWIND_BIN (bin/rewind). Prints lines starting
-# with MTX; "MTX |" lines are markdown table rows. Loopback only; every
-# process started here is stopped on exit (by pid).
+# with MTX; "MTX |" lines are markdown table rows, and the last line,
+# "MTX_RESULT key=value...", has the medians for make bench's summary.
+# Loopback only; every process started here is stopped on exit (by pid).
 set -euo pipefail
 export LC_ALL=C
 
@@ -164,3 +165,5 @@ echo "MTX |---|---:|---|---|---|"
 echo "MTX | Rewind | $n | ${per_min[rewind]% }; **$rw_pm** | ${hwm[rewind]% }; **$rw_h** | ${late[rewind]% } |"
 echo "MTX | MediaMTX ($mtx_version, fMP4 recording) | $n | ${per_min[mediamtx]% }; **$mx_pm** | ${hwm[mediamtx]% }; **$mx_h** | ${late[mediamtx]% } |"
 echo "MTX | Rewind / MediaMTX | | **$(ratio "$rw_pm" "$mx_pm")** (target ≤ 0.6) | **$(ratio "$rw_h" "$mx_h")** (target ≤ 1.0) | |"
+# One machine-readable line (make bench's issue 16 summary); the version last, it may hold spaces.
+echo "MTX_RESULT publishers=$n rounds=$rounds rewind_cpu_per_min=$rw_pm mediamtx_cpu_per_min=$mx_pm rewind_rss_mib=$rw_h mediamtx_rss_mib=$mx_h mediamtx_version=$mtx_version"

@@ -36,8 +36,16 @@ import (
 // "first" has the manifest cache off, so every request renders (the first
 // request of a changed manifest); "repeated" has it on (a render per
 // second at most: live manifests expire after a second). Each reports
-// the p50 and p99 of a request's time, ms/op its mean, and B/op what one
-// request allocates (the server's and the client's).
+// the p50 and p99 of a request's time (p50-ms, p99-ms), ns/op its mean,
+// and B/op what one request allocates (the server's and the client's).
+//
+// Same-run reference: when REWIND_BENCH_NGINX names the nginx binary, the
+// benchmark starts nginx on a loopback port (startNginxRef), gives it the
+// body the warm-up request got from Rewind as a static file, and after
+// the timed Rewind requests the same client fetches that file as many
+// times, untimed (so ns/op and B/op stay Rewind's); it reports their
+// nginx-p50-ms and nginx-p99-ms, and p50-x-nginx and p99-x-nginx, Rewind's
+// percentile over nginx's. Without it, no reference is reported.
 func BenchmarkLongWindow(b *testing.B) {
 	days := 14
 	if v, err := strconv.Atoi(os.Getenv("REWIND_BENCH_LONG_DAYS")); err == nil && v > 0 {
@@ -80,33 +88,61 @@ func BenchmarkLongWindow(b *testing.B) {
 		return srv.URL + "/out/v1/live/ts/default/"
 	}
 	uncached, cached := serve(-1), serve(0)
+	ref := startNginxRef(b)
 	defer logMemory(b, "after the requests")
-	for _, bc := range []struct{ name, file string }{
-		{strconv.Itoa(int(mpdWindow/24/time.Hour)) + "d-mpd", "index.mpd?manifest_window_seconds=" + strconv.Itoa(int(mpdWindow/time.Second))},
-		{"24h-hls", "index_video.m3u8?manifest_window_seconds=86400"},
+	for _, bc := range []struct{ name, file, ext string }{
+		{strconv.Itoa(int(mpdWindow/24/time.Hour)) + "d-mpd", "index.mpd?manifest_window_seconds=" + strconv.Itoa(int(mpdWindow/time.Second)), ".mpd"},
+		{"24h-hls", "index_video.m3u8?manifest_window_seconds=86400", ".m3u8"},
 	} {
 		for _, c := range []struct{ name, base string }{{"first", uncached}, {"repeated", cached}} {
 			b.Run(bc.name+"/"+c.name, func(b *testing.B) {
 				url := c.base + bc.file
-				size := getAll(b, url) // warms the cache of "repeated"
-				b.SetBytes(size)
-				var took []time.Duration
+				body := getBody(b, url) // warms the cache of "repeated"
+				b.SetBytes(int64(len(body)))
+				refURL := ""
+				if ref != nil {
+					refURL = ref.serve(b, bc.name+"-"+c.name+bc.ext, body)
+					getAll(b, refURL) // warms nginx's page cache and connection
+				}
+				var took, refTook []time.Duration
 				b.ReportAllocs()
 				for b.Loop() {
 					t := time.Now()
 					getAll(b, url)
 					took = append(took, time.Since(t))
 				}
-				slices.Sort(took)
-				for _, p := range []struct {
-					q    float64
-					unit string
-				}{{0.50, "p50-ms"}, {0.99, "p99-ms"}} {
-					b.ReportMetric(float64(took[min(len(took)-1, int(p.q*float64(len(took))))])/1e6, p.unit)
+				// The reference after the loop (b.Loop has stopped the
+				// timer), as many requests: interleaved, its requests would
+				// lower Rewind's request rate and so raise the share of
+				// Rewind's requests that find the live manifest expired.
+				if refURL != "" {
+					for range len(took) {
+						t := time.Now()
+						getAll(b, refURL)
+						refTook = append(refTook, time.Since(t))
+					}
+				}
+				p50, p99 := percentileMs(took, 0.50), percentileMs(took, 0.99)
+				b.ReportMetric(p50, "p50-ms")
+				b.ReportMetric(p99, "p99-ms")
+				if len(refTook) > 0 {
+					r50, r99 := percentileMs(refTook, 0.50), percentileMs(refTook, 0.99)
+					b.ReportMetric(r50, "nginx-p50-ms")
+					b.ReportMetric(r99, "nginx-p99-ms")
+					b.ReportMetric(p50/r50, "p50-x-nginx")
+					b.ReportMetric(p99/r99, "p99-x-nginx")
 				}
 			})
 		}
 	}
+}
+
+// percentileMs returns the q-quantile of took in milliseconds (the
+// sample at index q×n, the largest when that is past the end); it sorts
+// took.
+func percentileMs(took []time.Duration, q float64) float64 {
+	slices.Sort(took)
+	return float64(took[min(len(took)-1, int(q*float64(len(took))))]) / 1e6
 }
 
 // logMemory logs the heap in use after a collection and the process's
@@ -124,6 +160,20 @@ func logMemory(b *testing.B, when string) {
 		}
 	}
 	b.Logf("memory %s: heap in use %d MiB, peak RSS %s", when, ms.HeapInuse>>20, hwm)
+}
+
+// getBody GETs url and returns its body; it fails b unless the status is 200.
+func getBody(b *testing.B, url string) []byte {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("GET %s: %d, %d bytes, %v", url, resp.StatusCode, len(body), err)
+	}
+	return body
 }
 
 // getAll GETs url, reads the whole body and returns its size.
