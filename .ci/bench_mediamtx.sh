@@ -150,7 +150,9 @@ round() {
   grep -m 3 -i 'ERR\|WAR' "$dir/log" | sed 's/^/MTX   /' || true
 }
 
-median() { printf '%s\n' $1 | sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else printf "%.4f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+# median VALUES [FORMAT]: the median of the values (the mean of the middle
+# two for an even count), printed with FORMAT (%.4f).
+median() { printf '%s\n' $1 | sort -n | awk -v f="${2:-%.4f}" '{v[NR]=$1} END {if (NR%2) m=v[(NR+1)/2]; else m=(v[NR/2]+v[NR/2+1])/2; printf f "\n", m}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b>0) printf "%.2f", a/b; else print "?"}'; }
 
 for i in $(seq "$rounds"); do
@@ -159,7 +161,7 @@ for i in $(seq "$rounds"); do
 done
 
 rw_pm=$(median "${per_min[rewind]}"); mx_pm=$(median "${per_min[mediamtx]}")
-rw_h=$(median "${hwm[rewind]}"); mx_h=$(median "${hwm[mediamtx]}")
+rw_h=$(median "${hwm[rewind]}" %.0f); mx_h=$(median "${hwm[mediamtx]}" %.0f)
 echo "MTX | server | publishers | CPU s / stream-min (rounds; median) | peak RSS MiB (rounds; median) | late frames (rounds) |"
 echo "MTX |---|---:|---|---|---|"
 echo "MTX | Rewind | $n | ${per_min[rewind]% }; **$rw_pm** | ${hwm[rewind]% }; **$rw_h** | ${late[rewind]% } |"
