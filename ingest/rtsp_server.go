@@ -86,7 +86,7 @@ func (s *RTSPServer) Initialize() error {
 			s.mu.Lock()
 			s.listener = ln
 			s.mu.Unlock()
-			return ln, nil
+			return rtspListener{ln}, nil
 		},
 	}
 	if err := s.server.Start(); err != nil {

@@ -288,3 +288,34 @@ func TestMalformedSDPLoggedWithChannel(t *testing.T) {
 		t.Errorf("publications = %+v", pubs)
 	}
 }
+
+// A publisher that records and then sends nothing is dropped after
+// ReadTimeout (rtspConn lets the deadline fire up to a second late, never
+// early), and its Stream is closed once.
+func TestSilentPublisherTimesOut(t *testing.T) {
+	t.Parallel()
+	h := &fakeHandler{}
+	srv := &ingest.RTSPServer{Address: "127.0.0.1:0", Handler: h, ReadTimeout: time.Second}
+	if err := srv.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := announce(t, srv.Addr(), "/live/silent", h264Media(), aacMedia())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	recording := time.Now()
+	s := h.allStreams()[0]
+	time.Sleep(500 * time.Millisecond)
+	if _, closes, _ := s.snapshot(); closes != 0 {
+		t.Fatalf("stream closed %v after RECORD, before ReadTimeout (1 s)", time.Since(recording))
+	}
+	s.waitClosed(t, 10*time.Second)
+	if d := time.Since(recording); d < time.Second {
+		t.Fatalf("silent publisher dropped after %v, before ReadTimeout", d)
+	}
+	if _, closes, _ := s.snapshot(); closes != 1 {
+		t.Fatalf("stream closed %d times, want 1", closes)
+	}
+}

@@ -66,6 +66,12 @@ type unitQueue struct {
 	skip    []bool // per track: waiting for a key frame after a drop
 	isVideo []bool // per track
 	ready   chan struct{}
+
+	// waker, when not nil, wakes the consumer for units pending (waker.go);
+	// nil: push wakes it for the first unit of an empty queue.
+	waker   *waker
+	pending atomic.Bool // units were pushed and the consumer not woken for them
+	unread  int         // bytes pushed since the last take
 }
 
 func newUnitQueue(maxUnits, maxBytes int, total *byteBudget, video []bool) *unitQueue {
@@ -125,11 +131,17 @@ func (q *unitQueue) push(u ingest.Unit, n int) dropReason {
 	if q.total != nil {
 		q.total.used.Add(int64(n))
 	}
-	if len(q.units) == 1 {
-		select {
-		case q.ready <- struct{}{}:
-		default:
+	q.unread += n
+	switch {
+	case q.waker == nil:
+		if len(q.units) == 1 {
+			q.signal()
 		}
+	case q.unread >= wakeBytes:
+		q.pending.Store(false)
+		q.signal()
+	default:
+		q.pending.Store(true)
 	}
 	return accepted
 }
@@ -140,6 +152,11 @@ func (q *unitQueue) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
+	q.signal()
+}
+
+// signal wakes the consumer if it waits (or makes its next wait return).
+func (q *unitQueue) signal() {
 	select {
 	case q.ready <- struct{}{}:
 	default:
@@ -160,6 +177,8 @@ func (q *unitQueue) take(prev []ingest.Unit) (batch []ingest.Unit, closed bool) 
 	defer q.mu.Unlock()
 	batch, q.units = q.units, next
 	q.taken += len(batch)
+	q.unread = 0
+	q.pending.Store(false)
 	return batch, q.closed && len(batch) == 0
 }
 
