@@ -57,42 +57,7 @@ func (o oldLogs) OpenSegmentsExport(ctx context.Context, channel, track string, 
 // file. Segments of older logs (no block span) are exported as their own
 // bytes exactly, as before. Groups of segments are whole blocks per member.
 func TestLocalExportWholeBlocks(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	st, err := archive.Open(archive.Config{Dir: t.TempDir(), Retention: 100 * 365 * 24 * time.Hour, PruneInterval: time.Hour,
-		LogRollInterval: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	const ch = "live/blocks"
-	w, err := st.OpenWriter(ch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tracks := []media.TrackInfo{
-		{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', 1}},
-		{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: []byte{'a', 1}},
-	}
-	if err := w.StartSession(tracks); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 12 { // 24 s: three logs per track
-		for ti, size := range []int{50_000 + i*1001, 8_000 + i*77} {
-			ts := tracks[ti].Timescale
-			dt := media.TimeToTicks(t0.Add(time.Duration(i)*2*time.Second), ts)
-			data := bytes.Repeat([]byte{byte(i), byte(ti)}, size/2)
-			if err := w.WriteChunk(media.Chunk{Track: ti, Data: data, DecodeTime: dt, Duration: 2 * uint64(ts),
-				SegmentStart: true, Independent: true}); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.EndSegment(media.SegmentEnd{Track: ti, DecodeTime: dt, Duration: 2 * uint64(ts)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	st, ch, t0 := blocksArchive(t)
 
 	var progress struct{ objects, bytes int64 } // the last Progress call of export1
 	exportN := func(src export.Source, group time.Duration, parallel int) (string, *export.Plan, int64) {
@@ -298,4 +263,49 @@ func boxTypes(t *testing.T, b []byte) []string {
 		_, _ = r.Seek(size-8, io.SeekCurrent)
 	}
 	return out
+}
+
+// blocksArchive returns an archive of 24 s of a video and an audio track
+// (2 s segments, three logs per track, skip trailers) on disk, its
+// channel and its start.
+func blocksArchive(t *testing.T) (*archive.Store, string, time.Time) {
+	t.Helper()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	st, err := archive.Open(archive.Config{Dir: t.TempDir(), Retention: 100 * 365 * 24 * time.Hour, PruneInterval: time.Hour,
+		LogRollInterval: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	const ch = "live/blocks"
+	w, err := st.OpenWriter(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracks := []media.TrackInfo{
+		{Name: "video", Kind: media.KindVideo, Codec: "avc1.64001f", Timescale: 90000, Width: 640, Height: 360, Init: []byte{'v', 1}},
+		{Name: "audio", Kind: media.KindAudio, Codec: "mp4a.40.2", Timescale: 48000, SampleRate: 48000, Channels: 2, Init: []byte{'a', 1}},
+	}
+	if err := w.StartSession(tracks); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 { // 24 s: three logs per track
+		for ti, size := range []int{50_000 + i*1001, 8_000 + i*77} {
+			ts := tracks[ti].Timescale
+			dt := media.TimeToTicks(t0.Add(time.Duration(i)*2*time.Second), ts)
+			data := bytes.Repeat([]byte{byte(i), byte(ti)}, size/2)
+			if err := w.WriteChunk(media.Chunk{Track: ti, Data: data, DecodeTime: dt, Duration: 2 * uint64(ts),
+				SegmentStart: true, Independent: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.EndSegment(media.SegmentEnd{Track: ti, DecodeTime: dt, Duration: 2 * uint64(ts)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return st, ch, t0
+
 }

@@ -12,7 +12,7 @@ const blockSize = 4096
 
 // copyUser copies n bytes of src at srcOff to dst at dstOff through a
 // buffer in this process.
-func copyUser(dst *os.File, dstOff int64, src *os.File, srcOff, n int64) error {
+func copyUser(dst io.WriterAt, dstOff int64, src *os.File, srcOff, n int64) error {
 	c, err := io.Copy(io.NewOffsetWriter(dst, dstOff), io.NewSectionReader(src, srcOff, n))
 	if err == nil && c != n {
 		err = fmt.Errorf("copied %d of %d bytes: %w", c, n, io.ErrUnexpectedEOF)

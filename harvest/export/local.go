@@ -109,20 +109,38 @@ func CleanPrefix(prefix string) (string, error) {
 // players skip. Other sections are copied as their Size bytes. No byte
 // passes through this process unless the kernel refuses copy_file_range.
 func (l *Local) WriteSection(ctx context.Context, name string, secs ...Section) error {
-	return l.write(ctx, name, func(dst *os.File) error {
-		var off int64
-		for _, sec := range secs {
-			n := sec.Size
-			if sec.Blocks > 0 && off%blockSize == 0 {
-				n = sec.Blocks
-			}
-			if err := copyRange(dst, off, sec.File, sec.Offset, n); err != nil {
-				return err
-			}
-			off += n
-		}
-		return nil
-	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkName(name); err != nil {
+		return err
+	}
+	dir, err := l.mkdir(path.Dir(name))
+	if err != nil {
+		return err
+	}
+	if !isManifest(name) {
+		return writeSections(l.root, dir, name, secs)
+	}
+	tmp := tmpName(name)
+	if err := writeSections(l.root, dir, tmp, secs); err != nil {
+		return err
+	}
+	if err := l.root.Rename(tmp, name); err != nil {
+		_ = l.root.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// sectionLen is the number of bytes of sec that WriteSection copies to
+// offset off of a file: its Blocks when it has them and off is a block
+// boundary, else its Size.
+func sectionLen(off int64, sec Section) int64 {
+	if sec.Blocks > 0 && off%blockSize == 0 {
+		return sec.Blocks
+	}
+	return sec.Size
 }
 
 // WriteBytes writes b into name.
@@ -135,8 +153,9 @@ func (l *Local) WriteBytes(ctx context.Context, name string, b []byte) error {
 
 // write creates name's folder and fills name with fill. Segments are
 // written in place (O_TRUNC): a job that is resumed rewrites every segment,
-// and the manifests, written last through a temporary name and a rename,
-// are what makes a package complete.
+// and the manifests, written last under a temporary name and renamed into
+// place, are what makes a package complete. Media segments are written by
+// writeSections; write writes init segments and manifests.
 func (l *Local) write(ctx context.Context, name string, fill func(*os.File) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -144,23 +163,14 @@ func (l *Local) write(ctx context.Context, name string, fill func(*os.File) erro
 	if err := checkName(name); err != nil {
 		return err
 	}
-	dir, err := l.mkdir(path.Dir(name))
-	if err != nil {
+	if _, err := l.mkdir(path.Dir(name)); err != nil {
 		return err
 	}
-	atomic := isManifest(name)
 	target := name
-	if atomic {
-		var rnd [6]byte
-		_, _ = rand.Read(rnd[:])
-		target = name + ".tmp-" + hex.EncodeToString(rnd[:])
+	if isManifest(name) {
+		target = tmpName(name)
 	}
-	var dst *os.File
-	if atomic {
-		dst, err = l.root.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	} else {
-		dst, err = createIn(l.root, dir, target)
-	}
+	dst, err := l.root.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
@@ -168,13 +178,21 @@ func (l *Local) write(ctx context.Context, name string, fill func(*os.File) erro
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && atomic {
+	if err == nil && target != name {
 		err = l.root.Rename(target, name)
 	}
 	if err != nil {
 		_ = l.root.Remove(target)
 	}
 	return err
+}
+
+// tmpName returns a name, in name's folder, under which name is written
+// before it is renamed into place.
+func tmpName(name string) string {
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	return name + ".tmp-" + hex.EncodeToString(rnd[:])
 }
 
 // mkdir creates dir once per Local (MkdirAll walks every component) and
