@@ -26,11 +26,11 @@ const (
 	// background re-render runs (stale-while-revalidate): a body rendered
 	// at t is served fresh until t+manifestMaxAge, then stale until
 	// t+maxStale at most, and only while one re-render of it is in flight.
-	// Two max-ages: a player (or a CDN honouring max-age=1 on top) never
-	// gets a body more than 2 s (3 s through a CDN) behind the clock, well
-	// under one target duration of MediaPackage's live outputs (≥ 2 s
-	// segments, players reload every target duration), and a re-render of
-	// a 30-day window (~0.1-0.3 s) fits in the second of grace.
+	// Two max-ages: a player never gets a body rendered more than 2 s
+	// earlier (3 s through a CDN that honours max-age=1 on top), at most
+	// one target duration of Rewind's 2 s segments (HLS players reload
+	// about once a target duration), and the re-render of a 14-day window
+	// (~0.1-0.3 s, also from a 30-day archive) fits in the second of grace.
 	maxStale = 2 * manifestMaxAge
 	// revalidateTimeout bounds a background re-render: its context is
 	// done after it (or at close), and waits that read the context end.
