@@ -15,3 +15,21 @@ func ServeManifestHit(s *Server, w http.ResponseWriter, req *http.Request) bool 
 // FastHandOvers is the number of connections s's fast path handed to
 // net/http.
 func FastHandOvers(s *Server) int64 { return s.fast.handedOver.Load() }
+
+// WaitBackgroundRenders waits until the manifest renders in flight on s's
+// cache when it is called (background renders included) have stored
+// their result.
+func WaitBackgroundRenders(s *Server) { s.manifests.waitRenders() }
+
+// waitRenders waits for the renders in flight when it is called.
+func (mc *manifestCache) waitRenders() {
+	mc.mu.Lock()
+	done := make([]chan struct{}, 0, len(mc.inflight))
+	for _, c := range mc.inflight {
+		done = append(done, c.done)
+	}
+	mc.mu.Unlock()
+	for _, d := range done {
+		<-d
+	}
+}

@@ -7,13 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -408,10 +406,7 @@ func (f *fastServer) hit(b []byte, req *fastRequest) (m *cachedManifest) {
 	}
 	// What the renderers read of a request: path, query, host, TLS, the
 	// dev clock header (absent here: manifestHit) and the context.
-	c := &gin.Context{Request: &http.Request{
-		Method: http.MethodGet, URL: &url.URL{Path: path, RawQuery: query}, Host: host, Header: http.Header{},
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, RequestURI: target,
-	}}
+	c := keyContext(context.Background(), &manifestKey{host: host, path: path, query: query})
 	m, err := f.s.cachedManifest(c, r)
 	if err != nil {
 		return nil

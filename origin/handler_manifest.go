@@ -3,9 +3,11 @@ package origin
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -490,31 +492,74 @@ func (s *Server) serveManifest(c *gin.Context, r *request) error {
 
 // cachedManifest returns the manifest of r from the cache, rendering it on
 // a miss (one render for concurrent misses of a key). r is cacheable.
+//
+// A live manifest past its max-age, or changed by the archive, is served
+// stale for up to maxStale after its render while one background render
+// refreshes it (manifestCache.get), except LL-HLS playlists: their
+// players reload at the part rate and follow the edge part by part, so
+// they always get the render of the latest part (and blocking reloads
+// never come here).
 func (s *Server) cachedManifest(c *gin.Context, r *request) (*cachedManifest, error) {
-	return s.manifests.get(newManifestKey(r, c.Request.Host, c.Request.TLS != nil, c.Request.URL.Path, c.Request.URL.RawQuery), s.Now, func() (*cachedManifest, error) {
-		// Before rendering: a change during the render is not missed.
-		ch := r.channelKey()
-		changed := []<-chan struct{}{s.Archive.Notify(ch)}
-		if r.kind == fileLLMediaPlaylist {
-			changed = append(changed, s.Archive.EdgeNotify(ch))
+	k := newManifestKey(r, c.Request.Host, c.Request.TLS != nil, c.Request.URL.Path, c.Request.URL.RawQuery)
+	var revalidate func(context.Context) (*cachedManifest, error)
+	if r.kind != fileLLMediaPlaylist {
+		rc := *r // the request's own is not kept past it
+		revalidate = func(ctx context.Context) (*cachedManifest, error) {
+			return s.renderCached(keyContext(ctx, &k), &rc)
 		}
-		rd, err := s.renderManifest(c, r)
-		if err != nil {
-			return nil, err
+	}
+	return s.manifests.get(k, s.Now, func() (*cachedManifest, error) { return s.renderCached(c, r) }, revalidate)
+}
+
+// renderCached renders the manifest of r for the cache: with its ETag,
+// its freshness (max-age, or final for a settled VOD range), the archive's
+// change signals and, for live manifests other than LL-HLS, how long it
+// may be served stale.
+func (s *Server) renderCached(c *gin.Context, r *request) (*cachedManifest, error) {
+	// Before rendering: a change during the render is not missed.
+	ch := r.channelKey()
+	changed := []<-chan struct{}{s.Archive.Notify(ch)}
+	if r.kind == fileLLMediaPlaylist {
+		changed = append(changed, s.Archive.EdgeNotify(ch))
+	}
+	rd, err := s.renderManifest(c, r)
+	if err != nil {
+		return nil, err
+	}
+	if rd == nil { // only blocking reloads abort, and they bypass the cache
+		return nil, fmt.Errorf("manifest of %s not rendered: %w", c.Request.URL.Path, errUnavailable)
+	}
+	cc := rd.w.cacheControl()
+	m := newCachedManifest(rd.mime, rd.body, cc)
+	if cc == vodCacheControl {
+		// Final, until it leaves the start-over window.
+		m.expires = rd.w.ts.From.Add(s.startoverWindow(r.endpoint))
+	} else {
+		m.expires, m.changed = rd.w.now.Add(manifestMaxAge), changed
+		if r.kind != fileLLMediaPlaylist {
+			m.staleUntil = rd.w.now.Add(maxStale)
 		}
-		if rd == nil { // only blocking reloads abort, and they bypass the cache
-			return nil, fmt.Errorf("manifest of %s not rendered: %w", c.Request.URL.Path, errUnavailable)
-		}
-		cc := rd.w.cacheControl()
-		m := newCachedManifest(rd.mime, rd.body, cc)
-		if cc == vodCacheControl {
-			// Final, until it leaves the start-over window.
-			m.expires = rd.w.ts.From.Add(s.startoverWindow(r.endpoint))
-		} else {
-			m.expires, m.changed = rd.w.now.Add(manifestMaxAge), changed
-		}
-		return m, nil
-	})
+	}
+	return m, nil
+}
+
+// keyContext is a request-independent gin context of a GET of k, with
+// ctx as its request's context: what the renderers read of a request
+// (path, query, host, TLS; no X-Rewind-Now, which is never cached), for
+// renders that no client request owns (background renders, the fast path).
+func keyContext(ctx context.Context, k *manifestKey) *gin.Context {
+	target := k.path
+	if k.query != "" {
+		target += "?" + k.query
+	}
+	req := &http.Request{
+		Method: http.MethodGet, URL: &url.URL{Path: k.path, RawQuery: k.query}, Host: k.host, Header: http.Header{},
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, RequestURI: target,
+	}
+	if k.tls {
+		req.TLS = &tls.ConnectionState{}
+	}
+	return &gin.Context{Request: req.WithContext(ctx)}
 }
 
 // newManifestKey is the cache key of the manifest r asks for, a GET of

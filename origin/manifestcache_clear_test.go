@@ -17,12 +17,12 @@ func TestManifestCacheClear(t *testing.T) {
 	}
 	k := manifestKey{path: "/a"}
 	for range 2 {
-		if _, err := mc.get(k, func() time.Time { return now }, render); err != nil {
+		if _, err := mc.get(k, func() time.Time { return now }, render, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	mc.clear()
-	if _, err := mc.get(k, func() time.Time { return now }, render); err != nil {
+	if _, err := mc.get(k, func() time.Time { return now }, render, nil); err != nil {
 		t.Fatal(err)
 	}
 	if renders != 2 || mc.bytes == 0 {

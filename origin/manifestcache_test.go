@@ -21,14 +21,17 @@ import (
 
 // cacheOrigin is an origin with the manifest cache over the archive of
 // newTestOrigin's shape (sessions [t0, t0+60 s) and [t0+70 s, t0+100 s)),
-// on a clock the test sets, counting manifest renders.
+// on a clock the test sets, counting manifest renders; a render waits
+// while gate holds a channel, until it is closed.
 type cacheOrigin struct {
 	t0      time.Time
 	store   *archive.Store
 	cat     *catalog.Catalog
 	clock   atomic.Int64 // unix ns
 	renders atomic.Int64
+	gate    atomic.Pointer[chan struct{}]
 	reg     *prometheus.Registry
+	s       *origin.Server // of srv
 	srv     *httptest.Server
 }
 
@@ -47,7 +50,8 @@ func newCacheOrigin(t testing.TB, configure func(*origin.Server)) *cacheOrigin {
 	writeSession(t, store, o.t0, 30, 1)
 	writeSession(t, store, o.t0.Add(70*time.Second), 15, 2)
 	o.setClock(101 * time.Second)
-	o.srv = httptest.NewServer(o.server(configure).Engine())
+	o.s = o.server(configure)
+	o.srv = httptest.NewServer(o.s.Engine())
 	t.Cleanup(o.srv.Close)
 	return o
 }
@@ -61,7 +65,12 @@ func (o *cacheOrigin) server(configure func(*origin.Server)) *origin.Server {
 		Now:        func() time.Time { return time.Unix(0, o.clock.Load()) },
 		Registerer: o.reg,
 	}
-	origin.SetRenderHook(s, func() { o.renders.Add(1) })
+	origin.SetRenderHook(s, func() {
+		o.renders.Add(1)
+		if g := o.gate.Load(); g != nil {
+			<-*g
+		}
+	})
 	if configure != nil {
 		configure(s)
 	}
@@ -152,6 +161,10 @@ func TestManifestCacheHitIsTheFreshRender(t *testing.T) {
 	}
 }
 
+// TestManifestCacheNewSegmentInvalidates: a new segment starts a render
+// at the next request. LL-HLS playlists list it at once; other live
+// manifests once that render is done (the request that started it gets
+// the previous body: stale-while-revalidate).
 func TestManifestCacheNewSegmentInvalidates(t *testing.T) {
 	o := newCacheOrigin(t, nil)
 	for i, path := range []string{"index_video.m3u8", "index.mpd", "low-latency_video.m3u8"} {
@@ -162,8 +175,15 @@ func TestManifestCacheNewSegmentInvalidates(t *testing.T) {
 		next := o.t0.Add(100*time.Second + time.Duration(i)*2*time.Second)
 		writeSession(t, o.store, next, 1, byte(3+i))
 		_, after, _ := o.get(t, path)
+		if path != "low-latency_video.m3u8" {
+			if after != before {
+				t.Errorf("%s: the request that starts the background render did not get the previous body", path)
+			}
+			origin.WaitBackgroundRenders(o.s)
+			_, after, _ = o.get(t, path)
+		}
 		if o.renders.Load() != n+1 {
-			t.Errorf("%s: not rendered again after a new segment", path)
+			t.Errorf("%s: %d renders after a new segment, want 1", path, o.renders.Load()-n)
 		}
 		uri := "video/" + strconv.FormatInt(next.Unix()*90000, 10) + ".m4s"
 		if path == "index.mpd" {
@@ -238,6 +258,7 @@ func TestManifestCacheLiveMaxAge(t *testing.T) {
 	}
 	o.setClock(102 * time.Second)
 	o.get(t, "index_video.m3u8")
+	origin.WaitBackgroundRenders(o.s)
 	if n := o.renders.Load(); n != 3 {
 		t.Errorf("live playlist not rendered again after 1 s: %d renders, want 3", n)
 	}
@@ -356,5 +377,146 @@ func benchmarkGet[H http.Handler](b *testing.B, file string, handler func(*origi
 		if w.Code != http.StatusOK {
 			b.Fatalf("status %d", w.Code)
 		}
+	}
+}
+
+// TestOriginServesStaleWhileRevalidate: through the origin, a live
+// manifest past its max-age is answered at once with the previous body
+// and its own ETag and Cache-Control while one background render runs
+// (a render that blocks here); LL-HLS playlists are not: their requests
+// wait for the render. From 2 s after the render, requests wait too.
+func TestOriginServesStaleWhileRevalidate(t *testing.T) {
+	o := newCacheOrigin(t, nil)
+	paths := []string{"index.m3u8", "index_video.m3u8", "index.mpd"}
+	type answer struct {
+		st         int
+		body, etag string
+		cc         string
+	}
+	get := func(path string) <-chan answer {
+		res := make(chan answer, 1)
+		go func() {
+			st, body, h := o.get(t, path)
+			res <- answer{st, body, h.Get("ETag"), h.Get("Cache-Control")}
+		}()
+		return res
+	}
+	// block makes renders wait until the channel returned is closed.
+	block := func() chan struct{} {
+		g := make(chan struct{})
+		o.gate.Store(&g)
+		return g
+	}
+	first := map[string]answer{}
+	for _, p := range append(paths, "low-latency_video.m3u8") {
+		first[p] = <-get(p)
+		if first[p].st != http.StatusOK {
+			t.Fatalf("%s: %+v", p, first[p])
+		}
+	}
+	o.setClock(102*time.Second + 500*time.Millisecond)
+	gate := block()
+	for range 2 {
+		for _, p := range paths {
+			select {
+			case a := <-get(p):
+				if a != first[p] {
+					t.Errorf("%s during its background render: %+v, want the previous answer %+v", p, a, first[p])
+				}
+			case <-time.After(5 * time.Second):
+				close(gate)
+				t.Fatalf("%s waited for its render", p)
+			}
+		}
+	}
+	ll := get("low-latency_video.m3u8")
+	select {
+	case a := <-ll:
+		t.Errorf("the LL-HLS playlist was answered during its render: %+v", a)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(gate)
+	if a := <-ll; a.st != http.StatusOK {
+		t.Errorf("LL-HLS playlist: %+v", a)
+	}
+	origin.WaitBackgroundRenders(o.s)
+	if s, b := o.metric(t, "rewind_manifest_cache_stale_total"), o.metric(t, "rewind_manifest_cache_background_renders_total"); s != 6 || b != 3 {
+		t.Errorf("stale serves %v, background renders %v; want 6 and 3 (one per manifest)", s, b)
+	}
+	if n := o.renders.Load(); n != 4+3+1 {
+		t.Errorf("%d renders, want 8 (4 misses, 3 background, 1 LL-HLS)", n)
+	}
+	// The background renders are served fresh, without rendering.
+	for _, p := range paths {
+		if a := <-get(p); a.st != http.StatusOK {
+			t.Errorf("%s: %+v", p, a)
+		}
+	}
+	if n := o.renders.Load(); n != 8 {
+		t.Errorf("%d renders after the background renders, want still 8", n)
+	}
+	// 2 s after its render, an entry is not served any more: the request
+	// waits for the render.
+	o.setClock(104*time.Second + 600*time.Millisecond)
+	gate = block()
+	res := get("index_video.m3u8")
+	select {
+	case a := <-res:
+		t.Errorf("served %+v 2.1 s after its render", a)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(gate)
+	if a := <-res; a.st != http.StatusOK {
+		t.Errorf("after the render: %+v", a)
+	}
+}
+
+// TestServerCloseWaitsForBackgroundRender: Close returns only after the
+// manifest cache's background render ended (no goroutine outlives the
+// server).
+func TestServerCloseWaitsForBackgroundRender(t *testing.T) {
+	o := newCacheOrigin(t, nil)
+	s := o.server(func(s *origin.Server) { s.Address = "127.0.0.1:0" })
+	if err := s.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + s.Addr()
+	if st, body, _ := getFrom(t, base, "index.mpd"); st != http.StatusOK {
+		t.Fatalf("%d %s", st, body)
+	}
+	o.setClock(102*time.Second + 500*time.Millisecond)
+	gate := make(chan struct{})
+	o.gate.Store(&gate)
+	n := o.renders.Load()
+	stale := make(chan int, 1)
+	go func() { st, _, _ := getFrom(t, base, "index.mpd"); stale <- st }()
+	select {
+	case st := <-stale: // starts a background render
+		if st != http.StatusOK {
+			t.Fatalf("status %d", st)
+		}
+	case <-time.After(5 * time.Second):
+		close(gate)
+		t.Fatal("a request past the max-age waited for its render")
+	}
+	for deadline := time.Now().Add(5 * time.Second); o.renders.Load() == n; {
+		if time.Now().After(deadline) {
+			close(gate)
+			t.Fatal("no background render")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Error("Close returned during a background render")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(gate)
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return after the background render")
 	}
 }

@@ -172,7 +172,8 @@ func (s *Server) Initialize() error {
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Close stops accepting, lets requests in flight finish for up to 5 s, and
-// waits for the serving goroutines.
+// waits for the serving goroutines and the manifest cache's background
+// renders (whose context it cancels).
 func (s *Server) Close() {
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -182,6 +183,9 @@ func (s *Server) Close() {
 		}
 		_ = s.srv.Shutdown(ctx)
 		<-s.done
+		if s.manifests != nil {
+			s.manifests.close() // after the requests: none starts a render
+		}
 	})
 }
 
@@ -196,6 +200,7 @@ func (s *Server) Engine() *gin.Engine {
 		}
 		if s.ManifestCacheBytes > 0 {
 			s.manifests = newManifestCache(s.ManifestCacheBytes, s.Registerer)
+			s.manifests.logger = s.Logger
 		}
 		if s.TSCacheBytes == 0 {
 			s.TSCacheBytes = DefaultTSCacheBytes
