@@ -1,8 +1,13 @@
 package ingest
 
 import (
+	"errors"
 	"net"
+	"os"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -15,17 +20,35 @@ const (
 	// apply: gortsplib moves the read deadline on every interleaved frame
 	// of a recording session, and each move re-arms a runtime timer.
 	rtspDeadlineSlack = time.Second
+
+	// DefaultRTSPReadBatch is RTSPServer.ReadBatch's default.
+	DefaultRTSPReadBatch = 40 * time.Millisecond
+	// rtspRateWindow is how often a connection's receive rate is measured
+	// to size its batches.
+	rtspRateWindow = time.Second
+	// rtspMinBatch: below this many bytes per batch (a feed under ~0.8 Mbps
+	// at the default ReadBatch) packets are read as they come.
+	rtspMinBatch = 4 << 10
 )
 
 // rtspListener hands gortsplib rtspConns.
-type rtspListener struct{ net.Listener }
+type rtspListener struct {
+	net.Listener
+	batch time.Duration // ReadBatch; <= 0: no batching
+}
 
 func (l rtspListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &rtspConn{Conn: c}, nil
+	rc := &rtspConn{Conn: c, now: time.Now}
+	if tc, ok := c.(*net.TCPConn); ok && l.batch > 0 {
+		if raw, err := tc.SyscallConn(); err == nil {
+			rc.raw, rc.batch = raw, l.batch
+		}
+	}
+	return rc, nil
 }
 
 // rtspConn is an RTSP client's TCP connection as gortsplib's server reads
@@ -36,6 +59,18 @@ func (l rtspListener) Accept() (net.Conn, error) {
 //     cost one system call. A read that returns data and an error returns
 //     the data; the error (a closed connection, a passed deadline) comes
 //     back on the next read of the socket.
+//   - Read batching (batch > 0): a publisher sends its interleaved RTP
+//     packets one by one, ~300 a second for a 3 Mbps feed, and a reader
+//     woken for each pays a system call and a goroutine wake-up per
+//     packet. Once a second the connection's receive rate is measured and
+//     the socket's SO_RCVLOWAT set to what it receives in batch (0 below
+//     rtspMinBatch bytes, at most rtspReadAhead): the kernel then wakes
+//     the reader when that much is queued. So that nothing waits for a
+//     batch that does not fill (a feed that slows down or stops, an RTSP
+//     request such as TEARDOWN), a read deadline 2×batch after the last
+//     read is in force while batching; when it passes, batching stops, what
+//     is queued is read at once and the rate is measured again. A packet
+//     waits in the kernel at most 2×batch (about batch at a steady rate).
 //   - SetReadDeadline(t) with a non-zero t sets t+rtspDeadlineSlack and
 //     skips the calls whose t is not after the deadline in force: a read
 //     deadline fires between t and t+rtspDeadlineSlack. A zero t clears the
@@ -46,20 +81,30 @@ func (l rtspListener) Accept() (net.Conn, error) {
 // SetWriteDeadline, addresses) is the net.Conn's, safe from any goroutine.
 type rtspConn struct {
 	net.Conn
-	buf      []byte // allocated on the first Read
-	r, w     int    // buf[r:w] is read ahead and not yet returned
-	deadline time.Time
+	buf      []byte    // allocated on the first Read
+	r, w     int       // buf[r:w] is read ahead and not yet returned
+	deadline time.Time // gortsplib's read deadline as applied (with slack); zero = none
+
+	now   func() time.Time
+	raw   syscall.RawConn // the TCP socket, for SO_RCVLOWAT; nil: no batching
+	batch time.Duration   // how long packets may wait to be read together; 0: no batching
+
+	lowat    int       // SO_RCVLOWAT in force; 0 = the kernel's default (1 byte)
+	hold     time.Time // while lowat > 0: the read deadline that ends a batch that does not fill
+	winStart time.Time // start of the rate window; zero before the first read
+	winBytes int       // bytes read since winStart
+	reads    int       // reads of the socket (tests)
 }
 
 func (c *rtspConn) Read(p []byte) (int, error) {
 	if c.r == c.w {
-		if len(p) >= rtspReadAhead {
+		if len(p) >= rtspReadAhead && c.raw == nil {
 			return c.Conn.Read(p)
 		}
 		if c.buf == nil {
 			c.buf = make([]byte, rtspReadAhead)
 		}
-		n, err := c.Conn.Read(c.buf)
+		n, err := c.fill()
 		if n <= 0 {
 			return 0, err
 		}
@@ -68,6 +113,98 @@ func (c *rtspConn) Read(p []byte) (int, error) {
 	n := copy(p, c.buf[c.r:c.w])
 	c.r += n
 	return n, nil
+}
+
+// fill reads the socket into buf. When the batch hold passes before a
+// batch fills, it stops batching and reads what is there.
+func (c *rtspConn) fill() (int, error) {
+	for {
+		c.reads++
+		n, err := c.Conn.Read(c.buf)
+		if n > 0 {
+			if c.raw != nil {
+				c.measure(n)
+			}
+			return n, nil
+		}
+		if c.lowat == 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, err
+		}
+		if !c.deadline.IsZero() && !c.now().Before(c.deadline) {
+			return n, err // gortsplib's deadline, not the hold
+		}
+		// The hold passed: the batch did not fill. Read what is queued now,
+		// and measure the rate again before batching again.
+		if err := c.setLowat(0); err != nil {
+			return 0, err
+		}
+		c.winStart, c.winBytes = c.now(), 0
+		if err := c.applyReadDeadline(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// measure accounts n bytes read: it sizes the batch once per rate window
+// and, while batching, moves the hold to 2×batch from now.
+func (c *rtspConn) measure(n int) {
+	now := c.now()
+	if c.winStart.IsZero() {
+		c.winStart = now
+	}
+	c.winBytes += n
+	if el := now.Sub(c.winStart); el >= rtspRateWindow {
+		want := batchBytes(c.winBytes, el, c.batch)
+		c.winStart, c.winBytes = now, 0
+		if want != c.lowat && c.setLowat(want) != nil {
+			c.raw = nil // the socket refuses: read packets as they come
+			return
+		}
+	}
+	if c.lowat > 0 {
+		c.hold = now.Add(2 * c.batch)
+		_ = c.applyReadDeadline() // an error comes back from the next read
+	}
+}
+
+// batchBytes is the SO_RCVLOWAT for a connection that received n bytes in
+// el: what it receives in batch, rounded down to 1 KiB, 0 below
+// rtspMinBatch, at most rtspReadAhead.
+func batchBytes(n int, el, batch time.Duration) int {
+	if el <= 0 {
+		return 0
+	}
+	b := int(float64(n) * batch.Seconds() / el.Seconds())
+	if b < rtspMinBatch {
+		return 0
+	}
+	return min(b, rtspReadAhead) &^ (1<<10 - 1)
+}
+
+func (c *rtspConn) setLowat(n int) error {
+	var serr error
+	err := c.raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVLOWAT, max(n, 1))
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		c.lowat = 0
+		return err
+	}
+	c.lowat = n
+	return nil
+}
+
+// applyReadDeadline sets the socket's read deadline: gortsplib's, or the
+// hold when batching and earlier.
+func (c *rtspConn) applyReadDeadline() error {
+	d := c.deadline
+	if c.lowat > 0 && (d.IsZero() || c.hold.Before(d)) {
+		d = c.hold
+	}
+	return c.Conn.SetReadDeadline(d)
 }
 
 // SetDeadline sets the write deadline and, as SetReadDeadline does, the
@@ -82,15 +219,11 @@ func (c *rtspConn) SetDeadline(t time.Time) error {
 func (c *rtspConn) SetReadDeadline(t time.Time) error {
 	if t.IsZero() {
 		c.deadline = time.Time{}
-		return c.Conn.SetReadDeadline(t)
+		return c.applyReadDeadline()
 	}
 	if !c.deadline.IsZero() && !t.After(c.deadline) {
 		return nil
 	}
-	d := t.Add(rtspDeadlineSlack)
-	if err := c.Conn.SetReadDeadline(d); err != nil {
-		return err
-	}
-	c.deadline = d
-	return nil
+	c.deadline = t.Add(rtspDeadlineSlack)
+	return c.applyReadDeadline()
 }

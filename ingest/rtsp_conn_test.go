@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"testing"
 	"time"
 )
@@ -130,5 +131,192 @@ func TestRTSPConnDeadlines(t *testing.T) {
 	}
 	if len(sc.writeDLs) != 1 || !sc.readDLs[len(sc.readDLs)-1].IsZero() {
 		t.Fatalf("SetDeadline: write deadlines %v, read deadline %v", sc.writeDLs, sc.readDLs[len(sc.readDLs)-1])
+	}
+}
+
+// batchPair returns the server side of a loopback TCP connection as an
+// rtspConn batching with batch, and the client side.
+func batchPair(t *testing.T, batch time.Duration) (*rtspConn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	l := rtspListener{Listener: ln, batch: batch}
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	sc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Close() })
+	c := sc.(*rtspConn)
+	if c.raw == nil {
+		t.Fatal("a TCP connection accepted with batching has no raw socket")
+	}
+	return c, client
+}
+
+// stream writes, from a goroutine the test waits for, packets of size
+// bytes every interval, count of them, each filled with its index, then
+// tail.
+func stream(t *testing.T, w net.Conn, count, size int, interval time.Duration, tail []byte) {
+	t.Helper()
+	done := make(chan error, 1)
+	t.Cleanup(func() { <-done })
+	go func() {
+		p := make([]byte, size)
+		next := time.Now()
+		for i := range count {
+			for j := range p {
+				p[j] = byte(i)
+			}
+			if _, err := w.Write(p); err != nil {
+				done <- err
+				return
+			}
+			next = next.Add(interval)
+			time.Sleep(time.Until(next))
+		}
+		var err error
+		if len(tail) > 0 {
+			_, err = w.Write(tail)
+		}
+		done <- err
+	}()
+}
+
+// readPackets reads packets from to from+count-1 of size bytes in
+// gortsplib's 4 KiB reads and checks each holds its index.
+func readPackets(t *testing.T, c *rtspConn, from, count, size int) {
+	t.Helper()
+	got := make([]byte, 0, count*size)
+	p := make([]byte, 4096)
+	for len(got) < count*size {
+		n, err := c.Read(p[:min(len(p), count*size-len(got))])
+		if err != nil {
+			t.Fatalf("after %d of %d bytes: %v", len(got), count*size, err)
+		}
+		got = append(got, p[:n]...)
+	}
+	for i := range count {
+		for _, b := range got[i*size : (i+1)*size] {
+			if b != byte(from+i) {
+				t.Fatalf("packet %d: byte %d, want %d: bytes lost or reordered", from+i, b, byte(from+i))
+			}
+		}
+	}
+}
+
+// readMessage reads len(msg) bytes and checks they are msg.
+func readMessage(t *testing.T, c *rtspConn, msg []byte) {
+	t.Helper()
+	p := make([]byte, 4096)
+	var got []byte
+	for len(got) < len(msg) {
+		n, err := c.Read(p)
+		if err != nil {
+			t.Fatalf("reading a short request while batching: %v", err)
+		}
+		got = append(got, p[:n]...)
+	}
+	if !bytes.Equal(got, msg) {
+		t.Fatalf("read %q, want %q", got, msg)
+	}
+}
+
+// TestRTSPConnBatchesReads: a steady feed of small packets is read in
+// batches once its rate is known (one socket read for many packets),
+// every byte in order; a short message after it (an RTSP TEARDOWN) is not
+// held waiting for a batch that never fills; the hold is never mistaken
+// for gortsplib's read deadline, which still fires when it is due.
+func TestRTSPConnBatchesReads(t *testing.T) {
+	// 350 kB/s read in 100 ms batches of ~34 kB: a batch fills 100 ms
+	// before its hold passes, room for a slow test machine's jitter.
+	const size, every = 1400, 4 * time.Millisecond
+	c, client := batchPair(t, 100*time.Millisecond)
+	msg := []byte("TEARDOWN rtsp://127.0.0.1/live/x RTSP/1.0\r\nCSeq: 9\r\n\r\n")
+
+	// 1.2 s packet by packet until the rate is measured, then 2 s batched,
+	// then a short request.
+	stream(t, client, 800, size, every, msg)
+	readPackets(t, c, 0, 300, size)
+	if c.lowat == 0 {
+		t.Fatalf("no batching after 1.2 s of a %d B/s feed", size*int(time.Second/every))
+	}
+	reads := c.reads
+	readPackets(t, c, 300, 400, size)
+	if n := c.reads - reads; n > 400/5 {
+		t.Errorf("%d socket reads for 400 packets while batching, want at most %d", n, 400/5)
+	} else {
+		t.Logf("%d socket reads for 400 packets while batching (SO_RCVLOWAT %d)", n, c.lowat)
+	}
+	if c.lowat == 0 {
+		t.Fatal("batching stopped while the feed went on")
+	}
+	// The last packets and the request do not fill a batch: they are read
+	// once the hold (80 ms after the last read) passes.
+	start := time.Now()
+	readPackets(t, c, 700, 100, size)
+	readMessage(t, c, msg)
+	if waited := time.Since(start); waited > time.Second {
+		t.Fatalf("the end of the feed and a short request read after %v, want within the 200 ms hold", waited)
+	}
+	if c.lowat != 0 {
+		t.Errorf("SO_RCVLOWAT %d after the hold passed, want batching off", c.lowat)
+	}
+
+	// Batching again, then silence: gortsplib's deadline (asked +300 ms,
+	// in force within +1.3 s) fires; the hold (200 ms) does not reach gortsplib.
+	stream(t, client, 400, size, every, nil)
+	readPackets(t, c, 0, 300, size)
+	if c.lowat == 0 {
+		t.Fatal("no batching again after the rate was measured again")
+	}
+	asked := time.Now()
+	if err := c.SetReadDeadline(asked.Add(300 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	readPackets(t, c, 300, 100, size)
+	p := make([]byte, 4096)
+	_, err := c.Read(p)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("silent connection: read returned %v, want the deadline error", err)
+	}
+	if waited := time.Since(asked); waited < 300*time.Millisecond || waited > 5*time.Second {
+		t.Fatalf("deadline error after %v, want between the asked 300 ms and its slack (1.3 s)", waited)
+	}
+}
+
+// TestRTSPConnNoBatchingForSlowFeeds: a feed that brings less than
+// rtspMinBatch per batch is read as it comes.
+func TestRTSPConnNoBatchingForSlowFeeds(t *testing.T) {
+	c, client := batchPair(t, 40*time.Millisecond)
+	stream(t, client, 120, 200, 10*time.Millisecond, nil) // 20 kB/s: 800 B per 40 ms
+	readPackets(t, c, 0, 120, 200)
+	if c.lowat != 0 {
+		t.Fatalf("SO_RCVLOWAT %d for a 20 kB/s feed, want none", c.lowat)
+	}
+}
+
+func TestBatchBytes(t *testing.T) {
+	for _, tc := range []struct {
+		n         int
+		el, batch time.Duration
+		want      int
+	}{
+		{375_000, time.Second, 40 * time.Millisecond, 14 << 10}, // 3 Mbps: 15,000 B, whole KiB
+		{750_000, 2 * time.Second, 40 * time.Millisecond, 14 << 10},
+		{100_000, time.Second, 40 * time.Millisecond, 0},               // 0.8 Mbps: 4,000 B < 4 KiB
+		{5_000_000, time.Second, 40 * time.Millisecond, rtspReadAhead}, // 40 Mbps: capped
+		{375_000, 0, 40 * time.Millisecond, 0},
+	} {
+		if got := batchBytes(tc.n, tc.el, tc.batch); got != tc.want {
+			t.Errorf("batchBytes(%d, %v, %v) = %d, want %d", tc.n, tc.el, tc.batch, got, tc.want)
+		}
 	}
 }

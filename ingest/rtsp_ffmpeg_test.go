@@ -295,3 +295,54 @@ func checkPTSSteps(t *testing.T, us []ingest.Unit, step int64) {
 		t.Errorf("only %d of %d PTS steps are %d", n, len(us)-1, step)
 	}
 }
+
+// TestFFmpegBatchedReadsKeepEveryFrame: a ~2.7 Mbps feed over TCP is read
+// in batches after its first second (RTSPServer.ReadBatch's default), and
+// still every frame arrives, in order, the last one included, and the
+// publisher's TEARDOWN is answered at once (ffmpeg exits on time).
+func TestFFmpegBatchedReadsKeepEveryFrame(t *testing.T) {
+	t.Parallel()
+	needFFmpeg(t)
+	ts := startServer(t, &fakeHandler{}, false)
+	args := []string{"-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+		"-re", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
+		"-c:v", "libx264", "-preset", "ultrafast", "-qp", "12", "-g", "25", "-c:a", "aac",
+		"-t", "4", "-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://" + ts.srv.Addr() + "/live/batched"}
+	start := time.Now()
+	if out, err := runFFmpeg(t, args...); err != nil {
+		t.Fatalf("ffmpeg failed: %v\n%s", err, out)
+	}
+	if took := time.Since(start); took > 7*time.Second {
+		t.Errorf("ffmpeg took %v for a 4 s feed: the end of the feed or TEARDOWN waited", took)
+	}
+	streams := ts.h.allStreams()
+	if len(streams) != 1 {
+		t.Fatalf("%d publications, want 1", len(streams))
+	}
+	streams[0].waitClosed(t, 5*time.Second)
+	units, _, violations := streams[0].snapshot()
+	if len(violations) > 0 {
+		t.Errorf("stream contract violations: %v", violations)
+	}
+	pub := ts.h.publications()[0]
+	vi, ai := findTrack(pub.Tracks, ingest.CodecH264), findTrack(pub.Tracks, ingest.CodecAAC)
+	if vi < 0 || ai < 0 {
+		t.Fatalf("tracks %+v: want h264 and aac", pub.Tracks)
+	}
+	minUnits := make([]int, 2)
+	minUnits[vi], minUnits[ai] = 100, 180 // 4 s: 100 frames, 187.5 AAC frames
+	per := checkUnits(t, pub, units, minUnits)
+	if n := len(per[vi]); n != 100 {
+		t.Errorf("%d video frames, want the 100 of 4 s at 25 fps", n)
+	}
+	checkPTSSteps(t, per[vi], 3600) // 25 fps at 90 kHz: no frame missing
+	bytes := 0
+	for _, u := range per[vi] {
+		for _, n := range u.NALUs {
+			bytes += len(n)
+		}
+	}
+	if rate := bytes * 8 / 4; rate < 1_000_000 {
+		t.Errorf("feed of %d bit/s: too slow to be batched (> ~0.8 Mbps), the test proves nothing", rate)
+	}
+}

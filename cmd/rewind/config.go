@@ -20,6 +20,7 @@ import (
 	"github.com/rewind-origin/rewind/archive/catalog"
 	"github.com/rewind-origin/rewind/archive/catalog/mpv2"
 	"github.com/rewind-origin/rewind/harvest"
+	"github.com/rewind-origin/rewind/ingest"
 	"github.com/rewind-origin/rewind/ingest/name"
 	"github.com/rewind-origin/rewind/origin/fault"
 )
@@ -45,6 +46,9 @@ type Config struct {
 	PublishPass string
 	// IngestTimeout drops a publisher that sends nothing for that long.
 	IngestTimeout time.Duration
+	// RTSPReadBatch is ingest.RTSPServer.ReadBatch: how long an RTSP/TCP
+	// publisher's packets may wait to be read together; 0 = not batched.
+	RTSPReadBatch time.Duration
 	AutoProvision bool
 	Retention     time.Duration
 	// MinFreeSpace is the free-space headroom of the data folder's file
@@ -193,6 +197,7 @@ func (c *Config) settings() []setting {
 		{"publish-user", "user every publisher must give (RTSP authentication, RTMP ?user=); empty = none", str(&c.PublishUser)},
 		{"publish-pass", "password every publisher must give (RTSP authentication, RTMP ?pass=, SRT passphrase of 10 to 79 characters); empty = none", str(&c.PublishPass)},
 		{"ingest-timeout", "drop a publisher that sends nothing for that long", durationValue{&c.IngestTimeout}},
+		{"rtsp-read-batch", "how long an RTSP/TCP publisher's packets may wait in the kernel to be read together (fewer system calls per packet; at most twice this when a feed slows down); 0 = read each packet as it comes", durationValue{&c.RTSPReadBatch}},
 		{"auto-provision", "create group, channel and endpoint \"default\" on first publish", boo(&c.AutoProvision)},
 		{"retention", "start-over window kept in the archive (e.g. 24h)", durationValue{&c.Retention}},
 		{"min-free-space", "free space kept on the data folder's file system: below it recording pauses, API writes get 503, the oldest unpinned media is evicted and a start opens the archive read-only; auto = the smaller of 1GiB and 5%, or a size (2GiB), a percentage (10%), 0 = off", freeSpaceValue{&c.MinFreeSpace}},
@@ -265,6 +270,7 @@ func defaultConfig() Config {
 		RTMPAddr:      "127.0.0.1:1935",
 		SRTAddr:       "127.0.0.1:8890",
 		IngestTimeout: 10 * time.Second,
+		RTSPReadBatch: ingest.DefaultRTSPReadBatch,
 		AutoProvision: true,
 		Retention:     24 * time.Hour,
 		MinFreeSpace:  FreeSpace{Auto: true},
@@ -517,6 +523,9 @@ func (c *Config) validate() error {
 	}
 	if c.IngestTimeout < time.Second || c.IngestTimeout > 10*time.Minute {
 		bad("ingest-timeout", "must be between 1s and 10m, got %s", c.IngestTimeout)
+	}
+	if c.RTSPReadBatch < 0 || c.RTSPReadBatch > 200*time.Millisecond {
+		bad("rtsp-read-batch", "must be between 0 and 200ms, got %s", c.RTSPReadBatch)
 	}
 	if (c.PublishUser == "") != (c.PublishPass == "") {
 		bad("publish-pass", "set both publish-user and publish-pass, or neither")

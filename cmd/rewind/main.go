@@ -336,6 +336,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Handler:        router,
 		Logger:         log.With("component", "ingest"),
 		ReadTimeout:    cfg.IngestTimeout,
+		ReadBatch:      readBatch(cfg.RTSPReadBatch),
 	}
 	pubs, err := startPublishListeners(cfg, cat, auth, rtsp, router, cueAPI, metrics.registerer(), log.With("component", "ingest"))
 	if err != nil {
@@ -533,4 +534,13 @@ func runIndex(args []string, getenv func(string) string, stdout, stderr io.Write
 	fmt.Fprintf(stdout, "rebuilt the index of %s: %d segments from %d media logs, %d channels, %d items moved to %s, in %s\n",
 		*dataDir, r.Segments, r.Logs, r.Channels, r.Quarantined, filepath.Join(*dataDir, "lost+found"), r.Took.Round(time.Millisecond))
 	return 0
+}
+
+// readBatch maps the rtsp-read-batch setting (0 = off) to
+// ingest.RTSPServer.ReadBatch (0 = default, < 0 = off).
+func readBatch(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
