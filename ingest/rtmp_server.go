@@ -30,9 +30,13 @@ type RTMPServer struct {
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// ReadTimeout drops a publisher that sends nothing for that long
-	// (default 10 s), in the handshake too; the tracks must come within the
-	// larger of ReadTimeout and 10 s.
+	// (default 10 s; it may take up to a second more), in the handshake
+	// too; the tracks must come within the larger of ReadTimeout and 10 s.
 	ReadTimeout time.Duration
+	// ReadBatch is how long a publisher's media may wait in the kernel to
+	// be read together, as RTSPServer.ReadBatch. It defaults to
+	// DefaultReadBatch; < 0 reads every chunk as it comes.
+	ReadBatch time.Duration
 	// Credentials, when set, are required in the stream URL's query.
 	Credentials Credentials
 	// ChannelCredentials, when set, gives channels their own credentials,
@@ -59,6 +63,9 @@ func (s *RTMPServer) Initialize() error {
 	}
 	if s.ReadTimeout <= 0 {
 		s.ReadTimeout = defaultReadTimeout
+	}
+	if s.ReadBatch == 0 {
+		s.ReadBatch = DefaultReadBatch
 	}
 	ln, err := net.Listen("tcp", s.Address)
 	if err != nil {
@@ -125,7 +132,7 @@ func (s *RTMPServer) serve(c net.Conn) {
 	logger := s.Logger.With("remote", remote)
 	// Every read must bring data within ReadTimeout, and the tracks must be
 	// known within tracksTimeout, however the data trickles in.
-	ic := &idleConn{Conn: c, timeout: s.ReadTimeout}
+	ic := &idleConn{Conn: newTCPConn(c, s.ReadBatch), timeout: s.ReadTimeout}
 	tracksDeadline := time.AfterFunc(tracksTimeout(s.ReadTimeout), func() { _ = c.Close() })
 	defer tracksDeadline.Stop()
 
@@ -202,7 +209,8 @@ func (s *RTMPServer) serve(c net.Conn) {
 	f.close(time.Now(), err)
 }
 
-// idleConn is a connection whose every Read must bring data within timeout.
+// idleConn is a connection whose every Read must bring data within timeout
+// (within timeout + deadlineSlack: its Conn is a tcpConn).
 type idleConn struct {
 	net.Conn
 	timeout time.Duration

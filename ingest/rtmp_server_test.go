@@ -124,3 +124,55 @@ func unitsOf(s *fakeStream) []ingest.Unit {
 	u, _, _ := s.snapshot()
 	return u
 }
+
+// TestRTMPFFmpegBatchedReadsKeepEveryFrame: a ~2.7 Mbps ffmpeg feed over
+// RTMP is read in batches after its first second (ReadBatch's default),
+// and still every frame arrives, the last one included, and the end of
+// the publication is seen at once.
+func TestRTMPFFmpegBatchedReadsKeepEveryFrame(t *testing.T) {
+	t.Parallel()
+	needFFmpeg(t)
+	h := &fakeHandler{}
+	s, _ := startRTMP(t, h, ingest.Credentials{})
+	args := []string{"-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+		"-re", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
+		"-c:v", "libx264", "-preset", "ultrafast", "-qp", "12", "-g", "25", "-c:a", "aac",
+		"-t", "4", "-f", "flv", "rtmp://" + s.Addr() + "/live/batched"}
+	start := time.Now()
+	if out, err := runFFmpeg(t, args...); err != nil {
+		t.Fatalf("ffmpeg failed: %v\n%s", err, out)
+	}
+	streams := h.allStreams()
+	if len(streams) != 1 {
+		t.Fatalf("%d publications, want 1", len(streams))
+	}
+	streams[0].waitClosed(t, 5*time.Second)
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("publication of a 4 s feed ended after %v: the end of the feed waited", took)
+	}
+	units, closes, violations := streams[0].snapshot()
+	if closes != 1 || len(violations) > 0 {
+		t.Errorf("closes %d, violations %v", closes, violations)
+	}
+	video, bytes := 0, 0
+	var last int64 = -1
+	for _, u := range units {
+		if u.Track != 0 {
+			continue
+		}
+		if u.PTS <= last {
+			t.Errorf("video PTS %d after %d", u.PTS, last)
+		}
+		last = u.PTS
+		video++
+		for _, n := range u.NALUs {
+			bytes += len(n)
+		}
+	}
+	if video != 100 {
+		t.Errorf("%d video frames, want the 100 of 4 s at 25 fps", video)
+	}
+	if rate := bytes * 8 / 4; rate < 1_000_000 {
+		t.Errorf("feed of %d bit/s: too slow to be batched (> ~0.8 Mbps), the test proves nothing", rate)
+	}
+}

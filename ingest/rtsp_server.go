@@ -41,11 +41,11 @@ type RTSPServer struct {
 	ReadTimeout time.Duration
 	// ReadBatch is how long the packets of a publisher over TCP may wait in
 	// the kernel to be read together: one read system call and one
-	// goroutine wake-up per batch instead of per RTP packet (rtspConn). A
+	// goroutine wake-up per batch instead of per RTP packet (tcpConn). A
 	// packet waits about ReadBatch at a steady rate and at most twice it
 	// when the feed slows down or stops. Batches are sized once a second
 	// from the connection's rate; feeds under ~0.8 Mbps at the default are
-	// read packet by packet. It defaults to DefaultRTSPReadBatch; < 0
+	// read packet by packet. It defaults to DefaultReadBatch; < 0
 	// reads every packet as it comes.
 	ReadBatch time.Duration
 	// Credentials, when set, are required with RTSP basic or digest
@@ -81,7 +81,7 @@ func (s *RTSPServer) Initialize() error {
 		s.ReadTimeout = defaultReadTimeout
 	}
 	if s.ReadBatch == 0 {
-		s.ReadBatch = DefaultRTSPReadBatch
+		s.ReadBatch = DefaultReadBatch
 	}
 
 	s.server = &gortsplib.Server{

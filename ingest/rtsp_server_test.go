@@ -290,7 +290,7 @@ func TestMalformedSDPLoggedWithChannel(t *testing.T) {
 }
 
 // A publisher that records and then sends nothing is dropped after
-// ReadTimeout (rtspConn lets the deadline fire up to a second late, never
+// ReadTimeout (tcpConn lets the deadline fire up to a second late, never
 // early), and its Stream is closed once.
 func TestSilentPublisherTimesOut(t *testing.T) {
 	t.Parallel()

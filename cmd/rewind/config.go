@@ -46,11 +46,12 @@ type Config struct {
 	PublishPass string
 	// IngestTimeout drops a publisher that sends nothing for that long.
 	IngestTimeout time.Duration
-	// RTSPReadBatch is ingest.RTSPServer.ReadBatch: how long an RTSP/TCP
-	// publisher's packets may wait to be read together; 0 = not batched.
-	RTSPReadBatch time.Duration
-	AutoProvision bool
-	Retention     time.Duration
+	// IngestReadBatch is ingest.RTSPServer's and RTMPServer's ReadBatch:
+	// how long a publisher's media may wait in the kernel to be read
+	// together; 0 = not batched.
+	IngestReadBatch time.Duration
+	AutoProvision   bool
+	Retention       time.Duration
 	// MinFreeSpace is the free-space headroom of the data folder's file
 	// system; RetentionMaxBytes caps the archive's media (0 = no cap).
 	MinFreeSpace      FreeSpace
@@ -197,7 +198,7 @@ func (c *Config) settings() []setting {
 		{"publish-user", "user every publisher must give (RTSP authentication, RTMP ?user=); empty = none", str(&c.PublishUser)},
 		{"publish-pass", "password every publisher must give (RTSP authentication, RTMP ?pass=, SRT passphrase of 10 to 79 characters); empty = none", str(&c.PublishPass)},
 		{"ingest-timeout", "drop a publisher that sends nothing for that long", durationValue{&c.IngestTimeout}},
-		{"rtsp-read-batch", "how long an RTSP/TCP publisher's packets may wait in the kernel to be read together (fewer system calls per packet; at most twice this when a feed slows down); 0 = read each packet as it comes", durationValue{&c.RTSPReadBatch}},
+		{"ingest-read-batch", "how long the media of an RTSP/TCP or RTMP publisher may wait in the kernel to be read together (fewer system calls per packet; at most twice this when a feed slows down); 0 = read each packet as it comes", durationValue{&c.IngestReadBatch}},
 		{"auto-provision", "create group, channel and endpoint \"default\" on first publish", boo(&c.AutoProvision)},
 		{"retention", "start-over window kept in the archive (e.g. 24h)", durationValue{&c.Retention}},
 		{"min-free-space", "free space kept on the data folder's file system: below it recording pauses, API writes get 503, the oldest unpinned media is evicted and a start opens the archive read-only; auto = the smaller of 1GiB and 5%, or a size (2GiB), a percentage (10%), 0 = off", freeSpaceValue{&c.MinFreeSpace}},
@@ -262,25 +263,25 @@ func (b *boolValue) decodeYAML(n *yaml.Node) error {
 // defaultConfig returns the embedded defaults.
 func defaultConfig() Config {
 	return Config{
-		DataDir:       "./data",
-		HTTPAddr:      "127.0.0.1:8080",
-		RTSPAddr:      "127.0.0.1:8554",
-		RTSPUDPRTP:    "127.0.0.1:8000",
-		RTSPUDPRTCP:   "127.0.0.1:8001",
-		RTMPAddr:      "127.0.0.1:1935",
-		SRTAddr:       "127.0.0.1:8890",
-		IngestTimeout: 10 * time.Second,
-		RTSPReadBatch: ingest.DefaultRTSPReadBatch,
-		AutoProvision: true,
-		Retention:     24 * time.Hour,
-		MinFreeSpace:  FreeSpace{Auto: true},
-		PartDuration:  500 * time.Millisecond, // LL-HLS parts out of the box
-		IngestMaxBody: 64 << 20,
-		LogLevel:      "info",
-		LogFormat:     "text",
-		Region:        mpv2.DefaultRegion,
-		AccountID:     mpv2.DefaultAccount,
-		Demo:          true,
+		DataDir:         "./data",
+		HTTPAddr:        "127.0.0.1:8080",
+		RTSPAddr:        "127.0.0.1:8554",
+		RTSPUDPRTP:      "127.0.0.1:8000",
+		RTSPUDPRTCP:     "127.0.0.1:8001",
+		RTMPAddr:        "127.0.0.1:1935",
+		SRTAddr:         "127.0.0.1:8890",
+		IngestTimeout:   10 * time.Second,
+		IngestReadBatch: ingest.DefaultReadBatch,
+		AutoProvision:   true,
+		Retention:       24 * time.Hour,
+		MinFreeSpace:    FreeSpace{Auto: true},
+		PartDuration:    500 * time.Millisecond, // LL-HLS parts out of the box
+		IngestMaxBody:   64 << 20,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		Region:          mpv2.DefaultRegion,
+		AccountID:       mpv2.DefaultAccount,
+		Demo:            true,
 	}
 }
 
@@ -524,8 +525,8 @@ func (c *Config) validate() error {
 	if c.IngestTimeout < time.Second || c.IngestTimeout > 10*time.Minute {
 		bad("ingest-timeout", "must be between 1s and 10m, got %s", c.IngestTimeout)
 	}
-	if c.RTSPReadBatch < 0 || c.RTSPReadBatch > 200*time.Millisecond {
-		bad("rtsp-read-batch", "must be between 0 and 200ms, got %s", c.RTSPReadBatch)
+	if c.IngestReadBatch < 0 || c.IngestReadBatch > 200*time.Millisecond {
+		bad("ingest-read-batch", "must be between 0 and 200ms, got %s", c.IngestReadBatch)
 	}
 	if (c.PublishUser == "") != (c.PublishPass == "") {
 		bad("publish-pass", "set both publish-user and publish-pass, or neither")

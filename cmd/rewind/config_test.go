@@ -352,7 +352,7 @@ func TestConfigTencentCredentials(t *testing.T) {
 func TestConfigPublishListeners(t *testing.T) {
 	c, err := loadConfig(nil, envOf(nil), &bytes.Buffer{})
 	if err != nil || c.RTMPAddr != "127.0.0.1:1935" || c.SRTAddr != "127.0.0.1:8890" || c.IngestTimeout != 10*time.Second ||
-		c.RTSPReadBatch != 40*time.Millisecond {
+		c.IngestReadBatch != 40*time.Millisecond {
 		t.Errorf("defaults: %+v %v", c, err)
 	}
 	yml := writeYAML(t, "rtmp-addr: \"\"\nsrt-addr: 127.0.0.1:9999\ningest-timeout: 5\npublish-user: enc\n")
@@ -367,8 +367,8 @@ func TestConfigPublishListeners(t *testing.T) {
 	}{
 		{[]string{"--rtmp-addr", "nope"}, `setting "rtmp-addr": want host:port or empty`},
 		{[]string{"--ingest-timeout", "0"}, `setting "ingest-timeout": must be between 1s and 10m`},
-		{[]string{"--rtsp-read-batch", "-1ms"}, `setting "rtsp-read-batch": must be between 0 and 200ms`},
-		{[]string{"--rtsp-read-batch", "1s"}, `setting "rtsp-read-batch": must be between 0 and 200ms`},
+		{[]string{"--ingest-read-batch", "-1ms"}, `setting "ingest-read-batch": must be between 0 and 200ms`},
+		{[]string{"--ingest-read-batch", "1s"}, `setting "ingest-read-batch": must be between 0 and 200ms`},
 		{[]string{"--publish-user", "enc"}, `setting "publish-pass": set both publish-user and publish-pass`},
 		{[]string{"--publish-user", "enc", "--publish-pass", "short"}, `setting "publish-pass": is also the SRT passphrase`},
 	} {
@@ -376,8 +376,8 @@ func TestConfigPublishListeners(t *testing.T) {
 			t.Errorf("%v: %v, want %q", bad.args, err, bad.want)
 		}
 	}
-	if c, err := loadConfig([]string{"--rtsp-read-batch", "0"}, envOf(nil), &bytes.Buffer{}); err != nil || readBatch(c.RTSPReadBatch) >= 0 {
-		t.Errorf("--rtsp-read-batch 0 (off): %v, RTSPServer.ReadBatch %v, want < 0", err, readBatch(c.RTSPReadBatch))
+	if c, err := loadConfig([]string{"--ingest-read-batch", "0"}, envOf(nil), &bytes.Buffer{}); err != nil || readBatch(c.IngestReadBatch) >= 0 {
+		t.Errorf("--ingest-read-batch 0 (off): %v, RTSPServer.ReadBatch %v, want < 0", err, readBatch(c.IngestReadBatch))
 	}
 	if _, err := loadConfig([]string{"--publish-user", "enc", "--publish-pass", "short", "--srt-addr", ""}, envOf(nil), &bytes.Buffer{}); err != nil {
 		t.Errorf("a short password without SRT: %v", err)

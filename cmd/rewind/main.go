@@ -336,7 +336,7 @@ func serve(ctx context.Context, cfg *Config, logw io.Writer) error {
 		Handler:        router,
 		Logger:         log.With("component", "ingest"),
 		ReadTimeout:    cfg.IngestTimeout,
-		ReadBatch:      readBatch(cfg.RTSPReadBatch),
+		ReadBatch:      readBatch(cfg.IngestReadBatch),
 	}
 	pubs, err := startPublishListeners(cfg, cat, auth, rtsp, router, cueAPI, metrics.registerer(), log.With("component", "ingest"))
 	if err != nil {
@@ -536,8 +536,8 @@ func runIndex(args []string, getenv func(string) string, stdout, stderr io.Write
 	return 0
 }
 
-// readBatch maps the rtsp-read-batch setting (0 = off) to
-// ingest.RTSPServer.ReadBatch (0 = default, < 0 = off).
+// readBatch maps the ingest-read-batch setting (0 = off) to
+// ingest.RTSPServer's and RTMPServer's ReadBatch (0 = default, < 0 = off).
 func readBatch(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1

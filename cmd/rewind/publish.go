@@ -71,6 +71,7 @@ func startPublishListeners(cfg *Config, cat *catalog.Catalog, auth *publishAuth,
 	p := &publishListeners{}
 	if cfg.RTMPAddr != "" {
 		p.rtmp = &ingest.RTMPServer{Address: cfg.RTMPAddr, Handler: h, Logger: log, ReadTimeout: cfg.IngestTimeout,
+			ReadBatch:   readBatch(cfg.IngestReadBatch),
 			Credentials: auth.creds, ChannelCredentials: auth.lookup, OnRefused: auth.count("rtmp")}
 		if err := p.rtmp.Initialize(); err != nil {
 			return nil, fmt.Errorf("setting \"rtmp-addr\": %w", err)

@@ -13,7 +13,7 @@ import (
 // scriptConn is a net.Conn whose reads return the given chunks, one per
 // call, then err; it records the calls gortsplib's reads would cause.
 type scriptConn struct {
-	net.Conn // nil: only what rtspConn calls is implemented
+	net.Conn // nil: only what tcpConn calls is implemented
 	chunks   [][]byte
 	err      error
 	reads    int
@@ -43,16 +43,16 @@ func (c *scriptConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// TestRTSPConnReadAhead: what the socket has is read at once and handed
+// TestTCPConnReadAhead: what the socket has is read at once and handed
 // out in gortsplib's 4 KiB reads, byte for byte, then the socket's error.
-func TestRTSPConnReadAhead(t *testing.T) {
+func TestTCPConnReadAhead(t *testing.T) {
 	burst := make([]byte, 10_000) // ~7 interleaved RTP packets of one video frame
 	for i := range burst {
 		burst[i] = byte(i * 7)
 	}
 	tail := []byte("GET_PARAMETER rtsp://x/y RTSP/1.0\r\n\r\n")
 	sc := &scriptConn{chunks: [][]byte{append([]byte(nil), burst...), append([]byte(nil), tail...)}, err: io.EOF}
-	c := &rtspConn{Conn: sc}
+	c := &tcpConn{Conn: sc}
 
 	got, err := io.ReadAll(readerFunc(func(p []byte) (int, error) { return c.Read(p[:min(len(p), 4096)]) }))
 	if err != nil {
@@ -71,11 +71,11 @@ type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
-// TestRTSPConnReadError: an error of the socket reaches the reader once
+// TestTCPConnReadError: an error of the socket reaches the reader once
 // the data read before it is consumed.
-func TestRTSPConnReadError(t *testing.T) {
+func TestTCPConnReadError(t *testing.T) {
 	boom := errors.New("connection reset")
-	c := &rtspConn{Conn: &scriptConn{chunks: [][]byte{[]byte("abc")}, err: boom}}
+	c := &tcpConn{Conn: &scriptConn{chunks: [][]byte{[]byte("abc")}, err: boom}}
 	p := make([]byte, 2)
 	if n, err := c.Read(p); n != 2 || err != nil {
 		t.Fatalf("first read: %d, %v", n, err)
@@ -88,12 +88,12 @@ func TestRTSPConnReadError(t *testing.T) {
 	}
 }
 
-// TestRTSPConnDeadlines: a per-packet deadline moves the socket's
-// deadline once per rtspDeadlineSlack, never earlier than asked and at
-// most rtspDeadlineSlack later; a zero deadline clears it at once.
-func TestRTSPConnDeadlines(t *testing.T) {
+// TestTCPConnDeadlines: a per-packet deadline moves the socket's
+// deadline once per deadlineSlack, never earlier than asked and at
+// most deadlineSlack later; a zero deadline clears it at once.
+func TestTCPConnDeadlines(t *testing.T) {
 	sc := &scriptConn{}
-	c := &rtspConn{Conn: sc}
+	c := &tcpConn{Conn: sc}
 	t0 := time.Date(2026, 12, 4, 0, 0, 10, 0, time.UTC)
 
 	asked := []time.Time{}
@@ -104,8 +104,8 @@ func TestRTSPConnDeadlines(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := sc.readDLs[len(sc.readDLs)-1]
-		if last.Before(d) || last.Sub(d) > rtspDeadlineSlack {
-			t.Fatalf("asked %v, in force %v: want within [asked, asked+%v]", d, last, rtspDeadlineSlack)
+		if last.Before(d) || last.Sub(d) > deadlineSlack {
+			t.Fatalf("asked %v, in force %v: want within [asked, asked+%v]", d, last, deadlineSlack)
 		}
 	}
 	if len(sc.readDLs) != 3 {
@@ -122,8 +122,8 @@ func TestRTSPConnDeadlines(t *testing.T) {
 	if err := c.SetReadDeadline(t0); err != nil {
 		t.Fatal(err)
 	}
-	if last := sc.readDLs[len(sc.readDLs)-1]; !last.Equal(t0.Add(rtspDeadlineSlack)) {
-		t.Fatalf("deadline after a clear: %v, want %v", last, t0.Add(rtspDeadlineSlack))
+	if last := sc.readDLs[len(sc.readDLs)-1]; !last.Equal(t0.Add(deadlineSlack)) {
+		t.Fatalf("deadline after a clear: %v, want %v", last, t0.Add(deadlineSlack))
 	}
 	// SetDeadline sets both.
 	if err := c.SetDeadline(time.Time{}); err != nil {
@@ -135,8 +135,8 @@ func TestRTSPConnDeadlines(t *testing.T) {
 }
 
 // batchPair returns the server side of a loopback TCP connection as an
-// rtspConn batching with batch, and the client side.
-func batchPair(t *testing.T, batch time.Duration) (*rtspConn, net.Conn) {
+// tcpConn batching with batch, and the client side.
+func batchPair(t *testing.T, batch time.Duration) (*tcpConn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -154,7 +154,7 @@ func batchPair(t *testing.T, batch time.Duration) (*rtspConn, net.Conn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sc.Close() })
-	c := sc.(*rtspConn)
+	c := sc.(*tcpConn)
 	if c.raw == nil {
 		t.Fatal("a TCP connection accepted with batching has no raw socket")
 	}
@@ -192,7 +192,7 @@ func stream(t *testing.T, w net.Conn, count, size int, interval time.Duration, t
 
 // readPackets reads packets from to from+count-1 of size bytes in
 // gortsplib's 4 KiB reads and checks each holds its index.
-func readPackets(t *testing.T, c *rtspConn, from, count, size int) {
+func readPackets(t *testing.T, c *tcpConn, from, count, size int) {
 	t.Helper()
 	got := make([]byte, 0, count*size)
 	p := make([]byte, 4096)
@@ -213,7 +213,7 @@ func readPackets(t *testing.T, c *rtspConn, from, count, size int) {
 }
 
 // readMessage reads len(msg) bytes and checks they are msg.
-func readMessage(t *testing.T, c *rtspConn, msg []byte) {
+func readMessage(t *testing.T, c *tcpConn, msg []byte) {
 	t.Helper()
 	p := make([]byte, 4096)
 	var got []byte
@@ -229,12 +229,12 @@ func readMessage(t *testing.T, c *rtspConn, msg []byte) {
 	}
 }
 
-// TestRTSPConnBatchesReads: a steady feed of small packets is read in
+// TestTCPConnBatchesReads: a steady feed of small packets is read in
 // batches once its rate is known (one socket read for many packets),
 // every byte in order; a short message after it (an RTSP TEARDOWN) is not
 // held waiting for a batch that never fills; the hold is never mistaken
 // for gortsplib's read deadline, which still fires when it is due.
-func TestRTSPConnBatchesReads(t *testing.T) {
+func TestTCPConnBatchesReads(t *testing.T) {
 	// 350 kB/s read in 100 ms batches of ~34 kB: a batch fills 100 ms
 	// before its hold passes, room for a slow test machine's jitter.
 	const size, every = 1400, 4 * time.Millisecond
@@ -292,9 +292,9 @@ func TestRTSPConnBatchesReads(t *testing.T) {
 	}
 }
 
-// TestRTSPConnNoBatchingForSlowFeeds: a feed that brings less than
-// rtspMinBatch per batch is read as it comes.
-func TestRTSPConnNoBatchingForSlowFeeds(t *testing.T) {
+// TestTCPConnNoBatchingForSlowFeeds: a feed that brings less than
+// minBatch per batch is read as it comes.
+func TestTCPConnNoBatchingForSlowFeeds(t *testing.T) {
 	c, client := batchPair(t, 40*time.Millisecond)
 	stream(t, client, 120, 200, 10*time.Millisecond, nil) // 20 kB/s: 800 B per 40 ms
 	readPackets(t, c, 0, 120, 200)
@@ -311,8 +311,8 @@ func TestBatchBytes(t *testing.T) {
 	}{
 		{375_000, time.Second, 40 * time.Millisecond, 14 << 10}, // 3 Mbps: 15,000 B, whole KiB
 		{750_000, 2 * time.Second, 40 * time.Millisecond, 14 << 10},
-		{100_000, time.Second, 40 * time.Millisecond, 0},               // 0.8 Mbps: 4,000 B < 4 KiB
-		{5_000_000, time.Second, 40 * time.Millisecond, rtspReadAhead}, // 40 Mbps: capped
+		{100_000, time.Second, 40 * time.Millisecond, 0},           // 0.8 Mbps: 4,000 B < 4 KiB
+		{5_000_000, time.Second, 40 * time.Millisecond, readAhead}, // 40 Mbps: capped
 		{375_000, 0, 40 * time.Millisecond, 0},
 	} {
 		if got := batchBytes(tc.n, tc.el, tc.batch); got != tc.want {

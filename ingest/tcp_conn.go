@@ -11,27 +11,29 @@ import (
 )
 
 const (
-	// rtspReadAhead is the read buffer of an RTSP TCP connection: gortsplib
-	// reads through a 4 KiB buffer, so a burst of interleaved RTP packets
-	// (a video frame of a 3 Mbps feed is ~12 kB) would take one read system
-	// call per 4 KiB; with this buffer it takes one.
-	rtspReadAhead = 64 << 10
-	// rtspDeadlineSlack is how much later than asked a read deadline may
+	// readAhead is the read buffer of a publisher's TCP connection:
+	// gortsplib reads through a 4 KiB buffer, so a burst of interleaved
+	// RTP packets (a video frame of a 3 Mbps feed is ~12 kB) would take
+	// one read system call per 4 KiB; with this buffer it takes one. It
+	// also caps a read batch.
+	readAhead = 32 << 10
+	// deadlineSlack is how much later than asked a read deadline may
 	// apply: gortsplib moves the read deadline on every interleaved frame
-	// of a recording session, and each move re-arms a runtime timer.
-	rtspDeadlineSlack = time.Second
+	// of a recording session (the RTMP server on every read), and each
+	// move re-arms a runtime timer.
+	deadlineSlack = time.Second
 
-	// DefaultRTSPReadBatch is RTSPServer.ReadBatch's default.
-	DefaultRTSPReadBatch = 40 * time.Millisecond
-	// rtspRateWindow is how often a connection's receive rate is measured
+	// DefaultReadBatch is RTSPServer.ReadBatch's and RTMPServer.ReadBatch's default.
+	DefaultReadBatch = 40 * time.Millisecond
+	// rateWindow is how often a connection's receive rate is measured
 	// to size its batches.
-	rtspRateWindow = time.Second
-	// rtspMinBatch: below this many bytes per batch (a feed under ~0.8 Mbps
+	rateWindow = time.Second
+	// minBatch: below this many bytes per batch (a feed under ~0.8 Mbps
 	// at the default ReadBatch) packets are read as they come.
-	rtspMinBatch = 4 << 10
+	minBatch = 4 << 10
 )
 
-// rtspListener hands gortsplib rtspConns.
+// rtspListener hands gortsplib tcpConns.
 type rtspListener struct {
 	net.Listener
 	batch time.Duration // ReadBatch; <= 0: no batching
@@ -42,48 +44,57 @@ func (l rtspListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc := &rtspConn{Conn: c, now: time.Now}
-	if tc, ok := c.(*net.TCPConn); ok && l.batch > 0 {
-		if raw, err := tc.SyscallConn(); err == nil {
-			rc.raw, rc.batch = raw, l.batch
-		}
-	}
-	return rc, nil
+	return newTCPConn(c, l.batch), nil
 }
 
-// rtspConn is an RTSP client's TCP connection as gortsplib's server reads
-// it, made cheaper per packet without changing what gortsplib sees:
+// newTCPConn wraps a publisher's accepted connection; batch <= 0, or a
+// connection that is not TCP, reads packets as they come.
+func newTCPConn(c net.Conn, batch time.Duration) *tcpConn {
+	tc := &tcpConn{Conn: c, now: time.Now}
+	if t, ok := c.(*net.TCPConn); ok && batch > 0 {
+		if raw, err := t.SyscallConn(); err == nil {
+			tc.raw, tc.batch = raw, batch
+		}
+	}
+	return tc
+}
+
+// tcpConn is a publisher's TCP connection (RTSP, RTMP) as the protocol
+// library reads it, made cheaper per packet without changing what the
+// library sees:
 //
 //   - Read serves from a read-ahead buffer, filled by one read of up to
-//     rtspReadAhead bytes, so the packets queued in the socket together
+//     readAhead bytes, so the packets queued in the socket together
 //     cost one system call. A read that returns data and an error returns
 //     the data; the error (a closed connection, a passed deadline) comes
 //     back on the next read of the socket.
-//   - Read batching (batch > 0): a publisher sends its interleaved RTP
-//     packets one by one, ~300 a second for a 3 Mbps feed, and a reader
+//   - Read batching (batch > 0): a publisher sends its media in small
+//     writes (RTSP: one interleaved RTP packet each, ~300 a second for a
+//     3 Mbps feed; RTMP: one chunk each), and a reader
 //     woken for each pays a system call and a goroutine wake-up per
 //     packet. Once a second the connection's receive rate is measured and
 //     the socket's SO_RCVLOWAT set to what it receives in batch (0 below
-//     rtspMinBatch bytes, at most rtspReadAhead): the kernel then wakes
+//     minBatch bytes, at most readAhead): the kernel then wakes
 //     the reader when that much is queued. So that nothing waits for a
 //     batch that does not fill (a feed that slows down or stops, an RTSP
-//     request such as TEARDOWN), a read deadline 2×batch after the last
+//     request such as TEARDOWN, an RTMP deleteStream), a read deadline 2×batch after the last
 //     read is in force while batching; when it passes, batching stops, what
 //     is queued is read at once and the rate is measured again. A packet
 //     waits in the kernel at most 2×batch (about batch at a steady rate).
-//   - SetReadDeadline(t) with a non-zero t sets t+rtspDeadlineSlack and
+//   - SetReadDeadline(t) with a non-zero t sets t+deadlineSlack and
 //     skips the calls whose t is not after the deadline in force: a read
-//     deadline fires between t and t+rtspDeadlineSlack. A zero t clears the
+//     deadline fires between t and t+deadlineSlack. A zero t clears the
 //     deadline at once.
 //
-// Concurrency: gortsplib calls Read and SetReadDeadline from the
-// connection's one reader goroutine only; everything else (Write, Close,
-// SetWriteDeadline, addresses) is the net.Conn's, safe from any goroutine.
-type rtspConn struct {
+// Concurrency: Read and SetReadDeadline are for the connection's one
+// reader goroutine only (gortsplib's, the RTMP server's); everything else
+// (Write, Close, SetWriteDeadline, addresses) is the net.Conn's, safe from
+// any goroutine.
+type tcpConn struct {
 	net.Conn
 	buf      []byte    // allocated on the first Read
 	r, w     int       // buf[r:w] is read ahead and not yet returned
-	deadline time.Time // gortsplib's read deadline as applied (with slack); zero = none
+	deadline time.Time // the reader's read deadline as applied (with slack); zero = none
 
 	now   func() time.Time
 	raw   syscall.RawConn // the TCP socket, for SO_RCVLOWAT; nil: no batching
@@ -96,13 +107,13 @@ type rtspConn struct {
 	reads    int       // reads of the socket (tests)
 }
 
-func (c *rtspConn) Read(p []byte) (int, error) {
+func (c *tcpConn) Read(p []byte) (int, error) {
 	if c.r == c.w {
-		if len(p) >= rtspReadAhead && c.raw == nil {
+		if len(p) >= readAhead && c.raw == nil {
 			return c.Conn.Read(p)
 		}
 		if c.buf == nil {
-			c.buf = make([]byte, rtspReadAhead)
+			c.buf = make([]byte, readAhead)
 		}
 		n, err := c.fill()
 		if n <= 0 {
@@ -117,7 +128,7 @@ func (c *rtspConn) Read(p []byte) (int, error) {
 
 // fill reads the socket into buf. When the batch hold passes before a
 // batch fills, it stops batching and reads what is there.
-func (c *rtspConn) fill() (int, error) {
+func (c *tcpConn) fill() (int, error) {
 	for {
 		c.reads++
 		n, err := c.Conn.Read(c.buf)
@@ -131,7 +142,7 @@ func (c *rtspConn) fill() (int, error) {
 			return n, err
 		}
 		if !c.deadline.IsZero() && !c.now().Before(c.deadline) {
-			return n, err // gortsplib's deadline, not the hold
+			return n, err // the reader's deadline, not the hold
 		}
 		// The hold passed: the batch did not fill. Read what is queued now,
 		// and measure the rate again before batching again.
@@ -147,13 +158,13 @@ func (c *rtspConn) fill() (int, error) {
 
 // measure accounts n bytes read: it sizes the batch once per rate window
 // and, while batching, moves the hold to 2×batch from now.
-func (c *rtspConn) measure(n int) {
+func (c *tcpConn) measure(n int) {
 	now := c.now()
 	if c.winStart.IsZero() {
 		c.winStart = now
 	}
 	c.winBytes += n
-	if el := now.Sub(c.winStart); el >= rtspRateWindow {
+	if el := now.Sub(c.winStart); el >= rateWindow {
 		want := batchBytes(c.winBytes, el, c.batch)
 		c.winStart, c.winBytes = now, 0
 		if want != c.lowat && c.setLowat(want) != nil {
@@ -169,19 +180,19 @@ func (c *rtspConn) measure(n int) {
 
 // batchBytes is the SO_RCVLOWAT for a connection that received n bytes in
 // el: what it receives in batch, rounded down to 1 KiB, 0 below
-// rtspMinBatch, at most rtspReadAhead.
+// minBatch, at most readAhead.
 func batchBytes(n int, el, batch time.Duration) int {
 	if el <= 0 {
 		return 0
 	}
 	b := int(float64(n) * batch.Seconds() / el.Seconds())
-	if b < rtspMinBatch {
+	if b < minBatch {
 		return 0
 	}
-	return min(b, rtspReadAhead) &^ (1<<10 - 1)
+	return min(b, readAhead) &^ (1<<10 - 1)
 }
 
-func (c *rtspConn) setLowat(n int) error {
+func (c *tcpConn) setLowat(n int) error {
 	var serr error
 	err := c.raw.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVLOWAT, max(n, 1))
@@ -197,9 +208,9 @@ func (c *rtspConn) setLowat(n int) error {
 	return nil
 }
 
-// applyReadDeadline sets the socket's read deadline: gortsplib's, or the
+// applyReadDeadline sets the socket's read deadline: the reader's, or the
 // hold when batching and earlier.
-func (c *rtspConn) applyReadDeadline() error {
+func (c *tcpConn) applyReadDeadline() error {
 	d := c.deadline
 	if c.lowat > 0 && (d.IsZero() || c.hold.Before(d)) {
 		d = c.hold
@@ -209,14 +220,14 @@ func (c *rtspConn) applyReadDeadline() error {
 
 // SetDeadline sets the write deadline and, as SetReadDeadline does, the
 // read deadline; like SetReadDeadline it is for the reader goroutine.
-func (c *rtspConn) SetDeadline(t time.Time) error {
+func (c *tcpConn) SetDeadline(t time.Time) error {
 	if err := c.Conn.SetWriteDeadline(t); err != nil {
 		return err
 	}
 	return c.SetReadDeadline(t)
 }
 
-func (c *rtspConn) SetReadDeadline(t time.Time) error {
+func (c *tcpConn) SetReadDeadline(t time.Time) error {
 	if t.IsZero() {
 		c.deadline = time.Time{}
 		return c.applyReadDeadline()
@@ -224,6 +235,6 @@ func (c *rtspConn) SetReadDeadline(t time.Time) error {
 	if !c.deadline.IsZero() && !t.After(c.deadline) {
 		return nil
 	}
-	c.deadline = t.Add(rtspDeadlineSlack)
+	c.deadline = t.Add(deadlineSlack)
 	return c.applyReadDeadline()
 }
