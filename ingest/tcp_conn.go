@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"syscall"
@@ -105,10 +106,14 @@ type tcpConn struct {
 	winStart time.Time // start of the rate window; zero before the first read
 	winBytes int       // bytes read since winStart
 	reads    int       // reads of the socket (tests)
+	err      error     // a failed SO_RCVLOWAT change: every later read returns it
 }
 
 func (c *tcpConn) Read(p []byte) (int, error) {
 	if c.r == c.w {
+		if c.err != nil {
+			return 0, c.err
+		}
 		if len(p) >= readAhead && c.raw == nil {
 			return c.Conn.Read(p)
 		}
@@ -147,7 +152,7 @@ func (c *tcpConn) fill() (int, error) {
 		// The hold passed: the batch did not fill. Read what is queued now,
 		// and measure the rate again before batching again.
 		if err := c.setLowat(0); err != nil {
-			return 0, err
+			return 0, c.fail(err)
 		}
 		c.winStart, c.winBytes = c.now(), 0
 		if err := c.applyReadDeadline(); err != nil {
@@ -167,15 +172,28 @@ func (c *tcpConn) measure(n int) {
 	if el := now.Sub(c.winStart); el >= rateWindow {
 		want := batchBytes(c.winBytes, el, c.batch)
 		c.winStart, c.winBytes = now, 0
-		if want != c.lowat && c.setLowat(want) != nil {
-			c.raw = nil // the socket refuses: read packets as they come
-			return
+		if want != c.lowat {
+			if err := c.setLowat(want); err != nil {
+				_ = c.fail(err)
+				return
+			}
 		}
 	}
 	if c.lowat > 0 {
 		c.hold = now.Add(2 * c.batch)
 		_ = c.applyReadDeadline() // an error comes back from the next read
 	}
+}
+
+// fail ends the connection's reads after a failed SO_RCVLOWAT change
+// (setsockopt fails on a closed socket): the socket's low-water mark is
+// unknown then, so a read could wait for a batch that never fills with
+// no hold to end it. Bytes already read ahead are still returned; then
+// every read returns the error, and the reader closes the connection.
+func (c *tcpConn) fail(err error) error {
+	c.raw, c.lowat = nil, 0
+	c.err = fmt.Errorf("ingest: set SO_RCVLOWAT: %w", err)
+	return c.err
 }
 
 // batchBytes is the SO_RCVLOWAT for a connection that received n bytes in

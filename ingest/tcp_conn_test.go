@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -289,6 +290,69 @@ func TestTCPConnBatchesReads(t *testing.T) {
 	}
 	if waited := time.Since(asked); waited < 300*time.Millisecond || waited > 5*time.Second {
 		t.Fatalf("deadline error after %v, want between the asked 300 ms and its slack (1.3 s)", waited)
+	}
+}
+
+// refusingRaw is a socket whose options cannot be set (a closed one).
+type refusingRaw struct{ syscall.RawConn }
+
+func (refusingRaw) Control(func(fd uintptr)) error { return errBadSocket }
+
+var errBadSocket = errors.New("bad socket")
+
+// TestTCPConnLowatFailure: when SO_RCVLOWAT cannot be changed while
+// batching (the socket's low-water mark is then unknown, and no hold would
+// end a batch that does not fill), the bytes already read are returned and
+// the next read returns the error, naming it, instead of waiting on the
+// socket or handing the reader a timeout it did not ask for.
+func TestTCPConnLowatFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// lowat in force when the failure happens, now between reads
+		lowat int
+		step  time.Duration
+	}{
+		// The rate window ends with a rate that wants no batching.
+		{"resize", 8 << 10, 600 * time.Millisecond},
+		// The hold passes (the scripted read times out) and batching stops.
+		{"hold", 8 << 10, 10 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t0 := time.Date(2026, 12, 4, 0, 0, 10, 0, time.UTC)
+			now := t0
+			sc := &scriptConn{chunks: [][]byte{[]byte("abc"), []byte("def"), []byte("ghi")}, err: os.ErrDeadlineExceeded}
+			if tc.name == "hold" {
+				sc.chunks = sc.chunks[:1]
+			}
+			c := &tcpConn{Conn: sc, raw: refusingRaw{}, batch: 40 * time.Millisecond, lowat: tc.lowat,
+				now: func() time.Time { now = now.Add(tc.step); return now }}
+			p := make([]byte, 4096)
+			var got []byte
+			var err error
+			for range 5 {
+				var n int
+				n, err = c.Read(p)
+				got = append(got, p[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			if !errors.Is(err, errBadSocket) {
+				t.Fatalf("read after the failed setsockopt returned %v, want the setsockopt error", err)
+			}
+			// resize: the third read ends the rate window; its bytes are
+			// returned, the socket is not read again.
+			if want := map[string]string{"resize": "abcdefghi", "hold": "abc"}[tc.name]; string(got) != want || sc.reads != 3 && tc.name == "resize" {
+				t.Fatalf("read %q in %d socket reads before the error, want %q (the bytes read before it)", got, sc.reads, want)
+			}
+			if c.lowat != 0 || c.raw != nil {
+				t.Fatalf("batching still on after the failure (lowat %d)", c.lowat)
+			}
+			reads := sc.reads
+			if _, err2 := c.Read(p); !errors.Is(err2, errBadSocket) || sc.reads != reads {
+				t.Fatalf("a later read returned %v after %d more socket reads, want the same error and none", err2, sc.reads-reads)
+			}
+		})
 	}
 }
 
