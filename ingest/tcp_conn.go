@@ -71,17 +71,19 @@ func newTCPConn(c net.Conn, batch time.Duration) *tcpConn {
 //     back on the next read of the socket.
 //   - Read batching (batch > 0): a publisher sends its media in small
 //     writes (RTSP: one interleaved RTP packet each, ~300 a second for a
-//     3 Mbps feed; RTMP: one chunk each), and a reader
-//     woken for each pays a system call and a goroutine wake-up per
-//     packet. Once a second the connection's receive rate is measured and
-//     the socket's SO_RCVLOWAT set to what it receives in batch (0 below
-//     minBatch bytes, at most readAhead): the kernel then wakes
-//     the reader when that much is queued. So that nothing waits for a
-//     batch that does not fill (a feed that slows down or stops, an RTSP
-//     request such as TEARDOWN, an RTMP deleteStream), a read deadline 2×batch after the last
-//     read is in force while batching; when it passes, batching stops, what
-//     is queued is read at once and the rate is measured again. A packet
-//     waits in the kernel at most 2×batch (about batch at a steady rate).
+//     3 Mbps feed; RTMP: one chunk each), and a reader woken for each
+//     pays a system call and a goroutine wake-up per packet. Once a
+//     second the connection's receive rate is measured and the socket's
+//     SO_RCVLOWAT set to what it receives in batch (0 below minBatch
+//     bytes, at most readAhead): the kernel then wakes the reader when
+//     that much is queued. So that nothing waits for a batch that does
+//     not fill (a feed that slows down or stops, an RTSP request such as
+//     TEARDOWN, an RTMP deleteStream), a read deadline 2×batch after the
+//     last read is in force while batching; when it passes, batching
+//     stops, what is queued is read at once and the rate is measured
+//     again. A packet waits in the kernel at most 2×batch (about batch at
+//     a steady rate). If SO_RCVLOWAT cannot be changed, reads end with
+//     that error (fail).
 //   - SetReadDeadline(t) with a non-zero t sets t+deadlineSlack and
 //     skips the calls whose t is not after the deadline in force: a read
 //     deadline fires between t and t+deadlineSlack. A zero t clears the
