@@ -10,12 +10,16 @@ import "time"
 // so every window that lists a segment puts it in the same group, under the
 // same name and number, however far back the window reads:
 //
-//   - the slot of a segment is ⌊(DecodeTime + Duration/2) / (d × Timescale)⌋:
-//     the d-long interval of the Unix epoch's timeline holding its midpoint.
-//     The midpoint, not the start, keeps a segment in its slot when its start
-//     jitters by a frame (audio segments are cut within one audio frame of
-//     the video's, so tracks group alike unless a slot boundary falls within
-//     that frame of a midpoint);
+//   - the slot of a segment is ⌊(DecodeTime + Duration/2 - MidLag) / (d ×
+//     Timescale)⌋: the d-long interval of the Unix epoch's timeline holding
+//     its midpoint. The midpoint, not the start, keeps a segment in its slot
+//     when its start jitters by a frame. An audio segment cut with the
+//     driving video track starts and ends up to one audio frame after the
+//     video's, so its own midpoint may fall past a slot boundary that the
+//     video's midpoint precedes: MidLag moves it back to the video
+//     segment's midpoint (rounded down to a tick, which keeps it on the
+//     same side of every slot boundary: boundaries are whole ticks of both
+//     timescales when d is whole seconds), so tracks group alike;
 //   - a segment starts a group when it does not continue its predecessor's
 //     session (a discontinuity, another init version or DiscSeq) or when its
 //     slot differs from its predecessor's. A hole without a discontinuity
@@ -69,7 +73,17 @@ func slotTicks(d time.Duration, timescale uint32) uint64 {
 // Slot returns the slot of s for groups of duration d: the d-long interval
 // of the epoch's timeline that holds its midpoint (see the rule above Group).
 func Slot(s *Segment, d time.Duration) uint64 {
-	return (s.DecodeTime + s.Duration/2) / slotTicks(d, s.Timescale)
+	return s.slotMidpoint() / slotTicks(d, s.Timescale)
+}
+
+// slotMidpoint returns the instant, in ticks, that places s in a slot:
+// its midpoint less MidLag (not below 0).
+func (s *Segment) slotMidpoint() uint64 {
+	m := s.DecodeTime + s.Duration/2
+	if s.MidLag < 0 {
+		return m + uint64(-int64(s.MidLag))
+	}
+	return m - min(uint64(s.MidLag), m)
 }
 
 // StartsGroup reports whether s starts a group of duration d when prev is
