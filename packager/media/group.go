@@ -1,6 +1,10 @@
 package media
 
-import "time"
+import (
+	"math"
+	"math/bits"
+	"time"
+)
 
 // Grouping: an endpoint whose segment duration d is longer than the
 // archived segments' (a channel is archived at the shortest duration of its
@@ -135,4 +139,43 @@ func GroupRecords(groups []Group) []Segment {
 		out[i] = groups[i].Segment
 	}
 	return out
+}
+
+// cutTolerance: a segment cut with a driving track's segment starts within
+// this of it (a follower audio track cuts at its first frame at or after
+// the driver's cut).
+const cutTolerance = 100 * time.Millisecond
+
+// MidLagTo returns the MidLag of s (Segment.MidLag) when s was cut with
+// drv, a segment of the driving track in any timescale: s's midpoint less
+// drv's converted to s's timescale rounding down, so that Slot places s
+// where it places drv. ok is false when s does not start within 100 ms of
+// drv (it was not cut with it); lag is 0 when it exceeds a quarter of s's
+// duration or an int16 (not a cut lag).
+func MidLagTo(s, drv *Segment) (lag int16, ok bool) {
+	if s.Timescale == 0 || drv.Timescale == 0 {
+		return 0, false
+	}
+	start, ok1 := convertTicks(drv.DecodeTime, drv.Timescale, s.Timescale)
+	mid, ok2 := convertTicks(drv.DecodeTime+drv.Duration/2, drv.Timescale, s.Timescale)
+	tol := uint64(cutTolerance) * uint64(s.Timescale) / uint64(time.Second)
+	if !ok1 || !ok2 || start+tol < s.DecodeTime || s.DecodeTime+tol < start {
+		return 0, false
+	}
+	l := int64(s.DecodeTime+s.Duration/2) - int64(mid)
+	if l < math.MinInt16 || l > math.MaxInt16 || uint64(max(l, -l)) > s.Duration/4 {
+		return 0, true
+	}
+	return int16(l), true
+}
+
+// convertTicks converts t ticks of timescale from to timescale to,
+// rounding down; ok is false when the result does not fit an int64.
+func convertTicks(t uint64, from, to uint32) (uint64, bool) {
+	hi, lo := bits.Mul64(t, uint64(to))
+	if hi >= uint64(from) {
+		return 0, false
+	}
+	q, _ := bits.Div64(hi, lo, uint64(from))
+	return q, q <= math.MaxInt64
 }
