@@ -21,7 +21,7 @@ func timelineTracks(i int) []media.TrackInfo {
 }
 
 // writeTimelineSegment writes one segment of track k at start (one chunk)
-// and ends it.
+// and ends it; audio segments (k 1) have a mid lag of -300 to 300 ticks.
 func writeTimelineSegment(w *archive.Writer, k int, ts uint32, start time.Time, dur time.Duration) error {
 	dt := media.TimeToTicks(start, ts)
 	d := segChunk(k, start, 0)
@@ -30,7 +30,11 @@ func writeTimelineSegment(w *archive.Writer, k int, ts uint32, start time.Time, 
 	}); err != nil {
 		return err
 	}
-	return w.EndSegment(media.SegmentEnd{Track: k, DecodeTime: dt, Duration: uint64(dur) * uint64(ts) / uint64(time.Second)})
+	e := media.SegmentEnd{Track: k, DecodeTime: dt, Duration: uint64(dur) * uint64(ts) / uint64(time.Second)}
+	if k == 1 {
+		e.MidLag = int16(start.UnixMilli()%601 - 300)
+	}
+	return w.EndSegment(e)
 }
 
 // fillTimeline writes sessions of n segments of 1-3 s on both tracks from
