@@ -86,18 +86,27 @@ func segChunk(track int, start time.Time, j int) []byte {
 }
 
 // writeSegment writes one segment of nChunks chunks starting at start and
-// ends it; it returns the segment's bytes.
+// ends it, with MidLag testMidLag on audio (track 1); it returns the
+// segment's bytes.
 func writeSegment(t testing.TB, w *archive.Writer, track int, ts uint32, start time.Time, dur time.Duration, nChunks int) []byte {
 	t.Helper()
 	data := writeChunks(t, w, track, ts, start, nChunks)
-	err := w.EndSegment(media.SegmentEnd{
+	e := media.SegmentEnd{
 		Track: track, DecodeTime: ticks(start, ts), Duration: uint64(dur) * uint64(ts) / uint64(time.Second),
-	})
+	}
+	if track == 1 {
+		e.MidLag = testMidLag
+	}
+	err := w.EndSegment(e)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return data
 }
+
+// testMidLag is the MidLag writeSegment gives audio segments (an audio
+// track cut with the video, its frames ending a little before).
+const testMidLag = -300
 
 // keyFrameEnd is the KeyFrameEnd the test writers give a segment's first
 // chunk d.

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bytes"
+	"math"
 	"slices"
 	"testing"
 
@@ -208,6 +209,67 @@ func TestSegmentRecordRoundTrip(t *testing.T) {
 	var lg logFileRecord
 	if err := lg.unmarshal(lf.marshal()); err != nil || lg != lf {
 		t.Fatalf("log file record round trip: %+v %v", lg, err)
+	}
+}
+
+// TestSegmentRecordMidLag: a version 3 record keeps MidLag (two's
+// complement, big-endian at 78) and gives it to the segment; the same
+// record as versions 2 and 1 wrote it reads with MidLag 0 (and, for
+// version 1, no key-frame size). A length that does not match its
+// version is refused.
+func TestSegmentRecordMidLag(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		midLag int16
+		at78   [2]byte
+	}{
+		{"positive", 412, [2]byte{0x01, 0x9c}},
+		{"negative", -300, [2]byte{0xfe, 0xd4}},
+		{"zero", 0, [2]byte{0, 0}},
+		{"most negative", math.MinInt16, [2]byte{0x80, 0}},
+		{"most positive", math.MaxInt16, [2]byte{0x7f, 0xff}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := segmentRecord{
+				FileUs: 1_700_000_000_000_000, Audio: true, Offset: 8192, Size: 12345,
+				DecodeTime: 153_000_000_000_000, Duration: 96000, Timescale: 48000, Seq: 42, DiscSeq: 3,
+				InitVersion: 2, Session: 9, KeyFrameSize: 4321, MidLag: c.midLag, Contiguous: true,
+			}
+			b := r.marshal()
+			if len(b) != 80 || b[0] != 3 || [2]byte(b[78:]) != c.at78 {
+				t.Fatalf("record of %d bytes, version %d, bytes 78-79 %x; want 80, 3, %x", len(b), b[0], b[78:], c.at78)
+			}
+			var got segmentRecord
+			if err := got.unmarshal(b); err != nil || got != r {
+				t.Fatalf("round trip: %+v %v, want %+v", got, err, r)
+			}
+			if seg := got.segment("audio"); seg.MidLag != c.midLag || seg.KeyFrameSize != 4321 {
+				t.Fatalf("segment: MidLag %d KeyFrameSize %d, want %d and 4321", seg.MidLag, seg.KeyFrameSize, c.midLag)
+			}
+			for _, old := range []struct {
+				version, n   int
+				keyFrameSize uint32
+			}{{segmentRecordV2Version, segmentRecordV2Len, 4321}, {segmentRecordV1Version, segmentRecordV1Len, 0}} {
+				ob := append([]byte(nil), b[:old.n]...)
+				ob[0] = byte(old.version)
+				want := r
+				want.MidLag, want.KeyFrameSize = 0, old.keyFrameSize
+				if err := got.unmarshal(ob); err != nil || got != want {
+					t.Fatalf("version %d record: %+v %v, want %+v", old.version, got, err, want)
+				}
+				// The old version's number on a version 3 record, and
+				// version 3 on the old length, are not records.
+				wrong := append([]byte(nil), b...)
+				wrong[0] = byte(old.version)
+				if err := got.unmarshal(wrong); err == nil {
+					t.Fatalf("80-byte record with version %d accepted", old.version)
+				}
+				ob[0] = segmentRecordVersion
+				if err := got.unmarshal(ob); err == nil {
+					t.Fatalf("%d-byte record with version 3 accepted", old.n)
+				}
+			}
+		})
 	}
 }
 

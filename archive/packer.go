@@ -440,7 +440,8 @@ func (p *packer) upload(ctx context.Context, id uint32, channel, track string, p
 		ix.Segments = append(ix.Segments, pack.Segment{Offset: r.Offset - plan.logStart, Size: r.Size,
 			StartUs: plan.starts[i], DecodeTime: r.DecodeTime, Duration: r.Duration, Timescale: r.Timescale,
 			Seq: r.Seq, DiscSeq: r.DiscSeq, InitVersion: r.InitVersion, Session: r.Session,
-			KeyFrameSize: r.KeyFrameSize, Discontinuity: r.Disc || (i == 0 && plan.takeover), Audio: r.Audio})
+			KeyFrameSize: r.KeyFrameSize, MidLag: r.MidLag, Discontinuity: r.Disc || (i == 0 && plan.takeover),
+			Audio: r.Audio})
 	}
 	tail, err := ix.Tail()
 	if err != nil {

@@ -176,6 +176,9 @@ func TestPacksOnePutPerPack(t *testing.T) {
 		}
 		for _, sg := range ix.Segments {
 			got[ix.Track] = append(got[ix.Track], mem.objects[k][sg.Offset:sg.Offset+sg.Size])
+			if want := map[string]int16{"video": 0, "audio": testMidLag}[ix.Track]; sg.MidLag != want {
+				t.Fatalf("%s: %s segment MidLag %d, want %d", k, ix.Track, sg.MidLag, want)
+			}
 		}
 		count[ix.Track]++
 		n := len(ix.Segments)

@@ -52,6 +52,14 @@ type Edge struct {
 	// new segment.
 	Next    uint64
 	HasNext bool
+	// Driver is the edge of the track the session's other tracks are cut
+	// with (its first video track, else its first track: the packager's
+	// driving track), taken at the same instant, with its segments but
+	// without their parts; nil on the driving track's own edge or when it
+	// has none. It tells which group an audio segment in progress will
+	// join: the one of the driving segment it was cut with
+	// (media.Segment.MidLag).
+	Driver *Edge
 }
 
 // LastSeq returns the Seq of the last completed segment of the edge.
@@ -82,6 +90,8 @@ type edge struct {
 
 	mu     sync.Mutex
 	tracks map[string]*edgeTrack
+	// driver names the session's driving track (Edge.Driver).
+	driver string
 }
 
 type edgeTrack struct {
@@ -131,15 +141,25 @@ func (s *Store) Edge(channel, track string) (e Edge, ok bool) {
 	if t == nil || (len(t.recent) == 0 && t.cur == nil) {
 		return Edge{}, false
 	}
-	e = Edge{Timescale: t.timescale, Next: t.next, HasNext: t.hasNext}
-	e.Recent = make([]EdgeSegment, len(t.recent))
-	for i := range t.recent {
-		e.Recent[i] = t.recent[i].snapshot()
-	}
-	if t.cur != nil {
-		e.Current, e.InProgress = t.cur.snapshot(), true
+	e = t.snapshot(true)
+	if d := ed.tracks[ed.driver]; d != nil && d != t && (len(d.recent) > 0 || d.cur != nil) {
+		de := d.snapshot(false)
+		e.Driver = &de
 	}
 	return e, true
+}
+
+// snapshot returns the edge of t, with the segments' parts when parts.
+func (t *edgeTrack) snapshot(parts bool) Edge {
+	e := Edge{Timescale: t.timescale, Next: t.next, HasNext: t.hasNext}
+	e.Recent = make([]EdgeSegment, len(t.recent))
+	for i := range t.recent {
+		e.Recent[i] = t.recent[i].snapshot(parts)
+	}
+	if t.cur != nil {
+		e.Current, e.InProgress = t.cur.snapshot(parts), true
+	}
+	return e
 }
 
 // OpenPart returns the part of a track that starts at decodeTime as a byte
@@ -207,7 +227,10 @@ func (s *Store) edgeOf(channel string) *edge {
 	return w.edge
 }
 
-func (es *edgeSegment) snapshot() EdgeSegment {
+func (es *edgeSegment) snapshot(parts bool) EdgeSegment {
+	if !parts {
+		return EdgeSegment{Segment: es.seg}
+	}
 	return EdgeSegment{Segment: es.seg, Parts: append([]Part(nil), es.parts...)}
 }
 
@@ -219,8 +242,15 @@ func (ed *edge) signal() { ed.s.signal(edgeNotifyKey(ed.channel)) }
 func (ed *edge) startSession(tws []*trackWriter) {
 	ed.mu.Lock()
 	ed.tracks = make(map[string]*edgeTrack, len(tws))
+	ed.driver = ""
 	for _, t := range tws {
 		ed.tracks[t.info.Name] = &edgeTrack{timescale: t.info.Timescale}
+		if ed.driver == "" && t.info.Kind == media.KindVideo {
+			ed.driver = t.info.Name
+		}
+	}
+	if ed.driver == "" && len(tws) > 0 {
+		ed.driver = tws[0].info.Name
 	}
 	ed.mu.Unlock()
 	ed.signal()

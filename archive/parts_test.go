@@ -178,3 +178,31 @@ func TestEdgeNotifyOnStoreClose(t *testing.T) {
 	waitClosed(t, gen, "store close")
 	waitClosed(t, s.EdgeNotify(ch), "after close")
 }
+
+// TestEdgeDriver: the edge of an audio track carries the driving video
+// track's edge, taken at the same instant, segments without parts; the
+// video's own edge has none.
+func TestEdgeDriver(t *testing.T) {
+	runArchiveTest(t, nil, func(t *testing.T, s *archive.Store) {
+		w := startWriter(t, s, tracks(1))
+		defer w.Close()
+		writeSegment(t, w, 0, videoTS, t0, segDur, 3)
+		writeChunks(t, w, 0, videoTS, t0.Add(segDur), 1)
+		writeChunks(t, w, 1, audioTS, t0.Add(10*time.Millisecond), 2)
+		a, ok := s.Edge(ch, "audio")
+		if !ok || a.Driver == nil {
+			t.Fatalf("audio edge: ok %v, driver %v", ok, a.Driver)
+		}
+		d := a.Driver
+		if len(d.Recent) != 1 || !d.InProgress || d.Current.Segment.DecodeTime != ticks(t0.Add(segDur), videoTS) ||
+			d.Timescale != videoTS {
+			t.Errorf("driver edge %+v", d)
+		}
+		if len(d.Recent[0].Parts) != 0 || len(d.Current.Parts) != 0 {
+			t.Errorf("driver edge has parts: %d, %d", len(d.Recent[0].Parts), len(d.Current.Parts))
+		}
+		if v, _ := s.Edge(ch, "video"); v.Driver != nil || len(v.Current.Parts) != 1 {
+			t.Errorf("video edge: driver %v, %d parts in progress", v.Driver, len(v.Current.Parts))
+		}
+	})
+}

@@ -74,9 +74,37 @@ func rSegment(t testing.TB, w *Writer, track int, ts uint32, start time.Time, n 
 			t.Fatal(err)
 		}
 	}
-	if err := w.EndSegment(media.SegmentEnd{Track: track, DecodeTime: dt, Duration: 2 * uint64(ts)}); err != nil {
+	e := media.SegmentEnd{Track: track, DecodeTime: dt, Duration: 2 * uint64(ts)}
+	if track == 1 {
+		e.MidLag = int16(start.Unix()%5*150 - 300) // -300 to 300, carried by the trailer
+	}
+	if err := w.EndSegment(e); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// countMidLag returns how many segment records of an index dump have
+// MidLag midLag.
+func countMidLag(t testing.TB, dump map[string]string, midLag int16) int {
+	t.Helper()
+	n := 0
+	for k, v := range dump {
+		key, err := hex.DecodeString(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := parseSegmentKey(key); err != nil {
+			continue
+		}
+		var r segmentRecord
+		if err := r.unmarshal([]byte(v)); err != nil {
+			t.Fatalf("segment record %s: %v", k, err)
+		}
+		if r.MidLag == midLag {
+			n++
+		}
+	}
+	return n
 }
 
 // recordFixture records two channels (two sessions, several logs each),
@@ -230,12 +258,15 @@ func copyDir(t testing.TB, src string) string {
 // TestRebuildIsIdentical: an index rebuilt from the logs and the journal
 // holds exactly the keys and values of the original one (segment records:
 // Seq, DiscSeq, Discontinuity, DecodeTime, Duration, Timescale,
-// InitVersion, Size, KeyFrameSize, offsets; log records; inits; track and channel
-// states; resources and pins), and the media files are untouched.
+// InitVersion, Size, KeyFrameSize, MidLag, offsets; log records; inits; track
+// and channel states; resources and pins), and the media files are untouched.
 func TestRebuildIsIdentical(t *testing.T) {
 	fixture := t.TempDir()
 	recordFixture(t, fixture)
 	want := dumpIndex(t, fixture)
+	if n := countMidLag(t, want, -300); n == 0 {
+		t.Fatal("fixture has no segment with MidLag -300")
+	}
 	media := hashFiles(t, filepath.Join(fixture, "media"))
 	if len(media) < 7 {
 		t.Fatalf("fixture has %d logs, want several per track", len(media))

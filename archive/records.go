@@ -29,6 +29,11 @@ type segmentRecord struct {
 	// decode its key frame (media.Segment.KeyFrameSize); 0 when unknown
 	// (version 1 records, written before it was kept).
 	KeyFrameSize uint32
+	// MidLag is media.Segment.MidLag, in ticks of Timescale: how far the
+	// segment's midpoint lies after that of the driving video segment it
+	// was cut with; 0 when cut on its own or unknown (version 1 and 2
+	// records, written before it was kept).
+	MidLag int16
 	// Contiguous: the segment is followed by a version 3 trailer (skip)
 	// and its free padding, and the log's next segment, if any, starts
 	// right after them, so that the log's bytes from this segment through
@@ -39,11 +44,15 @@ type segmentRecord struct {
 }
 
 // Segment record versions: version 1 (74 bytes) lacks KeyFrameSize;
-// version 2 (78 bytes) appends it. Both are read; version 2 is written.
-// Flags (byte 1) unknown to older readers are ignored by them.
+// version 2 (78 bytes) appends it (u32 at 74); version 3 (80 bytes)
+// appends MidLag (s16, two's complement, at 78). All three are read;
+// version 3 is written. Flags (byte 1) unknown to older readers are
+// ignored by them.
 const (
-	segmentRecordVersion   = 2
-	segmentRecordLen       = 78
+	segmentRecordVersion   = 3
+	segmentRecordLen       = 80
+	segmentRecordV2Version = 2
+	segmentRecordV2Len     = 78
 	segmentRecordV1Version = 1
 	segmentRecordV1Len     = 74
 
@@ -78,12 +87,16 @@ func (r *segmentRecord) marshal() []byte {
 	be.PutUint32(b[62:], r.InitVersion)
 	be.PutUint64(b[66:], r.Session)
 	be.PutUint32(b[74:], r.KeyFrameSize)
+	be.PutUint16(b[78:], uint16(r.MidLag))
 	return b
 }
 
 func (r *segmentRecord) unmarshal(b []byte) error {
-	v2 := len(b) == segmentRecordLen && b[0] == segmentRecordVersion
-	if !v2 && (len(b) != segmentRecordV1Len || b[0] != segmentRecordV1Version) {
+	switch {
+	case len(b) == segmentRecordLen && b[0] == segmentRecordVersion,
+		len(b) == segmentRecordV2Len && b[0] == segmentRecordV2Version,
+		len(b) == segmentRecordV1Len && b[0] == segmentRecordV1Version:
+	default:
 		return fmt.Errorf("archive: malformed segment record (%d bytes)", len(b))
 	}
 	be := binary.BigEndian
@@ -102,8 +115,11 @@ func (r *segmentRecord) unmarshal(b []byte) error {
 		InitVersion: be.Uint32(b[62:]),
 		Session:     be.Uint64(b[66:]),
 	}
-	if v2 {
+	if len(b) >= segmentRecordV2Len {
 		r.KeyFrameSize = be.Uint32(b[74:])
+	}
+	if len(b) >= segmentRecordLen {
+		r.MidLag = int16(be.Uint16(b[78:]))
 	}
 	if r.Timescale == 0 {
 		return fmt.Errorf("archive: segment record with zero timescale")
@@ -124,6 +140,7 @@ func (r *segmentRecord) segment(track string) media.Segment {
 		InitVersion:   r.InitVersion,
 		Size:          r.Size,
 		KeyFrameSize:  int64(r.KeyFrameSize),
+		MidLag:        r.MidLag,
 	}
 }
 

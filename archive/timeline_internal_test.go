@@ -60,3 +60,31 @@ func TestTimelineSnapChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineMidLag: a timeline gives back each segment's MidLag.
+func TestTimelineMidLag(t *testing.T) {
+	cases := []struct {
+		name   string
+		midLag int16
+	}{
+		{"negative", -300},
+		{"zero", 0},
+		{"positive", 412},
+		{"most negative", math.MinInt16},
+		{"most positive", math.MaxInt16},
+	}
+	sn := &timelineSnap{}
+	for i, c := range cases {
+		r := segmentRecord{DecodeTime: uint64(i) * 96000, Duration: 96000, Timescale: 48000, Seq: uint64(i),
+			Size: 100, KeyFrameSize: 50, MidLag: c.midLag}
+		var ok bool
+		if sn, ok = sn.appended(uint64(i)*2_000_000, &r); !ok {
+			t.Fatalf("%s: refused", c.name)
+		}
+	}
+	for i, c := range cases {
+		if got := sn.segment(i, "audio"); got.MidLag != c.midLag || got.KeyFrameSize != 50 {
+			t.Errorf("%s: MidLag %d KeyFrameSize %d, want %d and 50", c.name, got.MidLag, got.KeyFrameSize, c.midLag)
+		}
+	}
+}

@@ -21,7 +21,7 @@ func timelineTracks(i int) []media.TrackInfo {
 }
 
 // writeTimelineSegment writes one segment of track k at start (one chunk)
-// and ends it.
+// and ends it; audio segments (k 1) have a mid lag of -300 to 300 ticks.
 func writeTimelineSegment(w *archive.Writer, k int, ts uint32, start time.Time, dur time.Duration) error {
 	dt := media.TimeToTicks(start, ts)
 	d := segChunk(k, start, 0)
@@ -30,7 +30,11 @@ func writeTimelineSegment(w *archive.Writer, k int, ts uint32, start time.Time, 
 	}); err != nil {
 		return err
 	}
-	return w.EndSegment(media.SegmentEnd{Track: k, DecodeTime: dt, Duration: uint64(dur) * uint64(ts) / uint64(time.Second)})
+	e := media.SegmentEnd{Track: k, DecodeTime: dt, Duration: uint64(dur) * uint64(ts) / uint64(time.Second)}
+	if k == 1 {
+		e.MidLag = int16(start.UnixMilli()%601 - 300)
+	}
+	return w.EndSegment(e)
 }
 
 // fillTimeline writes sessions of n segments of 1-3 s on both tracks from
@@ -266,13 +270,16 @@ func TestTimelineConcurrentWriter(t *testing.T) {
 	for range 2 {
 		wg.Go(func() { // a reader
 			repeat(written, func() bool {
-				before := scan()
+				// The guarantee: a read sees every segment whose
+				// EndSegment returned before it began (not every one
+				// the index holds: the index commits first).
+				returned := time.Unix(0, head.Load())
 				got, err := s.Segments(ch, "video", from, to, 0)
 				if err != nil {
 					t.Error(err)
 					return false
 				}
-				if msg := consistent(before, got, scan()); msg != "" {
+				if msg := consistent(returned, got, scan()); msg != "" {
 					t.Error(msg)
 					return false
 				}
@@ -312,10 +319,11 @@ func repeat(done <-chan struct{}, f func() bool) {
 }
 
 // consistent checks a window read while the index changed (appends at
-// the end, deletes at the front) against scans before and after it.
-func consistent(before, got, after []media.Segment) string {
-	if len(before) > 0 && (len(got) == 0 || got[len(got)-1].Start().Before(before[len(before)-1].Start())) {
-		return "the read misses segments the index held before it"
+// the end, deletes at the front) against the end of the last segment
+// whose EndSegment returned before the read and a scan after it.
+func consistent(returned time.Time, got, after []media.Segment) string {
+	if len(got) == 0 || got[len(got)-1].End().Before(returned) {
+		return "the read misses segments whose EndSegment returned before it"
 	}
 	idx := map[uint64]media.Segment{}
 	for _, sg := range after {

@@ -34,13 +34,15 @@ import (
 // is taken for a trailer only with version 3, a valid CRC-32C and sane
 // fields; a rwnd box only with version 1 or 2.
 //
-// Trailer payload (big-endian), versions 2 and 3 (same layout; version 1
-// lacks the key-frame size and its channel length follows the segment CRC
-// at 80):
+// Trailer payload (big-endian), versions 2 and 3 (same layout but for
+// bytes 10-11; version 1 lacks the key-frame size and its channel length
+// follows the segment CRC at 80):
 //
 //	 8 u8  version
 //	 9 u8  flags: 1 discontinuity, 2 audio, 4 has info
-//	10 u16 reserved (0)
+//	10 s16 version 3: mid lag (segmentRecord.MidLag, two's complement; 0
+//	       in trailers written before it was kept); versions 1 and 2:
+//	       reserved (0, not read)
 //	12 u64 offset of the segment's first byte in the log
 //	20 u64 size of the segment
 //	28 u64 decode time        36 u64 duration        44 u32 timescale
@@ -98,8 +100,9 @@ func appendTrailer(b []byte, t *trailer, end int64) []byte {
 	if len(t.info) > 0 {
 		flags |= flagHasInfo
 	}
-	b = append(b, trailerVersion, flags, 0, 0)
+	b = append(b, trailerVersion, flags)
 	be := binary.BigEndian
+	b = be.AppendUint16(b, uint16(t.rec.MidLag))
 	b = be.AppendUint64(b, uint64(t.rec.Offset))
 	b = be.AppendUint64(b, uint64(t.rec.Size))
 	b = be.AppendUint64(b, t.rec.DecodeTime)
@@ -190,6 +193,9 @@ func parseTrailer(b []byte) (*trailer, error) {
 	}, crc: be.Uint32(b[76:]), version: b[8]}
 	if fixed == trailerFixedLen {
 		t.rec.KeyFrameSize = be.Uint32(b[80:])
+	}
+	if t.version == trailerVersion {
+		t.rec.MidLag = int16(be.Uint16(b[10:]))
 	}
 	rest := b[fixed : len(b)-4]
 	str := func(n int) (string, bool) {

@@ -8,21 +8,26 @@ import (
 	"testing"
 )
 
-// TestTrailerVersions: a trailer round-trips as a version 3 skip box, a
-// version 2 rwnd box (logs written before version 3) still parses with the
-// same fields, and so does a version 1 trailer (logs written before the
-// key-frame size was kept), with the size unknown. A version in the wrong
-// box type is refused.
+// TestTrailerVersions: a trailer round-trips as a version 3 skip box
+// (with its mid lag, negative here), a version 2 rwnd box (logs written
+// before version 3) still parses with the same fields but the mid lag (its
+// bytes 10-11 are reserved, not read), and so does a version 1 trailer
+// (logs written before the key-frame size was kept), with the size
+// unknown. A version in the wrong box type is refused.
 func TestTrailerVersions(t *testing.T) {
 	in := trailer{
 		rec: segmentRecord{Offset: 8192, Size: 12345, DecodeTime: 153_000_000_000_000, Duration: 180000,
-			Timescale: 90000, Seq: 42, DiscSeq: 3, Disc: true, InitVersion: 2, Session: 9, KeyFrameSize: 4321},
+			Timescale: 90000, Seq: 42, DiscSeq: 3, Disc: true, InitVersion: 2, Session: 9, KeyFrameSize: 4321,
+			MidLag: -300},
 		channel: "live/cam", track: "video", crc: 0xdeadbeef, info: []byte(`{"x":1}`),
 	}
 	b := appendTrailer(nil, &in, 0)
 	box := b[:binary.BigEndian.Uint32(b)]
 	if typ := string(box[4:8]); typ != "skip" || box[8] != 3 {
 		t.Fatalf("trailer written as %q version %d, want skip version 3", typ, box[8])
+	}
+	if got := box[10:12]; got[0] != 0xfe || got[1] != 0xd4 {
+		t.Fatalf("mid lag -300 written as %x, want fed4", got)
 	}
 	got, err := parseTrailer(box)
 	if err != nil {
@@ -49,8 +54,10 @@ func TestTrailerVersions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("version 2 trailer: %v", err)
 	}
-	if got.rec != in.rec || got.channel != in.channel || got.track != in.track || got.crc != in.crc || string(got.info) != string(in.info) || got.version != 2 {
-		t.Fatalf("version 2 trailer: %+v, want %+v", got, in)
+	old := in.rec
+	old.MidLag = 0
+	if got.rec != old || got.channel != in.channel || got.track != in.track || got.crc != in.crc || string(got.info) != string(in.info) || got.version != 2 {
+		t.Fatalf("version 2 trailer: %+v, want %+v", got.rec, old)
 	}
 	// Versions in the other box type, and a skip box whose CRC does not
 	// match (someone else's skip box), are not trailers.
@@ -78,7 +85,7 @@ func TestTrailerVersions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("version 1 trailer: %v", err)
 	}
-	want := in.rec
+	want := old
 	want.KeyFrameSize = 0
 	if got.rec != want || got.channel != in.channel || got.track != in.track || string(got.info) != string(in.info) || got.version != 1 {
 		t.Fatalf("version 1 trailer: %+v, want %+v", got.rec, want)

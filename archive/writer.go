@@ -430,6 +430,9 @@ func (w *Writer) nextRecord(t *trackWriter, e media.SegmentEnd) (segmentRecord, 
 		Session:     w.session,
 		// The first chunk starts the segment: its key frame is the segment's.
 		KeyFrameSize: t.keyFrameSize,
+		// The packager's placement of the segment (audio cut with the
+		// video); 0 when cut on its own.
+		MidLag: e.MidLag,
 		// writeTrailer follows it with a skip trailer and padding, and
 		// the log's next segment is appended right after them.
 		Contiguous: true,

@@ -152,6 +152,82 @@ func TestWriteReadBack(t *testing.T) {
 	}
 }
 
+// TestMidLagReadBack: the MidLag of a SegmentEnd comes back on every read
+// path: the index scan, the timeline of a long window, an opened segment
+// and the live edge's recent segments; segments ended without one read 0.
+func TestMidLagReadBack(t *testing.T) {
+	s := openStore(t, t.TempDir(), nil)
+	w := startWriter(t, s, tracks(1))
+	defer w.Close()
+	const n = 3
+	for i := range n {
+		start := t0.Add(time.Duration(i) * segDur)
+		writeSegment(t, w, 0, videoTS, start, segDur, 2)
+		writeSegment(t, w, 1, audioTS, start, segDur, 2) // MidLag testMidLag (-300)
+	}
+	for _, c := range []struct {
+		name string
+		read func(track string) ([]media.Segment, error)
+		// lineLen is what TimelineLen gives after the read (-1: no
+		// timeline, so the read scanned the index); 0: not checked.
+		lineLen int
+	}{
+		{"short window (index scan)", func(track string) ([]media.Segment, error) {
+			return s.Segments(ch, track, t0, t0.Add(time.Minute), 0)
+		}, -1},
+		{"index scan", func(track string) ([]media.Segment, error) {
+			return archive.ScanSegments(s, ch, track, t0.Add(-time.Hour), t0.Add(time.Hour), 0)
+		}, -1},
+		{"long window (timeline)", func(track string) ([]media.Segment, error) {
+			return s.Segments(ch, track, t0.Add(-time.Hour), t0.Add(2*time.Hour), 0)
+		}, n},
+		{"opened segments", func(track string) ([]media.Segment, error) {
+			var out []media.Segment
+			ts := map[string]uint32{"video": videoTS, "audio": audioTS}[track]
+			for i := range n {
+				sec, err := s.OpenSegment(t.Context(), ch, track, ticks(t0.Add(time.Duration(i)*segDur), ts))
+				if err != nil {
+					return nil, err
+				}
+				sec.Close()
+				out = append(out, sec.Segment)
+			}
+			return out, nil
+		}, 0},
+		{"live edge", func(track string) ([]media.Segment, error) {
+			e, ok := s.Edge(ch, track)
+			if !ok {
+				return nil, errors.New("no live edge")
+			}
+			var out []media.Segment
+			for _, es := range e.Recent {
+				out = append(out, es.Segment)
+			}
+			return out, nil
+		}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for track, want := range map[string]int16{"video": 0, "audio": testMidLag} {
+				segs, err := c.read(track)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(segs) != n {
+					t.Fatalf("%s: %d segments, want %d", track, len(segs), n)
+				}
+				for i, seg := range segs {
+					if seg.MidLag != want {
+						t.Fatalf("%s segment %d: MidLag %d, want %d", track, i, seg.MidLag, want)
+					}
+				}
+				if l := archive.TimelineLen(s, ch, track); c.lineLen != 0 && l != c.lineLen {
+					t.Fatalf("%s: TimelineLen %d after the read, want %d", track, l, c.lineLen)
+				}
+			}
+		})
+	}
+}
+
 func TestSegmentAt(t *testing.T) {
 	runArchiveTest(t, nil, func(t *testing.T, s *archive.Store) {
 		w, err := s.OpenWriter(ch)

@@ -56,9 +56,10 @@ func TestSegmentDurationPerEndpoint(t *testing.T) {
 	// shorter: it starts with the feed) lasts 6 s.
 	checkDurations := func(url string, want, tolerance float64) []hlsSegment {
 		t.Helper()
-		p := parseMediaPlaylist(t, mustGet(t, url))
+		body := mustGet(t, url)
+		p := parseMediaPlaylist(t, body)
 		if p.targetDuration != int(want) {
-			t.Errorf("%s: EXT-X-TARGETDURATION %d, want %v", url, p.targetDuration, want)
+			t.Errorf("%s: EXT-X-TARGETDURATION %d, want %v:\n%s", url, p.targetDuration, want, body)
 		}
 		for i, s := range p.segments[1:] {
 			if math.Abs(s.duration-want) > tolerance {

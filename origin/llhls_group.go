@@ -30,7 +30,10 @@ import (
 // at least the packaging's duration long, so their shortest is close to a
 // lower bound of the final duration). Without completed segments it is
 // the duration so far: the session's first segment starts a group
-// whatever its duration.
+// whatever its duration. A segment cut with the driving track (audio:
+// e.Driver) gets the MidLag of the driving segment it was cut with, as
+// completed or as estimated here, so it is grouped where that one is
+// (media.MidLagTo): audio joins the group its video joins.
 func estimatedCurrent(e *archive.Edge) media.Segment {
 	cur := e.Current.Segment
 	var est uint64
@@ -40,6 +43,18 @@ func estimatedCurrent(e *archive.Edge) media.Segment {
 		}
 	}
 	cur.Duration = max(cur.Duration, est)
+	if d := e.Driver; d != nil {
+		for i := len(d.Recent) - 1; i >= 0; i-- {
+			if lag, ok := media.MidLagTo(&cur, &d.Recent[i].Segment); ok {
+				cur.MidLag = lag
+				return cur
+			}
+		}
+		if d.InProgress {
+			drv := estimatedCurrent(d)
+			cur.MidLag, _ = media.MidLagTo(&cur, &drv)
+		}
+	}
 	return cur
 }
 

@@ -209,3 +209,40 @@ func TestGroupedPosition(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimatedCurrentFollowsDriver: the audio segment in progress joins
+// the group of the video segment it was cut with, estimated or complete,
+// though its own estimated midpoint (15 ms later) is past the slot
+// boundary at 600 s that the video's precedes; without the driving
+// track's edge it would start the next group.
+func TestEstimatedCurrentFollowsDriver(t *testing.T) {
+	const vts, ats = 90000, 48000
+	seg := func(ts uint32, startMs, durMs uint64) archive.EdgeSegment {
+		return archive.EdgeSegment{Segment: media.Segment{DecodeTime: startMs * uint64(ts) / 1000, Duration: durMs * uint64(ts) / 1000, Timescale: ts}}
+	}
+	// Video: [596.990, 598.990) complete, the next one in progress
+	// (estimated 2 s: midpoint 599.990 s, slot 99).
+	video := &archive.Edge{Timescale: vts, Recent: []archive.EdgeSegment{seg(vts, 596_990, 2000)}, Current: seg(vts, 598_990, 500), InProgress: true}
+	// Audio cut 15 ms after each video cut.
+	audio := archive.Edge{Timescale: ats, Recent: []archive.EdgeSegment{seg(ats, 597_005, 2000)}, Current: seg(ats, 599_005, 480), InProgress: true}
+	const d = 6 * time.Second
+	own := estimatedCurrent(&audio)
+	vcur := estimatedCurrent(video)
+	if media.Slot(&own, d) == media.Slot(&vcur, d) {
+		t.Fatalf("the fixture does not straddle: audio's own estimated slot %d is the video's", media.Slot(&own, d))
+	}
+	audio.Driver = video
+	got := estimatedCurrent(&audio)
+	if media.Slot(&got, d) != media.Slot(&vcur, d) {
+		t.Errorf("video in progress: audio in slot %d (MidLag %d), video in %d", media.Slot(&got, d), got.MidLag, media.Slot(&vcur, d))
+	}
+	// The video segment completed at 1.990 s (midpoint 599.985 s, slot
+	// 99, the next one estimated in slot 100) while the audio's is still
+	// in progress: the audio follows the completed one.
+	done := seg(vts, 598_990, 1990)
+	audio.Driver = &archive.Edge{Timescale: vts, Recent: []archive.EdgeSegment{video.Recent[0], done}, Current: seg(vts, 600_980, 40), InProgress: true}
+	got = estimatedCurrent(&audio)
+	if media.Slot(&got, d) != 99 || media.Slot(&done.Segment, d) != 99 {
+		t.Errorf("video complete: audio in slot %d (MidLag %d), video in %d, want 99", media.Slot(&got, d), got.MidLag, media.Slot(&done.Segment, d))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/rewind-origin/rewind/ingest"
+	"github.com/rewind-origin/rewind/packager/media"
 )
 
 // maxFollowerQueue bounds the audio frames a follower holds while the
@@ -144,4 +145,45 @@ func (p *Packager) drainFollower(a *trackState, mode drainMode) error {
 		return a.seg.end(p.sink)
 	}
 	return nil
+}
+
+// maxDriverSegs bounds the driver segments a follower keeps for MidLag: a
+// follower is at most maxFollowerQueue frames (about 10 s) behind.
+const maxDriverSegs = 64
+
+// driverEnded records a segment the driving track ended, for the
+// followers' MidLag.
+func (p *Packager) driverEnded(decodeTime, duration uint64) {
+	seg := media.Segment{DecodeTime: decodeTime, Duration: duration, Timescale: p.driver.cfg.info.Timescale}
+	for _, a := range p.followers {
+		if len(a.driverSegs) == maxDriverSegs {
+			a.driverSegs = append(a.driverSegs[:0], a.driverSegs[1:]...)
+		}
+		a.driverSegs = append(a.driverSegs, seg)
+	}
+}
+
+// midLagFunc returns the function that gives the MidLag of follower a's
+// segments (media.MidLagTo): of the driver's segment it was cut with, the
+// first ended one that does not end before it starts or, for a's last
+// segment of a session (the driver's last one is still open then), the
+// driver's segment in progress; 0 when neither was cut with it.
+func (p *Packager) midLagFunc(a *trackState) func(decodeTime, duration uint64) int16 {
+	return func(decodeTime, duration uint64) int16 {
+		s := media.Segment{DecodeTime: decodeTime, Duration: duration, Timescale: a.cfg.info.Timescale}
+		for len(a.driverSegs) > 0 && !a.driverSegs[0].End().After(s.Start()) {
+			a.driverSegs = a.driverSegs[1:]
+		}
+		if len(a.driverSegs) > 0 {
+			if lag, ok := media.MidLagTo(&s, &a.driverSegs[0]); ok {
+				return lag
+			}
+		}
+		if d := &p.driver.seg; d.open {
+			open := media.Segment{DecodeTime: d.base + d.segStart, Duration: d.segDur, Timescale: p.driver.cfg.info.Timescale}
+			lag, _ := media.MidLagTo(&s, &open)
+			return lag
+		}
+		return 0
+	}
 }

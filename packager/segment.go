@@ -33,6 +33,14 @@ type segmenter struct {
 	// startPending: the next chunk is the first of its segment.
 	startPending bool
 
+	// ended, when set, is called after each segment this segmenter ends
+	// (the driving track's: Packager.driverEnded), with its decode time
+	// and duration.
+	ended func(decodeTime, duration uint64)
+	// midLag, when set, gives the MidLag of each segment this segmenter
+	// ends (a follower audio track's: Packager.midLagFunc).
+	midLag func(decodeTime, duration uint64) int16
+
 	// pooled: the track's samples have their data from getSampleBuf
 	// (video, avccSample), so flush gives it back. Audio samples reference
 	// the ingest unit's payload and are never given back.
@@ -73,8 +81,15 @@ func (s *segmenter) end(sink media.Sink) error {
 		return err
 	}
 	s.open = false
-	if err := sink.EndSegment(media.SegmentEnd{Track: s.track, DecodeTime: s.base + s.segStart, Duration: s.segDur}); err != nil {
+	e := media.SegmentEnd{Track: s.track, DecodeTime: s.base + s.segStart, Duration: s.segDur}
+	if s.midLag != nil {
+		e.MidLag = s.midLag(e.DecodeTime, e.Duration)
+	}
+	if err := sink.EndSegment(e); err != nil {
 		return fmt.Errorf("packager: end segment of track %d: %w", s.track, err)
+	}
+	if s.ended != nil {
+		s.ended(e.DecodeTime, e.Duration)
 	}
 	return nil
 }

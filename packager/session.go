@@ -109,7 +109,11 @@ func New(cfg Config, tracks []ingest.Track, sink media.Sink, logger *slog.Logger
 		if !t.video && !t.driver {
 			t.follower = true
 			p.followers = append(p.followers, t)
+			t.seg.midLag = p.midLagFunc(t)
 		}
+	}
+	if len(p.followers) > 0 {
+		p.driver.seg.ended = p.driverEnded
 	}
 	return p, nil
 }

@@ -36,6 +36,10 @@ type trackState struct {
 	hasNext bool
 	// cuts are the driver's segment starts (driver timescale) this follower has not reached.
 	cuts []uint64
+	// driverSegs are the driver's ended segments (absolute decode times)
+	// from the one this follower's segment in progress was cut with: what
+	// its segments' MidLag is taken from (Packager.midLagFunc).
+	driverSegs []media.Segment
 }
 
 // flushPending writes the held video sample with the previous sample's

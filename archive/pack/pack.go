@@ -18,15 +18,18 @@
 //
 // Index payload, after the 16-byte usertype (big-endian):
 //
-//	u8 version (1)  u8 flags (0)  u16 reserved
+//	u8 version (2)  u8 flags (0)  u16 reserved
 //	u64 epoch       u64 first µs  u64 end µs  u64 body size
 //	u16 channel length, channel; u8 track length, track
 //	u32 init count; per init: u32 version, u32 length, bytes
 //	u32 segment count; per segment (segmentLen bytes): u64 offset, u64 size,
 //	    u64 start µs, u64 decode time, u64 duration, u32 timescale, u64 seq,
 //	    u64 disc seq, u32 init version, u64 session, u32 key-frame size,
-//	    u8 flags (1 discontinuity, 2 audio)
+//	    u8 flags (1 discontinuity, 2 audio), s16 mid lag
 //	u32 CRC-32C of the box from its first byte to here
+//
+// Version 1 indexes (still read) have no mid lag: their segment entries
+// end with the flags byte (segmentV1Len bytes).
 package pack
 
 import (
@@ -48,9 +51,11 @@ const (
 	// MaxIndexSize bounds an index box (inits and segment entries).
 	MaxIndexSize = 16 << 20
 
-	version    = 1
-	headerLen  = 8 + 16 + 4 + 32 // box header, usertype, version+flags, 4 × u64
-	segmentLen = 8*3 + 8*2 + 4 + 8*2 + 4 + 8 + 4 + 1
+	version      = 2
+	headerLen    = 8 + 16 + 4 + 32 // box header, usertype, version+flags, 4 × u64
+	segmentLen   = segmentV1Len + 2
+	versionV1    = 1
+	segmentV1Len = 8*3 + 8*2 + 4 + 8*2 + 4 + 8 + 4 + 1
 
 	flagDisc  = 1 << 0
 	flagAudio = 1 << 1
@@ -76,7 +81,10 @@ type Segment struct {
 	Session      uint64
 	// KeyFrameSize is the length of the leading bytes that decode the key
 	// frame, 0 when unknown.
-	KeyFrameSize  uint32
+	KeyFrameSize uint32
+	// MidLag is media.Segment.MidLag (ticks of Timescale), 0 when the
+	// segment was cut on its own or unknown (version 1 indexes).
+	MidLag        int16
 	Discontinuity bool
 	Audio         bool
 }
@@ -148,6 +156,7 @@ func (ix *Index) Tail() ([]byte, error) {
 			f |= flagAudio
 		}
 		b = append(b, f)
+		b = be.AppendUint16(b, uint16(s.MidLag))
 	}
 	n := len(b) + 4
 	if n > MaxIndexSize {
@@ -223,7 +232,12 @@ func ParseIndex(box []byte) (*Index, error) {
 	if crc32.Checksum(box[:len(box)-4], castagnoli) != be.Uint32(box[len(box)-4:]) {
 		return nil, fmt.Errorf("%w: index checksum mismatch", ErrCorrupt)
 	}
-	if box[24] != version {
+	entryLen := segmentLen
+	switch box[24] {
+	case version:
+	case versionV1:
+		entryLen = segmentV1Len
+	default:
 		return nil, fmt.Errorf("%w: index version %d", ErrCorrupt, box[24])
 	}
 	r := reader{b: box[:len(box)-4], off: 28}
@@ -236,7 +250,7 @@ func ParseIndex(box []byte) (*Index, error) {
 		ix.Inits = append(ix.Inits, Init{Version: v, Data: bytes.Clone(r.bytes(int(r.u32())))})
 	}
 	count := r.u32()
-	if r.err == nil && uint64(count)*segmentLen != uint64(len(r.b)-r.off) {
+	if r.err == nil && uint64(count)*uint64(entryLen) != uint64(len(r.b)-r.off) {
 		return nil, fmt.Errorf("%w: index lists %d segments in %d bytes", ErrCorrupt, count, len(r.b)-r.off)
 	}
 	for range min(count, uint32(len(box))) {
@@ -245,6 +259,9 @@ func ParseIndex(box []byte) (*Index, error) {
 			Session: r.u64(), KeyFrameSize: r.u32()}
 		f := r.u8()
 		s.Discontinuity, s.Audio = f&flagDisc != 0, f&flagAudio != 0
+		if entryLen == segmentLen {
+			s.MidLag = int16(r.u16())
+		}
 		ix.Segments = append(ix.Segments, s)
 	}
 	if r.err != nil {

@@ -1,6 +1,10 @@
 package media
 
-import "time"
+import (
+	"math"
+	"math/bits"
+	"time"
+)
 
 // Grouping: an endpoint whose segment duration d is longer than the
 // archived segments' (a channel is archived at the shortest duration of its
@@ -10,12 +14,16 @@ import "time"
 // so every window that lists a segment puts it in the same group, under the
 // same name and number, however far back the window reads:
 //
-//   - the slot of a segment is ⌊(DecodeTime + Duration/2) / (d × Timescale)⌋:
-//     the d-long interval of the Unix epoch's timeline holding its midpoint.
-//     The midpoint, not the start, keeps a segment in its slot when its start
-//     jitters by a frame (audio segments are cut within one audio frame of
-//     the video's, so tracks group alike unless a slot boundary falls within
-//     that frame of a midpoint);
+//   - the slot of a segment is ⌊(DecodeTime + Duration/2 - MidLag) / (d ×
+//     Timescale)⌋: the d-long interval of the Unix epoch's timeline holding
+//     its midpoint. The midpoint, not the start, keeps a segment in its slot
+//     when its start jitters by a frame. An audio segment cut with the
+//     driving video track starts and ends up to one audio frame after the
+//     video's, so its own midpoint may fall past a slot boundary that the
+//     video's midpoint precedes: MidLag moves it back to the video
+//     segment's midpoint (rounded down to a tick, which keeps it on the
+//     same side of every slot boundary: boundaries are whole ticks of both
+//     timescales when d is whole seconds), so tracks group alike;
 //   - a segment starts a group when it does not continue its predecessor's
 //     session (a discontinuity, another init version or DiscSeq) or when its
 //     slot differs from its predecessor's. A hole without a discontinuity
@@ -69,7 +77,17 @@ func slotTicks(d time.Duration, timescale uint32) uint64 {
 // Slot returns the slot of s for groups of duration d: the d-long interval
 // of the epoch's timeline that holds its midpoint (see the rule above Group).
 func Slot(s *Segment, d time.Duration) uint64 {
-	return (s.DecodeTime + s.Duration/2) / slotTicks(d, s.Timescale)
+	return s.slotMidpoint() / slotTicks(d, s.Timescale)
+}
+
+// slotMidpoint returns the instant, in ticks, that places s in a slot:
+// its midpoint less MidLag (not below 0).
+func (s *Segment) slotMidpoint() uint64 {
+	m := s.DecodeTime + s.Duration/2
+	if s.MidLag < 0 {
+		return m + uint64(-int64(s.MidLag))
+	}
+	return m - min(uint64(s.MidLag), m)
 }
 
 // StartsGroup reports whether s starts a group of duration d when prev is
@@ -121,4 +139,43 @@ func GroupRecords(groups []Group) []Segment {
 		out[i] = groups[i].Segment
 	}
 	return out
+}
+
+// cutTolerance: a segment cut with a driving track's segment starts within
+// this of it (a follower audio track cuts at its first frame at or after
+// the driver's cut).
+const cutTolerance = 100 * time.Millisecond
+
+// MidLagTo returns the MidLag of s (Segment.MidLag) when s was cut with
+// drv, a segment of the driving track in any timescale: s's midpoint less
+// drv's converted to s's timescale rounding down, so that Slot places s
+// where it places drv. ok is false when s does not start within 100 ms of
+// drv (it was not cut with it); lag is 0 when it exceeds a quarter of s's
+// duration or an int16 (not a cut lag).
+func MidLagTo(s, drv *Segment) (lag int16, ok bool) {
+	if s.Timescale == 0 || drv.Timescale == 0 {
+		return 0, false
+	}
+	start, ok1 := convertTicks(drv.DecodeTime, drv.Timescale, s.Timescale)
+	mid, ok2 := convertTicks(drv.DecodeTime+drv.Duration/2, drv.Timescale, s.Timescale)
+	tol := uint64(cutTolerance) * uint64(s.Timescale) / uint64(time.Second)
+	if !ok1 || !ok2 || start+tol < s.DecodeTime || s.DecodeTime+tol < start {
+		return 0, false
+	}
+	l := int64(s.DecodeTime+s.Duration/2) - int64(mid)
+	if l < math.MinInt16 || l > math.MaxInt16 || uint64(max(l, -l)) > s.Duration/4 {
+		return 0, true
+	}
+	return int16(l), true
+}
+
+// convertTicks converts t ticks of timescale from to timescale to,
+// rounding down; ok is false when the result does not fit an int64.
+func convertTicks(t uint64, from, to uint32) (uint64, bool) {
+	hi, lo := bits.Mul64(t, uint64(to))
+	if hi >= uint64(from) {
+		return 0, false
+	}
+	q, _ := bits.Div64(hi, lo, uint64(from))
+	return q, q <= math.MaxInt64
 }

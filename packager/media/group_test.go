@@ -160,3 +160,67 @@ func TestGroupNumbersStableAcrossWindows(t *testing.T) {
 		t.Errorf("groups %q, want %q", got, want)
 	}
 }
+
+// TestSlotMidLag: MidLag moves the instant that places a segment in a slot
+// (its midpoint) back by that many ticks, or forward when negative, and
+// never below 0; 0 keeps the segment's own midpoint.
+func TestSlotMidLag(t *testing.T) {
+	// 48 kHz audio from 59.010 s, 2 s long: its own midpoint is at 60.010 s.
+	a := media.Segment{DecodeTime: 59_010 * 48, Duration: 2000 * 48, Timescale: 48000}
+	for _, tc := range []struct {
+		lag  int16
+		want uint64 // slot of 6 s groups
+	}{
+		{0, 10},      // 60.010 s
+		{480, 10},    // 60.000 s: a boundary belongs to the slot it starts
+		{481, 9},     // 59.99998 s
+		{-20000, 10}, // 60.427 s
+		{32767, 9},   // 59.327 s
+		{-32768, 10}, // 60.693 s
+	} {
+		s := a
+		s.MidLag = tc.lag
+		if got := media.Slot(&s, 6*time.Second); got != tc.want {
+			t.Errorf("MidLag %d: slot %d, want %d", tc.lag, got, tc.want)
+		}
+	}
+	tiny := media.Segment{DecodeTime: 10, Duration: 4, Timescale: 48000, MidLag: 100}
+	if got := media.Slot(&tiny, time.Second); got != 0 {
+		t.Errorf("MidLag past the epoch: slot %d, want 0", got)
+	}
+}
+
+// TestMidLagTo: an audio segment cut with a video segment gets the lag of
+// its midpoint behind the video's (rounded so that Slot agrees at every
+// whole second); one that does not start within 100 ms of it was not cut
+// with it; a lag beyond a quarter of the segment is not a cut lag.
+func TestMidLagTo(t *testing.T) {
+	// Video [59.000, 61.000) s at 90 kHz: midpoint 60.000 s.
+	v := media.Segment{DecodeTime: 59_000 * 90, Duration: 2000 * 90, Timescale: 90000}
+	for _, tc := range []struct {
+		name           string
+		startUs, durUs uint64 // of a 44.1 kHz audio segment, rounded down to ticks
+		lag            int16
+		ok             bool
+	}{
+		{"10 ms late, 20 ms longer", 59_010_000, 2_020_000, 882, true}, // own midpoint 60.020 s
+		{"same instants", 59_000_000, 2_000_000, 0, true},
+		{"99 ms early", 58_901_000, 2_000_000, -4366, true},
+		{"150 ms late: not cut with it", 59_150_000, 2_000_000, 0, false},
+		{"lag over a quarter of it", 59_050_000, 300_000, 0, true},
+	} {
+		a := media.Segment{DecodeTime: tc.startUs * 44100 / 1e6, Duration: tc.durUs * 44100 / 1e6, Timescale: 44100}
+		lag, ok := media.MidLagTo(&a, &v)
+		if lag != tc.lag || ok != tc.ok {
+			t.Errorf("%s: MidLagTo = %d, %v; want %d, %v", tc.name, lag, ok, tc.lag, tc.ok)
+		}
+		if ok && lag != 0 {
+			a.MidLag = lag
+			for _, d := range []time.Duration{time.Second, 6 * time.Second, 10 * time.Second} {
+				if media.Slot(&a, d) != media.Slot(&v, d) {
+					t.Errorf("%s: slot %d of %v groups, video's %d", tc.name, media.Slot(&a, d), d, media.Slot(&v, d))
+				}
+			}
+		}
+	}
+}

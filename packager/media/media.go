@@ -72,6 +72,9 @@ type SegmentEnd struct {
 	Track int
 	// DecodeTime of the segment's first sample and total Duration, timescale units.
 	DecodeTime, Duration uint64
+	// MidLag is Segment.MidLag: set on the segments of an audio track cut
+	// at the instants of the session's driving video track.
+	MidLag int16
 }
 
 // Sink receives the output of one packaging session. Calls are never
@@ -115,6 +118,17 @@ type Segment struct {
 	// playlist entry). 0 when unknown: segments archived before it was
 	// recorded, and segments that do not start with a key frame.
 	KeyFrameSize int64
+	// MidLag, in ticks of Timescale, is how far the segment's midpoint
+	// (DecodeTime + Duration/2) lies after the midpoint of the segment of
+	// the driving video track it was cut with (an audio track cut at the
+	// video's key frames starts and ends up to one audio frame after the
+	// video's segment), rounded so that DecodeTime + Duration/2 - MidLag is
+	// that midpoint rounded down to a tick of Timescale. Grouping (Slot)
+	// uses the driving segment's midpoint, so audio is grouped like its
+	// video whatever the frame lag. 0 when the segment was cut on its own
+	// (video, audio-only sessions, pushed segments, records written before
+	// it was kept, or a lag that does not fit).
+	MidLag int16
 }
 
 // Start returns the wall-clock start of the segment.
