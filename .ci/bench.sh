@@ -605,7 +605,8 @@ for r in "${lw_rows[@]}"; do
   over=$(lw_metric "$lw_main" "$name/repeated" over-20ms)
   n=$(awk -v n="$name/repeated" '{name = $1; sub(/-[0-9]+$/, "", name); sub(/^BenchmarkLongWindow\//, "", name)}
     name == n {print $2; exit}' <<<"${longwin_out[$lw_main]:-}")
-  [ -n "$over" ] && what="$what ($over of $n requests > 20 ms)"
+  # go test prints custom metrics as decimals ("1.000"): a count of requests.
+  [ -n "$over" ] && what="$what ($(awk -v x="$over" 'BEGIN {printf "%d", x}') of $n requests > 20 ms)"
   if [ -n "$np99" ]; then ref="nginx, same bytes as a file, same client: $np99"; q=$(awk -v q="$q" 'BEGIN {printf "%.2f", q}')
   else ref="none reported (REWIND_BENCH_NGINX unset?)" q=–; fi
   if [ -n "$need" ] && [ "$lw_win" -lt 14 ]; then met="not comparable: a $lw_win-day window (the target is for $need)"
