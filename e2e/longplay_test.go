@@ -198,8 +198,8 @@ func TestLongPlay(t *testing.T) {
 			continue
 		}
 		if rate < 0.95 {
-			t.Errorf("%s: currentTime advanced at %.3f× real time (%.1f s played), want >= 0.95; errors: %s",
-				c.name, rate, played, res.errorText())
+			t.Errorf("%s: currentTime advanced at %.3f× real time (%.1f s played), want >= 0.95; errors: %s; stalls: %s",
+				c.name, rate, played, res.errorText(), stallText(res.Samples, 10))
 		}
 		if c.startOver {
 			if msg := checkCoverage(res.Samples, final, recStart); msg != "" {
@@ -217,6 +217,41 @@ func sampleText(samples []playerSample, n int) string {
 			break
 		}
 		fmt.Fprintf(&b, "[t=%d ms time=%.2f paused=%v buffered=%v] ", s.T, s.CurrentTime, s.Paused, s.Buffered)
+	}
+	return b.String()
+}
+
+// stallText lists up to n stalls of samples: runs of samples over which
+// currentTime advanced less than half the wall time, at least 2 s long,
+// with where they began (ms since the page loaded, currentTime, buffered)
+// and whether currentTime jumped at their end. For the message of a slow
+// player: where the time went.
+func stallText(samples []playerSample, n int) string {
+	var b strings.Builder
+	count := 0
+	for i := 0; i+1 < len(samples); {
+		j := i
+		for j+1 < len(samples) {
+			wall := float64(samples[j+1].T-samples[j].T) / 1000
+			if samples[j+1].CurrentTime-samples[j].CurrentTime >= wall/2 {
+				break
+			}
+			j++
+		}
+		if d := float64(samples[j].T-samples[i].T) / 1000; j > i && d >= 2 {
+			if count++; count <= n {
+				s, e := samples[i], samples[j]
+				fmt.Fprintf(&b, "[t=%d ms, %.1f s, time=%.2f->%.2f paused=%v buffered=%v seeked=%d->%d] ",
+					s.T, d, s.CurrentTime, e.CurrentTime, s.Paused, s.Buffered, s.Seeked, e.Seeked)
+			}
+		}
+		i = j + 1
+	}
+	if count == 0 {
+		return "none of 2 s or more"
+	}
+	if count > n {
+		fmt.Fprintf(&b, "and %d more", count-n)
 	}
 	return b.String()
 }
@@ -518,4 +553,24 @@ func tryGet(url string) (int, []byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
+}
+
+// TestStallText: a 4 s stall and a 1 s one in samples taken every second:
+// only the first is listed, with where it began and ended.
+func TestStallText(t *testing.T) {
+	var samples []playerSample
+	ct := 10.0
+	for i := range 20 {
+		if (i < 5 || i > 8) && i != 14 {
+			ct++
+		}
+		samples = append(samples, playerSample{T: 1000 * i, CurrentTime: ct})
+	}
+	got := stallText(samples, 10)
+	if !strings.HasPrefix(got, "[t=4000 ms, 4.0 s, time=15.00->15.00") || strings.Count(got, "[t=") != 1 {
+		t.Errorf("stallText = %q", got)
+	}
+	if got := stallText(samples[:4], 10); got != "none of 2 s or more" {
+		t.Errorf("no stall: %q", got)
+	}
 }
