@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,11 +20,22 @@ import (
 // removes a finished one, keeping its package.
 func TestCreateWith(t *testing.T) {
 	fd := testFeed(t)
-	e := newEnv(t, nil)
 	base := time.Now().Add(-5 * time.Minute).Truncate(time.Second)
+	start, end := base.Add(4*time.Second), base.Add(14*time.Second)
+	// The runner's clock stays before the job's EndTime until released,
+	// so the job is QUEUED (active) for the checks below however fast
+	// the machine exports it.
+	var released atomic.Bool
+	e := newEnv(t, func(s *harvest.Service) {
+		s.Now = func() time.Time {
+			if released.Load() {
+				return time.Now()
+			}
+			return end.Add(-time.Second)
+		}
+	})
 	record(t, e.store, fd, base)
 	ctx := context.Background()
-	start, end := base.Add(4*time.Second), base.Add(14*time.Second)
 
 	in := jobInput("tc-job", "cos-125", "", start, end)
 	in.HarvestedManifests = &harvest.HarvestedManifests{HlsManifests: []harvest.ManifestRef{{ManifestName: "index"}}}
@@ -43,6 +55,7 @@ func TestCreateWith(t *testing.T) {
 	if _, err := e.svc.CreateWith(ctx, again, harvest.CreateOptions{UniqueName: true}, time.Now()); harvest.AsAPIError(err) == nil || harvest.AsAPIError(err).Type != harvest.ExcConflict {
 		t.Errorf("a duplicate unique name: %v", err)
 	}
+	released.Store(true)
 	j := waitStatus(t, e.svc, "tc-job", 20*time.Second, harvest.StatusCompleted, harvest.StatusFailed)
 	if j.Status != harvest.StatusCompleted {
 		t.Fatalf("job %s: %s", j.Status, j.ErrorMessage)
